@@ -1,0 +1,195 @@
+/* pkgrec.c — package records (see pkgrec.h). */
+#include "pkgrec.h"
+#include "buf.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *xstrdup(const char *s)
+{
+	if (!s)
+		return NULL;
+	char *p = strdup(s);
+	if (!p)
+		abort();
+	return p;
+}
+
+pkgrec_t *pkgrec_new(void)
+{
+	pkgrec_t *r = calloc(1, sizeof *r);
+	if (!r)
+		abort();
+	return r;
+}
+
+static char *json_str_dup(json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+	return json_is_string(v) ? xstrdup(json_string_value(v)) : NULL;
+}
+
+static int str_array(json_t *arr, char ***out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (!arr)
+		return 0;
+	if (!json_is_array(arr))
+		return -1;
+	size_t count = json_array_size(arr);
+	*out = calloc(count ? count : 1, sizeof(char *));
+	if (!*out)
+		abort();
+	for (size_t i = 0; i < count; i++) {
+		json_t *v = json_array_get(arr, i);
+		if (!json_is_string(v))
+			return -1;
+		(*out)[(*n)++] = xstrdup(json_string_value(v));
+	}
+	return 0;
+}
+
+pkgrec_t *pkgrec_from_json(const char *fn, json_t *entry, const char *channel, const char *subdir,
+			   err_t *err)
+{
+	pkgrec_t *r = pkgrec_new();
+	buf_t url = BUF_INIT;
+	if (!json_is_object(entry)) {
+		err_set(err, "repodata record %s is not an object", fn);
+		goto fail;
+	}
+	r->name = json_str_dup(entry, "name");
+	r->version = json_str_dup(entry, "version");
+	r->build = json_str_dup(entry, "build");
+	if (!r->name || !r->version || !r->build) {
+		err_set(err, "repodata record %s lacks name, version or build", fn);
+		goto fail;
+	}
+	json_t *bn = json_object_get(entry, "build_number");
+	r->build_number = json_is_integer(bn) ? (long)json_integer_value(bn) : 0;
+	r->fn = xstrdup(fn);
+	r->subdir = json_str_dup(entry, "subdir");
+	if (!r->subdir)
+		r->subdir = xstrdup(subdir);
+	r->channel = xstrdup(channel);
+	r->sha256 = json_str_dup(entry, "sha256");
+	r->md5 = json_str_dup(entry, "md5");
+	json_t *sz = json_object_get(entry, "size");
+	r->size = json_is_integer(sz) ? (long long)json_integer_value(sz) : 0;
+	json_t *na = json_object_get(entry, "noarch");
+	if (json_is_string(na))
+		r->noarch = xstrdup(json_string_value(na));
+	else if (json_is_true(na))
+		r->noarch = xstrdup("generic"); /* old-style boolean noarch */
+	if (str_array(json_object_get(entry, "depends"), &r->depends, &r->n_depends) != 0 ||
+	    str_array(json_object_get(entry, "constrains"), &r->constrains, &r->n_constrains) != 0) {
+		err_set(err, "repodata record %s: depends/constrains must be lists of strings", fn);
+		goto fail;
+	}
+	json_t *u = json_object_get(entry, "url");
+	if (json_is_string(u)) {
+		buf_addstr(&url, json_string_value(u));
+	} else {
+		buf_addstr(&url, channel);
+		buf_addpath(&url, subdir);
+		buf_addpath(&url, fn);
+	}
+	r->url = buf_detach(&url);
+	r->raw = json_incref(entry);
+	return r;
+fail:
+	buf_free(&url);
+	pkgrec_free(r);
+	return NULL;
+}
+
+static char **dup_array(char **a, size_t n)
+{
+	char **out = calloc(n ? n : 1, sizeof(char *));
+	if (!out)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		out[i] = xstrdup(a[i]);
+	return out;
+}
+
+pkgrec_t *pkgrec_dup(const pkgrec_t *s)
+{
+	pkgrec_t *r = pkgrec_new();
+	r->name = xstrdup(s->name);
+	r->version = xstrdup(s->version);
+	r->build = xstrdup(s->build);
+	r->build_number = s->build_number;
+	r->subdir = xstrdup(s->subdir);
+	r->fn = xstrdup(s->fn);
+	r->url = xstrdup(s->url);
+	r->channel = xstrdup(s->channel);
+	r->sha256 = xstrdup(s->sha256);
+	r->md5 = xstrdup(s->md5);
+	r->size = s->size;
+	r->noarch = xstrdup(s->noarch);
+	r->depends = dup_array(s->depends, s->n_depends);
+	r->n_depends = s->n_depends;
+	r->constrains = dup_array(s->constrains, s->n_constrains);
+	r->n_constrains = s->n_constrains;
+	r->raw = s->raw ? json_incref(s->raw) : NULL;
+	return r;
+}
+
+void pkgrec_free(pkgrec_t *r)
+{
+	if (!r)
+		return;
+	free(r->name);
+	free(r->version);
+	free(r->build);
+	free(r->subdir);
+	free(r->fn);
+	free(r->url);
+	free(r->channel);
+	free(r->sha256);
+	free(r->md5);
+	free(r->noarch);
+	for (size_t i = 0; i < r->n_depends; i++)
+		free(r->depends[i]);
+	free(r->depends);
+	for (size_t i = 0; i < r->n_constrains; i++)
+		free(r->constrains[i]);
+	free(r->constrains);
+	json_decref(r->raw);
+	free(r);
+}
+
+char *pkgrec_dist(const pkgrec_t *r)
+{
+	buf_t b = BUF_INIT;
+	buf_addf(&b, "%s-%s-%s", r->name, r->version, r->build);
+	return buf_detach(&b);
+}
+
+char *pkgrec_dep_name(const char *dep)
+{
+	buf_t b = BUF_INIT;
+	while (*dep && isspace((unsigned char)*dep))
+		dep++;
+	/* "channel::name" -> name */
+	const char *colons = strstr(dep, "::");
+	if (colons)
+		dep = colons + 2;
+	while (*dep && !isspace((unsigned char)*dep) && !strchr("=<>!~[", *dep))
+		buf_addch(&b, *dep++);
+	return buf_detach(&b);
+}
+
+int pkgrec_cmp_name(const void *a, const void *b)
+{
+	const pkgrec_t *x = *(pkgrec_t *const *)a, *y = *(pkgrec_t *const *)b;
+	int c = strcmp(x->name, y->name);
+	if (!c)
+		c = strcmp(x->version, y->version);
+	if (!c)
+		c = strcmp(x->build, y->build);
+	return c;
+}

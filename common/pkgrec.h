@@ -1,0 +1,46 @@
+/* pkgrec.h — one conda package record (from repodata.json or a lock), the unit that flows
+ * from the solver through fetch and install into the layer plan. Plain struct: every stage
+ * reads it; only pkgrec_* functions allocate or free it. */
+#ifndef IMGBUILD_PKGREC_H
+#define IMGBUILD_PKGREC_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+typedef struct pkgrec {
+	char *name;
+	char *version;
+	char *build;
+	long build_number;
+	char *subdir;   /* "linux-64", "noarch", ... */
+	char *fn;       /* archive file name, e.g. "zlib-1.2.13-h166bdaf_4.conda" */
+	char *url;      /* full download URL (channel/subdir/fn) */
+	char *channel;  /* channel base URL without subdir, e.g. "file:///x/chan" */
+	char *sha256;   /* lower-case hex or NULL */
+	char *md5;      /* lower-case hex or NULL */
+	long long size; /* bytes, 0 when unknown */
+	char *noarch;   /* NULL, "python" or "generic" */
+	char **depends; /* MatchSpec strings, as in repodata */
+	size_t n_depends;
+	char **constrains;
+	size_t n_constrains;
+	json_t *raw;    /* the repodata record as read (owned reference); used for conda-meta */
+} pkgrec_t;
+
+/* Caller frees with pkgrec_free. */
+pkgrec_t *pkgrec_new(void);
+/* Builds a record from a repodata entry. fn is the key in packages/packages.conda;
+ * channel and subdir locate it. Returns NULL and sets err on a malformed entry. */
+#include "err.h"
+pkgrec_t *pkgrec_from_json(const char *fn, json_t *entry, const char *channel, const char *subdir,
+			   err_t *err);
+pkgrec_t *pkgrec_dup(const pkgrec_t *r);
+void pkgrec_free(pkgrec_t *r);
+/* "name-version-build" (the conda "dist" string). Caller frees. */
+char *pkgrec_dist(const pkgrec_t *r);
+/* Name part of a dependency string ("libgcc-ng >=12" -> "libgcc-ng"). Caller frees. */
+char *pkgrec_dep_name(const char *dep);
+/* qsort comparator on (name, version, build) for deterministic order of solutions. */
+int pkgrec_cmp_name(const void *a, const void *b); /* args are pkgrec_t ** */
+
+#endif

@@ -1,0 +1,37 @@
+/* layer.h — one image layer from installed package trees: a deterministic tar stream
+ * (entries sorted, uid/gid 0, fixed mtime, no host metadata; see docs/layer-format.md)
+ * compressed and hashed while streaming into a content-addressed blob directory. */
+#ifndef IMGBUILD_LAYER_H
+#define IMGBUILD_LAYER_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+#define LAYER_DIGEST_MAX 80 /* "sha256:" + 64 hex + NUL */
+
+typedef enum { LAYER_GZIP = 0, LAYER_ZSTD } layer_compression_t;
+
+typedef struct layer_opts {
+	layer_compression_t compression;
+	int level;            /* compressor level; 0 = default (gzip 6, zstd 3) */
+	long long mtime;      /* entry mtime (SOURCE_DATE_EPOCH or 0) */
+} layer_opts_t;
+
+typedef struct layer_desc {
+	char digest[LAYER_DIGEST_MAX];  /* sha256 of the compressed blob */
+	char diff_id[LAYER_DIGEST_MAX]; /* sha256 of the uncompressed tar */
+	long long size;                 /* compressed bytes */
+	const char *media_type;         /* static string */
+	long long files;                /* entries written */
+} layer_desc_t;
+
+/* Writes one layer whose tar holds the union of the trees in stage_dirs (each one the
+ * contents of the prefix), placed under image_prefix (absolute, e.g. "/opt/conda/envs/x";
+ * its parent directories are included as entries). The blob lands in
+ * blobs_dir/<hex> via a temporary file and rename. Two trees holding the same path is an
+ * error naming both. */
+int layer_build(const char *const *stage_dirs, size_t n_dirs, const char *image_prefix,
+		const layer_opts_t *opts, const char *blobs_dir, layer_desc_t *out, err_t *err);
+
+#endif
