@@ -1,5 +1,7 @@
 /* fsutil.c — filesystem helpers (see fsutil.h). */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "fsutil.h"
 
 #include <dirent.h>

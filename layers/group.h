@@ -1,7 +1,33 @@
-/* group.h — layer-grouping recipes (recipes/*.yaml) and the plan they produce: which
+/* group.h — layer-grouping recipes (recipes/NAME.yaml) and the plan they produce: which
  * solved packages go into which layer. Groups are taken in recipe order; a package belongs
  * to the first group that claims it; empty groups make no layer. See recipes/default.yaml
- * for the rule kinds (closure_of, match + exclusive deps, rest). */
+ * for the rule kinds (closure_of, match + exclusive deps, rest).
+ *
+ * Recipe file: a mapping {version: 1, groups: [...]} (or just the list of groups). Each group
+ * is a mapping with `name` (unique), optional `description` and exactly one rule:
+ *   closure_of: [names]  the named packages and, transitively, every package they depend on.
+ *   match: [globs]       packages whose name fnmatch()es a glob (no flags).
+ *     exclusive_deps: true  also claims the dependencies only the matched set needs.
+ *   rest: true           every package not yet claimed.
+ * Unknown keys, malformed globs, a group without (or with two) rules and duplicate names are
+ * errors naming file:line.
+ *
+ * Semantics, for group G evaluated after groups 1..G-1 (U = packages not yet claimed; a
+ * dependency edge p -> q exists when a depends string of p names q, via pkgrec_dep_name):
+ *   closure_of R: claim the closure of {p in U : name(p) in R} following edges only through
+ *     U (an already claimed package sits in a lower layer and is not walked through). Names
+ *     in R absent from the solution are ignored.
+ *   match M: claim {p in U : name(p) matches M}.
+ *   match M + exclusive_deps: C := closure of the matched set through U. Then, to a fixpoint,
+ *     drop from C every non-matched q such that some package p in U \ C depends on q. What
+ *     remains is claimed. So a dependency that any not-yet-claimed outsider (a package that
+ *     will land in a later, higher layer) also needs is left for that later group; matched
+ *     packages themselves are always claimed.
+ *     Example: libcublas (matched by cuda-runtime) and pytorch both need libfoo; so does
+ *     opencv. Evaluating cuda-runtime, pytorch and opencv are outsiders -> libfoo stays out.
+ *     Evaluating frameworks, opencv is still an outsider -> libfoo stays out; rest takes it.
+ *   rest: claim all of U.
+ * A package left in U after the last group is an error (add a `rest: true` group). */
 #ifndef IMGBUILD_GROUP_H
 #define IMGBUILD_GROUP_H
 
@@ -26,5 +52,11 @@ const char *plan_group_name(const plan_t *p, size_t g);   /* borrowed */
 size_t plan_group_size(const plan_t *p, size_t g);
 /* j-th package of group g (sorted by name): index into the pkgs array given to plan_new. */
 size_t plan_group_pkg(const plan_t *p, size_t g, size_t j);
+/* Description from the recipe or "" (borrowed). */
+const char *plan_group_description(const plan_t *p, size_t g);
+
+/* Number of groups in the recipe and their names (borrowed), recipe order. */
+size_t recipe_group_count(const recipe_t *r);
+const char *recipe_group_name(const recipe_t *r, size_t i);
 
 #endif

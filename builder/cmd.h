@@ -1,0 +1,17 @@
+/* cmd.h — the subcommand table shared by main.c and the cmd_*.c files. */
+#ifndef IMGBUILD_CMD_H
+#define IMGBUILD_CMD_H
+
+#define IMGBUILD_VERSION "0.1.0"
+
+typedef struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+} cmd_t;
+
+int cmd_build(int argc, char **argv);
+int cmd_help(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+
+#endif

@@ -1,0 +1,48 @@
+/* main.c — imgbuild's entry point: a table of subcommands (as git's builtins), each in its
+ * own cmd_*.c file. `imgbuild ENV.yml ...` with no subcommand means `build`. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+
+static const cmd_t commands[] = {
+	{"build", cmd_build, "build an OCI image from an environment.yml"},
+	{"help", cmd_help, "show help"},
+	{"version", cmd_version, "print the version"},
+};
+
+int cmd_help(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("usage: imgbuild [build] ENV.yml [options]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		printf("  %-10s %s\n", commands[i].name, commands[i].help);
+	printf("\nRun `imgbuild build --help` for the build options.\n");
+	return 0;
+}
+
+int cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("imgbuild %s\n", IMGBUILD_VERSION);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return cmd_help(argc, argv), 2;
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+		return cmd_help(argc, argv);
+	if (!strcmp(argv[1], "--version"))
+		return cmd_version(argc, argv);
+	if (argv[1][0] == '-' || strchr(argv[1], '.') || strchr(argv[1], '/'))
+		return cmd_build(argc, argv); /* implicit build: argv[0] stands in for "build" */
+	fprintf(stderr, "imgbuild: unknown command '%s' (see `imgbuild help`)\n", argv[1]);
+	return 2;
+}

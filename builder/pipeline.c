@@ -1,0 +1,520 @@
+/* pipeline.c — runs a build from environment.yml to an OCI layout (see pipeline.h).
+ * Work happens in a private directory under the cache (staging trees) and in a temporary
+ * sibling of the output layout; the output appears under its final name only by rename once
+ * everything succeeded, so an error or a kill never leaves half an image behind. */
+#include "pipeline.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "channel.h"
+#include "envspec.h"
+#include "fetch.h"
+#include "fsutil.h"
+#include "group.h"
+#include "image.h"
+#include "install.h"
+#include "pkgrec.h"
+#include "solve.h"
+#include "workpool.h"
+
+#define DEFAULT_GLIBC "2.28"  /* conda-forge's current baseline; --glibc overrides */
+#define DEFAULT_LINUX "5.10"
+
+typedef struct build {
+	const build_opts_t *opts;
+	pipeline_log_fn log;
+	void *ud;
+	envspec_t *env;
+	buf_t name, prefix, cache, work, layout_tmp, blobs;
+	char **channel_urls;
+	char **channel_names;
+	size_t n_channels;
+	solution_t *solution;
+	const pkgrec_t **pkgs; /* borrowed from solution, sorted by name */
+	size_t n_pkgs;
+	char **archives;       /* cached archive per package */
+	char **stages;         /* staging tree per package */
+	char *python_version;
+	plan_t *plan;
+	build_layer_info_t *layers;
+	size_t n_layers;
+} build_t;
+
+static void logf_(build_t *b, const char *fmt, ...) ERR_PRINTF(2, 3);
+static void logf_(build_t *b, const char *fmt, ...)
+{
+	buf_t m = BUF_INIT;
+	va_list ap;
+	if (!b->log)
+		return;
+	va_start(ap, fmt);
+	buf_vaddf(&m, fmt, ap);
+	va_end(ap);
+	b->log(b->ud, m.data);
+	buf_free(&m);
+}
+
+static void add_channel(build_t *b, const char *written, const char *url)
+{
+	for (size_t i = 0; i < b->n_channels; i++)
+		if (!strcmp(b->channel_urls[i], url))
+			return; /* first mention keeps its priority */
+	b->channel_urls = realloc(b->channel_urls, (b->n_channels + 1) * sizeof(char *));
+	b->channel_names = realloc(b->channel_names, (b->n_channels + 1) * sizeof(char *));
+	if (!b->channel_urls || !b->channel_names)
+		abort();
+	b->channel_urls[b->n_channels] = strdup(url);
+	b->channel_names[b->n_channels] = strdup(written);
+	b->n_channels++;
+}
+
+/* --channel entries first, then the file's, in order; "nodefaults" is accepted and, since
+ * imgbuild never adds `defaults` implicitly, has nothing to remove. */
+static int resolve_channels(build_t *b, err_t *err)
+{
+	const build_opts_t *o = b->opts;
+	buf_t url = BUF_INIT;
+	int rc = -1;
+	size_t n_file = envspec_channel_count(b->env);
+	for (size_t i = 0; i < o->n_channels + n_file; i++) {
+		const char *w = i < o->n_channels ? o->channels[i] : envspec_channel(b->env, i - o->n_channels);
+		if (!strcmp(w, "nodefaults"))
+			continue;
+		if (channel_resolve(w, o->channel_alias, &url, err) != 0) {
+			err_prefix(err, "%s: channel '%s'", i < o->n_channels ? "--channel" : envspec_path(b->env), w);
+			goto out;
+		}
+		add_channel(b, w, url.data);
+	}
+	if (b->n_channels == 0) {
+		err_set(err, "%s: no channels: add a `channels:` list to the file or pass --channel",
+			envspec_path(b->env));
+		goto out;
+	}
+	rc = 0;
+out:
+	buf_free(&url);
+	return rc;
+}
+
+static int add_virtuals(build_t *b, solver_t *s, err_t *err)
+{
+	const build_opts_t *o = b->opts;
+	if (solver_add_virtual(s, "__unix", "0", "0", err) ||
+	    solver_add_virtual(s, "__linux", DEFAULT_LINUX, "0", err) ||
+	    solver_add_virtual(s, "__glibc", o->glibc_version ? o->glibc_version : DEFAULT_GLIBC, "0", err) ||
+	    solver_add_virtual(s, "__archspec", "1", "x86_64", err))
+		return -1;
+	if (o->cuda_version && solver_add_virtual(s, "__cuda", o->cuda_version, "0", err))
+		return -1;
+	return 0;
+}
+
+static int solve_env(build_t *b, err_t *err)
+{
+	const char *subdirs[2] = {b->opts->platform_subdir, "noarch"};
+	solver_t *s = solver_new(err);
+	buf_t path = BUF_INIT, repodir = BUF_INIT;
+	const char **specs = NULL;
+	size_t n_specs = envspec_dep_count(b->env);
+	int rc = -1;
+	if (!s)
+		goto out;
+	buf_addstr(&repodir, b->cache.data);
+	for (size_t c = 0; c < b->n_channels; c++) {
+		for (int k = 0; k < 2; k++) {
+			logf_(b, "fetching %s/%s/repodata.json", b->channel_urls[c], subdirs[k]);
+			/* conda requires noarch/ in every channel; a platform subdir may be absent */
+			if (channel_fetch_repodata(b->channel_urls[c], subdirs[k], b->cache.data, k == 0, &path, err))
+				goto out;
+			if (solver_add_repodata(s, b->channel_names[c], b->channel_urls[c], subdirs[k], path.data,
+						(int)c, err))
+				goto out;
+		}
+	}
+	if (add_virtuals(b, s, err))
+		goto out;
+	specs = calloc(n_specs ? n_specs : 1, sizeof *specs);
+	if (!specs)
+		abort();
+	for (size_t i = 0; i < n_specs; i++)
+		specs[i] = envspec_dep(b->env, i);
+	logf_(b, "solving %zu specs against %zu channel(s)", n_specs, b->n_channels);
+	b->solution = solver_solve(s, specs, n_specs, err);
+	if (!b->solution) {
+		err_prefix(err, "%s", envspec_path(b->env));
+		goto out;
+	}
+	b->n_pkgs = solution_count(b->solution);
+	b->pkgs = calloc(b->n_pkgs ? b->n_pkgs : 1, sizeof *b->pkgs);
+	if (!b->pkgs)
+		abort();
+	for (size_t i = 0; i < b->n_pkgs; i++)
+		b->pkgs[i] = solution_get(b->solution, i);
+	rc = 0;
+out:
+	free(specs);
+	buf_free(&path);
+	buf_free(&repodir);
+	solver_free(s);
+	return rc;
+}
+
+static void on_fetched(void *ud, const pkgrec_t *rec, int from_cache)
+{
+	build_t *b = ud;
+	logf_(b, "%s %s", from_cache ? "cached " : "fetched", rec->fn);
+}
+
+static int fetch_all(build_t *b, err_t *err)
+{
+	b->archives = calloc(b->n_pkgs ? b->n_pkgs : 1, sizeof(char *));
+	if (!b->archives)
+		abort();
+	return fetch_packages((const pkgrec_t *const *)b->pkgs, b->n_pkgs, b->cache.data,
+			      b->opts->jobs > 0 ? b->opts->jobs * 2 : 4, on_fetched, b, b->archives, err);
+}
+
+static int find_python_version(build_t *b)
+{
+	const pkgrec_t *py = solution_find(b->solution, "python");
+	if (!py)
+		return 0;
+	/* "3.11.9" -> "3.11" */
+	const char *v = py->version;
+	const char *dot = strchr(v, '.');
+	const char *end = dot ? strchr(dot + 1, '.') : NULL;
+	size_t n = end ? (size_t)(end - v) : strlen(v);
+	b->python_version = strndup(v, n);
+	return 0;
+}
+
+static int install_one(void *ctx, size_t i, err_t *err)
+{
+	build_t *b = ctx;
+	install_opts_t io = {.target_prefix = b->prefix.data, .python_version = b->python_version};
+	return install_package(&io, b->pkgs[i], b->archives[i], b->stages[i], err);
+}
+
+static int install_all(build_t *b, err_t *err)
+{
+	buf_t p = BUF_INIT;
+	b->stages = calloc(b->n_pkgs ? b->n_pkgs : 1, sizeof(char *));
+	if (!b->stages)
+		abort();
+	for (size_t i = 0; i < b->n_pkgs; i++) {
+		char *dist = pkgrec_dist(b->pkgs[i]);
+		buf_setstr(&p, b->work.data);
+		buf_addpath(&p, "stage");
+		buf_addpath(&p, dist);
+		b->stages[i] = strdup(p.data);
+		free(dist);
+	}
+	buf_setstr(&p, b->work.data);
+	buf_addpath(&p, "stage");
+	int rc = fs_mkdir_p(p.data, err);
+	buf_free(&p);
+	if (rc)
+		return -1;
+	logf_(b, "installing %zu packages into %s", b->n_pkgs, b->prefix.data);
+	return workpool_run(b->n_pkgs, b->opts->jobs, install_one, b, err);
+}
+
+static int make_plan(build_t *b, err_t *err)
+{
+	recipe_t *r;
+	size_t len = 0;
+	if (b->opts->recipe_path) {
+		r = recipe_load(b->opts->recipe_path, err);
+	} else {
+		const char *data = pipeline_default_recipe(&len);
+		r = recipe_parse("recipes/default.yaml (built in)", data, len, err);
+	}
+	if (!r)
+		return -1;
+	b->plan = plan_new(r, b->pkgs, b->n_pkgs, err);
+	recipe_free(r);
+	return b->plan ? 0 : -1;
+}
+
+static int layer_one(void *ctx, size_t g, err_t *err)
+{
+	build_t *b = ctx;
+	size_t n = plan_group_size(b->plan, g);
+	const char **dirs = calloc(n ? n : 1, sizeof *dirs);
+	int rc;
+	if (!dirs)
+		abort();
+	for (size_t j = 0; j < n; j++)
+		dirs[j] = b->stages[plan_group_pkg(b->plan, g, j)];
+	rc = layer_build(dirs, n, b->prefix.data, &b->opts->layer, b->blobs.data, &b->layers[g].desc, err);
+	if (rc)
+		err_prefix(err, "layer for group '%s'", plan_group_name(b->plan, g));
+	free(dirs);
+	return rc;
+}
+
+static int build_layers(build_t *b, err_t *err)
+{
+	b->n_layers = plan_group_count(b->plan);
+	b->layers = calloc(b->n_layers ? b->n_layers : 1, sizeof *b->layers);
+	if (!b->layers)
+		abort();
+	for (size_t g = 0; g < b->n_layers; g++) {
+		b->layers[g].group = strdup(plan_group_name(b->plan, g));
+		b->layers[g].n_packages = plan_group_size(b->plan, g);
+		logf_(b, "layer %zu: %s (%zu packages)", g + 1, b->layers[g].group, b->layers[g].n_packages);
+	}
+	/* Layers are independent: each one's bytes depend only on its own packages. */
+	return workpool_run(b->n_layers, b->opts->jobs, layer_one, b, err);
+}
+
+/* PATH puts the environment first, then the base image's PATH or the usual default. */
+static void set_env(build_t *b, oci_image_t *img)
+{
+	buf_t path = BUF_INIT;
+	const char *base_path = oci_image_get_env(img, "PATH");
+	buf_addf(&path, "%s/bin:%s", b->prefix.data,
+		 base_path ? base_path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	oci_image_set_env(img, "PATH", path.data);
+	oci_image_set_env(img, "CONDA_PREFIX", b->prefix.data);
+	oci_image_set_env(img, "CONDA_DEFAULT_ENV", b->name.data);
+	for (size_t i = 0; i < envspec_var_count(b->env); i++)
+		oci_image_set_env(img, envspec_var_name(b->env, i), envspec_var_value(b->env, i));
+	buf_free(&path);
+}
+
+static int write_image(build_t *b, build_result_t *res, err_t *err)
+{
+	const build_opts_t *o = b->opts;
+	oci_image_t *img = oci_image_new("linux", "amd64");
+	buf_t msg = BUF_INIT, digest = BUF_INIT, p = BUF_INIT;
+	long long msize = 0;
+	int rc = -1;
+	if (o->base_layout && oci_image_load_base(img, o->base_layout, o->base_tag, b->blobs.data, err)) {
+		err_prefix(err, "base image %s", o->base_layout);
+		goto out;
+	}
+	for (size_t g = 0; g < b->n_layers; g++) {
+		buf_reset(&msg);
+		buf_addf(&msg, "imgbuild: layer group %s (%zu packages)", b->layers[g].group, b->layers[g].n_packages);
+		layer_desc_t *d = &b->layers[g].desc;
+		oci_image_add_layer(img, d->digest, d->diff_id, d->size, d->media_type, msg.data);
+	}
+	set_env(b, img);
+	if (solution_find(b->solution, "python")) {
+		buf_setstr(&p, b->prefix.data);
+		buf_addpath(&p, "bin/python");
+		const char *cmd[1] = {p.data};
+		oci_image_set_cmd(img, cmd, 1);
+	}
+	oci_image_set_label(img, "org.opencontainers.image.title", b->name.data);
+	oci_image_set_label(img, "io.imgbuild.prefix", b->prefix.data);
+	oci_image_set_label(img, "io.imgbuild.layer-format", "1");
+	oci_image_set_created(img, o->layer.mtime);
+	if (oci_image_write_blobs(img, b->blobs.data, &digest, &msize, err))
+		goto out;
+	if (oci_layout_write_index(b->layout_tmp.data, digest.data, msize, o->tags, o->n_tags, err))
+		goto out;
+	res->manifest_digest = buf_detach(&digest);
+	res->manifest_size = msize;
+	rc = 0;
+out:
+	oci_image_free(img);
+	buf_free(&msg);
+	buf_free(&digest);
+	buf_free(&p);
+	return rc;
+}
+
+/* The output directory is replaced only if it is absent, empty, or an OCI layout we can
+ * recognise; anything else is refused so a typo cannot remove someone's files. */
+static int check_output(const char *dir, err_t *err)
+{
+	buf_t p = BUF_INIT;
+	int rc = 0;
+	if (!fs_exists(dir))
+		return 0;
+	if (!fs_is_dir(dir))
+		return err_set(err, "--output %s exists and is not a directory; remove it or choose another path", dir);
+	buf_addstr(&p, dir);
+	buf_addpath(&p, "oci-layout");
+	if (!fs_exists(p.data) && rmdir(dir) != 0 && errno != ENOENT)
+		rc = err_set(err, "--output %s exists and is not an OCI image layout; remove it or choose another path", dir);
+	buf_free(&p);
+	return rc;
+}
+
+static int publish_output(build_t *b, err_t *err)
+{
+	const char *dir = b->opts->output_dir;
+	buf_t old = BUF_INIT;
+	int rc = -1;
+	if (fs_exists(dir)) {
+		buf_addf(&old, "%s.old-%ld", dir, (long)getpid());
+		if (rename(dir, old.data) != 0) {
+			err_set(err, "cannot move the previous %s aside: %s", dir, strerror(errno));
+			goto out;
+		}
+	}
+	if (rename(b->layout_tmp.data, dir) != 0) {
+		err_set(err, "cannot move the new image into %s: %s", dir, strerror(errno));
+		if (old.len)
+			rename(old.data, dir);
+		goto out;
+	}
+	buf_reset(&b->layout_tmp);
+	if (old.len && fs_rm_rf(old.data, err) != 0)
+		goto out;
+	rc = 0;
+out:
+	buf_free(&old);
+	return rc;
+}
+
+static int setup_dirs(build_t *b, err_t *err)
+{
+	const build_opts_t *o = b->opts;
+	buf_t parent = BUF_INIT, base = BUF_INIT;
+	int rc = -1;
+	if (o->cache_dir)
+		buf_addstr(&b->cache, o->cache_dir);
+	else
+		fs_default_cache_dir(&b->cache);
+	buf_setstr(&parent, b->cache.data);
+	buf_addpath(&parent, "tmp");
+	if (fs_mkdtemp(parent.data, "build-", &b->work, err))
+		goto out;
+	if (check_output(o->output_dir, err))
+		goto out;
+	/* temp layout beside the output so the final rename stays on one filesystem */
+	buf_setstr(&parent, o->output_dir);
+	while (parent.len > 1 && parent.data[parent.len - 1] == '/')
+		buf_truncate(&parent, parent.len - 1);
+	char *slash = strrchr(parent.data, '/');
+	buf_setstr(&base, slash ? slash + 1 : parent.data);
+	buf_addstr(&base, ".tmp-");
+	if (slash)
+		buf_truncate(&parent, slash == parent.data ? 1 : (size_t)(slash - parent.data));
+	else
+		buf_setstr(&parent, ".");
+	if (fs_mkdtemp(parent.data, base.data, &b->layout_tmp, err))
+		goto out;
+	buf_setstr(&b->blobs, b->layout_tmp.data);
+	buf_addpath(&b->blobs, "blobs/sha256");
+	if (fs_mkdir_p(b->blobs.data, err))
+		goto out;
+	rc = 0;
+out:
+	buf_free(&parent);
+	buf_free(&base);
+	return rc;
+}
+
+static int check_env(build_t *b, err_t *err)
+{
+	const build_opts_t *o = b->opts;
+	if (envspec_pip_count(b->env) > 0 && !o->ignore_pip)
+		return err_set(err,
+			       "%s:%d: the environment has pip dependencies (%s, ...), which imgbuild cannot "
+			       "install yet; remove them or pass --ignore-pip to build without them",
+			       envspec_path(b->env), envspec_pip_line(b->env, 0), envspec_pip(b->env, 0));
+	if (envspec_dep_count(b->env) == 0)
+		return err_set(err, "%s: no conda dependencies to install", envspec_path(b->env));
+	buf_setstr(&b->name, o->name ? o->name : envspec_name(b->env) ? envspec_name(b->env) : "env");
+	if (!fs_path_is_safe_relative(b->name.data) || strchr(b->name.data, '/'))
+		return err_set(err, "%s: environment name '%s' cannot be used as a directory name",
+			       envspec_path(b->env), b->name.data);
+	if (o->prefix) {
+		if (o->prefix[0] != '/' || strstr(o->prefix, "/../") || strlen(o->prefix) < 2)
+			return err_set(err, "--prefix %s: must be an absolute path inside the image", o->prefix);
+		buf_setstr(&b->prefix, o->prefix);
+		while (b->prefix.len > 1 && b->prefix.data[b->prefix.len - 1] == '/')
+			buf_truncate(&b->prefix, b->prefix.len - 1);
+	} else {
+		buf_setstr(&b->prefix, "/opt/conda/envs/");
+		buf_addstr(&b->prefix, b->name.data);
+	}
+	return 0;
+}
+
+static void build_cleanup(build_t *b)
+{
+	err_t ignored = ERR_INIT;
+	if (b->work.len)
+		fs_rm_rf(b->work.data, &ignored);
+	if (b->layout_tmp.len)
+		fs_rm_rf(b->layout_tmp.data, &ignored);
+	err_clear(&ignored);
+	for (size_t i = 0; i < b->n_pkgs; i++) {
+		if (b->archives)
+			free(b->archives[i]);
+		if (b->stages)
+			free(b->stages[i]);
+	}
+	free(b->archives);
+	free(b->stages);
+	for (size_t i = 0; i < b->n_channels; i++) {
+		free(b->channel_urls[i]);
+		free(b->channel_names[i]);
+	}
+	free(b->channel_urls);
+	free(b->channel_names);
+	free(b->pkgs);
+	free(b->python_version);
+	plan_free(b->plan);
+	solution_free(b->solution);
+	envspec_free(b->env);
+	buf_free(&b->name);
+	buf_free(&b->prefix);
+	buf_free(&b->cache);
+	buf_free(&b->work);
+	buf_free(&b->layout_tmp);
+	buf_free(&b->blobs);
+}
+
+int pipeline_build(const build_opts_t *opts, pipeline_log_fn log, void *ud, build_result_t *out,
+		   err_t *err)
+{
+	build_t b = {.opts = opts, .log = log, .ud = ud};
+	int rc = -1;
+	memset(out, 0, sizeof *out);
+	b.env = envspec_load(opts->env_path, err);
+	if (!b.env || check_env(&b, err) || resolve_channels(&b, err) || setup_dirs(&b, err) ||
+	    solve_env(&b, err) || fetch_all(&b, err) || find_python_version(&b) || install_all(&b, err) ||
+	    make_plan(&b, err) || build_layers(&b, err) || write_image(&b, out, err) || publish_output(&b, err))
+		goto out;
+	out->prefix = strdup(b.prefix.data);
+	out->n_packages = b.n_pkgs;
+	out->layers = b.layers;
+	out->n_layers = b.n_layers;
+	b.layers = NULL;
+	rc = 0;
+out:
+	if (b.layers) {
+		for (size_t g = 0; g < b.n_layers; g++)
+			free(b.layers[g].group);
+		free(b.layers);
+	}
+	if (rc)
+		build_result_free(out);
+	build_cleanup(&b);
+	return rc;
+}
+
+void build_result_free(build_result_t *r)
+{
+	if (!r)
+		return;
+	free(r->manifest_digest);
+	free(r->prefix);
+	for (size_t i = 0; i < r->n_layers; i++)
+		free(r->layers[i].group);
+	free(r->layers);
+	memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,61 @@
+/* pipeline.h — the build, stage by stage: environment.yml -> channels/repodata -> solve ->
+ * fetch/verify -> install (one staging tree per package) -> layer plan -> layer blobs ->
+ * OCI image layout. The CLI fills build_opts_t and prints what comes back; the pipeline
+ * never prints, it reports progress through a callback. */
+#ifndef IMGBUILD_PIPELINE_H
+#define IMGBUILD_PIPELINE_H
+
+#include <stddef.h>
+
+#include "err.h"
+#include "layer.h"
+
+typedef struct build_opts {
+	const char *env_path;          /* environment.yml */
+	const char *const *channels;   /* --channel, in order, before the file's channels */
+	size_t n_channels;
+	const char *channel_alias;     /* NULL = https://conda.anaconda.org */
+	const char *prefix;            /* NULL = /opt/conda/envs/<name> */
+	const char *name;              /* NULL = name from the file, else "env" */
+	const char *cache_dir;         /* NULL = $XDG_CACHE_HOME/imgbuild or ~/.cache/imgbuild */
+	const char *output_dir;        /* OCI layout directory to (re)write */
+	const char *const *tags;       /* ref names for index.json ("1.0") */
+	size_t n_tags;
+	const char *base_layout;       /* NULL, or an OCI layout directory */
+	const char *base_tag;          /* NULL = the layout's only image */
+	const char *recipe_path;       /* NULL = built-in recipes/default.yaml */
+	const char *platform_subdir;   /* "linux-64" */
+	const char *cuda_version;      /* NULL = no __cuda */
+	const char *glibc_version;     /* NULL = default */
+	int ignore_pip;
+	int jobs;                      /* <= 0: one per CPU */
+	layer_opts_t layer;            /* compression, level, mtime */
+} build_opts_t;
+
+typedef struct build_layer_info {
+	char *group;          /* group name, or "base" for base image layers */
+	size_t n_packages;
+	layer_desc_t desc;
+} build_layer_info_t;
+
+typedef struct build_result {
+	char *manifest_digest;
+	long long manifest_size;
+	char *prefix;
+	size_t n_packages;
+	build_layer_info_t *layers;
+	size_t n_layers;
+} build_result_t;
+
+typedef void (*pipeline_log_fn)(void *ud, const char *message);
+
+/* Runs the whole build. On failure nothing is left under output_dir's name that was not
+ * there before, and err says what went wrong and where. */
+int pipeline_build(const build_opts_t *opts, pipeline_log_fn log, void *ud, build_result_t *out,
+		   err_t *err);
+void build_result_free(build_result_t *r);
+
+/* The recipe compiled into the binary (recipes/default.yaml), borrowed. */
+const char *pipeline_default_recipe(size_t *len);
+
+#endif
