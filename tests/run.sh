@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Builds imgbuild with warnings as errors and runs every test (unit + end-to-end) through
+# CTest, then the unit tests again under ASan + UBSan. Assumes .ci/bootstrap has run.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+echo "== banned functions (curl's checksrc list)"
+if grep -nE '\b(sprintf|strcpy|strcat|strncpy|strtok|sscanf|atoi|gets)\s*\(' \
+    common/*.[ch] builder/*.[ch] layers/*.[ch] oci/*.[ch] tests/unit/*.c tests/unit/helpers/*.[ch] 2>/dev/null \
+    | grep -vE '\b(v?snprintf)\s*\('; then
+  echo "error: banned function used (see CONVENTIONS.md §14)"; exit 1
+fi
+
+jobs=$(nproc)
+echo "== build (-Werror)"
+cmake -S . -B build -DIMGBUILD_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$jobs" 2>&1 | grep -vE '^\[ *[0-9]+%\]' || true
+test -x build/imgbuild || { echo "error: build failed"; exit 1; }
+
+echo "== unit tests under ASan + UBSan"
+cmake -S . -B build-asan -DIMGBUILD_WERROR=ON -DIMGBUILD_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build build-asan -j"$jobs" 2>&1 | grep -vE '^\[ *[0-9]+%\]' || true
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  ctest -R '^unit/' --output-on-failure -j"$jobs")
+
+echo "== all tests"
+cd build
+ctest --output-on-failure
