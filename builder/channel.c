@@ -1,0 +1,400 @@
+/* channel.c — channel names to base URLs, and repodata.json fetched through libcurl into
+ * <cache>/repodata/<sha256(url)>.json with a .meta JSON (url, etag, last_modified) beside it.
+ * A download lands in a temp file, is size-capped and checked to be JSON, and only then is
+ * renamed over the cache entry: a failed fetch never leaves a corrupt or partial entry. */
+#include "channel.h"
+#include "digest.h"
+#include "fsutil.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CHANNEL_DEFAULT_ALIAS "https://conda.anaconda.org"
+/* conda's `defaults` is main + r (+ msys2 on Windows). We keep main only: r holds the R
+ * language stack, which environment.yml users name explicitly when they want it, and each
+ * extra default channel costs a large repodata download on every build. */
+#define CHANNEL_DEFAULTS_URL "https://repo.anaconda.com/pkgs/main"
+/* Untrusted input is capped: the biggest real repodata.json (conda-forge linux-64) is a few
+ * hundred MB uncompressed. */
+#define CHANNEL_REPODATA_MAX_BYTES (1024LL * 1024 * 1024)
+
+static void strip_trailing_slashes(buf_t *b, size_t keep)
+{
+	while (b->len > keep && b->data[b->len - 1] == '/')
+		buf_truncate(b, b->len - 1);
+}
+
+/* Channel names as conda accepts them: letters, digits, '-', '_', '.', and '/' between
+ * components for labels ("pytorch/label/nightly"). */
+static int name_is_valid(const char *s)
+{
+	if (!*s || *s == '/' || *s == '.')
+		return 0;
+	for (const char *p = s; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (!(isalnum(c) || c == '-' || c == '_' || c == '.' || c == '/'))
+			return 0;
+		if (c == '/' && (p[1] == '/' || p[1] == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+int channel_resolve(const char *written, const char *channel_alias, buf_t *out, err_t *err)
+{
+	buf_reset(out);
+	if (!written || !*written)
+		return err_set(err, "empty channel name");
+	if (strstr(written, "://")) {
+		/* A URL: kept as written (scheme checked so typos fail here, not in curl). */
+		if (strncmp(written, "http://", 7) != 0 && strncmp(written, "https://", 8) != 0 &&
+		    strncmp(written, "file://", 7) != 0)
+			return err_set(err,
+				       "channel '%s': unsupported URL scheme (use https://, http:// or "
+				       "file://)",
+				       written);
+		buf_setstr(out, written);
+		strip_trailing_slashes(out, (size_t)(strstr(written, "://") - written) + 3);
+		return 0;
+	}
+	if (written[0] == '/') {
+		/* fs_path_normalize takes relative paths: drop the leading slashes, then
+		 * percent-encode so curl accepts the URL (spaces, '#', '?' ...). */
+		buf_t norm = BUF_INIT;
+		const char *rel = written;
+		while (*rel == '/')
+			rel++;
+		if (fs_path_normalize(rel, &norm) != 0) {
+			buf_free(&norm);
+			return err_set(err, "channel '%s': not a usable local path (root or '..')",
+				       written);
+		}
+		buf_setstr(out, "file:///");
+		for (const char *p = norm.data; *p; p++) {
+			unsigned char c = (unsigned char)*p;
+			if (isalnum(c) || strchr("/-._~+", c))
+				buf_addch(out, (char)c);
+			else
+				buf_addf(out, "%%%02X", c);
+		}
+		buf_free(&norm);
+		return 0;
+	}
+	if (strcmp(written, "nodefaults") == 0)
+		return err_set(err, "'nodefaults' is not a channel (it only drops the default channels)");
+	if (strcmp(written, "defaults") == 0) {
+		buf_setstr(out, CHANNEL_DEFAULTS_URL);
+		return 0;
+	}
+	if (!name_is_valid(written))
+		return err_set(err,
+			       "channel '%s': not a channel name (letters, digits, '-', '_', '.', '/'), "
+			       "URL or absolute path",
+			       written);
+	buf_setstr(out, channel_alias && *channel_alias ? channel_alias : CHANNEL_DEFAULT_ALIAS);
+	strip_trailing_slashes(out, 0);
+	buf_addch(out, '/');
+	buf_addstr(out, written);
+	strip_trailing_slashes(out, 0);
+	return 0;
+}
+
+/* ---- fetching ---- */
+
+struct download {
+	FILE *fp;
+	long long written_bytes;
+	int too_big;
+	buf_t etag;
+	buf_t last_modified;
+};
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
+{
+	struct download *d = userdata;
+	size_t n = size * nmemb;
+	if (d->written_bytes + (long long)n > CHANNEL_REPODATA_MAX_BYTES) {
+		d->too_big = 1;
+		return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
+	}
+	if (fwrite(data, 1, n, d->fp) != n)
+		return 0;
+	d->written_bytes += (long long)n;
+	return n;
+}
+
+/* Stores the value of a header line "Name: value\r\n" if it is `name`. */
+static void header_value(const char *line, size_t len, const char *name, buf_t *out)
+{
+	size_t nl = strlen(name);
+	if (len <= nl + 1 || strncasecmp(line, name, nl) != 0 || line[nl] != ':')
+		return;
+	const char *v = line + nl + 1, *end = line + len;
+	while (v < end && (*v == ' ' || *v == '\t'))
+		v++;
+	while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+		end--;
+	buf_reset(out);
+	buf_add(out, v, (size_t)(end - v));
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
+{
+	struct download *d = userdata;
+	size_t n = size * nmemb;
+	/* A new status line (after a redirect) starts a new set of headers. */
+	if (n > 5 && strncmp(data, "HTTP/", 5) == 0) {
+		buf_reset(&d->etag);
+		buf_reset(&d->last_modified);
+	}
+	header_value(data, n, "ETag", &d->etag);
+	header_value(data, n, "Last-Modified", &d->last_modified);
+	return n;
+}
+
+/* Reads etag / last_modified from a .meta file if it belongs to url. */
+static void read_meta(const char *meta_path, const char *url, buf_t *etag, buf_t *last_modified)
+{
+	json_t *meta = json_load_file(meta_path, 0, NULL);
+	if (!meta)
+		return;
+	json_t *u = json_object_get(meta, "url");
+	if (json_is_string(u) && strcmp(json_string_value(u), url) == 0) {
+		json_t *e = json_object_get(meta, "etag");
+		json_t *l = json_object_get(meta, "last_modified");
+		if (json_is_string(e))
+			buf_setstr(etag, json_string_value(e));
+		if (json_is_string(l))
+			buf_setstr(last_modified, json_string_value(l));
+	}
+	json_decref(meta);
+}
+
+static int write_meta(const char *meta_path, const char *url, const buf_t *etag,
+		      const buf_t *last_modified, err_t *err)
+{
+	json_t *meta = json_object();
+	json_object_set_new(meta, "url", json_string(url));
+	if (etag->len)
+		json_object_set_new(meta, "etag", json_string(etag->data));
+	if (last_modified->len)
+		json_object_set_new(meta, "last_modified", json_string(last_modified->data));
+	char *text = json_dumps(meta, JSON_SORT_KEYS | JSON_INDENT(1));
+	json_decref(meta);
+	if (!text)
+		return err_set(err, "%s: cannot serialise cache metadata", meta_path);
+	int rc = fs_write_atomic(meta_path, text, strlen(text), err);
+	free(text);
+	return rc;
+}
+
+/* Checks that the downloaded file is a JSON object (as repodata must be). */
+static int validate_json(const char *path, const char *url, err_t *err)
+{
+	json_error_t jerr;
+	json_t *root = json_load_file(path, JSON_ALLOW_NUL, &jerr);
+	if (!root)
+		return err_set(err, "%s: not valid JSON (line %d, column %d: %s)", url, jerr.line,
+			       jerr.column, jerr.text);
+	int ok = json_is_object(root);
+	json_decref(root);
+	if (!ok)
+		return err_set(err, "%s: repodata is not a JSON object", url);
+	return 0;
+}
+
+static int write_empty_repodata(const char *path, const char *subdir, err_t *err)
+{
+	buf_t text = BUF_INIT;
+	json_t *sd = json_string(subdir);
+	char *quoted = json_dumps(sd, JSON_ENCODE_ANY);
+	json_decref(sd);
+	buf_addf(&text, "{\"info\": {\"subdir\": %s}, \"packages\": {}, \"packages.conda\": {}}\n",
+		 quoted ? quoted : "\"\"");
+	free(quoted);
+	int rc = fs_write_atomic(path, text.data, text.len, err);
+	buf_free(&text);
+	return rc;
+}
+
+static int curl_ready(err_t *err)
+{
+	static int done = 0;
+	if (!done) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+			return err_set(err, "libcurl failed to initialise");
+		done = 1;
+	}
+	return 0;
+}
+
+int channel_fetch_repodata(const char *base_url, const char *subdir, const char *cache_dir,
+			   int missing_ok, buf_t *path_out, err_t *err)
+{
+	buf_t url = BUF_INIT, dir = BUF_INIT, final_path = BUF_INIT, meta_path = BUF_INIT;
+	buf_t tmp_path = BUF_INIT, hdr = BUF_INIT;
+	struct download dl = {NULL, 0, 0, BUF_INIT, BUF_INIT};
+	buf_t old_etag = BUF_INIT, old_lm = BUF_INIT;
+	struct curl_slist *headers = NULL;
+	CURL *curl = NULL;
+	char errbuf[CURL_ERROR_SIZE] = "";
+	char hex[DIGEST_HEX_MAX];
+	int rc = -1, fd = -1;
+
+	buf_addstr(&url, base_url);
+	buf_addpath(&url, subdir);
+	buf_addpath(&url, "repodata.json");
+	int is_file = strncmp(base_url, "file://", 7) == 0;
+
+	digest_buf_hex(DIGEST_SHA256, url.data, url.len, hex);
+	buf_addstr(&dir, cache_dir);
+	buf_addpath(&dir, "repodata");
+	if (fs_mkdir_p(dir.data, err) != 0)
+		goto out;
+	buf_addf(&final_path, "%s/%s.json", dir.data, hex);
+	buf_addf(&meta_path, "%s/%s.meta", dir.data, hex);
+	buf_addf(&tmp_path, "%s/%s.json.tmp.XXXXXX", dir.data, hex);
+
+	/* Revalidate only when both halves of the cache entry exist and match this URL. */
+	int have_cached = !is_file && fs_exists(final_path.data);
+	if (have_cached)
+		read_meta(meta_path.data, url.data, &old_etag, &old_lm);
+
+	if (curl_ready(err) != 0)
+		goto out;
+	fd = mkstemp(tmp_path.data);
+	if (fd < 0) {
+		err_set(err, "%s: cannot create temp file: %s", tmp_path.data, strerror(errno));
+		goto out;
+	}
+	dl.fp = fdopen(fd, "wb");
+	if (!dl.fp) {
+		err_set(err, "%s: fdopen: %s", tmp_path.data, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+
+	curl = curl_easy_init();
+	if (!curl) {
+		err_set(err, "libcurl: cannot create a handle");
+		goto out;
+	}
+	curl_easy_setopt(curl, CURLOPT_URL, url.data);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &dl);
+	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, &dl);
+	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 10L);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https,file");
+	curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, ""); /* gzip/zstd on the wire */
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 30L);
+	/* Abort a stalled transfer (under 1 KB/s for 60 s) instead of hanging the build. */
+	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
+	curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)CHANNEL_REPODATA_MAX_BYTES);
+	curl_easy_setopt(curl, CURLOPT_USERAGENT, "imgbuild");
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	if (old_etag.len) {
+		buf_setstr(&hdr, "If-None-Match: ");
+		buf_addstr(&hdr, old_etag.data);
+		headers = curl_slist_append(headers, hdr.data);
+	}
+	if (old_lm.len) {
+		buf_setstr(&hdr, "If-Modified-Since: ");
+		buf_addstr(&hdr, old_lm.data);
+		headers = curl_slist_append(headers, hdr.data);
+	}
+	if (headers)
+		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+
+	CURLcode cc = curl_easy_perform(curl);
+	long status = 0;
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	if (fclose(dl.fp) != 0 && cc == CURLE_OK) {
+		dl.fp = NULL;
+		err_set(err, "%s: write failed: %s", tmp_path.data, strerror(errno));
+		goto out;
+	}
+	dl.fp = NULL;
+
+	int missing = (is_file && cc == CURLE_FILE_COULDNT_READ_FILE) ||
+		      (!is_file && cc == CURLE_OK && status == 404);
+	if (missing) {
+		if (missing_ok) {
+			if (write_empty_repodata(final_path.data, subdir, err) != 0)
+				goto out;
+			unlink(meta_path.data);
+			rc = 0;
+			goto out;
+		}
+		err_set(err, "channel %s has no %s/repodata.json (%s): check the channel name/URL",
+			base_url, subdir, url.data);
+		goto out;
+	}
+	if (dl.too_big || cc == CURLE_FILESIZE_EXCEEDED) {
+		err_set(err, "%s: repodata larger than the %lld-byte limit", url.data,
+			CHANNEL_REPODATA_MAX_BYTES);
+		goto out;
+	}
+	if (cc != CURLE_OK) {
+		err_set(err, "cannot fetch %s: %s", url.data, errbuf[0] ? errbuf : curl_easy_strerror(cc));
+		goto out;
+	}
+	if (!is_file && status == 304 && have_cached) {
+		rc = 0; /* the cached copy is current */
+		goto out;
+	}
+	if (!is_file && (status == 401 || status == 403)) {
+		err_set(err, "%s: HTTP %ld (access denied): is the channel private or the URL wrong?",
+			url.data, status);
+		goto out;
+	}
+	if (!is_file && status != 200) {
+		err_set(err, "%s: unexpected HTTP status %ld", url.data, status);
+		goto out;
+	}
+	if (validate_json(tmp_path.data, url.data, err) != 0)
+		goto out;
+	/* Drop the old metadata first: a crash between the two renames then costs one full
+	 * download, never a 304 that would pair a new ETag with old content. */
+	unlink(meta_path.data);
+	if (fs_rename(tmp_path.data, final_path.data, err) != 0)
+		goto out;
+	buf_reset(&tmp_path);
+	if (!is_file && (dl.etag.len || dl.last_modified.len) &&
+	    write_meta(meta_path.data, url.data, &dl.etag, &dl.last_modified, err) != 0)
+		goto out;
+	rc = 0;
+out:
+	if (rc == 0)
+		buf_setstr(path_out, final_path.data);
+	if (dl.fp)
+		fclose(dl.fp);
+	if (fd >= 0)
+		close(fd);
+	if (tmp_path.len && !strstr(tmp_path.data, "XXXXXX"))
+		unlink(tmp_path.data);
+	curl_slist_free_all(headers);
+	if (curl)
+		curl_easy_cleanup(curl);
+	buf_free(&url);
+	buf_free(&dir);
+	buf_free(&final_path);
+	buf_free(&meta_path);
+	buf_free(&tmp_path);
+	buf_free(&hdr);
+	buf_free(&dl.etag);
+	buf_free(&dl.last_modified);
+	buf_free(&old_etag);
+	buf_free(&old_lm);
+	return rc;
+}
