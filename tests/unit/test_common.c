@@ -1,0 +1,149 @@
+/* test_common.c — the shared bottom layer: buffers, errors, path safety, atomic writes, the
+ * thread pool's deterministic error choice. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "digest.h"
+#include "err.h"
+#include "fsutil.h"
+#include "workpool.h"
+
+static void test_buf_grows_and_formats(void **state)
+{
+	(void)state;
+	buf_t b = BUF_INIT;
+	assert_string_equal(buf_cstr(&b), "");
+	for (int i = 0; i < 1000; i++)
+		buf_addf(&b, "%d,", i);
+	assert_int_equal(b.len, strlen(b.data));
+	assert_true(strncmp(b.data, "0,1,2,", 6) == 0);
+	buf_truncate(&b, 2);
+	assert_string_equal(b.data, "0,");
+	buf_free(&b);
+}
+
+static void test_buf_addpath_joins_with_one_slash(void **state)
+{
+	(void)state;
+	buf_t b = BUF_INIT;
+	buf_addstr(&b, "file:///a/");
+	buf_addpath(&b, "/noarch");
+	buf_addpath(&b, "repodata.json");
+	assert_string_equal(b.data, "file:///a/noarch/repodata.json");
+	buf_free(&b);
+}
+
+static void test_err_prefix_keeps_the_cause(void **state)
+{
+	(void)state;
+	err_t e = ERR_INIT;
+	assert_int_equal(err_set(&e, "%s: bad", "x.yml"), -1);
+	err_prefix(&e, "loading %s", "env");
+	assert_string_equal(err_msg(&e), "loading env: x.yml: bad");
+	err_clear(&e);
+	assert_string_equal(err_msg(&e), "");
+}
+
+static void test_path_safety_table(void **state)
+{
+	(void)state;
+	const char *ok[] = {"a", "a/b", "lib/python3.11/site-packages/x.py", "a/b/", "..a", "a/..b", "a/./b"};
+	const char *bad[] = {"", "/etc/passwd", "..", "../x", "a/../../x", "a/..", "a//b"};
+	for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
+		assert_true(fs_path_is_safe_relative(ok[i]));
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		if (fs_path_is_safe_relative(bad[i]))
+			fail_msg("accepted unsafe path '%s'", bad[i]);
+	}
+	assert_false(fs_path_is_safe_relative(NULL));
+}
+
+static void test_path_normalize(void **state)
+{
+	(void)state;
+	buf_t b = BUF_INIT;
+	assert_int_equal(fs_path_normalize("a/./b//c/", &b), 0);
+	assert_string_equal(b.data, "a/b/c");
+	assert_int_equal(fs_path_normalize("a/../b", &b), -1);
+	assert_int_equal(fs_path_normalize("/a", &b), -1);
+	buf_free(&b);
+}
+
+static void test_atomic_write_replaces_whole_file(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/imgbuild-test-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	buf_t p = BUF_INIT, got = BUF_INIT;
+	err_t e = ERR_INIT;
+	buf_addstr(&p, dir);
+	buf_addpath(&p, "f");
+	assert_int_equal(fs_write_atomic(p.data, "first", 5, &e), 0);
+	assert_int_equal(fs_write_atomic(p.data, "2nd", 3, &e), 0);
+	assert_int_equal(buf_read_file(&got, p.data, 100, &e), 0);
+	assert_string_equal(got.data, "2nd");
+	buf_reset(&got);
+	assert_int_equal(buf_read_file(&got, p.data, 2, &e), -1);
+	assert_non_null(strstr(err_msg(&e), "limit"));
+	assert_int_equal(fs_rm_rf(dir, &e), 0);
+	assert_false(fs_exists(dir));
+	buf_free(&p);
+	buf_free(&got);
+	err_clear(&e);
+}
+
+static void test_sha256_known_vector(void **state)
+{
+	(void)state;
+	char hex[DIGEST_HEX_MAX];
+	digest_buf_hex(DIGEST_SHA256, "abc", 3, hex);
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	digest_buf_hex(DIGEST_MD5, "abc", 3, hex);
+	assert_string_equal(hex, "900150983cd24fb0d6963f7d28e17f72");
+}
+
+static int fail_on_odd(void *ctx, size_t i, err_t *err)
+{
+	int *ran = ctx;
+	__atomic_add_fetch(ran, 1, __ATOMIC_SEQ_CST);
+	if (i % 2 == 1 && i >= 5)
+		return err_set(err, "job %zu failed", i);
+	return 0;
+}
+
+static void test_workpool_reports_lowest_failing_job(void **state)
+{
+	(void)state;
+	for (int threads = 1; threads <= 4; threads++) {
+		int ran = 0;
+		err_t e = ERR_INIT;
+		assert_int_equal(workpool_run(20, threads, fail_on_odd, &ran, &e), -1);
+		assert_string_equal(err_msg(&e), "job 5 failed");
+		assert_true(ran >= 6);
+		err_clear(&e);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_buf_grows_and_formats),
+		cmocka_unit_test(test_buf_addpath_joins_with_one_slash),
+		cmocka_unit_test(test_err_prefix_keeps_the_cause),
+		cmocka_unit_test(test_path_safety_table),
+		cmocka_unit_test(test_path_normalize),
+		cmocka_unit_test(test_atomic_write_replaces_whole_file),
+		cmocka_unit_test(test_sha256_known_vector),
+		cmocka_unit_test(test_workpool_reports_lowest_failing_job),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
