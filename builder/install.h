@@ -1,0 +1,45 @@
+/* install.h — installs one conda package archive (.conda or .tar.bz2, read with libarchive)
+ * into a staging directory that appears at `target_prefix` inside the image:
+ * info/paths.json (or old info/files + info/has_prefix), text and binary prefix-placeholder
+ * replacement, noarch: python relocation (site-packages, python-scripts/, entry points),
+ * symlinks, hardlinks, modes, and conda-meta/<dist>.json. Hostile archives (absolute names,
+ * "..", symlinks leaving the prefix, devices, fifos) are refused with an error naming the
+ * package and member; nothing is left under dest_dir's final name on failure. */
+#ifndef IMGBUILD_INSTALL_H
+#define IMGBUILD_INSTALL_H
+
+#include "buf.h"
+#include "err.h"
+#include "pkgrec.h"
+
+typedef struct install_opts {
+	const char *target_prefix;  /* absolute path in the image, e.g. "/opt/conda/envs/demo" */
+	const char *python_version; /* "major.minor" of the solved python, NULL when none */
+} install_opts_t;
+
+/* Extracts and transforms archive_path (rec describes it) into dest_dir, which must not
+ * exist yet; it is created via a temporary sibling and renamed at the end. */
+int install_package(const install_opts_t *opts, const pkgrec_t *rec, const char *archive_path,
+		    const char *dest_dir, err_t *err);
+
+/* Prefix replacement primitives, exposed for tests.
+ * Text mode: every occurrence of placeholder becomes new_prefix (lengths may differ).
+ * Binary mode: each NUL-terminated string containing placeholder is rewritten with the
+ * placeholder replaced and padded with NULs to its original length; a new_prefix longer
+ * than placeholder is an error. */
+int install_replace_text(const char *data, size_t len, const char *placeholder,
+			 const char *new_prefix, buf_t *out);
+int install_replace_binary(char *data, size_t len, const char *placeholder,
+			   const char *new_prefix, err_t *err);
+
+/* Path-safety checks applied to every archive member, exposed for tests.
+ * install_check_member_name: 0 and the normalised name ("./a//b" -> "a/b") in normalized,
+ * or -1 and *why (static string) for absolute names, ".." components, empty names.
+ * install_check_symlink: 0 if a symlink at link_rel (normalised, relative to the prefix)
+ * pointing at target stays inside the prefix, else -1 and *why. Absolute and empty targets
+ * are refused; ".." may only lead the target (a ".." after a name could climb out through a
+ * symlinked directory) and may not climb above the prefix. */
+int install_check_member_name(const char *name, buf_t *normalized, const char **why);
+int install_check_symlink(const char *link_rel, const char *target, const char **why);
+
+#endif
