@@ -1,0 +1,29 @@
+/* blob.h — compress + hash + store: a streaming sink that takes uncompressed layer bytes,
+ * hashes them (diff_id), compresses them with a fixed, reproducible gzip or zstd framing,
+ * hashes the compressed bytes (digest) and writes them to a temporary file in blobs_dir that
+ * becomes blobs_dir/<hex> on finish. Memory use is bounded (one output chunk). */
+#ifndef IMGBUILD_BLOB_H
+#define IMGBUILD_BLOB_H
+
+#include <stddef.h>
+
+#include "digest.h"
+#include "err.h"
+#include "layer.h"
+
+typedef struct blob_writer blob_writer_t;
+
+/* level 0 = default (gzip 6, zstd 3). Caller frees. NULL + err on failure. */
+blob_writer_t *blob_writer_new(const char *blobs_dir, layer_compression_t compression, int level,
+			       err_t *err);
+int blob_writer_write(blob_writer_t *w, const void *data, size_t len, err_t *err);
+/* Flushes the compressor, fsyncs, renames into blobs_dir/<digest hex>. The hex strings are
+ * bare (no "sha256:"). After this only blob_writer_free may be called. */
+int blob_writer_finish(blob_writer_t *w, char digest_hex[DIGEST_HEX_MAX],
+		       char diff_id_hex[DIGEST_HEX_MAX], long long *compressed_bytes, err_t *err);
+/* Frees; removes the temporary file if finish did not succeed. NULL is a no-op. */
+void blob_writer_free(blob_writer_t *w);
+
+const char *blob_media_type(layer_compression_t compression); /* static string */
+
+#endif

@@ -1,0 +1,499 @@
+/* layer.c — builds one deterministic layer tar from the union of staged package trees and
+ * streams it through blob.c (compress + hash + store). Every byte-level choice made here
+ * (entry order, modes, owners, names, hardlinks, PAX records, blocking) is written down in
+ * docs/layer-format.md; change both together and bump the layer-format version. */
+#include "layer.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <locale.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "blob.h"
+#include "buf.h"
+#include "fsutil.h"
+
+#define LAYER_READ_CHUNK (64 * 1024)
+
+typedef struct entry {
+	char *rel;     /* relative to the prefix: no leading "/", "./" or trailing "/" */
+	size_t stage;  /* index into stage_dirs */
+	mode_t mode;   /* st_mode as found (type + permission bits) */
+	off_t size;
+	dev_t dev;
+	ino_t ino;
+	nlink_t nlink;
+	long link_to;  /* for hardlinks: index of the first (sorted) entry of the inode, else -1 */
+} entry_t;
+
+typedef struct entries {
+	entry_t *v;
+	size_t n, cap;
+} entries_t;
+
+typedef struct build_ctx {
+	blob_writer_t *blob;
+	err_t *err;
+	int has_write_error;
+} build_ctx_t;
+
+static void entries_free(entries_t *es)
+{
+	for (size_t i = 0; i < es->n; i++)
+		free(es->v[i].rel);
+	free(es->v);
+}
+
+static entry_t *entries_push(entries_t *es)
+{
+	if (es->n == es->cap) {
+		size_t cap = es->cap ? es->cap * 2 : 1024;
+		entry_t *v = realloc(es->v, cap * sizeof *v);
+		if (!v)
+			abort();
+		es->v = v;
+		es->cap = cap;
+	}
+	entry_t *e = &es->v[es->n++];
+	memset(e, 0, sizeof *e);
+	e->link_to = -1;
+	return e;
+}
+
+/* Recursively lists stage_root/rel (rel "" = the root). Never follows symlinks: directories
+ * are opened with O_NOFOLLOW and children are lstat()ed. */
+static int walk(const char *stage_root, size_t stage, buf_t *rel, entries_t *es, err_t *err)
+{
+	buf_t dir_path = BUF_INIT;
+	DIR *d = NULL;
+	int fd = -1, rc = -1;
+	size_t base_len = rel->len;
+	buf_addstr(&dir_path, stage_root);
+	if (rel->len)
+		buf_addpath(&dir_path, rel->data);
+	fd = open(dir_path.data, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		err_set(err, "%s: cannot open directory: %s", dir_path.data, strerror(errno));
+		goto out;
+	}
+	fd = -1; /* owned by d now */
+	struct dirent *de;
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		struct stat st;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+			err_set(err, "%s/%s: cannot stat: %s", dir_path.data, de->d_name, strerror(errno));
+			goto out;
+		}
+		buf_truncate(rel, base_len);
+		if (base_len)
+			buf_addch(rel, '/');
+		buf_addstr(rel, de->d_name);
+		if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
+			err_set(err, "%s/%s: unsupported file type (device, fifo or socket) in a layer",
+				dir_path.data, de->d_name);
+			goto out;
+		}
+		entry_t *e = entries_push(es);
+		e->rel = strdup(rel->data);
+		if (!e->rel)
+			abort();
+		e->stage = stage;
+		e->mode = st.st_mode;
+		e->size = S_ISREG(st.st_mode) ? st.st_size : 0;
+		e->dev = st.st_dev;
+		e->ino = st.st_ino;
+		e->nlink = st.st_nlink;
+		if (S_ISDIR(st.st_mode) && walk(stage_root, stage, rel, es, err))
+			goto out;
+	}
+	if (errno != 0) {
+		err_set(err, "%s: cannot read directory: %s", dir_path.data, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	buf_truncate(rel, base_len);
+	if (d)
+		closedir(d);
+	if (fd >= 0)
+		close(fd);
+	buf_free(&dir_path);
+	return rc;
+}
+
+/* Bytewise order on the path relative to the prefix (the shared prefix does not change the
+ * order): a directory sorts before its contents because it is a strict prefix of them.
+ * Ties (the same path in two stage dirs) are kept in stage order. */
+static int cmp_entry(const void *a, const void *b)
+{
+	const entry_t *x = a, *y = b;
+	int c = strcmp(x->rel, y->rel);
+	if (c)
+		return c;
+	return (x->stage > y->stage) - (x->stage < y->stage);
+}
+
+/* The same path from two stage dirs is fine when both are directories (packages share
+ * lib/, bin/, ...): the first is kept. Anything else is a conflict the installer should
+ * have caught; name both trees so the user can find the two packages. */
+static int merge_duplicates(entries_t *es, const char *const *stage_dirs, err_t *err)
+{
+	size_t out = 0;
+	for (size_t i = 0; i < es->n; i++) {
+		if (out > 0 && !strcmp(es->v[out - 1].rel, es->v[i].rel)) {
+			entry_t *keep = &es->v[out - 1], *dup = &es->v[i];
+			if (!S_ISDIR(keep->mode) || !S_ISDIR(dup->mode)) {
+				err_set(err, "path '%s' is in two layer trees: %s and %s (two "
+						    "packages in one layer install the same file)",
+					       dup->rel, stage_dirs[keep->stage], stage_dirs[dup->stage]);
+				/* keep every remaining owner exactly once for entries_free */
+				while (i < es->n)
+					es->v[out++] = es->v[i++];
+				es->n = out;
+				return -1;
+			}
+			free(dup->rel);
+			dup->rel = NULL;
+			continue;
+		}
+		es->v[out++] = es->v[i];
+	}
+	es->n = out;
+	return 0;
+}
+
+typedef struct inode_ref {
+	dev_t dev;
+	ino_t ino;
+	size_t idx;
+} inode_ref_t;
+
+static int cmp_inode(const void *a, const void *b)
+{
+	const inode_ref_t *x = a, *y = b;
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* Regular files sharing dev+ino inside this layer: the first in entry order carries the
+ * data, later ones become tar hardlink entries pointing at it. */
+static void find_hardlinks(entries_t *es)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < es->n; i++)
+		n += S_ISREG(es->v[i].mode) && es->v[i].nlink > 1;
+	if (n < 2)
+		return;
+	inode_ref_t *refs = malloc(n * sizeof *refs);
+	if (!refs)
+		abort();
+	n = 0;
+	for (size_t i = 0; i < es->n; i++)
+		if (S_ISREG(es->v[i].mode) && es->v[i].nlink > 1)
+			refs[n++] = (inode_ref_t){es->v[i].dev, es->v[i].ino, i};
+	qsort(refs, n, sizeof *refs, cmp_inode);
+	for (size_t i = 1; i < n; i++) {
+		size_t first = i;
+		while (first > 0 && refs[first - 1].dev == refs[i].dev && refs[first - 1].ino == refs[i].ino)
+			first--;
+		if (first != i)
+			es->v[refs[i].idx].link_to = (long)refs[first].idx;
+	}
+	free(refs);
+}
+
+static la_ssize_t on_tar_bytes(struct archive *a, void *client, const void *data, size_t len)
+{
+	build_ctx_t *ctx = client;
+	(void)a;
+	if (ctx->has_write_error)
+		return -1;
+	if (blob_writer_write(ctx->blob, data, len, ctx->err)) {
+		ctx->has_write_error = 1;
+		return -1;
+	}
+	return (la_ssize_t)len;
+}
+
+static int archive_fail(struct archive *a, build_ctx_t *ctx, const char *what)
+{
+	if (ctx->has_write_error)
+		return err_prefix(ctx->err, "writing layer (%s)", what);
+	return err_set(ctx->err, "writing layer (%s): %s", what, archive_error_string(a));
+}
+
+/* Normalised mode, docs/layer-format.md "Modes". */
+static mode_t normal_mode(mode_t m)
+{
+	if (S_ISDIR(m))
+		return AE_IFDIR | 0755;
+	if (S_ISLNK(m))
+		return AE_IFLNK | 0777;
+	return AE_IFREG | ((m & 0111) ? 0755 : 0644);
+}
+
+static int read_link(const char *path, buf_t *out, err_t *err)
+{
+	size_t cap = 256;
+	for (;;) {
+		buf_reset(out);
+		buf_grow(out, cap);
+		ssize_t n = readlink(path, out->data, cap);
+		if (n < 0)
+			return err_set(err, "%s: cannot read symlink: %s", path, strerror(errno));
+		if ((size_t)n < cap) {
+			out->len = (size_t)n;
+			out->data[n] = '\0';
+			return 0;
+		}
+		cap *= 2;
+	}
+}
+
+static int copy_file_data(struct archive *a, build_ctx_t *ctx, const char *path, const entry_t *e,
+			  char *chunk)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), rc = -1;
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		err_set(ctx->err, "%s: cannot open: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_ino != e->ino || st.st_size != e->size) {
+		err_set(ctx->err, "%s: changed while the layer was being written", path);
+		goto out;
+	}
+	off_t left = e->size;
+	while (left > 0) {
+		ssize_t n = read(fd, chunk, left < LAYER_READ_CHUNK ? (size_t)left : LAYER_READ_CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err_set(ctx->err, "%s: %s", path,
+				n < 0 ? strerror(errno) : "file shrank while the layer was being written");
+			goto out;
+		}
+		if (archive_write_data(a, chunk, (size_t)n) != n) {
+			archive_fail(a, ctx, path);
+			goto out;
+		}
+		left -= n;
+	}
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* One tar entry: name is the full image path without leading "/". */
+static int write_entry(struct archive *a, build_ctx_t *ctx, struct archive_entry *ae,
+		       const char *name, mode_t mode, long long mtime, off_t size,
+		       const char *symlink_target, const char *hardlink_target)
+{
+	archive_entry_clear(ae);
+	archive_entry_copy_pathname(ae, name);
+	archive_entry_set_mode(ae, mode);
+	archive_entry_set_uid(ae, 0);
+	archive_entry_set_gid(ae, 0);
+	archive_entry_set_mtime(ae, (time_t)mtime, 0);
+	archive_entry_set_size(ae, hardlink_target ? 0 : size);
+	if (symlink_target)
+		archive_entry_copy_symlink(ae, symlink_target);
+	if (hardlink_target)
+		archive_entry_copy_hardlink(ae, hardlink_target);
+	if (archive_write_header(a, ae) != ARCHIVE_OK)
+		return archive_fail(a, ctx, name);
+	return 0;
+}
+
+static locale_t utf8_locale_new(void)
+{
+	static const char *const names[] = {"C.UTF-8", "C.utf8", "en_US.UTF-8"};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		locale_t l = newlocale(LC_CTYPE_MASK, names[i], (locale_t)0);
+		if (l != (locale_t)0)
+			return l;
+	}
+	return (locale_t)0;
+}
+
+static int is_ascii(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return 0;
+	return 1;
+}
+
+static int check_prefix(const char *image_prefix, buf_t *prefix_rel, err_t *err)
+{
+	if (!image_prefix || image_prefix[0] != '/')
+		return err_set(err, "image prefix '%s' must be an absolute path",
+			       image_prefix ? image_prefix : "(null)");
+	if (!strcmp(image_prefix, "/")) {
+		buf_reset(prefix_rel);
+		return 0;
+	}
+	if (fs_path_normalize(image_prefix + 1, prefix_rel) != 0)
+		return err_set(err, "image prefix '%s' is not a clean absolute path", image_prefix);
+	return 0;
+}
+
+int layer_build(const char *const *stage_dirs, size_t n_dirs, const char *image_prefix,
+		const layer_opts_t *opts, const char *blobs_dir, layer_desc_t *out, err_t *err)
+{
+	static const layer_opts_t default_opts = {LAYER_GZIP, 0, 0};
+	entries_t es = {0};
+	buf_t prefix_rel = BUF_INIT, rel = BUF_INIT, name = BUF_INIT, path = BUF_INIT,
+	      target = BUF_INIT, link_name = BUF_INIT;
+	struct archive *a = NULL;
+	struct archive_entry *ae = NULL;
+	char *chunk = NULL;
+	build_ctx_t ctx = {NULL, err, 0};
+	int rc = -1, is_open = 0;
+	long long files = 0;
+	locale_t utf8_locale = (locale_t)0, saved_locale = (locale_t)0;
+	if (!opts)
+		opts = &default_opts;
+	memset(out, 0, sizeof *out);
+	if (check_prefix(image_prefix, &prefix_rel, err))
+		goto out;
+	for (size_t s = 0; s < n_dirs; s++) {
+		buf_reset(&rel);
+		if (walk(stage_dirs[s], s, &rel, &es, err))
+			goto out;
+	}
+	qsort(es.v, es.n, sizeof *es.v, cmp_entry);
+	if (merge_duplicates(&es, stage_dirs, err))
+		goto out;
+	find_hardlinks(&es);
+
+	/* libarchive converts names through the current locale's codeset: pin the thread to
+	 * a UTF-8 locale so that non-ASCII names are stored as their UTF-8 bytes whatever the
+	 * caller's locale (uselocale is per thread; restored at out:). */
+	utf8_locale = utf8_locale_new();
+	if (utf8_locale != (locale_t)0) {
+		saved_locale = uselocale(utf8_locale);
+	} else {
+		for (size_t i = 0; i < es.n; i++)
+			if (!is_ascii(es.v[i].rel)) {
+				err_set(err, "'%s' has a non-ASCII name and no UTF-8 locale (C.UTF-8) "
+					     "is installed to store it reproducibly",
+					es.v[i].rel);
+				goto out;
+			}
+	}
+
+	ctx.blob = blob_writer_new(blobs_dir, opts->compression, opts->level, err);
+	chunk = malloc(LAYER_READ_CHUNK);
+	a = archive_write_new();
+	ae = archive_entry_new();
+	if (!ctx.blob || !chunk || !a || !ae) {
+		if (ctx.blob)
+			err_set(err, "out of memory");
+		goto out;
+	}
+	/* pax_restricted: plain ustar headers unless a field does not fit (long names, long
+	 * link targets, huge files), then a PAX 'x' record for just that field. hdrcharset=
+	 * BINARY stores names as raw bytes, so the locale cannot change the output. Blocks
+	 * of 10240 bytes; the last block is not padded beyond the end-of-archive marker. */
+	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_per_block(a, 10240) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
+	    archive_write_open(a, &ctx, NULL, on_tar_bytes, NULL) != ARCHIVE_OK) {
+		archive_fail(a, &ctx, "open");
+		goto out;
+	}
+	is_open = 1;
+
+	/* Parent directories of the prefix, then the prefix itself: opt, opt/conda, ... */
+	for (size_t i = 0; i < prefix_rel.len; i++) {
+		if (prefix_rel.data[i + 1] != '/' && prefix_rel.data[i + 1] != '\0')
+			continue;
+		buf_reset(&name);
+		buf_add(&name, prefix_rel.data, i + 1);
+		if (write_entry(a, &ctx, ae, name.data, AE_IFDIR | 0755, opts->mtime, 0, NULL, NULL))
+			goto out;
+		files++;
+	}
+	for (size_t i = 0; i < es.n; i++) {
+		const entry_t *e = &es.v[i];
+		buf_reset(&name);
+		if (prefix_rel.len)
+			buf_addf(&name, "%s/", prefix_rel.data);
+		buf_addstr(&name, e->rel);
+		buf_reset(&path);
+		buf_addstr(&path, stage_dirs[e->stage]);
+		buf_addpath(&path, e->rel);
+		const char *sym = NULL, *hard = NULL;
+		if (S_ISLNK(e->mode)) {
+			if (read_link(path.data, &target, err))
+				goto out;
+			sym = target.data;
+		} else if (e->link_to >= 0) {
+			buf_reset(&link_name);
+			if (prefix_rel.len)
+				buf_addf(&link_name, "%s/", prefix_rel.data);
+			buf_addstr(&link_name, es.v[e->link_to].rel);
+			hard = link_name.data;
+		}
+		if (write_entry(a, &ctx, ae, name.data, normal_mode(e->mode), opts->mtime, e->size, sym,
+				hard))
+			goto out;
+		if (S_ISREG(e->mode) && !hard && e->size > 0 &&
+		    copy_file_data(a, &ctx, path.data, e, chunk))
+			goto out;
+		files++;
+	}
+	is_open = 0;
+	if (archive_write_close(a) != ARCHIVE_OK) {
+		archive_fail(a, &ctx, "close");
+		goto out;
+	}
+	char digest_hex[DIGEST_HEX_MAX], diff_hex[DIGEST_HEX_MAX];
+	if (blob_writer_finish(ctx.blob, digest_hex, diff_hex, &out->size, err))
+		goto out;
+	buf_reset(&name);
+	buf_addf(&name, "sha256:%s", digest_hex);
+	memcpy(out->digest, name.data, name.len + 1);
+	buf_reset(&name);
+	buf_addf(&name, "sha256:%s", diff_hex);
+	memcpy(out->diff_id, name.data, name.len + 1);
+	out->media_type = blob_media_type(opts->compression);
+	out->files = files;
+	rc = 0;
+out:
+	if (a) {
+		if (is_open)
+			archive_write_fail(a);
+		archive_write_free(a);
+	}
+	archive_entry_free(ae);
+	if (saved_locale != (locale_t)0)
+		uselocale(saved_locale);
+	if (utf8_locale != (locale_t)0)
+		freelocale(utf8_locale);
+	blob_writer_free(ctx.blob);
+	free(chunk);
+	entries_free(&es);
+	buf_free(&prefix_rel);
+	buf_free(&rel);
+	buf_free(&name);
+	buf_free(&path);
+	buf_free(&target);
+	buf_free(&link_name);
+	return rc;
+}
