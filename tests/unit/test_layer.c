@@ -11,6 +11,7 @@
 #include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,6 +167,10 @@ static char *blob_path(const char *blobs, const char *digest)
 /* Lists a layer blob as lines "type name mode uid/gid mtime size [-> target|=> hardlink]". */
 static char *list_tar(const char *path)
 {
+	/* the reader converts PAX UTF-8 names to the locale: read in a UTF-8 one */
+	locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	assert_true(utf8 != (locale_t)0);
+	locale_t saved = uselocale(utf8);
 	struct archive *a = archive_read_new();
 	struct archive_entry *e;
 	buf_t out = BUF_INIT;
@@ -189,6 +194,8 @@ static char *list_tar(const char *path)
 		buf_addch(&out, '\n');
 	}
 	archive_read_free(a);
+	uselocale(saved);
+	freelocale(utf8);
 	return buf_detach(&out);
 }
 
