@@ -176,6 +176,7 @@ else
 	check_eq "extension modules load their libraries from the prefix" "ok" \
 		"$(inroot $P/bin/python3 -c 'import ssl, sqlite3, ctypes, lzma, bz2, zlib, pyexpat, decimal, hashlib; print("ok")')"
 	check_eq "noarch entry point runs" "hello from hello_noarch (python 3.11)" "$(inroot $P/bin/hello-noarch)"
+	check_eq "noarch python-scripts file runs via its text-replaced shebang" "hello-raw script" "$(inroot $P/bin/hello-raw)"
 	check_eq "prefixdemo prints its rewritten binary prefix" "prefix=$P" "$(inroot $P/bin/prefixdemo | head -n1)"
 	check_eq "prefixdemo reads its text-replaced conf" "conf: prefix=$P" "$(inroot $P/bin/prefixdemo | grep '^conf: prefix=')"
 	check_eq "linkdemo symlink to a directory resolves" "linkdemo real file" "$(cat "$R$P/share/linkdemo/link-to-dir/real.txt")"
