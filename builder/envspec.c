@@ -410,7 +410,7 @@ envspec_t *envspec_parse(const char *display_name, const char *data, size_t len,
 {
 	yaml_parser_t parser;
 	yaml_document_t doc, extra;
-	int have_parser = 0, have_doc = 0, have_extra = 0;
+	int have_parser = 0, have_doc = 0, have_extra = 0, ok = 0;
 	envspec_t *env = NULL;
 	envspec_ctx_t c;
 	yaml_node_t *root;
@@ -421,35 +421,35 @@ envspec_t *envspec_parse(const char *display_name, const char *data, size_t len,
 	if (len > ENVSPEC_MAX_BYTES) {
 		err_set(err, "%s: %zu bytes is larger than the %zu-byte limit for an environment file",
 			display_name, len, ENVSPEC_MAX_BYTES);
-		goto fail;
+		goto out;
 	}
 	buf_add(&text, data, len); /* NUL-terminated copy so messages can look for tabs */
 	buf_grow(&text, 0);
 	if (!yaml_parser_initialize(&parser)) {
 		err_set(err, "%s: cannot initialise the YAML parser", display_name);
-		goto fail;
+		goto out;
 	}
 	have_parser = 1;
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text.data, text.len);
 	if (!yaml_parser_load(&parser, &doc)) {
 		set_yaml_error(&parser, display_name, text.data, text.len, err);
-		goto fail;
+		goto out;
 	}
 	have_doc = 1;
 	root = yaml_document_get_root_node(&doc);
 	if (!root) {
 		err_set(err, "%s:1:1: empty file; expected a mapping with `dependencies:`", display_name);
-		goto fail;
+		goto out;
 	}
 	if (!yaml_parser_load(&parser, &extra)) {
 		set_yaml_error(&parser, display_name, text.data, text.len, err);
-		goto fail;
+		goto out;
 	}
 	have_extra = 1;
 	if (yaml_document_get_root_node(&extra)) {
 		err_set(err, "%s:%zu:%zu: a second YAML document; an environment file holds exactly one",
 			display_name, extra.start_mark.line + 1, extra.start_mark.column + 1);
-		goto fail;
+		goto out;
 	}
 
 	env = calloc(1, sizeof *env);
@@ -460,13 +460,12 @@ envspec_t *envspec_parse(const char *display_name, const char *data, size_t len,
 	c.doc = &doc;
 	c.env = env;
 	c.err = err;
-	if (read_top(&c, root) < 0)
-		goto fail;
-	goto out;
-fail:
-	envspec_free(env);
-	env = NULL;
+	ok = read_top(&c, root) == 0;
 out:
+	if (!ok) {
+		envspec_free(env);
+		env = NULL;
+	}
 	if (have_extra)
 		yaml_document_delete(&extra);
 	if (have_doc)

@@ -396,55 +396,33 @@ static int preprocess(buf_t *s, const char *spec, err_t *err)
 	return 0;
 }
 
-matchspec_t *matchspec_parse(const char *spec, err_t *err)
+/* Everything outside the brackets: "[channel::]name[ version[ build]]" (s is modified). */
+static int parse_outside_brackets(matchspec_t *m, buf_t *s, const char *spec, err_t *err)
 {
-	matchspec_t *m = NULL;
-	buf_t s = BUF_INIT, brackets = BUF_INIT, version = BUF_INIT, build = BUF_INIT;
-	const char *rest, *name_end;
-	char *colon;
-	int has_brackets;
-
-	if (!spec) {
-		err_set(err, "bad MatchSpec: NULL");
-		goto fail;
-	}
-	buf_setstr(&s, spec);
-	if (preprocess(&s, spec, err) < 0)
-		goto fail;
-	m = calloc(1, sizeof *m);
-	if (!m)
-		abort();
-	if (cut_brackets(&s, &brackets, spec, err) < 0)
-		goto fail;
-	has_brackets = brackets.data != NULL;
-	if (strchr(s.data, '(')) {
-		err_set(err, "bad MatchSpec '%s': parenthesised options outside [...] are not "
-			     "supported; put a version expression in [version='...']", spec);
-		goto fail;
-	}
+	buf_t version = BUF_INIT, build = BUF_INIT;
+	const char *rest = s->data, *name_end;
+	char *colon = strrchr(s->data, ':');
+	int rc = -1;
 
 	/* conda: spec_str.rsplit(':', 2) — "chan::name", "chan:ns:name" and "ns:name" (the
 	 * namespace is reserved and ignored); URLs keep their own colons. */
-	rest = s.data;
-	colon = strrchr(s.data, ':');
 	if (colon) {
 		char *second;
 		*colon = '\0';
-		second = strrchr(s.data, ':');
+		second = strrchr(s->data, ':');
 		if (second) {
 			*second = '\0';
-			set_channel(m, s.data);
+			set_channel(m, s->data);
 		}
 		rest = colon + 1;
 	}
 	while (isspace((unsigned char)*rest))
 		rest++;
-
 	/* conda step 6: the name runs up to the first of " =<>!~". */
 	name_end = rest + strcspn(rest, " =<>!~\t");
 	if (name_end == rest) {
 		err_set(err, "bad MatchSpec '%s': no package name found", spec);
-		goto fail;
+		goto out;
 	}
 	m->name = dup_range(rest, (size_t)(name_end - rest));
 	rest = name_end;
@@ -455,45 +433,78 @@ matchspec_t *matchspec_parse(const char *spec, err_t *err)
 		translate_leading_equals(&version, build.len > 0);
 		if (!version.len) {
 			err_set(err, "bad MatchSpec '%s': empty version", spec);
-			goto fail;
+			goto out;
 		}
-		/* conda: "==1.2.3" with no build is the exact version 1.2.3; kept with its "=="
-		 * so the exactness is visible. "*" alone means any version. */
+		/* "==1.2.3" keeps its "==" so the exactness stays visible; "*" is any version. */
 		m->version = dup_str(version.data);
 		if (build.len)
 			m->build = dup_str(build.data);
 	}
-	if (has_brackets && parse_brackets(brackets.data, spec, m, err) < 0)
-		goto fail;
+	rc = 0;
+out:
+	buf_free(&version);
+	buf_free(&build);
+	return rc;
+}
 
+/* Checks the assembled parts (brackets may have replaced any of them). */
+static int validate(matchspec_t *m, const char *spec, err_t *err)
+{
 	for (char *p = m->name; *p; p++) /* conda compares names lower-cased */
 		*p = (char)tolower((unsigned char)*p);
-	if (!*m->name) {
-		err_set(err, "bad MatchSpec '%s': no package name found", spec);
-		goto fail;
-	}
+	if (!*m->name)
+		return err_set(err, "bad MatchSpec '%s': no package name found", spec);
 	if (check_name(m->name, spec, err) < 0)
-		goto fail;
+		return -1;
 	if (m->version && check_version(m->version, spec, err) < 0)
-		goto fail;
+		return -1;
 	if (m->build && check_build(m->build, spec, err) < 0)
-		goto fail;
+		return -1;
 	if (m->build_number && check_version(m->build_number, spec, err) < 0)
-		goto fail;
+		return -1;
 	if (m->channel && strcmp(m->channel, "*") == 0)
 		set_field(&m->channel, NULL);
+	return 0;
+}
+
+matchspec_t *matchspec_parse(const char *spec, err_t *err)
+{
+	matchspec_t *m = NULL;
+	buf_t s = BUF_INIT, brackets = BUF_INIT;
+	int ok = 0;
+
+	if (!spec) {
+		err_set(err, "bad MatchSpec: NULL");
+		goto out;
+	}
+	buf_setstr(&s, spec);
+	if (preprocess(&s, spec, err) < 0)
+		goto out;
+	m = calloc(1, sizeof *m);
+	if (!m)
+		abort();
+	if (cut_brackets(&s, &brackets, spec, err) < 0)
+		goto out;
+	if (strchr(s.data, '(')) {
+		err_set(err, "bad MatchSpec '%s': parenthesised options outside [...] are not "
+			     "supported; put a version expression in [version='...']", spec);
+		goto out;
+	}
+	if (parse_outside_brackets(m, &s, spec, err) < 0)
+		goto out;
+	if (brackets.data && parse_brackets(brackets.data, spec, m, err) < 0)
+		goto out;
+	if (validate(m, spec, err) < 0)
+		goto out;
+	ok = 1;
+out:
+	if (!ok) {
+		matchspec_free(m);
+		m = NULL;
+	}
 	buf_free(&s);
 	buf_free(&brackets);
-	buf_free(&version);
-	buf_free(&build);
 	return m;
-fail:
-	matchspec_free(m);
-	buf_free(&s);
-	buf_free(&brackets);
-	buf_free(&version);
-	buf_free(&build);
-	return NULL;
 }
 
 void matchspec_free(matchspec_t *m)
