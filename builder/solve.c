@@ -326,7 +326,10 @@ static pkgrec_t *record_for(Pool *pool, Id p, err_t *err)
 {
 	Solvable *sv = pool_id2solvable(pool, p);
 	const struct repo_info *info = sv->repo->appdata;
-	const char *fn = solvable_lookup_str(sv, SOLVABLE_MEDIAFILE);
+	/* repo_add_conda stores the record's key as the location "subdir/fn". */
+	const char *fn = solvable_lookup_location(sv, NULL);
+	if (fn && strrchr(fn, '/'))
+		fn = strrchr(fn, '/') + 1;
 	if (!info || !fn) {
 		err_set(err, "solver chose %s, which has no repodata record (internal error)",
 			pool_solvid2str(pool, p));

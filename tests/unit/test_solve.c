@@ -535,7 +535,8 @@ static void test_consistency_check_catches_a_broken_set(void **state)
 
 /* ---- real conda-forge records ---- */
 
-static solver_t *corpus_solver(void)
+/* The corpus channel with the VIRTUALS, leaving out the one named skip_virtual (or none). */
+static solver_t *corpus_solver_without(const char *skip_virtual)
 {
 	const char *shared = getenv("IMGBUILD_SHARED");
 	buf_t base = BUF_INIT, path = BUF_INIT, url = BUF_INIT;
@@ -554,7 +555,8 @@ static solver_t *corpus_solver(void)
 			fail_msg("%s", err_msg(&err));
 	}
 	for (size_t i = 0; i < N_VIRTUALS; i++)
-		assert_int_equal(solve_add_virtual(s, VIRTUALS[i].name, VIRTUALS[i].version,
+		if (!skip_virtual || strcmp(skip_virtual, VIRTUALS[i].name) != 0)
+			assert_int_equal(solve_add_virtual(s, VIRTUALS[i].name, VIRTUALS[i].version,
 						   VIRTUALS[i].build, &err),
 				 0);
 out:
@@ -562,6 +564,11 @@ out:
 	buf_free(&path);
 	buf_free(&url);
 	return s;
+}
+
+static solver_t *corpus_solver(void)
+{
+	return corpus_solver_without(NULL);
 }
 
 static void solve_and_check(solver_t *s, const char *const *reqs, size_t n_reqs, solution_t **out)
@@ -607,6 +614,22 @@ static void test_corpus_python_pytorch_is_consistent_and_uses_cuda(void **state)
 		fail_msg("pytorch build %s is not a CUDA build although __cuda 12.4 is present", pt->build);
 	assert_null(solution_find(sol, "__cuda"));
 	solution_free(sol);
+	solve_free(s);
+}
+
+static void test_corpus_pytorch_without_cuda_driver_is_refused(void **state)
+{
+	(void)state;
+	solver_t *s = corpus_solver_without("__cuda");
+	if (!s)
+		skip();
+	/* Every pytorch in the records is a CUDA build that depends on __cuda. */
+	err_t err = ERR_INIT;
+	const char *reqs[] = {"python=3.11", "pytorch"};
+	assert_null(solve_run(s, reqs, 2, &err));
+	assert_err_contains(&err, "cannot solve the environment:");
+	assert_err_contains(&err, "__cuda");
+	err_clear(&err);
 	solve_free(s);
 }
 
@@ -684,6 +707,7 @@ int main(void)
 		cmocka_unit_test(test_condaver_matches_dependency_strings),
 		cmocka_unit_test(test_consistency_check_catches_a_broken_set),
 		cmocka_unit_test(test_corpus_python_pytorch_is_consistent_and_uses_cuda),
+		cmocka_unit_test(test_corpus_pytorch_without_cuda_driver_is_refused),
 		cmocka_unit_test(test_corpus_python312_pytorch_is_unsatisfiable_with_a_reason),
 		cmocka_unit_test(test_corpus_realistic_requests_are_consistent),
 	};
