@@ -234,11 +234,74 @@ static int curl_ready(err_t *err)
 	return 0;
 }
 
+/* Options for one repodata transfer; returns the conditional-request header list (caller
+ * frees with curl_slist_free_all, after the transfer). */
+static struct curl_slist *setup_transfer(CURL *curl, const char *url, struct download *dl,
+					 char *errbuf, const buf_t *old_etag, const buf_t *old_lm)
+{
+	struct curl_slist *headers = NULL;
+	buf_t hdr = BUF_INIT;
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, dl);
+	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, dl);
+	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 10L);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https,file");
+	curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, ""); /* gzip/zstd on the wire */
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 30L);
+	/* Abort a stalled transfer (under 1 KB/s for 60 s) instead of hanging the build. */
+	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
+	curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)CHANNEL_REPODATA_MAX_BYTES);
+	curl_easy_setopt(curl, CURLOPT_USERAGENT, "imgbuild");
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	if (old_etag->len) {
+		buf_setstr(&hdr, "If-None-Match: ");
+		buf_addstr(&hdr, old_etag->data);
+		headers = curl_slist_append(headers, hdr.data);
+	}
+	if (old_lm->len) {
+		buf_setstr(&hdr, "If-Modified-Since: ");
+		buf_addstr(&hdr, old_lm->data);
+		headers = curl_slist_append(headers, hdr.data);
+	}
+	if (headers)
+		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	buf_free(&hdr);
+	return headers;
+}
+
+/* Judges a finished transfer: 0 = a fresh body to validate, 1 = 304 on a cached copy,
+ * -1 = error (err set, naming the URL). Missing files/404 are handled by the caller. */
+static int transfer_outcome(CURLcode cc, long status, const struct download *dl, int is_file,
+			    int have_cached, const char *url, const char *errbuf, err_t *err)
+{
+	if (dl->too_big || cc == CURLE_FILESIZE_EXCEEDED)
+		return err_set(err, "%s: repodata larger than the %lld-byte limit", url,
+			       CHANNEL_REPODATA_MAX_BYTES);
+	if (cc != CURLE_OK)
+		return err_set(err, "cannot fetch %s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
+	if (is_file)
+		return 0;
+	if (status == 304 && have_cached)
+		return 1;
+	if (status == 401 || status == 403)
+		return err_set(err, "%s: HTTP %ld (access denied): is the channel private or the URL wrong?",
+			       url, status);
+	if (status != 200)
+		return err_set(err, "%s: unexpected HTTP status %ld", url, status);
+	return 0;
+}
+
 int channel_fetch_repodata(const char *base_url, const char *subdir, const char *cache_dir,
 			   int missing_ok, buf_t *path_out, err_t *err)
 {
 	buf_t url = BUF_INIT, dir = BUF_INIT, final_path = BUF_INIT, meta_path = BUF_INIT;
-	buf_t tmp_path = BUF_INIT, hdr = BUF_INIT;
+	buf_t tmp_path = BUF_INIT;
 	struct download dl = {NULL, 0, 0, BUF_INIT, BUF_INIT};
 	buf_t old_etag = BUF_INIT, old_lm = BUF_INIT;
 	struct curl_slist *headers = NULL;
@@ -285,36 +348,7 @@ int channel_fetch_repodata(const char *base_url, const char *subdir, const char 
 		err_set(err, "libcurl: cannot create a handle");
 		goto out;
 	}
-	curl_easy_setopt(curl, CURLOPT_URL, url.data);
-	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &dl);
-	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(curl, CURLOPT_HEADERDATA, &dl);
-	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 10L);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https,file");
-	curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, ""); /* gzip/zstd on the wire */
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 30L);
-	/* Abort a stalled transfer (under 1 KB/s for 60 s) instead of hanging the build. */
-	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
-	curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)CHANNEL_REPODATA_MAX_BYTES);
-	curl_easy_setopt(curl, CURLOPT_USERAGENT, "imgbuild");
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	if (old_etag.len) {
-		buf_setstr(&hdr, "If-None-Match: ");
-		buf_addstr(&hdr, old_etag.data);
-		headers = curl_slist_append(headers, hdr.data);
-	}
-	if (old_lm.len) {
-		buf_setstr(&hdr, "If-Modified-Since: ");
-		buf_addstr(&hdr, old_lm.data);
-		headers = curl_slist_append(headers, hdr.data);
-	}
-	if (headers)
-		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	headers = setup_transfer(curl, url.data, &dl, errbuf, &old_etag, &old_lm);
 
 	CURLcode cc = curl_easy_perform(curl);
 	long status = 0;
@@ -340,26 +374,11 @@ int channel_fetch_repodata(const char *base_url, const char *subdir, const char 
 			base_url, subdir, url.data);
 		goto out;
 	}
-	if (dl.too_big || cc == CURLE_FILESIZE_EXCEEDED) {
-		err_set(err, "%s: repodata larger than the %lld-byte limit", url.data,
-			CHANNEL_REPODATA_MAX_BYTES);
+	int outcome = transfer_outcome(cc, status, &dl, is_file, have_cached, url.data, errbuf, err);
+	if (outcome < 0)
 		goto out;
-	}
-	if (cc != CURLE_OK) {
-		err_set(err, "cannot fetch %s: %s", url.data, errbuf[0] ? errbuf : curl_easy_strerror(cc));
-		goto out;
-	}
-	if (!is_file && status == 304 && have_cached) {
-		rc = 0; /* the cached copy is current */
-		goto out;
-	}
-	if (!is_file && (status == 401 || status == 403)) {
-		err_set(err, "%s: HTTP %ld (access denied): is the channel private or the URL wrong?",
-			url.data, status);
-		goto out;
-	}
-	if (!is_file && status != 200) {
-		err_set(err, "%s: unexpected HTTP status %ld", url.data, status);
+	if (outcome == 1) {
+		rc = 0; /* 304: the cached copy is current */
 		goto out;
 	}
 	if (validate_json(tmp_path.data, url.data, err) != 0)
@@ -391,7 +410,6 @@ out:
 	buf_free(&final_path);
 	buf_free(&meta_path);
 	buf_free(&tmp_path);
-	buf_free(&hdr);
 	buf_free(&dl.etag);
 	buf_free(&dl.last_modified);
 	buf_free(&old_etag);
