@@ -9,7 +9,8 @@
 
 /* Turns what a user wrote ("conda-forge", "https://host/chan", "file:///x", "/abs/dir")
  * into a base URL without trailing slash, in out. Names use channel_alias
- * (default "https://conda.anaconda.org"). "defaults" -> repo.anaconda.com main/r.
+ * (default "https://conda.anaconda.org"). "defaults" -> https://repo.anaconda.com/pkgs/main
+ * only (not r: see channel.c). Absolute paths become file:// URLs (percent-encoded).
  * Returns -1 for names that are not channels ("nodefaults" is handled by the caller). */
 int channel_resolve(const char *written, const char *channel_alias, buf_t *out, err_t *err);
 
