@@ -107,12 +107,12 @@ out:
 static int add_virtuals(build_t *b, solver_t *s, err_t *err)
 {
 	const build_opts_t *o = b->opts;
-	if (solver_add_virtual(s, "__unix", "0", "0", err) ||
-	    solver_add_virtual(s, "__linux", DEFAULT_LINUX, "0", err) ||
-	    solver_add_virtual(s, "__glibc", o->glibc_version ? o->glibc_version : DEFAULT_GLIBC, "0", err) ||
-	    solver_add_virtual(s, "__archspec", "1", "x86_64", err))
+	if (solve_add_virtual(s, "__unix", "0", "0", err) ||
+	    solve_add_virtual(s, "__linux", DEFAULT_LINUX, "0", err) ||
+	    solve_add_virtual(s, "__glibc", o->glibc_version ? o->glibc_version : DEFAULT_GLIBC, "0", err) ||
+	    solve_add_virtual(s, "__archspec", "1", "x86_64", err))
 		return -1;
-	if (o->cuda_version && solver_add_virtual(s, "__cuda", o->cuda_version, "0", err))
+	if (o->cuda_version && solve_add_virtual(s, "__cuda", o->cuda_version, "0", err))
 		return -1;
 	return 0;
 }
@@ -120,7 +120,7 @@ static int add_virtuals(build_t *b, solver_t *s, err_t *err)
 static int solve_env(build_t *b, err_t *err)
 {
 	const char *subdirs[2] = {b->opts->platform_subdir, "noarch"};
-	solver_t *s = solver_new(err);
+	solver_t *s = solve_new(err);
 	buf_t path = BUF_INIT, repodir = BUF_INIT;
 	const char **specs = NULL;
 	size_t n_specs = envspec_dep_count(b->env);
@@ -134,7 +134,7 @@ static int solve_env(build_t *b, err_t *err)
 			/* conda requires noarch/ in every channel; a platform subdir may be absent */
 			if (channel_fetch_repodata(b->channel_urls[c], subdirs[k], b->cache.data, k == 0, &path, err))
 				goto out;
-			if (solver_add_repodata(s, b->channel_names[c], b->channel_urls[c], subdirs[k], path.data,
+			if (solve_add_repodata(s, b->channel_names[c], b->channel_urls[c], subdirs[k], path.data,
 						(int)c, err))
 				goto out;
 		}
@@ -147,7 +147,7 @@ static int solve_env(build_t *b, err_t *err)
 	for (size_t i = 0; i < n_specs; i++)
 		specs[i] = envspec_dep(b->env, i);
 	logf_(b, "solving %zu specs against %zu channel(s)", n_specs, b->n_channels);
-	b->solution = solver_solve(s, specs, n_specs, err);
+	b->solution = solve_run(s, specs, n_specs, err);
 	if (!b->solution) {
 		err_prefix(err, "%s", envspec_path(b->env));
 		goto out;
@@ -163,7 +163,7 @@ out:
 	free(specs);
 	buf_free(&path);
 	buf_free(&repodir);
-	solver_free(s);
+	solve_free(s);
 	return rc;
 }
 

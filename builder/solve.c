@@ -3,7 +3,6 @@
  * chosen solvable can be turned back into its full repodata record (pkgrec_t). That second
  * parse roughly doubles load time on big channels (a known cost; a .solv cache plus an
  * fn -> byte-offset index would remove it). */
-#define SOLVE_NO_OLD_NAMES
 #include "solve.h"
 #include "channel.h"
 #include "matchspec.h"

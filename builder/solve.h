@@ -36,15 +36,4 @@ const pkgrec_t *solution_get(const solution_t *sol, size_t i); /* borrowed, sort
 const pkgrec_t *solution_find(const solution_t *sol, const char *name);
 void solution_free(solution_t *sol);
 
-/* Transitional: the first draft of this header used solver_* names, which libsolv owns.
- * Callers written against it keep compiling through these macros; switch to solve_* and
- * these go away. solve.c (which includes libsolv's solver.h) defines SOLVE_NO_OLD_NAMES. */
-#ifndef SOLVE_NO_OLD_NAMES
-#define solver_new solve_new
-#define solver_free solve_free
-#define solver_add_repodata solve_add_repodata
-#define solver_add_virtual solve_add_virtual
-#define solver_solve solve_run
-#endif
-
 #endif

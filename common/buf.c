@@ -66,13 +66,19 @@ void buf_addch(buf_t *b, char c)
 void buf_vaddf(buf_t *b, const char *fmt, va_list ap)
 {
 	va_list cp;
+	/* try in the spare room first, grow once if it did not fit (as git's strbuf_vaddf) */
+	buf_grow(b, 64);
 	va_copy(cp, ap);
-	int n = vsnprintf(NULL, 0, fmt, cp);
+	int n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, cp);
 	va_end(cp);
 	if (n < 0)
 		abort();
-	buf_grow(b, (size_t)n);
-	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	if ((size_t)n >= b->cap - b->len) {
+		buf_grow(b, (size_t)n);
+		n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
+		if (n < 0)
+			abort();
+	}
 	b->len += (size_t)n;
 }
 
