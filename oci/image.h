@@ -29,6 +29,10 @@ void oci_image_add_layer(oci_image_t *img, const char *digest, const char *diff_
 void oci_image_set_env(oci_image_t *img, const char *name, const char *value);
 const char *oci_image_get_env(const oci_image_t *img, const char *name); /* borrowed or NULL */
 void oci_image_set_cmd(oci_image_t *img, const char *const *argv, size_t argc);
+/* argc 0 clears the Entrypoint. */
+void oci_image_set_entrypoint(oci_image_t *img, const char *const *argv, size_t argc);
+void oci_image_set_workdir(oci_image_t *img, const char *dir); /* NULL clears */
+size_t oci_image_layer_count(const oci_image_t *img); /* base + added layers */
 void oci_image_set_label(oci_image_t *img, const char *key, const char *value);
 /* "created" timestamp in seconds since the epoch (SOURCE_DATE_EPOCH or 0). */
 void oci_image_set_created(oci_image_t *img, long long epoch);

@@ -1,0 +1,449 @@
+/* test_image.c — OCI assembly: canonical JSON (sorted, compact), config/manifest/index shape,
+ * reproducible digests, acceptance by umoci / oci-image-tool / skopeo (skipped when absent),
+ * and base images made with umoci: layers carried, config carried, corruption rejected. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "fsutil.h"
+#include "image.h"
+#include "layer.h"
+
+typedef struct fixture {
+	buf_t root;
+} fixture_t;
+
+static int setup(void **state)
+{
+	fixture_t *f = calloc(1, sizeof *f);
+	err_t err = ERR_INIT;
+	if (fs_mkdtemp("/tmp", "test_image.", &f->root, &err))
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fixture_t *f = *state;
+	err_t err = ERR_INIT;
+	fs_rm_rf(f->root.data, &err);
+	buf_free(&f->root);
+	free(f);
+	return 0;
+}
+
+static char *join(const char *a, const char *b)
+{
+	buf_t p = BUF_INIT;
+	buf_addstr(&p, a);
+	buf_addpath(&p, b);
+	return buf_detach(&p);
+}
+
+static void write_file(const char *path, const char *content, mode_t mode)
+{
+	err_t err = ERR_INIT;
+	char *dir = strdup(path);
+	*strrchr(dir, '/') = '\0';
+	assert_int_equal(fs_mkdir_p(dir, &err), 0);
+	free(dir);
+	assert_int_equal(fs_write_atomic(path, content, strlen(content), &err), 0);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static int have_tool(const char *name)
+{
+	buf_t cmd = BUF_INIT;
+	buf_addf(&cmd, "command -v %s >/dev/null 2>&1", name);
+	int ok = system(cmd.data) == 0;
+	buf_free(&cmd);
+	return ok;
+}
+
+/* Runs a shell command, output into root/cmd.log; fails the test with the log on error. */
+static void run_ok(const fixture_t *f, const char *fmt, ...)
+{
+	buf_t cmd = BUF_INIT, log = BUF_INIT, out = BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vaddf(&cmd, fmt, ap);
+	va_end(ap);
+	buf_addf(&log, "%s/cmd.log", f->root.data);
+	buf_addf(&cmd, " >%s 2>&1", log.data);
+	if (system(cmd.data) != 0) {
+		err_t err = ERR_INIT;
+		buf_read_file(&out, log.data, 1 << 20, &err);
+		fail_msg("command failed: %s\n%s", cmd.data, buf_cstr(&out));
+	}
+	buf_free(&cmd);
+	buf_free(&log);
+	buf_free(&out);
+}
+
+static void make_layer(const fixture_t *f, const char *tree, const char *rel, const char *content,
+		       const char *blobs, layer_desc_t *d)
+{
+	char *stage = join(f->root.data, tree), *file = join(stage, rel);
+	write_file(file, content, 0755);
+	const char *dirs[] = {stage};
+	layer_opts_t o = {LAYER_GZIP, 0, 0};
+	err_t err = ERR_INIT;
+	if (layer_build(dirs, 1, "/opt/conda/envs/demo", &o, blobs, d, &err))
+		fail_msg("layer_build: %s", err_msg(&err));
+	free(stage);
+	free(file);
+}
+
+/* Builds a 2-layer image into layout (tag "demo"); returns the manifest digest. */
+static char *build_image(const fixture_t *f, const char *layout, const char *suffix)
+{
+	buf_t blobs = BUF_INIT, mdigest = BUF_INIT, t1 = BUF_INIT, t2 = BUF_INIT;
+	err_t err = ERR_INIT;
+	buf_addstr(&blobs, layout);
+	buf_addpath(&blobs, "blobs/sha256");
+	assert_int_equal(fs_mkdir_p(blobs.data, &err), 0);
+	buf_addf(&t1, "tree1%s", suffix);
+	buf_addf(&t2, "tree2%s", suffix);
+	layer_desc_t l1, l2;
+	make_layer(f, t1.data, "bin/hello", "#!/bin/sh\necho hello\n", blobs.data, &l1);
+	make_layer(f, t2.data, "share/data.txt", "layer two\n", blobs.data, &l2);
+	oci_image_t *img = oci_image_new("linux", "amd64");
+	assert_non_null(img);
+	oci_image_set_env(img, "PATH", "/opt/conda/envs/demo/bin:/usr/bin");
+	oci_image_set_env(img, "LANG", "C.UTF-8");
+	oci_image_set_env(img, "PATH", "/opt/conda/envs/demo/bin:/usr/bin:/bin");
+	const char *cmd[] = {"/opt/conda/envs/demo/bin/hello"};
+	oci_image_set_cmd(img, cmd, 1);
+	oci_image_set_label(img, "org.opencontainers.image.title", "demo");
+	oci_image_set_created(img, 0);
+	oci_image_add_layer(img, l1.digest, l1.diff_id, l1.size, l1.media_type, "imgbuild layer base");
+	oci_image_add_layer(img, l2.digest, l2.diff_id, l2.size, l2.media_type, "imgbuild layer rest");
+	long long msize = 0;
+	if (oci_image_write_blobs(img, blobs.data, &mdigest, &msize, &err))
+		fail_msg("write_blobs: %s", err_msg(&err));
+	const char *tags[] = {"demo"};
+	if (oci_layout_write_index(layout, mdigest.data, msize, tags, 1, &err))
+		fail_msg("write_index: %s", err_msg(&err));
+	oci_image_free(img);
+	buf_free(&blobs);
+	buf_free(&t1);
+	buf_free(&t2);
+	return buf_detach(&mdigest);
+}
+
+static json_t *load_json(const char *path)
+{
+	json_error_t je;
+	json_t *v = json_load_file(path, 0, &je);
+	if (!v)
+		fail_msg("%s: %s", path, je.text);
+	return v;
+}
+
+static json_t *load_blob(const char *layout, const char *digest)
+{
+	buf_t p = BUF_INIT;
+	buf_addf(&p, "%s/blobs/sha256/%s", layout, digest + 7);
+	json_t *v = load_json(p.data);
+	buf_free(&p);
+	return v;
+}
+
+/* ---- tests -------------------------------------------------------------------------- */
+
+static void test_layout_json_is_canonical_and_complete(void **state)
+{
+	fixture_t *f = *state;
+	char *layout = join(f->root.data, "layout");
+	char *mdigest = build_image(f, layout, "");
+	buf_t b = BUF_INIT;
+	err_t err = ERR_INIT;
+	char *p = join(layout, "oci-layout");
+	buf_reset(&b);
+	assert_int_equal(buf_read_file(&b, p, 1 << 20, &err), 0);
+	assert_string_equal(b.data, "{\"imageLayoutVersion\":\"1.0.0\"}");
+	free(p);
+	p = join(layout, "index.json");
+	buf_reset(&b);
+	assert_int_equal(buf_read_file(&b, p, 1 << 20, &err), 0);
+	buf_t want = BUF_INIT;
+	json_t *manifest = load_blob(layout, mdigest);
+	free(p);
+	p = join(layout, "blobs/sha256");
+	buf_t mpath = BUF_INIT;
+	buf_addf(&mpath, "%s/%s", p, mdigest + 7);
+	struct stat st;
+	assert_int_equal(stat(mpath.data, &st), 0);
+	buf_addf(&want,
+		 "{\"manifests\":[{\"annotations\":{\"org.opencontainers.image.ref.name\":\"demo\"},"
+		 "\"digest\":\"%s\",\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+		 "\"size\":%lld}],\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
+		 "\"schemaVersion\":2}",
+		 mdigest, (long long)st.st_size);
+	assert_string_equal(b.data, want.data);
+
+	assert_int_equal(json_integer_value(json_object_get(manifest, "schemaVersion")), 2);
+	assert_string_equal(json_string_value(json_object_get(manifest, "mediaType")),
+			    "application/vnd.oci.image.manifest.v1+json");
+	json_t *cdesc = json_object_get(manifest, "config");
+	assert_string_equal(json_string_value(json_object_get(cdesc, "mediaType")),
+			    "application/vnd.oci.image.config.v1+json");
+	json_t *layers = json_object_get(manifest, "layers");
+	assert_int_equal(json_array_size(layers), 2);
+	json_t *cfg = load_blob(layout, json_string_value(json_object_get(cdesc, "digest")));
+	assert_string_equal(json_string_value(json_object_get(cfg, "created")), "1970-01-01T00:00:00Z");
+	assert_string_equal(json_string_value(json_object_get(cfg, "architecture")), "amd64");
+	assert_string_equal(json_string_value(json_object_get(cfg, "os")), "linux");
+	json_t *cc = json_object_get(cfg, "config");
+	json_t *env = json_object_get(cc, "Env");
+	assert_int_equal(json_array_size(env), 2);
+	/* replaced in place: PATH keeps first position */
+	assert_string_equal(json_string_value(json_array_get(env, 0)),
+			    "PATH=/opt/conda/envs/demo/bin:/usr/bin:/bin");
+	assert_string_equal(json_string_value(json_array_get(env, 1)), "LANG=C.UTF-8");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(cc, "Cmd"), 0)),
+			    "/opt/conda/envs/demo/bin/hello");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(cc, "Labels"),
+								  "org.opencontainers.image.title")),
+			    "demo");
+	json_t *rootfs = json_object_get(cfg, "rootfs");
+	assert_string_equal(json_string_value(json_object_get(rootfs, "type")), "layers");
+	assert_int_equal(json_array_size(json_object_get(rootfs, "diff_ids")), 2);
+	json_t *hist = json_object_get(cfg, "history");
+	assert_int_equal(json_array_size(hist), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(hist, 1), "created_by")),
+			    "imgbuild layer rest");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(hist, 1), "created")),
+			    "1970-01-01T00:00:00Z");
+	/* config blob bytes are compact with sorted keys */
+	buf_t cpath = BUF_INIT;
+	buf_addf(&cpath, "%s/%s", p, json_string_value(json_object_get(cdesc, "digest")) + 7);
+	buf_reset(&b);
+	assert_int_equal(buf_read_file(&b, cpath.data, 1 << 20, &err), 0);
+	assert_int_equal(strncmp(b.data, "{\"architecture\":\"amd64\",\"config\":{\"Cmd\":", 40), 0);
+	assert_null(strchr(b.data, '\n'));
+	assert_null(strstr(b.data, ", "));
+	json_decref(cfg);
+	json_decref(manifest);
+	buf_free(&cpath);
+	buf_free(&mpath);
+	buf_free(&want);
+	buf_free(&b);
+	free(p);
+	free(mdigest);
+	free(layout);
+}
+
+static void test_same_image_built_twice_has_same_manifest_digest(void **state)
+{
+	fixture_t *f = *state;
+	char *a = join(f->root.data, "la"), *b = join(f->root.data, "lb");
+	char *da = build_image(f, a, "-a"), *db = build_image(f, b, "-b");
+	assert_string_equal(da, db);
+	free(da);
+	free(db);
+	free(a);
+	free(b);
+}
+
+static void test_image_passes_umoci_oci_image_tool_and_skopeo(void **state)
+{
+	fixture_t *f = *state;
+	if (!have_tool("umoci") || !have_tool("oci-image-tool") || !have_tool("skopeo"))
+		skip();
+	char *layout = join(f->root.data, "layout"), *bundle = join(f->root.data, "bundle");
+	char *mdigest = build_image(f, layout, "");
+	run_ok(f, "oci-image-tool validate --type image --ref name=demo %s", layout);
+	run_ok(f, "skopeo inspect oci:%s:demo", layout);
+	run_ok(f, "umoci unpack %s --image %s:demo %s", geteuid() ? "--rootless" : "", layout, bundle);
+	buf_t b = BUF_INIT;
+	err_t err = ERR_INIT;
+	char *hello = join(bundle, "rootfs/opt/conda/envs/demo/bin/hello");
+	char *data = join(bundle, "rootfs/opt/conda/envs/demo/share/data.txt");
+	buf_reset(&b);
+	assert_int_equal(buf_read_file(&b, hello, 1024, &err), 0);
+	assert_string_equal(b.data, "#!/bin/sh\necho hello\n");
+	struct stat st;
+	assert_int_equal(stat(hello, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0755);
+	buf_reset(&b);
+	assert_int_equal(buf_read_file(&b, data, 1024, &err), 0);
+	assert_string_equal(b.data, "layer two\n");
+	buf_free(&b);
+	free(hello);
+	free(data);
+	free(mdigest);
+	free(layout);
+	free(bundle);
+}
+
+/* A base image made by umoci: one layer with etc/base.txt, Env FOO=bar, Cmd /bin/sh. */
+static char *make_umoci_base(const fixture_t *f)
+{
+	char *base = join(f->root.data, "base"), *bundle = join(f->root.data, "base-bundle");
+	const char *rl = geteuid() ? "--rootless" : "";
+	run_ok(f, "umoci init --layout %s", base);
+	run_ok(f, "umoci new --image %s:base", base);
+	run_ok(f, "umoci unpack %s --image %s:base %s", rl, base, bundle);
+	char *file = join(bundle, "rootfs/etc/base.txt");
+	write_file(file, "from base\n", 0644);
+	run_ok(f, "umoci repack --image %s:base %s", base, bundle);
+	run_ok(f, "umoci config --image %s:base --config.env FOO=bar --config.cmd /bin/sh "
+		  "--config.workingdir /srv",
+	       base);
+	free(file);
+	free(bundle);
+	return base;
+}
+
+static void test_load_base_carries_layers_and_config(void **state)
+{
+	fixture_t *f = *state;
+	if (!have_tool("umoci"))
+		skip();
+	char *base = make_umoci_base(f);
+	char *layout = join(f->root.data, "out"), *blobs = join(layout, "blobs/sha256");
+	char *bundle = join(f->root.data, "out-bundle");
+	err_t err = ERR_INIT;
+	oci_image_t *img = oci_image_new("linux", "amd64");
+	if (oci_image_load_base(img, base, "base", blobs, &err))
+		fail_msg("load_base: %s", err_msg(&err));
+	assert_int_equal(oci_image_layer_count(img), 1);
+	assert_string_equal(oci_image_get_env(img, "FOO"), "bar");
+	oci_image_set_env(img, "PATH", "/opt/conda/envs/demo/bin:/usr/bin");
+	layer_desc_t l;
+	make_layer(f, "mine", "bin/tool", "#!/bin/sh\n", blobs, &l);
+	oci_image_add_layer(img, l.digest, l.diff_id, l.size, l.media_type, "mine");
+	buf_t md = BUF_INIT;
+	long long ms = 0;
+	const char *tags[] = {"v1"};
+	assert_int_equal(oci_image_write_blobs(img, blobs, &md, &ms, &err), 0);
+	assert_int_equal(oci_layout_write_index(layout, md.data, ms, tags, 1, &err), 0);
+	json_t *manifest = load_blob(layout, md.data);
+	json_t *cfg = load_blob(layout, json_string_value(json_object_get(json_object_get(manifest, "config"), "digest")));
+	json_t *cc = json_object_get(cfg, "config");
+	assert_string_equal(json_string_value(json_object_get(cc, "WorkingDir")), "/srv");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(cc, "Cmd"), 0)), "/bin/sh");
+	assert_int_equal(json_array_size(json_object_get(json_object_get(cfg, "rootfs"), "diff_ids")), 2);
+	/* umoci's history entries come first, ours last */
+	json_t *hist = json_object_get(cfg, "history");
+	assert_true(json_array_size(hist) >= 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(hist, json_array_size(hist) - 1), "created_by")), "mine");
+	if (have_tool("oci-image-tool"))
+		run_ok(f, "oci-image-tool validate --type image --ref name=v1 %s", layout);
+	run_ok(f, "umoci unpack %s --image %s:v1 %s", geteuid() ? "--rootless" : "", layout, bundle);
+	char *from_base = join(bundle, "rootfs/etc/base.txt"), *mine = join(bundle, "rootfs/opt/conda/envs/demo/bin/tool");
+	assert_true(fs_exists(from_base));
+	assert_true(fs_exists(mine));
+	json_decref(cfg);
+	json_decref(manifest);
+	buf_free(&md);
+	oci_image_free(img);
+	free(from_base);
+	free(mine);
+	free(base);
+	free(layout);
+	free(blobs);
+	free(bundle);
+}
+
+static void test_load_base_rejects_corrupt_layer_naming_digest(void **state)
+{
+	fixture_t *f = *state;
+	if (!have_tool("umoci"))
+		skip();
+	char *base = make_umoci_base(f), *blobs = join(f->root.data, "out/blobs/sha256");
+	/* the intact base loads */
+	err_t err = ERR_INIT;
+	oci_image_t *probe = oci_image_new("linux", "amd64");
+	assert_int_equal(oci_image_load_base(probe, base, "base", blobs, &err), 0);
+	oci_image_free(probe);
+	buf_t idx = BUF_INIT;
+	buf_addf(&idx, "%s/index.json", base);
+	json_t *ij = load_json(idx.data);
+	const char *mdig = json_string_value(json_object_get(json_array_get(json_object_get(ij, "manifests"), 0), "digest"));
+	json_t *manifest = load_blob(base, mdig);
+	const char *ldig = json_string_value(json_object_get(json_array_get(json_object_get(manifest, "layers"), 0), "digest"));
+	buf_t lpath = BUF_INIT;
+	buf_addf(&lpath, "%s/blobs/sha256/%s", base, ldig + 7);
+	/* flip the last byte (a new inode, so the copy linked into blobs/ above is untouched) */
+	buf_t bytes = BUF_INIT;
+	assert_int_equal(buf_read_file(&bytes, lpath.data, 1 << 26, &err), 0);
+	bytes.data[bytes.len - 1] ^= 0x55;
+	assert_int_equal(fs_write_atomic(lpath.data, bytes.data, bytes.len, &err), 0);
+	oci_image_t *img = oci_image_new("linux", "amd64");
+	assert_int_equal(oci_image_load_base(img, base, "base", blobs, &err), -1);
+	if (!strstr(err_msg(&err), ldig) || !strstr(err_msg(&err), "corrupt"))
+		fail_msg("error does not name the corrupt blob %s: %s", ldig, err_msg(&err));
+	err_clear(&err);
+	oci_image_free(img);
+	json_decref(manifest);
+	json_decref(ij);
+	buf_free(&idx);
+	buf_free(&lpath);
+	buf_free(&bytes);
+	free(base);
+	free(blobs);
+}
+
+static void test_load_base_rejects_other_architecture(void **state)
+{
+	fixture_t *f = *state;
+	if (!have_tool("umoci"))
+		skip();
+	char *base = make_umoci_base(f), *blobs = join(f->root.data, "out/blobs/sha256");
+	err_t err = ERR_INIT;
+	oci_image_t *img = oci_image_new("linux", "arm64");
+	assert_int_equal(oci_image_load_base(img, base, "base", blobs, &err), -1);
+	assert_non_null(strstr(err_msg(&err), "base image is linux/amd64 but the image being built is linux/arm64"));
+	err_clear(&err);
+	oci_image_free(img);
+	free(base);
+	free(blobs);
+}
+
+static void test_load_base_unknown_tag_lists_tags(void **state)
+{
+	fixture_t *f = *state;
+	char *layout = join(f->root.data, "layout"), *blobs = join(f->root.data, "b");
+	char *md = build_image(f, layout, "");
+	err_t err = ERR_INIT;
+	oci_image_t *img = oci_image_new("linux", "amd64");
+	assert_int_equal(oci_image_load_base(img, layout, "nope", blobs, &err), -1);
+	assert_non_null(strstr(err_msg(&err), "no manifest tagged 'nope' (tags: demo)"));
+	err_clear(&err);
+	/* our own output is a valid base too */
+	assert_int_equal(oci_image_load_base(img, layout, "demo", blobs, &err), 0);
+	assert_int_equal(oci_image_layer_count(img), 2);
+	assert_string_equal(oci_image_get_env(img, "LANG"), "C.UTF-8");
+	oci_image_free(img);
+	free(md);
+	free(layout);
+	free(blobs);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_layout_json_is_canonical_and_complete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_same_image_built_twice_has_same_manifest_digest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_image_passes_umoci_oci_image_tool_and_skopeo, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_base_carries_layers_and_config, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_base_rejects_corrupt_layer_naming_digest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_base_rejects_other_architecture, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_base_unknown_tag_lists_tags, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
