@@ -826,13 +826,14 @@ static int move_into_prefix(inst_t *in, const inst_path_t *p, int src_pfd, const
 		return refuse(in, err, dst_rel, why);
 	if (S_ISLNK(st->st_mode)) {
 		/* Re-check at the installed location: noarch relocation changes its depth. */
-		buf_t target = BUF_INIT;
-		buf_grow(&target, (size_t)st->st_size + 1);
-		ssize_t n = readlinkat(src_pfd, src_base, target.data, (size_t)st->st_size + 1);
+		char *target = malloc((size_t)st->st_size + 2);
+		if (!target)
+			abort();
+		ssize_t n = readlinkat(src_pfd, src_base, target, (size_t)st->st_size + 1);
 		if (n >= 0)
-			buf_truncate(&target, (size_t)n);
-		int bad = n < 0 || install_check_symlink(dst_rel, target.data, &why) != 0;
-		buf_free(&target);
+			target[n] = '\0';
+		int bad = n < 0 || install_check_symlink(dst_rel, target, &why) != 0;
+		free(target);
 		if (bad) {
 			refuse(in, err, dst_rel, n < 0 ? strerror(errno) : why);
 			goto out;
@@ -1034,7 +1035,8 @@ static int write_conda_meta(inst_t *in, err_t *err)
 		set_str_if(meta, "sha256", in->rec->sha256);
 	}
 	/* Sorted by path so the record is byte-identical across runs (docs/layer-format.md). */
-	qsort(in->recs, in->n_recs, sizeof *in->recs, cmp_rec);
+	if (in->n_recs)
+		qsort(in->recs, in->n_recs, sizeof *in->recs, cmp_rec);
 	json_t *files = json_array(), *paths = json_array(), *pd = json_object(), *link = json_object();
 	for (size_t i = 0; i < in->n_recs; i++) {
 		json_array_append_new(files, json_string(in->recs[i].path));

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "buf.h"
+
 static int add_member(struct archive *a, const mkpkg_member_t *m)
 {
 	struct archive_entry *e = archive_entry_new();
@@ -120,12 +122,12 @@ out:
 static int add_blob(struct archive *zip, const char *folder, const char *name, const char *data,
 		    size_t len)
 {
-	char full[1024];
-	int k = snprintf(full, sizeof full, "%s%s%s", folder ? folder : "", folder ? "/" : "", name);
-	if (k < 0 || (size_t)k >= sizeof full)
-		return -1;
+	buf_t full = BUF_INIT;
+	if (folder)
+		buf_addf(&full, "%s/", folder);
+	buf_addstr(&full, name);
 	struct archive_entry *e = archive_entry_new();
-	archive_entry_set_pathname(e, full);
+	archive_entry_set_pathname(e, full.data);
 	archive_entry_set_filetype(e, AE_IFREG);
 	archive_entry_set_perm(e, 0644);
 	archive_entry_set_size(e, (la_int64_t)len);
@@ -135,8 +137,9 @@ static int add_blob(struct archive *zip, const char *folder, const char *name, c
 			 ? 0
 			 : -1;
 	if (rc)
-		fprintf(stderr, "mkpkg: zip %s: %s\n", full, archive_error_string(zip));
+		fprintf(stderr, "mkpkg: zip %s: %s\n", full.data, archive_error_string(zip));
 	archive_entry_free(e);
+	buf_free(&full);
 	return rc;
 }
 
@@ -145,7 +148,7 @@ int mkpkg_write_conda(const char *path, const char *dist, const char *zip_folder
 {
 	char *info = NULL, *pkg = NULL;
 	size_t info_len = 0, pkg_len = 0;
-	char name[512];
+	buf_t name = BUF_INIT;
 	struct archive *zip = archive_write_new();
 	int rc = -1;
 	static const char metadata[] = "{\"conda_pkg_format_version\": 2}";
@@ -162,17 +165,19 @@ int mkpkg_write_conda(const char *path, const char *dist, const char *zip_folder
 		rc = archive_write_close(zip) == ARCHIVE_OK ? 0 : -1;
 		goto out;
 	}
-	snprintf(name, sizeof name, "info-%s.tar.zst", dist);
-	if (add_blob(zip, zip_folder, name, info, info_len) != 0)
+	buf_addf(&name, "info-%s.tar.zst", dist);
+	if (add_blob(zip, zip_folder, name.data, info, info_len) != 0)
 		goto out;
-	snprintf(name, sizeof name, "pkg-%s.tar.zst", dist);
-	if (add_blob(zip, zip_folder, name, pkg, pkg_len) != 0)
+	buf_setstr(&name, "");
+	buf_addf(&name, "pkg-%s.tar.zst", dist);
+	if (add_blob(zip, zip_folder, name.data, pkg, pkg_len) != 0)
 		goto out;
 	rc = archive_write_close(zip) == ARCHIVE_OK ? 0 : -1;
 out:
 	if (rc)
 		fprintf(stderr, "mkpkg: %s: %s\n", path, archive_error_string(zip));
 	archive_write_free(zip);
+	buf_free(&name);
 	free(info);
 	free(pkg);
 	return rc;
