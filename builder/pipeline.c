@@ -42,6 +42,7 @@ typedef struct build {
 	char **archives;       /* cached archive per package */
 	char **stages;         /* staging tree per package */
 	char *python_version;
+	recipe_t *recipe; /* the plan borrows group definitions from it */
 	plan_t *plan;
 	build_layer_info_t *layers;
 	size_t n_layers;
@@ -239,8 +240,8 @@ static int make_plan(build_t *b, err_t *err)
 	}
 	if (!r)
 		return -1;
+	b->recipe = r;
 	b->plan = plan_new(r, b->pkgs, b->n_pkgs, err);
-	recipe_free(r);
 	return b->plan ? 0 : -1;
 }
 
@@ -523,6 +524,7 @@ static void build_cleanup(build_t *b)
 	free(b->pkgs);
 	free(b->python_version);
 	plan_free(b->plan);
+	recipe_free(b->recipe);
 	solution_free(b->solution);
 	envspec_free(b->env);
 	buf_free(&b->name);
