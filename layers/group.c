@@ -353,7 +353,8 @@ typedef struct graph {
 	const pkgrec_t *const *pkgs;
 } graph_t;
 
-static const pkgrec_t *const *g_sort_pkgs; /* qsort has no context argument in C11 */
+/* qsort has no context argument in C11; plan_new is therefore not thread-safe. */
+static const pkgrec_t *const *g_sort_pkgs;
 
 static int cmp_idx_by_name(const void *a, const void *b)
 {

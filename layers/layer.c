@@ -152,9 +152,10 @@ static int merge_duplicates(entries_t *es, const char *const *stage_dirs, err_t 
 		if (out > 0 && !strcmp(es->v[out - 1].rel, es->v[i].rel)) {
 			entry_t *keep = &es->v[out - 1], *dup = &es->v[i];
 			if (!S_ISDIR(keep->mode) || !S_ISDIR(dup->mode)) {
-				err_set(err, "path '%s' is in two layer trees: %s and %s (two "
-						    "packages in one layer install the same file)",
-					       dup->rel, stage_dirs[keep->stage], stage_dirs[dup->stage]);
+				err_set(err,
+					"path '%s' is in two layer trees: %s and %s (two packages in "
+					"one layer install the same file)",
+					dup->rel, stage_dirs[keep->stage], stage_dirs[dup->stage]);
 				/* keep every remaining owner exactly once for entries_free */
 				while (i < es->n)
 					es->v[out++] = es->v[i++];
