@@ -1028,8 +1028,19 @@ static int write_conda_meta(inst_t *in, err_t *err)
 		set_str_if(meta, "name", in->rec->name);
 		set_str_if(meta, "version", in->rec->version);
 		set_str_if(meta, "build", in->rec->build);
-		set_str_if(meta, "channel", in->rec->channel);
-		set_str_if(meta, "url", in->rec->url);
+		/* A file:// channel is a path on the build host: it would leak into the image and make
+		 * the layer depend on where the channel sits. Record it as conda-build's "local". */
+		if (in->rec->channel && !strncmp(in->rec->channel, "file://", 7)) {
+			buf_t local = BUF_INIT;
+			buf_addf(&local, "local/%s/%s", in->rec->subdir ? in->rec->subdir : "noarch",
+				 in->rec->fn ? in->rec->fn : "");
+			set_str_if(meta, "channel", "local");
+			set_str_if(meta, "url", local.data);
+			buf_free(&local);
+		} else {
+			set_str_if(meta, "channel", in->rec->channel);
+			set_str_if(meta, "url", in->rec->url);
+		}
 		set_str_if(meta, "fn", in->rec->fn);
 		set_str_if(meta, "md5", in->rec->md5);
 		set_str_if(meta, "sha256", in->rec->sha256);

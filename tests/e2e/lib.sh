@@ -20,14 +20,15 @@ check_eq() {
 actual:   $3"; fi
 }
 
-# expect_fail NAME REGEX CMD...: CMD must fail (non-zero) and print REGEX (grep -E) on stderr/stdout.
+# expect_fail NAME REGEX CMD...: CMD must fail (non-zero) and print REGEX (grep -E, matched
+# against the whole output at once, so `.` also crosses lines) on stderr/stdout.
 expect_fail() {
   local name=$1 re=$2; shift 2
   local out rc
   out=$("$@" 2>&1); rc=$?
   if [ $rc -eq 0 ]; then e2e_bad "$name" "expected failure, got success:
 $(printf '%s\n' "$out" | tail -5)"; return; fi
-  if printf '%s\n' "$out" | grep -Eq -- "$re"; then e2e_ok "$name"; else e2e_bad "$name" "exit $rc but message did not match /$re/:
+  if printf '%s\n' "$out" | grep -Ezq -- "$re"; then e2e_ok "$name"; else e2e_bad "$name" "exit $rc but message did not match /$re/:
 $(printf '%s\n' "$out" | tail -8)"; fi
 }
 
