@@ -377,7 +377,8 @@ int layer_build(const char *const *stage_dirs, size_t n_dirs, const char *image_
 		if (walk(stage_dirs[s], s, &rel, &es, err))
 			goto out;
 	}
-	qsort(es.v, es.n, sizeof *es.v, cmp_entry);
+	if (es.n) /* qsort(NULL, 0) is undefined */
+		qsort(es.v, es.n, sizeof *es.v, cmp_entry);
 	if (merge_duplicates(&es, stage_dirs, err))
 		goto out;
 	find_hardlinks(&es);
