@@ -53,6 +53,27 @@ d1=$(jq -r '.manifests[0].digest' "$L/index.json")
 d2=$(jq -r '.manifests[0].digest' "$T/again/x.oci/index.json" 2>/dev/null)
 check_eq "same environment twice gives the same manifest digest" "$d1" "$d2"
 
+# --- no subcommand means build; caches default to $XDG_CACHE_HOME/imgbuild -----------------
+XDG_CACHE_HOME="$T/xdg" check "'imgbuild ENV -t REF' builds" "$BIN" "$ENV" --channel "$CH" --output "oci:$T/out/implicit.oci" -t demo:1.0
+check_eq "implicit build gives the same image" "$d1" "$(jq -r '.manifests[0].digest' "$T/out/implicit.oci/index.json" 2>/dev/null)"
+check "caches live under \$XDG_CACHE_HOME/imgbuild" test -d "$T/xdg/imgbuild/pkgs/sha256"
+
+# --- kill -9 mid-build: no output under the final name, the next build sweeps and succeeds --
+for delay in 0.05 0.2 0.5; do
+  "$BIN" build "$ENV" --channel "$CH" --cache-dir "$T/cache-kill" --output "oci:$T/killed/k.oci" -t k:1 >/dev/null 2>&1 &
+  pid=$!
+  sleep "$delay"; kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+  if [ -e "$T/killed/k.oci" ] && ! jq -e '.manifests[0].digest' "$T/killed/k.oci/index.json" >/dev/null 2>&1; then
+    e2e_bad "kill -9 after ${delay}s leaves no half-written output"
+  else
+    e2e_ok "kill -9 after ${delay}s leaves no half-written output"
+  fi
+  rm -rf "$T/killed/k.oci"
+done
+check "build after kills succeeds" build "$ENV" --channel "$CH" --cache-dir "$T/cache-kill" --output "oci:$T/killed/k.oci" -t demo:1.0
+check_eq "and gives the same image" "$d1" "$(jq -r '.manifests[0].digest' "$T/killed/k.oci/index.json" 2>/dev/null)"
+check_eq "killed builds' scratch was swept" "" "$(ls "$T/cache-kill/tmp" "$T/cache-kill/pkgs/tmp" 2>/dev/null | grep -v ':$' | grep . ; ls -d "$T"/killed/*.tmp-* 2>/dev/null)"
+
 # --- --prefix ---------------------------------------------------------------------------
 check "--prefix build" build "$ENV" --channel "$CH" --cache-dir "$T/cache" --prefix /srv/env --output "oci:$T/out/p.oci" -t p:1
 umoci unpack --image "$T/out/p.oci:1" "$T/bundle-p" >/dev/null 2>&1

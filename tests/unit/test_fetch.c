@@ -7,6 +7,8 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -191,6 +193,34 @@ static void test_md5_only_record_is_verified_with_md5(void **state)
 	pkgrec_free(r);
 }
 
+static void test_downloads_of_dead_builds_are_swept_live_ones_kept(void **state)
+{
+	fixture_t *f = *state;
+	pkgrec_t *r = make_pkg(f, "s-1-0.conda", "sweep", NULL);
+	buf_t dead = BUF_INIT, live = BUF_INIT;
+	err_t e = ERR_INIT;
+	char *path = NULL;
+	pid_t child = fork();
+	if (child == 0)
+		_exit(0);
+	waitpid(child, NULL, 0); /* a pid that is certainly gone */
+	buf_addf(&dead, "%s/pkgs/tmp/dl-%ld-AAAAAA", f->cache.data, (long)child);
+	buf_addf(&live, "%s/pkgs/tmp/dl-%ld-BBBBBB", f->cache.data, (long)getppid());
+	buf_t tmp = BUF_INIT;
+	buf_addf(&tmp, "%s/pkgs/tmp", f->cache.data);
+	assert_int_equal(fs_mkdir_p(tmp.data, &e), 0);
+	assert_int_equal(fs_write_atomic(dead.data, "x", 1, &e), 0);
+	assert_int_equal(fs_write_atomic(live.data, "y", 1, &e), 0);
+	assert_int_equal(fetch_packages((const pkgrec_t *const *)&r, 1, f->cache.data, 1, NULL, NULL, &path, &e), 0);
+	assert_false(fs_exists(dead.data));
+	assert_true(fs_exists(live.data));
+	free(path);
+	buf_free(&dead);
+	buf_free(&live);
+	buf_free(&tmp);
+	pkgrec_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -199,6 +229,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_missing_file_names_url, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_without_hash_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_md5_only_record_is_verified_with_md5, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_downloads_of_dead_builds_are_swept_live_ones_kept, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
