@@ -44,8 +44,8 @@ for i in $(seq "$runs"); do
   s=$(now); imgbuild; e=$(now); echo "$e - $s" | bc >>"$out/t_img"
   s=$(now); baseline; e=$(now); echo "$e - $s" | bc >>"$out/t_base"
 done
-m_img=$(median <"$out/t_img")
-m_base=$(median <"$out/t_base")
+m_img=$(median <"$out/t_img" | xargs printf '%.2f')
+m_base=$(median <"$out/t_base" | xargs printf '%.2f')
 ratio=$(echo "scale=2; $m_base / $m_img" | bc)
 size_img=$(jq '[.layers[].size] | add' "$out/demo.oci/blobs/sha256/$(jq -r '.manifests[0].digest' "$out/demo.oci/index.json" | cut -d: -f2)")
 size_base=$(stat -c %s "$out/baseline/layer.tar.gz")
