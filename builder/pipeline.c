@@ -480,6 +480,9 @@ static int check_env(build_t *b, err_t *err)
 			       "%s:%d: the environment has pip dependencies (%s, ...), which imgbuild cannot "
 			       "install yet; remove them or pass --ignore-pip to build without them",
 			       envspec_path(b->env), envspec_pip_line(b->env, 0), envspec_pip(b->env, 0));
+	if (envspec_pip_count(b->env) > 0)
+		logf_(b, "%s: ignoring %zu pip dependencies (--ignore-pip)", envspec_path(b->env),
+		      envspec_pip_count(b->env));
 	if (envspec_dep_count(b->env) == 0)
 		return err_set(err, "%s: no conda dependencies to install", envspec_path(b->env));
 	buf_setstr(&b->name, o->name ? o->name : envspec_name(b->env) ? envspec_name(b->env) : "env");
