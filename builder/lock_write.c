@@ -1,0 +1,285 @@
+/* lock_write.c — writing lock files (see lock.h). conda-lock v1 YAML goes through libyaml's
+ * emitter (it quotes what must be quoted); we only force quotes on strings a YAML 1.1 reader
+ * would otherwise turn into numbers, booleans or null ("0.1", "2024.2.2", "yes"), as
+ * conda-lock's own PyYAML output does. Records are sorted by name: same set, same bytes. */
+#include "lock.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "fsutil.h"
+
+typedef struct emit {
+	yaml_emitter_t em;
+	int failed;
+} emit_t;
+
+static int on_output(void *data, unsigned char *buffer, size_t size)
+{
+	buf_add(data, buffer, size);
+	return 1;
+}
+
+/* Would a YAML 1.1 resolver read s as something other than a string? */
+static int resolves_to_non_string(const char *s)
+{
+	static const char *const words[] = {"y", "n", "yes", "no", "true", "false", "on", "off",
+					    "null", "~", ".inf", ".nan", "-.inf", "+.inf"};
+	if (!*s)
+		return 1;
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (!strcasecmp(s, words[i]))
+			return 1;
+	/* ints, floats (incl. exponent), sexagesimal numbers and dates are all made of these. */
+	int digits = 0;
+	for (const char *p = s; *p; p++) {
+		if (*p >= '0' && *p <= '9')
+			digits++;
+		else if (!strchr(".+-_eE:xX", *p))
+			return 0;
+	}
+	return digits > 0;
+}
+
+static void emit_event(emit_t *e, yaml_event_t *ev)
+{
+	if (!e->failed && !yaml_emitter_emit(&e->em, ev))
+		e->failed = 1;
+}
+
+static void emit_str(emit_t *e, const char *s)
+{
+	yaml_event_t ev;
+	int quote = resolves_to_non_string(s);
+	yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), !quote, 1,
+				     quote ? YAML_SINGLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE);
+	emit_event(e, &ev);
+}
+
+/* A scalar meant as a number or boolean (`version: 1`, `optional: false`). */
+static void emit_plain(emit_t *e, const char *s)
+{
+	yaml_event_t ev;
+	yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), 1, 0,
+				     YAML_PLAIN_SCALAR_STYLE);
+	emit_event(e, &ev);
+}
+
+static void emit_kv(emit_t *e, const char *key, const char *value)
+{
+	emit_str(e, key);
+	emit_str(e, value);
+}
+
+static void map_start(emit_t *e, int flow)
+{
+	yaml_event_t ev;
+	yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
+					    flow ? YAML_FLOW_MAPPING_STYLE : YAML_BLOCK_MAPPING_STYLE);
+	emit_event(e, &ev);
+}
+
+static void map_end(emit_t *e)
+{
+	yaml_event_t ev;
+	yaml_mapping_end_event_initialize(&ev);
+	emit_event(e, &ev);
+}
+
+static void seq_start(emit_t *e, int flow)
+{
+	yaml_event_t ev;
+	yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
+					     flow ? YAML_FLOW_SEQUENCE_STYLE : YAML_BLOCK_SEQUENCE_STYLE);
+	emit_event(e, &ev);
+}
+
+static void seq_end(emit_t *e)
+{
+	yaml_event_t ev;
+	yaml_sequence_end_event_initialize(&ev);
+	emit_event(e, &ev);
+}
+
+static int cmp_rec_ptr(const void *a, const void *b)
+{
+	const pkgrec_t *x = *(const pkgrec_t *const *)a, *y = *(const pkgrec_t *const *)b;
+	int c = strcmp(x->name, y->name);
+	return c ? c : strcmp(x->url ? x->url : "", y->url ? y->url : "");
+}
+
+/* Repodata "python >=3.11,<3.12.0a0 *_cpython" -> key python, value ">=3.11,<3.12.0a0": the
+ * version part only, as conda-lock writes its dependencies map. */
+static void emit_dependencies(emit_t *e, const pkgrec_t *r)
+{
+	map_start(e, r->n_depends == 0);
+	for (size_t i = 0; i < r->n_depends; i++) {
+		const char *d = r->depends[i];
+		size_t nl = strcspn(d, " ");
+		const char *v = d + nl;
+		while (*v == ' ')
+			v++;
+		size_t vl = strcspn(v, " ");
+		char *name = strndup(d, nl), *ver = strndup(v, vl);
+		if (!name || !ver)
+			abort();
+		emit_kv(e, name, ver);
+		free(name);
+		free(ver);
+	}
+	map_end(e);
+}
+
+static void emit_package(emit_t *e, const pkgrec_t *r, const char *platform)
+{
+	map_start(e, 0);
+	emit_kv(e, "name", r->name);
+	emit_kv(e, "version", r->version);
+	emit_kv(e, "manager", "conda");
+	emit_kv(e, "platform", platform);
+	emit_str(e, "dependencies");
+	emit_dependencies(e, r);
+	emit_kv(e, "url", r->url);
+	emit_str(e, "hash");
+	map_start(e, 0);
+	if (r->md5)
+		emit_kv(e, "md5", r->md5);
+	if (r->sha256)
+		emit_kv(e, "sha256", r->sha256);
+	map_end(e);
+	emit_kv(e, "category", "main");
+	emit_str(e, "optional");
+	emit_plain(e, "false");
+	map_end(e);
+}
+
+static void emit_metadata(emit_t *e, const lock_meta_t *meta, const char *platform)
+{
+	emit_str(e, "metadata");
+	map_start(e, 0);
+	emit_str(e, "content_hash");
+	map_start(e, 0);
+	emit_kv(e, platform, meta->content_hash ? meta->content_hash : "");
+	map_end(e);
+	emit_str(e, "channels");
+	seq_start(e, 0);
+	for (size_t i = 0; i < meta->n_channels; i++) {
+		map_start(e, 0);
+		emit_kv(e, "url", meta->channels[i]);
+		emit_str(e, "used_env_vars");
+		seq_start(e, 1);
+		seq_end(e);
+		map_end(e);
+	}
+	seq_end(e);
+	emit_str(e, "platforms");
+	seq_start(e, 0);
+	emit_str(e, platform);
+	seq_end(e);
+	emit_str(e, "sources");
+	seq_start(e, 0);
+	for (size_t i = 0; i < meta->n_sources; i++)
+		emit_str(e, meta->sources[i]);
+	seq_end(e);
+	map_end(e);
+}
+
+static int render_conda_lock(const lock_meta_t *meta, const pkgrec_t *const *recs, size_t n,
+			     buf_t *out, err_t *err)
+{
+	emit_t e = {.failed = 0};
+	yaml_event_t ev;
+	const char *platform = meta->platform ? meta->platform : "linux-64";
+	buf_addstr(out, "# This lock file was generated by imgbuild (conda-lock format version 1).\n"
+			"# Build exactly this set with: imgbuild build ENV.yml --lock THIS_FILE ...\n");
+	yaml_emitter_initialize(&e.em);
+	yaml_emitter_set_output(&e.em, on_output, out);
+	yaml_emitter_set_unicode(&e.em, 1);
+	yaml_emitter_set_width(&e.em, -1); /* never fold long URLs */
+	yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
+	emit_event(&e, &ev);
+	yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1);
+	emit_event(&e, &ev);
+	map_start(&e, 0);
+	emit_str(&e, "version");
+	emit_plain(&e, "1");
+	emit_metadata(&e, meta, platform);
+	emit_str(&e, "package");
+	seq_start(&e, 0);
+	for (size_t i = 0; i < n; i++)
+		emit_package(&e, recs[i], platform);
+	seq_end(&e);
+	map_end(&e);
+	yaml_document_end_event_initialize(&ev, 1);
+	emit_event(&e, &ev);
+	yaml_stream_end_event_initialize(&ev);
+	emit_event(&e, &ev);
+	int failed = e.failed;
+	const char *problem = e.em.problem;
+	if (failed)
+		err_set(err, "cannot write the lock as YAML: %s", problem ? problem : "emitter error");
+	yaml_emitter_delete(&e.em);
+	return failed ? -1 : 0;
+}
+
+static int render_explicit(const lock_meta_t *meta, const pkgrec_t *const *recs, size_t n,
+			   buf_t *out, err_t *err)
+{
+	buf_addstr(out, "# This file was generated by imgbuild; create an environment from it with:\n"
+			"#   conda create --name ENV --file THIS_FILE\n");
+	buf_addf(out, "# platform: %s\n", meta->platform ? meta->platform : "linux-64");
+	if (meta->content_hash)
+		buf_addf(out, "# input_hash: %s\n", meta->content_hash);
+	buf_addstr(out, "@EXPLICIT\n");
+	for (size_t i = 0; i < n; i++) {
+		const pkgrec_t *r = recs[i];
+		const char *hash = r->sha256 ? r->sha256 : r->md5;
+		if (!hash)
+			return err_set(err, "package %s (%s) has neither sha256 nor md5: an explicit lock "
+					    "needs one to verify the download",
+				       r->name, r->url);
+		buf_addf(out, "%s#%s\n", r->url, hash);
+	}
+	return 0;
+}
+
+int lock_render(lock_format_t format, const lock_meta_t *meta, const pkgrec_t *const *recs,
+		size_t n, buf_t *out, err_t *err)
+{
+	static const lock_meta_t no_meta;
+	const pkgrec_t **sorted = calloc(n ? n : 1, sizeof *sorted);
+	int rc = -1;
+	if (!sorted)
+		abort();
+	for (size_t i = 0; i < n; i++) {
+		if (!recs[i]->url || !recs[i]->name || !recs[i]->version) {
+			err_set(err, "package %s has no URL: cannot lock it", recs[i]->name ? recs[i]->name : "?");
+			goto out;
+		}
+		sorted[i] = recs[i];
+	}
+	/* Deterministic order (docs/layer-format.md's rule: same inputs, same bytes). */
+	if (n)
+		qsort(sorted, n, sizeof *sorted, cmp_rec_ptr);
+	if (!meta)
+		meta = &no_meta;
+	rc = format == LOCK_FORMAT_EXPLICIT ? render_explicit(meta, sorted, n, out, err)
+					    : render_conda_lock(meta, sorted, n, out, err);
+out:
+	free(sorted);
+	return rc;
+}
+
+int lock_write(const char *path, lock_format_t format, const lock_meta_t *meta,
+	       const pkgrec_t *const *recs, size_t n, err_t *err)
+{
+	buf_t text = BUF_INIT;
+	int rc = lock_render(format, meta, recs, n, &text, err);
+	if (rc == 0)
+		rc = fs_write_atomic(path, text.data, text.len, err);
+	if (rc != 0)
+		err_prefix(err, "lock %s", path);
+	buf_free(&text);
+	return rc;
+}

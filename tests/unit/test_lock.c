@@ -1,0 +1,368 @@
+/* test_lock.c — lock files (builder/lock.c, lock_write.c): every real conda-lock v1 and
+ * @EXPLICIT lock in $IMGBUILD_SHARED/corpus/locks is read (each URL and hash as written),
+ * written in both formats, read back and compared; then hand-made bad locks, each refused
+ * with a message naming file:line and the problem. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "fsutil.h"
+#include "lock.h"
+
+static buf_t tmpdir = BUF_INIT;
+
+static char *write_tmp(const char *name, const char *text)
+{
+	buf_t p = BUF_INIT;
+	err_t err = ERR_INIT;
+	buf_addf(&p, "%s/%s", tmpdir.data, name);
+	assert_int_equal(fs_write_atomic(p.data, text, strlen(text), &err), 0);
+	return buf_detach(&p);
+}
+
+static void expect_read_error(const char *name, const char *text, const char *want1,
+			      const char *want2)
+{
+	err_t err = ERR_INIT;
+	char *path = write_tmp(name, text);
+	lockfile_t *l = lock_read(path, "linux-64", &err);
+	assert_null(l);
+	if (!strstr(err_msg(&err), want1) || (want2 && !strstr(err_msg(&err), want2)))
+		fail_msg("error '%s' lacks '%s' / '%s'", err_msg(&err), want1, want2 ? want2 : "");
+	err_clear(&err);
+	free(path);
+}
+
+static int str_eq(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static void assert_same_records(const lockfile_t *a, const lockfile_t *b, const char *what)
+{
+	if (lock_count(a) != lock_count(b))
+		fail_msg("%s: %zu records became %zu", what, lock_count(a), lock_count(b));
+	/* The writer sorts by name: match by URL, not position. */
+	for (size_t i = 0; i < lock_count(a); i++) {
+		const pkgrec_t *x = lock_get(a, i), *y = NULL;
+		for (size_t j = 0; j < lock_count(b) && !y; j++)
+			if (!strcmp(lock_get(b, j)->url, x->url))
+				y = lock_get(b, j);
+		if (!y)
+			fail_msg("%s: %s lost in the round trip", what, x->url);
+		if (!str_eq(x->name, y->name) || !str_eq(x->version, y->version) ||
+		    !str_eq(x->build, y->build) || !str_eq(x->channel, y->channel) ||
+		    !str_eq(x->subdir, y->subdir) || !str_eq(x->fn, y->fn))
+			fail_msg("%s: %s changed identity", what, x->url);
+		if (!str_eq(x->sha256, y->sha256))
+			fail_msg("%s: %s sha256 %s became %s", what, x->url, x->sha256, y->sha256);
+	}
+}
+
+/* Each record's URL and hash must appear verbatim in the file it came from. */
+static void assert_as_written(const lockfile_t *l, const buf_t *text, const char *name)
+{
+	for (size_t i = 0; i < lock_count(l); i++) {
+		const pkgrec_t *r = lock_get(l, i);
+		if (!strstr(text->data, r->url))
+			fail_msg("%s: URL %s not in the file", name, r->url);
+		if (r->md5 && !strstr(text->data, r->md5))
+			fail_msg("%s: md5 %s of %s not in the file", name, r->md5, r->fn);
+		if (r->sha256 && !strstr(text->data, r->sha256))
+			fail_msg("%s: sha256 %s of %s not in the file", name, r->sha256, r->fn);
+		assert_non_null(r->name);
+		assert_non_null(r->version);
+		assert_non_null(r->build);
+		assert_non_null(r->channel);
+		assert_true(!strcmp(r->subdir, "linux-64") || !strcmp(r->subdir, "noarch"));
+	}
+}
+
+/* Lines of an explicit lock that name packages: what lock_read must return. */
+static size_t explicit_url_lines(const char *text)
+{
+	size_t n = 0;
+	const char *p = strstr(text, "@EXPLICIT");
+	while (p && (p = strchr(p, '\n')) != NULL) {
+		p++;
+		if (*p && *p != '#' && *p != '\n' && *p != '\r')
+			n++;
+	}
+	return n;
+}
+
+static void round_trip_one(const char *path, const char *name)
+{
+	err_t err = ERR_INIT;
+	buf_t text = BUF_INIT, out = BUF_INIT;
+	lockfile_t *l = lock_read(path, "linux-64", &err), *back = NULL;
+	if (!l)
+		fail_msg("%s: %s", name, err_msg(&err));
+	assert_int_equal(buf_read_file(&text, path, 64 << 20, &err), 0);
+	assert_as_written(l, &text, name);
+	if (strstr(text.data, "@EXPLICIT"))
+		assert_int_equal(lock_count(l), explicit_url_lines(text.data));
+	const char *sources[] = {"environment.yml"}, *channels[] = {"conda-forge"};
+	lock_meta_t meta = {"linux-64", channels, 1, sources, 1, "00ff"};
+	const pkgrec_t **recs = calloc(lock_count(l), sizeof *recs);
+	for (size_t i = 0; i < lock_count(l); i++)
+		recs[i] = lock_get(l, i);
+	for (int f = 0; f < 2; f++) {
+		lock_format_t fmt = f ? LOCK_FORMAT_EXPLICIT : LOCK_FORMAT_CONDA_LOCK;
+		char *outp = write_tmp(f ? "rt.lock" : "rt.yml", "");
+		/* explicit needs a hash per line; locks without any cannot be written that way */
+		int hashless = 0;
+		for (size_t i = 0; i < lock_count(l); i++)
+			hashless |= !recs[i]->md5 && !recs[i]->sha256;
+		if (f && hashless) {
+			assert_int_not_equal(lock_write(outp, fmt, &meta, recs, lock_count(l), &err), 0);
+			assert_non_null(strstr(err_msg(&err), "neither sha256 nor md5"));
+			err_clear(&err);
+			free(outp);
+			continue;
+		}
+		if (lock_write(outp, fmt, &meta, recs, lock_count(l), &err) != 0)
+			fail_msg("%s: write: %s", name, err_msg(&err));
+		back = lock_read(outp, "linux-64", &err);
+		if (!back)
+			fail_msg("%s: re-read of %s: %s", name, outp, err_msg(&err));
+		assert_same_records(l, back, name);
+		if (!f) /* YAML keeps md5 and depends too */
+			for (size_t i = 0; i < lock_count(back); i++) {
+				const pkgrec_t *y = lock_get(back, i);
+				for (size_t j = 0; j < lock_count(l); j++)
+					if (!strcmp(lock_get(l, j)->url, y->url)) {
+						assert_true(str_eq(lock_get(l, j)->md5, y->md5));
+						assert_int_equal(lock_get(l, j)->n_depends, y->n_depends);
+					}
+			}
+		lock_free(back);
+		free(outp);
+	}
+	free(recs);
+	lock_free(l);
+	buf_free(&text);
+	buf_free(&out);
+}
+
+static void test_corpus_locks_round_trip_with_urls_and_hashes_as_written(void **state)
+{
+	(void)state;
+	const char *shared = getenv("IMGBUILD_SHARED");
+	buf_t dir = BUF_INIT, p = BUF_INIT;
+	buf_addf(&dir, "%s/corpus/locks", shared ? shared : "../shared");
+	DIR *d = opendir(dir.data);
+	if (!d) {
+		print_message("skipping: %s absent\n", dir.data);
+		buf_free(&dir);
+		skip();
+	}
+	struct dirent *de;
+	int n = 0;
+	while ((de = readdir(d)) != NULL) {
+		const char *nm = de->d_name;
+		if (nm[0] == '.' || strstr(nm, "pixi") || !strcmp(nm, "SOURCES.tsv"))
+			continue;
+		/* rattler-v4/v6 files are rattler's own format; they must be refused, not misread */
+		buf_setstr(&p, dir.data);
+		buf_addpath(&p, nm);
+		if (!strncmp(nm, "rattler-v", 9) && strcmp(nm, "rattler-v0-numpy-conda-lock.yml") != 0) {
+			err_t err = ERR_INIT;
+			assert_null(lock_read(p.data, "linux-64", &err));
+			assert_non_null(strstr(err_msg(&err), "not supported"));
+			err_clear(&err);
+			continue;
+		}
+		round_trip_one(p.data, nm);
+		n++;
+	}
+	closedir(d);
+	assert_true(n >= 15);
+	buf_free(&dir);
+	buf_free(&p);
+}
+
+static void test_pixi_lock_is_refused_with_the_reason(void **state)
+{
+	(void)state;
+	expect_read_error("pixi.lock", "version: 6\nenvironments:\n  default: {}\npackages: []\n",
+			  "version 6 is not supported", "pixi.lock is a different format");
+}
+
+static void test_explicit_md5_and_sha256_fragments_are_told_apart_by_length(void **state)
+{
+	(void)state;
+	err_t err = ERR_INIT;
+	char *p = write_tmp("e.txt", "# platform: linux-64\n@EXPLICIT\n"
+				     "https://h/c/linux-64/zlib-1.3.1-hb9d3cd8_2.conda#"
+				     "c9f075ab2f33b3bbee9e62d4ad0a6cd8\n"
+				     "https://h/c/noarch/tzdata-2024a-h0c530f3_0.conda#sha256:"
+				     "0123456789abcdef0123456789abcdef0123456789abcdef0123456789ABCDEF\n");
+	lockfile_t *l = lock_read(p, "linux-64", &err);
+	assert_non_null(l);
+	assert_int_equal(lock_count(l), 2);
+	assert_string_equal(lock_get(l, 0)->md5, "c9f075ab2f33b3bbee9e62d4ad0a6cd8");
+	assert_null(lock_get(l, 0)->sha256);
+	assert_string_equal(lock_get(l, 0)->name, "zlib");
+	assert_string_equal(lock_get(l, 0)->version, "1.3.1");
+	assert_string_equal(lock_get(l, 0)->build, "hb9d3cd8_2");
+	assert_string_equal(lock_get(l, 0)->channel, "https://h/c");
+	assert_string_equal(lock_get(l, 1)->sha256,
+			    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+	assert_string_equal(lock_get(l, 1)->subdir, "noarch");
+	lock_free(l);
+	free(p);
+}
+
+static void test_explicit_bad_hash_names_file_and_line(void **state)
+{
+	(void)state;
+	expect_read_error("badhash.txt", "@EXPLICIT\nhttps://h/c/linux-64/zlib-1.3-h_0.conda#abc\n",
+			  "badhash.txt:2", "neither an MD5");
+}
+
+static void test_explicit_line_that_is_not_a_package_url_is_refused(void **state)
+{
+	(void)state;
+	expect_read_error("notpkg.txt", "@EXPLICIT\nhttps://h/c/linux-64/readme.txt\n", "notpkg.txt:2",
+			  "not a conda package URL");
+}
+
+static void test_explicit_for_another_platform_is_refused(void **state)
+{
+	(void)state;
+	expect_read_error("osx.txt", "# platform: osx-arm64\n@EXPLICIT\n", "osx.txt:1",
+			  "platform osx-arm64, not linux-64");
+}
+
+static void test_yaml_url_of_another_package_is_refused(void **state)
+{
+	(void)state;
+	expect_read_error("mism.yml",
+			  "version: 1\nmetadata: {}\npackage:\n- name: numpy\n  version: '1.0'\n"
+			  "  manager: conda\n  platform: linux-64\n"
+			  "  url: https://h/c/linux-64/scipy-1.0-h_0.conda\n  hash: {md5: "
+			  "c9f075ab2f33b3bbee9e62d4ad0a6cd8}\n",
+			  "mism.yml:4", "does not belong to package 'numpy'");
+}
+
+static void test_yaml_pip_and_other_platforms_are_skipped_and_counted(void **state)
+{
+	(void)state;
+	err_t err = ERR_INIT;
+	char *p = write_tmp("mixed.yml",
+			    "version: 1\nmetadata: {}\npackage:\n"
+			    "- {name: zlib, version: '1.3', manager: conda, platform: linux-64, dependencies: "
+			    "{libgcc: '>=13', __glibc: ''}, url: 'https://h/c/linux-64/zlib-1.3-h_0.conda', "
+			    "hash: {md5: c9f075ab2f33b3bbee9e62d4ad0a6cd8}, category: main, optional: false}\n"
+			    "- {name: zlib, version: '1.3', manager: conda, platform: osx-64, url: "
+			    "'https://h/c/osx-64/zlib-1.3-h_0.conda', hash: {md5: "
+			    "c9f075ab2f33b3bbee9e62d4ad0a6cd8}}\n"
+			    "- {name: requests, version: '2.0', manager: pip, platform: linux-64, url: "
+			    "'https://files/requests-2.0.whl', hash: {sha256: aa}}\n"
+			    "- {name: pytest, version: '8.0', manager: conda, platform: linux-64, url: "
+			    "'https://h/c/noarch/pytest-8.0-pyh_0.conda', hash: {md5: "
+			    "c9f075ab2f33b3bbee9e62d4ad0a6cd8}, category: dev, optional: true}\n");
+	lockfile_t *l = lock_read(p, "linux-64", &err);
+	if (!l)
+		fail_msg("%s", err_msg(&err));
+	assert_int_equal(lock_count(l), 1);
+	assert_int_equal(lock_pip_count(l), 1);
+	assert_string_equal(lock_pip_name(l, 0), "requests");
+	assert_int_equal(lock_get(l, 0)->n_depends, 2);
+	assert_string_equal(lock_get(l, 0)->depends[0], "libgcc >=13");
+	assert_string_equal(lock_get(l, 0)->depends[1], "__glibc");
+	lock_free(l);
+	free(p);
+}
+
+static void test_written_yaml_quotes_numeric_looking_strings(void **state)
+{
+	(void)state;
+	err_t err = ERR_INIT;
+	buf_t out = BUF_INIT;
+	pkgrec_t *r = lock_record_from_url("https://h/c/linux-64/_libgcc_mutex-0.1-conda_forge.tar.bz2",
+					   NULL, &err);
+	assert_non_null(r);
+	r->md5 = strdup("d7c89558ba9fa0495403155b64376d81");
+	r->depends = calloc(1, sizeof(char *));
+	r->depends[0] = strdup("python >=3.11,<3.12.0a0 *_cpython");
+	r->n_depends = 1;
+	const pkgrec_t *recs[] = {r};
+	lock_meta_t meta = {"linux-64", NULL, 0, NULL, 0, "abc"};
+	assert_int_equal(lock_render(LOCK_FORMAT_CONDA_LOCK, &meta, recs, 1, &out, &err), 0);
+	assert_non_null(strstr(out.data, "version: '0.1'\n"));
+	assert_non_null(strstr(out.data, "version: 1\n"));
+	assert_non_null(strstr(out.data, "python: '>=3.11,<3.12.0a0'\n"));
+	assert_non_null(strstr(out.data, "optional: false\n"));
+	assert_non_null(strstr(out.data, "manager: conda\n"));
+	/* YAML 1.1 readers (conda-lock uses PyYAML/ruamel) must read the version back as text */
+	buf_reset(&out);
+	assert_int_equal(lock_render(LOCK_FORMAT_EXPLICIT, &meta, recs, 1, &out, &err), 0);
+	assert_non_null(strstr(out.data, "@EXPLICIT\nhttps://h/c/linux-64/_libgcc_mutex-0.1-conda_forge"
+					 ".tar.bz2#d7c89558ba9fa0495403155b64376d81\n"));
+	pkgrec_free(r);
+	buf_free(&out);
+}
+
+static void test_written_lock_is_sorted_and_byte_identical(void **state)
+{
+	(void)state;
+	err_t err = ERR_INIT;
+	buf_t a = BUF_INIT, b = BUF_INIT;
+	pkgrec_t *x = lock_record_from_url("https://h/c/noarch/zz-1-0.conda", NULL, &err);
+	pkgrec_t *y = lock_record_from_url("https://h/c/noarch/aa-1-0.conda", NULL, &err);
+	x->sha256 = strdup("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+	y->sha256 = strdup(x->sha256);
+	const pkgrec_t *r1[] = {x, y}, *r2[] = {y, x};
+	assert_int_equal(lock_render(LOCK_FORMAT_CONDA_LOCK, NULL, r1, 2, &a, &err), 0);
+	assert_int_equal(lock_render(LOCK_FORMAT_CONDA_LOCK, NULL, r2, 2, &b, &err), 0);
+	assert_string_equal(a.data, b.data);
+	assert_true(strstr(a.data, "name: aa") < strstr(a.data, "name: zz"));
+	pkgrec_free(x);
+	pkgrec_free(y);
+	buf_free(&a);
+	buf_free(&b);
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	err_t err = ERR_INIT;
+	return fs_mkdtemp("/tmp", "test_lock-", &tmpdir, &err);
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	err_t err = ERR_INIT;
+	fs_rm_rf(tmpdir.data, &err);
+	buf_free(&tmpdir);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_corpus_locks_round_trip_with_urls_and_hashes_as_written),
+		cmocka_unit_test(test_pixi_lock_is_refused_with_the_reason),
+		cmocka_unit_test(test_explicit_md5_and_sha256_fragments_are_told_apart_by_length),
+		cmocka_unit_test(test_explicit_bad_hash_names_file_and_line),
+		cmocka_unit_test(test_explicit_line_that_is_not_a_package_url_is_refused),
+		cmocka_unit_test(test_explicit_for_another_platform_is_refused),
+		cmocka_unit_test(test_yaml_url_of_another_package_is_refused),
+		cmocka_unit_test(test_yaml_pip_and_other_platforms_are_skipped_and_counted),
+		cmocka_unit_test(test_written_yaml_quotes_numeric_looking_strings),
+		cmocka_unit_test(test_written_lock_is_sorted_and_byte_identical),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
