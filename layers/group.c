@@ -1,8 +1,10 @@
 /* group.c — loads layer recipes (libyaml document API, so every error can name file:line)
  * and turns a solved package set into a plan: packages per group, in recipe order, each
- * group's packages sorted by name. The rule semantics are spelled out in group.h. */
+ * group's packages sorted by name, a group over its size budget cut into name-ordered parts.
+ * The rule and split semantics are spelled out in group.h. */
 #include "group.h"
 
+#include <errno.h>
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,22 +23,26 @@ typedef struct group_def {
 	char **names; /* closure_of names or match globs */
 	size_t n_names;
 	int is_exclusive_deps;
+	long long max_layer_bytes; /* 0 = the recipe's */
 } group_def_t;
 
 struct recipe {
 	group_def_t *groups;
 	size_t n_groups;
+	long long max_layer_bytes;
 };
 
 typedef struct plan_group {
 	const group_def_t *def;
+	char *name;   /* def->name, or "<name>-<k>" for part k of a split group */
 	size_t *pkgs; /* indexes into the caller's array, sorted by package name */
 	size_t n_pkgs;
+	long long est_bytes;
 } plan_group_t;
 
 struct plan {
-	plan_group_t *groups; /* non-empty groups only */
-	size_t n_groups;
+	plan_group_t *groups; /* non-empty groups (or their parts) only */
+	size_t n_groups, cap;
 };
 
 /* ---- recipe parsing ---------------------------------------------------------------- */
@@ -101,6 +107,41 @@ static int glob_is_valid(const char *g)
 			return 0;
 	}
 	return 1;
+}
+
+/* "2147483648", "2GiB", "500 MB": a positive integer with an optional unit, B, KB/MB/GB/TB
+ * (powers of 1000) or KiB/MiB/GiB/TiB (powers of 1024). */
+static int parse_size(const char *file, const yaml_node_t *v, const char *key, long long *out,
+		      err_t *err)
+{
+	static const struct {
+		const char *unit;
+		long long mult;
+	} units[] = {{"", 1},
+		     {"B", 1},
+		     {"KB", 1000LL},
+		     {"MB", 1000LL * 1000},
+		     {"GB", 1000LL * 1000 * 1000},
+		     {"TB", 1000LL * 1000 * 1000 * 1000},
+		     {"KiB", 1LL << 10},
+		     {"MiB", 1LL << 20},
+		     {"GiB", 1LL << 30},
+		     {"TiB", 1LL << 40}};
+	const char *s = scalar(v);
+	char *end = NULL;
+	errno = 0;
+	long long n = s ? strtoll(s, &end, 10) : 0;
+	if (s && end != s && !errno && n > 0 && *s >= '0' && *s <= '9') {
+		while (*end == ' ')
+			end++;
+		for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+			if (!strcmp(end, units[i].unit) && n <= (1LL << 62) / units[i].mult) {
+				*out = n * units[i].mult;
+				return 0;
+			}
+	}
+	return err_set(err, "%s:%lu: `%s` must be a positive size such as 2147483648, 2GiB or 500MB",
+		       file, node_line(v), key);
 }
 
 static int parse_bool(const char *file, const yaml_node_t *v, const char *key, int *out, err_t *err)
@@ -203,9 +244,12 @@ static int parse_group(const char *file, yaml_document_t *doc, yaml_node_t *node
 				return -1;
 			has_exclusive = 1;
 			exclusive_key = k;
+		} else if (!strcmp(key, "max_layer_bytes")) {
+			if (parse_size(file, v, key, &g->max_layer_bytes, err))
+				return -1;
 		} else {
 			return err_set(err, "%s:%lu: unknown group key `%s` (expected name, description, "
-					    "closure_of, match, exclusive_deps, rest)",
+					    "closure_of, match, exclusive_deps, rest, max_layer_bytes)",
 				       file, node_line(k), key);
 		}
 	}
@@ -254,6 +298,7 @@ recipe_t *recipe_parse(const char *display_name, const char *data, size_t len, e
 		err_set(err, "out of memory");
 		goto out;
 	}
+	r->max_layer_bytes = GROUP_DEFAULT_MAX_LAYER_BYTES;
 	if (!yaml_parser_initialize(&parser)) {
 		err_set(err, "%s: cannot initialise YAML parser", display_name);
 		goto out;
@@ -291,8 +336,11 @@ recipe_t *recipe_parse(const char *display_name, const char *data, size_t len, e
 						display_name, node_line(v), s ? s : "?");
 					goto out;
 				}
+			} else if (key && !strcmp(key, "max_layer_bytes")) {
+				if (parse_size(display_name, v, key, &r->max_layer_bytes, err))
+					goto out;
 			} else {
-				err_set(err, "%s:%lu: unknown recipe key `%s` (expected version, groups)",
+				err_set(err, "%s:%lu: unknown recipe key `%s` (expected version, groups, max_layer_bytes)",
 					display_name, node_line(k), key ? key : "?");
 				goto out;
 			}
@@ -499,10 +547,58 @@ void plan_free(plan_t *p)
 {
 	if (!p)
 		return;
-	for (size_t i = 0; i < p->n_groups; i++)
+	for (size_t i = 0; i < p->n_groups; i++) {
 		free(p->groups[i].pkgs);
+		free(p->groups[i].name);
+	}
 	free(p->groups);
 	free(p);
+}
+
+static plan_group_t *plan_push(plan_t *p, const group_def_t *def, size_t cap_pkgs)
+{
+	if (p->n_groups == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 8;
+		plan_group_t *v = realloc(p->groups, cap * sizeof *v);
+		if (!v)
+			abort();
+		p->groups = v;
+		p->cap = cap;
+	}
+	plan_group_t *pg = &p->groups[p->n_groups++];
+	memset(pg, 0, sizeof *pg);
+	pg->def = def;
+	pg->pkgs = malloc((cap_pkgs ? cap_pkgs : 1) * sizeof *pg->pkgs);
+	if (!pg->pkgs)
+		abort();
+	return pg;
+}
+
+/* Adds group def's members (indexes sorted by name) to the plan, cut into parts when their
+ * estimated size exceeds the budget: walking in name order, a package that would take the
+ * current part over the budget starts the next part (a part always has at least one
+ * package, so one package above the budget is a part on its own). The estimate of a package
+ * is its repodata `size` (docs/layer-format.md, "Large groups"). */
+static void plan_add_group(plan_t *p, const group_def_t *def, long long budget, const size_t *members,
+			   size_t n, const pkgrec_t *const *pkgs)
+{
+	size_t first = p->n_groups;
+	plan_group_t *pg = NULL;
+	for (size_t k = 0; k < n; k++) {
+		long long sz = pkgs[members[k]]->size > 0 ? pkgs[members[k]]->size : 0;
+		if (!pg || (pg->n_pkgs > 0 && pg->est_bytes + sz > budget))
+			pg = plan_push(p, def, n - k);
+		pg->pkgs[pg->n_pkgs++] = members[k];
+		pg->est_bytes += sz;
+	}
+	size_t parts = p->n_groups - first;
+	for (size_t k = first; k < p->n_groups; k++) {
+		buf_t name = BUF_INIT;
+		buf_addstr(&name, def->name);
+		if (parts > 1)
+			buf_addf(&name, "-%zu", k - first + 1);
+		p->groups[k].name = buf_detach(&name);
+	}
 }
 
 plan_t *plan_new(const recipe_t *r, const pkgrec_t *const *pkgs, size_t n_pkgs, err_t *err)
@@ -510,7 +606,7 @@ plan_t *plan_new(const recipe_t *r, const pkgrec_t *const *pkgs, size_t n_pkgs, 
 	graph_t g;
 	long *owner = NULL;
 	unsigned char *in = NULL, *is_matched = NULL;
-	size_t *stack = NULL;
+	size_t *stack = NULL, *members = NULL;
 	int rc = -1;
 	plan_t *p = calloc(1, sizeof *p);
 	if (graph_build(&g, pkgs, n_pkgs, err))
@@ -520,32 +616,27 @@ plan_t *plan_new(const recipe_t *r, const pkgrec_t *const *pkgs, size_t n_pkgs, 
 	in = malloc(n1);
 	is_matched = malloc(n1);
 	stack = malloc(n1 * sizeof *stack);
-	if (!p || !owner || !in || !is_matched || !stack ||
-	    !(p->groups = calloc(r->n_groups ? r->n_groups : 1, sizeof *p->groups))) {
+	members = malloc(n1 * sizeof *members);
+	if (!p || !owner || !in || !is_matched || !stack || !members) {
 		err_set(err, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < n_pkgs; i++)
 		owner[i] = -1;
 	for (size_t gi = 0; gi < r->n_groups; gi++) {
-		claim_group(&g, &r->groups[gi], owner, in, is_matched, stack);
-		plan_group_t *pg = &p->groups[p->n_groups];
+		const group_def_t *def = &r->groups[gi];
+		size_t n_members = 0;
+		claim_group(&g, def, owner, in, is_matched, stack);
 		/* Walking g.by_name yields the group's members already sorted by name. */
 		for (size_t k = 0; k < n_pkgs; k++) {
 			size_t i = g.by_name[k];
 			if (!in[i])
 				continue;
-			if (!pg->pkgs && !(pg->pkgs = malloc(n1 * sizeof *pg->pkgs))) {
-				err_set(err, "out of memory");
-				goto out;
-			}
 			owner[i] = (long)gi;
-			pg->pkgs[pg->n_pkgs++] = i;
+			members[n_members++] = i;
 		}
-		if (pg->n_pkgs > 0) {
-			pg->def = &r->groups[gi];
-			p->n_groups++;
-		}
+		plan_add_group(p, def, def->max_layer_bytes > 0 ? def->max_layer_bytes : r->max_layer_bytes,
+			       members, n_members, pkgs);
 	}
 	for (size_t k = 0; k < n_pkgs; k++) {
 		size_t i = g.by_name[k];
@@ -556,9 +647,12 @@ plan_t *plan_new(const recipe_t *r, const pkgrec_t *const *pkgs, size_t n_pkgs, 
 			goto out;
 		}
 	}
+	if (plan_check_layer_limit(p, 0, err))
+		goto out;
 	rc = 0;
 out:
 	graph_free(&g);
+	free(members);
 	free(owner);
 	free(in);
 	free(is_matched);
@@ -577,7 +671,22 @@ size_t plan_group_count(const plan_t *p)
 
 const char *plan_group_name(const plan_t *p, size_t g)
 {
-	return p->groups[g].def->name;
+	return p->groups[g].name;
+}
+
+long long plan_group_est_bytes(const plan_t *p, size_t g)
+{
+	return p->groups[g].est_bytes;
+}
+
+int plan_check_layer_limit(const plan_t *p, size_t n_base_layers, err_t *err)
+{
+	if (n_base_layers + p->n_groups <= PLAN_MAX_LAYERS)
+		return 0;
+	return err_set(err, "the image would have %zu layers (%zu from the base image, %zu from the "
+			    "layer plan), more than the %d that overlay filesystems stack: raise the "
+			    "recipe's max_layer_bytes, use fewer groups or a base image with fewer layers",
+		       n_base_layers + p->n_groups, n_base_layers, p->n_groups, PLAN_MAX_LAYERS);
 }
 
 const char *plan_group_description(const plan_t *p, size_t g)

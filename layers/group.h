@@ -27,7 +27,16 @@
  *     opencv. Evaluating cuda-runtime, pytorch and opencv are outsiders -> libfoo stays out.
  *     Evaluating frameworks, opencv is still an outsider -> libfoo stays out; rest takes it.
  *   rest: claim all of U.
- * A package left in U after the last group is an error (add a `rest: true` group). */
+ * A package left in U after the last group is an error (add a `rest: true` group).
+ *
+ * Size budget: `max_layer_bytes` (top level of the recipe, or per group to override; a
+ * positive integer, optionally with B/KB/MB/GB/TB or KiB/MiB/GiB/TiB; default 2 GiB) caps a
+ * layer's estimated size, the sum of its packages' repodata `size` (the compressed archives:
+ * known before anything is downloaded, and close to a gzip layer of the same files). A group
+ * above it is cut, walking its packages in name order, into parts <name>-1, <name>-2, ...:
+ * a package that would take the current part over the budget starts the next one (one
+ * package bigger than the budget is a part of its own). A plan of more than PLAN_MAX_LAYERS
+ * layers is an error. */
 #ifndef IMGBUILD_GROUP_H
 #define IMGBUILD_GROUP_H
 
@@ -35,6 +44,11 @@
 
 #include "err.h"
 #include "pkgrec.h"
+
+#define GROUP_DEFAULT_MAX_LAYER_BYTES (2LL << 30) /* 2 GiB */
+/* Layers an image may have, base included: overlayfs stacks at most 128 lower dirs and
+ * Docker's own limit is 127. */
+#define PLAN_MAX_LAYERS 127
 
 typedef struct recipe recipe_t;
 typedef struct plan plan_t;
@@ -47,8 +61,11 @@ void recipe_free(recipe_t *r);
 /* Assigns pkgs (borrowed; must outlive the plan) to groups. Caller frees the plan. */
 plan_t *plan_new(const recipe_t *r, const pkgrec_t *const *pkgs, size_t n_pkgs, err_t *err);
 void plan_free(plan_t *p);
-size_t plan_group_count(const plan_t *p);                 /* non-empty groups, recipe order */
-const char *plan_group_name(const plan_t *p, size_t g);   /* borrowed */
+size_t plan_group_count(const plan_t *p);                 /* non-empty groups (parts), recipe order */
+const char *plan_group_name(const plan_t *p, size_t g);   /* borrowed; "<group>-<k>" for parts */
+long long plan_group_est_bytes(const plan_t *p, size_t g); /* sum of repodata `size` */
+/* -1 and an error saying what to change when base + plan layers exceed PLAN_MAX_LAYERS. */
+int plan_check_layer_limit(const plan_t *p, size_t n_base_layers, err_t *err);
 size_t plan_group_size(const plan_t *p, size_t g);
 /* j-th package of group g (sorted by name): index into the pkgs array given to plan_new. */
 size_t plan_group_pkg(const plan_t *p, size_t g, size_t j);
