@@ -27,7 +27,8 @@ static const char usage[] =
 	"      --compression gzip|zstd  layer compression (default gzip)\n"
 	"      --cache-dir DIR      cache (default $XDG_CACHE_HOME/imgbuild or ~/.cache/imgbuild)\n"
 	"      --ignore-pip         build without the file's pip: dependencies\n"
-	"  -j, --jobs N             parallel installs/layers (default: CPUs)\n";
+	"  -j, --jobs N             parallel installs/layers, and compression threads per layer\n"
+	"                           (default: CPUs; the image bytes never depend on it)\n";
 
 static void on_log(void *ud, const char *msg)
 {
@@ -161,6 +162,7 @@ int cmd_build(int argc, char **argv)
 			if (parse_long(optarg, "--jobs", &num) || num < 1 || num > 256)
 				goto out;
 			o.jobs = (int)num;
+			o.layer.threads = (int)num; /* compression threads per layer */
 			break;
 		case 'h': fputs(usage, stdout); rc = 0; goto out;
 		default: fputs(usage, stderr); rc = 2; goto out;

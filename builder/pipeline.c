@@ -318,7 +318,7 @@ static int write_image(build_t *b, build_result_t *res, err_t *err)
 	}
 	oci_image_set_label(img, "org.opencontainers.image.title", b->name.data);
 	oci_image_set_label(img, "io.imgbuild.prefix", b->prefix.data);
-	oci_image_set_label(img, "io.imgbuild.layer-format", "1");
+	oci_image_set_label(img, "io.imgbuild.layer-format", LAYER_FORMAT_VERSION_STRING);
 	oci_image_set_created(img, o->layer.mtime);
 	if (oci_image_write_blobs(img, b->blobs.data, &digest, &msize, err))
 		goto out;

@@ -1,7 +1,8 @@
-/* blob.c — the compress + hash + store sink behind layer_build (see blob.h). The gzip wrapper
- * is fixed by hand (deflateSetHeader: mtime 0, no name/comment/extra, OS 255) and zstd frame
- * parameters are set explicitly, so the compressed bytes depend only on the input, the level
- * and the compression library version (docs/layer-format.md, "Compression"). */
+/* blob.c — the compress + hash + store sink behind layer_build (see blob.h). gzip is chunked
+ * and parallel (chunkgz.c: fixed 1 MiB chunks, one gzip member each, libdeflate); zstd is
+ * libzstd's multithreaded streaming mode, always with at least one worker, whose frame does
+ * not depend on the worker count. Either way the compressed bytes depend only on the input,
+ * the level and the library version (docs/layer-format.md, "Compression"). */
 #include "blob.h"
 
 #include <errno.h>
@@ -12,12 +13,15 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 #include <zstd.h>
 
 #include "buf.h"
+#include "chunkgz.h"
+#include "workpool.h"
 
 #define BLOB_CHUNK (128 * 1024)
+/* zstd job size, pinned so that a libzstd default change cannot move job boundaries. */
+#define BLOB_ZSTD_JOB_BYTES (4 * 1024 * 1024)
 
 struct blob_writer {
 	layer_compression_t compression;
@@ -28,9 +32,7 @@ struct blob_writer {
 	digest_t *diff_id; /* over the uncompressed tar */
 	digest_t *digest;  /* over the compressed blob */
 	long long compressed_bytes;
-	z_stream zs;
-	gz_header gzh;
-	int has_zs;
+	chunkgz_t *gz;
 	ZSTD_CCtx *zc;
 	unsigned char *out;
 };
@@ -49,8 +51,7 @@ void blob_writer_free(blob_writer_t *w)
 		close(w->fd);
 	if (!w->is_finished && w->tmp_path.len)
 		unlink(w->tmp_path.data);
-	if (w->has_zs)
-		deflateEnd(&w->zs);
+	chunkgz_free(w->gz);
 	ZSTD_freeCCtx(w->zc);
 	digest_free(w->diff_id);
 	digest_free(w->digest);
@@ -60,8 +61,9 @@ void blob_writer_free(blob_writer_t *w)
 	free(w);
 }
 
-static int emit(blob_writer_t *w, const unsigned char *p, size_t n, err_t *err)
+static int emit(void *ud, const unsigned char *p, size_t n, err_t *err)
 {
+	blob_writer_t *w = ud;
 	digest_update(w->digest, p, n);
 	w->compressed_bytes += (long long)n;
 	while (n > 0) {
@@ -83,28 +85,13 @@ static int zstd_check(size_t r, const char *what, err_t *err)
 	return 0;
 }
 
-static int init_gzip(blob_writer_t *w, int level, err_t *err)
+static int init_gzip(blob_writer_t *w, int level, int threads, err_t *err)
 {
-	if (level < 1 || level > 9)
-		return err_set(err, "gzip level %d out of range 1..9", level);
-	/* windowBits 31 = 15 + 16: gzip wrapper; memLevel 8 and the default strategy are
-	 * zlib's defaults, pinned here because they change the output bytes. */
-	if (deflateInit2(&w->zs, level, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		return err_set(err, "zlib: deflateInit2 failed");
-	w->has_zs = 1;
-	memset(&w->gzh, 0, sizeof w->gzh);
-	w->gzh.time = 0;  /* MTIME 0: "no time stamp available" (RFC 1952) */
-	w->gzh.os = 255;  /* "unknown", as Go's compress/gzip writes: host-independent */
-	w->gzh.name = Z_NULL;
-	w->gzh.comment = Z_NULL;
-	w->gzh.extra = Z_NULL;
-	w->gzh.hcrc = 0;
-	if (deflateSetHeader(&w->zs, &w->gzh) != Z_OK)
-		return err_set(err, "zlib: deflateSetHeader failed");
-	return 0;
+	w->gz = chunkgz_new(level, threads, emit, w, err);
+	return w->gz ? 0 : -1;
 }
 
-static int init_zstd(blob_writer_t *w, int level, err_t *err)
+static int init_zstd(blob_writer_t *w, int level, int threads, err_t *err)
 {
 	if (level < 1 || level > ZSTD_maxCLevel())
 		return err_set(err, "zstd level %d out of range 1..%d", level, ZSTD_maxCLevel());
@@ -112,18 +99,24 @@ static int init_zstd(blob_writer_t *w, int level, err_t *err)
 	if (!w->zc)
 		return err_set(err, "zstd: cannot create context");
 	/* Streamed input of unknown size: no content size in the frame header; a content
-	 * checksum (XXH64) is written; single-threaded so the frame does not depend on
-	 * worker count. */
+	 * checksum (XXH64) is written. Multithreaded mode cuts the input into jobs of a fixed
+	 * size, so its frame is the same for any nbWorkers >= 1 (but differs from nbWorkers 0,
+	 * which is therefore never used: one thread still gets one worker). */
 	if (zstd_check(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_compressionLevel, level), "level", err) ||
 	    zstd_check(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_checksumFlag, 1), "checksum", err) ||
 	    zstd_check(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_contentSizeFlag, 0), "size flag", err) ||
 	    zstd_check(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_dictIDFlag, 0), "dictID flag", err))
 		return -1;
+	if (ZSTD_isError(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_nbWorkers, threads < 1 ? 1 : threads)))
+		return err_set(err, "zstd: this libzstd has no multithreading support, which "
+				    "imgbuild's zstd layer format needs (install Debian's libzstd1)");
+	if (zstd_check(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_jobSize, BLOB_ZSTD_JOB_BYTES), "job size", err))
+		return -1;
 	return 0;
 }
 
 blob_writer_t *blob_writer_new(const char *blobs_dir, layer_compression_t compression, int level,
-			       err_t *err)
+			       int threads, err_t *err)
 {
 	blob_writer_t *w = calloc(1, sizeof *w);
 	int rc = -1;
@@ -141,11 +134,13 @@ blob_writer_t *blob_writer_new(const char *blobs_dir, layer_compression_t compre
 		err_set(err, "out of memory");
 		goto out;
 	}
+	if (threads <= 0)
+		threads = workpool_default_threads();
 	if (compression == LAYER_ZSTD) {
-		if (init_zstd(w, level ? level : 3, err))
+		if (init_zstd(w, level ? level : 3, threads, err))
 			goto out;
 	} else if (compression == LAYER_GZIP) {
-		if (init_gzip(w, level ? level : 6, err))
+		if (init_gzip(w, level ? level : 6, threads, err))
 			goto out;
 	} else {
 		err_set(err, "unknown layer compression %d", (int)compression);
@@ -169,34 +164,18 @@ out:
 	return w;
 }
 
-/* Runs the compressor over (data,len); flush != 0 ends the stream. */
-static int compress_step(blob_writer_t *w, const void *data, size_t len, int flush, err_t *err)
+/* Runs zstd over (data,len); is_end != 0 ends the frame. */
+static int zstd_step(blob_writer_t *w, const void *data, size_t len, int is_end, err_t *err)
 {
-	if (w->compression == LAYER_GZIP) {
-		w->zs.next_in = (Bytef *)(uintptr_t)data;
-		w->zs.avail_in = (uInt)len;
-		for (;;) {
-			w->zs.next_out = w->out;
-			w->zs.avail_out = BLOB_CHUNK;
-			int zr = deflate(&w->zs, flush ? Z_FINISH : Z_NO_FLUSH);
-			if (zr == Z_STREAM_ERROR)
-				return err_set(err, "zlib: deflate failed");
-			size_t have = BLOB_CHUNK - w->zs.avail_out;
-			if (have && emit(w, w->out, have, err))
-				return -1;
-			if (flush ? zr == Z_STREAM_END : (w->zs.avail_in == 0 && w->zs.avail_out != 0))
-				return 0;
-		}
-	}
 	ZSTD_inBuffer in = {data, len, 0};
 	for (;;) {
 		ZSTD_outBuffer o = {w->out, BLOB_CHUNK, 0};
-		size_t r = ZSTD_compressStream2(w->zc, &o, &in, flush ? ZSTD_e_end : ZSTD_e_continue);
+		size_t r = ZSTD_compressStream2(w->zc, &o, &in, is_end ? ZSTD_e_end : ZSTD_e_continue);
 		if (zstd_check(r, "compress", err))
 			return -1;
 		if (o.pos && emit(w, w->out, o.pos, err))
 			return -1;
-		if (flush ? r == 0 : in.pos == in.size)
+		if (is_end ? r == 0 : in.pos == in.size)
 			return 0;
 	}
 }
@@ -204,16 +183,9 @@ static int compress_step(blob_writer_t *w, const void *data, size_t len, int flu
 int blob_writer_write(blob_writer_t *w, const void *data, size_t len, err_t *err)
 {
 	digest_update(w->diff_id, data, len);
-	/* zlib's avail_in is 32-bit: feed huge writes in slices. */
-	const char *p = data;
-	while (len > 0) {
-		size_t n = len > (1u << 30) ? (1u << 30) : len;
-		if (compress_step(w, p, n, 0, err))
-			return -1;
-		p += n;
-		len -= n;
-	}
-	return 0;
+	if (w->gz)
+		return chunkgz_write(w->gz, data, len, err);
+	return zstd_step(w, data, len, 0, err);
 }
 
 int blob_writer_finish(blob_writer_t *w, char digest_hex[DIGEST_HEX_MAX],
@@ -221,7 +193,7 @@ int blob_writer_finish(blob_writer_t *w, char digest_hex[DIGEST_HEX_MAX],
 {
 	buf_t final_path = BUF_INIT;
 	int rc = -1;
-	if (compress_step(w, "", 0, 1, err))
+	if (w->gz ? chunkgz_finish(w->gz, err) : zstd_step(w, "", 0, 1, err))
 		goto out;
 	/* The blob is visible under its digest only once complete and on disk. */
 	if (fchmod(w->fd, 0644) != 0 || fsync(w->fd) != 0) {

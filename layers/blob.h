@@ -1,7 +1,8 @@
 /* blob.h — compress + hash + store: a streaming sink that takes uncompressed layer bytes,
- * hashes them (diff_id), compresses them with a fixed, reproducible gzip or zstd framing,
- * hashes the compressed bytes (digest) and writes them to a temporary file in blobs_dir that
- * becomes blobs_dir/<hex> on finish. Memory use is bounded (one output chunk). */
+ * hashes them (diff_id), compresses them with a fixed, reproducible gzip or zstd framing on
+ * several threads, hashes the compressed bytes (digest) and writes them to a temporary file
+ * in blobs_dir that becomes blobs_dir/<hex> on finish. Memory use is bounded (a few chunks
+ * per thread) and the bytes never depend on the thread count. */
 #ifndef IMGBUILD_BLOB_H
 #define IMGBUILD_BLOB_H
 
@@ -13,9 +14,10 @@
 
 typedef struct blob_writer blob_writer_t;
 
-/* level 0 = default (gzip 6, zstd 3). Caller frees. NULL + err on failure. */
+/* level 0 = default (gzip 6, zstd 3); gzip levels are libdeflate's 1..12. threads <= 0 = one
+ * per online CPU. Caller frees. NULL + err on failure. */
 blob_writer_t *blob_writer_new(const char *blobs_dir, layer_compression_t compression, int level,
-			       err_t *err);
+			       int threads, err_t *err);
 int blob_writer_write(blob_writer_t *w, const void *data, size_t len, err_t *err);
 /* Flushes the compressor, fsyncs, renames into blobs_dir/<digest hex>. The hex strings are
  * bare (no "sha256:"). After this only blob_writer_free may be called. */

@@ -356,7 +356,7 @@ static int check_prefix(const char *image_prefix, buf_t *prefix_rel, err_t *err)
 int layer_build(const char *const *stage_dirs, size_t n_dirs, const char *image_prefix,
 		const layer_opts_t *opts, const char *blobs_dir, layer_desc_t *out, err_t *err)
 {
-	static const layer_opts_t default_opts = {LAYER_GZIP, 0, 0};
+	static const layer_opts_t default_opts = {.compression = LAYER_GZIP};
 	entries_t es = {0};
 	buf_t prefix_rel = BUF_INIT, rel = BUF_INIT, name = BUF_INIT, path = BUF_INIT,
 	      target = BUF_INIT, link_name = BUF_INIT;
@@ -399,7 +399,7 @@ int layer_build(const char *const *stage_dirs, size_t n_dirs, const char *image_
 			}
 	}
 
-	ctx.blob = blob_writer_new(blobs_dir, opts->compression, opts->level, err);
+	ctx.blob = blob_writer_new(blobs_dir, opts->compression, opts->level, opts->threads, err);
 	chunk = malloc(LAYER_READ_CHUNK);
 	a = archive_write_new();
 	ae = archive_entry_new();

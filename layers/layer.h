@@ -8,6 +8,11 @@
 
 #include "err.h"
 
+/* docs/layer-format.md's "layer-format version": bumped whenever the same inputs would give
+ * different layer bytes (cache keys and the image label carry it). */
+#define LAYER_FORMAT_VERSION 2
+#define LAYER_FORMAT_VERSION_STRING "2"
+
 #define LAYER_DIGEST_MAX 80 /* "sha256:" + 64 hex + NUL */
 
 typedef enum { LAYER_GZIP = 0, LAYER_ZSTD } layer_compression_t;
@@ -16,6 +21,8 @@ typedef struct layer_opts {
 	layer_compression_t compression;
 	int level;            /* compressor level; 0 = default (gzip 6, zstd 3) */
 	long long mtime;      /* entry mtime (SOURCE_DATE_EPOCH or 0) */
+	int threads;          /* compression threads per layer; <= 0 = online CPUs. The bytes
+			       * never depend on it (docs/layer-format.md, "Compression"). */
 } layer_opts_t;
 
 typedef struct layer_desc {

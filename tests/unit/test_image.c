@@ -98,7 +98,7 @@ static void make_layer(const fixture_t *f, const char *tree, const char *rel, co
 	char *stage = join(f->root.data, tree), *file = join(stage, rel);
 	write_file(file, content, 0755);
 	const char *dirs[] = {stage};
-	layer_opts_t o = {LAYER_GZIP, 0, 0};
+	layer_opts_t o = {.compression = LAYER_GZIP};
 	err_t err = ERR_INIT;
 	if (layer_build(dirs, 1, "/opt/conda/envs/demo", &o, blobs, d, &err))
 		fail_msg("layer_build: %s", err_msg(&err));

@@ -153,7 +153,7 @@ static void build_ok(const char *const *dirs, size_t n, const char *prefix, laye
 		     const char *blobs, layer_desc_t *d)
 {
 	err_t err = ERR_INIT;
-	layer_opts_t o = {c, 0, 315532800};
+	layer_opts_t o = {.compression = c, .mtime = 315532800};
 	if (layer_build(dirs, n, prefix, &o, blobs, d, &err) != 0)
 		fail_msg("layer_build: %s", err_msg(&err));
 }
