@@ -27,6 +27,7 @@ static const char usage[] =
 	"      --compression gzip|zstd  layer compression (default gzip)\n"
 	"      --cache-dir DIR      cache (default $XDG_CACHE_HOME/imgbuild or ~/.cache/imgbuild)\n"
 	"      --ignore-pip         build without the file's pip: dependencies\n"
+	"      --no-layer-cache     build every layer; neither reuse nor store layers\n"
 	"  -j, --jobs N             parallel installs/layers, and compression threads per layer\n"
 	"                           (default: CPUs; the image bytes never depend on it)\n";
 
@@ -98,7 +99,7 @@ int cmd_build(int argc, char **argv)
 		{"base", required_argument, NULL, 'B'},    {"recipe", required_argument, NULL, 'R'},
 		{"cuda", required_argument, NULL, 'U'},    {"glibc", required_argument, NULL, 'G'},
 		{"compression", required_argument, NULL, 'Z'}, {"cache-dir", required_argument, NULL, 'C'},
-		{"ignore-pip", no_argument, NULL, 'I'},    {"jobs", required_argument, NULL, 'j'},
+		{"ignore-pip", no_argument, NULL, 'I'}, {"no-layer-cache", no_argument, NULL, 1001},    {"jobs", required_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
 	const char *channels[MAX_LIST], *tags[MAX_LIST], *refs[MAX_LIST];
 	build_opts_t o = {.platform_subdir = "linux-64"};
@@ -158,6 +159,7 @@ int cmd_build(int argc, char **argv)
 			break;
 		case 'C': o.cache_dir = optarg; break;
 		case 'I': o.ignore_pip = 1; break;
+		case 1001: o.no_layer_cache = 1; break;
 		case 'j':
 			if (parse_long(optarg, "--jobs", &num) || num < 1 || num > 256)
 				goto out;

@@ -20,6 +20,7 @@
 #include "group.h"
 #include "image.h"
 #include "install.h"
+#include "lcache_stage.h"
 #include "pkgrec.h"
 #include "solve.h"
 #include "workpool.h"
@@ -46,6 +47,8 @@ typedef struct build {
 	plan_t *plan;
 	build_layer_info_t *layers;
 	size_t n_layers;
+	lcache_stage_t *lcache;   /* layer cache (builder/lcache_stage.c); NULL with no_layer_cache */
+	unsigned char *is_needed; /* per package: its layer must be built; NULL = all */
 } build_t;
 
 static void logf_(build_t *b, const char *fmt, ...) ERR_PRINTF(2, 3);
@@ -174,12 +177,36 @@ static void on_fetched(void *ud, const pkgrec_t *rec, int from_cache)
 	logf_(b, "%s %s", from_cache ? "cached " : "fetched", rec->fn);
 }
 
+/* fetch_packages for the packages whose layer is not cached (all when is_needed is NULL);
+ * paths_out stays NULL for the others: a reused layer never reads its packages. */
+static int fetch_needed(build_t *b, const pkgrec_t *const *recs, size_t n, const char *cache_dir,
+			int max_parallel, fetch_progress_fn progress, void *ud, char **paths_out, err_t *err)
+{
+	const pkgrec_t **sub = calloc(n ? n : 1, sizeof *sub);
+	char **sub_paths = calloc(n ? n : 1, sizeof *sub_paths);
+	size_t k = 0;
+	int rc;
+	if (!sub || !sub_paths)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		if (!b->is_needed || b->is_needed[i])
+			sub[k++] = recs[i];
+	rc = fetch_packages(sub, k, cache_dir, max_parallel, progress, ud, sub_paths, err);
+	k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!b->is_needed || b->is_needed[i])
+			paths_out[i] = sub_paths[k++];
+	free(sub);
+	free(sub_paths);
+	return rc;
+}
+
 static int fetch_all(build_t *b, err_t *err)
 {
 	b->archives = calloc(b->n_pkgs ? b->n_pkgs : 1, sizeof(char *));
 	if (!b->archives)
 		abort();
-	return fetch_packages((const pkgrec_t *const *)b->pkgs, b->n_pkgs, b->cache.data,
+	return fetch_needed(b, (const pkgrec_t *const *)b->pkgs, b->n_pkgs, b->cache.data,
 			      b->opts->jobs > 0 ? b->opts->jobs * 2 : 4, on_fetched, b, b->archives, err);
 }
 
@@ -200,6 +227,8 @@ static int find_python_version(build_t *b)
 static int install_one(void *ctx, size_t i, err_t *err)
 {
 	build_t *b = ctx;
+	if (b->is_needed && !b->is_needed[i])
+		return 0; /* its layer comes from the layer cache */
 	install_opts_t io = {.target_prefix = b->prefix.data, .python_version = b->python_version};
 	return install_package(&io, b->pkgs[i], b->archives[i], b->stages[i], err);
 }
@@ -248,6 +277,8 @@ static int make_plan(build_t *b, err_t *err)
 static int layer_one(void *ctx, size_t g, err_t *err)
 {
 	build_t *b = ctx;
+	if (b->layers[g].is_cached)
+		return 0;
 	size_t n = plan_group_size(b->plan, g);
 	const char **dirs = calloc(n ? n : 1, sizeof *dirs);
 	int rc;
@@ -258,12 +289,20 @@ static int layer_one(void *ctx, size_t g, err_t *err)
 	rc = layer_build(dirs, n, b->prefix.data, &b->opts->layer, b->blobs.data, &b->layers[g].desc, err);
 	if (rc)
 		err_prefix(err, "layer for group '%s'", plan_group_name(b->plan, g));
+	else if (b->lcache)
+		rc = lcache_stage_store(b->lcache, b->plan, g, b->pkgs, b->blobs.data, &b->layers[g].desc, err);
 	free(dirs);
 	return rc;
 }
 
-static int build_layers(build_t *b, err_t *err)
+/* The layer table from the plan; then every layer the layer cache holds is taken from it
+ * (issue 4) and only the other groups' packages are marked for fetch and install. */
+static int reuse_layers(build_t *b, err_t *err)
 {
+	layer_desc_t *descs = NULL;
+	unsigned char *is_cached = NULL;
+	size_t n_reused = 0, n_needed = 0;
+	int rc = -1;
 	b->n_layers = plan_group_count(b->plan);
 	b->layers = calloc(b->n_layers ? b->n_layers : 1, sizeof *b->layers);
 	if (!b->layers)
@@ -271,8 +310,42 @@ static int build_layers(build_t *b, err_t *err)
 	for (size_t g = 0; g < b->n_layers; g++) {
 		b->layers[g].group = strdup(plan_group_name(b->plan, g));
 		b->layers[g].n_packages = plan_group_size(b->plan, g);
-		logf_(b, "layer %zu: %s (%zu packages)", g + 1, b->layers[g].group, b->layers[g].n_packages);
 	}
+	if (b->opts->no_layer_cache)
+		return 0;
+	b->lcache = lcache_stage_new(b->cache.data, &b->opts->layer, b->prefix.data, b->python_version, err);
+	descs = calloc(b->n_layers ? b->n_layers : 1, sizeof *descs);
+	is_cached = calloc(b->n_layers ? b->n_layers : 1, 1);
+	b->is_needed = calloc(b->n_pkgs ? b->n_pkgs : 1, 1);
+	if (!descs || !is_cached || !b->is_needed)
+		abort();
+	if (!b->lcache || lcache_stage_lookup(b->lcache, b->plan, b->pkgs, b->blobs.data, descs, is_cached,
+					      b->log, b->ud, err))
+		goto out;
+	for (size_t g = 0; g < b->n_layers; g++) {
+		b->layers[g].is_cached = is_cached[g];
+		n_reused += is_cached[g];
+		if (is_cached[g])
+			b->layers[g].desc = descs[g];
+		for (size_t j = 0; !is_cached[g] && j < plan_group_size(b->plan, g); j++)
+			b->is_needed[plan_group_pkg(b->plan, g, j)] = 1;
+	}
+	for (size_t i = 0; i < b->n_pkgs; i++)
+		n_needed += b->is_needed[i];
+	logf_(b, "layer cache: %zu of %zu layers reused; %zu of %zu packages to fetch and install", n_reused,
+	      b->n_layers, n_needed, b->n_pkgs);
+	rc = 0;
+out:
+	free(descs);
+	free(is_cached);
+	return rc;
+}
+
+static int build_layers(build_t *b, err_t *err)
+{
+	for (size_t g = 0; g < b->n_layers; g++)
+		logf_(b, "layer %zu: %s (%zu packages)%s", g + 1, b->layers[g].group, b->layers[g].n_packages,
+		      b->layers[g].is_cached ? ", from the layer cache" : "");
 	/* Layers are independent: each one's bytes depend only on its own packages. */
 	return workpool_run(b->n_layers, b->opts->jobs, layer_one, b, err);
 }
@@ -303,6 +376,8 @@ static int write_image(build_t *b, build_result_t *res, err_t *err)
 		err_prefix(err, "base image %s", o->base_layout);
 		goto out;
 	}
+	if (plan_check_layer_limit(b->plan, oci_image_layer_count(img), err))
+		goto out;
 	for (size_t g = 0; g < b->n_layers; g++) {
 		buf_reset(&msg);
 		buf_addf(&msg, "imgbuild: layer group %s (%zu packages)", b->layers[g].group, b->layers[g].n_packages);
@@ -526,6 +601,8 @@ static void build_cleanup(build_t *b)
 	free(b->channel_names);
 	free(b->pkgs);
 	free(b->python_version);
+	lcache_stage_free(b->lcache);
+	free(b->is_needed);
 	plan_free(b->plan);
 	recipe_free(b->recipe);
 	solution_free(b->solution);
@@ -546,8 +623,8 @@ int pipeline_build(const build_opts_t *opts, pipeline_log_fn log, void *ud, buil
 	memset(out, 0, sizeof *out);
 	b.env = envspec_load(opts->env_path, err);
 	if (!b.env || check_env(&b, err) || resolve_channels(&b, err) || setup_dirs(&b, err) ||
-	    solve_env(&b, err) || fetch_all(&b, err) || find_python_version(&b) || install_all(&b, err) ||
-	    make_plan(&b, err) || build_layers(&b, err) || write_image(&b, out, err) || publish_output(&b, err))
+	    solve_env(&b, err) || find_python_version(&b) || make_plan(&b, err) || reuse_layers(&b, err) ||
+	    fetch_all(&b, err) || install_all(&b, err) || build_layers(&b, err) || write_image(&b, out, err) || publish_output(&b, err))
 		goto out;
 	out->prefix = strdup(b.prefix.data);
 	out->n_packages = b.n_pkgs;

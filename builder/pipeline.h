@@ -28,6 +28,7 @@ typedef struct build_opts {
 	const char *cuda_version;      /* NULL = no __cuda */
 	const char *glibc_version;     /* NULL = default */
 	int ignore_pip;
+	int no_layer_cache;            /* neither reuse nor store layers (<cache>/layers) */
 	int jobs;                      /* <= 0: one per CPU */
 	layer_opts_t layer;            /* compression, level, mtime */
 } build_opts_t;
@@ -36,6 +37,7 @@ typedef struct build_layer_info {
 	char *group;          /* group name, or "base" for base image layers */
 	size_t n_packages;
 	layer_desc_t desc;
+	int is_cached;        /* reused from the layer cache, not built */
 } build_layer_info_t;
 
 typedef struct build_result {
