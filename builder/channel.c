@@ -7,7 +7,10 @@
 #include "fsutil.h"
 
 #include <ctype.h>
+#include <archive.h>
+#include <archive_entry.h>
 #include <curl/curl.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -159,7 +162,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
 }
 
 /* Reads etag / last_modified from a .meta file if it belongs to url. */
-static void read_meta(const char *meta_path, const char *url, buf_t *etag, buf_t *last_modified)
+static void read_meta(const char *meta_path, const char *url, buf_t *etag, buf_t *last_modified,
+		      buf_t *variant)
 {
 	json_t *meta = json_load_file(meta_path, 0, NULL);
 	if (!meta)
@@ -172,15 +176,19 @@ static void read_meta(const char *meta_path, const char *url, buf_t *etag, buf_t
 			buf_setstr(etag, json_string_value(e));
 		if (json_is_string(l))
 			buf_setstr(last_modified, json_string_value(l));
+		json_t *v = json_object_get(meta, "variant");
+		if (json_is_string(v))
+			buf_setstr(variant, json_string_value(v));
 	}
 	json_decref(meta);
 }
 
 static int write_meta(const char *meta_path, const char *url, const buf_t *etag,
-		      const buf_t *last_modified, err_t *err)
+		      const buf_t *last_modified, const char *variant, err_t *err)
 {
 	json_t *meta = json_object();
 	json_object_set_new(meta, "url", json_string(url));
+	json_object_set_new(meta, "variant", json_string(variant));
 	if (etag->len)
 		json_object_set_new(meta, "etag", json_string(etag->data));
 	if (last_modified->len)
@@ -297,24 +305,131 @@ static int transfer_outcome(CURLcode cc, long status, const struct download *dl,
 	return 0;
 }
 
+/* The forms of repodata a channel may offer, smallest first (conda and rattler probe the same
+ * way); "" is plain repodata.json. */
+static const char *const variants[] = {".zst", ".bz2", ""};
+#define N_VARIANTS (sizeof variants / sizeof variants[0])
+
+/* Decompresses src (zstd or bzip2, by content) into dst through libarchive's raw reader,
+ * capped at the repodata limit. */
+static int decompress_file(const char *src, const char *dst, const char *url, err_t *err)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *ae;
+	FILE *out = NULL;
+	char chunk[1 << 16];
+	long long total = 0;
+	int rc = -1;
+	archive_read_support_filter_all(a);
+	archive_read_support_format_raw(a);
+	if (archive_read_open_filename(a, src, sizeof chunk) != ARCHIVE_OK ||
+	    archive_read_next_header(a, &ae) != ARCHIVE_OK) {
+		err_set(err, "%s: cannot decompress: %s", url, archive_error_string(a));
+		goto out;
+	}
+	out = fopen(dst, "wb");
+	if (!out) {
+		err_set(err, "%s: cannot create: %s", dst, strerror(errno));
+		goto out;
+	}
+	for (;;) {
+		la_ssize_t n = archive_read_data(a, chunk, sizeof chunk);
+		if (n < 0) {
+			err_set(err, "%s: corrupt compressed repodata: %s", url, archive_error_string(a));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		total += n;
+		if (total > CHANNEL_REPODATA_MAX_BYTES) {
+			err_set(err, "%s: repodata larger than the %lld-byte limit once decompressed", url,
+				CHANNEL_REPODATA_MAX_BYTES);
+			goto out;
+		}
+		if (fwrite(chunk, 1, (size_t)n, out) != (size_t)n) {
+			err_set(err, "%s: write failed: %s", dst, strerror(errno));
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	if (out && fclose(out) != 0 && rc == 0)
+		rc = err_set(err, "%s: write failed: %s", dst, strerror(errno));
+	archive_read_free(a);
+	return rc;
+}
+
+/* One GET of url into tmp_path (truncated first). Returns 0 = body, 1 = 304, 2 = missing
+ * (404 / no such file), -1 = error (err set). */
+static int fetch_variant(const char *url, int is_file, const char *tmp_path, const buf_t *etag,
+			 const buf_t *lm, struct download *dl, err_t *err)
+{
+	char errbuf[CURL_ERROR_SIZE] = "";
+	struct curl_slist *headers = NULL;
+	int rc = -1;
+	CURL *curl = curl_easy_init();
+	buf_reset(&dl->etag);
+	buf_reset(&dl->last_modified);
+	dl->written_bytes = 0;
+	dl->too_big = 0;
+	dl->fp = fopen(tmp_path, "wb");
+	if (!dl->fp || !curl) {
+		err_set(err, "%s: cannot start the download: %s", tmp_path, strerror(errno));
+		goto out;
+	}
+	headers = setup_transfer(curl, url, dl, errbuf, etag, lm);
+	CURLcode cc = curl_easy_perform(curl);
+	long status = 0;
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	int close_failed = fclose(dl->fp) != 0;
+	dl->fp = NULL;
+	if (close_failed && cc == CURLE_OK) {
+		err_set(err, "%s: write failed: %s", tmp_path, strerror(errno));
+		goto out;
+	}
+	if ((is_file && cc == CURLE_FILE_COULDNT_READ_FILE) || (!is_file && cc == CURLE_OK && status == 404)) {
+		rc = 2;
+		goto out;
+	}
+	rc = transfer_outcome(cc, status, dl, is_file, etag->len || lm->len, url, errbuf, err);
+out:
+	if (dl->fp)
+		fclose(dl->fp);
+	dl->fp = NULL;
+	curl_slist_free_all(headers);
+	if (curl)
+		curl_easy_cleanup(curl);
+	return rc;
+}
+
+/* Offline: the cache entry or an error that says what is missing. */
+static int use_cache_only(const char *url, const char *final_path, err_t *err)
+{
+	if (fs_exists(final_path))
+		return 0;
+	return err_set(err,
+		       "--offline: no cached repodata for %s (expected %s); run once without --offline "
+		       "to fill the cache",
+		       url, final_path);
+}
+
 int channel_fetch_repodata(const char *base_url, const char *subdir, const char *cache_dir,
-			   int missing_ok, buf_t *path_out, err_t *err)
+			   unsigned flags, buf_t *path_out, err_t *err)
 {
 	buf_t url = BUF_INIT, dir = BUF_INIT, final_path = BUF_INIT, meta_path = BUF_INIT;
-	buf_t tmp_path = BUF_INIT;
+	buf_t tmp_path = BUF_INIT, plain_tmp = BUF_INIT, vurl = BUF_INIT;
 	struct download dl = {NULL, 0, 0, BUF_INIT, BUF_INIT};
-	buf_t old_etag = BUF_INIT, old_lm = BUF_INIT;
-	struct curl_slist *headers = NULL;
-	CURL *curl = NULL;
-	char errbuf[CURL_ERROR_SIZE] = "";
+	buf_t old_etag = BUF_INIT, old_lm = BUF_INIT, old_variant = BUF_INIT, none = BUF_INIT;
 	char hex[DIGEST_HEX_MAX];
-	int rc = -1, fd = -1;
+	int rc = -1, fd = -1, outcome = 2;
+	size_t v = 0;
 
 	buf_addstr(&url, base_url);
 	buf_addpath(&url, subdir);
 	buf_addpath(&url, "repodata.json");
 	int is_file = strncmp(base_url, "file://", 7) == 0;
 
+	/* The cache entry is named for the plain URL whichever form was downloaded. */
 	digest_buf_hex(DIGEST_SHA256, url.data, url.len, hex);
 	buf_addstr(&dir, cache_dir);
 	buf_addpath(&dir, "repodata");
@@ -322,97 +437,100 @@ int channel_fetch_repodata(const char *base_url, const char *subdir, const char 
 		goto out;
 	buf_addf(&final_path, "%s/%s.json", dir.data, hex);
 	buf_addf(&meta_path, "%s/%s.meta", dir.data, hex);
-	buf_addf(&tmp_path, "%s/%s.json.tmp.XXXXXX", dir.data, hex);
-
-	/* Revalidate only when both halves of the cache entry exist and match this URL. */
-	int have_cached = !is_file && fs_exists(final_path.data);
-	if (have_cached)
-		read_meta(meta_path.data, url.data, &old_etag, &old_lm);
-
-	if (curl_ready(err) != 0)
+	if ((flags & CHANNEL_OFFLINE) && !is_file) {
+		rc = use_cache_only(url.data, final_path.data, err);
 		goto out;
+	}
+	buf_addf(&tmp_path, "%s/%s.dl.XXXXXX", dir.data, hex);
+	buf_addf(&plain_tmp, "%s/%s.json.tmp.XXXXXX", dir.data, hex);
 	fd = mkstemp(tmp_path.data);
-	if (fd < 0) {
-		err_set(err, "%s: cannot create temp file: %s", tmp_path.data, strerror(errno));
+	if (fd < 0 || (close(fd), fd = mkstemp(plain_tmp.data)) < 0) {
+		err_set(err, "%s: cannot create temp file: %s", dir.data, strerror(errno));
 		goto out;
 	}
-	dl.fp = fdopen(fd, "wb");
-	if (!dl.fp) {
-		err_set(err, "%s: fdopen: %s", tmp_path.data, strerror(errno));
-		goto out;
-	}
+	close(fd);
 	fd = -1;
 
-	curl = curl_easy_init();
-	if (!curl) {
-		err_set(err, "libcurl: cannot create a handle");
+	/* Revalidate only when both halves of the cache entry exist and match this URL; start
+	 * with the form that answered last time. */
+	int have_cached = !is_file && fs_exists(final_path.data);
+	if (have_cached)
+		read_meta(meta_path.data, url.data, &old_etag, &old_lm, &old_variant);
+	if (curl_ready(err) != 0)
 		goto out;
+	size_t first = 0;
+	for (size_t i = 0; i < N_VARIANTS && old_variant.len; i++)
+		if (!strcmp(variants[i], old_variant.data + (old_variant.data[0] == '-')))
+			first = i;
+	for (v = first; v < N_VARIANTS; v++) {
+		int same = have_cached && v == first && old_variant.len;
+		buf_setstr(&vurl, url.data);
+		buf_addstr(&vurl, variants[v]);
+		outcome = fetch_variant(vurl.data, is_file, tmp_path.data, same ? &old_etag : &none,
+					same ? &old_lm : &none, &dl, err);
+		if (outcome != 2)
+			break;
 	}
-	headers = setup_transfer(curl, url.data, &dl, errbuf, &old_etag, &old_lm);
-
-	CURLcode cc = curl_easy_perform(curl);
-	long status = 0;
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-	if (fclose(dl.fp) != 0 && cc == CURLE_OK) {
-		dl.fp = NULL;
-		err_set(err, "%s: write failed: %s", tmp_path.data, strerror(errno));
+	if (outcome < 0)
 		goto out;
-	}
-	dl.fp = NULL;
-
-	int missing = (is_file && cc == CURLE_FILE_COULDNT_READ_FILE) ||
-		      (!is_file && cc == CURLE_OK && status == 404);
-	if (missing) {
-		if (missing_ok) {
+	if (outcome == 2) {
+		if (flags & CHANNEL_MISSING_OK) {
 			if (write_empty_repodata(final_path.data, subdir, err) != 0)
 				goto out;
 			unlink(meta_path.data);
 			rc = 0;
 			goto out;
 		}
-		err_set(err, "channel %s has no %s/repodata.json (%s): check the channel name/URL",
+		err_set(err, "channel %s has no %s/repodata.json (%s, nor .zst/.bz2): check the channel "
+			     "name/URL",
 			base_url, subdir, url.data);
 		goto out;
 	}
-	int outcome = transfer_outcome(cc, status, &dl, is_file, have_cached, url.data, errbuf, err);
-	if (outcome < 0)
-		goto out;
 	if (outcome == 1) {
 		rc = 0; /* 304: the cached copy is current */
 		goto out;
 	}
-	if (validate_json(tmp_path.data, url.data, err) != 0)
+	const char *body = tmp_path.data;
+	if (*variants[v]) {
+		if (decompress_file(tmp_path.data, plain_tmp.data, vurl.data, err) != 0)
+			goto out;
+		body = plain_tmp.data;
+	}
+	if (validate_json(body, vurl.data, err) != 0)
 		goto out;
 	/* Drop the old metadata first: a crash between the two renames then costs one full
 	 * download, never a 304 that would pair a new ETag with old content. */
 	unlink(meta_path.data);
-	if (fs_rename(tmp_path.data, final_path.data, err) != 0)
+	if (fs_rename(body, final_path.data, err) != 0)
 		goto out;
-	buf_reset(&tmp_path);
-	if (!is_file && (dl.etag.len || dl.last_modified.len) &&
-	    write_meta(meta_path.data, url.data, &dl.etag, &dl.last_modified, err) != 0)
-		goto out;
+	if (!is_file && (dl.etag.len || dl.last_modified.len)) {
+		/* "-" marks plain so an empty variant still reads back as "known" */
+		const char *vname = *variants[v] ? variants[v] : "-";
+		if (write_meta(meta_path.data, url.data, &dl.etag, &dl.last_modified, vname, err) != 0)
+			goto out;
+	}
 	rc = 0;
 out:
 	if (rc == 0)
 		buf_setstr(path_out, final_path.data);
-	if (dl.fp)
-		fclose(dl.fp);
 	if (fd >= 0)
 		close(fd);
 	if (tmp_path.len && !strstr(tmp_path.data, "XXXXXX"))
 		unlink(tmp_path.data);
-	curl_slist_free_all(headers);
-	if (curl)
-		curl_easy_cleanup(curl);
+	if (plain_tmp.len && !strstr(plain_tmp.data, "XXXXXX"))
+		unlink(plain_tmp.data);
 	buf_free(&url);
+	buf_free(&vurl);
 	buf_free(&dir);
 	buf_free(&final_path);
 	buf_free(&meta_path);
 	buf_free(&tmp_path);
+	buf_free(&plain_tmp);
 	buf_free(&dl.etag);
 	buf_free(&dl.last_modified);
 	buf_free(&old_etag);
 	buf_free(&old_lm);
+	buf_free(&old_variant);
+	buf_free(&none);
 	return rc;
 }

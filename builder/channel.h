@@ -14,11 +14,17 @@
  * Returns -1 for names that are not channels ("nodefaults" is handled by the caller). */
 int channel_resolve(const char *written, const char *channel_alias, buf_t *out, err_t *err);
 
-/* Fetches <base>/<subdir>/repodata.json into the cache and stores the local file path in
- * path_out. A missing noarch/ or subdir repodata is an error naming the URL; missing_ok
- * (used for noarch of file channels that lack it) turns a 404/ENOENT into an empty
- * repodata instead. Cached copies are revalidated (HTTP) or re-read (file://). */
+/* Flags for channel_fetch_repodata. */
+#define CHANNEL_MISSING_OK 1u /* a missing subdir gives an empty repodata, not an error */
+#define CHANNEL_OFFLINE 2u    /* never touch the network: use the cached copy or fail */
+
+/* Fetches <base>/<subdir>/repodata.json into the cache (decompressed) and stores the local
+ * file path in path_out. The compressed forms are tried first — repodata.json.zst, then
+ * .json.bz2, then plain — and the one that answered is remembered for revalidation (HTTP
+ * ETag / Last-Modified; file:// is re-read). A missing subdir is an error naming the URL
+ * unless CHANNEL_MISSING_OK (then an empty repodata). With CHANNEL_OFFLINE an http(s) channel
+ * is served from the cache only; a missing entry is an error naming the URL and cache path. */
 int channel_fetch_repodata(const char *base_url, const char *subdir, const char *cache_dir,
-			   int missing_ok, buf_t *path_out, err_t *err);
+			   unsigned flags, buf_t *path_out, err_t *err);
 
 #endif

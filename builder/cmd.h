@@ -11,6 +11,7 @@ typedef struct cmd {
 } cmd_t;
 
 int cmd_build(int argc, char **argv);
+int cmd_lock(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 

@@ -9,6 +9,7 @@
 
 #include "cmd.h"
 #include "pipeline.h"
+#include "solve.h"
 
 #define MAX_LIST 64
 
@@ -27,6 +28,9 @@ static const char usage[] =
 	"      --compression gzip|zstd  layer compression (default gzip)\n"
 	"      --cache-dir DIR      cache (default $XDG_CACHE_HOME/imgbuild or ~/.cache/imgbuild)\n"
 	"      --ignore-pip         build without the file's pip: dependencies\n"
+	"      --lock FILE          install exactly this lock (conda-lock YAML or @EXPLICIT), no solve\n"
+	"      --channel-priority strict|flexible|disabled  (default strict)\n"
+	"      --offline            use cached repodata only\n"
 	"      --no-layer-cache     build every layer; neither reuse nor store layers\n"
 	"  -j, --jobs N             parallel installs/layers, and compression threads per layer\n"
 	"                           (default: CPUs; the image bytes never depend on it)\n";
@@ -100,6 +104,8 @@ int cmd_build(int argc, char **argv)
 		{"cuda", required_argument, NULL, 'U'},    {"glibc", required_argument, NULL, 'G'},
 		{"compression", required_argument, NULL, 'Z'}, {"cache-dir", required_argument, NULL, 'C'},
 		{"ignore-pip", no_argument, NULL, 'I'}, {"no-layer-cache", no_argument, NULL, 1001},    {"jobs", required_argument, NULL, 'j'},
+		{"lock", required_argument, NULL, 'L'},    {"channel-priority", required_argument, NULL, 'p'},
+		{"offline", no_argument, NULL, 'O'},
 		{"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
 	const char *channels[MAX_LIST], *tags[MAX_LIST], *refs[MAX_LIST];
 	build_opts_t o = {.platform_subdir = "linux-64"};
@@ -159,6 +165,14 @@ int cmd_build(int argc, char **argv)
 			break;
 		case 'C': o.cache_dir = optarg; break;
 		case 'I': o.ignore_pip = 1; break;
+		case 'L': o.lock_path = optarg; break;
+		case 'O': o.offline = 1; break;
+		case 'p':
+			if ((o.channel_priority = solve_priority_from_name(optarg)) < 0) {
+				fprintf(stderr, "imgbuild: --channel-priority %s: use strict, flexible or disabled\n", optarg);
+				goto out;
+			}
+			break;
 		case 1001: o.no_layer_cache = 1; break;
 		case 'j':
 			if (parse_long(optarg, "--jobs", &num) || num < 1 || num > 256)

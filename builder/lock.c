@@ -9,6 +9,8 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "solve.h"
+
 /* Real locks are a few MB (the 800-package PyTorch lock is ~0.5 MB): cap untrusted input. */
 #define LOCK_MAX_BYTES ((size_t)256 << 20)
 
@@ -438,4 +440,23 @@ pkgrec_t **lock_take_records(lockfile_t *l, size_t *n_out)
 	l->recs = NULL;
 	l->n = l->cap = 0;
 	return recs;
+}
+
+solution_t *lock_read_solution(const char *path, const char *platform, int ignore_pip, err_t *err)
+{
+	lockfile_t *l = lock_read(path, platform, err);
+	size_t n = 0;
+	if (!l)
+		return NULL;
+	if (lock_pip_count(l) && !ignore_pip) {
+		err_set(err,
+			"%s: the lock has %zu pip package(s) (%s, ...), which imgbuild cannot install "
+			"yet; pass --ignore-pip to build without them",
+			path, lock_pip_count(l), lock_pip_name(l, 0));
+		lock_free(l);
+		return NULL;
+	}
+	pkgrec_t **recs = lock_take_records(l, &n);
+	lock_free(l);
+	return solution_from_records(recs, n);
 }

@@ -43,6 +43,12 @@ const char *lock_pip_name(const lockfile_t *l, size_t i); /* borrowed */
 /* Moves the records out (caller frees each and the array); l keeps none afterwards. */
 pkgrec_t **lock_take_records(lockfile_t *l, size_t *n_out);
 
+/* lock_read for a build: pip entries are an error unless ignore_pip (their packages would
+ * be silently missing), and the records become a solution (caller frees). */
+struct solution;
+struct solution *lock_read_solution(const char *path, const char *platform, int ignore_pip,
+				    err_t *err);
+
 /* Writes the records as a lock in `format` to path (atomically: temp file + rename).
  * Records are written sorted by name, so equal sets give equal bytes. */
 int lock_write(const char *path, lock_format_t format, const lock_meta_t *meta,

@@ -7,6 +7,7 @@
 
 static const cmd_t commands[] = {
 	{"build", cmd_build, "build an OCI image from an environment.yml"},
+	{"lock", cmd_lock, "solve an environment.yml into a lock file (conda-lock YAML or @EXPLICIT)"},
 	{"help", cmd_help, "show help"},
 	{"version", cmd_version, "print the version"},
 };

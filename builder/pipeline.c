@@ -20,6 +20,7 @@
 #include "group.h"
 #include "image.h"
 #include "install.h"
+#include "lock.h"
 #include "lcache_stage.h"
 #include "pkgrec.h"
 #include "solve.h"
@@ -121,6 +122,39 @@ static int add_virtuals(build_t *b, solver_t *s, err_t *err)
 	return 0;
 }
 
+static int use_solution(build_t *b)
+{
+	b->n_pkgs = solution_count(b->solution);
+	b->pkgs = calloc(b->n_pkgs ? b->n_pkgs : 1, sizeof *b->pkgs);
+	if (!b->pkgs)
+		abort();
+	for (size_t i = 0; i < b->n_pkgs; i++)
+		b->pkgs[i] = solution_get(b->solution, i);
+	return 0;
+}
+
+static void on_fetched(void *ud, const pkgrec_t *rec, int from_cache);
+
+/* --lock: the lock's records replace the solve; URLs and hashes are used as written. */
+static int lock_env(build_t *b, err_t *err)
+{
+	b->solution = lock_read_solution(b->opts->lock_path, b->opts->platform_subdir, b->opts->ignore_pip, err);
+	if (!b->solution)
+		return -1;
+	logf_(b, "using the %zu packages of %s (no solve)", solution_count(b->solution), b->opts->lock_path);
+	if (use_solution(b) || !solution_lacks_depends(b->solution))
+		return 0;
+	/* @EXPLICIT records carry no dependencies and the layer plan needs them: fetch first */
+	char **paths = calloc(b->n_pkgs ? b->n_pkgs : 1, sizeof *paths);
+	int rc = fetch_packages(b->pkgs, b->n_pkgs, b->cache.data, b->opts->jobs > 0 ? b->opts->jobs * 2 : 4,
+				on_fetched, b, paths, err) ||
+		 solution_fill_from_archives(b->solution, (const char *const *)paths, err);
+	for (size_t i = 0; i < b->n_pkgs; i++)
+		free(paths[i]);
+	free(paths);
+	return rc ? -1 : 0;
+}
+
 static int solve_env(build_t *b, err_t *err)
 {
 	const char *subdirs[2] = {b->opts->platform_subdir, "noarch"};
@@ -131,12 +165,17 @@ static int solve_env(build_t *b, err_t *err)
 	int rc = -1;
 	if (!s)
 		goto out;
+	solve_set_channel_priority(s, b->opts->channel_priority);
+	solve_set_cache_dir(s, b->cache.data);
 	buf_addstr(&repodir, b->cache.data);
 	for (size_t c = 0; c < b->n_channels; c++) {
 		for (int k = 0; k < 2; k++) {
 			logf_(b, "fetching %s/%s/repodata.json", b->channel_urls[c], subdirs[k]);
 			/* conda requires noarch/ in every channel; a platform subdir may be absent */
-			if (channel_fetch_repodata(b->channel_urls[c], subdirs[k], b->cache.data, k == 0, &path, err))
+			if (channel_fetch_repodata(b->channel_urls[c], subdirs[k], b->cache.data,
+						   (k == 0 ? CHANNEL_MISSING_OK : 0) |
+							   (b->opts->offline ? CHANNEL_OFFLINE : 0),
+						   &path, err))
 				goto out;
 			if (solve_add_repodata(s, b->channel_names[c], b->channel_urls[c], subdirs[k], path.data,
 						(int)c, err))
@@ -156,13 +195,7 @@ static int solve_env(build_t *b, err_t *err)
 		err_prefix(err, "%s", envspec_path(b->env));
 		goto out;
 	}
-	b->n_pkgs = solution_count(b->solution);
-	b->pkgs = calloc(b->n_pkgs ? b->n_pkgs : 1, sizeof *b->pkgs);
-	if (!b->pkgs)
-		abort();
-	for (size_t i = 0; i < b->n_pkgs; i++)
-		b->pkgs[i] = solution_get(b->solution, i);
-	rc = 0;
+	rc = use_solution(b);
 out:
 	free(specs);
 	buf_free(&path);
@@ -206,8 +239,11 @@ static int fetch_all(build_t *b, err_t *err)
 	b->archives = calloc(b->n_pkgs ? b->n_pkgs : 1, sizeof(char *));
 	if (!b->archives)
 		abort();
-	return fetch_needed(b, (const pkgrec_t *const *)b->pkgs, b->n_pkgs, b->cache.data,
-			      b->opts->jobs > 0 ? b->opts->jobs * 2 : 4, on_fetched, b, b->archives, err);
+	if (fetch_needed(b, (const pkgrec_t *const *)b->pkgs, b->n_pkgs, b->cache.data,
+			   b->opts->jobs > 0 ? b->opts->jobs * 2 : 4, on_fetched, b, b->archives, err))
+		return -1;
+	/* lock records carry no size: record the archive's, as a solve's repodata would */
+	return b->opts->lock_path ? solution_fill_from_archives(b->solution, (const char *const *)b->archives, err) : 0;
 }
 
 static int find_python_version(build_t *b)
@@ -622,8 +658,8 @@ int pipeline_build(const build_opts_t *opts, pipeline_log_fn log, void *ud, buil
 	int rc = -1;
 	memset(out, 0, sizeof *out);
 	b.env = envspec_load(opts->env_path, err);
-	if (!b.env || check_env(&b, err) || resolve_channels(&b, err) || setup_dirs(&b, err) ||
-	    solve_env(&b, err) || find_python_version(&b) || make_plan(&b, err) || reuse_layers(&b, err) ||
+	if (!b.env || check_env(&b, err) || (!opts->lock_path && resolve_channels(&b, err)) || setup_dirs(&b, err) ||
+	    (opts->lock_path ? lock_env(&b, err) : solve_env(&b, err)) || find_python_version(&b) || make_plan(&b, err) || reuse_layers(&b, err) ||
 	    fetch_all(&b, err) || install_all(&b, err) || build_layers(&b, err) || write_image(&b, out, err) || publish_output(&b, err))
 		goto out;
 	out->prefix = strdup(b.prefix.data);
@@ -640,6 +676,28 @@ out:
 	}
 	if (rc)
 		build_result_free(out);
+	build_cleanup(&b);
+	return rc;
+}
+
+int pipeline_solve(const build_opts_t *opts, pipeline_log_fn log, void *ud, solution_t **out, err_t *err)
+{
+	build_t b = {.opts = opts, .log = log, .ud = ud};
+	int rc = -1;
+	*out = NULL;
+	b.env = envspec_load(opts->env_path, err);
+	if (!b.env || check_env(&b, err) || resolve_channels(&b, err))
+		goto out;
+	if (opts->cache_dir)
+		buf_addstr(&b.cache, opts->cache_dir);
+	else
+		fs_default_cache_dir(&b.cache);
+	if (solve_env(&b, err))
+		goto out;
+	*out = b.solution;
+	b.solution = NULL;
+	rc = 0;
+out:
 	build_cleanup(&b);
 	return rc;
 }

@@ -27,6 +27,9 @@ typedef struct build_opts {
 	const char *platform_subdir;   /* "linux-64" */
 	const char *cuda_version;      /* NULL = no __cuda */
 	const char *glibc_version;     /* NULL = default */
+	const char *lock_path;         /* NULL = solve; else install exactly this lock's packages */
+	int channel_priority;          /* SOLVE_PRIORITY_STRICT (0), _FLEXIBLE or _DISABLED */
+	int offline;                   /* repodata from the cache only, never the network */
 	int ignore_pip;
 	int no_layer_cache;            /* neither reuse nor store layers (<cache>/layers) */
 	int jobs;                      /* <= 0: one per CPU */
@@ -56,6 +59,12 @@ typedef void (*pipeline_log_fn)(void *ud, const char *message);
 int pipeline_build(const build_opts_t *opts, pipeline_log_fn log, void *ud, build_result_t *out,
 		   err_t *err);
 void build_result_free(build_result_t *r);
+
+/* Only the solve (environment.yml -> channels -> repodata -> solution), for `imgbuild lock`.
+ * On success *out is the solution (caller frees with solution_free). */
+struct solution;
+int pipeline_solve(const build_opts_t *opts, pipeline_log_fn log, void *ud, struct solution **out,
+		   err_t *err);
 
 /* The recipe compiled into the binary (recipes/default.yaml), borrowed. */
 const char *pipeline_default_recipe(size_t *len);

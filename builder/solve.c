@@ -5,34 +5,17 @@
  * fn -> byte-offset index would remove it). */
 #include "solve.h"
 #include "channel.h"
+#include "digest.h"
+#include "pkg.h"
 #include "matchspec.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
-/* Order matters: libsolv 0.7.23's conda.h and repo_conda.h do not include what they use.
- * Its headers' inline helpers have unused parameters; keep -Werror for our own code only. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include <solv/pool.h>
-#include <solv/repo.h>
-#include <solv/repodata.h>
-#include <solv/solver.h>
-#include <solv/problems.h>
-#include <solv/rules.h>
-#include <solv/transaction.h>
-#include <solv/conda.h>
-#include <solv/repo_conda.h>
-#pragma GCC diagnostic pop
-
-/* What one libsolv repo (channel x subdir) came from; hung on Repo.appdata. */
-struct repo_info {
-	char *channel_name;
-	char *channel_url;
-	char *subdir;
-	json_t *root; /* the parsed repodata.json, for pkgrec_from_json */
-};
+#include "solve_int.h"
 
 struct solver {
 	Pool *pool;
@@ -40,6 +23,8 @@ struct solver {
 	Repodata *virtual_data;
 	struct repo_info **infos;
 	size_t n_infos;
+	int priority_mode; /* SOLVE_PRIORITY_* */
+	char *cache_dir;   /* NULL: no .solv cache */
 };
 
 struct solution {
@@ -82,8 +67,40 @@ void solve_free(solver_t *s)
 		free(s->infos[i]);
 	}
 	free(s->infos);
+	free(s->cache_dir);
 	pool_free(s->pool);
 	free(s);
+}
+
+int solve_priority_from_name(const char *name)
+{
+	static const char *const names[] = {"strict", "flexible", "disabled"};
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(name, names[i]))
+			return i;
+	return -1;
+}
+
+void solve_set_channel_priority(solver_t *s, int mode)
+{
+	s->priority_mode = mode;
+}
+
+void solve_set_cache_dir(solver_t *s, const char *cache_dir)
+{
+	free(s->cache_dir);
+	s->cache_dir = cache_dir ? xstrdup(cache_dir) : NULL;
+}
+
+/* Channel order -> repo priority (first highest), platform subdir over noarch within one
+ * channel. Disabled priority leaves only the subdir tie-break: versions decide. */
+static void apply_priorities(solver_t *s)
+{
+	for (size_t i = 0; i < s->n_infos; i++) {
+		Repo *repo = s->infos[i]->repo;
+		repo->priority = s->priority_mode == SOLVE_PRIORITY_DISABLED ? 0 : -s->infos[i]->channel_index;
+		repo->subpriority = strcmp(s->infos[i]->subdir, "noarch") == 0 ? 0 : 1;
+	}
 }
 
 int solve_add_repodata(solver_t *s, const char *channel_name, const char *channel_url,
@@ -125,6 +142,8 @@ int solve_add_repodata(solver_t *s, const char *channel_name, const char *channe
 		goto out;
 	}
 	repo->appdata = info;
+	info->repo = repo;
+	info->channel_index = channel_index;
 	struct repo_info **grown = realloc(s->infos, (s->n_infos + 1) * sizeof *grown);
 	if (!grown)
 		abort();
@@ -204,6 +223,43 @@ static void channels_searched(const solver_t *s, buf_t *out)
 		buf_addstr(out, "none");
 }
 
+/* Distinct versions of `name` in the pool, newest first, at most 8 ("3.12.3, 3.11.9, ..."). */
+static void versions_available(Pool *pool, const char *name, buf_t *out)
+{
+	Id nid = pool_str2id(pool, name, 0), p, pp;
+	Id seen[8];
+	int n = 0, more = 0;
+	if (!nid)
+		return;
+	FOR_PROVIDES(p, pp, nid) {
+		Solvable *sv = pool_id2solvable(pool, p);
+		if (sv->name != nid)
+			continue;
+		int dup = 0;
+		for (int i = 0; i < n && !dup; i++)
+			dup = seen[i] == sv->evr;
+		if (dup)
+			continue;
+		if (n == 8) { /* full: keep the 8 newest */
+			more = 1;
+			if (pool_evrcmp(pool, seen[7], sv->evr, EVRCMP_COMPARE) >= 0)
+				continue;
+			n--;
+		}
+		/* insertion sort, newest first (conda's version order) */
+		int at = n++;
+		while (at > 0 && pool_evrcmp(pool, seen[at - 1], sv->evr, EVRCMP_COMPARE) < 0) {
+			seen[at] = seen[at - 1];
+			at--;
+		}
+		seen[at] = sv->evr;
+	}
+	for (int i = 0; i < n; i++)
+		buf_addf(out, "%s%s", i ? ", " : "", pool_id2str(pool, seen[i]));
+	if (more)
+		buf_addstr(out, ", ...");
+}
+
 /* Appends the job for one spec to `job`. */
 static int add_spec_job(solver_t *s, const char *spec, Queue *job, err_t *err)
 {
@@ -257,7 +313,11 @@ static int add_spec_job(solver_t *s, const char *spec, Queue *job, err_t *err)
 	} else {
 		if (!q.count) {
 			channels_searched(s, &where);
-			err_set(err, "nothing provides '%s' (channels searched: %s)", spec, where.data);
+			buf_t avail = BUF_INIT;
+			versions_available(pool, m->name, &avail);
+			err_set(err, "cannot solve the environment: nothing provides '%s' (channels searched: %s)%s%s",
+				spec, where.data, avail.len ? "; versions available: " : "", avail.data ? avail.data : "");
+			buf_free(&avail);
 			goto out;
 		}
 		queue_push2(job, SOLVER_INSTALL | SOLVER_SOLVABLE_PROVIDES, dep);
@@ -272,54 +332,6 @@ out:
 }
 
 /* ---- results ---- */
-
-/* libsolv speaks of repos; users configured channels. */
-static void add_in_conda_words(buf_t *out, const char *line)
-{
-	const char *from = "strict repo priority", *hit;
-	while ((hit = strstr(line, from)) != NULL) {
-		buf_add(out, line, (size_t)(hit - line));
-		buf_addstr(out, "strict channel priority");
-		line = hit + strlen(from);
-	}
-	buf_addstr(out, line);
-}
-
-/* Every problem on its own line, with the rules behind it as indented lines below it. */
-static void explain_problems(Solver *solv, buf_t *out)
-{
-	Queue rules;
-	queue_init(&rules);
-	buf_addstr(out, "cannot solve the environment:");
-	int count = solver_problem_count(solv);
-	for (Id problem = 1; problem <= count; problem++) {
-		buf_t headline = BUF_INIT;
-		buf_addstr(&headline, solver_problem2str(solv, problem));
-		buf_addf(out, "\n  problem %d: ", problem);
-		add_in_conda_words(out, headline.data);
-		solver_findallproblemrules(solv, problem, &rules);
-		buf_t seen = BUF_INIT; /* "\n"-joined lines already printed for this problem */
-		for (int i = 0; i < rules.count; i++) {
-			Id source, target, dep;
-			SolverRuleinfo type = solver_ruleinfo(solv, rules.elements[i], &source, &target, &dep);
-			const char *line = solver_problemruleinfo2str(solv, type, source, target, dep);
-			buf_t key = BUF_INIT;
-			buf_addf(&key, "\n%s\n", line);
-			/* Skip repeats, and the rule problem2str already printed as the headline. */
-			int dup = (seen.len && strstr(seen.data, key.data) != NULL) ||
-				  strcmp(line, headline.data) == 0;
-			if (!dup) {
-				buf_addstr(out, "\n    - ");
-				add_in_conda_words(out, line);
-				buf_addstr(&seen, key.data);
-			}
-			buf_free(&key);
-		}
-		buf_free(&seen);
-		buf_free(&headline);
-	}
-	queue_free(&rules);
-}
 
 static pkgrec_t *record_for(Pool *pool, Id p, err_t *err)
 {
@@ -361,6 +373,7 @@ solution_t *solve_run(solver_t *s, const char *const *specs, size_t n_specs, err
 
 	if (s->virtual_data)
 		repodata_internalize(s->virtual_data);
+	apply_priorities(s);
 	pool_addfileprovides(pool);
 	pool_createwhatprovides(pool);
 	for (size_t i = 0; i < n_specs; i++)
@@ -371,9 +384,11 @@ solution_t *solve_run(solver_t *s, const char *const *specs, size_t n_specs, err
 		queue_push2(&job, SOLVER_LOCK | SOLVER_SOLVABLE_REPO, s->virtual_repo->repoid);
 
 	solv = solver_create(pool);
-	solver_set_flag(solv, SOLVER_FLAG_STRICT_REPO_PRIORITY, 1);
+	/* flexible: libsolv still prefers the higher-priority repo when choosing among candidates
+	 * (policy prune_to_highest_prio) but lets lower ones satisfy what it cannot. */
+	solver_set_flag(solv, SOLVER_FLAG_STRICT_REPO_PRIORITY, s->priority_mode == SOLVE_PRIORITY_STRICT);
 	if (solver_solve(solv, &job) != 0) {
-		explain_problems(solv, &msg);
+		solve_explain(solv, specs, n_specs, s->virtual_repo, &msg);
 		err_set(err, "%s", msg.data);
 		goto fail;
 	}
@@ -427,6 +442,115 @@ const pkgrec_t *solution_find(const solution_t *sol, const char *name)
 		if (strcmp(sol->recs[i]->name, name) == 0)
 			return sol->recs[i];
 	return NULL;
+}
+
+solution_t *solution_from_records(pkgrec_t **recs, size_t n)
+{
+	solution_t *sol = calloc(1, sizeof *sol);
+	if (!sol)
+		abort();
+	sol->recs = recs;
+	sol->n = n;
+	if (n) /* deterministic order for every later stage (docs/layer-format.md) */
+		qsort(sol->recs, sol->n, sizeof *sol->recs, pkgrec_cmp_name);
+	return sol;
+}
+
+static int str_list_from_json(json_t *arr, char ***out, size_t *n)
+{
+	size_t count = json_is_array(arr) ? json_array_size(arr) : 0;
+	*out = calloc(count + 1, sizeof **out);
+	if (!*out)
+		abort();
+	for (size_t i = 0; i < count; i++) {
+		const char *v = json_string_value(json_array_get(arr, i));
+		if (v)
+			(*out)[(*n)++] = xstrdup(v);
+	}
+	return 0;
+}
+
+/* depends/constrains of an archive, from its info/index.json. */
+static int fill_deps_from_index(pkgrec_t *r, const char *archive, err_t *err)
+{
+	pkg_t *p = pkg_open(archive, err);
+	const pkg_entry_t *e = NULL;
+	buf_t text = BUF_INIT;
+	json_t *index = NULL;
+	int rc = -1, more;
+	if (!p)
+		return -1;
+	while ((more = pkg_next(p, &e, err)) == 1)
+		if (e->part == PKG_PART_INFO && !strcmp(e->name, "info/index.json"))
+			break;
+	if (more != 1) {
+		if (more == 0)
+			err_set(err, "%s: package %s has no info/index.json", archive, r->fn);
+		goto out;
+	}
+	char chunk[8192];
+	ssize_t n;
+	while ((n = pkg_read_data(p, chunk, sizeof chunk, err)) > 0 && text.len < (1u << 24))
+		buf_add(&text, chunk, (size_t)n);
+	if (n < 0)
+		goto out;
+	index = json_loads(text.data ? text.data : "", 0, NULL);
+	if (!json_is_object(index)) {
+		err_set(err, "%s: info/index.json of %s is not a JSON object", archive, r->fn);
+		goto out;
+	}
+	str_list_from_json(json_object_get(index, "depends"), &r->depends, &r->n_depends);
+	if (!r->constrains)
+		str_list_from_json(json_object_get(index, "constrains"), &r->constrains, &r->n_constrains);
+	rc = 0;
+out:
+	json_decref(index);
+	buf_free(&text);
+	pkg_free(p);
+	return rc;
+}
+
+int solution_lacks_depends(const solution_t *sol)
+{
+	for (size_t i = 0; sol && i < sol->n; i++)
+		if (!sol->recs[i]->depends)
+			return 1;
+	return 0;
+}
+
+int solution_fill_from_archives(solution_t *sol, const char *const *archives, err_t *err)
+{
+	for (size_t i = 0; sol && i < sol->n; i++) {
+		pkgrec_t *r = sol->recs[i];
+		struct stat st;
+		if (!archives[i])
+			continue;
+		if (r->raw && json_object_get(r->raw, "size"))
+			continue;
+		if (stat(archives[i], &st) != 0)
+			return err_set(err, "%s: cannot stat the downloaded archive of %s: %s", archives[i],
+				       r->fn, strerror(errno));
+		if (!r->raw)
+			r->raw = json_object();
+		json_object_set_new(r->raw, "size", json_integer((json_int_t)st.st_size));
+		r->size = (long long)st.st_size;
+		/* An explicit lock carries one hash; conda-meta records both, as repodata does. The
+		 * archive was verified against the one given, so the other is derived from it. */
+		char hex[DIGEST_HEX_MAX];
+		if (!r->md5) {
+			if (digest_file_hex(DIGEST_MD5, archives[i], hex, err) != 0)
+				return -1;
+			r->md5 = strdup(hex);
+		}
+		if (!r->sha256) {
+			if (digest_file_hex(DIGEST_SHA256, archives[i], hex, err) != 0)
+				return -1;
+			r->sha256 = strdup(hex);
+		}
+		if (!r->depends && fill_deps_from_index(r, archives[i], err) != 0)
+			return -1;
+	}
+	return 0;
 }
 
 void solution_free(solution_t *sol)

@@ -15,9 +15,19 @@
 typedef struct solver solver_t;
 typedef struct solution solution_t;
 
+/* Channel priority (conda's channel_priority): strict = a name found in a higher-priority
+ * channel is never taken from a lower one; flexible = higher channels are preferred but lower
+ * ones fill in what they cannot satisfy; disabled = newest version wins across channels. */
+enum { SOLVE_PRIORITY_STRICT = 0, SOLVE_PRIORITY_FLEXIBLE = 1, SOLVE_PRIORITY_DISABLED = 2 };
+
 /* Caller frees. NULL + err if libsolv lacks conda support (says how to fix). */
 solver_t *solve_new(err_t *err);
 void solve_free(solver_t *s);
+/* "strict" / "flexible" / "disabled" -> SOLVE_PRIORITY_*, -1 for anything else. */
+int solve_priority_from_name(const char *name);
+void solve_set_channel_priority(solver_t *s, int mode); /* SOLVE_PRIORITY_*; default strict */
+/* Directory for parsed-repodata caches (<dir>/solv/); NULL = none (parse every time). */
+void solve_set_cache_dir(solver_t *s, const char *cache_dir);
 /* Adds a repodata.json file for channel base URL + subdir. Channels added first have the
  * highest priority. `channel_name` is what specs use in "name::pkg" (may equal the URL). */
 int solve_add_repodata(solver_t *s, const char *channel_name, const char *channel_url,
@@ -35,5 +45,17 @@ const pkgrec_t *solution_get(const solution_t *sol, size_t i); /* borrowed, sort
 /* Finds a package by name; NULL when absent (borrowed). */
 const pkgrec_t *solution_find(const solution_t *sol, const char *name);
 void solution_free(solution_t *sol);
+/* A solution made of records read elsewhere (a lock file): takes ownership of recs (the
+ * array and each record), sorts them by name. Never NULL. */
+solution_t *solution_from_records(pkgrec_t **recs, size_t n);
+/* Completes records read from a lock from their downloaded (already verified) archives, as
+ * conda records them in conda-meta, so a build from a lock writes the same bytes as one from
+ * a solve: the archive's size, the md5/sha256 the lock lacked, and — for @EXPLICIT records,
+ * which carry no dependencies — depends/constrains from info/index.json (the layer grouping
+ * reads them). archives[i] is the downloaded file of solution_get(sol, i); NULL entries
+ * (packages whose layer came from the layer cache) are skipped. */
+/* 1 when some record has no dependency list (read from an @EXPLICIT lock). */
+int solution_lacks_depends(const solution_t *sol);
+int solution_fill_from_archives(solution_t *sol, const char *const *archives, err_t *err);
 
 #endif

@@ -326,7 +326,7 @@ static void test_fetch_file_missing_ok_gives_empty_repodata(void **state)
 	buf_t base = BUF_INIT, path = BUF_INIT;
 	err_t err = ERR_INIT;
 	file_base(f, &base);
-	if (channel_fetch_repodata(base.data, "noarch", f->cache.data, 1, &path, &err) != 0)
+	if (channel_fetch_repodata(base.data, "noarch", f->cache.data, CHANNEL_MISSING_OK, &path, &err) != 0)
 		fail_msg("%s", err_msg(&err));
 	json_t *root = json_load_file(path.data, 0, NULL);
 	assert_non_null(root);
@@ -420,7 +420,7 @@ static void test_fetch_http_404_names_channel_and_caches_nothing(void **state)
 	assert_int_equal(cache_files(f, ""), 0);
 	err_clear(&err);
 	/* ... unless missing is acceptable. */
-	assert_int_equal(channel_fetch_repodata(base.data, "win-64", f->cache.data, 1, &path, &err), 0);
+	assert_int_equal(channel_fetch_repodata(base.data, "win-64", f->cache.data, CHANNEL_MISSING_OK, &path, &err), 0);
 	assert_int_equal(cache_files(f, ".json"), 1);
 	buf_free(&base);
 	buf_free(&path);

@@ -168,7 +168,146 @@ static void test_channel_prefix_restricts_to_that_channel(void **state)
 	assert_non_null(strstr(solution_find(sol, "bar")->channel, "/chan-a"));
 	solution_free(sol);
 	assert_null(solve1(s, "chan-b::qux", &err));
-	assert_err_contains(&err, "bar-2.0-h0_0 is excluded by strict channel priority");
+	assert_err_contains(&err, "requested: chan-b::qux");
+	assert_err_contains(&err, "qux 1.0 requires bar >=2");
+	assert_err_contains(&err, "bar 2.0 from channel chan-b is excluded by strict channel priority");
+	err_clear(&err);
+	solve_free(s);
+}
+
+/* ---- channel priority modes ---- */
+
+static solver_t *gpu_channel(void);
+
+static void test_flexible_priority_prefers_first_channel_but_falls_back(void **state)
+{
+	(void)state;
+	solver_t *s = two_channels();
+	solve_set_channel_priority(s, SOLVE_PRIORITY_FLEXIBLE);
+	const char *specs[] = {"foo"};
+	solution_t *sol = must_solve(s, specs, 1);
+	assert_has(sol, "foo", "1.0", NULL); /* chan-a still preferred */
+	solution_free(sol);
+	/* qux needs bar >=2, only in chan-b: strict refuses (see above), flexible takes it */
+	const char *specs2[] = {"qux"};
+	sol = must_solve(s, specs2, 1);
+	assert_has(sol, "bar", "2.0", NULL);
+	solution_free(sol);
+	solve_free(s);
+}
+
+static void test_disabled_priority_takes_the_newest_across_channels(void **state)
+{
+	(void)state;
+	solver_t *s = two_channels();
+	solve_set_channel_priority(s, SOLVE_PRIORITY_DISABLED);
+	const char *specs[] = {"foo"};
+	solution_t *sol = must_solve(s, specs, 1);
+	assert_has(sol, "foo", "2.0", NULL);
+	assert_non_null(strstr(solution_find(sol, "foo")->channel, "/chan-b"));
+	solution_free(sol);
+	solve_free(s);
+}
+
+static void test_priority_names_parse(void **state)
+{
+	(void)state;
+	assert_int_equal(solve_priority_from_name("strict"), SOLVE_PRIORITY_STRICT);
+	assert_int_equal(solve_priority_from_name("flexible"), SOLVE_PRIORITY_FLEXIBLE);
+	assert_int_equal(solve_priority_from_name("disabled"), SOLVE_PRIORITY_DISABLED);
+	assert_int_equal(solve_priority_from_name("loose"), -1);
+}
+
+/* ---- explanations (hand-made conflicts, exact text) ---- */
+
+static void test_explain_requested_version_against_a_dependency(void **state)
+{
+	(void)state;
+	err_t err = ERR_INIT;
+	solver_t *s = new_solver();
+	add_repo(s, "c", "linux-64", 0,
+		 REC("pytorch-2.3.0-py311_0.conda", "pytorch", "2.3.0", "py311_0", 0,
+		     "\"python >=3.11,<3.12.0a0\"", "") ","
+		 REC("pytorch-2.3.0-py311_1.conda", "pytorch", "2.3.0", "py311_1", 1,
+		     "\"python >=3.11,<3.12.0a0\"", "") ","
+		 REC("python-3.11.9-h0_0.conda", "python", "3.11.9", "h0_0", 0, "", "") ","
+		 REC("python-3.12.3-h0_0.conda", "python", "3.12.3", "h0_0", 0, "", ""), NULL);
+	const char *specs[] = {"python=3.12", "pytorch=2.3"};
+	assert_null(solve_run(s, specs, 2, &err));
+	print_message("%s\n", err_msg(&err));
+	assert_string_equal(err_msg(&err),
+			    "cannot solve the environment:\n"
+			    "  requested: python=3.12, pytorch=2.3\n"
+			    "    - pytorch 2.3.0 requires python >=3.11,<3.12.0a0, but python=3.12 was requested");
+	err_clear(&err);
+	solve_free(s);
+}
+
+static void test_explain_two_packages_wanting_different_versions(void **state)
+{
+	(void)state;
+	err_t err = ERR_INIT;
+	solver_t *s = new_solver();
+	add_repo(s, "c", "linux-64", 0,
+		 REC("left-1.0-h0_0.conda", "left", "1.0", "h0_0", 0, "\"shared 1.*\"", "") ","
+		 REC("left-1.1-h0_0.conda", "left", "1.1", "h0_0", 0, "\"shared 1.*\"", "") ","
+		 REC("right-1.0-h0_0.conda", "right", "1.0", "h0_0", 0, "\"shared >=2\"", "") ","
+		 REC("shared-1.5-h0_0.conda", "shared", "1.5", "h0_0", 0, "", "") ","
+		 REC("shared-2.1-h0_0.conda", "shared", "2.1", "h0_0", 0, "", ""), NULL);
+	const char *specs[] = {"left", "right"};
+	assert_null(solve_run(s, specs, 2, &err));
+	print_message("%s\n", err_msg(&err));
+	assert_err_contains(&err, "cannot solve the environment:\n  requested: left, right\n");
+	assert_err_contains(&err, "\n    - left 1.0, 1.1 requires shared 1.*");
+	assert_err_contains(&err, "\n    - right 1.0 requires shared >=2");
+	assert_true(strstr(err_msg(&err), "cannot install both") == NULL); /* no libsolv dump */
+	err_clear(&err);
+	solve_free(s);
+}
+
+static void test_explain_missing_cuda_driver_says_how_to_fix(void **state)
+{
+	(void)state;
+	err_t err = ERR_INIT;
+	solver_t *s = gpu_channel();
+	assert_int_equal(solve_add_virtual(s, "__glibc", "2.36", NULL, &err), 0);
+	assert_null(solve1(s, "gpulib >=1", &err));
+	print_message("%s\n", err_msg(&err));
+	assert_string_equal(err_msg(&err),
+			    "cannot solve the environment:\n"
+			    "  requested: gpulib >=1\n"
+			    "    - gpulib 1.0 requires __cuda >=12, but the target has no __cuda (virtual "
+			    "package: pass --cuda DRIVER_VERSION for GPU nodes)");
+	err_clear(&err);
+	solve_free(s);
+}
+
+static void test_explain_old_glibc_names_the_target_version(void **state)
+{
+	(void)state;
+	err_t err = ERR_INIT;
+	solver_t *s = gpu_channel();
+	assert_int_equal(solve_add_virtual(s, "__glibc", "2.36", NULL, &err), 0);
+	assert_null(solve1(s, "newlibc", &err));
+	assert_err_contains(&err, "newlibc 1.0 requires __glibc >=2.40, but the target has __glibc 2.36 "
+				  "(virtual package; set with --glibc)");
+	err_clear(&err);
+	solve_free(s);
+}
+
+static void test_explain_constrains(void **state)
+{
+	(void)state;
+	err_t err = ERR_INIT;
+	solver_t *s = new_solver();
+	add_repo(s, "c", "linux-64", 0,
+		 REC("app-1.0-h0_0.conda", "app", "1.0", "h0_0", 0, "", "\"lib <2\"") ","
+		 REC("lib-2.0-h0_0.conda", "lib", "2.0", "h0_0", 0, "", ""), NULL);
+	const char *specs[] = {"app", "lib >=2"};
+	assert_null(solve_run(s, specs, 2, &err));
+	print_message("%s\n", err_msg(&err));
+	assert_err_contains(&err, "requested: app, lib >=2");
+	assert_err_contains(&err, "app 1.0 constrains lib <2, which excludes lib 2.0");
 	err_clear(&err);
 	solve_free(s);
 }
@@ -297,8 +436,8 @@ static void test_conflict_names_the_packages_involved(void **state)
 	const char *specs[] = {"left", "right"};
 	assert_null(solve_run(s, specs, 2, &err));
 	assert_err_contains(&err, "cannot solve the environment:\n");
-	assert_err_contains(&err, "left-1.0-h0_0");
-	assert_err_contains(&err, "right-1.0-h0_0");
+	assert_err_contains(&err, "left 1.0 requires shared 1.*");
+	assert_err_contains(&err, "right 1.0 requires shared >=2");
 	assert_err_contains(&err, "shared");
 	print_message("conflict explanation:\n%s\n", err_msg(&err));
 	err_clear(&err);
@@ -693,6 +832,14 @@ int main(void)
 		cmocka_unit_test(test_solution_is_sorted_by_name),
 		cmocka_unit_test(test_channel_prefix_restricts_to_that_channel),
 		cmocka_unit_test(test_channel_prefix_without_match_is_an_error),
+		cmocka_unit_test(test_flexible_priority_prefers_first_channel_but_falls_back),
+		cmocka_unit_test(test_disabled_priority_takes_the_newest_across_channels),
+		cmocka_unit_test(test_priority_names_parse),
+		cmocka_unit_test(test_explain_requested_version_against_a_dependency),
+		cmocka_unit_test(test_explain_two_packages_wanting_different_versions),
+		cmocka_unit_test(test_explain_missing_cuda_driver_says_how_to_fix),
+		cmocka_unit_test(test_explain_old_glibc_names_the_target_version),
+		cmocka_unit_test(test_explain_constrains),
 		cmocka_unit_test(test_unknown_package_names_channels_searched),
 		cmocka_unit_test(test_virtual_cuda_enables_the_cuda_build_and_is_not_installed),
 		cmocka_unit_test(test_old_or_missing_cuda_falls_back_to_cpu_build),

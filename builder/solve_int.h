@@ -1,0 +1,43 @@
+/* solve_int.h — private to solve*.c: the libsolv headers (in the order they need) and what
+ * each libsolv repo came from. Not part of the solve_* API. */
+#ifndef IMGBUILD_SOLVE_INT_H
+#define IMGBUILD_SOLVE_INT_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "buf.h"
+
+/* Order matters: libsolv 0.7.23's conda.h and repo_conda.h do not include what they use.
+ * Its headers' inline helpers have unused parameters; keep -Werror for our own code only. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include <solv/pool.h>
+#include <solv/evr.h>
+#include <solv/repo.h>
+#include <solv/repodata.h>
+#include <solv/solver.h>
+#include <solv/problems.h>
+#include <solv/rules.h>
+#include <solv/transaction.h>
+#include <solv/conda.h>
+#include <solv/repo_conda.h>
+#pragma GCC diagnostic pop
+
+/* What one libsolv repo (channel x subdir) came from; hung on Repo.appdata. */
+struct repo_info {
+	char *channel_name;
+	char *channel_url;
+	char *subdir;
+	int channel_index;
+	Repo *repo;
+	json_t *root; /* the parsed repodata.json, for pkgrec_from_json */
+};
+
+/* Appends "cannot solve the environment:" and, per problem, a short tree in conda's words
+ * (what was requested, which package requires what, what excluded the candidates), built
+ * from libsolv's problem rules. specs are the job's MatchSpecs, in job order. */
+void solve_explain(Solver *solv, const char *const *specs, size_t n_specs, Repo *virtual_repo,
+		   buf_t *out);
+
+#endif
