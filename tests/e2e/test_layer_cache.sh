@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# End to end, the layer cache (layers/lcache.c, builder/lcache_stage.c): a rebuild with one
+# End to end, the layer cache (layers/lcache.c, builder/lcache_stage.c) and `imgbuild plan`
+# (which shows cached and to-be-built layers without downloading packages): a rebuild with one
 # package changed reuses every other layer without fetching or installing its packages (the
 # package cache is emptied first, so a fetched package would show up there); the reused
 # image is byte-identical to an uncached build; truncated and corrupted cache blobs are
@@ -55,6 +56,13 @@ check "cold build" build "$T/a.yml" --cache-dir "$T/c" --output "oci:$T/a.oci" -
 check_eq "cold build stores 4 layers" "4" "$(ls "$T/c/layers/keys" | wc -l)"
 check "cache valid after a cold build" cache_is_valid "$T/c"
 rm -rf "$T/c/pkgs"   # no package archive left: whatever the rebuild reads, it must fetch
+"$BIN" plan "$T/b.yml" --recipe "$T/recipe.yaml" --cache-dir "$T/c" >"$T/plan.out" 2>"$T/plan.log"
+check_eq "plan: succeeds" "0" "$?"
+check_eq "plan: three layers cached locally, data to build" \
+  "base-python cached|tools cached|noarch cached|data to" \
+  "$(awk 'NR>1 && NF>=6 {print $1, $5}' "$T/plan.out" | head -4 | paste -sd'|')"
+check "plan: estimated sizes and a summary" grep -q "4 layers, 3 cached, est. .* to build; 7 packages in /opt/conda/envs/demo" "$T/plan.out"
+check_eq "plan: downloads no package" "" "$(ls "$T/c/pkgs/sha256" 2>/dev/null)"
 build "$T/b.yml" --cache-dir "$T/c" --output "oci:$T/b.oci" -t b:1 >"$T/b.out" 2>"$T/b.log"
 check_eq "rebuild succeeds" "0" "$?"
 check "rebuild reports 3 of 4 layers reused and 1 package to fetch" \

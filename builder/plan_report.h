@@ -1,0 +1,41 @@
+/* plan_report.h — `imgbuild plan`: the layer plan of an environment without building it:
+ * per layer, its packages, an estimated size, its cache key and whether the local layer
+ * cache already holds it. Nothing is downloaded but repodata. */
+#ifndef IMGBUILD_PLAN_REPORT_H
+#define IMGBUILD_PLAN_REPORT_H
+
+#include <stddef.h>
+
+#include "err.h"
+#include "pipeline.h"
+
+
+/* PLAN_IN_REGISTRY is reserved for the shared registry cache (--cache-repo, issue 4 part 3):
+ * set it when a group's key tag exists in the cache repository. */
+typedef enum { PLAN_TO_BUILD = 0, PLAN_CACHED_LOCALLY, PLAN_IN_REGISTRY } plan_status_t;
+
+typedef struct plan_row {
+	char *group;
+	char **packages;       /* dists, sorted by name */
+	size_t n_packages;
+	long long est_bytes;   /* sum of the packages' repodata `size` (compressed archives) */
+	char key[65];          /* "" when the group cannot be keyed */
+	plan_status_t status;
+	long long cached_size; /* compressed layer size when cached, else 0 */
+} plan_row_t;
+
+typedef struct plan_report {
+	char *prefix;
+	char *python_version; /* NULL when the environment has no python */
+	size_t n_packages;
+	plan_row_t *rows;
+	size_t n_rows;
+} plan_report_t;
+
+/* Solves opts' environment (no package is downloaded), makes the layer plan and looks every
+ * group up in the local layer cache. */
+int plan_report_make(const build_opts_t *opts, pipeline_log_fn log, void *ud, plan_report_t *out,
+		      err_t *err);
+void plan_report_free(plan_report_t *r);
+
+#endif
