@@ -1,8 +1,8 @@
 /* solve.c — conda dependency solving over libsolv's conda mode (see solve.h).
- * libsolv reads each repodata.json into a repo; jansson reads the same file once more so each
- * chosen solvable can be turned back into its full repodata record (pkgrec_t). That second
- * parse roughly doubles load time on big channels (a known cost; a .solv cache plus an
- * fn -> byte-offset index would remove it). */
+ * Cold: libsolv reads each repodata.json into a repo and jansson reads it once more so each
+ * chosen solvable can be turned back into its full repodata record (pkgrec_t); both are then
+ * cached (solve_cache.c). Warm: the repo comes from the .solv and only the chosen records are
+ * read back from the index, so no JSON is parsed beyond those. Explanations: solve_explain.c. */
 #include "solve.h"
 #include "channel.h"
 #include "digest.h"
@@ -40,6 +40,18 @@ static char *xstrdup(const char *s)
 	return p;
 }
 
+static void repo_info_free(struct repo_info *info)
+{
+	if (!info)
+		return;
+	free(info->channel_name);
+	free(info->channel_url);
+	free(info->subdir);
+	free(info->idx_path);
+	json_decref(info->root);
+	free(info);
+}
+
 solver_t *solve_new(err_t *err)
 {
 	solver_t *s = calloc(1, sizeof *s);
@@ -59,13 +71,8 @@ void solve_free(solver_t *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->n_infos; i++) {
-		free(s->infos[i]->channel_name);
-		free(s->infos[i]->channel_url);
-		free(s->infos[i]->subdir);
-		json_decref(s->infos[i]->root);
-		free(s->infos[i]);
-	}
+	for (size_t i = 0; i < s->n_infos; i++)
+		repo_info_free(s->infos[i]);
 	free(s->infos);
 	free(s->cache_dir);
 	pool_free(s->pool);
@@ -103,13 +110,33 @@ static void apply_priorities(solver_t *s)
 	}
 }
 
+/* Cold load: jansson for the records, libsolv's own parser for the repo. */
+static int load_json(solver_t *s, struct repo_info *info, Repo *repo, const char *repodata_path,
+		     err_t *err)
+{
+	json_error_t jerr;
+	info->root = json_load_file(repodata_path, 0, &jerr);
+	if (!info->root)
+		return err_set(err, "%s (repodata of %s/%s): not valid JSON (line %d: %s)", repodata_path,
+			       info->channel_url, info->subdir, jerr.line, jerr.text);
+	FILE *fp = fopen(repodata_path, "r");
+	if (!fp)
+		return err_set(err, "%s: cannot open repodata", repodata_path);
+	int rc = repo_add_conda(repo, fp, 0);
+	fclose(fp);
+	if (rc != 0)
+		return err_set(err, "%s (repodata of %s/%s): libsolv cannot load it: %s", repodata_path,
+			       info->channel_url, info->subdir, pool_errstr(s->pool));
+	return 0;
+}
+
 int solve_add_repodata(solver_t *s, const char *channel_name, const char *channel_url,
 		       const char *subdir, const char *repodata_path, int channel_index, err_t *err)
 {
-	FILE *fp = NULL;
-	json_error_t jerr;
 	struct repo_info *info = NULL;
 	buf_t repo_name = BUF_INIT;
+	char sha[DIGEST_HEX_MAX] = "";
+	Repo *repo = NULL;
 	int rc = -1;
 
 	info = calloc(1, sizeof *info);
@@ -118,28 +145,16 @@ int solve_add_repodata(solver_t *s, const char *channel_name, const char *channe
 	info->channel_name = xstrdup(channel_name ? channel_name : channel_url);
 	info->channel_url = xstrdup(channel_url);
 	info->subdir = xstrdup(subdir);
-	info->root = json_load_file(repodata_path, 0, &jerr);
-	if (!info->root) {
-		err_set(err, "%s (repodata of %s/%s): not valid JSON (line %d: %s)", repodata_path,
-			channel_url, subdir, jerr.line, jerr.text);
-		goto out;
-	}
-	fp = fopen(repodata_path, "r");
-	if (!fp) {
-		err_set(err, "%s: cannot open repodata", repodata_path);
-		goto out;
-	}
 	buf_addf(&repo_name, "%s/%s", channel_url, subdir);
-	Repo *repo = repo_create(s->pool, repo_name.data);
-	/* Strict channel priority: first channel highest. Within a channel the platform subdir
-	 * wins ties over noarch (conda's order of the two repodata files). */
-	repo->priority = -channel_index;
-	repo->subpriority = strcmp(subdir, "noarch") == 0 ? 0 : 1;
-	if (repo_add_conda(repo, fp, 0) != 0) {
-		err_set(err, "%s (repodata of %s/%s): libsolv cannot load it: %s", repodata_path,
-			channel_url, subdir, pool_errstr(s->pool));
-		repo_free(repo, 1);
+	repo = repo_create(s->pool, repo_name.data);
+	if (s->cache_dir && solve_cache_key(repodata_path, sha, err) != 0)
 		goto out;
+	/* Warm: the .solv written by an earlier cold load of the same bytes, no JSON at all. */
+	if (!s->cache_dir || !solve_cache_load(s->cache_dir, sha, repo, &info->idx_path)) {
+		if (load_json(s, info, repo, repodata_path, err) != 0)
+			goto out;
+		if (s->cache_dir)
+			solve_cache_store(s->cache_dir, sha, repo, info->root);
 	}
 	repo->appdata = info;
 	info->repo = repo;
@@ -150,17 +165,12 @@ int solve_add_repodata(solver_t *s, const char *channel_name, const char *channe
 	s->infos = grown;
 	s->infos[s->n_infos++] = info;
 	info = NULL;
+	repo = NULL;
 	rc = 0;
 out:
-	if (fp)
-		fclose(fp);
-	if (info) {
-		free(info->channel_name);
-		free(info->channel_url);
-		free(info->subdir);
-		json_decref(info->root);
-		free(info);
-	}
+	if (repo)
+		repo_free(repo, 1);
+	repo_info_free(info);
 	buf_free(&repo_name);
 	return rc;
 }
@@ -346,16 +356,25 @@ static pkgrec_t *record_for(Pool *pool, Id p, err_t *err)
 			pool_solvid2str(pool, p));
 		return NULL;
 	}
-	/* libsolv keeps the .conda entry when both formats exist; look there first. */
-	json_t *entry = json_object_get(json_object_get(info->root, "packages.conda"), fn);
-	if (!entry)
-		entry = json_object_get(json_object_get(info->root, "packages"), fn);
-	if (!entry) {
-		err_set(err, "%s/%s: record '%s' chosen by the solver is not in repodata", info->channel_url,
-			info->subdir, fn);
-		return NULL;
+	json_t *entry;
+	if (info->idx_path) {
+		entry = solve_cache_record(info->idx_path, sv->repo, p, fn, err);
+		if (!entry)
+			return NULL;
+	} else {
+		/* libsolv keeps the .conda entry when both formats exist; look there first. */
+		entry = json_object_get(json_object_get(info->root, "packages.conda"), fn);
+		if (!entry)
+			entry = json_object_get(json_object_get(info->root, "packages"), fn);
+		if (!entry) {
+			err_set(err, "%s/%s: record '%s' chosen by the solver is not in repodata",
+				info->channel_url, info->subdir, fn);
+			return NULL;
+		}
+		json_incref(entry);
 	}
 	pkgrec_t *r = pkgrec_from_json(fn, entry, info->channel_url, info->subdir, err);
+	json_decref(entry);
 	if (!r)
 		err_prefix(err, "%s/%s", info->channel_url, info->subdir);
 	return r;

@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -675,6 +676,8 @@ static void test_consistency_check_catches_a_broken_set(void **state)
 /* ---- real conda-forge records ---- */
 
 /* The corpus channel with the VIRTUALS, leaving out the one named skip_virtual (or none). */
+static const char *g_solv_cache; /* set by the .solv cache tests */
+
 static solver_t *corpus_solver_without(const char *skip_virtual)
 {
 	const char *shared = getenv("IMGBUILD_SHARED");
@@ -685,6 +688,7 @@ static solver_t *corpus_solver_without(const char *skip_virtual)
 	if (!fs_is_dir(base.data))
 		goto out;
 	s = new_solver();
+	solve_set_cache_dir(s, g_solv_cache);
 	buf_addf(&url, "file://%s", base.data);
 	const char *subdirs[] = {"linux-64", "noarch"};
 	for (int i = 0; i < 2; i++) {
@@ -825,6 +829,111 @@ static int group_teardown(void **state)
 	return 0;
 }
 
+/* ---- .solv cache ---- */
+
+static solution_t *solve_pytorch(solver_t *s)
+{
+	const char *reqs[] = {"python=3.11", "pytorch", "numpy"};
+	return must_solve(s, reqs, 3);
+}
+
+static void test_corpus_warm_solve_from_solv_cache_equals_cold(void **state)
+{
+	(void)state;
+	buf_t cache = BUF_INIT;
+	buf_addf(&cache, "%s/solvcache", tmpdir.data);
+	g_solv_cache = cache.data;
+	solver_t *cold = corpus_solver();
+	if (!cold) {
+		g_solv_cache = NULL;
+		buf_free(&cache);
+		print_message("skipping: $IMGBUILD_SHARED/corpus/channels/conda-forge-from-locks absent\n");
+		skip();
+	}
+	struct timespec t0, t1;
+	solution_t *a = solve_pytorch(cold);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	solver_t *warm = corpus_solver(); /* same bytes: loads the .solv files */
+	solution_t *b = solve_pytorch(warm);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	g_solv_cache = NULL;
+	print_message("warm load + solve: %zu packages in %.3f s\n", solution_count(b),
+		      (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	assert_int_equal(solution_count(a), solution_count(b));
+	for (size_t i = 0; i < solution_count(a); i++) {
+		const pkgrec_t *x = solution_get(a, i), *y = solution_get(b, i);
+		assert_string_equal(x->url, y->url);
+		assert_string_equal(x->sha256 ? x->sha256 : "", y->sha256 ? y->sha256 : "");
+		assert_int_equal(x->n_depends, y->n_depends);
+		/* the record conda-meta is written from is the same JSON */
+		if (!json_equal(x->raw, y->raw))
+			fail_msg("%s: warm record differs from the repodata record", x->fn);
+	}
+	solution_free(a);
+	solution_free(b);
+	solve_free(cold);
+	solve_free(warm);
+	buf_free(&cache);
+}
+
+/* Proof that a warm solve reads records from the index, not the JSON: damage the index and
+ * the warm solve must say so (naming the file and what to do) instead of succeeding. */
+static void test_solv_cache_records_come_from_the_index(void **state)
+{
+	(void)state;
+	err_t err = ERR_INIT;
+	buf_t cache = BUF_INIT, idx = BUF_INIT, url = BUF_INIT;
+	buf_addf(&cache, "%s/solvcache2", tmpdir.data);
+	char *path = write_repodata("cc", "linux-64",
+				    REC("zz-1.0-h0_0.conda", "zz", "1.0", "h0_0", 0, "", ""), NULL);
+	buf_addf(&url, "file://%s/cc", tmpdir.data);
+	for (int round = 0; round < 3; round++) {
+		solver_t *s = new_solver();
+		solve_set_cache_dir(s, cache.data);
+		assert_int_equal(solve_add_repodata(s, "cc", url.data, "linux-64", path, 0, &err), 0);
+		solution_t *sol = solve1(s, "zz", &err);
+		if (round < 2) { /* cold, then warm: both fine */
+			if (!sol)
+				fail_msg("round %d: %s", round, err_msg(&err));
+			assert_has(sol, "zz", "1.0", "h0_0");
+		} else {
+			assert_null(sol);
+			assert_err_contains(&err, ".idx: index entry 0 is not zz-1.0-h0_0.conda (stale cache)");
+			assert_err_contains(&err, "solve again");
+			err_clear(&err);
+		}
+		solution_free(sol);
+		solve_free(s);
+		if (round == 1) {
+			/* rename the record inside the index: same length, different file name */
+			buf_t dir = BUF_INIT, text = BUF_INIT;
+			buf_addf(&dir, "%s/solv", cache.data);
+			DIR *dd = opendir(dir.data);
+			struct dirent *de;
+			while (dd && (de = readdir(dd)) != NULL)
+				if (strstr(de->d_name, ".idx"))
+					buf_addf(&idx, "%s/%s", dir.data, de->d_name);
+			if (dd)
+				closedir(dd);
+			assert_true(idx.len > 0);
+			assert_int_equal(buf_read_file(&text, idx.data, 1 << 20, &err), 0);
+			char *hit = NULL; /* binary offsets come first: no strstr */
+			for (size_t k = 0; k + 6 <= text.len && !hit; k++)
+				if (!memcmp(text.data + k, "zz-1.0", 6))
+					hit = text.data + k;
+			assert_non_null(hit);
+			hit[1] = 'y';
+			assert_int_equal(fs_write_atomic(idx.data, text.data, text.len, &err), 0);
+			buf_free(&dir);
+			buf_free(&text);
+		}
+	}
+	free(path);
+	buf_free(&cache);
+	buf_free(&idx);
+	buf_free(&url);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -857,6 +966,8 @@ int main(void)
 		cmocka_unit_test(test_corpus_pytorch_without_cuda_driver_is_refused),
 		cmocka_unit_test(test_corpus_python312_pytorch_is_unsatisfiable_with_a_reason),
 		cmocka_unit_test(test_corpus_realistic_requests_are_consistent),
+		cmocka_unit_test(test_corpus_warm_solve_from_solv_cache_equals_cold),
+		cmocka_unit_test(test_solv_cache_records_come_from_the_index),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
