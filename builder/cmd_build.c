@@ -9,19 +9,29 @@
 
 #include "cmd.h"
 #include "pipeline.h"
+#include "publish.h"
 #include "solve.h"
 
 #define MAX_LIST 64
 
 static const char usage[] =
-	"usage: imgbuild build ENV.yml --output oci:DIR -t NAME[:TAG] [options]\n"
+	"usage: imgbuild build ENV.yml -t REGISTRY/NAME[:TAG]... [options]   (build and push)\n"
+	"       imgbuild build ENV.yml --output oci:DIR|docker-archive:FILE [-t NAME[:TAG]] [options]\n"
 	"  -c, --channel URL|NAME   channel searched before the file's channels (repeatable)\n"
 	"      --channel-alias URL  base URL for channel names (default https://conda.anaconda.org)\n"
 	"  -o, --output oci:DIR     write an OCI image layout to DIR (replaced if it is one)\n"
-	"  -t, --tag NAME[:TAG]     image name and tag (repeatable; TAG defaults to latest)\n"
+	"  -o, --output docker-archive:FILE  write a tar for `docker load` instead\n"
+	"  -t, --tag REF            image name and tag (repeatable; TAG defaults to latest); without\n"
+	"                           --output each REF must name a registry and is pushed there\n"
+	"      --platform LIST      linux/amd64,linux/arm64: one image each, joined by an index\n"
+	"      --metadata-file F    write JSON (digest, tags, layers) for CI\n"
+	"      --creds USER:PASS    registry credentials (else $IMGBUILD_REGISTRY_USER/_PASSWORD,\n"
+	"                           then ~/.docker/config.json or $DOCKER_CONFIG: auths, credHelpers)\n"
+	"      --ca-cert FILE       also trust this PEM CA for registries\n"
+	"      --insecure-registry HOST[:PORT]  allow plain HTTP / unverified TLS (repeatable)\n"
 	"      --prefix PATH        environment prefix in the image (default /opt/conda/envs/NAME)\n"
 	"      --name NAME          environment name (default: name: in the file)\n"
-	"      --base oci:DIR[:TAG] put the layers on top of this base image\n"
+	"      --base oci:DIR[:TAG]|REF  put the layers on top of this base image (REF is pulled)\n"
 	"      --recipe FILE        layer-grouping recipe (default: recipes/default.yaml, built in)\n"
 	"      --cuda VERSION       __cuda virtual package (driver version of the target nodes)\n"
 	"      --glibc VERSION      __glibc virtual package (default 2.28)\n"
@@ -41,18 +51,6 @@ static void on_log(void *ud, const char *msg)
 	fprintf(stderr, "imgbuild: %s\n", msg);
 }
 
-/* "registry/name:tag" -> "tag"; no tag -> "latest". Returns NULL for digests. */
-static const char *tag_of(const char *ref)
-{
-	const char *slash = strrchr(ref, '/');
-	const char *colon = strrchr(ref, ':');
-	if (strchr(ref, '@'))
-		return NULL;
-	if (colon && (!slash || colon > slash))
-		return colon + 1;
-	return "latest";
-}
-
 static void human_size(long long n, char *out, size_t cap)
 {
 	const char *units[] = {"B", "KB", "MB", "GB", "TB"};
@@ -66,7 +64,7 @@ static void human_size(long long n, char *out, size_t cap)
 		out[cap - 1] = '\0';
 }
 
-static void print_table(const build_result_t *r, const char *output, const char *const *tags, size_t n_tags)
+static void print_table(const build_result_t *r)
 {
 	char size[32];
 	printf("%-16s %8s %10s  %s\n", "GROUP", "PACKAGES", "SIZE", "DIGEST");
@@ -75,10 +73,25 @@ static void print_table(const build_result_t *r, const char *output, const char 
 		printf("%-16s %8zu %10s  %s\n", r->layers[i].group, r->layers[i].n_packages, size,
 		       r->layers[i].desc.digest);
 	}
-	printf("image: %s (", output);
-	for (size_t i = 0; i < n_tags; i++)
-		printf("%s%s", i ? ", " : "", tags[i]);
-	printf(")\nmanifest: %s\n%zu packages in %s\n", r->manifest_digest, r->n_packages, r->prefix);
+	printf("manifest: %s\n%zu packages in %s\n", r->manifest_digest, r->n_packages, r->prefix);
+}
+
+/* Per platform its layer table, then where the image went and its digest. */
+static void print_result(const publish_result_t *r, const char *output)
+{
+	for (size_t i = 0; i < r->n_builds; i++) {
+		if (r->n_builds > 1)
+			printf("platform: %s\n", r->platforms[i]);
+		print_table(&r->builds[i]);
+	}
+	if (output)
+		printf("image: %s\n", output);
+	for (size_t i = 0; i < r->n_pushed; i++)
+		printf("pushed: %s\n", r->pushed[i]);
+	if (r->n_pushed)
+		fprintf(stderr, "imgbuild: blobs: %ld uploaded, %ld mounted, %ld already there\n",
+			r->stats.blobs_uploaded, r->stats.blobs_mounted, r->stats.blobs_skipped);
+	printf("digest: %s\n", r->digest);
 }
 
 static int parse_long(const char *s, const char *opt, long long *out)
@@ -106,19 +119,23 @@ int cmd_build(int argc, char **argv)
 		{"ignore-pip", no_argument, NULL, 'I'}, {"no-layer-cache", no_argument, NULL, 1001},    {"jobs", required_argument, NULL, 'j'},
 		{"lock", required_argument, NULL, 'L'},    {"channel-priority", required_argument, NULL, 'p'},
 		{"offline", no_argument, NULL, 'O'},
+		{"platform", required_argument, NULL, 'T'}, {"metadata-file", required_argument, NULL, 'M'},
+		{"creds", required_argument, NULL, 'K'},   {"ca-cert", required_argument, NULL, 'E'},
+		{"insecure-registry", required_argument, NULL, 'N'},
 		{"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
-	const char *channels[MAX_LIST], *tags[MAX_LIST], *refs[MAX_LIST];
+	const char *channels[MAX_LIST], *refs[MAX_LIST];
+	const char *platforms[MAX_LIST], *insecure[MAX_LIST];
 	build_opts_t o = {.platform_subdir = "linux-64"};
-	build_result_t res;
+	publish_opts_t po = {.refs = refs, .platforms = platforms, .reg.insecure = insecure};
+	publish_result_t res;
+	char *plat_list = NULL;
 	err_t err = ERR_INIT;
-	char *base_dir = NULL;
 	const char *output = NULL;
 	size_t n_refs = 0;
 	long long num;
 	int c, rc = 1;
 
 	o.channels = channels;
-	o.tags = tags;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:o:t:j:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -136,19 +153,27 @@ int cmd_build(int argc, char **argv)
 			break;
 		case 'P': o.prefix = optarg; break;
 		case 'n': o.name = optarg; break;
-		case 'B':
-			if (strncmp(optarg, "oci:", 4) != 0) {
-				fprintf(stderr, "imgbuild: --base %s: only oci:DIR[:TAG] bases are supported so far\n", optarg);
-				return 2;
+		case 'B': po.base = optarg; break;
+		case 'T':
+			/* "linux/amd64,linux/arm64": split a copy at the commas */
+			free(plat_list);
+			plat_list = strdup(optarg);
+			po.n_platforms = 0;
+			for (char *p = plat_list; p && *p && po.n_platforms < MAX_LIST;) {
+				char *comma = strchr(p, ',');
+				if (comma)
+					*comma = '\0';
+				platforms[po.n_platforms++] = p;
+				p = comma ? comma + 1 : NULL;
 			}
-			free(base_dir);
-			base_dir = strdup(optarg + 4);
-			char *colon = strrchr(base_dir, ':');
-			if (colon && !strchr(colon, '/')) {
-				*colon = '\0';
-				o.base_tag = optarg + 4 + (colon - base_dir) + 1;
-			}
-			o.base_layout = base_dir;
+			break;
+		case 'M': po.metadata_file = optarg; break;
+		case 'K': po.reg.auth.creds = optarg; break;
+		case 'E': po.reg.ca_cert = optarg; break;
+		case 'N':
+			if (po.reg.n_insecure == MAX_LIST)
+				goto too_many;
+			insecure[po.reg.n_insecure++] = optarg;
 			break;
 		case 'R': o.recipe_path = optarg; break;
 		case 'U': o.cuda_version = optarg; break;
@@ -190,49 +215,28 @@ int cmd_build(int argc, char **argv)
 		goto out;
 	}
 	o.env_path = argv[optind];
-	if (!output) {
-		fprintf(stderr, "imgbuild: pushing to a registry is not implemented yet: pass --output oci:DIR\n");
-		rc = 2;
-		goto out;
-	}
-	if (strncmp(output, "oci:", 4) != 0 || !output[4]) {
-		fprintf(stderr, "imgbuild: --output %s: expected oci:DIR\n", output);
-		rc = 2;
-		goto out;
-	}
-	o.output_dir = output + 4;
-	for (size_t i = 0; i < n_refs; i++) {
-		tags[i] = tag_of(refs[i]);
-		if (!tags[i] || !*tags[i]) {
-			fprintf(stderr, "imgbuild: -t %s: expected NAME[:TAG] (digests cannot be written)\n", refs[i]);
-			rc = 2;
-			goto out;
-		}
-	}
-	o.n_tags = n_refs;
-	if (o.n_tags == 0) {
-		tags[0] = "latest";
-		o.n_tags = 1;
-	}
+	po.output = output;
+	po.n_refs = n_refs;
 	const char *sde = getenv("SOURCE_DATE_EPOCH");
 	if (sde && *sde) {
 		if (parse_long(sde, "SOURCE_DATE_EPOCH", &num) || num < 0)
 			goto out;
 		o.layer.mtime = num;
 	}
-	if (pipeline_build(&o, on_log, NULL, &res, &err) != 0) {
+	po.reg.log = on_log;
+	if (publish_run(&po, &o, on_log, NULL, &res, &err) != 0) {
 		fprintf(stderr, "imgbuild: error: %s\n", err_msg(&err));
 		goto out;
 	}
-	print_table(&res, output, tags, o.n_tags);
-	build_result_free(&res);
+	print_result(&res, output);
+	publish_result_free(&res);
 	rc = 0;
 out:
 	err_clear(&err);
-	free(base_dir);
+	free(plat_list);
 	return rc;
 too_many:
-	fprintf(stderr, "imgbuild: too many -c/-t options (at most %d)\n", MAX_LIST);
-	free(base_dir);
+	fprintf(stderr, "imgbuild: too many -c/-t/--insecure-registry options (at most %d)\n", MAX_LIST);
+	free(plat_list);
 	return 2;
 }

@@ -115,7 +115,8 @@ static int add_virtuals(build_t *b, solver_t *s, err_t *err)
 	if (solve_add_virtual(s, "__unix", "0", "0", err) ||
 	    solve_add_virtual(s, "__linux", DEFAULT_LINUX, "0", err) ||
 	    solve_add_virtual(s, "__glibc", o->glibc_version ? o->glibc_version : DEFAULT_GLIBC, "0", err) ||
-	    solve_add_virtual(s, "__archspec", "1", "x86_64", err))
+	    solve_add_virtual(s, "__archspec", "1",
+			      o->oci_arch && !strcmp(o->oci_arch, "arm64") ? "aarch64" : "x86_64", err))
 		return -1;
 	if (o->cuda_version && solve_add_virtual(s, "__cuda", o->cuda_version, "0", err))
 		return -1;
@@ -404,7 +405,7 @@ static void set_env(build_t *b, oci_image_t *img)
 static int write_image(build_t *b, build_result_t *res, err_t *err)
 {
 	const build_opts_t *o = b->opts;
-	oci_image_t *img = oci_image_new("linux", "amd64");
+	oci_image_t *img = oci_image_new("linux", o->oci_arch ? o->oci_arch : "amd64");
 	buf_t msg = BUF_INIT, digest = BUF_INIT, p = BUF_INIT;
 	long long msize = 0;
 	int rc = -1;

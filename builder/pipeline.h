@@ -25,6 +25,7 @@ typedef struct build_opts {
 	const char *base_tag;          /* NULL = the layout's only image */
 	const char *recipe_path;       /* NULL = built-in recipes/default.yaml */
 	const char *platform_subdir;   /* "linux-64" */
+	const char *oci_arch;          /* image architecture: NULL = "amd64"; "arm64" for linux-aarch64 */
 	const char *cuda_version;      /* NULL = no __cuda */
 	const char *glibc_version;     /* NULL = default */
 	const char *lock_path;         /* NULL = solve; else install exactly this lock's packages */

@@ -1,0 +1,602 @@
+/* publish.c — the steps around pipeline_build (see publish.h): base pull, one build per
+ * platform, index assembly, and delivery (layout, docker archive or registry push). Work
+ * happens in <cache>/tmp/build-XXXXXX (swept like the pipeline's if killed), removed at the end; an oci:DIR output appears by
+ * rename only once complete, and a push writes tags only after all content is in. */
+#include "publish.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "digest.h"
+#include "docker_archive.h"
+#include "fsutil.h"
+#include "pull.h"
+#include "push.h"
+#include "ref.h"
+
+#define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
+#define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define REF_NAME "org.opencontainers.image.ref.name"
+
+typedef struct platform {
+	char *name;    /* "linux/arm64" */
+	const char *subdir; /* conda subdir: "linux-64", "linux-aarch64" */
+	const char *arch;   /* OCI architecture: "amd64", "arm64" */
+} platform_t;
+
+typedef struct pub {
+	const publish_opts_t *po;
+	const build_opts_t *bo;
+	pipeline_log_fn log;
+	void *ud;
+	buf_t cache, work, final_layout;
+	platform_t *plats;
+	size_t n_plats;
+	oci_ref_t *refs;   /* parsed -t (push and docker-archive) */
+	reg_t **regs;
+	size_t n_regs;
+	const char **tags; /* tag part of each -t for oci:DIR */
+} pub_t;
+
+static void logf_(pub_t *p, const char *fmt, ...) ERR_PRINTF(2, 3);
+static void logf_(pub_t *p, const char *fmt, ...)
+{
+	buf_t m = BUF_INIT;
+	va_list ap;
+	if (!p->log)
+		return;
+	va_start(ap, fmt);
+	buf_vaddf(&m, fmt, ap);
+	va_end(ap);
+	p->log(p->ud, m.data);
+	buf_free(&m);
+}
+
+static int parse_platforms(pub_t *p, err_t *err)
+{
+	size_t n = p->po->n_platforms ? p->po->n_platforms : 1;
+	p->plats = calloc(n, sizeof *p->plats);
+	if (!p->plats)
+		abort();
+	for (size_t i = 0; i < n; i++) {
+		const char *s = p->po->n_platforms ? p->po->platforms[i] : "linux/amd64";
+		platform_t *pl = &p->plats[p->n_plats];
+		if (!strcmp(s, "linux/amd64") || !strcmp(s, "linux/x86_64")) {
+			pl->subdir = "linux-64";
+			pl->arch = "amd64";
+		} else if (!strcmp(s, "linux/arm64") || !strcmp(s, "linux/arm64/v8") || !strcmp(s, "linux/aarch64")) {
+			pl->subdir = "linux-aarch64";
+			pl->arch = "arm64";
+		} else {
+			return err_set(err, "--platform %s: supported platforms are linux/amd64 and linux/arm64", s);
+		}
+		for (size_t j = 0; j < p->n_plats; j++)
+			if (!strcmp(p->plats[j].arch, pl->arch))
+				return err_set(err, "--platform %s: listed twice", s);
+		buf_t name = BUF_INIT;
+		buf_addf(&name, "linux/%s", pl->arch);
+		pl->name = buf_detach(&name);
+		p->n_plats++;
+	}
+	return 0;
+}
+
+/* "registry/name:tag" -> "tag"; no tag -> "latest"; a digest cannot be a layout tag. */
+static const char *tag_of(const char *ref)
+{
+	const char *slash = strrchr(ref, '/');
+	const char *colon = strrchr(ref, ':');
+	if (strchr(ref, '@'))
+		return NULL;
+	if (colon && (!slash || colon > slash))
+		return colon + 1;
+	return "latest";
+}
+
+static int check_refs(pub_t *p, err_t *err)
+{
+	const publish_opts_t *po = p->po;
+	int is_push = !po->output;
+	p->refs = calloc(po->n_refs ? po->n_refs : 1, sizeof *p->refs);
+	p->tags = calloc(po->n_refs ? po->n_refs : 1, sizeof *p->tags);
+	if (!p->refs || !p->tags)
+		abort();
+	if (is_push && po->n_refs == 0)
+		return err_set(err, "nothing to do: pass -t REGISTRY/NAME:TAG to push, or --output oci:DIR / docker-archive:FILE");
+	for (size_t i = 0; i < po->n_refs; i++) {
+		const char *r = po->refs[i];
+		if (is_push && !oci_ref_names_registry(r))
+			return err_set(err, "-t %s names no registry, so there is nowhere to push it: use HOST/NAME:TAG "
+				       "(e.g. docker.io/%s) or write it locally with --output oci:DIR", r, r);
+		if (oci_ref_parse(r, &p->refs[i], err))
+			return err_prefix(err, "-t");
+		if (p->refs[i].digest)
+			return err_set(err, "-t %s: a digest cannot be assigned; use a tag", r);
+		p->tags[i] = tag_of(r);
+	}
+	if (po->output && strncmp(po->output, "oci:", 4) && strncmp(po->output, "docker-archive:", 15))
+		return err_set(err, "--output %s: expected oci:DIR or docker-archive:FILE", po->output);
+	if (po->output && !strchr(po->output, ':')[1])
+		return err_set(err, "--output %s: the path is missing", po->output);
+	if (po->output && !strncmp(po->output, "docker-archive:", 15) && p->n_plats > 1)
+		return err_set(err, "--output docker-archive: holds one platform (docker load has no index); "
+			       "use --output oci:DIR or push for several --platform values");
+	return 0;
+}
+
+static reg_t *reg_for(pub_t *p, const char *registry, err_t *err)
+{
+	for (size_t i = 0; i < p->n_regs; i++)
+		if (!strcmp(reg_name(p->regs[i]), registry))
+			return p->regs[i];
+	reg_t *r = reg_new(registry, &p->po->reg, err);
+	if (!r)
+		return NULL;
+	p->regs = realloc(p->regs, (p->n_regs + 1) * sizeof *p->regs);
+	if (!p->regs)
+		abort();
+	p->regs[p->n_regs++] = r;
+	return r;
+}
+
+/* --base: oci:DIR[:TAG] is used in place; a reference is pulled for pl into the work dir. */
+static int prepare_base(pub_t *p, const platform_t *pl, build_opts_t *o, buf_t *dir, buf_t *tag,
+			err_t *err)
+{
+	const char *b = p->po->base;
+	oci_ref_t ref = OCI_REF_INIT;
+	buf_t digest = BUF_INIT;
+	int rc = -1;
+	if (!b)
+		return 0;
+	if (!strncmp(b, "oci:", 4)) {
+		buf_setstr(dir, b + 4);
+		char *colon = strrchr(dir->data, ':');
+		if (colon && !strchr(colon, '/')) {
+			buf_setstr(tag, colon + 1);
+			buf_truncate(dir, (size_t)(colon - dir->data));
+			o->base_tag = tag->data;
+		}
+		o->base_layout = dir->data;
+		return 0;
+	}
+	if (oci_ref_parse(b, &ref, err)) {
+		err_prefix(err, "--base");
+		goto out;
+	}
+	reg_t *r = reg_for(p, ref.registry, err);
+	if (!r)
+		goto out;
+	buf_setstr(dir, p->work.data);
+	buf_addf(dir, "/base-%s", pl->arch);
+	logf_(p, "pulling base image %s for %s", b, pl->name);
+	if (oci_pull_layout(r, &ref, "linux", pl->arch, p->cache.data, dir->data, &digest, err)) {
+		err_prefix(err, "--base %s", b);
+		goto out;
+	}
+	logf_(p, "base image %s is %s", b, digest.data);
+	o->base_layout = dir->data;
+	o->base_tag = NULL;
+	rc = 0;
+out:
+	oci_ref_clear(&ref);
+	buf_free(&digest);
+	return rc;
+}
+
+static int build_platforms(pub_t *p, publish_result_t *out, err_t *err)
+{
+	const publish_opts_t *po = p->po;
+	int direct = po->output && !strncmp(po->output, "oci:", 4) && p->n_plats == 1;
+	buf_t outdir = BUF_INIT, basedir = BUF_INIT, basetag = BUF_INIT;
+	int rc = -1;
+	out->builds = calloc(p->n_plats, sizeof *out->builds);
+	out->platforms = calloc(p->n_plats, sizeof *out->platforms);
+	if (!out->builds || !out->platforms)
+		abort();
+	for (size_t i = 0; i < p->n_plats; i++) {
+		build_opts_t o = *p->bo;
+		o.platform_subdir = p->plats[i].subdir;
+		o.oci_arch = p->plats[i].arch;
+		o.tags = po->output && !strncmp(po->output, "oci:", 4) ? p->tags : NULL;
+		o.n_tags = o.tags ? po->n_refs : 0;
+		if (o.tags && !o.n_tags) {
+			static const char *const latest[] = {"latest"};
+			o.tags = latest;
+			o.n_tags = 1;
+		}
+		if (direct) {
+			buf_setstr(&outdir, po->output + 4);
+		} else {
+			buf_setstr(&outdir, p->work.data);
+			buf_addf(&outdir, "/image-%s.oci", p->plats[i].arch);
+		}
+		o.output_dir = outdir.data;
+		if (prepare_base(p, &p->plats[i], &o, &basedir, &basetag, err))
+			goto out;
+		if (p->n_plats > 1)
+			logf_(p, "building %s (conda subdir %s)", p->plats[i].name, p->plats[i].subdir);
+		if (pipeline_build(&o, p->log, p->ud, &out->builds[i], err)) {
+			if (p->n_plats > 1)
+				err_prefix(err, "%s", p->plats[i].name);
+			goto out;
+		}
+		out->platforms[i] = strdup(p->plats[i].name);
+		out->n_builds++;
+		buf_setstr(&p->final_layout, outdir.data);
+	}
+	rc = 0;
+out:
+	buf_free(&outdir);
+	buf_free(&basedir);
+	buf_free(&basetag);
+	return rc;
+}
+
+static int link_blobs(const char *from_layout, const char *to_blobs, err_t *err);
+
+/* Joins the per-platform layouts under one image index in dir. */
+static int write_index_layout(pub_t *p, const publish_result_t *res, const char *dir, err_t *err)
+{
+	json_t *ms = json_array(), *index = NULL, *top = NULL;
+	buf_t blobs = BUF_INIT, src = BUF_INIT, path = BUF_INIT;
+	char hex[DIGEST_HEX_MAX];
+	char *s = NULL, *t = NULL;
+	int rc = -1;
+	buf_setstr(&blobs, dir);
+	buf_addpath(&blobs, "blobs/sha256");
+	if (fs_mkdir_p(blobs.data, err))
+		goto out;
+	for (size_t i = 0; i < p->n_plats; i++) {
+		buf_setstr(&src, p->work.data);
+		buf_addf(&src, "/image-%s.oci", p->plats[i].arch);
+		if (link_blobs(src.data, blobs.data, err))
+			goto out;
+		/* platform order is the --platform order: same flags, same index bytes */
+		json_array_append_new(ms, json_pack("{s:s, s:s, s:I, s:{s:s, s:s}}", "mediaType", MT_OCI_MANIFEST,
+						    "digest", res->builds[i].manifest_digest, "size",
+						    (json_int_t)res->builds[i].manifest_size, "platform",
+						    "architecture", p->plats[i].arch, "os", "linux"));
+	}
+	index = json_pack("{s:i, s:s, s:O}", "schemaVersion", 2, "mediaType", MT_OCI_INDEX, "manifests", ms);
+	s = json_dumps(index, JSON_SORT_KEYS | JSON_COMPACT);
+	digest_buf_hex(DIGEST_SHA256, s, strlen(s), hex);
+	buf_setstr(&path, blobs.data);
+	buf_addpath(&path, hex);
+	if (fs_write_atomic(path.data, s, strlen(s), err))
+		goto out;
+	json_t *entries = json_array();
+	buf_setstr(&src, "sha256:");
+	buf_addstr(&src, hex);
+	for (size_t i = 0; i < p->po->n_refs || (i == 0 && p->po->n_refs == 0); i++) {
+		json_t *d = json_pack("{s:s, s:s, s:I}", "mediaType", MT_OCI_INDEX, "digest", src.data, "size",
+				      (json_int_t)strlen(s));
+		if (p->po->n_refs && p->po->output && !strncmp(p->po->output, "oci:", 4))
+			json_object_set_new(d, "annotations", json_pack("{s:s}", REF_NAME, p->tags[i]));
+		json_array_append_new(entries, d);
+	}
+	top = json_pack("{s:i, s:s, s:o}", "schemaVersion", 2, "mediaType", MT_OCI_INDEX, "manifests", entries);
+	t = json_dumps(top, JSON_SORT_KEYS | JSON_COMPACT);
+	buf_setstr(&path, dir);
+	buf_addpath(&path, "oci-layout");
+	if (fs_write_atomic(path.data, "{\"imageLayoutVersion\":\"1.0.0\"}", 30, err))
+		goto out;
+	buf_setstr(&path, dir);
+	buf_addpath(&path, "index.json");
+	if (fs_write_atomic(path.data, t, strlen(t), err))
+		goto out;
+	rc = 0;
+out:
+	free(s);
+	free(t);
+	json_decref(ms);
+	json_decref(index);
+	json_decref(top);
+	buf_free(&blobs);
+	buf_free(&src);
+	buf_free(&path);
+	return rc;
+}
+
+static int link_blobs(const char *from_layout, const char *to_blobs, err_t *err)
+{
+	buf_t dir = BUF_INIT, a = BUF_INIT, b = BUF_INIT;
+	struct dirent *de;
+	int rc = -1;
+	buf_setstr(&dir, from_layout);
+	buf_addpath(&dir, "blobs/sha256");
+	DIR *d = opendir(dir.data);
+	if (!d) {
+		err_set(err, "%s: cannot list: %s", dir.data, strerror(errno));
+		goto out;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		buf_setstr(&a, dir.data);
+		buf_addpath(&a, de->d_name);
+		buf_setstr(&b, to_blobs);
+		buf_addpath(&b, de->d_name);
+		if (link(a.data, b.data) != 0 && errno != EEXIST && fs_copy_file(a.data, b.data, err)) {
+			closedir(d);
+			goto out;
+		}
+	}
+	closedir(d);
+	rc = 0;
+out:
+	buf_free(&dir);
+	buf_free(&a);
+	buf_free(&b);
+	return rc;
+}
+
+/* Moves a finished layout to the user's oci:DIR, replacing only an earlier OCI layout. */
+static int move_layout(const char *from, const char *dir, err_t *err)
+{
+	buf_t old = BUF_INIT, probe = BUF_INIT;
+	int rc = -1;
+	if (fs_exists(dir)) {
+		buf_setstr(&probe, dir);
+		buf_addpath(&probe, "oci-layout");
+		if (!fs_exists(probe.data) && rmdir(dir) != 0) {
+			err_set(err, "--output %s exists and is not an OCI image layout; remove it or choose another path", dir);
+			goto out;
+		}
+	}
+	if (fs_exists(dir)) {
+		buf_addf(&old, "%s.old-%ld", dir, (long)getpid());
+		if (rename(dir, old.data) != 0) {
+			err_set(err, "cannot move the previous %s aside: %s", dir, strerror(errno));
+			goto out;
+		}
+	}
+	if (fs_rename(from, dir, err)) {
+		if (old.len)
+			rename(old.data, dir);
+		goto out;
+	}
+	if (old.len && fs_rm_rf(old.data, err))
+		goto out;
+	rc = 0;
+out:
+	buf_free(&old);
+	buf_free(&probe);
+	return rc;
+}
+
+static int read_top(const char *layout, publish_result_t *out, err_t *err)
+{
+	buf_t path = BUF_INIT;
+	json_error_t je;
+	int rc = -1;
+	buf_setstr(&path, layout);
+	buf_addpath(&path, "index.json");
+	json_t *idx = json_load_file(path.data, 0, &je);
+	json_t *d = json_array_get(json_object_get(idx, "manifests"), 0);
+	const char *dg = json_string_value(json_object_get(d, "digest"));
+	const char *mt = json_string_value(json_object_get(d, "mediaType"));
+	if (!dg || !mt) {
+		err_set(err, "%s: no image descriptor", path.data);
+	} else {
+		out->digest = strdup(dg);
+		out->media_type = strdup(mt);
+		rc = 0;
+	}
+	json_decref(idx);
+	buf_free(&path);
+	return rc;
+}
+
+/* Pushes to every -t; tags of one repository share one blob pass. */
+static int push_all(pub_t *p, publish_result_t *out, err_t *err)
+{
+	const publish_opts_t *po = p->po;
+	const char **tags = calloc(po->n_refs, sizeof *tags);
+	char *done = calloc(po->n_refs, 1);
+	buf_t s = BUF_INIT;
+	int rc = -1;
+	if (!tags || !done)
+		abort();
+	out->pushed = calloc(po->n_refs, sizeof *out->pushed);
+	if (!out->pushed)
+		abort();
+	for (size_t i = 0; i < po->n_refs; i++) {
+		size_t n = 0;
+		if (done[i])
+			continue;
+		for (size_t j = i; j < po->n_refs; j++)
+			if (!done[j] && !strcmp(p->refs[j].registry, p->refs[i].registry) &&
+			    !strcmp(p->refs[j].repository, p->refs[i].repository)) {
+				tags[n++] = p->refs[j].tag;
+				done[j] = 1;
+			}
+		reg_t *r = reg_for(p, p->refs[i].registry, err);
+		if (!r)
+			goto out;
+		logf_(p, "pushing to %s/%s (%zu tag%s)", p->refs[i].registry, p->refs[i].repository, n, n == 1 ? "" : "s");
+		if (oci_push_layout(r, p->final_layout.data, p->refs[i].repository, tags, n, p->cache.data, err))
+			goto out;
+		for (size_t k = 0; k < n; k++) {
+			buf_reset(&s);
+			buf_addf(&s, "%s/%s:%s@%s", p->refs[i].registry, p->refs[i].repository, tags[k], out->digest);
+			out->pushed[out->n_pushed++] = buf_detach(&s);
+		}
+	}
+	rc = 0;
+out:
+	for (size_t i = 0; i < p->n_regs; i++) {
+		const reg_stats_t *st = reg_get_stats(p->regs[i]);
+		out->stats.blobs_skipped += st->blobs_skipped;
+		out->stats.blobs_mounted += st->blobs_mounted;
+		out->stats.blobs_uploaded += st->blobs_uploaded;
+		out->stats.bytes_uploaded += st->bytes_uploaded;
+		out->stats.retries += st->retries;
+		out->stats.resumes += st->resumes;
+	}
+	free(tags);
+	free(done);
+	buf_free(&s);
+	return rc;
+}
+
+static int write_metadata(pub_t *p, const publish_result_t *res, err_t *err)
+{
+	json_t *plats = json_array(), *tags = json_array();
+	for (size_t i = 0; i < res->n_builds; i++) {
+		json_t *layers = json_array();
+		const build_result_t *b = &res->builds[i];
+		for (size_t l = 0; l < b->n_layers; l++)
+			json_array_append_new(layers, json_pack("{s:s, s:I, s:I, s:s, s:s, s:s}", "group", b->layers[l].group,
+								"packages", (json_int_t)b->layers[l].n_packages, "size",
+								(json_int_t)b->layers[l].desc.size, "digest",
+								b->layers[l].desc.digest, "diffID", b->layers[l].desc.diff_id,
+								"mediaType", b->layers[l].desc.media_type));
+		json_array_append_new(plats, json_pack("{s:s, s:s, s:o}", "platform", res->platforms[i], "digest",
+						       b->manifest_digest, "layers", layers));
+	}
+	if (res->n_pushed)
+		for (size_t i = 0; i < res->n_pushed; i++)
+			json_array_append_new(tags, json_string(res->pushed[i]));
+	else
+		for (size_t i = 0; i < p->po->n_refs; i++)
+			json_array_append_new(tags, json_string(p->po->refs[i]));
+	json_t *doc = json_pack("{s:s, s:s, s:o, s:O, s:O}", "digest", res->digest, "mediaType", res->media_type,
+				"tags", tags, "platforms", plats, "layers",
+				json_object_get(json_array_get(plats, 0), "layers"));
+	char *s = json_dumps(doc, JSON_SORT_KEYS | JSON_INDENT(2));
+	int rc = fs_write_atomic(p->po->metadata_file, s, strlen(s), err);
+	if (rc)
+		err_prefix(err, "--metadata-file");
+	free(s);
+	json_decref(doc);
+	json_decref(plats);
+	return rc;
+}
+
+static int deliver(pub_t *p, publish_result_t *out, err_t *err)
+{
+	const publish_opts_t *po = p->po;
+	if (p->n_plats > 1) {
+		buf_t dir = BUF_INIT;
+		buf_setstr(&dir, p->work.data);
+		buf_addpath(&dir, "index.oci");
+		int rc = write_index_layout(p, out, dir.data, err);
+		if (rc == 0 && po->output && !strncmp(po->output, "oci:", 4)) {
+			rc = move_layout(dir.data, po->output + 4, err);
+			buf_setstr(&p->final_layout, po->output + 4);
+		} else {
+			buf_setstr(&p->final_layout, dir.data);
+		}
+		buf_free(&dir);
+		if (rc)
+			return -1;
+	}
+	if (read_top(p->final_layout.data, out, err))
+		return -1;
+	if (po->output && !strncmp(po->output, "docker-archive:", 15)) {
+		const char **names = calloc(po->n_refs ? po->n_refs : 1, sizeof *names);
+		buf_t *bufs = calloc(po->n_refs ? po->n_refs : 1, sizeof *bufs);
+		if (!names || !bufs)
+			abort();
+		for (size_t i = 0; i < po->n_refs; i++) {
+			/* Docker names the tag as written, with :latest when none */
+			buf_addstr(&bufs[i], po->refs[i]);
+			if (!strchr(strrchr(po->refs[i], '/') ? strrchr(po->refs[i], '/') : po->refs[i], ':'))
+				buf_addstr(&bufs[i], ":latest");
+			names[i] = bufs[i].data;
+		}
+		int rc = oci_docker_archive_write(p->final_layout.data, po->output + 15, names, po->n_refs,
+						  p->bo->layer.mtime, err);
+		for (size_t i = 0; i < po->n_refs; i++)
+			buf_free(&bufs[i]);
+		free(bufs);
+		free(names);
+		if (rc)
+			return -1;
+	} else if (!po->output && push_all(p, out, err)) {
+		return -1;
+	}
+	if (po->metadata_file && write_metadata(p, out, err))
+		return -1;
+	return 0;
+}
+
+int publish_run(const publish_opts_t *po, const build_opts_t *bo, pipeline_log_fn log, void *ud,
+		publish_result_t *out, err_t *err)
+{
+	pub_t p = {.po = po, .bo = bo, .log = log, .ud = ud};
+	buf_t tmp = BUF_INIT;
+	err_t ignored = ERR_INIT;
+	int rc = -1;
+	memset(out, 0, sizeof *out);
+	if (parse_platforms(&p, err) || check_refs(&p, err))
+		goto out;
+	if (bo->cache_dir)
+		buf_setstr(&p.cache, bo->cache_dir);
+	else
+		fs_default_cache_dir(&p.cache);
+	buf_setstr(&tmp, p.cache.data);
+	buf_addpath(&tmp, "tmp");
+	/* "build-" + an owner file with our pid: the pipeline's sweep of killed builds
+	 * (pipeline.c, sweep_stale) removes this directory too if we die with -9 */
+	if (fs_mkdir_p(tmp.data, err) || fs_mkdtemp(tmp.data, "build-", &p.work, err))
+		goto out;
+	buf_reset(&tmp);
+	buf_addf(&tmp, "%ld\n", (long)getpid());
+	buf_t owner = BUF_INIT;
+	buf_setstr(&owner, p.work.data);
+	buf_addpath(&owner, "owner");
+	int orc = fs_write_atomic(owner.data, tmp.data, tmp.len, err);
+	buf_free(&owner);
+	if (orc)
+		goto out;
+	if (build_platforms(&p, out, err) || deliver(&p, out, err))
+		goto out;
+	rc = 0;
+out:
+	if (p.work.len)
+		fs_rm_rf(p.work.data, &ignored);
+	err_clear(&ignored);
+	for (size_t i = 0; i < p.n_regs; i++)
+		reg_free(p.regs[i]);
+	free(p.regs);
+	for (size_t i = 0; i < p.n_plats; i++)
+		free(p.plats[i].name);
+	free(p.plats);
+	for (size_t i = 0; p.refs && i < po->n_refs; i++)
+		oci_ref_clear(&p.refs[i]);
+	free(p.refs);
+	free(p.tags);
+	buf_free(&p.cache);
+	buf_free(&p.work);
+	buf_free(&p.final_layout);
+	buf_free(&tmp);
+	if (rc)
+		publish_result_free(out);
+	return rc;
+}
+
+void publish_result_free(publish_result_t *r)
+{
+	if (!r)
+		return;
+	free(r->digest);
+	free(r->media_type);
+	for (size_t i = 0; i < r->n_builds; i++) {
+		build_result_free(&r->builds[i]);
+		free(r->platforms[i]);
+	}
+	free(r->builds);
+	free(r->platforms);
+	for (size_t i = 0; i < r->n_pushed; i++)
+		free(r->pushed[i]);
+	free(r->pushed);
+	memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,47 @@
+/* auth.h — registry credentials and challenges. Where credentials come from, first match wins:
+ * --creds USER:PASS, then $IMGBUILD_REGISTRY_USER + $IMGBUILD_REGISTRY_PASSWORD (for CI), then
+ * Docker's config ($DOCKER_CONFIG/config.json, else ~/.docker/config.json): `credHelpers`
+ * for the registry, its `auths` entry ("auth" base64 or username/password), then `credsStore`.
+ * Helpers are run as `docker-credential-NAME get` (Docker's protocol). Secrets live only in
+ * auth_creds_t, are wiped on clear, and never go into error messages. */
+#ifndef IMGBUILD_AUTH_H
+#define IMGBUILD_AUTH_H
+
+#include "buf.h"
+#include "err.h"
+
+typedef struct auth_creds {
+	char *user;   /* NULL when none found */
+	char *secret;
+} auth_creds_t;
+
+typedef struct auth_source {
+	const char *creds;       /* "USER:PASS" from --creds, or NULL */
+	const char *docker_config_dir; /* NULL = $DOCKER_CONFIG, else ~/.docker */
+} auth_source_t;
+
+/* WWW-Authenticate, parsed: scheme "Bearer" or "Basic" plus the parameters we use. */
+typedef struct auth_challenge {
+	char *scheme;
+	char *realm;
+	char *service;
+	char *scope;
+} auth_challenge_t;
+
+/* Finds credentials for registry ("host[:port]"; docker.io is looked up as Docker's
+ * "https://index.docker.io/v1/"). No credentials anywhere is success with out->user NULL.
+ * -1 for a malformed config file or a failing helper (message names the file or helper). */
+int auth_lookup(const auth_source_t *src, const char *registry, auth_creds_t *out, err_t *err);
+void auth_creds_clear(auth_creds_t *c); /* wipes and frees */
+
+/* Parses one WWW-Authenticate value. -1 (err says why, quoting at most the scheme) if it is
+ * not a Basic or Bearer challenge. Fields owned by out; release with auth_challenge_clear. */
+int auth_challenge_parse(const char *header, auth_challenge_t *out, err_t *err);
+void auth_challenge_clear(auth_challenge_t *c);
+
+/* "Basic base64(user:secret)" into out (replacing it). The caller wipes out after use. */
+void auth_basic_value(const auth_creds_t *c, buf_t *out);
+/* Overwrites and releases a buffer that held a secret. */
+void auth_buf_wipe(buf_t *b);
+
+#endif

@@ -1,0 +1,25 @@
+/* push.h — pushes an OCI image layout's image (a manifest, or an index and each manifest it
+ * lists) to a registry repository: every blob HEADed first and skipped when present, mounted
+ * from another repository of the same registry when this machine saw it there (a small
+ * record per registry in the cache: images/registries/<host>.seen, which pulls feed too),
+ * config and layers before their manifest, manifests before the index, then every tag. */
+#ifndef IMGBUILD_PUSH_H
+#define IMGBUILD_PUSH_H
+
+#include <stddef.h>
+
+#include "err.h"
+#include "reg.h"
+
+/* The cache's record of which repositories of reg hold which blobs. */
+void oci_seen_path(const char *cache_dir, const char *registry, buf_t *out);
+/* Appends "digest repo" (best effort: a failure only costs a future mount). */
+void oci_seen_add(const char *seen_path, const char *digest, const char *repo);
+
+/* Pushes the image that layout_dir's index.json names first (its only entry) to repo, tagged
+ * with each of tags (no tags: pushed by digest only). cache_dir may be NULL (no mounts).
+ * On failure no manifest has been PUT under any tag of the top image. */
+int oci_push_layout(reg_t *reg, const char *layout_dir, const char *repo,
+		    const char *const *tags, size_t n_tags, const char *cache_dir, err_t *err);
+
+#endif

@@ -1,0 +1,73 @@
+/* reg.h — a registry client over libcurl for the OCI distribution spec (v1.0): blob HEAD,
+ * cross-repository mount, monolithic and chunked uploads that resume after a dropped
+ * connection, manifest PUT/GET and streamed, verified blob GET. One reg_t per registry host;
+ * it keeps the connection, the scheme (https, or http for --insecure-registry and loopback
+ * hosts as Docker does) and the auth token. 429/5xx/connection resets are retried with
+ * bounded exponential backoff honouring Retry-After; errors name registry, operation,
+ * HTTP status and a summary of the registry's answer, never a credential. */
+#ifndef IMGBUILD_REG_H
+#define IMGBUILD_REG_H
+
+#include <stddef.h>
+
+#include "auth.h"
+#include "buf.h"
+#include "err.h"
+
+typedef struct reg reg_t;
+typedef void (*reg_log_fn)(void *ud, const char *message);
+
+typedef struct reg_opts {
+	const char *ca_cert;         /* extra PEM CA bundle trusted besides the system's, or NULL */
+	const char *const *insecure; /* hosts (host[:port]) allowed plain HTTP / unverified TLS */
+	size_t n_insecure;
+	auth_source_t auth;          /* where credentials come from (auth.h) */
+	int max_attempts;            /* per request, including the first; 0 = 5 */
+	long backoff_ms;             /* first retry delay, doubled each time; 0 = 300 */
+	long long chunk_bytes;       /* blobs larger than this go up in PATCH chunks; 0 = 32 MiB */
+	reg_log_fn log;              /* retries and fallbacks, or NULL */
+	void *ud;
+} reg_opts_t;
+
+/* What this client did, for progress output and tests. */
+typedef struct reg_stats {
+	long blobs_skipped;   /* HEAD said present */
+	long blobs_mounted;
+	long blobs_uploaded;
+	long long bytes_uploaded;
+	long retries;
+	long resumes;         /* chunked uploads continued from the registry's Range */
+} reg_stats_t;
+
+/* registry is "host[:port]" as in a reference (docker.io is reached at registry-1.docker.io).
+ * opts is copied (its strings are borrowed and must outlive the client). Caller frees. */
+reg_t *reg_new(const char *registry, const reg_opts_t *opts, err_t *err);
+void reg_free(reg_t *r);
+const char *reg_name(const reg_t *r); /* borrowed */
+const reg_stats_t *reg_get_stats(const reg_t *r);
+
+/* Adds "repository:<repo>:<actions>" to the scopes asked for with every Bearer token, so one
+ * token covers pushing to repo and mounting from others. */
+void reg_add_scope(reg_t *r, const char *repo, const char *actions);
+
+/* HEAD /v2/<repo>/blobs/<digest>: *exists = 1 on 200, 0 on 404. */
+int reg_blob_exists(reg_t *r, const char *repo, const char *digest, int *exists, err_t *err);
+/* Pushes blob file path (size bytes, content digest `digest`) into repo unless it is there.
+ * With mount_from, first asks the registry to mount it from that repository (201); a 202
+ * answer is an ordinary upload session that is then used. The file is streamed. */
+int reg_blob_push(reg_t *r, const char *repo, const char *digest, const char *path,
+		  long long size, const char *mount_from, err_t *err);
+/* PUT /v2/<repo>/manifests/<reference> with Content-Type media_type. Checks the registry's
+ * Docker-Content-Digest against the bytes sent. */
+int reg_manifest_put(reg_t *r, const char *repo, const char *reference, const char *media_type,
+		     const void *data, size_t len, err_t *err);
+/* GET a manifest or index (OCI and Docker schema 2 accepted). body and media_type are
+ * replaced; digest gets "sha256:<hex>" of the bytes, which must match reference when that is
+ * a digest. */
+int reg_manifest_get(reg_t *r, const char *repo, const char *reference, buf_t *body,
+		     buf_t *media_type, buf_t *digest, err_t *err);
+/* Streams a blob into dest_path (via dest_path.part + rename), verifying size and digest. */
+int reg_blob_fetch(reg_t *r, const char *repo, const char *digest, long long size,
+		   const char *dest_path, err_t *err);
+
+#endif

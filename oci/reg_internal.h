@@ -1,0 +1,76 @@
+/* reg_internal.h — what reg.c (HTTP, auth, retries) shares with reg_ops.c (blob and manifest
+ * operations). Not for use outside the registry client. */
+#ifndef IMGBUILD_REG_INTERNAL_H
+#define IMGBUILD_REG_INTERNAL_H
+
+#include <curl/curl.h>
+
+#include "digest.h"
+#include "reg.h"
+
+#define REG_BODY_MAX_BYTES (4u << 20) /* manifests, error bodies, token answers */
+
+typedef struct reg_req {
+	const char *method;      /* "GET", "HEAD", "POST", "PUT", "PATCH" */
+	const char *url;         /* absolute */
+	const char *op;          /* for messages: "HEAD blob sha256:..." */
+	const char *content_type;
+	const char *accept;
+	const char *content_range; /* "start-end" for PATCH */
+	const void *mem;         /* body from memory ... */
+	size_t mem_len;
+	int fd;                  /* ... or from a file (fd >= 0) */
+	long long file_off, file_len;
+	int out_fd;              /* response body to a file (>= 0), else into resp body */
+	digest_t *out_digest;    /* hashes what goes to out_fd */
+	int is_once;             /* no retries here: the caller resumes (chunk PATCH) */
+} reg_req_t;
+
+typedef struct reg_resp {
+	long status;
+	buf_t location, range, content_type, docker_digest, www_auth, retry_after;
+	buf_t body;
+	long long written;       /* bytes sent to out_fd */
+	CURLcode curl_rc;
+	char curl_err[CURL_ERROR_SIZE];
+} reg_resp_t;
+
+struct reg {
+	char *name;         /* as in references */
+	buf_t base;         /* "https://host" or "http://host" */
+	reg_opts_t opts;
+	CURL *curl;
+	int pinged;
+	int is_insecure;
+	int have_creds_lookup;
+	auth_creds_t creds;
+	buf_t auth_header;  /* "Authorization: ..." (secret; wiped on free) */
+	char *auth_scheme;  /* from the last challenge */
+	char *realm, *service;
+	char **scopes;
+	size_t n_scopes;
+	reg_stats_t stats;
+};
+
+void reg_req_init(reg_req_t *q);
+void reg_resp_init(reg_resp_t *p);
+void reg_resp_free(reg_resp_t *p);
+/* GET /v2/ once per client (settles http vs https). Call before building URLs with reg_url. */
+int reg_connect(reg_t *r, err_t *err);
+/* One logical request: pings first, answers auth challenges, retries per the opts unless
+ * q->is_once. Returns 0 when an HTTP answer arrived (any status); -1 for a transport error
+ * after the retries (err names registry and op). */
+int reg_do(reg_t *r, const reg_req_t *q, reg_resp_t *p, err_t *err);
+/* Sets err: "registry R: OP: HTTP S (summary of the body) hint". Returns -1. */
+int reg_fail(reg_t *r, const char *op, const reg_resp_t *p, const char *hint, err_t *err);
+/* 1 for statuses worth retrying: 408, 429, 5xx except 501/505. */
+int reg_status_is_transient(long status);
+/* Waits before retry `attempt` (1-based), using Retry-After when the answer had one. */
+void reg_backoff(reg_t *r, int attempt, const reg_resp_t *p);
+void reg_logf(reg_t *r, const char *fmt, ...) ERR_PRINTF(2, 3);
+/* base + "/v2/" + repo + suffix into out. */
+void reg_url(reg_t *r, const char *repo, const char *suffix, buf_t *out);
+/* Resolves a Location (absolute or relative to from_url) into out. */
+int reg_resolve_location(const char *from_url, const char *location, buf_t *out);
+
+#endif
