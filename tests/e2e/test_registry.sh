@@ -73,6 +73,29 @@ expect_fail "a missing base tag names registry, repository and status" "registry
   build --base "$H/base/debian:nope" --output "oci:$T/nobase.oci"
 check "no output after a failed base pull" test ! -e "$T/nobase.oci"
 
+# --- two platforms -> an image index; docker-archive ----------------------------------------
+# A noarch-only environment solves for both subdirs (the channel has no linux-aarch64 dir,
+# which conda allows); nothing from the packages runs, so no emulation is needed.
+printf 'name: tiny\nchannels: [%s]\ndependencies:\n  - demo-data\n' "$CH" >"$T/tiny.yml"
+check "two-platform build pushes an index" "$BIN" build "$T/tiny.yml" --cache-dir "$T/cache" \
+  --platform linux/amd64,linux/arm64 -t "$H/team/multi:1"
+raw=$(sk inspect --raw --tls-verify=false "docker://$H/team/multi:1")
+check_eq "skopeo inspect --raw shows both platforms" "linux/amd64 linux/arm64" \
+  "$(jq -r '[.manifests[].platform | "\(.os)/\(.architecture)"] | join(" ")' <<<"$raw")"
+check_eq "the arm64 image's config says arm64" arm64 \
+  "$(sk inspect --tls-verify=false --override-arch arm64 --config "docker://$H/team/multi:1" | jq -r .architecture)"
+check "two-platform build to oci:DIR writes an index layout" "$BIN" build "$T/tiny.yml" --cache-dir "$T/cache" \
+  --platform linux/amd64,linux/arm64 --output "oci:$T/multi.oci" -t multi:1
+check_eq "the layout's index lists both platforms" 2 "$(jq '.manifests|length' "$T/multi.oci/blobs/sha256/$(jq -r '.manifests[0].digest' "$T/multi.oci/index.json" | cut -d: -f2)")"
+check "--output docker-archive writes a tar" "$BIN" build "$T/tiny.yml" --cache-dir "$T/cache" --output "docker-archive:$T/tiny.tar" -t tiny:1
+check "skopeo inspects the docker archive" sk inspect "docker-archive:$T/tiny.tar"
+check "skopeo copies the docker archive to a layout" sk copy "docker-archive:$T/tiny.tar" "oci:$T/da.oci:1"
+check "umoci unpacks the copy" umoci unpack --image "$T/da.oci:1" "$T/dab"
+check "the environment is in it" test -d "$T/dab/rootfs/opt/conda/envs/tiny/conda-meta"
+check_eq "manifest.json names the tag" "tiny:1" "$(tar -xOf "$T/tiny.tar" manifest.json | jq -r '.[0].RepoTags[0]')"
+expect_fail "docker-archive with two platforms is refused" "docker-archive: holds one platform" \
+  "$BIN" build "$T/tiny.yml" --cache-dir "$T/cache" --platform linux/amd64,linux/arm64 --output "docker-archive:$T/x.tar"
+
 # --- TLS with a test CA ------------------------------------------------------------------
 P=$("$REG" start "$T/reg-tls" --tls) || { echo "FAIL: TLS registry did not start"; exit 1; }
 H2="127.0.0.1:$P"
