@@ -6,9 +6,7 @@
 #include "fetch.h"
 
 #include <curl/curl.h>
-#include <dirent.h>
 #include <errno.h>
-#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +17,7 @@
 #include "buf.h"
 #include "digest.h"
 #include "fsutil.h"
+#include "scratch.h"
 
 #define FETCH_MAX_BYTES (16LL << 30) /* refuse absurd package files */
 #define FETCH_ATTEMPTS 3
@@ -123,13 +122,9 @@ static int transfer_start(transfer_t *t, CURLM *multi, const char *tmp_dir, err_
 {
 	int fd;
 	transfer_reset(t);
-	buf_reset(&t->tmp_path);
-	buf_addstr(&t->tmp_path, tmp_dir);
-	buf_addpath(&t->tmp_path, "");
-	buf_addf(&t->tmp_path, "dl-%ld-XXXXXX", (long)getpid()); /* pid: see sweep_stale_downloads */
-	fd = mkstemp(t->tmp_path.data);
+	fd = scratch_mkstemp(tmp_dir, "dl-", &t->tmp_path, err);
 	if (fd < 0)
-		return err_set(err, "%s: cannot create temporary file: %s", tmp_dir, strerror(errno));
+		return -1;
 	t->out = fdopen(fd, "wb");
 	if (!t->out) {
 		close(fd);
@@ -211,29 +206,6 @@ static int transfer_finish(transfer_t *t, CURLcode code, err_t *err)
 	return 0;
 }
 
-/* Downloads of a build killed with -9 stay behind as dl-<pid>-*; remove those whose
- * process is gone (a live pid may be a concurrent build sharing the cache). */
-static void sweep_stale_downloads(const char *tmp_dir)
-{
-	DIR *d = opendir(tmp_dir);
-	struct dirent *de;
-	buf_t p = BUF_INIT;
-	if (!d)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, "dl-", 3) != 0)
-			continue;
-		long pid = strtol(de->d_name + 3, NULL, 10);
-		if (pid > 0 && (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
-			continue;
-		buf_setstr(&p, tmp_dir);
-		buf_addpath(&p, de->d_name);
-		unlink(p.data);
-	}
-	closedir(d);
-	buf_free(&p);
-}
-
 int fetch_packages(const pkgrec_t *const *recs, size_t n, const char *cache_dir, int max_parallel,
 		   fetch_progress_fn progress, void *ud, char **paths_out, err_t *err)
 {
@@ -253,7 +225,7 @@ int fetch_packages(const pkgrec_t *const *recs, size_t n, const char *cache_dir,
 	buf_addpath(&tmp_dir, "pkgs/tmp");
 	if (fs_mkdir_p(tmp_dir.data, err) != 0)
 		goto out;
-	sweep_stale_downloads(tmp_dir.data);
+	scratch_sweep(tmp_dir.data, "dl-"); /* downloads of builds killed with -9 */
 	for (size_t i = 0; i < n; i++) {
 		transfer_t *t = &ts[i];
 		t->rec = recs[i];

@@ -4,9 +4,7 @@
  * everything succeeded, so an error or a kill never leaves half an image behind. */
 #include "pipeline.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +18,10 @@
 #include "group.h"
 #include "image.h"
 #include "install.h"
-#include "lock.h"
 #include "lcache_stage.h"
+#include "lock.h"
 #include "pkgrec.h"
+#include "scratch.h"
 #include "solve.h"
 #include "workpool.h"
 
@@ -492,58 +491,6 @@ out:
 	return rc;
 }
 
-/* A build killed with -9 cannot clean up. Its work dir holds an "owner" file (pid, then the
- * temporary layout path); the next build removes both once that pid is gone. */
-static void sweep_stale(const char *tmp_root)
-{
-	DIR *d = opendir(tmp_root);
-	struct dirent *de;
-	buf_t p = BUF_INIT, owner = BUF_INIT;
-	err_t ignored = ERR_INIT;
-	if (!d)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, "build-", 6) != 0)
-			continue;
-		buf_setstr(&p, tmp_root);
-		buf_addpath(&p, de->d_name);
-		buf_addpath(&p, "owner");
-		buf_reset(&owner);
-		if (buf_read_file(&owner, p.data, 8192, &ignored) != 0)
-			continue; /* being set up right now, or not ours */
-		char *nl = strchr(owner.data, '\n');
-		long pid = strtol(owner.data, NULL, 10);
-		if (pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno == ESRCH)) {
-			if (nl && nl[1] && strstr(nl + 1, ".tmp-")) {
-				char *end = strchr(nl + 1, '\n');
-				if (end)
-					*end = '\0';
-				fs_rm_rf(nl + 1, &ignored);
-			}
-			buf_truncate(&p, p.len - strlen("/owner"));
-			fs_rm_rf(p.data, &ignored);
-		}
-	}
-	closedir(d);
-	err_clear(&ignored);
-	buf_free(&p);
-	buf_free(&owner);
-}
-
-static int write_owner(build_t *b, err_t *err)
-{
-	buf_t p = BUF_INIT, body = BUF_INIT;
-	char *abs = realpath(b->layout_tmp.data, NULL); /* the sweep may run from another cwd */
-	buf_addf(&body, "%ld\n%s\n", (long)getpid(), abs ? abs : b->layout_tmp.data);
-	free(abs);
-	buf_addstr(&p, b->work.data);
-	buf_addpath(&p, "owner");
-	int rc = fs_write_atomic(p.data, body.data, body.len, err);
-	buf_free(&p);
-	buf_free(&body);
-	return rc;
-}
-
 static int setup_dirs(build_t *b, err_t *err)
 {
 	const build_opts_t *o = b->opts;
@@ -555,8 +502,9 @@ static int setup_dirs(build_t *b, err_t *err)
 		fs_default_cache_dir(&b->cache);
 	buf_setstr(&parent, b->cache.data);
 	buf_addpath(&parent, "tmp");
-	sweep_stale(parent.data);
-	if (fs_mkdtemp(parent.data, "build-", &b->work, err))
+	/* pid-named scratch: a build killed with -9 is cleaned up by the next one */
+	scratch_sweep(parent.data, "build-");
+	if (scratch_mkdtemp(parent.data, "build-", &b->work, err))
 		goto out;
 	if (check_output(o->output_dir, err))
 		goto out;
@@ -571,11 +519,12 @@ static int setup_dirs(build_t *b, err_t *err)
 		buf_truncate(&parent, slash == parent.data ? 1 : (size_t)(slash - parent.data));
 	else
 		buf_setstr(&parent, ".");
-	if (fs_mkdtemp(parent.data, base.data, &b->layout_tmp, err))
+	scratch_sweep(parent.data, base.data);
+	if (scratch_mkdtemp(parent.data, base.data, &b->layout_tmp, err))
 		goto out;
 	buf_setstr(&b->blobs, b->layout_tmp.data);
 	buf_addpath(&b->blobs, "blobs/sha256");
-	if (fs_mkdir_p(b->blobs.data, err) || write_owner(b, err))
+	if (fs_mkdir_p(b->blobs.data, err))
 		goto out;
 	rc = 0;
 out:

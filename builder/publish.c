@@ -19,6 +19,7 @@
 #include "pull.h"
 #include "push.h"
 #include "ref.h"
+#include "scratch.h"
 
 #define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
 #define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
@@ -544,18 +545,9 @@ int publish_run(const publish_opts_t *po, const build_opts_t *bo, pipeline_log_f
 		fs_default_cache_dir(&p.cache);
 	buf_setstr(&tmp, p.cache.data);
 	buf_addpath(&tmp, "tmp");
-	/* "build-" + an owner file with our pid: the pipeline's sweep of killed builds
-	 * (pipeline.c, sweep_stale) removes this directory too if we die with -9 */
-	if (fs_mkdir_p(tmp.data, err) || fs_mkdtemp(tmp.data, "build-", &p.work, err))
-		goto out;
-	buf_reset(&tmp);
-	buf_addf(&tmp, "%ld\n", (long)getpid());
-	buf_t owner = BUF_INIT;
-	buf_setstr(&owner, p.work.data);
-	buf_addpath(&owner, "owner");
-	int orc = fs_write_atomic(owner.data, tmp.data, tmp.len, err);
-	buf_free(&owner);
-	if (orc)
+	/* pid-named scratch (common/scratch.h): swept by the next build if we die with -9 */
+	scratch_sweep(tmp.data, "build-");
+	if (scratch_mkdtemp(tmp.data, "build-", &p.work, err))
 		goto out;
 	if (build_platforms(&p, out, err) || deliver(&p, out, err))
 		goto out;

@@ -9,12 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "digest.h"
 #include "err.h"
 #include "fsutil.h"
+#include "scratch.h"
 #include "workpool.h"
 
 static void test_buf_grows_and_formats(void **state)
@@ -133,6 +135,35 @@ static void test_workpool_reports_lowest_failing_job(void **state)
 	}
 }
 
+static void test_scratch_sweep_removes_only_dead_owners(void **state)
+{
+	(void)state;
+	buf_t root = BUF_INIT, mine = BUF_INIT, dead = BUF_INIT, other = BUF_INIT;
+	err_t e = ERR_INIT;
+	assert_int_equal(fs_mkdtemp("/tmp", "imgbuild-scratch-", &root, &e), 0);
+	assert_int_equal(scratch_mkdtemp(root.data, "build-", &mine, &e), 0);
+	pid_t child = fork();
+	if (child == 0)
+		_exit(0);
+	waitpid(child, NULL, 0); /* a pid that is certainly gone */
+	buf_addf(&dead, "%s/build-%ld-abcdef", root.data, (long)child);
+	assert_int_equal(fs_mkdir_p(dead.data, &e), 0);
+	buf_addstr(&dead, "/inner");
+	assert_int_equal(fs_write_atomic(dead.data, "x", 1, &e), 0);
+	buf_truncate(&dead, dead.len - strlen("/inner"));
+	buf_addf(&other, "%s/build-notapid", root.data); /* not ours: never touched */
+	assert_int_equal(fs_mkdir_p(other.data, &e), 0);
+	scratch_sweep(root.data, "build-");
+	assert_true(fs_is_dir(mine.data));
+	assert_false(fs_exists(dead.data));
+	assert_true(fs_is_dir(other.data));
+	assert_int_equal(fs_rm_rf(root.data, &e), 0);
+	buf_free(&root);
+	buf_free(&mine);
+	buf_free(&dead);
+	buf_free(&other);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -144,6 +175,7 @@ int main(void)
 		cmocka_unit_test(test_atomic_write_replaces_whole_file),
 		cmocka_unit_test(test_sha256_known_vector),
 		cmocka_unit_test(test_workpool_reports_lowest_failing_job),
+		cmocka_unit_test(test_scratch_sweep_removes_only_dead_owners),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
