@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Layer speed on a synthetic PyTorch + CUDA environment (bench/gen_env, >= 3 GB installed),
+# packages already in the package cache. In the same run, RUNS times each:
+#   imgbuild cold build, gzip    (no layer cache: a fresh layers dir each run)
+#   baseline, gzip               extract every package, then per imgbuild group `tar | pigz -p 2 -6`
+#   imgbuild cold build, zstd
+#   baseline, zstd               the same extraction, then per group `tar | zstd -3 -T2`
+#   imgbuild rebuild after bumping one framework package (pytorch), when a layer cache exists
+# Medians, ratios, compressed sizes and imgbuild's peak RSS (/usr/bin/time -v) go to
+# BENCHMARKS.md (this section only). usage: bench/bench_layers.sh [RUNS]   (default 3)
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+runs=${1:-3}
+out="$top/bench/out"
+mkdir -p "$out"
+for t in pigz zstd unzip bzip2 jq bc /usr/bin/time; do
+  command -v "$t" >/dev/null || { echo "bench_layers: $t missing (run .ci/bootstrap)"; exit 1; }
+done
+cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build-bench -j"$(nproc)" >/dev/null
+bench/gen_env "$out/synth"
+bin="$top/build-bench/imgbuild"
+env_yml="$out/synth/environment.yml"
+cache="$out/lcache-bench"
+export SOURCE_DATE_EPOCH=0
+log="$out/bench_layers.log"
+: >"$log"
+
+# imgbuild ENV CHANNEL OUTPUT TIMEFILE [args...]: one build under /usr/bin/time -v.
+imgbuild() {
+  local env=$1 chan=$2 dest=$3 tf=$4; shift 4
+  /usr/bin/time -v -o "$tf" "$bin" build "$env" --channel "file://$chan" --cuda 12.4 \
+    --cache-dir "$cache" --output "oci:$dest" -t synth:1 "$@" >>"$log" 2>&1
+}
+wall() { awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$1"; }
+rss_mb() { awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$1"; }
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+layer_sizes() { local L=$1; jq '[.layers[].size] | add' "$L/blobs/sha256/$(jq -r '.manifests[0].digest' "$L/index.json" | cut -d: -f2)"; }
+cold() { rm -rf "$cache/layers" "$cache/layer-cache"; }  # the layer cache, if this build has one
+
+echo "bench_layers: warming the package cache" >&2
+imgbuild "$env_yml" "$out/synth/channel" "$out/img-gz.oci" "$out/time-warm"
+
+# The grouping imgbuild used: each layer holds conda-meta/<dist>.json of its packages.
+groups="$out/groups"
+rm -rf "$groups" && mkdir -p "$groups"
+L="$out/img-gz.oci"
+m="$L/blobs/sha256/$(jq -r '.manifests[0].digest' "$L/index.json" | cut -d: -f2)"
+cfg="$L/blobs/sha256/$(jq -r '.config.digest' "$m" | cut -d: -f2)"
+i=0
+for d in $(jq -r '.layers[].digest' "$m" | cut -d: -f2); do
+  i=$((i + 1))
+  tar -tzf "$L/blobs/sha256/$d" | sed -n 's|.*/conda-meta/\(.*\)\.json$|\1|p' >"$groups/$i.dists"
+done
+ngroups=$i
+declare -A archive_of
+for f in "$out"/synth/channel/*/*.conda "$out"/synth/channel/*/*.tar.bz2; do
+  b=$(basename "$f"); b=${b%.conda}; b=${b%.tar.bz2}; archive_of[$b]=$f
+done
+
+# baseline COMPRESSOR: extract every package of each group into its own tree, then tar each
+# tree through the compressor (standard tools, same grouping, same machine, same run).
+baseline() {
+  local comp=$1 d="$out/baseline"
+  rm -rf "$d" && mkdir -p "$d"
+  for g in $(seq "$ngroups"); do
+    mkdir -p "$d/tree$g"
+    while read -r dist; do
+      f=${archive_of[$dist]}
+      case "$f" in
+        *.conda) unzip -p "$f" "pkg-$dist.tar.zst" | zstd -q -d -c | tar -x -C "$d/tree$g" ;;
+        *.tar.bz2) tar -x -j -f "$f" -C "$d/tree$g" --exclude 'info/*' ;;
+      esac
+    done <"$groups/$g.dists"
+  done
+  for g in $(seq "$ngroups"); do
+    if [ "$comp" = gzip ]; then
+      tar -c -C "$d/tree$g" . | pigz -p 2 -6 >"$d/layer$g"
+    else
+      tar -c -C "$d/tree$g" . | zstd -q -3 -T2 >"$d/layer$g"
+    fi
+  done
+}
+baseline_bytes() { du -cb "$out"/baseline/layer* | tail -1 | cut -f1; }
+
+now() { date +%s.%N; }
+for f in t_img_gz t_base_gz t_img_zs t_base_zs rss_gz rss_zs; do : >"$out/$f"; done
+for r in $(seq "$runs"); do
+  echo "bench_layers: run $r/$runs" >&2
+  cold; imgbuild "$env_yml" "$out/synth/channel" "$out/img-gz.oci" "$out/time-gz"
+  wall "$out/time-gz" >>"$out/t_img_gz"; rss_mb "$out/time-gz" >>"$out/rss_gz"
+  s=$(now); baseline gzip; e=$(now); echo "$e - $s" | bc >>"$out/t_base_gz"
+  size_base_gz=$(baseline_bytes)
+  cold; imgbuild "$env_yml" "$out/synth/channel" "$out/img-zs.oci" "$out/time-zs" --compression zstd
+  wall "$out/time-zs" >>"$out/t_img_zs"; rss_mb "$out/time-zs" >>"$out/rss_zs"
+  s=$(now); baseline zstd; e=$(now); echo "$e - $s" | bc >>"$out/t_base_zs"
+  size_base_zs=$(baseline_bytes)
+done
+rm -rf "$out/baseline"
+size_img_gz=$(layer_sizes "$out/img-gz.oci")
+size_img_zs=$(layer_sizes "$out/img-zs.oci")
+m_img_gz=$(median <"$out/t_img_gz"); m_base_gz=$(median <"$out/t_base_gz")
+m_img_zs=$(median <"$out/t_img_zs"); m_base_zs=$(median <"$out/t_base_zs")
+rss_gz=$(sort -g "$out/rss_gz" | tail -1); rss_zs=$(sort -g "$out/rss_zs" | tail -1)
+ratio_gz=$(echo "scale=2; $m_base_gz / $m_img_gz" | bc)
+ratio_zs=$(echo "scale=2; $m_base_zs / $m_img_zs" | bc)
+size_ratio_gz=$(echo "scale=3; $size_img_gz / $size_base_gz" | bc)
+size_ratio_zs=$(echo "scale=3; $size_img_zs / $size_base_zs" | bc)
+
+# Rebuild after one framework package changed: only meaningful with a layer cache.
+rebuild_line="not measured: this imgbuild has no layer cache yet (issue 4 part 2)"
+if [ -d "$cache/layers" ] || [ -d "$cache/layer-cache" ]; then
+  bench/gen_env "$out/synth-bump" --bump pytorch --from "$out/synth" >/dev/null
+  imgbuild "$out/synth/environment.yml" "$out/synth/channel" "$out/img-gz.oci" "$out/time-base"
+  imgbuild "$out/synth-bump/environment.yml" "$out/synth-bump/channel" "$out/img-bump.oci" "$out/time-warm-bump"
+  : >"$out/t_rebuild"
+  for r in $(seq "$runs"); do
+    imgbuild "$out/synth/environment.yml" "$out/synth/channel" "$out/img-gz.oci" "$out/time-base"
+    imgbuild "$out/synth-bump/environment.yml" "$out/synth-bump/channel" "$out/img-bump.oci" "$out/time-rb"
+    wall "$out/time-rb" >>"$out/t_rebuild"
+  done
+  m_rb=$(median <"$out/t_rebuild")
+  rebuild_line="$m_rb s = $(echo "scale=1; 100 * $m_rb / $m_img_gz" | bc)% of the cold gzip build (target <= 15%)"
+fi
+
+installed=$(jq .installed_bytes "$out/synth/stats.json")
+nfiles=$(jq .files "$out/synth/stats.json")
+npkgs=$(jq .packages "$out/synth/stats.json")
+cat <<REPORT | tee "$out/report-layers.md"
+## Layer speed, synthetic PyTorch + CUDA environment (bench/bench_layers.sh)
+
+Command: \`bench/bench_layers.sh $runs\` on $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m).
+Environment: \`bench/gen_env\` from pangeo-pytorch-notebook.2024.conda-lock.yml: $npkgs packages,
+$(echo "scale=2; $installed / 1000000000" | bc) GB installed, $nfiles files, $ngroups layers; packages
+already in the package cache; no layer cache (cold). Medians of $runs runs, all measured in the
+same run. The baseline extracts every package with standard tools (unzip + zstd -d + tar,
+tar -xj) into one tree per imgbuild group and compresses each group with \`tar | pigz -p 2 -6\`
+or \`tar | zstd -3 -T2\`; imgbuild's time is the whole build (solve, verify, install with
+prefix rewriting, layers, image).
+
+| what | median s | compressed bytes | peak RSS |
+|---|---|---|---|
+| imgbuild build, gzip (chunked libdeflate -6) | $m_img_gz | $size_img_gz | ${rss_gz} MB |
+| baseline: extract + tar \\| pigz -p 2 -6 | $m_base_gz | $size_base_gz | |
+| imgbuild build, --compression zstd | $m_img_zs | $size_img_zs | ${rss_zs} MB |
+| baseline: extract + tar \\| zstd -3 -T2 | $m_base_zs | $size_base_zs | |
+
+- gzip: baseline / imgbuild time **$ratio_gz×** (target ≥ 2×); size imgbuild / pigz **$size_ratio_gz** (target ≤ 1.05).
+- zstd: baseline / imgbuild time **$ratio_zs×** (target ≥ 1×); size imgbuild / zstd **$size_ratio_zs**.
+- Peak RSS (max over runs): gzip $rss_gz MB, zstd $rss_zs MB (target ≤ 300 MB).
+- Rebuild after bumping pytorch: $rebuild_line.
+REPORT
+
+bm="$top/BENCHMARKS.md"
+[ -f "$bm" ] || printf '# Benchmarks\n\nNumbers come from the scripts in bench/; each section names its command.\n\n' >"$bm"
+python3 - "$bm" "$out/report-layers.md" <<'PY'
+import sys, re
+bm, rep = sys.argv[1], open(sys.argv[2]).read()
+text = open(bm).read()
+head = "## Layer speed, synthetic PyTorch + CUDA environment"
+pat = re.compile(r"^" + re.escape(head) + r".*?(?=^## |\Z)", re.S | re.M)
+text = pat.sub("", text).rstrip() + "\n\n" + rep
+open(bm, "w").write(text)
+PY
