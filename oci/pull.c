@@ -14,10 +14,7 @@
 #include "fsutil.h"
 #include "push.h"
 
-#define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
 #define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
-#define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
-#define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
 
 typedef struct pull {
 	reg_t *reg;
@@ -25,15 +22,11 @@ typedef struct pull {
 	buf_t cache_blobs, layout_blobs, seen;
 } pull_t;
 
-static const char *media_type_of(json_t *doc, const char *header_type)
+/* For messages: what the document claims to be. Borrowed. */
+static const char *claimed_type(json_t *doc, const char *header_type)
 {
 	const char *mt = json_string_value(json_object_get(doc, "mediaType"));
-	return mt ? mt : header_type;
-}
-
-static int is_index_type(const char *mt)
-{
-	return mt && (!strcmp(mt, MT_OCI_INDEX) || !strcmp(mt, MT_DOCKER_LIST));
+	return mt ? mt : header_type && *header_type ? header_type : "(none)";
 }
 
 /* The index entry for os/arch (arm64 entries may carry variant v8). Borrowed. */
@@ -140,13 +133,13 @@ int oci_pull_layout(reg_t *reg, const oci_ref_t *ref, const char *os, const char
 	for (int depth = 0;; depth++) {
 		json_decref(doc);
 		doc = json_loadb(body.data, body.len, 0, NULL);
-		const char *type = media_type_of(doc, mt.data);
+		const char *type = reg_manifest_type(doc, mt.data);
 		if (!json_is_object(doc)) {
 			err_set(err, "base image %s/%s: manifest %s is not JSON", ref->registry, ref->repository,
 				manifest_digest->data);
 			goto out;
 		}
-		if (!is_index_type(type) || depth > 0)
+		if (!reg_type_is_index(type) || depth > 0)
 			break;
 		json_t *d = pick_platform(&pl, doc, os, arch, err);
 		const char *child = d ? json_string_value(json_object_get(d, "digest")) : NULL;
@@ -162,10 +155,10 @@ int oci_pull_layout(reg_t *reg, const oci_ref_t *ref, const char *os, const char
 		if (grc)
 			goto out;
 	}
-	const char *type = media_type_of(doc, mt.data);
-	if (!type || (strcmp(type, MT_OCI_MANIFEST) && strcmp(type, MT_DOCKER_MANIFEST))) {
+	const char *type = reg_manifest_type(doc, mt.data);
+	if (!type || reg_type_is_index(type)) {
 		err_set(err, "base image %s/%s: unsupported manifest type '%s' (need an OCI or Docker schema 2 image)",
-			ref->registry, ref->repository, type ? type : "(none)");
+			ref->registry, ref->repository, claimed_type(doc, mt.data));
 		goto out;
 	}
 	if (get_blob(&pl, json_object_get(doc, "config"), err))

@@ -100,8 +100,13 @@ reg_t *reg_new(const char *registry, const reg_opts_t *opts, err_t *err)
 		r->opts.max_attempts = REG_DEFAULT_ATTEMPTS;
 	if (r->opts.backoff_ms <= 0)
 		r->opts.backoff_ms = REG_DEFAULT_BACKOFF_MS;
-	if (r->opts.chunk_bytes <= 0)
-		r->opts.chunk_bytes = REG_DEFAULT_CHUNK;
+	if (r->opts.chunk_bytes <= 0) {
+		/* test and benchmark knob: small chunks exercise the chunked/resume path */
+		const char *env = getenv("IMGBUILD_UPLOAD_CHUNK_BYTES");
+		char *end = NULL;
+		long long v = env ? strtoll(env, &end, 10) : 0;
+		r->opts.chunk_bytes = v > 0 && end && !*end ? v : REG_DEFAULT_CHUNK;
+	}
 	r->is_insecure = host_listed(registry, opts->insecure, opts->n_insecure);
 	buf_addf(&r->base, "https://%s", oci_ref_api_host(registry));
 	r->curl = curl_easy_init();
@@ -430,22 +435,36 @@ static void sleep_ms(long ms)
 		;
 }
 
-void reg_backoff(reg_t *r, int attempt, const reg_resp_t *p)
+long reg_backoff_delay_ms(long first_ms, int attempt, const char *retry_after, time_t now)
 {
-	long ms = r->opts.backoff_ms;
+	long ms = first_ms;
 	for (int i = 1; i < attempt && ms < REG_BACKOFF_CAP_MS; i++)
 		ms *= 2;
 	if (ms > REG_BACKOFF_CAP_MS)
 		ms = REG_BACKOFF_CAP_MS;
-	if (p && p->retry_after.len) {
-		/* delta-seconds only; an HTTP-date falls back to our own backoff */
+	if (retry_after && *retry_after) {
+		/* RFC 9110 10.2.3: delta-seconds or an HTTP-date; capped so a registry cannot
+		 * park the build; anything unreadable falls back to our own schedule */
 		char *end = NULL;
-		long s = strtol(p->retry_after.data, &end, 10);
-		if (end && !*end && s >= 0)
+		long s = strtol(retry_after, &end, 10);
+		if (end != retry_after && end && !*end && s >= 0) {
 			ms = (s > REG_RETRY_AFTER_CAP_S ? REG_RETRY_AFTER_CAP_S : s) * 1000L;
+		} else {
+			time_t when = curl_getdate(retry_after, NULL);
+			if (when != (time_t)-1) {
+				long long d = when > now ? (long long)(when - now) : 0;
+				ms = (d > REG_RETRY_AFTER_CAP_S ? REG_RETRY_AFTER_CAP_S : (long)d) * 1000L;
+			}
+		}
 	}
+	return ms;
+}
+
+void reg_backoff(reg_t *r, int attempt, const reg_resp_t *p)
+{
 	r->stats.retries++;
-	sleep_ms(ms);
+	sleep_ms(reg_backoff_delay_ms(r->opts.backoff_ms, attempt, p ? p->retry_after.data : NULL,
+				      time(NULL)));
 }
 
 /* ---- errors ------------------------------------------------------------------------------ */
@@ -606,8 +625,20 @@ static int answer_challenge(reg_t *r, const char *op, const reg_resp_t *p, err_t
 	free(r->service);
 	r->realm = strdup(ch.realm);
 	r->service = ch.service ? strdup(ch.service) : NULL;
-	if (ch.scope)
-		add_scope_str(r, ch.scope);
+	/* distribution joins several scopes with spaces in one challenge (mount: target push,
+	 * source pull); the token endpoint wants one scope parameter each */
+	for (const char *sc = ch.scope; sc && *sc;) {
+		size_t n = strcspn(sc, " ");
+		if (n) {
+			char *one = strndup(sc, n);
+			if (!one)
+				abort();
+			add_scope_str(r, one);
+			free(one);
+		}
+		sc += n;
+		sc += strspn(sc, " ");
+	}
 	rc = fetch_token(r, op, err);
 out:
 	auth_challenge_clear(&ch);

@@ -8,6 +8,7 @@
 #ifndef IMGBUILD_REG_H
 #define IMGBUILD_REG_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 #include "auth.h"
@@ -66,6 +67,14 @@ int reg_manifest_put(reg_t *r, const char *repo, const char *reference, const ch
  * a digest. */
 int reg_manifest_get(reg_t *r, const char *repo, const char *reference, buf_t *body,
 		     buf_t *media_type, buf_t *digest, err_t *err);
+/* The media type of a fetched manifest document: its own "mediaType" when it has one, else
+ * the Content-Type it came with (parameters dropped), else its shape ("manifests" = OCI
+ * index, "config" + "layers" = OCI manifest; OCI lets the field be absent). Returns one of
+ * the four manifest/index types we read (static string), or NULL for anything else. */
+const char *reg_manifest_type(json_t *doc, const char *content_type);
+/* 1 when media_type is an OCI image index or a Docker manifest list. */
+int reg_type_is_index(const char *media_type);
+
 /* Streams a blob into dest_path (via dest_path.part + rename), verifying size and digest. */
 int reg_blob_fetch(reg_t *r, const char *repo, const char *digest, long long size,
 		   const char *dest_path, err_t *err);

@@ -4,6 +4,7 @@
 #define IMGBUILD_REG_INTERNAL_H
 
 #include <curl/curl.h>
+#include <time.h>
 
 #include "digest.h"
 #include "reg.h"
@@ -67,6 +68,15 @@ int reg_fail(reg_t *r, const char *op, const reg_resp_t *p, const char *hint, er
 int reg_status_is_transient(long status);
 /* Waits before retry `attempt` (1-based), using Retry-After when the answer had one. */
 void reg_backoff(reg_t *r, int attempt, const reg_resp_t *p);
+/* The wait before retry `attempt`: first_ms doubled per attempt up to 8 s, or what
+ * retry_after (delta-seconds or HTTP-date, relative to now; NULL = none) says, up to 30 s. */
+long reg_backoff_delay_ms(long first_ms, int attempt, const char *retry_after, time_t now);
+/* Next byte to send after an upload answer's Range ("0-N" or "bytes=0-N"; NULL = none):
+ * N + 1, except that distribution reports "0-0" for an empty session too, so 0-0 means 0
+ * unless `confirmed` bytes were already accepted. Unreadable ranges give fallback. */
+long long reg_range_next(const char *range, long long fallback, long long confirmed);
+/* The closing-PUT URL: the session Location (which may carry ?_state=...) + digest=. */
+void reg_session_put_url(const char *location, const char *digest, buf_t *out);
 void reg_logf(reg_t *r, const char *fmt, ...) ERR_PRINTF(2, 3);
 /* base + "/v2/" + repo + suffix into out. */
 void reg_url(reg_t *r, const char *repo, const char *suffix, buf_t *out);

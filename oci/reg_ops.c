@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +16,10 @@
 #include "reg_internal.h"
 
 #define MT_OCTET "application/octet-stream"
+#define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
+#define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+#define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
 #define MANIFEST_ACCEPT                                                                      \
 	"application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, " \
 	"application/vnd.docker.distribution.manifest.v2+json, "                                \
@@ -52,13 +57,14 @@ out:
 	return rc;
 }
 
-/* The session URL with "digest=" appended (Location already carries ?_state=...). */
-static void with_digest(const char *location, const char *digest, buf_t *out)
+void reg_session_put_url(const char *location, const char *digest, buf_t *out)
 {
+	char *esc = curl_easy_escape(NULL, digest, 0);
 	buf_setstr(out, location);
 	buf_addch(out, strchr(location, '?') ? '&' : '?');
-	buf_addstr(out, "digest=sha256%3A");
-	buf_addstr(out, digest + 7);
+	buf_addstr(out, "digest=");
+	buf_addstr(out, esc);
+	curl_free(esc);
 }
 
 typedef struct upload {
@@ -117,13 +123,11 @@ out:
 	return rc;
 }
 
-/* Offset after a "Range: 0-N" answer. Distribution reports "0-0" for an empty session too,
- * so 0-0 means 1 byte only when we had already sent it. */
-static long long range_next(const reg_resp_t *p, long long fallback, long long confirmed)
+long long reg_range_next(const char *range, long long fallback, long long confirmed)
 {
-	const char *dash = p->range.len ? strchr(p->range.data, '-') : NULL;
+	const char *dash = range ? strchr(range, '-') : NULL;
 	char *end = NULL;
-	if (!dash)
+	if (!dash || dash[1] < '0' || dash[1] > '9')
 		return fallback;
 	long long last = strtoll(dash + 1, &end, 10);
 	if (!end || *end || last < 0)
@@ -163,7 +167,7 @@ static int session_status(upload_t *u, long long confirmed, long long *offset, e
 	if (reg_do(u->r, &q, &p, err))
 		goto out;
 	if (p.status == 204 || p.status == 202) {
-		*offset = range_next(&p, confirmed, confirmed);
+		*offset = reg_range_next(p.range.data, confirmed, confirmed);
 		take_location(u, url.data, &p);
 		rc = 0;
 	} else if (p.status == 404 || p.status == 400 || p.status == 416) {
@@ -204,9 +208,10 @@ static int send_chunks(upload_t *u, err_t *err)
 		q.file_len = n;
 		q.is_once = 1;
 		if (reg_do(r, &q, &p, err) == 0 && p.status == 202) {
-			off = range_next(&p, off + n, off + n);
+			off = reg_range_next(p.range.data, off + n, off + n);
 			take_location(u, url.data, &p);
 			r->stats.bytes_uploaded += n;
+			failures = 0; /* the bound is on failures in a row, not per blob */
 			continue;
 		}
 		if (p.curl_rc == CURLE_OK && !reg_status_is_transient(p.status) && p.status != 416) {
@@ -251,7 +256,7 @@ static int close_session(upload_t *u, int monolithic, err_t *err)
 	int rc = -1;
 	reg_req_init(&q);
 	reg_resp_init(&p);
-	with_digest(u->location.data, u->digest, &url);
+	reg_session_put_url(u->location.data, u->digest, &url);
 	q.method = "PUT";
 	q.url = url.data;
 	q.op = u->op.data;
@@ -438,6 +443,41 @@ out:
 	buf_free(&op);
 	buf_free(&sfx);
 	return rc;
+}
+
+static const char *const known_types[] = {MT_OCI_MANIFEST, MT_OCI_INDEX, MT_DOCKER_MANIFEST,
+					   MT_DOCKER_LIST};
+
+/* The static spelling of mt (len bytes, compared case-insensitively as media types are). */
+static const char *known_type(const char *mt, size_t len)
+{
+	for (size_t i = 0; i < sizeof known_types / sizeof known_types[0]; i++)
+		if (strlen(known_types[i]) == len && !strncasecmp(mt, known_types[i], len))
+			return known_types[i];
+	return NULL;
+}
+
+const char *reg_manifest_type(json_t *doc, const char *content_type)
+{
+	json_t *own = json_object_get(doc, "mediaType");
+	if (json_is_string(own))
+		return known_type(json_string_value(own), json_string_length(own));
+	if (content_type && *content_type) {
+		size_t n = strcspn(content_type, "; \t");
+		if (known_type(content_type, n))
+			return known_type(content_type, n);
+	}
+	/* neither says: OCI 1.0 documents may omit both (e.g. served as application/json) */
+	if (json_is_array(json_object_get(doc, "manifests")))
+		return MT_OCI_INDEX;
+	if (json_is_object(json_object_get(doc, "config")) && json_is_array(json_object_get(doc, "layers")))
+		return MT_OCI_MANIFEST;
+	return NULL;
+}
+
+int reg_type_is_index(const char *media_type)
+{
+	return media_type && (!strcmp(media_type, MT_OCI_INDEX) || !strcmp(media_type, MT_DOCKER_LIST));
 }
 
 int reg_blob_fetch(reg_t *r, const char *repo, const char *digest, long long size,
