@@ -278,7 +278,27 @@ static void test_fetch_file_copies_repodata_into_cache(void **state)
 	assert_int_equal(buf_read_file(&text, path.data, 1 << 20, &err), 0);
 	assert_string_equal(text.data, GOOD_REPODATA);
 	assert_int_equal(cache_files(f, ".json"), 1);
-	assert_int_equal(cache_files(f, ".meta"), 0); /* nothing to revalidate for file:// */
+	/* file:// revalidates by the source file's size, mtime and inode */
+	assert_int_equal(cache_files(f, ".meta"), 1);
+	buf_free(&base);
+	buf_free(&path);
+	buf_free(&text);
+}
+
+/* A warm solve must not copy and re-parse a large local channel: an unchanged source is served
+ * from the cache entry as it stands. */
+static void test_fetch_file_unchanged_channel_is_not_reread(void **state)
+{
+	struct fixture *f = *state;
+	buf_t base = BUF_INIT, path = BUF_INIT, text = BUF_INIT;
+	err_t err = ERR_INIT;
+	const char *marker = "{\"packages\": {}, \"marker\": 1}";
+	file_base(f, &base);
+	assert_int_equal(channel_fetch_repodata(base.data, "linux-64", f->cache.data, 0, &path, &err), 0);
+	write_file(path.data, marker); /* only a re-read would replace this */
+	assert_int_equal(channel_fetch_repodata(base.data, "linux-64", f->cache.data, 0, &path, &err), 0);
+	assert_int_equal(buf_read_file(&text, path.data, 1 << 20, &err), 0);
+	assert_string_equal(text.data, marker);
 	buf_free(&base);
 	buf_free(&path);
 	buf_free(&text);
@@ -465,6 +485,7 @@ int main(void)
 		cmocka_unit_test(test_resolve_absolute_path_becomes_file_url),
 		cmocka_unit_test(test_resolve_rejects_bad_names),
 		cmocka_unit_test_setup(test_fetch_file_copies_repodata_into_cache, test_setup),
+		cmocka_unit_test_setup(test_fetch_file_unchanged_channel_is_not_reread, test_setup),
 		cmocka_unit_test_setup(test_fetch_file_rereads_a_changed_channel, test_setup),
 		cmocka_unit_test_setup(test_fetch_file_missing_subdir_names_channel_and_url, test_setup),
 		cmocka_unit_test_setup(test_fetch_file_missing_ok_gives_empty_repodata, test_setup),
