@@ -9,6 +9,7 @@
 #include "cmd.h"
 #include "digest.h"
 #include "envspec.h"
+#include "fsutil.h"
 #include "lock.h"
 #include "pipeline.h"
 #include "solve.h"
@@ -18,7 +19,8 @@
 static const char usage[] =
 	"usage: imgbuild lock ENV.yml -o FILE [options]\n"
 	"  -o, --output FILE        lock file to write (.yml/.yaml: conda-lock v1; else @EXPLICIT)\n"
-	"      --format conda-lock|explicit  override the format chosen by the file name\n"
+	"      --format conda-lock|explicit|json  override the format chosen by the file name\n"
+	"                           (json: the solved repodata records, for cross-checks)\n"
 	"  -c, --channel URL|NAME   channel searched before the file's channels (repeatable)\n"
 	"      --channel-alias URL  base URL for channel names (default https://conda.anaconda.org)\n"
 	"      --channel-priority strict|flexible|disabled  (default strict)\n"
@@ -55,6 +57,36 @@ static int content_hash(const build_opts_t *o, char hex[DIGEST_HEX_MAX], err_t *
 		digest_buf_hex(DIGEST_SHA256, text.data, text.len, hex);
 	}
 	buf_free(&text);
+	return rc;
+}
+
+/* --format json: {"packages": [repodata record + fn, url, channel, subdir]...} sorted by
+ * name, so another program can check the solution against its specs without a YAML reader. */
+static int write_json(const char *out_path, const solution_t *sol, err_t *err)
+{
+	json_t *root = json_object(), *arr = json_array();
+	json_object_set_new(root, "packages", arr);
+	for (size_t i = 0; i < solution_count(sol); i++) {
+		const pkgrec_t *r = solution_get(sol, i);
+		json_t *o = r->raw ? json_deep_copy(r->raw) : json_object();
+		json_object_set_new(o, "name", json_string(r->name));
+		json_object_set_new(o, "version", json_string(r->version));
+		json_object_set_new(o, "build", json_string(r->build));
+		json_object_set_new(o, "fn", json_string(r->fn));
+		json_object_set_new(o, "url", json_string(r->url ? r->url : ""));
+		json_object_set_new(o, "channel", json_string(r->channel ? r->channel : ""));
+		json_object_set_new(o, "subdir", json_string(r->subdir ? r->subdir : ""));
+		json_array_append_new(arr, o);
+	}
+	char *text = json_dumps(root, JSON_INDENT(1) | JSON_SORT_KEYS);
+	json_decref(root);
+	if (!text)
+		return err_set(err, "%s: cannot serialise the solution", out_path);
+	buf_t b = BUF_INIT;
+	buf_addf(&b, "%s\n", text);
+	free(text);
+	int rc = fs_write_atomic(out_path, b.data, b.len, err);
+	buf_free(&b);
 	return rc;
 }
 
@@ -140,22 +172,24 @@ int cmd_lock(int argc, char **argv)
 	lock_format_t fmt = ends_with(out_path, ".yml") || ends_with(out_path, ".yaml")
 				    ? LOCK_FORMAT_CONDA_LOCK
 				    : LOCK_FORMAT_EXPLICIT;
+	int as_json = format && !strcmp(format, "json");
 	if (format && !strcmp(format, "explicit"))
 		fmt = LOCK_FORMAT_EXPLICIT;
 	else if (format && !strcmp(format, "conda-lock"))
 		fmt = LOCK_FORMAT_CONDA_LOCK;
-	else if (format) {
-		fprintf(stderr, "imgbuild: --format %s: use conda-lock or explicit\n", format);
+	else if (format && !as_json) {
+		fprintf(stderr, "imgbuild: --format %s: use conda-lock, explicit or json\n", format);
 		return 2;
 	}
 	o.env_path = argv[optind];
 	rc = 1;
-	if (pipeline_solve(&o, on_log, NULL, &sol, &err) != 0 || write_lock(&o, out_path, fmt, sol, &err) != 0) {
+	if (pipeline_solve(&o, on_log, NULL, &sol, &err) != 0 ||
+	    (as_json ? write_json(out_path, sol, &err) : write_lock(&o, out_path, fmt, sol, &err)) != 0) {
 		fprintf(stderr, "imgbuild: error: %s\n", err_msg(&err));
 		goto out;
 	}
 	printf("locked %zu packages into %s (%s)\n", solution_count(sol), out_path,
-	       fmt == LOCK_FORMAT_EXPLICIT ? "@EXPLICIT" : "conda-lock v1");
+	       as_json ? "JSON" : fmt == LOCK_FORMAT_EXPLICIT ? "@EXPLICIT" : "conda-lock v1");
 	rc = 0;
 out:
 	solution_free(sol);
