@@ -23,10 +23,9 @@
 #include "pkgrec.h"
 #include "scratch.h"
 #include "solve.h"
+#include "virtual.h"
 #include "workpool.h"
 
-#define DEFAULT_GLIBC "2.28"  /* conda-forge's current baseline; --glibc overrides */
-#define DEFAULT_LINUX "5.10"
 
 typedef struct build {
 	const build_opts_t *opts;
@@ -108,17 +107,21 @@ out:
 	return rc;
 }
 
+/* __glibc from the base image's libc when there is one (builder/virtual.c), else --glibc. */
 static int add_virtuals(build_t *b, solver_t *s, err_t *err)
 {
 	const build_opts_t *o = b->opts;
-	if (solve_add_virtual(s, "__unix", "0", "0", err) ||
-	    solve_add_virtual(s, "__linux", DEFAULT_LINUX, "0", err) ||
-	    solve_add_virtual(s, "__glibc", o->glibc_version ? o->glibc_version : DEFAULT_GLIBC, "0", err) ||
-	    solve_add_virtual(s, "__archspec", "1",
-			      o->oci_arch && !strcmp(o->oci_arch, "arm64") ? "aarch64" : "x86_64", err))
+	virtual_opts_t vo = {o->base_layout, o->base_tag, o->glibc_version, o->cuda_version, o->oci_arch};
+	virtual_set_t vs;
+	buf_t desc = BUF_INIT;
+	if (virtual_set_fill(&vs, &vo, err))
 		return -1;
-	if (o->cuda_version && solve_add_virtual(s, "__cuda", o->cuda_version, "0", err))
-		return -1;
+	for (size_t i = 0; i < vs.n; i++)
+		if (solve_add_virtual(s, vs.pkgs[i].name, vs.pkgs[i].version, vs.pkgs[i].build, err))
+			return -1;
+	virtual_set_describe(&vs, &desc);
+	logf_(b, "virtual packages: %s", desc.data);
+	buf_free(&desc);
 	return 0;
 }
 
