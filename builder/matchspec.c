@@ -460,8 +460,10 @@ static int validate(matchspec_t *m, const char *spec, err_t *err)
 		return -1;
 	if (m->build && check_build(m->build, spec, err) < 0)
 		return -1;
-	if (m->build_number && check_version(m->build_number, spec, err) < 0)
-		return -1;
+	if (m->build_number && matchspec_build_number_matches(m->build_number, 0) < 0)
+		return err_set(err, "bad MatchSpec '%s': build_number '%s' is not a number or a comparison "
+				    "(use 3, >=3, <5, !=2, or several joined by ',')",
+			       spec, m->build_number);
 	if (m->channel && strcmp(m->channel, "*") == 0)
 		set_field(&m->channel, NULL);
 	return 0;
@@ -591,4 +593,70 @@ void matchspec_to_string(const matchspec_t *m, buf_t *out)
 	if (m->build_number)
 		buf_addf(out, "%sbuild_number='%s'", sep, m->build_number);
 	buf_addch(out, ']');
+}
+
+/* One "[op]N" term. */
+static int build_number_term(const char *t, size_t len, long bn)
+{
+	char op[3] = "";
+	size_t i = 0;
+	while (i < len && i < 2 && strchr("<>=!", t[i])) {
+		op[i] = t[i];
+		i++;
+	}
+	op[i] = '\0';
+	if (i == len || !isdigit((unsigned char)t[i]))
+		return -1;
+	long v = 0;
+	for (; i < len; i++) {
+		if (!isdigit((unsigned char)t[i]) || v > 100000000L)
+			return -1;
+		v = v * 10 + (t[i] - '0');
+	}
+	if (!*op || !strcmp(op, "=") || !strcmp(op, "=="))
+		return bn == v;
+	if (!strcmp(op, "!="))
+		return bn != v;
+	if (!strcmp(op, ">="))
+		return bn >= v;
+	if (!strcmp(op, "<="))
+		return bn <= v;
+	if (!strcmp(op, ">"))
+		return bn > v;
+	if (!strcmp(op, "<"))
+		return bn < v;
+	return -1;
+}
+
+int matchspec_build_number_matches(const char *spec, long bn)
+{
+	/* '|' between ','-joined groups, as in version specs; blanks ignored */
+	int any = 0, all = 1, saw_term = 0;
+	char term[32];
+	size_t n = 0;
+	for (const char *p = spec;; p++) {
+		if (*p == ' ')
+			continue;
+		if (*p == ',' || *p == '|' || !*p) {
+			if (!n)
+				return -1;
+			int r = build_number_term(term, n, bn);
+			if (r < 0)
+				return -1;
+			all &= r;
+			saw_term = 1;
+			n = 0;
+			if (*p != ',') {
+				any |= all;
+				all = 1;
+			}
+			if (!*p)
+				break;
+			continue;
+		}
+		if (n + 1 >= sizeof term)
+			return -1;
+		term[n++] = *p;
+	}
+	return saw_term ? any : -1;
 }

@@ -28,6 +28,9 @@ void matchspec_free(matchspec_t *m); /* NULL is a no-op */
 /* Appends "name version build" for pool_conda_matchspec (no channel, no build_number: the
  * caller must filter those itself). A version-less build renders as "name * build". */
 void matchspec_to_solv(const matchspec_t *m, buf_t *out);
+/* 1 when build number bn satisfies a build_number spec ("3", ">=3", ">=2,<5", "1|3"), 0 when
+ * not, -1 when the spec is unreadable (matchspec_parse already refuses those). */
+int matchspec_build_number_matches(const char *spec, long bn);
 /* Appends a conda-readable form ("channel/subdir::name version build[build_number='3']")
  * that matchspec_parse reads back to the same parts. */
 void matchspec_to_string(const matchspec_t *m, buf_t *out);

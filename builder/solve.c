@@ -205,6 +205,8 @@ static int info_matches_channel(const struct repo_info *info, const matchspec_t 
 {
 	if (m->subdir && strcmp(m->subdir, info->subdir) != 0)
 		return 0;
+	if (!m->channel) /* "any-channel/linux-64::x": that subdir of every channel */
+		return 1;
 	if (strcmp(m->channel, info->channel_name) == 0 || strcmp(m->channel, info->channel_url) == 0)
 		return 1;
 	/* "conda-forge::x" against a channel given as its URL, or the other way round. */
@@ -270,6 +272,17 @@ static void versions_available(Pool *pool, const char *name, buf_t *out)
 		buf_addstr(out, ", ...");
 }
 
+/* build_number lives in the solvable's SOLVABLE_BUILDVERSION (repo_add_conda). */
+static int build_number_ok(Solvable *sv, const char *spec)
+{
+	const char *bn = solvable_lookup_str(sv, SOLVABLE_BUILDVERSION);
+	char *end = NULL;
+	long v = bn ? strtol(bn, &end, 10) : 0;
+	if (bn && (end == bn || *end))
+		return 0;
+	return matchspec_build_number_matches(spec, v) == 1;
+}
+
 /* Appends the job for one spec to `job`. */
 static int add_spec_job(solver_t *s, const char *spec, Queue *job, err_t *err)
 {
@@ -291,16 +304,30 @@ static int add_spec_job(solver_t *s, const char *spec, Queue *job, err_t *err)
 	}
 	Id p, pp;
 	int any_channel = 0;
+	/* libsolv reads neither channel::, subdir nor build_number: filter the providers here */
+	int filtered = m->channel || m->subdir || m->build_number;
 	FOR_PROVIDES(p, pp, dep) {
 		Solvable *sv = pool_id2solvable(pool, p);
 		const struct repo_info *info = sv->repo->appdata;
-		if (!m->channel) {
-			queue_push(&q, p);
-		} else if (info && info_matches_channel(info, m)) {
-			queue_push(&q, p);
-		}
+		if ((m->channel || m->subdir) && !(info && info_matches_channel(info, m)))
+			continue;
+		if (m->build_number && !build_number_ok(sv, m->build_number))
+			continue;
+		queue_push(&q, p);
 	}
-	if (m->channel) {
+	if (filtered && !m->channel) {
+		if (!q.count) {
+			channels_searched(s, &where);
+			err_set(err, "cannot solve the environment: no package matches '%s' (%s; channels "
+				     "searched: %s)", spec,
+				m->build_number && m->subdir ? "build number and subdir checked"
+				: m->build_number	      ? "build numbers checked"
+							      : "only that subdir",
+				where.data);
+			goto out;
+		}
+		queue_push2(job, SOLVER_INSTALL | SOLVER_SOLVABLE_ONE_OF, pool_queuetowhatprovides(pool, &q));
+	} else if (m->channel) {
 		for (size_t i = 0; i < s->n_infos; i++)
 			any_channel |= info_matches_channel(s->infos[i], m);
 		/* An empty ONE_OF counts as satisfied in libsolv: refuse it here. */

@@ -268,6 +268,32 @@ static void test_solv_strings_read_back_unchanged_by_libsolv(void **state)
 	pool_free(pool);
 }
 
+static void test_build_number_specs_match_like_conda(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *spec;
+		long bn;
+		int want;
+	} cases[] = {
+		{"3", 3, 1},      {"3", 4, 0},       {"==3", 3, 1},     {">=3", 3, 1},   {">=3", 2, 0},
+		{">3", 3, 0},     {"<5", 4, 1},      {"<=5", 5, 1},     {"!=2", 2, 0},   {"!=2", 1, 1},
+		{">=2,<5", 4, 1}, {">=2,<5", 5, 0},  {"1|3", 3, 1},     {"1|3", 2, 0},   {" >= 2 ", 2, 1},
+		{"", 0, -1},      {"x", 0, -1},      {">=", 0, -1},     {"3.5", 3, -1},  {"=>3", 3, -1},
+		{"1,", 1, -1},    {"~=3", 3, -1},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int got = matchspec_build_number_matches(cases[i].spec, cases[i].bn);
+		if (got != cases[i].want)
+			fail_msg("build_number '%s' vs %ld: %d, want %d", cases[i].spec, cases[i].bn, got,
+				 cases[i].want);
+	}
+	err_t err = ERR_INIT;
+	assert_null(matchspec_parse("blas[build_number=abc]", &err));
+	assert_non_null(strstr(err_msg(&err), "build_number 'abc' is not a number or a comparison"));
+	err_clear(&err);
+}
+
 static void test_free_null_is_noop(void **state)
 {
 	(void)state;
@@ -284,6 +310,7 @@ int main(void)
 		cmocka_unit_test(test_to_string_renders_channel_subdir_version_build),
 		cmocka_unit_test(test_to_string_round_trips_through_parse),
 		cmocka_unit_test(test_solv_strings_read_back_unchanged_by_libsolv),
+		cmocka_unit_test(test_build_number_specs_match_like_conda),
 		cmocka_unit_test(test_free_null_is_noop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -475,6 +475,53 @@ static void test_build_string_spec_selects_variant(void **state)
 	solve_free(s);
 }
 
+static void test_build_number_in_brackets_filters_candidates(void **state)
+{
+	(void)state;
+	err_t err = ERR_INIT;
+	solver_t *s = blas_channel();
+	solution_t *sol = solve1(s, "blas[build_number=1]", &err);
+	if (!sol)
+		fail_msg("%s", err_msg(&err));
+	assert_has(sol, "blas", "1.0", "h1_mkl"); /* not the default h2_openblas */
+	solution_free(sol);
+	sol = solve1(s, "blas[build_number='<2']", &err);
+	assert_non_null(sol);
+	assert_has(sol, "blas", "1.0", "h1_mkl");
+	solution_free(sol);
+	assert_null(solve1(s, "blas[build_number='>=3']", &err));
+	assert_err_contains(&err, "no package matches 'blas[build_number='>=3']'");
+	assert_err_contains(&err, "build numbers checked");
+	err_clear(&err);
+	solve_free(s);
+}
+
+static void test_any_channel_subdir_prefix_restricts_the_subdir(void **state)
+{
+	(void)state;
+	err_t err = ERR_INIT;
+	solver_t *s = new_solver();
+	/* the noarch build is newer, so it wins without a subdir restriction */
+	add_repo(s, "c", "linux-64", 0, REC("tool-1.0-h0_0.conda", "tool", "1.0", "h0_0", 0, "", ""), NULL);
+	add_repo(s, "c", "noarch", 0,
+		 "\"tool-2.0-pyh0_0.conda\": {\"name\": \"tool\", \"version\": \"2.0\", \"build\": "
+		 "\"pyh0_0\", \"build_number\": 0, \"depends\": [], \"subdir\": \"noarch\"}", NULL);
+	solution_t *sol = solve1(s, "tool", &err);
+	assert_non_null(sol);
+	assert_has(sol, "tool", "2.0", NULL);
+	solution_free(sol);
+	sol = solve1(s, "*/linux-64::tool", &err);
+	if (!sol)
+		fail_msg("%s", err_msg(&err));
+	assert_has(sol, "tool", "1.0", "h0_0");
+	assert_string_equal(solution_find(sol, "tool")->subdir, "linux-64");
+	solution_free(sol);
+	assert_null(solve1(s, "*/osx-64::tool", &err));
+	assert_err_contains(&err, "no package matches '*/osx-64::tool'");
+	err_clear(&err);
+	solve_free(s);
+}
+
 static void test_constrains_are_honoured(void **state)
 {
 	(void)state;
@@ -956,6 +1003,8 @@ int main(void)
 		cmocka_unit_test(test_bad_virtual_package_is_rejected),
 		cmocka_unit_test(test_conflict_names_the_packages_involved),
 		cmocka_unit_test(test_build_string_spec_selects_variant),
+		cmocka_unit_test(test_build_number_in_brackets_filters_candidates),
+		cmocka_unit_test(test_any_channel_subdir_prefix_restricts_the_subdir),
 		cmocka_unit_test(test_constrains_are_honoured),
 		cmocka_unit_test(test_conda_format_record_is_preferred_over_tar_bz2),
 		cmocka_unit_test(test_bad_repodata_names_the_file),
