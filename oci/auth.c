@@ -34,7 +34,8 @@ void auth_creds_clear(auth_creds_t *c)
 		return;
 	wipe_str(c->user);
 	wipe_str(c->secret);
-	c->user = c->secret = NULL;
+	wipe_str(c->identity_token);
+	c->user = c->secret = c->identity_token = NULL;
 }
 
 void auth_buf_wipe(buf_t *b)
@@ -78,6 +79,16 @@ static int from_auth_entry(json_t *entry, const char *where, auth_creds_t *out, 
 	const char *auth = json_string_value(json_object_get(entry, "auth"));
 	const char *user = json_string_value(json_object_get(entry, "username"));
 	const char *pass = json_string_value(json_object_get(entry, "password"));
+	const char *idtok = json_string_value(json_object_get(entry, "identitytoken"));
+	if (idtok && *idtok) {
+		/* `docker login` against an OAuth2 registry: "auth" then holds only the user name */
+		out->identity_token = strdup(idtok);
+		out->user = strdup(user && *user ? user : "<token>");
+		out->secret = strdup("");
+		if (!out->identity_token || !out->user || !out->secret)
+			abort();
+		return 0;
+	}
 	if (auth && *auth) {
 		size_t n = strlen(auth);
 		unsigned char *dec = calloc(1, n + 1);
@@ -160,7 +171,16 @@ static int run_helper(const char *name, const char *server, auth_creds_t *out, e
 		err_set(err, "credential helper %s gave no Username/Secret JSON for %s", prog.data, server);
 		goto out;
 	}
-	set_creds(out, user, strlen(user), secret);
+	if (!strcmp(user, "<token>")) {
+		/* docker-credential-helpers' convention: the secret is an identity token */
+		out->identity_token = strdup(secret);
+		out->user = strdup(user);
+		out->secret = strdup("");
+		if (!out->identity_token || !out->user || !out->secret)
+			abort();
+	} else {
+		set_creds(out, user, strlen(user), secret);
+	}
 	rc = 0;
 out:
 	for (int i = 0; i < 2; i++) {

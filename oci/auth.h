@@ -1,7 +1,9 @@
 /* auth.h — registry credentials and challenges. Where credentials come from, first match wins:
  * --creds USER:PASS, then $IMGBUILD_REGISTRY_USER + $IMGBUILD_REGISTRY_PASSWORD (for CI), then
  * Docker's config ($DOCKER_CONFIG/config.json, else ~/.docker/config.json): `credHelpers`
- * for the registry, its `auths` entry ("auth" base64 or username/password), then `credsStore`.
+ * for the registry, its `auths` entry ("auth" base64 or username/password, "identitytoken"),
+ * then `credsStore`. An identity token (also a helper's answer with Username "<token>") is
+ * traded at the token endpoint as an OAuth2 refresh token instead of sending the password.
  * Helpers are run as `docker-credential-NAME get` (Docker's protocol). Secrets live only in
  * auth_creds_t, are wiped on clear, and never go into error messages. */
 #ifndef IMGBUILD_AUTH_H
@@ -13,6 +15,7 @@
 typedef struct auth_creds {
 	char *user;   /* NULL when none found */
 	char *secret;
+	char *identity_token; /* OAuth2 refresh token for the token endpoint, or NULL */
 } auth_creds_t;
 
 typedef struct auth_source {

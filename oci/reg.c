@@ -522,35 +522,62 @@ static int need_creds(reg_t *r, err_t *err)
 	return auth_lookup(&r->opts.auth, r->name, &r->creds, err);
 }
 
+static void add_param(reg_t *r, buf_t *b, const char *name, const char *value)
+{
+	char *e = curl_easy_escape(r->curl, value, 0);
+	buf_addf(b, "%s%s=%s", b->len && b->data[b->len - 1] != '?' ? "&" : "", name, e);
+	explicit_bzero(e, strlen(e)); /* may be a refresh token */
+	curl_free(e);
+}
+
+/* The token request: with an identity token (Docker config "identitytoken", or a helper's
+ * "<token>" user) the OAuth2 POST of distribution's docs/spec/auth/oauth.md, grant_type
+ * refresh_token; otherwise the GET of docs/spec/auth/token.md with Basic credentials when we
+ * have them. url, form and basic are filled (form and basic hold secrets: the caller wipes). */
+static void token_request(reg_t *r, reg_req_t *q, buf_t *url, buf_t *form, buf_t *basic)
+{
+	buf_addstr(url, r->realm);
+	if (r->creds.identity_token) {
+		buf_t scopes = BUF_INIT;
+		for (size_t i = 0; i < r->n_scopes; i++)
+			buf_addf(&scopes, "%s%s", i ? " " : "", r->scopes[i]);
+		add_param(r, form, "grant_type", "refresh_token");
+		add_param(r, form, "refresh_token", r->creds.identity_token);
+		add_param(r, form, "client_id", "imgbuild");
+		if (r->service)
+			add_param(r, form, "service", r->service);
+		if (scopes.len)
+			add_param(r, form, "scope", scopes.data);
+		buf_free(&scopes);
+		q->method = "POST";
+		q->content_type = "application/x-www-form-urlencoded";
+		q->mem = form->data;
+		q->mem_len = form->len;
+	} else {
+		buf_addch(url, strchr(r->realm, '?') ? '&' : '?');
+		if (r->service)
+			add_param(r, url, "service", r->service);
+		for (size_t i = 0; i < r->n_scopes; i++)
+			add_param(r, url, "scope", r->scopes[i]);
+		if (r->creds.user) {
+			add_param(r, url, "account", r->creds.user);
+			auth_basic_value(&r->creds, basic);
+		}
+		q->method = "GET";
+	}
+	q->url = url->data;
+}
+
 static int fetch_token(reg_t *r, const char *op, err_t *err)
 {
-	buf_t url = BUF_INIT, basic = BUF_INIT, what = BUF_INIT;
+	buf_t url = BUF_INIT, basic = BUF_INIT, what = BUF_INIT, form = BUF_INIT;
 	reg_req_t q;
 	reg_resp_t p;
 	json_t *j = NULL;
 	int rc = -1;
 	reg_req_init(&q);
 	reg_resp_init(&p);
-	buf_addstr(&url, r->realm);
-	buf_addch(&url, strchr(r->realm, '?') ? '&' : '?');
-	if (r->service) {
-		char *e = curl_easy_escape(r->curl, r->service, 0);
-		buf_addf(&url, "service=%s", e);
-		curl_free(e);
-	}
-	for (size_t i = 0; i < r->n_scopes; i++) {
-		char *e = curl_easy_escape(r->curl, r->scopes[i], 0);
-		buf_addf(&url, "&scope=%s", e);
-		curl_free(e);
-	}
-	if (r->creds.user) {
-		char *e = curl_easy_escape(r->curl, r->creds.user, 0);
-		buf_addf(&url, "&account=%s", e);
-		curl_free(e);
-		auth_basic_value(&r->creds, &basic);
-	}
-	q.method = "GET";
-	q.url = url.data;
+	token_request(r, &q, &url, &form, &basic);
 	buf_addf(&what, "token for %s from %s", op, r->realm);
 	q.op = what.data;
 	for (int attempt = 1;; attempt++) {
@@ -591,6 +618,7 @@ out:
 		explicit_bzero(p.body.data, p.body.len);
 	reg_resp_free(&p);
 	auth_buf_wipe(&basic);
+	auth_buf_wipe(&form);
 	buf_free(&url);
 	buf_free(&what);
 	return rc;

@@ -135,6 +135,52 @@ static void test_docker_config_auth_base64(void **s)
 	auth_creds_clear(&c);
 }
 
+static void test_docker_config_identity_token(void **s)
+{
+	(void)s;
+	auth_creds_t c;
+	/* what `docker login` writes for an OAuth2 registry: the user in "auth", no password */
+	write_config("{\"auths\":{\"h.io\":{\"auth\":\"Y2k6\",\"identitytoken\":\"rt-123\"}}}");
+	lookup("h.io", NULL, &c);
+	assert_string_equal(c.identity_token, "rt-123");
+	assert_non_null(c.user);
+	auth_creds_clear(&c);
+	assert_null(c.identity_token);
+}
+
+static void test_password_entry_has_no_identity_token(void **s)
+{
+	(void)s;
+	auth_creds_t c;
+	write_config("{\"auths\":{\"h.io\":{\"username\":\"u\",\"password\":\"p\"}}}");
+	lookup("h.io", NULL, &c);
+	assert_null(c.identity_token);
+	assert_string_equal(c.secret, "p");
+	auth_creds_clear(&c);
+}
+
+static void test_helper_token_user_means_identity_token(void **s)
+{
+	(void)s;
+	auth_creds_t c;
+	buf_t bin = BUF_INIT, path = BUF_INIT;
+	err_t err = ERR_INIT;
+	const char *script = "#!/bin/sh\nread s\necho '{\"Username\":\"<token>\",\"Secret\":\"rt-456\"}'\n";
+	buf_addstr(&bin, dir);
+	buf_addpath(&bin, "docker-credential-tok");
+	assert_int_equal(fs_write_atomic(bin.data, script, strlen(script), &err), 0);
+	chmod(bin.data, 0755);
+	buf_addf(&path, "%s:%s", dir, getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+	setenv("PATH", path.data, 1);
+	write_config("{\"credHelpers\":{\"h.io\":\"tok\"}}");
+	lookup("h.io", NULL, &c);
+	assert_string_equal(c.identity_token, "rt-456");
+	assert_string_equal(c.secret, "");
+	auth_creds_clear(&c);
+	buf_free(&bin);
+	buf_free(&path);
+}
+
 static void test_docker_hub_uses_index_key(void **s)
 {
 	(void)s;
@@ -217,6 +263,9 @@ int main(void)
 		cmocka_unit_test(test_no_entry_means_anonymous),
 		cmocka_unit_test(test_bad_auth_value_names_the_file),
 		cmocka_unit_test(test_cred_helper_is_run),
+		cmocka_unit_test(test_docker_config_identity_token),
+		cmocka_unit_test(test_password_entry_has_no_identity_token),
+		cmocka_unit_test(test_helper_token_user_means_identity_token),
 		cmocka_unit_test(test_basic_value_is_base64),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
