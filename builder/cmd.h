@@ -13,6 +13,7 @@ typedef struct cmd {
 int cmd_build(int argc, char **argv);
 int cmd_lock(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
+int cmd_push(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 

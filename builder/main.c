@@ -9,6 +9,7 @@ static const cmd_t commands[] = {
 	{"build", cmd_build, "build an OCI image from an environment.yml"},
 	{"lock", cmd_lock, "solve an environment.yml into a lock file (conda-lock YAML or @EXPLICIT)"},
 	{"plan", cmd_plan, "print the layer plan (cached or to build) without building"},
+	{"push", cmd_push, "push an OCI image layout (oci:DIR) to a registry"},
 	{"help", cmd_help, "show help"},
 	{"version", cmd_version, "print the version"},
 };

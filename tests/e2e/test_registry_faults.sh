@@ -3,7 +3,8 @@
 # connection dropped half-way through a chunk PATCH, 500s and a 429 (Retry-After: 1), the push
 # still completes and the registry holds the image under the layout's manifest digest; a push
 # that cannot succeed (uploads answered 500 forever; the registry gone) ends within bounded
-# time with an error naming registry, operation and status, and leaves no tag behind.
+# time with an error naming registry, operation and status, and leaves no tag behind. Also
+# `imgbuild push oci:DIR REF...` of the built layout.
 set -u
 . "$(dirname "$0")/lib.sh"
 e2e_need_tools skopeo docker-registry jq python3 unshare
@@ -49,6 +50,14 @@ check "the image builds to a layout" build --output "oci:$T/img.oci" -t demo:1
 want=$(jq -r '.manifests[0].digest' "$T/img.oci/index.json")
 big=$(jq -r '.layers|max_by(.size).size' "$T/img.oci/blobs/sha256/${want#sha256:}")
 check "the largest layer needs several chunks" test "$big" -gt $((4 * IMGBUILD_UPLOAD_CHUNK_BYTES))
+
+# --- imgbuild push: an existing layout, several tags -------------------------------------------
+check "imgbuild push sends a built layout under two tags" "$BIN" push "oci:$T/img.oci" "$R/team/pushed:1" "$R/team/pushed:2"
+check_eq "both tags carry the layout's manifest digest" "$want $want" \
+  "$(sk inspect --tls-verify=false "docker://$R/team/pushed:1" | jq -r .Digest) $(sk inspect --tls-verify=false "docker://$R/team/pushed:2" | jq -r .Digest)"
+expect_fail "imgbuild push refuses tags of different repositories" "every reference must be a tag of 127.0.0.1:$P/team/pushed" \
+  "$BIN" push "oci:$T/img.oci" "$R/team/pushed:3" "$R/other/x:1"
+expect_fail "imgbuild push wants a registry in the reference" "names no registry" "$BIN" push "oci:$T/img.oci" team/x:1
 
 # --- faults that a push survives -----------------------------------------------------------
 proxy flaky '
