@@ -43,7 +43,7 @@ function virtualRepodata(o) {
 		};
 	};
 	add('__unix', '0', '0');
-	add('__linux', '5.15', '0');
+	add('__linux', '5.10', '0');
 	add('__glibc', o.glibc, '0');
 	add('__archspec', '1', 'x86_64');
 	if (o.cuda) add('__cuda', o.cuda, '0');
