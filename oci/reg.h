@@ -25,7 +25,8 @@ typedef struct reg_opts {
 	auth_source_t auth;          /* where credentials come from (auth.h) */
 	int max_attempts;            /* per request, including the first; 0 = 5 */
 	long backoff_ms;             /* first retry delay, doubled each time; 0 = 300 */
-	long long chunk_bytes;       /* blobs larger than this go up in PATCH chunks; 0 = 32 MiB */
+	long long chunk_bytes;       /* blobs larger than this go up in PATCH chunks; 0 =
+	                                $IMGBUILD_UPLOAD_CHUNK_BYTES (tests) or 32 MiB */
 	reg_log_fn log;              /* retries and fallbacks, or NULL */
 	void *ud;
 } reg_opts_t;

@@ -7,6 +7,7 @@
 # `imgbuild push oci:DIR REF...` of the built layout.
 set -u
 . "$(dirname "$0")/lib.sh"
+e2e_need_root
 e2e_need_tools skopeo docker-registry jq python3 unshare
 BIN=${IMGBUILD_BIN:?}
 SRC=${IMGBUILD_SRC:?}

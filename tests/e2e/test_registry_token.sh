@@ -7,7 +7,8 @@
 # token nor any issued token appears in any output.
 set -u
 . "$(dirname "$0")/lib.sh"
-e2e_need_tools skopeo docker-registry jq python3 openssl unshare
+e2e_need_root
+e2e_need_tools skopeo docker-registry jq python3 openssl unshare curl
 BIN=${IMGBUILD_BIN:?}
 SRC=${IMGBUILD_SRC:?}
 T=$(mktemp -d /tmp/imgbuild-regtok.XXXXXX)
