@@ -25,7 +25,7 @@ static const char usage[] =
 	"      --channel-alias URL  base URL for channel names (default https://conda.anaconda.org)\n"
 	"      --channel-priority strict|flexible|disabled  (default strict)\n"
 	"      --cuda VERSION       __cuda virtual package (driver version of the target nodes)\n"
-	"      --glibc VERSION      __glibc virtual package (default 2.28)\n"
+	"      --glibc VERSION      __glibc virtual package (default: the base image's glibc, else 2.28)\n"
 	"      --offline            use cached repodata only\n"
 	"      --cache-dir DIR      cache (default $XDG_CACHE_HOME/imgbuild or ~/.cache/imgbuild)\n"
 	"      --ignore-pip         lock without the file's pip: dependencies\n";
