@@ -34,7 +34,7 @@ static const char usage[] =
 	"      --base oci:DIR[:TAG]|REF  put the layers on top of this base image (REF is pulled)\n"
 	"      --recipe FILE        layer-grouping recipe (default: recipes/default.yaml, built in)\n"
 	"      --cuda VERSION       __cuda virtual package (driver version of the target nodes)\n"
-	"      --glibc VERSION      __glibc virtual package (default 2.28)\n"
+	"      --glibc VERSION      __glibc virtual package (default: the base image's glibc, else 2.28)\n"
 	"      --compression gzip|zstd  layer compression (default gzip)\n"
 	"      --cache-dir DIR      cache (default $XDG_CACHE_HOME/imgbuild or ~/.cache/imgbuild)\n"
 	"      --ignore-pip         build without the file's pip: dependencies\n"
@@ -42,6 +42,9 @@ static const char usage[] =
 	"      --channel-priority strict|flexible|disabled  (default strict)\n"
 	"      --offline            use cached repodata only\n"
 	"      --no-layer-cache     build every layer; neither reuse nor store layers\n"
+	"      --cache-repo HOST[:PORT]/PATH  shared layer cache in a registry repository (also\n"
+	"                           $IMGBUILD_CACHE_REPO): layers found there are not built, and\n"
+	"                           pushed to the same registry by mount; new layers are stored there\n"
 	"  -j, --jobs N             parallel installs/layers, and compression threads per layer\n"
 	"                           (default: CPUs; the image bytes never depend on it)\n";
 
@@ -116,7 +119,8 @@ int cmd_build(int argc, char **argv)
 		{"base", required_argument, NULL, 'B'},    {"recipe", required_argument, NULL, 'R'},
 		{"cuda", required_argument, NULL, 'U'},    {"glibc", required_argument, NULL, 'G'},
 		{"compression", required_argument, NULL, 'Z'}, {"cache-dir", required_argument, NULL, 'C'},
-		{"ignore-pip", no_argument, NULL, 'I'}, {"no-layer-cache", no_argument, NULL, 1001},    {"jobs", required_argument, NULL, 'j'},
+		{"ignore-pip", no_argument, NULL, 'I'}, {"no-layer-cache", no_argument, NULL, 1001},
+		{"cache-repo", required_argument, NULL, 1002},    {"jobs", required_argument, NULL, 'j'},
 		{"lock", required_argument, NULL, 'L'},    {"channel-priority", required_argument, NULL, 'p'},
 		{"offline", no_argument, NULL, 'O'},
 		{"platform", required_argument, NULL, 'T'}, {"metadata-file", required_argument, NULL, 'M'},
@@ -199,6 +203,7 @@ int cmd_build(int argc, char **argv)
 			}
 			break;
 		case 1001: o.no_layer_cache = 1; break;
+		case 1002: o.cache_repo = optarg; break;
 		case 'j':
 			if (parse_long(optarg, "--jobs", &num) || num < 1 || num > 256)
 				goto out;
@@ -224,6 +229,13 @@ int cmd_build(int argc, char **argv)
 		o.layer.mtime = num;
 	}
 	po.reg.log = on_log;
+	if (!o.cache_repo && getenv("IMGBUILD_CACHE_REPO") && *getenv("IMGBUILD_CACHE_REPO"))
+		o.cache_repo = getenv("IMGBUILD_CACHE_REPO");
+	o.cache_reg = &po.reg; /* same credentials, CA and insecure hosts as the push */
+	if (o.cache_repo && o.no_layer_cache) {
+		fprintf(stderr, "imgbuild: --no-layer-cache: the registry cache (--cache-repo) is not used either\n");
+		o.cache_repo = NULL;
+	}
 	if (publish_run(&po, &o, on_log, NULL, &res, &err) != 0) {
 		fprintf(stderr, "imgbuild: error: %s\n", err_msg(&err));
 		goto out;

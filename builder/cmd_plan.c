@@ -11,6 +11,7 @@
 #include "cmd.h"
 #include "pipeline.h"
 #include "plan_report.h"
+#include "reg.h"
 
 #define MAX_LIST 64
 
@@ -18,7 +19,8 @@ static const char usage[] =
 	"usage: imgbuild plan ENV.yml [-t REF] [options]\n"
 	"Solves ENV.yml and prints the layers a build would make, without downloading packages:\n"
 	"per layer its packages, an estimated size (sum of the packages' compressed archive sizes\n"
-	"from repodata), its cache key and whether it is cached locally or must be built.\n"
+	"from repodata), its cache key and whether it is cached locally, in the registry cache\n"
+	"(--cache-repo) or must be built.\n"
 	"  -c, --channel URL|NAME   channel searched before the file's channels (repeatable)\n"
 	"      --channel-alias URL  base URL for channel names (default https://conda.anaconda.org)\n"
 	"  -t, --tag REF            the image the build would make (informational for now)\n"
@@ -26,9 +28,15 @@ static const char usage[] =
 	"      --name NAME          environment name (default: name: in the file)\n"
 	"      --recipe FILE        layer-grouping recipe (default: recipes/default.yaml, built in)\n"
 	"      --cuda VERSION       __cuda virtual package (driver version of the target nodes)\n"
-	"      --glibc VERSION      __glibc virtual package (default 2.28)\n"
+	"      --glibc VERSION      __glibc virtual package (default: the base image's glibc, else 2.28)\n"
 	"      --compression gzip|zstd  layer compression (part of every cache key; default gzip)\n"
 	"      --cache-dir DIR      cache (default $XDG_CACHE_HOME/imgbuild or ~/.cache/imgbuild)\n"
+	"      --cache-repo HOST[:PORT]/PATH  also ask this registry cache (else $IMGBUILD_CACHE_REPO):\n"
+	"                           layers it holds are shown \"in registry\"\n"
+	"      --creds USER:PASS    registry credentials (else $IMGBUILD_REGISTRY_USER/_PASSWORD,\n"
+	"                           then ~/.docker/config.json or $DOCKER_CONFIG)\n"
+	"      --ca-cert FILE       also trust this PEM CA for registries\n"
+	"      --insecure-registry HOST[:PORT]  allow plain HTTP / unverified TLS (repeatable)\n"
 	"      --ignore-pip         plan without the file's pip: dependencies\n"
 	"      --verbose            list every package of every layer\n";
 
@@ -63,7 +71,7 @@ static const char *status_name(plan_status_t s)
 static void print_report(const plan_report_t *r, int is_verbose)
 {
 	char size[32];
-	size_t n_cached = 0;
+	size_t n_cached = 0, n_registry = 0;
 	long long to_build = 0;
 	printf("%-20s %8s %12s  %-14s  %s\n", "LAYER", "PACKAGES", "EST. SIZE", "STATUS", "KEY");
 	for (size_t g = 0; g < r->n_rows; g++) {
@@ -77,10 +85,13 @@ static void print_report(const plan_report_t *r, int is_verbose)
 			to_build += row->est_bytes;
 		else
 			n_cached++;
+		n_registry += row->status == PLAN_IN_REGISTRY;
 	}
 	human_size(to_build, size, sizeof size);
-	printf("%zu layers, %zu cached, est. %s to build; %zu packages in %s", r->n_rows, n_cached, size,
-	       r->n_packages, r->prefix);
+	printf("%zu layers, %zu cached", r->n_rows, n_cached);
+	if (n_registry)
+		printf(" (%zu in the registry cache)", n_registry);
+	printf(", est. %s to build; %zu packages in %s", size, r->n_packages, r->prefix);
 	if (r->python_version)
 		printf(" (python %s)", r->python_version);
 	printf("\nEST. SIZE: sum of the packages' compressed archive sizes from repodata\n");
@@ -95,9 +106,12 @@ int cmd_plan(int argc, char **argv)
 		{"cuda", required_argument, NULL, 'U'},    {"glibc", required_argument, NULL, 'G'},
 		{"compression", required_argument, NULL, 'Z'}, {"cache-dir", required_argument, NULL, 'C'},
 		{"ignore-pip", no_argument, NULL, 'I'},    {"verbose", no_argument, NULL, 'v'},
+		{"cache-repo", required_argument, NULL, 1002}, {"creds", required_argument, NULL, 'K'},
+		{"ca-cert", required_argument, NULL, 'E'}, {"insecure-registry", required_argument, NULL, 'N'},
 		{"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
-	const char *channels[MAX_LIST];
+	const char *channels[MAX_LIST], *insecure[MAX_LIST];
 	build_opts_t o = {.platform_subdir = "linux-64"};
+	reg_opts_t ro = {.insecure = insecure, .log = on_log};
 	plan_report_t rep;
 	err_t err = ERR_INIT;
 	int c, rc = 2, is_verbose = 0;
@@ -113,7 +127,7 @@ int cmd_plan(int argc, char **argv)
 			channels[o.n_channels++] = optarg;
 			break;
 		case 'A': o.channel_alias = optarg; break;
-		case 't': break; /* the registry status needs --cache-repo (not yet): accepted, unused */
+		case 't': break; /* the image name plays no part in the plan: accepted, unused */
 		case 'P': o.prefix = optarg; break;
 		case 'n': o.name = optarg; break;
 		case 'R': o.recipe_path = optarg; break;
@@ -127,6 +141,16 @@ int cmd_plan(int argc, char **argv)
 			fprintf(stderr, "imgbuild: --compression %s: use gzip or zstd\n", optarg);
 			return 2;
 		case 'C': o.cache_dir = optarg; break;
+		case 1002: o.cache_repo = optarg; break;
+		case 'K': ro.auth.creds = optarg; break;
+		case 'E': ro.ca_cert = optarg; break;
+		case 'N':
+			if (ro.n_insecure == MAX_LIST) {
+				fprintf(stderr, "imgbuild: too many --insecure-registry options (at most %d)\n", MAX_LIST);
+				return 2;
+			}
+			insecure[ro.n_insecure++] = optarg;
+			break;
 		case 'I': o.ignore_pip = 1; break;
 		case 'v': is_verbose = 1; break;
 		case 'h': fputs(usage, stdout); return 0;
@@ -138,6 +162,9 @@ int cmd_plan(int argc, char **argv)
 		return 2;
 	}
 	o.env_path = argv[optind];
+	if (!o.cache_repo && getenv("IMGBUILD_CACHE_REPO") && *getenv("IMGBUILD_CACHE_REPO"))
+		o.cache_repo = getenv("IMGBUILD_CACHE_REPO");
+	o.cache_reg = &ro;
 	const char *sde = getenv("SOURCE_DATE_EPOCH"); /* part of every key, as in build */
 	if (sde && *sde) {
 		char *end = NULL;

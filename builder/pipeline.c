@@ -21,6 +21,7 @@
 #include "lcache_stage.h"
 #include "lock.h"
 #include "pkgrec.h"
+#include "rcache_stage.h"
 #include "scratch.h"
 #include "solve.h"
 #include "virtual.h"
@@ -48,6 +49,7 @@ typedef struct build {
 	size_t n_layers;
 	lcache_stage_t *lcache;   /* layer cache (builder/lcache_stage.c); NULL with no_layer_cache */
 	unsigned char *is_needed; /* per package: its layer must be built; NULL = all */
+	rcache_stage_t *rcache;   /* --cache-repo (builder/rcache_stage.c); NULL without it */
 } build_t;
 
 static void logf_(build_t *b, const char *fmt, ...) ERR_PRINTF(2, 3);
@@ -339,7 +341,7 @@ static int layer_one(void *ctx, size_t g, err_t *err)
 static int reuse_layers(build_t *b, err_t *err)
 {
 	layer_desc_t *descs = NULL;
-	unsigned char *is_cached = NULL;
+	unsigned char *is_cached = NULL, *from_registry = NULL;
 	size_t n_reused = 0, n_needed = 0;
 	int rc = -1;
 	b->n_layers = plan_group_count(b->plan);
@@ -355,14 +357,23 @@ static int reuse_layers(build_t *b, err_t *err)
 	b->lcache = lcache_stage_new(b->cache.data, &b->opts->layer, b->prefix.data, b->python_version, err);
 	descs = calloc(b->n_layers ? b->n_layers : 1, sizeof *descs);
 	is_cached = calloc(b->n_layers ? b->n_layers : 1, 1);
+	from_registry = calloc(b->n_layers ? b->n_layers : 1, 1);
 	b->is_needed = calloc(b->n_pkgs ? b->n_pkgs : 1, 1);
-	if (!descs || !is_cached || !b->is_needed)
+	if (!descs || !is_cached || !from_registry || !b->is_needed)
 		abort();
 	if (!b->lcache || lcache_stage_lookup(b->lcache, b->plan, b->pkgs, b->blobs.data, descs, is_cached,
 					      b->log, b->ud, err))
 		goto out;
+	if (b->opts->cache_repo) { /* the shared registry cache: misses there mean "build it" */
+		b->rcache = rcache_stage_new(b->opts->cache_repo, b->opts->cache_reg, b->cache.data, b->work.data, err);
+		if (!b->rcache)
+			goto out;
+		rcache_stage_lookup(b->rcache, b->lcache, b->plan, b->pkgs, &b->opts->layer, b->blobs.data, descs,
+				    is_cached, from_registry, b->log, b->ud);
+	}
 	for (size_t g = 0; g < b->n_layers; g++) {
 		b->layers[g].is_cached = is_cached[g];
+		b->layers[g].is_from_registry = from_registry[g];
 		n_reused += is_cached[g];
 		if (is_cached[g])
 			b->layers[g].desc = descs[g];
@@ -377,6 +388,7 @@ static int reuse_layers(build_t *b, err_t *err)
 out:
 	free(descs);
 	free(is_cached);
+	free(from_registry);
 	return rc;
 }
 
@@ -384,9 +396,27 @@ static int build_layers(build_t *b, err_t *err)
 {
 	for (size_t g = 0; g < b->n_layers; g++)
 		logf_(b, "layer %zu: %s (%zu packages)%s", g + 1, b->layers[g].group, b->layers[g].n_packages,
-		      b->layers[g].is_cached ? ", from the layer cache" : "");
+		      b->layers[g].is_from_registry ? ", from the registry cache"
+		      : b->layers[g].is_cached    ? ", from the layer cache"
+						  : "");
 	/* Layers are independent: each one's bytes depend only on its own packages. */
 	return workpool_run(b->n_layers, b->opts->jobs, layer_one, b, err);
+}
+
+/* --cache-repo: publishes the layers the registry cache lacks. Best effort, never fails. */
+static int share_layers(build_t *b)
+{
+	layer_desc_t *descs;
+	if (!b->rcache)
+		return 0;
+	descs = calloc(b->n_layers ? b->n_layers : 1, sizeof *descs);
+	if (!descs)
+		abort();
+	for (size_t g = 0; g < b->n_layers; g++)
+		descs[g] = b->layers[g].desc;
+	rcache_stage_publish(b->rcache, b->lcache, b->plan, b->pkgs, b->blobs.data, descs, b->log, b->ud);
+	free(descs);
+	return 0;
 }
 
 /* PATH puts the environment first, then the base image's PATH or the usual default. */
@@ -590,6 +620,7 @@ static void build_cleanup(build_t *b)
 	free(b->channel_names);
 	free(b->pkgs);
 	free(b->python_version);
+	rcache_stage_free(b->rcache);
 	lcache_stage_free(b->lcache);
 	free(b->is_needed);
 	plan_free(b->plan);
@@ -613,7 +644,7 @@ int pipeline_build(const build_opts_t *opts, pipeline_log_fn log, void *ud, buil
 	b.env = envspec_load(opts->env_path, err);
 	if (!b.env || check_env(&b, err) || (!opts->lock_path && resolve_channels(&b, err)) || setup_dirs(&b, err) ||
 	    (opts->lock_path ? lock_env(&b, err) : solve_env(&b, err)) || find_python_version(&b) || make_plan(&b, err) || reuse_layers(&b, err) ||
-	    fetch_all(&b, err) || install_all(&b, err) || build_layers(&b, err) || write_image(&b, out, err) || publish_output(&b, err))
+	    fetch_all(&b, err) || install_all(&b, err) || build_layers(&b, err) || share_layers(&b) || write_image(&b, out, err) || publish_output(&b, err))
 		goto out;
 	out->prefix = strdup(b.prefix.data);
 	out->n_packages = b.n_pkgs;

@@ -10,6 +10,8 @@
 #include "err.h"
 #include "layer.h"
 
+struct reg_opts;
+
 typedef struct build_opts {
 	const char *env_path;          /* environment.yml */
 	const char *const *channels;   /* --channel, in order, before the file's channels */
@@ -33,6 +35,8 @@ typedef struct build_opts {
 	int offline;                   /* repodata from the cache only, never the network */
 	int ignore_pip;
 	int no_layer_cache;            /* neither reuse nor store layers (<cache>/layers) */
+	const char *cache_repo;        /* --cache-repo HOST[:PORT]/PATH: shared registry layer cache, or NULL */
+	const struct reg_opts *cache_reg; /* registry options for cache_repo (reg.h), NULL = defaults */
 	int jobs;                      /* <= 0: one per CPU */
 	layer_opts_t layer;            /* compression, level, mtime */
 } build_opts_t;
@@ -42,6 +46,7 @@ typedef struct build_layer_info {
 	size_t n_packages;
 	layer_desc_t desc;
 	int is_cached;        /* reused from the layer cache, not built */
+	int is_from_registry; /* ... taken from the --cache-repo registry cache */
 } build_layer_info_t;
 
 typedef struct build_result {

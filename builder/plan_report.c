@@ -10,6 +10,7 @@
 #include "envspec.h"
 #include "fsutil.h"
 #include "lcache_stage.h"
+#include "rcache_stage.h"
 #include "solve.h"
 
 
@@ -73,6 +74,42 @@ static void fill_row(plan_row_t *row, lcache_stage_t *s, const plan_t *plan, siz
 	}
 }
 
+/* --cache-repo: layers not cached locally whose key the registry cache holds. A registry that
+ * cannot be asked is an error here: the plan exists to tell what a build would do. */
+static int mark_in_registry(const build_opts_t *opts, const char *cache_dir, plan_report_t *r,
+			    pipeline_log_fn log, void *ud, err_t *err)
+{
+	rcache_stage_t *rs = rcache_stage_new(opts->cache_repo, opts->cache_reg, cache_dir, NULL, err);
+	int rc = -1;
+	if (!rs)
+		return -1;
+	if (log) {
+		buf_t m = BUF_INIT;
+		buf_addf(&m, "asking the registry cache %s about %zu layers", rcache_stage_repo(rs), r->n_rows);
+		log(ud, m.data);
+		buf_free(&m);
+	}
+	for (size_t g = 0; g < r->n_rows; g++) {
+		plan_row_t *row = &r->rows[g];
+		long long size = 0;
+		if (row->status != PLAN_TO_BUILD || !row->key[0])
+			continue;
+		int found = rcache_stage_peek(rs, row->key, &size, err);
+		if (found < 0) {
+			err_prefix(err, "--cache-repo %s", opts->cache_repo);
+			goto out;
+		}
+		if (found) {
+			row->status = PLAN_IN_REGISTRY;
+			row->cached_size = size;
+		}
+	}
+	rc = 0;
+out:
+	rcache_stage_free(rs);
+	return rc;
+}
+
 int plan_report_make(const build_opts_t *opts, pipeline_log_fn log, void *ud, plan_report_t *out,
 		      err_t *err)
 {
@@ -109,6 +146,8 @@ int plan_report_make(const build_opts_t *opts, pipeline_log_fn log, void *ud, pl
 		abort();
 	for (size_t g = 0; g < out->n_rows; g++)
 		fill_row(&out->rows[g], s, plan, g, pkgs);
+	if (opts->cache_repo && mark_in_registry(opts, cache.data, out, log, ud, err))
+		goto out;
 	rc = 0;
 out:
 	if (rc)

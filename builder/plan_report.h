@@ -10,8 +10,8 @@
 #include "pipeline.h"
 
 
-/* PLAN_IN_REGISTRY is reserved for the shared registry cache (--cache-repo, issue 4 part 3):
- * set it when a group's key tag exists in the cache repository. */
+/* PLAN_IN_REGISTRY: not cached locally, but the --cache-repo registry cache holds the layer
+ * (a build downloads it instead of building it; cached_size is its size there). */
 typedef enum { PLAN_TO_BUILD = 0, PLAN_CACHED_LOCALLY, PLAN_IN_REGISTRY } plan_status_t;
 
 typedef struct plan_row {
@@ -33,7 +33,8 @@ typedef struct plan_report {
 } plan_report_t;
 
 /* Solves opts' environment (no package is downloaded), makes the layer plan and looks every
- * group up in the local layer cache. */
+ * group up in the local layer cache, then (with opts->cache_repo) the rest in the registry
+ * cache. */
 int plan_report_make(const build_opts_t *opts, pipeline_log_fn log, void *ud, plan_report_t *out,
 		      err_t *err);
 void plan_report_free(plan_report_t *r);

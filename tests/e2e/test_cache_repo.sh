@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# The shared layer cache in a registry (--cache-repo, builder/rcache_stage.c,
+# oci/cache_artifact.c) against Debian's docker-registry: team A builds and pushes its
+# environment and fills the cache repository; team B, on a fresh local cache and package
+# cache, builds a different environment sharing three groups with A's: those come from the
+# registry cache (their packages are never fetched), B uploads only its own group's bytes
+# (the shared layers are mounted, counted in the registry's access log), B's image runs and
+# its shared layers are A's blobs. `plan` shows "in registry"; a corrupt or missing blob
+# behind a cache tag, and an unreachable cache registry, fall back to building with a warning.
+set -u
+. "$(dirname "$0")/lib.sh"
+e2e_need_root
+e2e_need_tools skopeo umoci docker-registry jq curl unshare chroot sha256sum
+BIN=${IMGBUILD_BIN:?}
+SRC=${IMGBUILD_SRC:?}
+T=$(mktemp -d /tmp/imgbuild-cacherepo.XXXXXX)
+REG="$SRC/tests/fixtures/registry"
+cleanup() { "$REG" stop "$T/reg"; rm -rf "$T"; }
+trap cleanup EXIT
+export SOURCE_DATE_EPOCH=0
+sk() { unshare -m sh -c "mount -t tmpfs tmpfs /var/lib/containers/cache 2>/dev/null || true; exec skopeo \"\$@\"" sh "$@"; }
+mkdir -p /var/lib/containers/cache
+
+"$SRC/tests/fixtures/mkchannel" "$T/channel" >"$T/mkchannel.log" 2>&1 ||
+  { cat "$T/mkchannel.log"; echo "FAIL: fixture channel could not be built"; exit 1; }
+CH="file://$T/channel"
+P=$("$REG" start "$T/reg") || { echo "FAIL: registry did not start"; exit 1; }
+H="127.0.0.1:$P"
+CACHE="$H/shared/layer-cache"
+cat >"$T/recipe.yaml" <<'EOF'
+version: 1
+groups:
+  - {name: base-python, closure_of: [python]}
+  - {name: tools, match: [prefixdemo, linkdemo]}
+  - {name: noarch, match: [hello-noarch]}
+  - {name: app, rest: true}
+EOF
+# two environments that differ only in the last group (demo-data 1.0 vs demo-app + demo-data 2.0)
+printf 'name: team-a\nchannels: [%s]\ndependencies: [python=3.11, prefixdemo, hello-noarch, linkdemo, demo-data=1.0]\n' "$CH" >"$T/a.yml"
+printf 'name: team-b\nchannels: [%s]\ndependencies: [python=3.11, prefixdemo, hello-noarch, linkdemo, demo-app]\n' "$CH" >"$T/b.yml"
+build() { "$BIN" build "$@" --recipe "$T/recipe.yaml" --prefix /opt/env; }
+manifest() { curl -sf -H 'Accept: application/vnd.oci.image.manifest.v1+json' "http://$H/v2/$1/manifests/$2"; }
+log_from() { tail -n +"$(( $1 + 1 ))" "$T/reg/registry.log"; }
+# digests of finished blob uploads (PUT .../blobs/uploads/...?digest=) and of 201 mounts
+uploaded() { grep -oE '"PUT /v2/[^ ]*/blobs/uploads/[^ ]*digest=sha256(%3A|:)[0-9a-f]{64}' | grep -oE '[0-9a-f]{64}$' | sort -u; }
+mounted() { grep -E '"POST /v2/[^ ]*/blobs/uploads/\?mount=[^ ]* HTTP/[0-9.]+" 201' | grep -oE 'mount=sha256:[0-9a-f]{64}' | cut -d: -f2 | sort -u; }
+blob_size() { stat -c %s "$T/reg/storage/docker/registry/v2/blobs/sha256/${1:0:2}/$1/data"; }
+
+# --- team A: builds, pushes, fills the cache ------------------------------------------------
+build "$T/a.yml" --channel "$CH" --cache-dir "$T/ca" -t "$H/team-a/env:1" --cache-repo "$CACHE" >"$T/a.out" 2>"$T/a.log"
+check_eq "team A builds and pushes with --cache-repo" "0" "$?"
+check "team A stores its four layers in the cache repository" grep -q "registry cache $CACHE: 4 layers stored" "$T/a.log"
+tags=$(curl -sf "http://$H/v2/shared/layer-cache/tags/list" | jq -r '.tags[]' | sort)
+check_eq "four lk-<key> tags" "4" "$(grep -cE '^lk-[0-9a-f]{64}$' <<<"$tags")"
+am=$(manifest team-a/env 1)
+a_digest="sha256:$(printf '%s' "$am" | sha256sum | cut -d' ' -f1)"
+a_layers=$(jq -r '.layers[].digest' <<<"$am" | cut -d: -f2)
+t1=$(head -1 <<<"$tags")
+art=$(manifest shared/layer-cache "$t1")
+check_eq "the artifact: type, empty config, one layer, key annotation" \
+  "application/vnd.imgbuild.layer-cache.v1 application/vnd.oci.empty.v1+json 1 ${t1#lk-}" \
+  "$(jq -r '[.artifactType, .config.mediaType, (.layers|length|tostring), .annotations["io.imgbuild.cache.key"]]|join(" ")' <<<"$art")"
+check "the artifact's layer is one of A's layers" grep -qx "$(jq -r '.layers[0].digest' <<<"$art" | cut -d: -f2)" <<<"$a_layers"
+check "the artifact names group and packages" jq -e '.annotations["io.imgbuild.cache.group"] != "" and (.annotations["io.imgbuild.cache.packages"] | test("^[0-9]+ package"))' <<<"$art"
+a_puts=$(for d in $a_layers; do log_from 0 | grep -cE "\"PUT /v2/shared/layer-cache/blobs/uploads/[^ ]*digest=sha256(%3A|:)$d"; done | paste -sd' ')
+check_eq "team A uploads each layer once, into the cache repository" "1 1 1 1" "$a_puts"
+check_eq "... and mounts all four into team-a/env" "$(printf '%s\n' "$a_layers" | sort)" \
+  "$(log_from 0 | grep '/v2/team-a/env/' | mounted)"
+
+# --- plan for team B, fresh caches: three layers in the registry -------------------------------
+"$BIN" plan "$T/b.yml" --recipe "$T/recipe.yaml" --prefix /opt/env --cache-dir "$T/cb" --cache-repo "$CACHE" >"$T/plan.out" 2>"$T/plan.log"
+check_eq "plan with --cache-repo succeeds" "0" "$?"
+check_eq "plan: shared groups 'in registry', B's own group to build" \
+  "base-python in|tools in|noarch in|app to" "$(awk 'NR>1 && NF>=6 {print $1, $5}' "$T/plan.out" | head -4 | paste -sd'|')"
+check "plan: summary counts the registry cache" grep -q "4 layers, 3 cached (3 in the registry cache)" "$T/plan.out"
+check_eq "plan downloads no package" "" "$(ls "$T/cb/pkgs/sha256" 2>/dev/null)"
+
+# --- team B: fresh local layer cache and package cache -----------------------------------------
+mark=$(wc -l <"$T/reg/registry.log")
+IMGBUILD_CACHE_REPO="$CACHE" build "$T/b.yml" --channel "$CH" --cache-dir "$T/cb" -t "$H/team-b/env:1" >"$T/b.out" 2>"$T/b.log"
+check_eq "team B builds and pushes (cache repo from \$IMGBUILD_CACHE_REPO)" "0" "$?"
+for g in base-python tools noarch; do
+  check "B's log: $g came from the registry cache" grep -q "layer $g: from the registry cache $CACHE" "$T/b.log"
+done
+check "B builds only its own group" grep -q "layer cache: 3 of 4 layers reused; 2 of .* packages to fetch and install" "$T/b.log"
+want=$(jq -r '.["packages.conda"]["demo-data-2.0-0.conda"].sha256, .packages["demo-app-1.0-0.tar.bz2"].sha256' "$T/channel/noarch/repodata.json" | sort | paste -sd' ')
+check_eq "B's package cache holds only its own group's packages" "$want" \
+  "$(ls "$T/cb/pkgs/sha256" | sed 's/\..*//' | sort | paste -sd' ')"
+bm=$(manifest team-b/env 1)
+b_layers=$(jq -r '.layers[].digest' <<<"$bm" | cut -d: -f2)
+check_eq "B's shared layers are A's blobs" "$(head -3 <<<"$a_layers")" "$(head -3 <<<"$b_layers")"
+b_own=$(sed -n 4p <<<"$b_layers")
+b_cfg=$(jq -r .config.digest <<<"$bm" | cut -d: -f2)
+b_up=$(log_from "$mark" | uploaded)
+check_eq "B uploads only its own layer and its config" "$(printf '%s\n' "$b_own" "$b_cfg" | sort)" "$b_up"
+check_eq "B uploads no byte of the shared layers" "" "$(comm -12 <(printf '%s\n' "$b_up") <(head -3 <<<"$a_layers" | sort))"
+bytes=0; for d in $b_up; do bytes=$((bytes + $(blob_size "$d"))); done
+check_eq "B's uploaded bytes = its own layer + config" "$(( $(blob_size "$b_own") + $(blob_size "$b_cfg") ))" "$bytes"
+check_eq "B mounts the three shared layers into team-b/env" "$(head -3 <<<"$a_layers" | sort)" \
+  "$(log_from "$mark" | grep '/v2/team-b/env/' | mounted | grep -vx "$b_own")"
+check "B's blob GETs came from the cache repository only" test -z "$(log_from "$mark" | grep -E '"GET /v2/team-a/')"
+check "skopeo copies B's image" sk copy --src-tls-verify=false "docker://$H/team-b/env:1" "oci:$T/b.oci:1"
+check "umoci unpacks B's image" umoci unpack --image "$T/b.oci:1" "$T/bundle"
+check_eq "python runs in B's image" ok "$(run_in "$T/bundle/rootfs" /opt/env/bin/python -c 'print("ok")')"
+check "B's own group is there" test -f "$T/bundle/rootfs/opt/env/share/demo-app/README"
+check "B stored its own layer in the cache" grep -q "registry cache $CACHE: 1 layer stored" "$T/b.log"
+
+# --- a corrupt blob behind a cache tag: warning, built, right image --------------------------
+tools=$(sed -n 2p <<<"$a_layers")
+f="$T/reg/storage/docker/registry/v2/blobs/sha256/${tools:0:2}/$tools/data"
+cp "$f" "$T/tools.good"
+printf 'XXXX' | dd of="$f" bs=1 seek=100 conv=notrunc status=none
+build "$T/a.yml" --channel "$CH" --cache-dir "$T/cc" --output "oci:$T/c.oci" -t a:1 --cache-repo "$CACHE" >/dev/null 2>"$T/c.log"
+check_eq "corrupt cache blob: the build succeeds" "0" "$?"
+check "corrupt cache blob: a warning names the layer and the cause" \
+  grep -qE "warning: layer tools: registry cache $CACHE entry lk-[0-9a-f]{12} is unusable \(.*corrupt download" "$T/c.log"
+check "corrupt cache blob: the other layers still come from the registry" grep -q "layer base-python: from the registry cache" "$T/c.log"
+check_eq "corrupt cache blob: the image equals team A's" "$a_digest" "$(jq -r '.manifests[0].digest' "$T/c.oci/index.json")"
+cp "$T/tools.good" "$f"
+
+# --- a missing blob behind a cache tag: warning, built, and put back -----------------------------
+noarch=$(sed -n 3p <<<"$a_layers")
+check "the noarch blob is deleted from the cache repository" \
+  curl -sf -X DELETE "http://$H/v2/shared/layer-cache/blobs/sha256:$noarch"
+build "$T/a.yml" --channel "$CH" --cache-dir "$T/cd" --output "oci:$T/d.oci" -t a:1 --cache-repo "$CACHE" >/dev/null 2>"$T/d.log"
+check_eq "missing cache blob: the build succeeds" "0" "$?"
+check "missing cache blob: a warning names the layer" grep -q "warning: layer noarch: registry cache $CACHE entry lk-.* is unusable (.*HTTP 404" "$T/d.log"
+check "missing cache blob: the rebuilt layer is stored again" grep -q "registry cache $CACHE: 1 layer stored" "$T/d.log"
+build "$T/a.yml" --channel "$CH" --cache-dir "$T/ce" --output "oci:$T/e.oci" -t a:1 --cache-repo "$CACHE" >/dev/null 2>"$T/e.log"
+check "after the repair a fresh build takes all four layers from the registry" grep -q "registry cache $CACHE: 4 layers taken from it" "$T/e.log"
+
+# --- an unreachable cache registry: warning, build goes on -------------------------------------
+build "$T/a.yml" --channel "$CH" --cache-dir "$T/cf" --output "oci:$T/f.oci" -t a:1 --cache-repo "127.0.0.1:1/nobody/cache" >/dev/null 2>"$T/f.log"
+check_eq "unreachable cache registry: the build succeeds" "0" "$?"
+check "unreachable cache registry: one warning, then no more asking" grep -q "warning: registry cache 127.0.0.1:1/nobody/cache cannot be read" "$T/f.log"
+expect_fail "--cache-repo with a tag is refused" "names a repository, not an image" \
+  build "$T/a.yml" --channel "$CH" --cache-dir "$T/cf" --output "oci:$T/g.oci" --cache-repo "$CACHE:v1"
+
+e2e_finish
