@@ -15,7 +15,7 @@ BIN=${IMGBUILD_BIN:?}
 SRC=${IMGBUILD_SRC:?}
 T=$(mktemp -d /tmp/imgbuild-cacherepo.XXXXXX)
 REG="$SRC/tests/fixtures/registry"
-cleanup() { "$REG" stop "$T/reg"; rm -rf "$T"; }
+cleanup() { "$REG" stop "$T/reg"; "$REG" stop "$T/reg-auth"; rm -rf "$T"; }
 trap cleanup EXIT
 export SOURCE_DATE_EPOCH=0
 sk() { unshare -m sh -c "mount -t tmpfs tmpfs /var/lib/containers/cache 2>/dev/null || true; exec skopeo \"\$@\"" sh "$@"; }
@@ -133,6 +133,21 @@ check "after the repair a fresh build takes all four layers from the registry" g
 build "$T/a.yml" --channel "$CH" --cache-dir "$T/cf" --output "oci:$T/f.oci" -t a:1 --cache-repo "127.0.0.1:1/nobody/cache" >/dev/null 2>"$T/f.log"
 check_eq "unreachable cache registry: the build succeeds" "0" "$?"
 check "unreachable cache registry: one warning, then no more asking" grep -q "warning: registry cache 127.0.0.1:1/nobody/cache cannot be read" "$T/f.log"
+# --- a cache repository behind TLS + htpasswd: the build's --creds and --ca-cert serve it too ---
+PASS='cache-Pa55-imgbuild'
+P2=$("$REG" start "$T/reg-auth" --tls --htpasswd "ci:$PASS") || { echo "FAIL: auth registry did not start"; exit 1; }
+AUTH="127.0.0.1:$P2/team/cache"
+TLSOPTS=(--ca-cert "$T/reg-auth/tls/crt.pem")
+build "$T/a.yml" --channel "$CH" --cache-dir "$T/ch1" --output "oci:$T/h1.oci" --cache-repo "$AUTH" "${TLSOPTS[@]}" --creds "ci:$PASS" >/dev/null 2>"$T/h1.log"
+check "authenticated cache: team A stores its layers" grep -q "registry cache $AUTH: 4 layers stored" "$T/h1.log"
+IMGBUILD_REGISTRY_USER=ci IMGBUILD_REGISTRY_PASSWORD=$PASS build "$T/b.yml" --channel "$CH" --cache-dir "$T/ch2" --output "oci:$T/h2.oci" --cache-repo "$AUTH" "${TLSOPTS[@]}" >/dev/null 2>"$T/h2.log"
+check "authenticated cache: team B takes the shared layers" grep -q "registry cache $AUTH: 3 layers taken from it" "$T/h2.log"
+build "$T/b.yml" --channel "$CH" --cache-dir "$T/ch3" --output "oci:$T/h3.oci" --cache-repo "$AUTH" "${TLSOPTS[@]}" >/dev/null 2>"$T/h3.log"
+check_eq "authenticated cache without credentials: the build still succeeds" "0" "$?"
+check "... after one warning naming the 401" grep -q "warning: registry cache $AUTH cannot be read (.*HTTP 401" "$T/h3.log"
+if cat "$T"/h*.log | grep -qF "$PASS"; then e2e_bad "the password never appears in output"; else e2e_ok "the password never appears in output"; fi
+"$REG" stop "$T/reg-auth"
+
 expect_fail "--cache-repo with a tag is refused" "names a repository, not an image" \
   build "$T/a.yml" --channel "$CH" --cache-dir "$T/cf" --output "oci:$T/g.oci" --cache-repo "$CACHE:v1"
 
