@@ -1,6 +1,6 @@
 /* channel.h — conda channels: names, URLs and file:// paths resolved to base URLs, and
  * repodata.json fetched per subdir through libcurl (file://, http://, https://) into an
- * on-disk cache under <cache>/repodata/. */
+ * on-disk cache under <cache>/repodata/, or assembled from CEP-16 shards (shard.h). */
 #ifndef IMGBUILD_CHANNEL_H
 #define IMGBUILD_CHANNEL_H
 
@@ -26,5 +26,25 @@ int channel_resolve(const char *written, const char *channel_alias, buf_t *out, 
  * is served from the cache only; a missing entry is an error naming the URL and cache path. */
 int channel_fetch_repodata(const char *base_url, const char *subdir, const char *cache_dir,
 			   unsigned flags, buf_t *path_out, err_t *err);
+
+/* One channel x subdir to fetch for a solve (channel_fetch_for_specs). */
+typedef struct channel_subdir {
+	const char *base_url; /* borrowed */
+	const char *subdir;   /* borrowed */
+	unsigned flags;       /* CHANNEL_MISSING_OK, CHANNEL_OFFLINE */
+	buf_t path;           /* out: the repodata.json to solve with (caller frees) */
+	int is_sharded;       /* out: 1 when path was assembled from CEP-16 shards */
+	size_t n_shards;      /* out: shards used (cached or downloaded) */
+	size_t n_downloaded;  /* out: shards downloaded */
+} channel_subdir_t;
+
+/* Fetches the repodata of every subdir for a solve of specs (MatchSpec strings). A subdir
+ * that offers CEP-16 sharded repodata (repodata_shards.msgpack.zst) contributes only the
+ * shards of the names the specs can reach: starting from the specs' names, every dependency
+ * name of every record fetched (from any subdir, sharded or not) is added until nothing new
+ * appears; those records become a repodata.json under <cache>/repodata/ (named by content).
+ * Subdirs without shards get channel_fetch_repodata. Errors name the URL. */
+int channel_fetch_for_specs(channel_subdir_t *subdirs, size_t n, const char *cache_dir,
+			    const char *const *specs, size_t n_specs, err_t *err);
 
 #endif

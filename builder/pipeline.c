@@ -164,36 +164,41 @@ static int solve_env(build_t *b, err_t *err)
 {
 	const char *subdirs[2] = {b->opts->platform_subdir, "noarch"};
 	solver_t *s = solve_new(err);
-	buf_t path = BUF_INIT, repodir = BUF_INIT;
+	buf_t repodir = BUF_INIT;
 	const char **specs = NULL;
-	size_t n_specs = envspec_dep_count(b->env);
+	size_t n_specs = envspec_dep_count(b->env), n_sd = b->n_channels * 2;
+	channel_subdir_t *sd = calloc(n_sd ? n_sd : 1, sizeof *sd);
 	int rc = -1;
 	if (!s)
 		goto out;
 	solve_set_channel_priority(s, b->opts->channel_priority);
 	solve_set_cache_dir(s, b->cache.data);
 	buf_addstr(&repodir, b->cache.data);
-	for (size_t c = 0; c < b->n_channels; c++) {
-		for (int k = 0; k < 2; k++) {
-			logf_(b, "fetching %s/%s/repodata.json", b->channel_urls[c], subdirs[k]);
-			/* conda requires noarch/ in every channel; a platform subdir may be absent */
-			if (channel_fetch_repodata(b->channel_urls[c], subdirs[k], b->cache.data,
-						   (k == 0 ? CHANNEL_MISSING_OK : 0) |
-							   (b->opts->offline ? CHANNEL_OFFLINE : 0),
-						   &path, err))
-				goto out;
-			if (solve_add_repodata(s, b->channel_names[c], b->channel_urls[c], subdirs[k], path.data,
-						(int)c, err))
-				goto out;
-		}
-	}
-	if (add_virtuals(b, s, err))
-		goto out;
 	specs = calloc(n_specs ? n_specs : 1, sizeof *specs);
-	if (!specs)
+	if (!specs || !sd)
 		abort();
 	for (size_t i = 0; i < n_specs; i++)
 		specs[i] = envspec_dep(b->env, i);
+	for (size_t i = 0; i < n_sd; i++) {
+		sd[i].base_url = b->channel_urls[i / 2];
+		sd[i].subdir = subdirs[i % 2];
+		/* conda requires noarch/ in every channel; a platform subdir may be absent */
+		sd[i].flags = (i % 2 == 0 ? CHANNEL_MISSING_OK : 0) | (b->opts->offline ? CHANNEL_OFFLINE : 0);
+		logf_(b, "fetching %s/%s/repodata", sd[i].base_url, sd[i].subdir);
+	}
+	/* CEP-16 shards, where offered, for only the names these specs can reach */
+	if (channel_fetch_for_specs(sd, n_sd, b->cache.data, specs, n_specs, err))
+		goto out;
+	for (size_t i = 0; i < n_sd; i++) {
+		if (sd[i].is_sharded)
+			logf_(b, "%s/%s: %zu shards (%zu downloaded)", sd[i].base_url, sd[i].subdir,
+			      sd[i].n_shards, sd[i].n_downloaded);
+		if (solve_add_repodata(s, b->channel_names[i / 2], sd[i].base_url, sd[i].subdir, sd[i].path.data,
+					(int)(i / 2), err))
+			goto out;
+	}
+	if (add_virtuals(b, s, err))
+		goto out;
 	logf_(b, "solving %zu specs against %zu channel(s)", n_specs, b->n_channels);
 	b->solution = solve_run(s, specs, n_specs, err);
 	if (!b->solution) {
@@ -203,7 +208,9 @@ static int solve_env(build_t *b, err_t *err)
 	rc = use_solution(b);
 out:
 	free(specs);
-	buf_free(&path);
+	for (size_t i = 0; sd && i < n_sd; i++)
+		buf_free(&sd[i].path);
+	free(sd);
 	buf_free(&repodir);
 	solve_free(s);
 	return rc;

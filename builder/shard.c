@@ -1,0 +1,542 @@
+/* shard.c — CEP-16 sharded repodata (see shard.h): the index, shard downloads verified by
+ * sha256 and cached as <cache>/shards/<sha256> (a shard's name is its content hash, so the
+ * cache needs no revalidation), and shard records merged into a repodata object.
+ * The index itself is cached as <cache>/shards/index-<sha256(url)>.msgpack.zst + .etag. */
+#include "shard.h"
+#include "digest.h"
+#include "fsutil.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#define SHARD_INDEX_NAME "repodata_shards.msgpack.zst"
+
+struct shard_index {
+	char *index_url;
+	char *shards_base; /* ends in '/' */
+	char *pkg_base;    /* ends in '/'; NULL when packages sit beside the index (the default) */
+	json_t *root;      /* the decoded index */
+	json_t *shards;    /* borrowed from root: name -> hex sha256 */
+	const char **names;
+	size_t n_names;
+	size_t downloads;
+	CURL *curl; /* reused: one connection for all shards of a subdir */
+};
+
+int shard_zstd_decode(const void *data, size_t len, long long max_bytes, buf_t *out, err_t *err)
+{
+	ZSTD_DStream *ds = ZSTD_createDStream();
+	ZSTD_inBuffer in = {data, len, 0};
+	size_t ret = 1;
+	int rc = -1;
+	buf_reset(out);
+	if (!ds)
+		abort();
+	ZSTD_initDStream(ds);
+	while (in.pos < in.size || ret != 0) {
+		buf_grow(out, 1 << 16);
+		ZSTD_outBuffer ob = {out->data + out->len, out->cap - out->len - 1, 0};
+		size_t before = in.pos;
+		ret = ZSTD_decompressStream(ds, &ob, &in);
+		if (ZSTD_isError(ret)) {
+			err_set(err, "not valid zstd data: %s", ZSTD_getErrorName(ret));
+			goto out;
+		}
+		out->len += ob.pos;
+		out->data[out->len] = '\0';
+		if ((long long)out->len > max_bytes) {
+			err_set(err, "larger than the %lld-byte limit once decompressed", max_bytes);
+			goto out;
+		}
+		if (ob.pos == 0 && in.pos == before && in.pos == in.size) {
+			err_set(err, "truncated zstd data");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	ZSTD_freeDStream(ds);
+	return rc;
+}
+
+/* ---- downloads ---- */
+
+struct body {
+	buf_t *buf;
+	long long cap;
+	int too_big;
+	buf_t etag;
+};
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
+{
+	struct body *b = ud;
+	size_t n = size * nmemb;
+	if ((long long)(b->buf->len + n) > b->cap) {
+		b->too_big = 1;
+		return 0;
+	}
+	buf_add(b->buf, data, n);
+	return n;
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
+{
+	struct body *b = ud;
+	size_t n = size * nmemb;
+	if (n > 5 && !strncasecmp(data, "ETag:", 5)) {
+		const char *v = data + 5, *end = data + n;
+		while (v < end && (*v == ' ' || *v == '\t'))
+			v++;
+		while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+			end--;
+		buf_reset(&b->etag);
+		buf_add(&b->etag, v, (size_t)(end - v));
+	}
+	return n;
+}
+
+/* GET url into out (capped). 0 = body, 1 = missing (404 / no such file), 2 = 304 (only
+ * when etag_in was given), -1 = error naming the URL. etag_out (may be NULL) gets the ETag. */
+static int http_get(CURL *curl, const char *url, const char *etag_in, buf_t *out, buf_t *etag_out,
+		    err_t *err)
+{
+	static int inited = 0;
+	char errbuf[CURL_ERROR_SIZE] = "";
+	struct body b = {out, SHARD_MAX_COMPRESSED_BYTES, 0, BUF_INIT};
+	struct curl_slist *headers = NULL;
+	buf_t hdr = BUF_INIT;
+	long status = 0;
+	int rc = -1, is_file = !strncmp(url, "file:", 5);
+	if (!inited) {
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		inited = 1;
+	}
+	buf_reset(out);
+	curl_easy_reset(curl);
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, &b);
+	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 10L);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https,file");
+	curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 30L);
+	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
+	curl_easy_setopt(curl, CURLOPT_USERAGENT, "imgbuild");
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	if (etag_in && *etag_in) {
+		buf_addf(&hdr, "If-None-Match: %s", etag_in);
+		headers = curl_slist_append(headers, hdr.data);
+		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	}
+	CURLcode cc = curl_easy_perform(curl);
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	if (b.too_big) {
+		err_set(err, "%s: larger than the %lld-byte limit", url, SHARD_MAX_COMPRESSED_BYTES);
+	} else if ((is_file && cc == CURLE_FILE_COULDNT_READ_FILE) || (!is_file && cc == CURLE_OK && status == 404)) {
+		rc = 1;
+	} else if (cc != CURLE_OK) {
+		err_set(err, "cannot fetch %s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
+	} else if (!is_file && status == 304 && etag_in && *etag_in) {
+		rc = 2;
+	} else if (!is_file && status != 200) {
+		err_set(err, "%s: unexpected HTTP status %ld", url, status);
+	} else {
+		rc = 0;
+	}
+	if (etag_out)
+		buf_setstr(etag_out, b.etag.data ? b.etag.data : "");
+	curl_slist_free_all(headers);
+	buf_free(&hdr);
+	buf_free(&b.etag);
+	return rc;
+}
+
+/* ---- the index ---- */
+
+static char *xstrdup(const char *s)
+{
+	char *p = strdup(s);
+	if (!p)
+		abort();
+	return p;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* ref resolved against the index URL (RFC 3986, as CEP-16 says), with a trailing '/'.
+ * An empty ref is the index's own directory. */
+static int resolve_dir(const char *index_url, const char *ref, buf_t *out, err_t *err)
+{
+	CURLU *u = curl_url();
+	char *s = NULL;
+	int rc = -1;
+	buf_reset(out);
+	if (!u)
+		abort();
+	if (curl_url_set(u, CURLUPART_URL, index_url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
+	    curl_url_set(u, CURLUPART_URL, *ref ? ref : "./", CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_URL, &s, 0) != CURLUE_OK) {
+		err_set(err, "%s: cannot resolve '%s' against the index URL", index_url, ref);
+		goto out;
+	}
+	buf_setstr(out, s);
+	if (!out->len || out->data[out->len - 1] != '/')
+		buf_addch(out, '/');
+	rc = 0;
+out:
+	curl_free(s);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+static const char *info_str(json_t *info, const char *key)
+{
+	const char *v = json_string_value(json_object_get(info, key));
+	return v ? v : "";
+}
+
+shard_index_t *shard_index_parse(const void *zst, size_t len, const char *index_url, err_t *err)
+{
+	shard_index_t *idx = calloc(1, sizeof *idx);
+	buf_t raw = BUF_INIT, dir = BUF_INIT, own_dir = BUF_INIT;
+	const char *key;
+	json_t *val;
+	if (!idx)
+		abort();
+	idx->index_url = xstrdup(index_url);
+	if (shard_zstd_decode(zst, len, SHARD_MAX_DECODED_BYTES, &raw, err) != 0)
+		goto fail;
+	idx->root = shard_msgpack_to_json(raw.data ? raw.data : "", raw.len, err);
+	if (!idx->root)
+		goto fail;
+	json_t *info = json_object_get(idx->root, "info");
+	idx->shards = json_object_get(idx->root, "shards");
+	if (!json_is_object(info) || !json_is_object(idx->shards)) {
+		err_set(err, "not a shard index (needs 'info' and 'shards' maps)");
+		goto fail;
+	}
+	idx->names = calloc(json_object_size(idx->shards) + 1, sizeof *idx->names);
+	if (!idx->names)
+		abort();
+	json_object_foreach(idx->shards, key, val)
+	{
+		const char *hex = json_string_value(val);
+		/* the hash arrives as 32 raw bytes, i.e. 64 hex digits once read */
+		if (!hex || strlen(hex) != 64 || strspn(hex, "0123456789abcdef") != 64) {
+			err_set(err, "shard hash of '%s' is not a 32-byte sha256", key);
+			goto fail;
+		}
+		idx->names[idx->n_names++] = key;
+	}
+	/* sorted: deterministic iteration (tests, glob expansion), whatever the map order */
+	qsort(idx->names, idx->n_names, sizeof *idx->names, cmp_str);
+	if (resolve_dir(index_url, info_str(info, "shards_base_url"), &dir, err) != 0)
+		goto fail;
+	idx->shards_base = buf_detach(&dir);
+	if (resolve_dir(index_url, info_str(info, "base_url"), &dir, err) != 0 ||
+	    resolve_dir(index_url, "", &own_dir, err) != 0)
+		goto fail;
+	if (strcmp(dir.data, own_dir.data) != 0)
+		idx->pkg_base = buf_detach(&dir);
+	idx->curl = curl_easy_init();
+	if (!idx->curl)
+		abort();
+	buf_free(&raw);
+	buf_free(&dir);
+	buf_free(&own_dir);
+	return idx;
+fail:
+	err_prefix(err, "%s", index_url);
+	buf_free(&raw);
+	buf_free(&dir);
+	buf_free(&own_dir);
+	shard_index_free(idx);
+	return NULL;
+}
+
+void shard_index_free(shard_index_t *idx)
+{
+	if (!idx)
+		return;
+	free(idx->index_url);
+	free(idx->shards_base);
+	free(idx->pkg_base);
+	free(idx->names);
+	json_decref(idx->root);
+	if (idx->curl)
+		curl_easy_cleanup(idx->curl);
+	free(idx);
+}
+
+size_t shard_index_count(const shard_index_t *idx)
+{
+	return idx->n_names;
+}
+
+const char *shard_index_name(const shard_index_t *idx, size_t i)
+{
+	return i < idx->n_names ? idx->names[i] : NULL;
+}
+
+const char *shard_index_hash(const shard_index_t *idx, const char *name)
+{
+	return json_string_value(json_object_get(idx->shards, name));
+}
+
+void shard_index_shard_url(const shard_index_t *idx, const char *hex, buf_t *out)
+{
+	buf_setstr(out, idx->shards_base);
+	buf_addf(out, "%s.msgpack.zst", hex);
+}
+
+size_t shard_index_downloads(const shard_index_t *idx)
+{
+	return idx->downloads;
+}
+
+static void shards_dir(const char *cache_dir, buf_t *out)
+{
+	buf_setstr(out, cache_dir);
+	buf_addpath(out, "shards");
+}
+
+int shard_index_fetch(const char *subdir_url, const char *cache_dir, int offline,
+		      shard_index_t **out, err_t *err)
+{
+	buf_t url = BUF_INIT, path = BUF_INIT, etag_path = BUF_INIT, body = BUF_INIT;
+	buf_t old_etag = BUF_INIT, new_etag = BUF_INIT;
+	char hex[DIGEST_HEX_MAX];
+	CURL *curl = NULL;
+	int rc = -1, got;
+	*out = NULL;
+	buf_setstr(&url, subdir_url);
+	buf_addpath(&url, SHARD_INDEX_NAME);
+	int is_file = !strncmp(subdir_url, "file:", 5);
+	digest_buf_hex(DIGEST_SHA256, url.data, url.len, hex);
+	shards_dir(cache_dir, &path);
+	if (fs_mkdir_p(path.data, err) != 0)
+		goto out;
+	buf_addf(&path, "/index-%s.msgpack.zst", hex);
+	buf_addf(&etag_path, "%s.etag", path.data);
+	int cached = fs_exists(path.data);
+	if (offline && !is_file) {
+		got = cached ? 2 : 1;
+	} else {
+		/* the ETag is only trusted next to the copy it describes */
+		if (cached && !is_file)
+			buf_read_file(&old_etag, etag_path.data, 4096, NULL);
+		curl = curl_easy_init();
+		if (!curl)
+			abort();
+		got = http_get(curl, url.data, old_etag.data, &body, &new_etag, err);
+	}
+	if (got < 0)
+		goto out;
+	if (got == 1) { /* no shards here (any more): the caller falls back to repodata.json */
+		if (!offline)
+			unlink(path.data);
+		rc = 0;
+		goto out;
+	}
+	if (got == 2 && buf_read_file(&body, path.data, SHARD_MAX_COMPRESSED_BYTES, err) != 0)
+		goto out;
+	*out = shard_index_parse(body.data ? body.data : "", body.len, url.data, err);
+	if (!*out)
+		goto out;
+	if (got == 0 && !is_file) {
+		unlink(etag_path.data); /* never a new ETag beside old bytes */
+		if (fs_write_atomic(path.data, body.data ? body.data : "", body.len, err) != 0)
+			goto out;
+		if (new_etag.len)
+			fs_write_atomic(etag_path.data, new_etag.data, new_etag.len, NULL);
+	}
+	rc = 1;
+out:
+	if (rc < 0) {
+		shard_index_free(*out);
+		*out = NULL;
+	}
+	if (curl)
+		curl_easy_cleanup(curl);
+	buf_free(&url);
+	buf_free(&path);
+	buf_free(&etag_path);
+	buf_free(&body);
+	buf_free(&old_etag);
+	buf_free(&new_etag);
+	return rc;
+}
+
+/* ---- shards ---- */
+
+void shard_add_dep_names(json_t *depends, json_t *dep_names)
+{
+	size_t i;
+	json_t *d;
+	json_array_foreach(depends, i, d)
+	{
+		const char *s = json_string_value(d);
+		if (!s)
+			continue;
+		while (*s == ' ')
+			s++;
+		size_t n = strcspn(s, " =<>!~[,|");
+		if (n)
+			json_object_setn_new(dep_names, s, n, json_true());
+	}
+}
+
+/* The shard's bytes, from the cache or downloaded and verified (then cached). */
+static int shard_bytes(shard_index_t *idx, const char *name, const char *hex, const char *cache_dir,
+		       int offline, buf_t *out, err_t *err)
+{
+	buf_t path = BUF_INIT, url = BUF_INIT;
+	char got[DIGEST_HEX_MAX];
+	int rc = -1;
+	shards_dir(cache_dir, &path);
+	buf_addpath(&path, hex);
+	shard_index_shard_url(idx, hex, &url);
+	/* Re-hashed on every read: a damaged cache entry is replaced, never parsed. */
+	if (fs_exists(path.data) && buf_read_file(out, path.data, SHARD_MAX_COMPRESSED_BYTES, NULL) == 0) {
+		digest_buf_hex(DIGEST_SHA256, out->data ? out->data : "", out->len, got);
+		if (!strcmp(got, hex)) {
+			rc = 0;
+			goto out;
+		}
+		unlink(path.data);
+	}
+	if (offline && strncmp(url.data, "file:", 5) != 0) {
+		err_set(err, "--offline: shard of '%s' (%s) is not cached (expected %s); run once without "
+			     "--offline to fill the cache", name, url.data, path.data);
+		goto out;
+	}
+	int r = http_get(idx->curl, url.data, NULL, out, NULL, err);
+	if (r == 1)
+		err_set(err, "shard of '%s' is missing: %s not found (the channel's %s names it; the "
+			     "channel may be mid-update: retry later)", name, url.data, idx->index_url);
+	if (r != 0)
+		goto out;
+	idx->downloads++;
+	digest_buf_hex(DIGEST_SHA256, out->data ? out->data : "", out->len, got);
+	if (strcmp(got, hex) != 0) {
+		err_set(err, "shard of '%s' from %s has sha256 %s but the index says %s: corrupt "
+			     "download or channel mid-update; nothing was cached, retry later",
+			name, url.data, got, hex);
+		goto out;
+	}
+	if (fs_write_atomic(path.data, out->data ? out->data : "", out->len, err) != 0)
+		goto out;
+	rc = 0;
+out:
+	buf_free(&path);
+	buf_free(&url);
+	return rc;
+}
+
+/* Merges one "packages" / "packages.conda" map of a shard into repodata. */
+static int merge_records(shard_index_t *idx, json_t *from, json_t *into, json_t *dep_names,
+			 const char *url, err_t *err)
+{
+	const char *fn;
+	json_t *rec;
+	if (!from)
+		return 0;
+	if (!json_is_object(from))
+		return err_set(err, "%s: shard packages are not a map", url);
+	json_object_foreach(from, fn, rec)
+	{
+		if (!json_is_object(rec))
+			return err_set(err, "%s: record %s is not a map", url, fn);
+		if (idx->pkg_base) {
+			buf_t u = BUF_INIT;
+			buf_addf(&u, "%s%s", idx->pkg_base, fn);
+			json_object_set_new(rec, "url", json_string(u.data));
+			buf_free(&u);
+		}
+		shard_add_dep_names(json_object_get(rec, "depends"), dep_names);
+		json_object_set(into, fn, rec);
+	}
+	return 0;
+}
+
+int shard_add_records(shard_index_t *idx, const char *name, const char *cache_dir, int offline,
+		      json_t *repodata, json_t *dep_names, err_t *err)
+{
+	buf_t zst = BUF_INIT, raw = BUF_INIT, url = BUF_INIT;
+	json_t *shard = NULL;
+	int rc = -1;
+	const char *hex = shard_index_hash(idx, name);
+	if (!hex)
+		return 0;
+	shard_index_shard_url(idx, hex, &url);
+	if (shard_bytes(idx, name, hex, cache_dir, offline, &zst, err) != 0)
+		goto out;
+	if (shard_zstd_decode(zst.data ? zst.data : "", zst.len, SHARD_MAX_DECODED_BYTES, &raw, err) != 0 ||
+	    !(shard = shard_msgpack_to_json(raw.data ? raw.data : "", raw.len, err))) {
+		err_prefix(err, "shard of '%s' (%s)", name, url.data);
+		goto out;
+	}
+	if (!json_is_object(shard)) {
+		err_set(err, "shard of '%s' (%s) is not a map", name, url.data);
+		goto out;
+	}
+	for (int k = 0; k < 2; k++) {
+		const char *key = k ? "packages.conda" : "packages";
+		json_t *into = json_object_get(repodata, key);
+		if (!into) {
+			into = json_object();
+			json_object_set_new(repodata, key, into);
+		}
+		if (merge_records(idx, json_object_get(shard, key), into, dep_names, url.data, err) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	json_decref(shard);
+	buf_free(&zst);
+	buf_free(&raw);
+	buf_free(&url);
+	return rc;
+}
+
+json_t *shard_dep_map_from_repodata(const char *repodata_path, err_t *err)
+{
+	json_error_t jerr;
+	json_t *root = json_load_file(repodata_path, 0, &jerr), *map = NULL;
+	const char *fn;
+	json_t *rec;
+	if (!root) {
+		err_set(err, "%s: not valid JSON (line %d: %s)", repodata_path, jerr.line, jerr.text);
+		return NULL;
+	}
+	map = json_object();
+	for (int k = 0; k < 2; k++) {
+		json_object_foreach(json_object_get(root, k ? "packages.conda" : "packages"), fn, rec)
+		{
+			const char *name = json_string_value(json_object_get(rec, "name"));
+			if (!name)
+				continue;
+			json_t *deps = json_object_get(map, name);
+			if (!deps) {
+				deps = json_object();
+				json_object_set_new(map, name, deps);
+			}
+			shard_add_dep_names(json_object_get(rec, "depends"), deps);
+		}
+	}
+	json_decref(root);
+	return map;
+}
