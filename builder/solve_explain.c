@@ -153,8 +153,12 @@ static int rule_line(Solver *solv, Id rid, const char *const *specs, const int *
 	Pool *pool = solv->pool;
 	Id source = 0, target = 0, dep = 0;
 	SolverRuleinfo type = solver_ruleinfo(solv, rid, &source, &target, &dep);
-	Solvable *s = source ? pool_id2solvable(pool, source) : NULL;
-	Solvable *t = target ? pool_id2solvable(pool, target) : NULL;
+	/* Only package and priority rules carry solvable ids: for job rules solver_ruleinfo
+	 * gives the job index and flags instead, so never read those as solvables. */
+	int has_solvables = (type & SOLVER_RULE_TYPEMASK) == SOLVER_RULE_PKG ||
+			    type == SOLVER_RULE_STRICT_REPO_PRIORITY;
+	Solvable *s = has_solvables && source > 0 && source < pool->nsolvables ? pool_id2solvable(pool, source) : NULL;
+	Solvable *t = has_solvables && target > 0 && target < pool->nsolvables ? pool_id2solvable(pool, target) : NULL;
 	const char *sname = s ? pool_id2str(pool, s->name) : "";
 	const char *sver = s ? pool_id2str(pool, s->evr) : "";
 	buf_t text = BUF_INIT, name = BUF_INIT, req = BUF_INIT;
