@@ -1,11 +1,13 @@
 /* channel.c — channel names to base URLs, and repodata.json fetched through libcurl into
  * <cache>/repodata/<sha256(url)>.json with a .meta JSON (url, etag, last_modified) beside it.
- * A download lands in a temp file, is size-capped and checked to be JSON, and only then is
+ * A download lands in a temp file, is size-capped and checked to be JSON (the same parse writes
+ * its record index, repoindex.h), and only then is
  * renamed over the cache entry: a failed fetch never leaves a corrupt or partial entry. */
 #include "channel.h"
 #include "digest.h"
 #include "fsutil.h"
 #include "matchspec.h"
+#include "repoindex.h"
 #include "shard.h"
 
 #include <ctype.h>
@@ -223,19 +225,66 @@ static void file_signature(const char *file_url, buf_t *sig)
 	curl_free(path);
 }
 
-/* Checks that the downloaded file is a JSON object (as repodata must be). */
-static int validate_json(const char *path, const char *url, err_t *err)
+/* Feeds jansson from the file and hashes the bytes on the way through. */
+struct hashing_reader {
+	FILE *fp;
+	digest_t *d;
+};
+
+static size_t read_hashing(void *buffer, size_t len, void *data)
+{
+	struct hashing_reader *hr = data;
+	size_t n = fread(buffer, 1, len, hr->fp);
+	if (n == 0 && ferror(hr->fp))
+		return (size_t)-1;
+	digest_update(hr->d, buffer, n);
+	return n;
+}
+
+/* Checks that the downloaded file is a JSON object (as repodata must be) and, from the same
+ * parse, writes its record index (repoindex.h, named by the file's sha256): the solver then
+ * reads the repodata once, with libsolv's own parser, instead of parsing it with jansson again.
+ * The index is a cache: failing to write it only costs the solver that second parse. */
+static int validate_and_index(const char *path, const char *url, const char *cache_dir, err_t *err)
 {
 	json_error_t jerr;
-	json_t *root = json_load_file(path, JSON_ALLOW_NUL, &jerr);
-	if (!root)
-		return err_set(err, "%s: not valid JSON (line %d, column %d: %s)", url, jerr.line,
-			       jerr.column, jerr.text);
-	int ok = json_is_object(root);
+	char sha[DIGEST_HEX_MAX], chunk[1 << 14];
+	struct hashing_reader hr = {fopen(path, "rb"), digest_new(DIGEST_SHA256)};
+	buf_t idx = BUF_INIT;
+	json_t *root = NULL;
+	int rc = -1;
+	if (!hr.fp || !hr.d) {
+		err_set(err, "%s: cannot read: %s", path, strerror(errno));
+		goto out;
+	}
+	root = json_load_callback(read_hashing, &hr, JSON_ALLOW_NUL, &jerr);
+	if (!root) {
+		err_set(err, "%s: not valid JSON (line %d, column %d: %s)", url, jerr.line, jerr.column,
+			jerr.text);
+		goto out;
+	}
+	if (!json_is_object(root)) {
+		err_set(err, "%s: repodata is not a JSON object", url);
+		goto out;
+	}
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, hr.fp)) > 0) /* jansson stops at EOF; be sure */
+		digest_update(hr.d, chunk, n);
+	digest_final_hex(hr.d, sha);
+	repoindex_path(cache_dir, sha, &idx);
+	if (!fs_exists(idx.data)) {
+		err_t ignored = ERR_INIT;
+		repoindex_write(idx.data, root, &ignored);
+		err_clear(&ignored);
+	}
+	rc = 0;
+out:
 	json_decref(root);
-	if (!ok)
-		return err_set(err, "%s: repodata is not a JSON object", url);
-	return 0;
+	if (hr.fp)
+		fclose(hr.fp);
+	digest_free(hr.d);
+	buf_free(&idx);
+	return rc;
 }
 
 static int write_empty_repodata(const char *path, const char *subdir, err_t *err)
@@ -529,7 +578,7 @@ int channel_fetch_repodata(const char *base_url, const char *subdir, const char 
 			goto out;
 		body = plain_tmp.data;
 	}
-	if (validate_json(body, vurl.data, err) != 0)
+	if (validate_and_index(body, vurl.data, cache_dir, err) != 0)
 		goto out;
 	/* Drop the old metadata first: a crash between the two renames then costs one full
 	 * download, never a 304 that would pair a new ETag with old content. */
@@ -597,7 +646,17 @@ static int write_sharded_repodata(json_t *records, const char *subdir, const cha
 	if (fs_mkdir_p(path_out->data, err) != 0)
 		goto out;
 	buf_addf(path_out, "/sharded-%s.json", hex);
-	rc = fs_exists(path_out->data) ? 0 : fs_write_atomic(path_out->data, text, strlen(text), err);
+	if (fs_exists(path_out->data)) {
+		rc = 0;
+		goto out;
+	}
+	buf_t idx = BUF_INIT;
+	err_t ignored = ERR_INIT;
+	repoindex_path(cache_dir, hex, &idx);
+	repoindex_write(idx.data, root, &ignored); /* best effort, as for a downloaded repodata */
+	err_clear(&ignored);
+	buf_free(&idx);
+	rc = fs_write_atomic(path_out->data, text, strlen(text), err);
 out:
 	free(text);
 	json_decref(root);

@@ -1,13 +1,16 @@
 /* solve.c — conda dependency solving over libsolv's conda mode (see solve.h).
- * Cold: libsolv reads each repodata.json into a repo and jansson reads it once more so each
- * chosen solvable can be turned back into its full repodata record (pkgrec_t); both are then
- * cached (solve_cache.c). Warm: the repo comes from the .solv and only the chosen records are
- * read back from the index, so no JSON is parsed beyond those. Explanations: solve_explain.c. */
+ * Cold: libsolv reads each repodata.json into a repo (cached as .solv, solve_cache.c); the
+ * chosen solvables become full repodata records (pkgrec_t) through the repodata's record index
+ * (repoindex.h), which channel.c wrote when it validated the download — jansson parses the
+ * repodata here only when that index is missing. Warm: the repo comes from the .solv, so no
+ * JSON is parsed beyond the chosen records. Explanations: solve_explain.c. */
 #include "solve.h"
 #include "channel.h"
 #include "digest.h"
+#include "fsutil.h"
 #include "pkg.h"
 #include "matchspec.h"
+#include "repoindex.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -47,7 +50,7 @@ static void repo_info_free(struct repo_info *info)
 	free(info->channel_name);
 	free(info->channel_url);
 	free(info->subdir);
-	free(info->idx_path);
+	repoindex_free(info->records);
 	json_decref(info->root);
 	free(info);
 }
@@ -110,15 +113,49 @@ static void apply_priorities(solver_t *s)
 	}
 }
 
-/* Cold load: jansson for the records, libsolv's own parser for the repo. */
+/* The record index of a repodata: opened when it exists; else, with a cache dir, written from
+ * one jansson parse and opened; without one the parsed tree stays in info->root. */
+static int load_records(solver_t *s, struct repo_info *info, const char *repodata_path,
+			const char *sha, err_t *err)
+{
+	buf_t idx = BUF_INIT;
+	json_error_t jerr;
+	int rc = -1;
+	if (s->cache_dir) {
+		repoindex_path(s->cache_dir, sha, &idx);
+		err_t ignored = ERR_INIT;
+		if (fs_exists(idx.data) && (info->records = repoindex_open(idx.data, &ignored)) != NULL) {
+			rc = 0;
+			goto out;
+		}
+		err_clear(&ignored); /* damaged: rebuilt below */
+	}
+	info->root = json_load_file(repodata_path, 0, &jerr);
+	if (!info->root) {
+		err_set(err, "%s (repodata of %s/%s): not valid JSON (line %d: %s)", repodata_path,
+			info->channel_url, info->subdir, jerr.line, jerr.text);
+		goto out;
+	}
+	if (s->cache_dir) {
+		err_t ignored = ERR_INIT;
+		/* best effort: without the index the tree serves this solve */
+		if (repoindex_write(idx.data, info->root, &ignored) == 0 &&
+		    (info->records = repoindex_open(idx.data, &ignored)) != NULL) {
+			json_decref(info->root);
+			info->root = NULL;
+		}
+		err_clear(&ignored);
+	}
+	rc = 0;
+out:
+	buf_free(&idx);
+	return rc;
+}
+
+/* Cold load: libsolv's own parser for the repo. */
 static int load_json(solver_t *s, struct repo_info *info, Repo *repo, const char *repodata_path,
 		     err_t *err)
 {
-	json_error_t jerr;
-	info->root = json_load_file(repodata_path, 0, &jerr);
-	if (!info->root)
-		return err_set(err, "%s (repodata of %s/%s): not valid JSON (line %d: %s)", repodata_path,
-			       info->channel_url, info->subdir, jerr.line, jerr.text);
 	FILE *fp = fopen(repodata_path, "r");
 	if (!fp)
 		return err_set(err, "%s: cannot open repodata", repodata_path);
@@ -149,12 +186,15 @@ int solve_add_repodata(solver_t *s, const char *channel_name, const char *channe
 	repo = repo_create(s->pool, repo_name.data);
 	if (s->cache_dir && solve_cache_key(repodata_path, sha, err) != 0)
 		goto out;
+	/* Records first: where the index is missing its jansson parse is also the JSON check. */
+	if (load_records(s, info, repodata_path, sha, err) != 0)
+		goto out;
 	/* Warm: the .solv written by an earlier cold load of the same bytes, no JSON at all. */
-	if (!s->cache_dir || !solve_cache_load(s->cache_dir, sha, repo, &info->idx_path)) {
+	if (!s->cache_dir || !solve_cache_load(s->cache_dir, sha, repo)) {
 		if (load_json(s, info, repo, repodata_path, err) != 0)
 			goto out;
 		if (s->cache_dir)
-			solve_cache_store(s->cache_dir, sha, repo, info->root);
+			solve_cache_store(s->cache_dir, sha, repo);
 	}
 	repo->appdata = info;
 	info->repo = repo;
@@ -384,10 +424,12 @@ static pkgrec_t *record_for(Pool *pool, Id p, err_t *err)
 		return NULL;
 	}
 	json_t *entry;
-	if (info->idx_path) {
-		entry = solve_cache_record(info->idx_path, sv->repo, p, fn, err);
-		if (!entry)
+	if (info->records) {
+		entry = repoindex_get(info->records, fn, err);
+		if (!entry) {
+			err_prefix(err, "%s/%s", info->channel_url, info->subdir);
 			return NULL;
+		}
 	} else {
 		/* libsolv keeps the .conda entry when both formats exist; look there first. */
 		entry = json_object_get(json_object_get(info->root, "packages.conda"), fn);

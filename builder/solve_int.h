@@ -31,8 +31,8 @@ struct repo_info {
 	char *subdir;
 	int channel_index;
 	Repo *repo;
-	json_t *root;   /* the parsed repodata.json, for pkgrec_from_json (cold load) */
-	char *idx_path; /* or: the .solv cache's record index (warm load) */
+	struct repoindex *records; /* the repodata's record index (repoindex.h), or */
+	json_t *root;              /* the parsed repodata.json (no cache dir, or no index) */
 };
 
 /* ---- .solv cache (solve_cache.c) ---- */
@@ -40,13 +40,10 @@ struct repo_info {
 #include "err.h"
 /* The cache key: sha256 of the repodata file. */
 int solve_cache_key(const char *repodata_path, char sha[DIGEST_HEX_MAX], err_t *err);
-/* 1 = repo filled from <cache_dir>/solv/<sha>-v1.solv and *idx_path_out set (caller frees);
- * 0 = not cached (repo left empty). */
-int solve_cache_load(const char *cache_dir, const char *sha, Repo *repo, char **idx_path_out);
-/* Writes the .solv and the record index for a repo just loaded from root. Best effort. */
-void solve_cache_store(const char *cache_dir, const char *sha, Repo *repo, json_t *root);
-/* The repodata record of solvable p (named fn) from the index; NULL + err. Caller decrefs. */
-json_t *solve_cache_record(const char *idx_path, Repo *repo, Id p, const char *fn, err_t *err);
+/* 1 = repo filled from <cache_dir>/solv/<sha>-v1.solv; 0 = not cached (repo left empty). */
+int solve_cache_load(const char *cache_dir, const char *sha, Repo *repo);
+/* Writes the .solv of a repo just loaded from JSON. Best effort. */
+void solve_cache_store(const char *cache_dir, const char *sha, Repo *repo);
 
 /* Appends "cannot solve the environment:" and, per problem, a short tree in conda's words
  * (what was requested, which package requires what, what excluded the candidates), built

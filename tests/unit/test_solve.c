@@ -945,7 +945,7 @@ static void test_solv_cache_records_come_from_the_index(void **state)
 			assert_has(sol, "zz", "1.0", "h0_0");
 		} else {
 			assert_null(sol);
-			assert_err_contains(&err, ".idx: index entry 0 is not zz-1.0-h0_0.conda (stale cache)");
+			assert_err_contains(&err, ".idx: no record zz-1.0-h0_0.conda (stale index)");
 			assert_err_contains(&err, "solve again");
 			err_clear(&err);
 		}
@@ -954,7 +954,7 @@ static void test_solv_cache_records_come_from_the_index(void **state)
 		if (round == 1) {
 			/* rename the record inside the index: same length, different file name */
 			buf_t dir = BUF_INIT, text = BUF_INIT;
-			buf_addf(&dir, "%s/solv", cache.data);
+			buf_addf(&dir, "%s/repodata/records", cache.data);
 			DIR *dd = opendir(dir.data);
 			struct dirent *de;
 			while (dd && (de = readdir(dd)) != NULL)
