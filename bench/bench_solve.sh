@@ -4,20 +4,23 @@
 # rattler (npm @conda-org/rattler, WASM; served over loopback HTTP, no on-disk cache) on the
 # same synthetic 320k-record channel (bench/gen_channel) and the same environments, in one run.
 # Medians of N runs (default 3). Writes bench/out/solve-report.md; --write updates the
-# "Solver" section of BENCHMARKS.md (other sections kept).
+# "Solver" section of BENCHMARKS.md (other sections kept). --baseline BIN also times cold solves
+# with another imgbuild binary (e.g. an older build) in the same run, and checks that its
+# locks are identical.
 #
-#   bench/bench_solve.sh [--runs N] [--records N] [--write]
+#   bench/bench_solve.sh [--runs N] [--records N] [--baseline BIN] [--write]
 # Needs: a built imgbuild (IMGBUILD_BIN or build/imgbuild), node + `npm ci` in bench/rattler.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin=${IMGBUILD_BIN:-$top/build/imgbuild}
-runs=3 records=320000 write=0
+runs=3 records=320000 write=0 baseline=
 while [ $# -gt 0 ]; do
   case $1 in
     --runs) runs=$2; shift 2 ;;
     --records) records=$2; shift 2 ;;
     --write) write=1; shift ;;
-    *) echo "usage: $0 [--runs N] [--records N] [--write]" >&2; exit 2 ;;
+    --baseline) baseline=$2; shift 2 ;;
+    *) echo "usage: $0 [--runs N] [--records N] [--baseline BIN] [--write]" >&2; exit 2 ;;
   esac
 done
 out=$top/bench/out/solve
@@ -42,8 +45,13 @@ report=$out/report.md
 {
   echo "Channel: \`bench/gen_channel\` ($(python3 -c "import json;d=json.load(open('$chan/stats.json'));print(f\"{d['records']:,} records, {d['names']:,} names\")")), file:// for imgbuild, loopback HTTP for rattler."
   echo
-  echo "| environment | packages (imgbuild / rattler) | imgbuild cold | imgbuild warm | rattler cold (process) | rattler solve call | rattler 2nd call, same process | warm vs rattler cold |"
-  echo "|---|---|---|---|---|---|---|---|"
+  if [ -n "$baseline" ]; then
+    echo "| environment | packages (imgbuild / rattler) | baseline cold | imgbuild cold | imgbuild warm | rattler cold (process) | rattler solve call | rattler 2nd call, same process | warm vs rattler cold |"
+    echo "|---|---|---|---|---|---|---|---|---|"
+  else
+    echo "| environment | packages (imgbuild / rattler) | imgbuild cold | imgbuild warm | rattler cold (process) | rattler solve call | rattler 2nd call, same process | warm vs rattler cold |"
+    echo "|---|---|---|---|---|---|---|---|"
+  fi
 } >"$report"
 
 for e in "${envs[@]}"; do
@@ -51,8 +59,16 @@ for e in "${envs[@]}"; do
   envf=$out/$name.yml
   { echo "channels:"; echo "  - file://$chan"; echo "  - nodefaults"; echo "dependencies:"
     for s in $specs; do echo "  - $s"; done; } >"$envf"
-  cold=() warm=() rproc=() rcall=() rsecond=()
+  cold=() warm=() rproc=() rcall=() rsecond=() base=()
   for i in $(seq "$runs"); do
+    if [ -n "$baseline" ]; then # alternating with the current binary: load changes hit both alike
+      rm -rf "$out/cache-base"
+      t0=$(now_ms)
+      # shellcheck disable=SC2086
+      "$baseline" lock "$envf" -o "$out/$name.base.txt" --format explicit $flags --cache-dir "$out/cache-base" >/dev/null 2>&1
+      base+=($(( $(now_ms) - t0 )))
+      rm -rf "$out/cache-base"
+    fi
     rm -rf "$out/cache-cold"
     t0=$(now_ms)
     # shellcheck disable=SC2086
@@ -66,6 +82,9 @@ for e in "${envs[@]}"; do
     warm+=($(( $(now_ms) - t0 )))
   done
   cmp -s "$out/$name.cold.txt" "$out/$name.warm.txt" || { echo "bench_solve: $name: warm and cold solutions differ" >&2; exit 1; }
+  if [ -n "$baseline" ]; then
+    cmp -s "$out/$name.cold.txt" "$out/$name.base.txt" || { echo "bench_solve: $name: baseline and current solutions differ" >&2; exit 1; }
+  fi
   for i in $(seq "$runs"); do
     t0=$(now_ms)
     # shellcheck disable=SC2086
@@ -80,17 +99,19 @@ for e in "${envs[@]}"; do
   mp=$(printf '%s\n' "${rproc[@]}" | median); mr=$(printf '%s\n' "${rcall[@]}" | median)
   ms=$(printf '%s\n' "${rsecond[@]}" | median)
   ratio=$(awk -v a="$mr" -v b="$mw" 'BEGIN {printf "%.1fx faster", a / b}')
-  echo "| $name (\`$specs\` $flags) | $n_img / $n_rat | $mc ms | $mw ms | $mp ms | $mr ms | $ms ms | $ratio |" >>"$report"
-  echo "bench_solve: $name: imgbuild cold ${cold[*]} warm ${warm[*]}; rattler process ${rproc[*]} call ${rcall[*]} second ${rsecond[*]}" >&2
+  bcell=
+  [ -z "$baseline" ] || bcell="$(printf '%s\n' "${base[@]}" | median) ms | "
+  echo "| $name (\`$specs\` $flags) | $n_img / $n_rat | $bcell$mc ms | $mw ms | $mp ms | $mr ms | $ms ms | $ratio |" >>"$report"
+  echo "bench_solve: $name: baseline cold ${base[*]:-} imgbuild cold ${cold[*]} warm ${warm[*]}; rattler process ${rproc[*]} call ${rcall[*]} second ${rsecond[*]}" >&2
 done
 {
   echo
-  echo "Runs: $runs per cell, median. Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GB", $2/1048576}' /proc/meminfo) RAM. imgbuild times are whole \`imgbuild lock\` processes (fetch, load, solve, write the lock); \"rattler solve call\" is the \`simpleSolve\` call alone (fetch over loopback + parse + solve) and \"process\" adds node start-up and the WASM load."
+  echo "Runs: $runs per cell, median. Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GB", $2/1048576}' /proc/meminfo) RAM, load average at the end $(cut -d' ' -f1-3 /proc/loadavg). imgbuild times are whole \`imgbuild lock\` processes (fetch, load, solve, write the lock); \"rattler solve call\" is the \`simpleSolve\` call alone (fetch over loopback + parse + solve) and \"process\" adds node start-up and the WASM load."
 } >>"$report"
 cat "$report"
 
 if [ "$write" = 1 ]; then
-  python3 - "$top/BENCHMARKS.md" "$report" "bench/bench_solve.sh --runs $runs --records $records" <<'EOF'
+  python3 - "$top/BENCHMARKS.md" "$report" "bench/bench_solve.sh --runs $runs --records $records${baseline:+ --baseline $baseline}" <<'EOF'
 import sys
 path, report, cmd = sys.argv[1:4]
 text = open(path).read() if __import__('os').path.exists(path) else '# Benchmarks\n'
