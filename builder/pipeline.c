@@ -375,6 +375,7 @@ static int reuse_layers(build_t *b, err_t *err)
 		b->rcache = rcache_stage_new(b->opts->cache_repo, b->opts->cache_reg, b->cache.data, b->work.data, err);
 		if (!b->rcache)
 			goto out;
+		rcache_stage_set_mount_only(b->rcache, b->opts->cache_repo_mount_only);
 		rcache_stage_lookup(b->rcache, b->lcache, b->plan, b->pkgs, &b->opts->layer, b->blobs.data, descs,
 				    is_cached, from_registry, b->log, b->ud);
 	}

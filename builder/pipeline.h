@@ -37,6 +37,9 @@ typedef struct build_opts {
 	int no_layer_cache;            /* neither reuse nor store layers (<cache>/layers) */
 	const char *cache_repo;        /* --cache-repo HOST[:PORT]/PATH: shared registry layer cache, or NULL */
 	const struct reg_opts *cache_reg; /* registry options for cache_repo (reg.h), NULL = defaults */
+	int cache_repo_mount_only;     /* registry-cache hits are not downloaded (their blobs stay out of
+	                                  the layout): only when the sole output is a push to cache_repo's
+	                                  registry, which mounts them (builder/publish.c decides) */
 	int jobs;                      /* <= 0: one per CPU */
 	layer_opts_t layer;            /* compression, level, mtime */
 } build_opts_t;

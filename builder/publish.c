@@ -43,6 +43,7 @@ typedef struct pub {
 	reg_t **regs;
 	size_t n_regs;
 	const char **tags; /* tag part of each -t for oci:DIR */
+	char *mount_src;   /* --cache-repo's repository when registry-cache hits are mounted, not pulled */
 } pub_t;
 
 static void logf_(pub_t *p, const char *fmt, ...) ERR_PRINTF(2, 3);
@@ -129,6 +130,26 @@ static int check_refs(pub_t *p, err_t *err)
 		return err_set(err, "--output docker-archive: holds one platform (docker load has no index); "
 			       "use --output oci:DIR or push for several --platform values");
 	return 0;
+}
+
+/* An unchanged group is never re-pulled: when the only output is a push and every -t is on
+ * the --cache-repo's registry, the build leaves registry-cache hits in the registry and the
+ * push mounts them from the cache repository. Any local output (oci:, docker-archive:) or a
+ * tag on another registry needs the bytes, so they are downloaded as before. */
+static void choose_mount_only(pub_t *p)
+{
+	oci_ref_t cr = OCI_REF_INIT;
+	err_t ignored = ERR_INIT;
+	int all_same = p->po->n_refs > 0;
+	if (p->po->output || !p->bo->cache_repo || oci_ref_parse(p->bo->cache_repo, &cr, &ignored))
+		goto out;
+	for (size_t i = 0; i < p->po->n_refs; i++)
+		all_same &= !strcmp(p->refs[i].registry, cr.registry);
+	if (all_same)
+		p->mount_src = strdup(cr.repository);
+out:
+	oci_ref_clear(&cr);
+	err_clear(&ignored);
 }
 
 static reg_t *reg_for(pub_t *p, const char *registry, err_t *err)
@@ -219,6 +240,7 @@ static int build_platforms(pub_t *p, publish_result_t *out, err_t *err)
 			buf_addf(&outdir, "/image-%s.oci", p->plats[i].arch);
 		}
 		o.output_dir = outdir.data;
+		o.cache_repo_mount_only = p->mount_src != NULL;
 		if (prepare_base(p, &p->plats[i], &o, &basedir, &basetag, err))
 			goto out;
 		if (p->n_plats > 1)
@@ -422,7 +444,8 @@ static int push_all(pub_t *p, publish_result_t *out, err_t *err)
 		if (!r)
 			goto out;
 		logf_(p, "pushing to %s/%s (%zu tag%s)", p->refs[i].registry, p->refs[i].repository, n, n == 1 ? "" : "s");
-		if (oci_push_layout(r, p->final_layout.data, p->refs[i].repository, tags, n, p->cache.data, err))
+		if (oci_push_layout_from(r, p->final_layout.data, p->refs[i].repository, tags, n, p->cache.data,
+					 p->mount_src, err))
 			goto out;
 		for (size_t k = 0; k < n; k++) {
 			buf_reset(&s);
@@ -539,6 +562,7 @@ int publish_run(const publish_opts_t *po, const build_opts_t *bo, pipeline_log_f
 	memset(out, 0, sizeof *out);
 	if (parse_platforms(&p, err) || check_refs(&p, err))
 		goto out;
+	choose_mount_only(&p);
 	if (bo->cache_dir)
 		buf_setstr(&p.cache, bo->cache_dir);
 	else
@@ -566,6 +590,7 @@ out:
 		oci_ref_clear(&p.refs[i]);
 	free(p.refs);
 	free(p.tags);
+	free(p.mount_src);
 	buf_free(&p.cache);
 	buf_free(&p.work);
 	buf_free(&p.final_layout);

@@ -26,6 +26,7 @@ struct rcache_stage {
 	char *cache_dir;
 	char *scratch_dir;
 	int is_disabled; /* the registry failed once: stop asking for this build */
+	int is_mount_only; /* hits stay in the registry: the push mounts them */
 	unsigned char *in_registry; /* per group, filled by lookup */
 	size_t n_groups;
 };
@@ -91,6 +92,11 @@ void rcache_stage_free(rcache_stage_t *s)
 	free(s->scratch_dir);
 	free(s->in_registry);
 	free(s);
+}
+
+void rcache_stage_set_mount_only(rcache_stage_t *s, int on)
+{
+	s->is_mount_only = on;
 }
 
 const char *rcache_stage_repo(const rcache_stage_t *s)
@@ -178,6 +184,29 @@ out:
 	return rc;
 }
 
+/* Mount-only mode: the hit's descriptor as the artifact gives it, after checking the media
+ * type and that the repository still holds the blob (a missing one means "build it", as in
+ * the download path; one deleted after this check makes the push's fallback fail loudly).
+ * The blob's bytes and its diff_id are not checked here: see docs/layer-format.md. */
+static int take_remote(rcache_stage_t *s, const oci_cache_layer_t *cl, const layer_opts_t *layer,
+		       layer_desc_t *out, err_t *err)
+{
+	const char *want_mt = blob_media_type(layer->compression);
+	int exists = 0;
+	if (strcmp(cl->media_type, want_mt) != 0)
+		return err_set(err, "its layer is %s, this build writes %s", cl->media_type, want_mt);
+	if (!get_reg(s, err) || reg_blob_exists(s->reg, s->repo, cl->digest, &exists, err))
+		return -1;
+	if (!exists)
+		return err_set(err, "its blob %s is not in the repository (HTTP 404 on HEAD)", cl->digest);
+	memset(out, 0, sizeof *out);
+	memcpy(out->digest, cl->digest, strlen(cl->digest) + 1);
+	memcpy(out->diff_id, cl->diff_id, strlen(cl->diff_id) + 1);
+	out->size = cl->size;
+	out->media_type = want_mt;
+	return 0;
+}
+
 /* Tells the push (oci/push.c reads this record) that the cache repository holds digest, so
  * pushing the image to the same registry mounts it from there instead of uploading it. */
 static void record_mountable(rcache_stage_t *s, const char *digest)
@@ -215,7 +244,8 @@ static void lookup_one(rcache_stage_t *s, lcache_stage_t *ls, const plan_t *plan
 		record_mountable(s, cl.digest);
 		goto out;
 	}
-	if (fetch_verified(s, &cl, layer, blobs_dir, desc, &why)) {
+	if (s->is_mount_only ? take_remote(s, &cl, layer, desc, &why)
+			     : fetch_verified(s, &cl, layer, blobs_dir, desc, &why)) {
 		s->in_registry[g] = 0; /* publish what we build in its place */
 		logf_(log, ud, "warning: layer %s: registry cache %s entry %s%.12s is unusable (%s); building the layer",
 		      name, s->display, OCI_CACHE_TAG_PREFIX, key, err_msg(&why));
@@ -223,6 +253,12 @@ static void lookup_one(rcache_stage_t *s, lcache_stage_t *ls, const plan_t *plan
 	}
 	is_cached[g] = from_registry[g] = 1;
 	record_mountable(s, cl.digest);
+	if (s->is_mount_only) {
+		/* nothing local to keep: the local layer cache stores blobs, not pointers */
+		logf_(log, ud, "layer %s: from the registry cache %s (key %.12s, %s), not downloaded: the push "
+		      "mounts it", name, s->display, key, cl.digest);
+		goto out;
+	}
 	logf_(log, ud, "layer %s: from the registry cache %s (key %.12s, %s), downloaded and verified", name,
 	      s->display, key, cl.digest);
 	/* the next build on this machine finds it locally */

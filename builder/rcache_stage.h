@@ -3,7 +3,10 @@
  * keyed group is looked up in the cache repository; a group missing locally but found there
  * is not built: its blob is downloaded and verified (size, digest, diff_id), kept in the local
  * layer cache, and recorded so that a push to the same registry mounts it from the cache
- * repository instead of uploading it. After the build, every layer the repository lacks is
+ * repository instead of uploading it. In mount-only mode (the build's only output is a push
+ * to the cache repository's registry) the blob is not downloaded at all: the artifact's
+ * descriptor and diff_id are used as they are and the push mounts the blob (oci/push.h,
+ * oci_push_layout_from); trust model in docs/layer-format.md, "Registry cache artifacts". After the build, every layer the repository lacks is
  * published there. The registry cache is best effort both ways: a failed read means "build
  * it", a failed write is a warning; neither fails the build. */
 #ifndef IMGBUILD_RCACHE_STAGE_H
@@ -28,12 +31,15 @@ typedef struct rcache_stage rcache_stage_t;
 rcache_stage_t *rcache_stage_new(const char *cache_repo, const reg_opts_t *reg_opts, const char *cache_dir,
 				 const char *scratch_dir, err_t *err);
 void rcache_stage_free(rcache_stage_t *s);
+/* Mount-only mode (see above): hits are checked to be present (HEAD) but not downloaded,
+ * and their blobs are absent from blobs_dir. Off by default. */
+void rcache_stage_set_mount_only(rcache_stage_t *s, int on);
 /* "host[:port]/path" (borrowed). */
 const char *rcache_stage_repo(const rcache_stage_t *s);
 
 /* For each group keyed by ls: looks its artifact up; for a group with is_cached[g] == 0 found
- * there, places the verified blob in blobs_dir, fills descs[g] and sets is_cached[g] and
- * from_registry[g]. layer gives the media type a layer must have. Never fails: problems are
+ * there, places the verified blob in blobs_dir (mount-only mode: leaves it in the registry),
+ * fills descs[g] and sets is_cached[g] and from_registry[g]. layer gives the media type a layer must have. Never fails: problems are
  * logged as warnings and the group is built. Arrays have plan_group_count entries. */
 void rcache_stage_lookup(rcache_stage_t *s, lcache_stage_t *ls, const plan_t *plan,
 			 const pkgrec_t *const *pkgs, const layer_opts_t *layer, const char *blobs_dir,

@@ -1,7 +1,9 @@
 /* push.c — image layout -> registry repository (see push.h). Blobs are streamed from the
  * layout's files by reg_blob_push; this file only decides the order (blobs, manifests, index,
  * tags last so a failed push never leaves a tag pointing at a missing blob) and the mount
- * source of each blob. */
+ * source of each blob. A blob the layout lacks (a registry-cache hit that was never
+ * downloaded) is mounted from the repository the caller names, or, when the registry refuses
+ * the mount, downloaded (verified) from there and uploaded. */
 #include "push.h"
 
 #include <errno.h>
@@ -15,6 +17,7 @@
 
 #include "fsutil.h"
 #include "ref.h"
+#include "reg_mount.h"
 
 #define PUSH_JSON_MAX_BYTES (4u << 20)
 #define SEEN_MAX_BYTES (8u << 20) /* the record is a hint; beyond this it is ignored */
@@ -82,6 +85,7 @@ static char *seen_find(const char *seen_path, const char *digest, const char *re
 typedef struct push {
 	reg_t *reg;
 	const char *layout, *repo;
+	const char *absent_from; /* where blobs missing from the layout are, or NULL */
 	buf_t seen;
 } push_t;
 
@@ -90,6 +94,34 @@ static void blob_file(const push_t *p, const char *digest, buf_t *out)
 	buf_setstr(out, p->layout);
 	buf_addpath(out, "blobs/sha256");
 	buf_addpath(out, digest + 7);
+}
+
+/* A blob the layout does not hold: mount it from p->absent_from; a refused mount (202) is
+ * reported as a warning and the blob is fetched from there (size and digest verified) into
+ * the layout and uploaded, so the push still completes. */
+static int push_absent(push_t *p, const char *digest, long long size, const char *path, err_t *err)
+{
+	buf_t msg = BUF_INIT;
+	int placed = 0, rc = -1;
+	reg_add_scope(p->reg, p->absent_from, "pull");
+	if (reg_blob_mount(p->reg, p->repo, digest, p->absent_from, &placed, err))
+		goto out;
+	if (!placed) {
+		buf_addf(&msg, "warning: registry %s: blob %s is neither local nor mountable from %s (the "
+			 "registry refused the mount); downloading it from there and uploading it",
+			 reg_name(p->reg), digest, p->absent_from);
+		reg_log(p->reg, msg.data);
+		if (reg_blob_fetch(p->reg, p->absent_from, digest, size, path, err) ||
+		    reg_blob_push(p->reg, p->repo, digest, path, size, NULL, err)) {
+			err_prefix(err, "registry %s: blob %s is neither local nor mountable from %s, and the "
+				   "fallback failed", reg_name(p->reg), digest, p->absent_from);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	buf_free(&msg);
+	return rc;
 }
 
 static int push_blob(push_t *p, json_t *desc, err_t *err)
@@ -105,15 +137,19 @@ static int push_blob(push_t *p, json_t *desc, err_t *err)
 		goto out;
 	}
 	blob_file(p, digest, &path);
-	if (stat(path.data, &st) != 0 || st.st_size != size) {
+	if (stat(path.data, &st) != 0 && errno == ENOENT && p->absent_from && size > 0) {
+		if (push_absent(p, digest, size, path.data, err))
+			goto out;
+	} else if (stat(path.data, &st) != 0 || st.st_size != size) {
 		err_set(err, "%s: blob %s is missing or not %lld bytes", p->layout, digest, (long long)size);
 		goto out;
+	} else {
+		from = p->seen.len ? seen_find(p->seen.data, digest, p->repo) : NULL;
+		if (from)
+			reg_add_scope(p->reg, from, "pull");
+		if (reg_blob_push(p->reg, p->repo, digest, path.data, size, from, err))
+			goto out;
 	}
-	from = p->seen.len ? seen_find(p->seen.data, digest, p->repo) : NULL;
-	if (from)
-		reg_add_scope(p->reg, from, "pull");
-	if (reg_blob_push(p->reg, p->repo, digest, path.data, size, from, err))
-		goto out;
 	if (p->seen.len)
 		oci_seen_add(p->seen.data, digest, p->repo);
 	rc = 0;
@@ -190,7 +226,13 @@ out:
 int oci_push_layout(reg_t *reg, const char *layout_dir, const char *repo,
 		    const char *const *tags, size_t n_tags, const char *cache_dir, err_t *err)
 {
-	push_t p = {.reg = reg, .layout = layout_dir, .repo = repo};
+	return oci_push_layout_from(reg, layout_dir, repo, tags, n_tags, cache_dir, NULL, err);
+}
+
+int oci_push_layout_from(reg_t *reg, const char *layout_dir, const char *repo, const char *const *tags,
+			 size_t n_tags, const char *cache_dir, const char *absent_from, err_t *err)
+{
+	push_t p = {.reg = reg, .layout = layout_dir, .repo = repo, .absent_from = absent_from};
 	buf_t path = BUF_INIT;
 	json_t *index = NULL;
 	json_error_t je;

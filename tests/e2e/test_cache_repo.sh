@@ -3,9 +3,10 @@
 # oci/cache_artifact.c) against Debian's docker-registry: team A builds and pushes its
 # environment and fills the cache repository; team B, on a fresh local cache and package
 # cache, builds a different environment sharing three groups with A's: those come from the
-# registry cache (their packages are never fetched), B uploads only its own group's bytes
-# (the shared layers are mounted, counted in the registry's access log), B's image runs and
-# its shared layers are A's blobs. `plan` shows "in registry"; a corrupt or missing blob
+# registry cache (their packages are never fetched), and since B only pushes to that registry
+# their blobs are never downloaded either (no GET of them in the access log) but mounted; B
+# uploads only its own group's bytes (counted in the registry's access log), B's image runs
+# and its shared layers are A's blobs. `plan` shows "in registry"; a corrupt or missing blob
 # behind a cache tag, and an unreachable cache registry, fall back to building with a warning.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -15,7 +16,8 @@ BIN=${IMGBUILD_BIN:?}
 SRC=${IMGBUILD_SRC:?}
 T=$(mktemp -d /tmp/imgbuild-cacherepo.XXXXXX)
 REG="$SRC/tests/fixtures/registry"
-cleanup() { "$REG" stop "$T/reg"; "$REG" stop "$T/reg-auth"; rm -rf "$T"; }
+PROXY_PID=
+cleanup() { [ -n "$PROXY_PID" ] && kill "$PROXY_PID" 2>/dev/null; "$REG" stop "$T/reg"; "$REG" stop "$T/reg-auth"; rm -rf "$T"; }
 trap cleanup EXIT
 export SOURCE_DATE_EPOCH=0
 sk() { unshare -m sh -c "mount -t tmpfs tmpfs /var/lib/containers/cache 2>/dev/null || true; exec skopeo \"\$@\"" sh "$@"; }
@@ -80,7 +82,8 @@ mark=$(wc -l <"$T/reg/registry.log")
 IMGBUILD_CACHE_REPO="$CACHE" build "$T/b.yml" --channel "$CH" --cache-dir "$T/cb" -t "$H/team-b/env:1" >"$T/b.out" 2>"$T/b.log"
 check_eq "team B builds and pushes (cache repo from \$IMGBUILD_CACHE_REPO)" "0" "$?"
 for g in base-python tools noarch; do
-  check "B's log: $g came from the registry cache" grep -q "layer $g: from the registry cache $CACHE" "$T/b.log"
+  check "B's log: $g came from the registry cache, not downloaded" \
+    grep -q "layer $g: from the registry cache $CACHE .*not downloaded: the push mounts it" "$T/b.log"
 done
 check "B builds only its own group" grep -q "layer cache: 3 of 4 layers reused; 2 of .* packages to fetch and install" "$T/b.log"
 want=$(jq -r '.["packages.conda"]["demo-data-2.0-0.conda"].sha256, .packages["demo-app-1.0-0.tar.bz2"].sha256' "$T/channel/noarch/repodata.json" | sort | paste -sd' ')
@@ -99,11 +102,67 @@ check_eq "B's uploaded bytes = its own layer + config" "$(( $(blob_size "$b_own"
 check_eq "B mounts the three shared layers into team-b/env" "$(head -3 <<<"$a_layers" | sort)" \
   "$(log_from "$mark" | grep '/v2/team-b/env/' | mounted | grep -vx "$b_own")"
 check "B's blob GETs came from the cache repository only" test -z "$(log_from "$mark" | grep -E '"GET /v2/team-a/')"
+shared_gets=0
+for d in $(head -3 <<<"$a_layers"); do
+  shared_gets=$((shared_gets + $(log_from "$mark" | grep -cE "\"GET /v2/[^ ]*/blobs/sha256:$d"))); done
+check_eq "push-only B downloads zero bytes of the shared layers (no blob GET for them)" "0" "$shared_gets"
+shared_mounts=0
+for d in $(head -3 <<<"$a_layers"); do
+  shared_mounts=$((shared_mounts + $(log_from "$mark" | grep -cE "\"POST /v2/team-b/env/blobs/uploads/\?mount=sha256:$d[^ ]* HTTP/[0-9.]+\" 201"))); done
+check_eq "... and mounts each of them once (POST ?mount= 201)" "3" "$shared_mounts"
+check_eq "B's config takes the shared layers' diff_ids from the artifacts: they equal A's" \
+  "$(curl -sf "http://$H/v2/team-a/env/blobs/$(jq -r .config.digest <<<"$am")" | jq -r '.rootfs.diff_ids[0:3][]' | paste -sd' ')" \
+  "$(curl -sf "http://$H/v2/team-b/env/blobs/$(jq -r .config.digest <<<"$bm")" | jq -r '.rootfs.diff_ids[0:3][]' | paste -sd' ')"
+check_eq "B's local package and layer caches got none of the shared layers" "" \
+  "$(for d in $(head -3 <<<"$a_layers"); do find "$T/cb" -name "$d*" 2>/dev/null; done)"
 check "skopeo copies B's image" sk copy --src-tls-verify=false "docker://$H/team-b/env:1" "oci:$T/b.oci:1"
 check "umoci unpacks B's image" umoci unpack --image "$T/b.oci:1" "$T/bundle"
 check_eq "python runs in B's image" ok "$(run_in "$T/bundle/rootfs" /opt/env/bin/python -c 'print("ok")')"
 check "B's own group is there" test -f "$T/bundle/rootfs/opt/env/share/demo-app/README"
 check "B stored its own layer in the cache" grep -q "registry cache $CACHE: 1 layer stored" "$T/b.log"
+b_digest="sha256:$(printf '%s' "$bm" | sha256sum | cut -d' ' -f1)"
+build "$T/b.yml" --channel "$CH" --cache-dir "$T/cb2" --output "oci:$T/b2.oci" -t b:1 --cache-repo "$CACHE" >/dev/null 2>"$T/b2.log"
+check "a local output downloads the registry-cache hits as before" \
+  grep -q "layer base-python: from the registry cache $CACHE .*downloaded and verified" "$T/b2.log"
+check_eq "the mount-only image is the image a downloading build makes" "$b_digest" "$(jq -r '.manifests[0].digest' "$T/b2.oci/index.json")"
+
+# --- a registry that refuses the mount (202): warning, download (verified) + upload, same image ---
+# tests/fixtures/faultproxy in front of the same registry, with POST ?mount= turned into a plain
+# POST: the real registry then opens an ordinary upload session, exactly as for a refused mount
+: >"$T/none.rules"
+python3 - "$SRC/tests/fixtures/faultproxy" --upstream "$H" --rules "$T/none.rules" --log "$T/proxy.log" \
+  --port-file "$T/proxy.port" --max-seconds 300 <<'PY' &
+import importlib.machinery, importlib.util, sys
+loader = importlib.machinery.SourceFileLoader("faultproxy", sys.argv[1])
+fp = importlib.util.module_from_spec(importlib.util.spec_from_loader("faultproxy", loader))
+loader.exec_module(fp)
+forward = fp.Handler._handle
+def refuse_mounts(self):
+    if self.command == "POST" and "mount=" in self.path:
+        self.path = self.path.split("?", 1)[0]
+    forward(self)
+fp.Handler._handle = refuse_mounts
+sys.argv = [sys.argv[0]] + sys.argv[2:]
+fp.main()
+PY
+PROXY_PID=$!
+for _ in $(seq 50); do [ -s "$T/proxy.port" ] && break; sleep 0.1; done
+PH="127.0.0.1:$(cat "$T/proxy.port")"
+mark=$(wc -l <"$T/reg/registry.log")
+build "$T/b.yml" --channel "$CH" --cache-dir "$T/cr" -t "$PH/team-c/env:1" --cache-repo "$PH/shared/layer-cache" >/dev/null 2>"$T/r.log"
+check_eq "refused mounts: the push-only build still succeeds" "0" "$?"
+# B stored its own layer, so all four of B's layers are registry-cache hits now
+check_eq "refused mounts: one warning per layer naming blob and source repository" "4" \
+  "$(grep -cE "warning: registry $PH: blob sha256:[0-9a-f]{64} is neither local nor mountable from shared/layer-cache \(the registry refused the mount\); downloading" "$T/r.log")"
+r_gets=$(for d in $b_layers; do log_from "$mark" | grep -cE "\"GET /v2/shared/layer-cache/blobs/sha256:$d"; done | paste -sd' ')
+check_eq "refused mounts: each layer is downloaded once from the cache repository" "1 1 1 1" "$r_gets"
+check_eq "refused mounts: ... and uploaded into team-c/env" "$(printf '%s\n' $b_layers | sort)" \
+  "$(log_from "$mark" | grep '/v2/team-c/env/' | uploaded | grep -vx "$b_cfg")"
+check_eq "refused mounts: the sessions the refusals opened are cancelled (DELETE)" "4" \
+  "$(log_from "$mark" | grep -cE '"DELETE /v2/team-c/env/blobs/uploads/[^ ]* HTTP/[0-9.]+" 204')"
+check_eq "refused mounts: the image is B's" "$b_digest" \
+  "sha256:$(manifest team-c/env 1 | sha256sum | cut -d' ' -f1)"
+kill "$PROXY_PID" 2>/dev/null; wait "$PROXY_PID" 2>/dev/null; PROXY_PID=
 
 # --- a corrupt blob behind a cache tag: warning, built, right image --------------------------
 tools=$(sed -n 2p <<<"$a_layers")
