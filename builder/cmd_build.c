@@ -36,6 +36,7 @@ static const char usage[] =
 	"      --cuda VERSION       __cuda virtual package (driver version of the target nodes)\n"
 	"      --glibc VERSION      __glibc virtual package (default: the base image's glibc, else 2.28)\n"
 	"      --compression gzip|zstd  layer compression (default gzip)\n"
+	"      --compression-level N  gzip 1..12 (libdeflate; default 4), zstd 1..19 (default 3)\n"
 	"      --cache-dir DIR      cache (default $XDG_CACHE_HOME/imgbuild or ~/.cache/imgbuild)\n"
 	"      --ignore-pip         build without the file's pip: dependencies\n"
 	"      --lock FILE          install exactly this lock (conda-lock YAML or @EXPLICIT), no solve\n"
@@ -118,7 +119,7 @@ int cmd_build(int argc, char **argv)
 		{"prefix", required_argument, NULL, 'P'},  {"name", required_argument, NULL, 'n'},
 		{"base", required_argument, NULL, 'B'},    {"recipe", required_argument, NULL, 'R'},
 		{"cuda", required_argument, NULL, 'U'},    {"glibc", required_argument, NULL, 'G'},
-		{"compression", required_argument, NULL, 'Z'}, {"cache-dir", required_argument, NULL, 'C'},
+		{"compression", required_argument, NULL, 'Z'}, {"compression-level", required_argument, NULL, 1010}, {"cache-dir", required_argument, NULL, 'C'},
 		{"ignore-pip", no_argument, NULL, 'I'}, {"no-layer-cache", no_argument, NULL, 1001},
 		{"cache-repo", required_argument, NULL, 1002},    {"jobs", required_argument, NULL, 'j'},
 		{"lock", required_argument, NULL, 'L'},    {"channel-priority", required_argument, NULL, 'p'},
@@ -189,6 +190,12 @@ int cmd_build(int argc, char **argv)
 				o.layer.compression = LAYER_ZSTD;
 			else {
 				fprintf(stderr, "imgbuild: --compression %s: use gzip or zstd\n", optarg);
+				goto out;
+			}
+			break;
+		case 1010:
+			if (layer_level_parse(optarg, &o.layer.level) != 0) {
+				fprintf(stderr, "imgbuild: --compression-level %s: expected 1..12 for gzip, 1..19 for zstd\n", optarg);
 				goto out;
 			}
 			break;

@@ -30,6 +30,7 @@ static const char usage[] =
 	"      --cuda VERSION       __cuda virtual package (driver version of the target nodes)\n"
 	"      --glibc VERSION      __glibc virtual package (default: the base image's glibc, else 2.28)\n"
 	"      --compression gzip|zstd  layer compression (part of every cache key; default gzip)\n"
+	"      --compression-level N  compressor level (part of every cache key; gzip default 4)\n"
 	"      --cache-dir DIR      cache (default $XDG_CACHE_HOME/imgbuild or ~/.cache/imgbuild)\n"
 	"      --cache-repo HOST[:PORT]/PATH  also ask this registry cache (else $IMGBUILD_CACHE_REPO):\n"
 	"                           layers it holds are shown \"in registry\"\n"
@@ -104,7 +105,7 @@ int cmd_plan(int argc, char **argv)
 		{"tag", required_argument, NULL, 't'},     {"prefix", required_argument, NULL, 'P'},
 		{"name", required_argument, NULL, 'n'},    {"recipe", required_argument, NULL, 'R'},
 		{"cuda", required_argument, NULL, 'U'},    {"glibc", required_argument, NULL, 'G'},
-		{"compression", required_argument, NULL, 'Z'}, {"cache-dir", required_argument, NULL, 'C'},
+		{"compression", required_argument, NULL, 'Z'}, {"compression-level", required_argument, NULL, 1010}, {"cache-dir", required_argument, NULL, 'C'},
 		{"ignore-pip", no_argument, NULL, 'I'},    {"verbose", no_argument, NULL, 'v'},
 		{"cache-repo", required_argument, NULL, 1002}, {"creds", required_argument, NULL, 'K'},
 		{"ca-cert", required_argument, NULL, 'E'}, {"insecure-registry", required_argument, NULL, 'N'},
@@ -140,6 +141,12 @@ int cmd_plan(int argc, char **argv)
 			}
 			fprintf(stderr, "imgbuild: --compression %s: use gzip or zstd\n", optarg);
 			return 2;
+		case 1010:
+			if (layer_level_parse(optarg, &o.layer.level) != 0) {
+				fprintf(stderr, "imgbuild: --compression-level %s: expected 1..12 for gzip, 1..19 for zstd\n", optarg);
+				return 2;
+			}
+			break;
 		case 'C': o.cache_dir = optarg; break;
 		case 1002: o.cache_repo = optarg; break;
 		case 'K': ro.auth.creds = optarg; break;

@@ -137,10 +137,10 @@ blob_writer_t *blob_writer_new(const char *blobs_dir, layer_compression_t compre
 	if (threads <= 0)
 		threads = workpool_default_threads();
 	if (compression == LAYER_ZSTD) {
-		if (init_zstd(w, level ? level : 3, threads, err))
+		if (init_zstd(w, level ? level : LAYER_ZSTD_DEFAULT_LEVEL, threads, err))
 			goto out;
 	} else if (compression == LAYER_GZIP) {
-		if (init_gzip(w, level ? level : 6, threads, err))
+		if (init_gzip(w, level ? level : LAYER_GZIP_DEFAULT_LEVEL, threads, err))
 			goto out;
 	} else {
 		err_set(err, "unknown layer compression %d", (int)compression);

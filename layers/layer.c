@@ -499,3 +499,13 @@ out:
 	buf_free(&link_name);
 	return rc;
 }
+
+int layer_level_parse(const char *text, int *level)
+{
+	char *end = NULL;
+	long v = strtol(text, &end, 10);
+	if (!end || end == text || *end || v < 1 || v > 22)
+		return -1;
+	*level = (int)v;
+	return 0;
+}

@@ -10,8 +10,16 @@
 
 /* docs/layer-format.md's "layer-format version": bumped whenever the same inputs would give
  * different layer bytes (cache keys and the image label carry it). */
-#define LAYER_FORMAT_VERSION 2
-#define LAYER_FORMAT_VERSION_STRING "2"
+#define LAYER_FORMAT_VERSION 3
+#define LAYER_FORMAT_VERSION_STRING "3"
+/* Default levels (docs/layer-format.md): libdeflate 4 is within 1% of pigz -6 in size at
+ * about 1.5x the speed of level 6; zstd 3 is zstd's own default. */
+#define LAYER_GZIP_DEFAULT_LEVEL 4
+#define LAYER_ZSTD_DEFAULT_LEVEL 3
+
+/* Parses a --compression-level value (1..22; each compressor checks its own range when the
+ * layer is written). 0 or -1. */
+int layer_level_parse(const char *text, int *level);
 
 #define LAYER_DIGEST_MAX 80 /* "sha256:" + 64 hex + NUL */
 
@@ -19,7 +27,7 @@ typedef enum { LAYER_GZIP = 0, LAYER_ZSTD } layer_compression_t;
 
 typedef struct layer_opts {
 	layer_compression_t compression;
-	int level;            /* compressor level; 0 = default (gzip 6, zstd 3) */
+	int level;            /* compressor level; 0 = default (LAYER_*_DEFAULT_LEVEL) */
 	long long mtime;      /* entry mtime (SOURCE_DATE_EPOCH or 0) */
 	int threads;          /* compression threads per layer; <= 0 = online CPUs. The bytes
 			       * never depend on it (docs/layer-format.md, "Compression"). */

@@ -103,7 +103,7 @@ static json_t *key_package(const pkgrec_t *p, err_t *err) {
 static int default_level(const layer_opts_t *o) {
   if (o->level > 0)
     return o->level;
-  return o->compression == LAYER_ZSTD ? 3 : 6;
+  return o->compression == LAYER_ZSTD ? LAYER_ZSTD_DEFAULT_LEVEL : LAYER_GZIP_DEFAULT_LEVEL;
 }
 
 int lcache_key(const lcache_key_input_t *in, char key_hex[DIGEST_HEX_MAX],

@@ -232,7 +232,7 @@ static void test_key_default_level_equals_explicit_default(void **state) {
   char a[DIGEST_HEX_MAX], b[DIGEST_HEX_MAX];
   fixture_init(&f);
   key_of(&f, a);
-  f.opts.level = 6;
+  f.opts.level = LAYER_GZIP_DEFAULT_LEVEL;
   key_of(&f, b);
   assert_string_equal(a, b);
   fixture_free(&f);
