@@ -100,8 +100,8 @@ done
 rm -rf "$out/baseline"
 size_img_gz=$(layer_sizes "$out/img-gz.oci")
 size_img_zs=$(layer_sizes "$out/img-zs.oci")
-m_img_gz=$(median <"$out/t_img_gz"); m_base_gz=$(median <"$out/t_base_gz")
-m_img_zs=$(median <"$out/t_img_zs"); m_base_zs=$(median <"$out/t_base_zs")
+m_img_gz=$(median <"$out/t_img_gz" | xargs printf '%.2f'); m_base_gz=$(median <"$out/t_base_gz" | xargs printf '%.2f')
+m_img_zs=$(median <"$out/t_img_zs" | xargs printf '%.2f'); m_base_zs=$(median <"$out/t_base_zs" | xargs printf '%.2f')
 rss_gz=$(sort -g "$out/rss_gz" | tail -1); rss_zs=$(sort -g "$out/rss_zs" | tail -1)
 ratio_gz=$(echo "scale=2; $m_base_gz / $m_img_gz" | bc)
 ratio_zs=$(echo "scale=2; $m_base_zs / $m_img_zs" | bc)
@@ -147,7 +147,7 @@ prefix rewriting, layers, image).
 
 | what | median s | compressed bytes | peak RSS |
 |---|---|---|---|
-| imgbuild build, gzip (chunked libdeflate -6) | $m_img_gz | $size_img_gz | ${rss_gz} MB |
+| imgbuild build, gzip (chunked libdeflate, default level 4) | $m_img_gz | $size_img_gz | ${rss_gz} MB |
 | baseline: extract + tar \\| pigz -p 2 -6 | $m_base_gz | $size_base_gz | |
 | imgbuild build, --compression zstd | $m_img_zs | $size_img_zs | ${rss_zs} MB |
 | baseline: extract + tar \\| zstd -3 -T2 | $m_base_zs | $size_base_zs | |
