@@ -334,7 +334,9 @@ static int layer_one(void *ctx, size_t g, err_t *err)
 		abort();
 	for (size_t j = 0; j < n; j++)
 		dirs[j] = b->stages[plan_group_pkg(b->plan, g, j)];
-	rc = layer_build(dirs, n, b->prefix.data, &b->opts->layer, b->blobs.data, &b->layers[g].desc, err);
+	layer_opts_t lo = b->opts->layer;
+	lo.consume_sources = 1; /* the staging trees are this build's scratch */
+	rc = layer_build(dirs, n, b->prefix.data, &lo, b->blobs.data, &b->layers[g].desc, err);
 	if (rc)
 		err_prefix(err, "layer for group '%s'", plan_group_name(b->plan, g));
 	else if (b->lcache)

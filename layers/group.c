@@ -14,13 +14,13 @@
 
 #define RECIPE_MAX_BYTES (1u << 20)
 
-typedef enum { RULE_NONE = 0, RULE_CLOSURE, RULE_MATCH, RULE_REST } rule_kind_t;
+typedef enum { RULE_NONE = 0, RULE_CLOSURE, RULE_MATCH, RULE_PRIVATE_DEPS, RULE_REST } rule_kind_t;
 
 typedef struct group_def {
 	char *name;
 	char *description;
 	rule_kind_t kind;
-	char **names; /* closure_of names or match globs */
+	char **names; /* closure_of names, or match / private_deps_of globs */
 	size_t n_names;
 	int is_exclusive_deps;
 	long long max_layer_bytes; /* 0 = the recipe's */
@@ -192,7 +192,8 @@ static int rule_set(const char *file, const yaml_node_t *k, group_def_t *g, rule
 		    err_t *err)
 {
 	if (g->kind != RULE_NONE)
-		return err_set(err, "%s:%lu: group has more than one rule (closure_of, match, rest)",
+		return err_set(err, "%s:%lu: group has more than one rule (closure_of, match, "
+				    "private_deps_of, rest)",
 			       file, node_line(k));
 	g->kind = kind;
 	return 0;
@@ -230,6 +231,10 @@ static int parse_group(const char *file, yaml_document_t *doc, yaml_node_t *node
 			if (rule_set(file, k, g, RULE_MATCH, err) ||
 			    parse_name_list(file, doc, v, key, 1, g, err))
 				return -1;
+		} else if (!strcmp(key, "private_deps_of")) {
+			if (rule_set(file, k, g, RULE_PRIVATE_DEPS, err) ||
+			    parse_name_list(file, doc, v, key, 1, g, err))
+				return -1;
 		} else if (!strcmp(key, "rest")) {
 			int is_rest = 0;
 			if (parse_bool(file, v, key, &is_rest, err))
@@ -249,14 +254,15 @@ static int parse_group(const char *file, yaml_document_t *doc, yaml_node_t *node
 				return -1;
 		} else {
 			return err_set(err, "%s:%lu: unknown group key `%s` (expected name, description, "
-					    "closure_of, match, exclusive_deps, rest, max_layer_bytes)",
+					    "closure_of, match, exclusive_deps, private_deps_of, rest, "
+					    "max_layer_bytes)",
 				       file, node_line(k), key);
 		}
 	}
 	if (!g->name || !*g->name)
 		return err_set(err, "%s:%lu: group without a `name`", file, node_line(node));
 	if (g->kind == RULE_NONE)
-		return err_set(err, "%s:%lu: group '%s' has no rule (closure_of, match or rest)", file,
+		return err_set(err, "%s:%lu: group '%s' has no rule (closure_of, match, private_deps_of or rest)", file,
 			       node_line(node), g->name);
 	if (has_exclusive && g->kind != RULE_MATCH)
 		return err_set(err, "%s:%lu: group '%s': exclusive_deps only applies to `match`", file,
@@ -520,9 +526,10 @@ static void claim_group(const graph_t *g, const group_def_t *def, const long *ow
 			in[i] = is_matched[i] = 1;
 		}
 	}
-	if (def->kind == RULE_CLOSURE || (def->kind == RULE_MATCH && def->is_exclusive_deps))
+	int is_exclusive = def->kind == RULE_PRIVATE_DEPS || (def->kind == RULE_MATCH && def->is_exclusive_deps);
+	if (def->kind == RULE_CLOSURE || is_exclusive)
 		closure_unclaimed(g, owner, in, stack);
-	if (def->kind != RULE_MATCH || !def->is_exclusive_deps)
+	if (!is_exclusive)
 		return;
 	/* Fixpoint: an unclaimed outsider (not in the candidate set) needing a non-matched
 	 * candidate takes it out; the removed package is then an outsider itself. */
@@ -541,6 +548,11 @@ static void claim_group(const graph_t *g, const group_def_t *def, const long *ow
 			}
 		}
 	}
+	/* private_deps_of: the matched packages themselves are left for a later group. */
+	if (def->kind == RULE_PRIVATE_DEPS)
+		for (size_t i = 0; i < g->n; i++)
+			if (is_matched[i])
+				in[i] = 0;
 }
 
 void plan_free(plan_t *p)

@@ -1,13 +1,15 @@
 /* group.h — layer-grouping recipes (recipes/NAME.yaml) and the plan they produce: which
  * solved packages go into which layer. Groups are taken in recipe order; a package belongs
  * to the first group that claims it; empty groups make no layer. See recipes/default.yaml
- * for the rule kinds (closure_of, match + exclusive deps, rest).
+ * for the rule kinds (closure_of, match + exclusive deps, private_deps_of, rest).
  *
  * Recipe file: a mapping {version: 1, groups: [...]} (or just the list of groups). Each group
  * is a mapping with `name` (unique), optional `description` and exactly one rule:
  *   closure_of: [names]  the named packages and, transitively, every package they depend on.
  *   match: [globs]       packages whose name fnmatch()es a glob (no flags).
  *     exclusive_deps: true  also claims the dependencies only the matched set needs.
+ *   private_deps_of: [globs]  the dependencies only the matched packages need, without the
+ *                        matched packages themselves (they are left for a later group).
  *   rest: true           every package not yet claimed.
  * Unknown keys, malformed globs, a group without (or with two) rules and duplicate names are
  * errors naming file:line.
@@ -26,6 +28,11 @@
  *     Example: libcublas (matched by cuda-runtime) and pytorch both need libfoo; so does
  *     opencv. Evaluating cuda-runtime, pytorch and opencv are outsiders -> libfoo stays out.
  *     Evaluating frameworks, opencv is still an outsider -> libfoo stays out; rest takes it.
+ *   private_deps_of M: C computed as for match M + exclusive_deps, then the matched packages
+ *     are taken out of it: the group holds what only M needs (mkl, magma, sleef for pytorch)
+ *     and a later `match` group takes M itself. Such a group sits below its frameworks, so
+ *     a framework bump (pytorch 2.3.0 -> 2.3.1 with the same mkl) rebuilds only the layer
+ *     of the packages that changed.
  *   rest: claim all of U.
  * A package left in U after the last group is an error (add a `rest: true` group).
  *

@@ -458,6 +458,11 @@ int layer_build(const char *const *stage_dirs, size_t n_dirs, const char *image_
 		if (S_ISREG(e->mode) && !hard && e->size > 0 &&
 		    copy_file_data(a, &ctx, path.data, e, chunk))
 			goto out;
+		/* Later names of this inode are written as links to this entry and never
+		 * opened (hardlinks were found from the walk's inode numbers), so the path can
+		 * go now. Failure to unlink only leaves work for the caller's cleanup. */
+		if (opts->consume_sources && S_ISREG(e->mode))
+			(void)unlink(path.data);
 		files++;
 	}
 	is_open = 0;

@@ -278,6 +278,66 @@ static void test_match_without_exclusive_deps_takes_only_matches(void **state)
 	pkgset_free(&s);
 }
 
+/* private_deps_of: what only the matched packages need, without them; a dependency an
+ * outsider also needs stays out (opencv needs libocl); the matched packages are left for
+ * the next group, which takes them with nothing else. */
+static void test_private_deps_of_takes_only_the_private_dependencies(void **state)
+{
+	(void)state;
+	pkgset_t s = {0};
+	add_pkg(&s, "python", "");
+	add_pkg(&s, "pytorch", "python, libtorch, sympy");
+	add_pkg(&s, "libtorch", "mkl, sleef, libocl");
+	add_pkg(&s, "mkl", "llvm-openmp");
+	add_pkg(&s, "llvm-openmp", "");
+	add_pkg(&s, "sleef", "");
+	add_pkg(&s, "sympy", "python, mpmath");
+	add_pkg(&s, "mpmath", "");
+	add_pkg(&s, "libocl", "");
+	add_pkg(&s, "opencv", "python, libocl");
+	char *got = plan_for("groups:\n"
+			     "  - {name: base-python, closure_of: [python]}\n"
+			     "  - {name: fw-deps, private_deps_of: &fw [pytorch, libtorch]}\n"
+			     "  - {name: fw, match: *fw, exclusive_deps: true}\n"
+			     "  - {name: rest, rest: true}\n",
+			     &s);
+	assert_string_equal(got, "base-python: python; fw-deps: llvm-openmp mkl mpmath sleef sympy; "
+				 "fw: libtorch pytorch; rest: libocl opencv");
+	free(got);
+	pkgset_free(&s);
+}
+
+/* A framework bump changes the framework packages only: the private-deps layer keeps its
+ * exact package set (hence its cache key), whatever the framework's version. */
+static void test_private_deps_group_is_stable_across_a_framework_bump(void **state)
+{
+	(void)state;
+	for (int bump = 0; bump < 2; bump++) {
+		pkgset_t s = {0};
+		add_pkg(&s, "pytorch", bump ? "libtorch, mkl" : "libtorch");
+		add_pkg(&s, "libtorch", "mkl");
+		add_pkg(&s, "mkl", "");
+		char *got = plan_for("groups:\n"
+				     "  - {name: fw-deps, private_deps_of: [pytorch, libtorch]}\n"
+				     "  - {name: fw, match: [pytorch, libtorch]}\n"
+				     "  - {name: rest, rest: true}\n",
+				     &s);
+		assert_string_equal(got, "fw-deps: mkl; fw: libtorch pytorch");
+		free(got);
+		pkgset_free(&s);
+	}
+}
+
+static void test_private_deps_of_with_another_rule_is_rejected(void **state)
+{
+	(void)state;
+	assert_recipe_error("groups:\n  - name: a\n    match: [x]\n    private_deps_of: [y]\n",
+			    "test.yaml:4: group has more than one rule");
+	assert_recipe_error("groups:\n  - name: a\n    private_deps_of: [y]\n    exclusive_deps: true\n",
+			    "test.yaml:4: group 'a': exclusive_deps only applies to `match`");
+	assert_recipe_error("groups:\n  - name: a\n    private_deps_of: ['lib foo']\n", "bad glob 'lib foo'");
+}
+
 static void test_unclaimed_package_is_an_error(void **state)
 {
 	(void)state;
@@ -308,11 +368,12 @@ static void test_default_recipe_loads_and_groups_ml_env(void **state)
 	recipe_t *r = recipe_load(path.data, &err);
 	if (!r)
 		fail_msg("%s", err_msg(&err));
-	assert_int_equal(recipe_group_count(r), 4);
+	assert_int_equal(recipe_group_count(r), 5);
 	assert_string_equal(recipe_group_name(r, 0), "base-python");
 	assert_string_equal(recipe_group_name(r, 1), "cuda-runtime");
-	assert_string_equal(recipe_group_name(r, 2), "frameworks");
-	assert_string_equal(recipe_group_name(r, 3), "rest");
+	assert_string_equal(recipe_group_name(r, 2), "framework-deps");
+	assert_string_equal(recipe_group_name(r, 3), "frameworks");
+	assert_string_equal(recipe_group_name(r, 4), "rest");
 
 	pkgset_t s = {0};
 	add_pkg(&s, "python", "openssl");
@@ -335,7 +396,7 @@ static void test_default_recipe_loads_and_groups_ml_env(void **state)
 	char *got = plan_str(pl, &s);
 	assert_string_equal(got, "base-python: openssl python; "
 				 "cuda-runtime: cuda-cudart cuda-version cudnn libcublas nccl; "
-				 "frameworks: libtorch pytorch sleef torchvision; "
+				 "framework-deps: sleef; frameworks: libtorch pytorch torchvision; "
 				 "rest: libjpeg-turbo libzlib pillow");
 	assert_non_null(strstr(plan_group_description(pl, 1), "CUDA"));
 	free(got);
@@ -363,6 +424,9 @@ int main(void)
 		cmocka_unit_test(test_matched_package_needed_by_rest_stays_in_group),
 		cmocka_unit_test(test_first_group_wins_and_empty_groups_vanish),
 		cmocka_unit_test(test_match_without_exclusive_deps_takes_only_matches),
+		cmocka_unit_test(test_private_deps_of_takes_only_the_private_dependencies),
+		cmocka_unit_test(test_private_deps_group_is_stable_across_a_framework_bump),
+		cmocka_unit_test(test_private_deps_of_with_another_rule_is_rejected),
 		cmocka_unit_test(test_unclaimed_package_is_an_error),
 		cmocka_unit_test(test_default_recipe_loads_and_groups_ml_env),
 	};

@@ -265,6 +265,54 @@ static void test_same_trees_built_twice_differently_give_identical_digests(void 
 	free(a0); free(a1); free(b0); free(b1); free(a); free(b);
 }
 
+/* Regular files left under root (directories and symlinks are not counted). */
+static int count_regular_files(const char *root)
+{
+	int n = 0;
+	DIR *d = opendir(root);
+	struct dirent *de;
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		char *p = join(root, de->d_name);
+		struct stat st;
+		assert_int_equal(lstat(p, &st), 0);
+		if (S_ISDIR(st.st_mode))
+			n += count_regular_files(p);
+		else if (S_ISREG(st.st_mode))
+			n++;
+		free(p);
+	}
+	closedir(d);
+	return n;
+}
+
+/* consume_sources: the same bytes (hardlinks included: the second name of an inode is a link
+ * entry whatever was unlinked before it), and every regular file is gone afterwards. */
+static void test_consume_sources_gives_the_same_layer_and_empties_the_trees(void **state)
+{
+	fixture_t *f = *state;
+	char *a = join(f->root.data, "keep"), *b = join(f->root.data, "consume");
+	assert_int_equal(mkdir(a, 0755), 0);
+	assert_int_equal(mkdir(b, 0755), 0);
+	char *a0, *a1, *b0, *b1;
+	make_trees(a, 0, &a0, &a1);
+	make_trees(b, 1, &b0, &b1);
+	const char *da[] = {a0, a1}, *db[] = {b0, b1};
+	layer_desc_t la, lb;
+	err_t err = ERR_INIT;
+	layer_opts_t o = {.compression = LAYER_GZIP, .mtime = 315532800};
+	assert_int_equal(layer_build(da, 2, "/opt/conda/envs/demo", &o, f->blobs.data, &la, &err), 0);
+	o.consume_sources = 1;
+	assert_int_equal(layer_build(db, 2, "/opt/conda/envs/demo", &o, f->blobs.data, &lb, &err), 0);
+	assert_string_equal(la.digest, lb.digest);
+	assert_int_equal(la.files, lb.files);
+	assert_int_equal(count_regular_files(a0) + count_regular_files(a1), 8);
+	assert_int_equal(count_regular_files(b0) + count_regular_files(b1), 0);
+	free(a0); free(a1); free(b0); free(b1); free(a); free(b);
+}
+
 static void test_tar_listing_has_fixed_order_owner_modes_mtime_and_links(void **state)
 {
 	fixture_t *f = *state;
@@ -451,6 +499,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_same_trees_built_twice_differently_give_identical_digests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_consume_sources_gives_the_same_layer_and_empties_the_trees, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tar_listing_has_fixed_order_owner_modes_mtime_and_links, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_digest_is_sha256_of_blob_and_diff_id_of_gunzipped_blob, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gzip_header_is_fixed, setup, teardown),
