@@ -43,6 +43,8 @@ static const char usage[] =
 	"      --channel-priority strict|flexible|disabled  (default strict)\n"
 	"      --offline            use cached repodata only\n"
 	"      --no-layer-cache     build every layer; neither reuse nor store layers\n"
+	"      --no-extract-cache   extract every package afresh; neither reuse nor keep extracted\n"
+	"                           packages (<cache>/extracted, hardlinked into the staging trees)\n"
 	"      --cache-repo HOST[:PORT]/PATH  shared layer cache in a registry repository (also\n"
 	"                           $IMGBUILD_CACHE_REPO): layers found there are not built, and\n"
 	"                           pushed to the same registry by mount; new layers are stored there\n"
@@ -121,6 +123,7 @@ int cmd_build(int argc, char **argv)
 		{"cuda", required_argument, NULL, 'U'},    {"glibc", required_argument, NULL, 'G'},
 		{"compression", required_argument, NULL, 'Z'}, {"compression-level", required_argument, NULL, 1010}, {"cache-dir", required_argument, NULL, 'C'},
 		{"ignore-pip", no_argument, NULL, 'I'}, {"no-layer-cache", no_argument, NULL, 1001},
+		{"no-extract-cache", no_argument, NULL, 1011},
 		{"cache-repo", required_argument, NULL, 1002},    {"jobs", required_argument, NULL, 'j'},
 		{"lock", required_argument, NULL, 'L'},    {"channel-priority", required_argument, NULL, 'p'},
 		{"offline", no_argument, NULL, 'O'},
@@ -210,6 +213,7 @@ int cmd_build(int argc, char **argv)
 			}
 			break;
 		case 1001: o.no_layer_cache = 1; break;
+		case 1011: o.no_extract_cache = 1; break;
 		case 1002: o.cache_repo = optarg; break;
 		case 'j':
 			if (parse_long(optarg, "--jobs", &num) || num < 1 || num > 256)

@@ -189,7 +189,8 @@ out:
 	return rc;
 }
 
-/* Moves (rename, so hardlinks and symlinks stay what they are) src to dst_rel. */
+/* Moves (rename, so hardlinks and symlinks stay what they are) src to dst_rel, or links it
+ * there when src is in the extract cache. */
 static int move_into_prefix(inst_t *in, const inst_path_t *p, int src_pfd, const char *src_base,
 			    const struct stat *st, const char *dst_rel, json_t *obj, err_t *err)
 {
@@ -214,11 +215,18 @@ static int move_into_prefix(inst_t *in, const inst_path_t *p, int src_pfd, const
 			goto out;
 		}
 	}
-	if (renameat2(src_pfd, src_base, pfd, base, RENAME_NOREPLACE) != 0) {
+	/* From the extract cache: a new name for the cached inode (link() of a symlink links
+	 * the symlink itself), which the layer writer reads and unlinks; else a move. */
+	if ((in->is_shared_extract ? linkat(src_pfd, src_base, pfd, base, 0)
+				   : renameat2(src_pfd, src_base, pfd, base, RENAME_NOREPLACE)) != 0) {
 		inst_refuse(in, err, dst_rel, errno == EEXIST ? "installed twice (path collision)" : strerror(errno));
 		goto out;
 	}
-	if (S_ISREG(st->st_mode)) {
+	if (S_ISREG(st->st_mode) && p->sha256) {
+		/* The listing's hash stands (the archive's own hash was verified against the
+		 * channel); only the size is recorded, from the extracted file. */
+		json_object_set_new(obj, "size_in_bytes", json_integer((json_int_t)st->st_size));
+	} else if (S_ISREG(st->st_mode)) {
 		long long size = 0;
 		fd = openat(pfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0 || digest_fd(fd, hex, &size) != 0) {
@@ -350,6 +358,65 @@ static char *dist_from_archive(const char *archive_path)
 	return d;
 }
 
+static int is_sha256_hex(const char *s)
+{
+	size_t n = 0;
+	for (; s && ((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')); s++)
+		n++;
+	return s && *s == '\0' && n == 64;
+}
+
+/* Switches ex_fd to dir (a complete extraction in the cache). */
+static int use_cached_extract(inst_t *in, const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (in->ex_fd >= 0)
+		close(in->ex_fd);
+	in->ex_fd = fd;
+	in->is_shared_extract = 1;
+	return 0;
+}
+
+/* Pass 1: the archive's members under ex_fd. With an extract cache and a sha256 to name the
+ * archive: reuse extract_cache/<sha256> when present, else extract into tmp/extract and
+ * rename that into the cache (losing a race to a concurrent build just means using the
+ * winner's identical tree; a cache on another filesystem means installing from
+ * tmp/extract as without a cache). */
+static int extract_package(inst_t *in, const char *archive_path, const char *tmp, err_t *err)
+{
+	const char *cache = in->opts->extract_cache;
+	const char *sha = in->rec ? in->rec->sha256 : NULL;
+	buf_t dir = BUF_INIT, src = BUF_INIT;
+	int rc = -1;
+	if (!cache || !is_sha256_hex(sha))
+		return inst_extract_all(in, archive_path, err);
+	buf_setstr(&dir, cache);
+	buf_addpath(&dir, sha);
+	if (use_cached_extract(in, dir.data) == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (inst_extract_all(in, archive_path, err) != 0)
+		goto out;
+	rc = 0;
+	buf_setstr(&src, tmp);
+	buf_addpath(&src, "extract");
+	if (fs_mkdir_p(cache, err) != 0) {
+		err_clear(err);
+		goto out; /* no cache this time; tmp/extract serves */
+	}
+	if (rename(src.data, dir.data) == 0)
+		in->is_shared_extract = 1; /* ex_fd followed the directory into the cache */
+	else if (errno == EEXIST || errno == ENOTEMPTY)
+		(void)use_cached_extract(in, dir.data); /* on failure ex_fd stays tmp/extract */
+out:
+	buf_free(&dir);
+	buf_free(&src);
+	return rc;
+}
+
 int install_package(const install_opts_t *opts, const pkgrec_t *rec, const char *archive_path,
 		    const char *dest_dir, err_t *err)
 {
@@ -367,7 +434,7 @@ int install_package(const install_opts_t *opts, const pkgrec_t *rec, const char 
 	}
 	if (make_workdirs(&in, dest_dir, &tmp, err) != 0)
 		goto out;
-	if (inst_extract_all(&in, archive_path, err) != 0 || inst_load_metadata(&in, err) != 0)
+	if (extract_package(&in, archive_path, tmp.data, err) != 0 || inst_load_metadata(&in, err) != 0)
 		goto out;
 	if (in.is_noarch_python && !python_version_is_valid(opts->python_version)) {
 		err_set(err, "noarch python package %s needs python in the environment%s", in.dist,

@@ -15,6 +15,15 @@
 typedef struct install_opts {
 	const char *target_prefix;  /* absolute path in the image, e.g. "/opt/conda/envs/demo" */
 	const char *python_version; /* "major.minor" of the solved python, NULL when none */
+	/* Extracted-package cache (like conda's pkgs/<dist>/), or NULL for none. A package
+	 * whose record has a sha256 is extracted once into extract_cache/<sha256>/ (built in
+	 * the temporary sibling and renamed there whole, so a directory present is complete;
+	 * concurrent builds each extract and the first rename wins) and later installs of it
+	 * hardlink its members instead of decompressing the archive again. Files that are
+	 * rewritten (placeholders) or generated are always new files, so nothing ever writes
+	 * into the cache after the rename. It must be on dest_dir's filesystem; when it is not,
+	 * the package is installed without it. */
+	const char *extract_cache;
 } install_opts_t;
 
 /* Extracts and transforms archive_path (rec describes it) into dest_dir, which must not

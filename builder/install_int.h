@@ -34,7 +34,8 @@ typedef struct inst {
 	const install_opts_t *opts;
 	const pkgrec_t *rec;
 	char *dist;
-	int ex_fd; /* tmp/extract */
+	int ex_fd; /* tmp/extract, or the package's directory in the extract cache */
+	int is_shared_extract; /* ex_fd is in the extract cache: link members, never move them */
 	int px_fd; /* tmp/prefix */
 	json_t *index;
 	json_t *link;

@@ -34,6 +34,7 @@ typedef struct build {
 	void *ud;
 	envspec_t *env;
 	buf_t name, prefix, cache, work, layout_tmp, blobs;
+	buf_t extract_cache; /* <cache>/extracted (install.h), empty with no_extract_cache */
 	char **channel_urls;
 	char **channel_names;
 	size_t n_channels;
@@ -277,7 +278,9 @@ static int install_one(void *ctx, size_t i, err_t *err)
 	build_t *b = ctx;
 	if (b->is_needed && !b->is_needed[i])
 		return 0; /* its layer comes from the layer cache */
-	install_opts_t io = {.target_prefix = b->prefix.data, .python_version = b->python_version};
+	install_opts_t io = {.target_prefix = b->prefix.data,
+			     .python_version = b->python_version,
+			     .extract_cache = b->extract_cache.len ? b->extract_cache.data : NULL};
 	return install_package(&io, b->pkgs[i], b->archives[i], b->stages[i], err);
 }
 
@@ -549,6 +552,10 @@ static int setup_dirs(build_t *b, err_t *err)
 	scratch_sweep(parent.data, "build-");
 	if (scratch_mkdtemp(parent.data, "build-", &b->work, err))
 		goto out;
+	if (!o->no_extract_cache) {
+		buf_setstr(&b->extract_cache, b->cache.data);
+		buf_addpath(&b->extract_cache, "extracted");
+	}
 	if (check_output(o->output_dir, err))
 		goto out;
 	/* temp layout beside the output so the final rename stays on one filesystem */
@@ -641,6 +648,7 @@ static void build_cleanup(build_t *b)
 	buf_free(&b->prefix);
 	buf_free(&b->cache);
 	buf_free(&b->work);
+	buf_free(&b->extract_cache);
 	buf_free(&b->layout_tmp);
 	buf_free(&b->blobs);
 }

@@ -35,6 +35,7 @@ typedef struct build_opts {
 	int offline;                   /* repodata from the cache only, never the network */
 	int ignore_pip;
 	int no_layer_cache;            /* neither reuse nor store layers (<cache>/layers) */
+	int no_extract_cache;          /* extract every package afresh (no <cache>/extracted) */
 	const char *cache_repo;        /* --cache-repo HOST[:PORT]/PATH: shared registry layer cache, or NULL */
 	const struct reg_opts *cache_reg; /* registry options for cache_repo (reg.h), NULL = defaults */
 	int cache_repo_mount_only;     /* registry-cache hits are not downloaded (their blobs stay out of

@@ -252,7 +252,7 @@ static void assert_refused(const mkpkg_member_t *m, size_t n, const char *expect
 {
 	buf_t pkg = BUF_INIT, dest = BUF_INIT, want = BUF_INIT;
 	err_t err = ERR_INIT;
-	install_opts_t opts = {TARGET, NULL};
+	install_opts_t opts = {TARGET, NULL, NULL};
 	pkgrec_t *rec = make_rec("hostile", "1.0", "0", "linux-64", NULL, "hostile-1.0-0.tar.bz2");
 	fresh_path(&pkg, "hostile-1.0-0.tar.bz2");
 	fresh_path(&dest, "dest");
@@ -400,7 +400,7 @@ static void test_synthetic_package_installs_listed_paths_with_replaced_prefix(vo
 	(void)state;
 	buf_t dest = BUF_INIT, p = BUF_INIT;
 	err_t err = ERR_INIT;
-	install_opts_t opts = {TARGET, NULL};
+	install_opts_t opts = {TARGET, NULL, NULL};
 	pkgrec_t *rec = make_rec("demo", "1.0", "0", "linux-64", NULL, "demo-1.0-0.tar.bz2");
 	int rc = install_members(demo_pkg, 8, 0, rec, &opts, &dest, &err);
 	if (rc)
@@ -434,13 +434,86 @@ static void test_synthetic_package_installs_listed_paths_with_replaced_prefix(vo
 	buf_free(&p);
 }
 
+/* Extract cache: the first install extracts into <cache>/<sha256> and links from there; the
+ * staged tree is the one an install without the cache gives (conda-meta included); the
+ * cached copy keeps the placeholder (rewritten files are new files, never the cached
+ * inode); a second install reuses the extraction without opening the archive at all. */
+static void test_extract_cache_is_reused_and_never_written_through(void **state)
+{
+	(void)state;
+	buf_t d0 = BUF_INIT, d1 = BUF_INIT, d2 = BUF_INIT, cache = BUF_INIT, p = BUF_INIT, q = BUF_INIT;
+	err_t err = ERR_INIT;
+	const char *sha = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	pkgrec_t *rec = make_rec("demo", "1.0", "0", "linux-64", NULL, "demo-1.0-0.tar.bz2");
+	rec->sha256 = strdup(sha);
+	install_opts_t plain = {TARGET, NULL, NULL};
+	if (install_members(demo_pkg, 8, 0, rec, &plain, &d0, &err))
+		fail_msg("%s", err_msg(&err));
+	fresh_path(&cache, "xcache");
+	install_opts_t cached = {TARGET, NULL, cache.data};
+	if (install_members(demo_pkg, 8, 0, rec, &cached, &d1, &err))
+		fail_msg("%s", err_msg(&err));
+	char *l0 = tree_listing(d0.data), *l1 = tree_listing(d1.data);
+	assert_string_equal(l0, l1);
+
+	buf_addf(&p, "%s/%s/bin/tool", cache.data, sha);
+	buf_addf(&q, "%s/bin/tool", d1.data);
+	struct stat a, b;
+	assert_int_equal(stat(p.data, &a), 0);
+	assert_int_equal(stat(q.data, &b), 0);
+	assert_true(a.st_ino == b.st_ino); /* a link, not a copy */
+	buf_reset(&p);
+	buf_addf(&p, "%s/%s/lib/pkgconfig/demo.pc", cache.data, sha);
+	char *pc = slurp(p.data);
+	assert_non_null(strstr(pc, "prefix=/opt/anaconda1anaconda2anaconda3\n"));
+
+	fresh_path(&d2, "dest");
+	if (install_package(&cached, rec, "/nonexistent/demo-1.0-0.tar.bz2", d2.data, &err))
+		fail_msg("second install did not use the cache: %s", err_msg(&err));
+	char *l2 = tree_listing(d2.data);
+	assert_string_equal(l0, l2);
+	assert_no_temp_left();
+	free(l0); free(l1); free(l2); free(pc);
+	pkgrec_free(rec);
+	buf_free(&d0); buf_free(&d1); buf_free(&d2); buf_free(&cache); buf_free(&p); buf_free(&q);
+}
+
+/* A refused archive leaves nothing in the extract cache, so the next build refuses it too. */
+static void test_extract_cache_keeps_nothing_of_a_refused_archive(void **state)
+{
+	(void)state;
+	const mkpkg_member_t m[] = {{"info/index.json", MKPKG_FILE, INDEX_JSON, 0},
+				    {"bin/a", MKPKG_FILE, "first", 0},
+				    {"../escape", MKPKG_FILE, "x", 0}};
+	buf_t pkg = BUF_INIT, dest = BUF_INIT, cache = BUF_INIT, p = BUF_INIT;
+	err_t err = ERR_INIT;
+	const char *sha = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
+	pkgrec_t *rec = make_rec("hostile", "1.0", "0", "linux-64", NULL, "hostile-1.0-0.tar.bz2");
+	rec->sha256 = strdup(sha);
+	fresh_path(&cache, "xcache");
+	install_opts_t opts = {TARGET, NULL, cache.data};
+	fresh_path(&pkg, "hostile-1.0-0.tar.bz2");
+	assert_int_equal(mkpkg_write_tar_bz2(pkg.data, m, 3), 0);
+	for (int round = 0; round < 2; round++) {
+		fresh_path(&dest, "dest");
+		assert_int_equal(install_package(&opts, rec, pkg.data, dest.data, &err), -1);
+		assert_non_null(strstr(err_msg(&err), "refusing to install hostile-1.0-0"));
+		err_clear(&err);
+	}
+	buf_addf(&p, "%s/%s", cache.data, sha);
+	assert_int_equal(access(p.data, F_OK), -1);
+	assert_no_temp_left();
+	pkgrec_free(rec);
+	buf_free(&pkg); buf_free(&dest); buf_free(&cache); buf_free(&p);
+}
+
 static void test_binary_placeholder_longer_prefix_fails_install(void **state)
 {
 	(void)state;
 	buf_t dest = BUF_INIT;
 	err_t err = ERR_INIT;
 	const char *longp = "/opt/conda/envs/a-rather-long-environment-name-indeed";
-	install_opts_t opts = {longp, NULL};
+	install_opts_t opts = {longp, NULL, NULL};
 	pkgrec_t *rec = make_rec("demo", "1.0", "0", "linux-64", NULL, "demo-1.0-0.tar.bz2");
 	assert_int_equal(install_members(demo_pkg, 8, 0, rec, &opts, &dest, &err), -1);
 	buf_t want = BUF_INIT;
@@ -460,7 +533,7 @@ static void test_conda_and_tar_bz2_of_same_content_install_identically(void **st
 	(void)state;
 	buf_t d1 = BUF_INIT, d2 = BUF_INIT;
 	err_t err = ERR_INIT;
-	install_opts_t opts = {TARGET, NULL};
+	install_opts_t opts = {TARGET, NULL, NULL};
 	pkgrec_t *r1 = make_rec("demo", "1.0", "0", "linux-64", NULL, "demo-1.0-0.tar.bz2");
 	pkgrec_t *r2 = make_rec("demo", "1.0", "0", "linux-64", NULL, "demo-1.0-0.conda");
 	assert_int_equal(install_members(demo_pkg, 8, 0, r1, &opts, &d1, &err), 0);
@@ -493,7 +566,7 @@ static void test_old_format_has_prefix_with_quoted_path(void **state)
 	};
 	buf_t dest = BUF_INIT, p = BUF_INIT;
 	err_t err = ERR_INIT;
-	install_opts_t opts = {TARGET, NULL};
+	install_opts_t opts = {TARGET, NULL, NULL};
 	pkgrec_t *rec = make_rec("old", "1.0", "0", "linux-64", NULL, "old-1.0-0.tar.bz2");
 	if (install_members(m, 7, 0, rec, &opts, &dest, &err) != 0)
 		fail_msg("%s", err_msg(&err));
@@ -526,7 +599,7 @@ static void test_old_format_bad_has_prefix_mode_names_line(void **state)
 	};
 	buf_t dest = BUF_INIT;
 	err_t err = ERR_INIT;
-	install_opts_t opts = {TARGET, NULL};
+	install_opts_t opts = {TARGET, NULL, NULL};
 	pkgrec_t *rec = make_rec("old", "1.0", "0", "linux-64", NULL, "old-1.0-0.tar.bz2");
 	assert_int_equal(install_members(m, 3, 0, rec, &opts, &dest, &err), -1);
 	assert_string_equal(err_msg(&err),
@@ -556,7 +629,7 @@ static void test_noarch_python_without_python_is_an_error(void **state)
 	(void)state;
 	buf_t dest = BUF_INIT;
 	err_t err = ERR_INIT;
-	install_opts_t opts = {TARGET, NULL};
+	install_opts_t opts = {TARGET, NULL, NULL};
 	pkgrec_t *rec = make_rec("tool", "1.0", "py_0", "noarch", "python", "tool-1.0-py_0.tar.bz2");
 	assert_int_equal(install_members(noarch_pkg, 6, 0, rec, &opts, &dest, &err), -1);
 	assert_string_equal(err_msg(&err), "noarch python package tool-1.0-py_0 needs python in the environment");
@@ -571,7 +644,7 @@ static void test_noarch_python_is_relocated_with_entry_points(void **state)
 	(void)state;
 	buf_t dest = BUF_INIT, p = BUF_INIT;
 	err_t err = ERR_INIT;
-	install_opts_t opts = {TARGET, "3.11"};
+	install_opts_t opts = {TARGET, "3.11", NULL};
 	pkgrec_t *rec = make_rec("tool", "1.0", "py_0", "noarch", "python", "tool-1.0-py_0.conda");
 	if (install_members(noarch_pkg, 6, 1, rec, &opts, &dest, &err) != 0)
 		fail_msg("%s", err_msg(&err));
@@ -613,7 +686,7 @@ static void test_noarch_entry_point_with_code_in_name_is_refused(void **state)
 	m[1].data = "{\"noarch\": {\"type\": \"python\", \"entry_points\": [\"x = os;import evil:f\"]}}";
 	buf_t dest = BUF_INIT;
 	err_t err = ERR_INIT;
-	install_opts_t opts = {TARGET, "3.11"};
+	install_opts_t opts = {TARGET, "3.11", NULL};
 	pkgrec_t *rec = make_rec("tool", "1.0", "py_0", "noarch", "python", "tool-1.0-py_0.tar.bz2");
 	assert_int_equal(install_members(m, 6, 0, rec, &opts, &dest, &err), -1);
 	assert_string_equal(err_msg(&err), "refusing to install tool-1.0-py_0: info/link.json: entry point "
@@ -628,7 +701,7 @@ static void test_existing_dest_dir_is_an_error(void **state)
 	(void)state;
 	buf_t dest = BUF_INIT;
 	err_t err = ERR_INIT;
-	install_opts_t opts = {TARGET, NULL};
+	install_opts_t opts = {TARGET, NULL, NULL};
 	pkgrec_t *rec = make_rec("demo", "1.0", "0", "linux-64", NULL, "demo-1.0-0.tar.bz2");
 	fresh_path(&dest, "exists");
 	assert_int_equal(fs_mkdir_p(dest.data, &err), 0);
@@ -717,7 +790,7 @@ static int install_corpus(const char *fn, const char *name, const char *version,
 		buf_free(&path);
 		skip();
 	}
-	install_opts_t opts = {TARGET, py};
+	install_opts_t opts = {TARGET, py, NULL};
 	pkgrec_t *rec = make_rec(name, version, build, subdir, noarch, fn);
 	fresh_path(dest, "corpus");
 	int rc = install_package(&opts, rec, path.data, dest->data, err);
@@ -960,6 +1033,8 @@ int main(void)
 		cmocka_unit_test(test_hostile_hardlink_to_missing_member_is_refused),
 		cmocka_unit_test(test_hostile_duplicate_member_is_refused),
 		cmocka_unit_test(test_synthetic_package_installs_listed_paths_with_replaced_prefix),
+		cmocka_unit_test(test_extract_cache_is_reused_and_never_written_through),
+		cmocka_unit_test(test_extract_cache_keeps_nothing_of_a_refused_archive),
 		cmocka_unit_test(test_binary_placeholder_longer_prefix_fails_install),
 		cmocka_unit_test(test_conda_and_tar_bz2_of_same_content_install_identically),
 		cmocka_unit_test(test_old_format_has_prefix_with_quoted_path),
