@@ -39,7 +39,13 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+
 layer_sizes() { local L=$1; jq '[.layers[].size] | add' "$L/blobs/sha256/$(jq -r '.manifests[0].digest' "$L/index.json" | cut -d: -f2)"; }
 # cold: no layer cache and no extracted packages (<cache>/extracted, like conda's pkgs/<dist>/):
 # only the package archives are cached, as for the baseline
-cold() { rm -rf "$cache/layers" "$cache/layer-cache" "$cache/extracted"; }
+cold() { rm -rf "$cache/layers" "$cache/layer-cache" "$cache/extracted"; settle; }
+# ext4 on this machine (no journal) skips inodes freed in the last 30 s when it allocates
+# new ones, which makes creating tens of thousands of files right after deleting as many
+# several times slower (kernel time in recently_deleted). Each cold timed command starts
+# 35 s after the last mass deletion, so neither tool pays for the other's cleanup.
+settle() { sleep "${BENCH_SETTLE:-35}"; }
+fresh_baseline() { rm -rf "$out/baseline"; settle; }
 
 echo "bench_layers: warming the package cache" >&2
 imgbuild "$env_yml" "$out/synth/channel" "$out/img-gz.oci" "$out/time-warm"
@@ -65,7 +71,7 @@ done
 # tree through the compressor (standard tools, same grouping, same machine, same run).
 baseline() {
   local comp=$1 d="$out/baseline"
-  rm -rf "$d" && mkdir -p "$d"
+  mkdir -p "$d"
   for g in $(seq "$ngroups"); do
     mkdir -p "$d/tree$g"
     while read -r dist; do
@@ -109,11 +115,11 @@ for r in $(seq "$runs"); do
     echo "$t_rb" >>"$out/t_rebuild"
     echo "scale=1; 100 * $t_rb / $t_cold" | bc >>"$out/rebuild_pct"
   fi
-  s=$(now); baseline gzip; e=$(now); echo "$e - $s" | bc >>"$out/t_base_gz"
+  fresh_baseline; s=$(now); baseline gzip; e=$(now); echo "$e - $s" | bc >>"$out/t_base_gz"
   size_base_gz=$(baseline_bytes)
   cold; imgbuild "$env_yml" "$out/synth/channel" "$out/img-zs.oci" "$out/time-zs" --compression zstd
   wall "$out/time-zs" >>"$out/t_img_zs"; rss_mb "$out/time-zs" >>"$out/rss_zs"
-  s=$(now); baseline zstd; e=$(now); echo "$e - $s" | bc >>"$out/t_base_zs"
+  fresh_baseline; s=$(now); baseline zstd; e=$(now); echo "$e - $s" | bc >>"$out/t_base_zs"
   size_base_zs=$(baseline_bytes)
 done
 rm -rf "$out/baseline"
@@ -151,7 +157,8 @@ already in the package cache; no layer cache and no extracted packages (cold). M
 same run. The baseline extracts every package with standard tools (unzip + zstd -d + tar,
 tar -xj) into one tree per imgbuild group and compresses each group with \`tar | pigz -p 2 -6\`
 or \`tar | zstd -3 -T2\`; imgbuild's time is the whole build (solve, verify, install with
-prefix rewriting, layers, image).
+prefix rewriting, layers, image). Every cold command (either tool) starts 35 s after the
+last mass file deletion: this machine's ext4 slows inode allocation after one (see the script).
 
 | what | median s | compressed bytes | peak RSS |
 |---|---|---|---|
