@@ -48,15 +48,6 @@ static const char *archive_ext(const char *fn)
 	return "";
 }
 
-static int is_hex(const char *s, size_t want)
-{
-	size_t n = 0;
-	for (; s[n]; n++)
-		if (!strchr("0123456789abcdefABCDEF", s[n]))
-			return 0;
-	return n == want;
-}
-
 /* Cache key: the sha256 when the repodata gives one, else md5. */
 static int cache_path_for(const pkgrec_t *rec, const char *cache_dir, buf_t *out,
 			  digest_kind_t *kind, const char **expected, err_t *err)
@@ -64,14 +55,14 @@ static int cache_path_for(const pkgrec_t *rec, const char *cache_dir, buf_t *out
 	buf_reset(out);
 	buf_addstr(out, cache_dir);
 	if (rec->sha256 && *rec->sha256) {
-		if (!is_hex(rec->sha256, 64))
+		if (!digest_is_hex(rec->sha256, 64))
 			return err_set(err, "package %s: repodata sha256 '%s' is not 64 hex digits (%s)",
 				       rec->fn, rec->sha256, rec->url);
 		*kind = DIGEST_SHA256;
 		*expected = rec->sha256;
 		buf_addpath(out, "pkgs/sha256");
 	} else if (rec->md5 && *rec->md5) {
-		if (!is_hex(rec->md5, 32))
+		if (!digest_is_hex(rec->md5, 32))
 			return err_set(err, "package %s: repodata md5 '%s' is not 32 hex digits (%s)",
 				       rec->fn, rec->md5, rec->url);
 		*kind = DIGEST_MD5;

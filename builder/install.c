@@ -346,6 +346,7 @@ static void inst_release(inst_t *in)
 	json_decref(in->index);
 	json_decref(in->link);
 	free(in->dist);
+	free(in->shared_extract_dir);
 }
 
 static char *dist_from_archive(const char *archive_path)
@@ -358,14 +359,6 @@ static char *dist_from_archive(const char *archive_path)
 	return d;
 }
 
-static int is_sha256_hex(const char *s)
-{
-	size_t n = 0;
-	for (; s && ((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')); s++)
-		n++;
-	return s && *s == '\0' && n == 64;
-}
-
 /* Switches ex_fd to dir (a complete extraction in the cache). */
 static int use_cached_extract(inst_t *in, const char *dir)
 {
@@ -376,6 +369,8 @@ static int use_cached_extract(inst_t *in, const char *dir)
 		close(in->ex_fd);
 	in->ex_fd = fd;
 	in->is_shared_extract = 1;
+	free(in->shared_extract_dir);
+	in->shared_extract_dir = strdup(dir);
 	return 0;
 }
 
@@ -390,7 +385,7 @@ static int extract_package(inst_t *in, const char *archive_path, const char *tmp
 	const char *sha = in->rec ? in->rec->sha256 : NULL;
 	buf_t dir = BUF_INIT, src = BUF_INIT;
 	int rc = -1;
-	if (!cache || !is_sha256_hex(sha))
+	if (!cache || !digest_is_hex(sha, 64))
 		return inst_extract_all(in, archive_path, err);
 	buf_setstr(&dir, cache);
 	buf_addpath(&dir, sha);
@@ -407,9 +402,10 @@ static int extract_package(inst_t *in, const char *archive_path, const char *tmp
 		err_clear(err);
 		goto out; /* no cache this time; tmp/extract serves */
 	}
-	if (rename(src.data, dir.data) == 0)
+	if (rename(src.data, dir.data) == 0) {
 		in->is_shared_extract = 1; /* ex_fd followed the directory into the cache */
-	else if (errno == EEXIST || errno == ENOTEMPTY)
+		in->shared_extract_dir = strdup(dir.data);
+	} else if (errno == EEXIST || errno == ENOTEMPTY)
 		(void)use_cached_extract(in, dir.data); /* on failure ex_fd stays tmp/extract */
 out:
 	buf_free(&dir);
@@ -456,6 +452,16 @@ int install_package(const install_opts_t *opts, const pkgrec_t *rec, const char 
 	}
 	rc = 0;
 out:
+	if (rc != 0 && err && in.is_shared_extract) {
+		/* The files came from the extract cache, which nothing writes after it is made:
+		 * if someone changed it, the fix is to drop the entry. */
+		buf_t hint = BUF_INIT;
+		buf_addf(&hint, "%s (installed from the extract cache %s: if it was modified, remove "
+				"that directory and build again, or build with --no-extract-cache)",
+			 err_msg(err), in.shared_extract_dir);
+		err_set(err, "%s", hint.data);
+		buf_free(&hint);
+	}
 	inst_release(&in);
 	if (tmp.len) {
 		err_t ignored = ERR_INIT;

@@ -36,6 +36,7 @@ typedef struct inst {
 	char *dist;
 	int ex_fd; /* tmp/extract, or the package's directory in the extract cache */
 	int is_shared_extract; /* ex_fd is in the extract cache: link members, never move them */
+	char *shared_extract_dir; /* its path, for messages */
 	int px_fd; /* tmp/prefix */
 	json_t *index;
 	json_t *link;

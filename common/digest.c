@@ -87,3 +87,14 @@ void digest_buf_hex(digest_kind_t kind, const void *data, size_t len, char hex[D
 	digest_final_hex(d, hex);
 	digest_free(d);
 }
+
+int digest_is_hex(const char *s, size_t n_digits)
+{
+	size_t n = 0;
+	if (!s)
+		return 0;
+	for (; s[n]; n++)
+		if (!strchr("0123456789abcdefABCDEF", s[n]))
+			return 0;
+	return n == n_digits;
+}

@@ -23,5 +23,7 @@ void digest_free(digest_t *d);
 /* Digest of a whole file, streamed. 0 or -1 with err naming the file. */
 int digest_file_hex(digest_kind_t kind, const char *path, char hex[DIGEST_HEX_MAX], err_t *err);
 void digest_buf_hex(digest_kind_t kind, const void *data, size_t len, char hex[DIGEST_HEX_MAX]);
+/* 1 when s is exactly n_digits hex digits (either case), else 0; NULL gives 0. */
+int digest_is_hex(const char *s, size_t n_digits);
 
 #endif

@@ -472,6 +472,19 @@ static void test_extract_cache_is_reused_and_never_written_through(void **state)
 		fail_msg("second install did not use the cache: %s", err_msg(&err));
 	char *l2 = tree_listing(d2.data);
 	assert_string_equal(l0, l2);
+
+	/* A cache entry someone damaged: the error says where the files came from and what
+	 * to do, and no staged tree is left. */
+	buf_reset(&p);
+	buf_addf(&p, "%s/%s/share/doc/README", cache.data, sha);
+	assert_int_equal(unlink(p.data), 0);
+	fresh_path(&d2, "dest");
+	assert_int_equal(install_package(&cached, rec, "/nonexistent/demo-1.0-0.tar.bz2", d2.data, &err), -1);
+	assert_non_null(strstr(err_msg(&err), "share/doc/README is listed in info/paths.json"));
+	assert_non_null(strstr(err_msg(&err), "installed from the extract cache"));
+	assert_non_null(strstr(err_msg(&err), "remove that directory and build again"));
+	err_clear(&err);
+	assert_int_equal(access(d2.data, F_OK), -1);
 	assert_no_temp_left();
 	free(l0); free(l1); free(l2); free(pc);
 	pkgrec_free(rec);
