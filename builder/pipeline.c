@@ -20,6 +20,7 @@
 #include "install.h"
 #include "lcache_stage.h"
 #include "lock.h"
+#include "pkg.h"
 #include "pkgrec.h"
 #include "rcache_stage.h"
 #include "scratch.h"
@@ -110,7 +111,7 @@ out:
 	return rc;
 }
 
-/* __glibc from the base image's libc when there is one (builder/virtual.c), else --glibc. */
+/* __glibc from the base image's libc when there is one (conda/virtual.c), else --glibc. */
 static int add_virtuals(build_t *b, solver_t *s, err_t *err)
 {
 	const build_opts_t *o = b->opts;
@@ -141,6 +142,16 @@ static int use_solution(build_t *b)
 
 static void on_fetched(void *ud, const pkgrec_t *rec, int from_cache);
 
+/* Lock records completed from their verified archives (pkg_complete_record); archives[i]
+ * belongs to solution record i, NULL for packages whose layer came from a cache. */
+static int complete_lock_records(build_t *b, char *const *archives, err_t *err)
+{
+	for (size_t i = 0; i < b->n_pkgs; i++)
+		if (archives[i] && pkg_complete_record(solution_record(b->solution, i), archives[i], err))
+			return -1;
+	return 0;
+}
+
 /* --lock: the lock's records replace the solve; URLs and hashes are used as written. */
 static int lock_env(build_t *b, err_t *err)
 {
@@ -154,7 +165,7 @@ static int lock_env(build_t *b, err_t *err)
 	char **paths = calloc(b->n_pkgs ? b->n_pkgs : 1, sizeof *paths);
 	int rc = fetch_packages(b->pkgs, b->n_pkgs, b->cache.data, b->opts->jobs > 0 ? b->opts->jobs * 2 : 4,
 				on_fetched, b, paths, err) ||
-		 solution_fill_from_archives(b->solution, (const char *const *)paths, err);
+		 complete_lock_records(b, paths, err);
 	for (size_t i = 0; i < b->n_pkgs; i++)
 		free(paths[i]);
 	free(paths);
@@ -256,7 +267,7 @@ static int fetch_all(build_t *b, err_t *err)
 			   b->opts->jobs > 0 ? b->opts->jobs * 2 : 4, on_fetched, b, b->archives, err))
 		return -1;
 	/* lock records carry no size: record the archive's, as a solve's repodata would */
-	return b->opts->lock_path ? solution_fill_from_archives(b->solution, (const char *const *)b->archives, err) : 0;
+	return b->opts->lock_path ? complete_lock_records(b, b->archives, err) : 0;
 }
 
 static int find_python_version(build_t *b)

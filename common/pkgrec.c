@@ -1,20 +1,11 @@
 /* pkgrec.c — package records (see pkgrec.h). */
 #include "pkgrec.h"
+#include "xalloc.h"
 #include "buf.h"
 
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-
-static char *xstrdup(const char *s)
-{
-	if (!s)
-		return NULL;
-	char *p = strdup(s);
-	if (!p)
-		abort();
-	return p;
-}
 
 pkgrec_t *pkgrec_new(void)
 {

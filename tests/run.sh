@@ -7,10 +7,23 @@ cd "$top"
 
 echo "== banned functions (curl's checksrc list)"
 if grep -nE '\b(sprintf|strcpy|strcat|strncpy|strtok|sscanf|atoi|gets)\s*\(' \
-    common/*.[ch] builder/*.[ch] layers/*.[ch] oci/*.[ch] tests/unit/*.c tests/unit/helpers/*.[ch] 2>/dev/null \
+    common/*.[ch] builder/*.[ch] conda/*.[ch] pkg/*.[ch] layers/*.[ch] oci/*.[ch] tests/unit/*.c tests/unit/helpers/*.[ch] 2>/dev/null \
     | grep -vE '\b(v?snprintf)\s*\('; then
   echo "error: banned function used (see CONVENTIONS.md §14)"; exit 1
 fi
+
+echo "== module edges (README, Layout): private headers stay in their module"
+# Link edges make a wrong public include fail to compile; private headers (*_int.h,
+# *_internal.h) sit in the same directory, so this check keeps them there (unit tests may
+# include their own module's).
+bad=""
+for h in $(cd "$top" && ls */*_int.h */*_internal.h 2>/dev/null); do
+  mod=${h%%/*}; name=${h##*/}
+  users=$(grep -lE "#include \"$name\"" common/*.[ch] builder/*.[ch] conda/*.[ch] pkg/*.[ch] \
+    layers/*.[ch] oci/*.[ch] 2>/dev/null | grep -v "^$mod/" || true)
+  [ -z "$users" ] || bad="$bad $name<-($users)"
+done
+if [ -n "$bad" ]; then echo "error: private header used outside its module:$bad"; exit 1; fi
 
 jobs=$(nproc)
 echo "== build (-Werror)"

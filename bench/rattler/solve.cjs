@@ -33,7 +33,7 @@ function parseArgs(argv) {
 	return o;
 }
 
-// The virtual packages imgbuild adds (builder/virtual.c), as repodata records.
+// The virtual packages imgbuild adds (conda/virtual.c), as repodata records.
 function virtualRepodata(o) {
 	const pkgs = {};
 	const add = (name, version, build) => {

@@ -1,4 +1,4 @@
-/* test_channel.c — channel name resolution and repodata fetching (builder/channel.c):
+/* test_channel.c — channel name resolution and repodata fetching (conda/channel.c):
  * file:// from a temp-dir channel, and http:// from a tiny loopback server (Python, started
  * and stopped by this test) that speaks ETag / If-None-Match so the 304 path is exercised. */
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* test_envspec.c — environment.yml reading (builder/envspec.c): good files from memory,
+/* test_envspec.c — environment.yml reading (conda/envspec.c): good files from memory,
  * one test per kind of malformed file (the message must carry file:line:column and say
  * what is wrong), and a walk over the real files in ../shared/corpus/envs whose every
  * dependency string must also go through matchspec_parse. */

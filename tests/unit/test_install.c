@@ -1,4 +1,4 @@
-/* test_install.c — builder/install.c: placeholder primitives, path safety, hostile archives
+/* test_install.c — pkg/install.c: placeholder primitives, path safety, hostile archives
  * (built with helpers/mkpkg.c) and real corpus packages (skipped when ../shared is absent). */
 #include <stdarg.h>
 #include <stddef.h>

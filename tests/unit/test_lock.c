@@ -1,4 +1,4 @@
-/* test_lock.c — lock files (builder/lock.c, lock_write.c): every real conda-lock v1 and
+/* test_lock.c — lock files (conda/lock.c, lock_write.c): every real conda-lock v1 and
  * @EXPLICIT lock in $IMGBUILD_SHARED/corpus/locks is read (each URL and hash as written),
  * written in both formats, read back and compared; then hand-made bad locks, each refused
  * with a message naming file:line and the problem. */

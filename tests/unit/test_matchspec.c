@@ -1,4 +1,4 @@
-/* test_matchspec.c — conda MatchSpec parsing (builder/matchspec.c): a table of the forms
+/* test_matchspec.c — conda MatchSpec parsing (conda/matchspec.c): a table of the forms
  * found in real environment.yml files with their parts and the libsolv rendering, and the
  * malformed specs with the message each must produce. */
 #include <stdarg.h>

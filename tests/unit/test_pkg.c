@@ -1,4 +1,4 @@
-/* test_pkg.c — builder/pkg.c: streaming members out of .tar.bz2 and .conda archives, built
+/* test_pkg.c — pkg/pkg.c: streaming members out of .tar.bz2 and .conda archives, built
  * with tests/unit/helpers/mkpkg.c and taken from the real corpus (skipped when absent). */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* test_shard.c — CEP-16 sharded repodata (builder/shard.c, channel_fetch_for_specs): the real
+/* test_shard.c — CEP-16 sharded repodata (conda/shard.c, channel_fetch_for_specs): the real
  * sample from conda's test data (../shared/corpus/repodata/sharded-sample, laid out as a
  * channel in a temp dir) served over loopback HTTP (a small Python server that logs each
  * request, so shard fetches can be counted) and over file://; hand-made MessagePack for the

@@ -1,4 +1,4 @@
-/* test_solve.c — the libsolv conda-mode solver (builder/solve.c): channel priority,
+/* test_solve.c — the libsolv conda-mode solver (conda/solve.c): channel priority,
  * channel::name, virtual packages, build-string specs, constrains, problem explanations on
  * small hand-written channels; then realistic requests against the real conda-forge records
  * in $IMGBUILD_SHARED/corpus, checked by an independent version matcher (helpers/condaver). */

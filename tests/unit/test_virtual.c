@@ -1,4 +1,4 @@
-/* test_virtual.c — virtual packages (builder/virtual.c): __glibc read from a base image's
+/* test_virtual.c — virtual packages (conda/virtual.c): __glibc read from a base image's
  * layers (hand-made OCI layouts with gzip tar layers: a libc.so.6 banner, an old libc-X.Y.so
  * name, a later layer replacing an earlier libc, no libc at all) and from Debian 12's real
  * libc in tests/fixtures/mkbase's image; --glibc against the base; __cuda and __archspec. */

@@ -2,7 +2,7 @@
  * to verify solver output without trusting libsolv: conda version ordering (epochs, '.', '_',
  * '-' separators, number/letter runs, dev < a < rc < release < post) and spec matching
  * (==, !=, >=, <=, >, <, ~=, 1.2.*, `,` and, `|` or, build-string globs). Written from conda's
- * documented rules, deliberately not sharing code with builder/matchspec.c. */
+ * documented rules, deliberately not sharing code with conda/matchspec.c. */
 #ifndef IMGBUILD_TEST_CONDAVER_H
 #define IMGBUILD_TEST_CONDAVER_H
 

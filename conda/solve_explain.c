@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "solve_int.h"
+#include "xalloc.h"
 
 #define EXPLAIN_MAX_LINES 12 /* per problem: the tree should stay short */
 
@@ -23,14 +24,6 @@ typedef struct lines {
 	line_t *v;
 	size_t n;
 } lines_t;
-
-static char *xstrdup(const char *s)
-{
-	char *p = strdup(s);
-	if (!p)
-		abort();
-	return p;
-}
 
 static void add_line(lines_t *ls, const char *name, const char *version, const char *text)
 {

@@ -5,10 +5,10 @@
  * repodata here only when that index is missing. Warm: the repo comes from the .solv, so no
  * JSON is parsed beyond the chosen records. Explanations: solve_explain.c. */
 #include "solve.h"
+#include "xalloc.h"
 #include "channel.h"
 #include "digest.h"
 #include "fsutil.h"
-#include "pkg.h"
 #include "matchspec.h"
 #include "repoindex.h"
 
@@ -35,12 +35,10 @@ struct solution {
 	size_t n;
 };
 
-static char *xstrdup(const char *s)
+/* libsolv's strings can be NULL where a record field is optional; records hold "" then. */
+static char *dup_or_empty(const char *s)
 {
-	char *p = strdup(s ? s : "");
-	if (!p)
-		abort();
-	return p;
+	return xstrdup(s ? s : "");
 }
 
 static void repo_info_free(struct repo_info *info)
@@ -99,7 +97,7 @@ void solve_set_channel_priority(solver_t *s, int mode)
 void solve_set_cache_dir(solver_t *s, const char *cache_dir)
 {
 	free(s->cache_dir);
-	s->cache_dir = cache_dir ? xstrdup(cache_dir) : NULL;
+	s->cache_dir = cache_dir ? dup_or_empty(cache_dir) : NULL;
 }
 
 /* Channel order -> repo priority (first highest), platform subdir over noarch within one
@@ -179,9 +177,9 @@ int solve_add_repodata(solver_t *s, const char *channel_name, const char *channe
 	info = calloc(1, sizeof *info);
 	if (!info)
 		abort();
-	info->channel_name = xstrdup(channel_name ? channel_name : channel_url);
-	info->channel_url = xstrdup(channel_url);
-	info->subdir = xstrdup(subdir);
+	info->channel_name = dup_or_empty(channel_name ? channel_name : channel_url);
+	info->channel_url = dup_or_empty(channel_url);
+	info->subdir = dup_or_empty(subdir);
 	buf_addf(&repo_name, "%s/%s", channel_url, subdir);
 	repo = repo_create(s->pool, repo_name.data);
 	if (s->cache_dir && solve_cache_key(repodata_path, sha, err) != 0)
@@ -544,60 +542,6 @@ solution_t *solution_from_records(pkgrec_t **recs, size_t n)
 	return sol;
 }
 
-static int str_list_from_json(json_t *arr, char ***out, size_t *n)
-{
-	size_t count = json_is_array(arr) ? json_array_size(arr) : 0;
-	*out = calloc(count + 1, sizeof **out);
-	if (!*out)
-		abort();
-	for (size_t i = 0; i < count; i++) {
-		const char *v = json_string_value(json_array_get(arr, i));
-		if (v)
-			(*out)[(*n)++] = xstrdup(v);
-	}
-	return 0;
-}
-
-/* depends/constrains of an archive, from its info/index.json. */
-static int fill_deps_from_index(pkgrec_t *r, const char *archive, err_t *err)
-{
-	pkg_t *p = pkg_open(archive, err);
-	const pkg_entry_t *e = NULL;
-	buf_t text = BUF_INIT;
-	json_t *index = NULL;
-	int rc = -1, more;
-	if (!p)
-		return -1;
-	while ((more = pkg_next(p, &e, err)) == 1)
-		if (e->part == PKG_PART_INFO && !strcmp(e->name, "info/index.json"))
-			break;
-	if (more != 1) {
-		if (more == 0)
-			err_set(err, "%s: package %s has no info/index.json", archive, r->fn);
-		goto out;
-	}
-	char chunk[8192];
-	ssize_t n;
-	while ((n = pkg_read_data(p, chunk, sizeof chunk, err)) > 0 && text.len < (1u << 24))
-		buf_add(&text, chunk, (size_t)n);
-	if (n < 0)
-		goto out;
-	index = json_loads(text.data ? text.data : "", 0, NULL);
-	if (!json_is_object(index)) {
-		err_set(err, "%s: info/index.json of %s is not a JSON object", archive, r->fn);
-		goto out;
-	}
-	str_list_from_json(json_object_get(index, "depends"), &r->depends, &r->n_depends);
-	if (!r->constrains)
-		str_list_from_json(json_object_get(index, "constrains"), &r->constrains, &r->n_constrains);
-	rc = 0;
-out:
-	json_decref(index);
-	buf_free(&text);
-	pkg_free(p);
-	return rc;
-}
-
 int solution_lacks_depends(const solution_t *sol)
 {
 	for (size_t i = 0; sol && i < sol->n; i++)
@@ -606,39 +550,9 @@ int solution_lacks_depends(const solution_t *sol)
 	return 0;
 }
 
-int solution_fill_from_archives(solution_t *sol, const char *const *archives, err_t *err)
+pkgrec_t *solution_record(solution_t *sol, size_t i)
 {
-	for (size_t i = 0; sol && i < sol->n; i++) {
-		pkgrec_t *r = sol->recs[i];
-		struct stat st;
-		if (!archives[i])
-			continue;
-		if (r->raw && json_object_get(r->raw, "size"))
-			continue;
-		if (stat(archives[i], &st) != 0)
-			return err_set(err, "%s: cannot stat the downloaded archive of %s: %s", archives[i],
-				       r->fn, strerror(errno));
-		if (!r->raw)
-			r->raw = json_object();
-		json_object_set_new(r->raw, "size", json_integer((json_int_t)st.st_size));
-		r->size = (long long)st.st_size;
-		/* An explicit lock carries one hash; conda-meta records both, as repodata does. The
-		 * archive was verified against the one given, so the other is derived from it. */
-		char hex[DIGEST_HEX_MAX];
-		if (!r->md5) {
-			if (digest_file_hex(DIGEST_MD5, archives[i], hex, err) != 0)
-				return -1;
-			r->md5 = strdup(hex);
-		}
-		if (!r->sha256) {
-			if (digest_file_hex(DIGEST_SHA256, archives[i], hex, err) != 0)
-				return -1;
-			r->sha256 = strdup(hex);
-		}
-		if (!r->depends && fill_deps_from_index(r, archives[i], err) != 0)
-			return -1;
-	}
-	return 0;
+	return sol && i < sol->n ? sol->recs[i] : NULL;
 }
 
 void solution_free(solution_t *sol)

@@ -3,6 +3,7 @@
  * name, version and build come from the file name (conda's dist string), which is what
  * conda itself trusts for explicit installs. Writing lives in lock_write.c. */
 #include "lock.h"
+#include "xalloc.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -20,22 +21,6 @@ struct lockfile {
 	char **pip;
 	size_t n_pip;
 };
-
-static char *xstrdup(const char *s)
-{
-	char *p = strdup(s);
-	if (!p)
-		abort();
-	return p;
-}
-
-static char *xstrndup(const char *s, size_t n)
-{
-	char *p = strndup(s, n);
-	if (!p)
-		abort();
-	return p;
-}
 
 static int is_hex_of_len(const char *s, size_t len)
 {

@@ -3,16 +3,20 @@
  * info-*.tar.zst / pkg-*.tar.zst an inner reader is opened whose read callback pulls bytes
  * from the outer one, so no member is ever written to a temp file or held whole in memory. */
 #include "pkg.h"
+#include "xalloc.h"
 
 #include <archive.h>
+#include <jansson.h>
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "digest.h"
 
 #define PKG_CHUNK_BYTES (64 * 1024)
 
@@ -336,4 +340,89 @@ void pkg_free(pkg_t *p)
 	free(p->dist);
 	free(p->path);
 	free(p);
+}
+
+/* Lock records completed from their archives (pkg.h). */
+static int str_list_from_json(json_t *arr, char ***out, size_t *n)
+{
+	size_t count = json_is_array(arr) ? json_array_size(arr) : 0;
+	*out = calloc(count + 1, sizeof **out);
+	if (!*out)
+		abort();
+	for (size_t i = 0; i < count; i++) {
+		const char *v = json_string_value(json_array_get(arr, i));
+		if (v)
+			(*out)[(*n)++] = xstrdup(v);
+	}
+	return 0;
+}
+
+/* depends/constrains of an archive, from its info/index.json. */
+static int fill_deps_from_index(pkgrec_t *r, const char *archive, err_t *err)
+{
+	pkg_t *p = pkg_open(archive, err);
+	const pkg_entry_t *e = NULL;
+	buf_t text = BUF_INIT;
+	json_t *index = NULL;
+	int rc = -1, more;
+	if (!p)
+		return -1;
+	while ((more = pkg_next(p, &e, err)) == 1)
+		if (e->part == PKG_PART_INFO && !strcmp(e->name, "info/index.json"))
+			break;
+	if (more != 1) {
+		if (more == 0)
+			err_set(err, "%s: package %s has no info/index.json", archive, r->fn);
+		goto out;
+	}
+	char chunk[8192];
+	ssize_t n;
+	while ((n = pkg_read_data(p, chunk, sizeof chunk, err)) > 0 && text.len < (1u << 24))
+		buf_add(&text, chunk, (size_t)n);
+	if (n < 0)
+		goto out;
+	index = json_loads(text.data ? text.data : "", 0, NULL);
+	if (!json_is_object(index)) {
+		err_set(err, "%s: info/index.json of %s is not a JSON object", archive, r->fn);
+		goto out;
+	}
+	str_list_from_json(json_object_get(index, "depends"), &r->depends, &r->n_depends);
+	if (!r->constrains)
+		str_list_from_json(json_object_get(index, "constrains"), &r->constrains, &r->n_constrains);
+	rc = 0;
+out:
+	json_decref(index);
+	buf_free(&text);
+	pkg_free(p);
+	return rc;
+}
+
+int pkg_complete_record(pkgrec_t *r, const char *archive, err_t *err)
+{
+	struct stat st;
+	char hex[DIGEST_HEX_MAX];
+	if (r->raw && json_object_get(r->raw, "size"))
+		return 0;
+	if (stat(archive, &st) != 0)
+		return err_set(err, "%s: cannot stat the downloaded archive of %s: %s", archive, r->fn,
+			       strerror(errno));
+	if (!r->raw)
+		r->raw = json_object();
+	json_object_set_new(r->raw, "size", json_integer((json_int_t)st.st_size));
+	r->size = (long long)st.st_size;
+	/* An explicit lock carries one hash; conda-meta records both, as repodata does. The
+	 * archive was verified against the one given, so the other is derived from it. */
+	if (!r->md5) {
+		if (digest_file_hex(DIGEST_MD5, archive, hex, err) != 0)
+			return -1;
+		r->md5 = xstrdup(hex);
+	}
+	if (!r->sha256) {
+		if (digest_file_hex(DIGEST_SHA256, archive, hex, err) != 0)
+			return -1;
+		r->sha256 = xstrdup(hex);
+	}
+	if (!r->depends && fill_deps_from_index(r, archive, err) != 0)
+		return -1;
+	return 0;
 }

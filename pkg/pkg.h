@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "err.h"
+#include "pkgrec.h"
 
 typedef struct pkg pkg_t;
 
@@ -61,5 +62,12 @@ const char *pkg_dist(const pkg_t *p);
 /* 1 when the archive is a .conda (zip) package. */
 int pkg_is_conda(const pkg_t *p);
 void pkg_free(pkg_t *p);
+
+/* Completes a record read from a lock from its downloaded (already verified) archive, as conda
+ * records it in conda-meta, so a build from a lock writes the same bytes as one from a solve:
+ * the archive's size, the md5/sha256 the lock lacked, and — for @EXPLICIT records, which carry
+ * no dependencies — depends/constrains from info/index.json (the layer grouping reads them).
+ * A record that already has a size is left as it is. */
+int pkg_complete_record(pkgrec_t *r, const char *archive, err_t *err);
 
 #endif

@@ -3,6 +3,7 @@
  * cache needs no revalidation), and shard records merged into a repodata object.
  * The index itself is cached as <cache>/shards/index-<sha256(url)>.msgpack.zst + .etag. */
 #include "shard.h"
+#include "xalloc.h"
 #include "digest.h"
 #include "fsutil.h"
 
@@ -162,14 +163,6 @@ static int http_get(CURL *curl, const char *url, const char *etag_in, buf_t *out
 }
 
 /* ---- the index ---- */
-
-static char *xstrdup(const char *s)
-{
-	char *p = strdup(s);
-	if (!p)
-		abort();
-	return p;
-}
 
 static int cmp_str(const void *a, const void *b)
 {

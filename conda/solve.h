@@ -48,14 +48,10 @@ void solution_free(solution_t *sol);
 /* A solution made of records read elsewhere (a lock file): takes ownership of recs (the
  * array and each record), sorts them by name. Never NULL. */
 solution_t *solution_from_records(pkgrec_t **recs, size_t n);
-/* Completes records read from a lock from their downloaded (already verified) archives, as
- * conda records them in conda-meta, so a build from a lock writes the same bytes as one from
- * a solve: the archive's size, the md5/sha256 the lock lacked, and — for @EXPLICIT records,
- * which carry no dependencies — depends/constrains from info/index.json (the layer grouping
- * reads them). archives[i] is the downloaded file of solution_get(sol, i); NULL entries
- * (packages whose layer came from the layer cache) are skipped. */
 /* 1 when some record has no dependency list (read from an @EXPLICIT lock). */
 int solution_lacks_depends(const solution_t *sol);
-int solution_fill_from_archives(solution_t *sol, const char *const *archives, err_t *err);
+/* Record i, mutable (borrowed): for completing lock records from their archives
+ * (pkg_complete_record). NULL when i is out of range. */
+pkgrec_t *solution_record(solution_t *sol, size_t i);
 
 #endif
