@@ -98,3 +98,20 @@ int digest_is_hex(const char *s, size_t n_digits)
 			return 0;
 	return n == n_digits;
 }
+
+const char *digest_oci_hex(const char *digest)
+{
+	static const size_t prefix_len = sizeof DIGEST_OCI_PREFIX - 1;
+	if (!digest || strncmp(digest, DIGEST_OCI_PREFIX, prefix_len) != 0)
+		return NULL;
+	const char *hex = digest + prefix_len;
+	for (const char *p = hex; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+			return NULL;
+	return strlen(hex) == 64 ? hex : NULL;
+}
+
+void digest_oci_from_hex(const char *hex, char out[DIGEST_OCI_MAX])
+{
+	snprintf(out, DIGEST_OCI_MAX, DIGEST_OCI_PREFIX "%.64s", hex);
+}

@@ -26,4 +26,14 @@ void digest_buf_hex(digest_kind_t kind, const void *data, size_t len, char hex[D
 /* 1 when s is exactly n_digits hex digits (either case), else 0; NULL gives 0. */
 int digest_is_hex(const char *s, size_t n_digits);
 
+/* OCI content digests ("sha256:<64 lower-case hex>"), the only algorithm imgbuild writes or
+ * accepts. digest_oci_hex returns the hex part of such a digest (borrowed, inside digest), or
+ * NULL when digest is anything else: a NULL return is the check that it can safely name a
+ * file (blobs/sha256/<hex>) or a cache entry. */
+#define DIGEST_OCI_PREFIX "sha256:"
+#define DIGEST_OCI_MAX 72 /* "sha256:" + 64 hex + NUL */
+const char *digest_oci_hex(const char *digest);
+/* Writes "sha256:<hex>" into out (DIGEST_OCI_MAX bytes) from a 64-digit hex string. */
+void digest_oci_from_hex(const char *hex, char out[DIGEST_OCI_MAX]);
+
 #endif

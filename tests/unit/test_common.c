@@ -122,6 +122,26 @@ static int fail_on_odd(void *ctx, size_t i, err_t *err)
 	return 0;
 }
 
+/* Only "sha256:" + 64 lower-case hex names a blob file; everything else is refused. */
+static void test_oci_digest_hex_part_is_strict(void **state)
+{
+	(void)state;
+	const char *hex = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+	char d[DIGEST_OCI_MAX];
+	digest_oci_from_hex(hex, d);
+	assert_string_equal(d, "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	assert_ptr_equal(digest_oci_hex(d), d + 7);
+	const char *bad[] = {
+		NULL, "", "sha256:", "sha512:e3b0", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+		"sha256:E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855",
+		"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85",
+		"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b8555",
+		"sha256:../../../etc/passwd/c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		assert_null(digest_oci_hex(bad[i]));
+}
+
 static void test_workpool_reports_lowest_failing_job(void **state)
 {
 	(void)state;
@@ -174,6 +194,7 @@ int main(void)
 		cmocka_unit_test(test_path_normalize),
 		cmocka_unit_test(test_atomic_write_replaces_whole_file),
 		cmocka_unit_test(test_sha256_known_vector),
+		cmocka_unit_test(test_oci_digest_hex_part_is_strict),
 		cmocka_unit_test(test_workpool_reports_lowest_failing_job),
 		cmocka_unit_test(test_scratch_sweep_removes_only_dead_owners),
 	};
