@@ -8,6 +8,8 @@
 
 #include "buf.h"
 #include "lcache.h"
+#include "log.h"
+#include "xalloc.h"
 
 typedef struct stage_key {
 	char hex[DIGEST_HEX_MAX]; /* "" when the group cannot be keyed */
@@ -23,27 +25,11 @@ struct lcache_stage {
 	size_t n_keys;
 };
 
-static void logf_(pipeline_log_fn log, void *ud, const char *fmt, ...) ERR_PRINTF(3, 4);
-static void logf_(pipeline_log_fn log, void *ud, const char *fmt, ...)
-{
-	buf_t m = BUF_INIT;
-	va_list ap;
-	if (!log)
-		return;
-	va_start(ap, fmt);
-	buf_vaddf(&m, fmt, ap);
-	va_end(ap);
-	log(ud, m.data);
-	buf_free(&m);
-}
-
 lcache_stage_t *lcache_stage_new(const char *cache_dir, const layer_opts_t *layer, const char *prefix,
 				 const char *python_version, err_t *err)
 {
-	lcache_stage_t *s = calloc(1, sizeof *s);
+	lcache_stage_t *s = xcalloc(1, sizeof *s);
 	buf_t root = BUF_INIT;
-	if (!s)
-		abort();
 	buf_addstr(&root, cache_dir);
 	buf_addpath(&root, "layers");
 	s->cache = lcache_open(root.data, err);
@@ -80,9 +66,7 @@ void lcache_stage_free(lcache_stage_t *s)
 static const pkgrec_t **group_pkgs(const plan_t *plan, size_t g, const pkgrec_t *const *pkgs)
 {
 	size_t n = plan_group_size(plan, g);
-	const pkgrec_t **v = calloc(n ? n : 1, sizeof *v);
-	if (!v)
-		abort();
+	const pkgrec_t **v = xcalloc(n ? n : 1, sizeof *v);
 	for (size_t j = 0; j < n; j++)
 		v[j] = pkgs[plan_group_pkg(plan, g, j)];
 	return v;
@@ -90,14 +74,12 @@ static const pkgrec_t **group_pkgs(const plan_t *plan, size_t g, const pkgrec_t 
 
 /* A group that cannot be keyed (a package without any digest) is simply built every time. */
 void lcache_stage_keys(lcache_stage_t *s, const plan_t *plan, const pkgrec_t *const *pkgs,
-			 pipeline_log_fn log, void *ud)
+			 log_fn log, void *ud)
 {
 	buf_t canon = BUF_INIT;
 	free_keys(s);
 	s->n_keys = plan_group_count(plan);
-	s->keys = calloc(s->n_keys ? s->n_keys : 1, sizeof *s->keys);
-	if (!s->keys)
-		abort();
+	s->keys = xcalloc(s->n_keys ? s->n_keys : 1, sizeof *s->keys);
 	for (size_t g = 0; g < s->n_keys; g++) {
 		const pkgrec_t **v = group_pkgs(plan, g, pkgs);
 		lcache_key_input_t in = {.layer = s->layer,
@@ -110,7 +92,7 @@ void lcache_stage_keys(lcache_stage_t *s, const plan_t *plan, const pkgrec_t *co
 			s->keys[g].canonical = buf_detach(&canon);
 		} else {
 			s->keys[g].hex[0] = '\0';
-			logf_(log, ud, "layer %s is not cached: %s", plan_group_name(plan, g), err_msg(&why));
+			log_msgf(log, ud, "layer %s is not cached: %s", plan_group_name(plan, g), err_msg(&why));
 		}
 		err_clear(&why);
 		free(v);
@@ -120,7 +102,7 @@ void lcache_stage_keys(lcache_stage_t *s, const plan_t *plan, const pkgrec_t *co
 
 int lcache_stage_lookup(lcache_stage_t *s, const plan_t *plan, const pkgrec_t *const *pkgs,
 			const char *blobs_dir, layer_desc_t *descs, unsigned char *is_cached,
-			pipeline_log_fn log, void *ud, err_t *err)
+			log_fn log, void *ud, err_t *err)
 {
 	lcache_stage_keys(s, plan, pkgs, log, ud);
 	for (size_t g = 0; g < s->n_keys; g++) {
@@ -133,10 +115,10 @@ int lcache_stage_lookup(lcache_stage_t *s, const plan_t *plan, const pkgrec_t *c
 			return err_prefix(err, "layer cache, group '%s'", plan_group_name(plan, g));
 		if (st == LCACHE_HIT) {
 			is_cached[g] = 1;
-			logf_(log, ud, "layer %s: reused from the layer cache (key %.12s, %s)", plan_group_name(plan, g),
+			log_msgf(log, ud, "layer %s: reused from the layer cache (key %.12s, %s)", plan_group_name(plan, g),
 			      s->keys[g].hex, descs[g].digest);
 		} else if (st == LCACHE_EVICTED) {
-			logf_(log, ud, "layer %s: cached copy dropped (%s); rebuilding it", plan_group_name(plan, g),
+			log_msgf(log, ud, "layer %s: cached copy dropped (%s); rebuilding it", plan_group_name(plan, g),
 			      why ? why : "bad entry");
 		}
 	}
@@ -152,7 +134,7 @@ int lcache_stage_store(lcache_stage_t *s, const plan_t *plan, size_t g, const pk
 		return 0;
 	const pkgrec_t **v = group_pkgs(plan, g, pkgs);
 	buf_addstr(&blob, blobs_dir);
-	buf_addpath(&blob, desc->digest + 7);
+	buf_addpath(&blob, digest_oci_hex(desc->digest));
 	rc = lcache_store(s->cache, s->keys[g].hex, blob.data, desc, plan_group_name(plan, g), v,
 			  plan_group_size(plan, g), s->keys[g].canonical, err);
 	if (rc)

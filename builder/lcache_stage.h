@@ -11,6 +11,7 @@
 #include "err.h"
 #include "group.h"
 #include "layer.h"
+#include "log.h"
 #include "pipeline.h"
 #include "pkgrec.h"
 
@@ -28,7 +29,7 @@ void lcache_stage_free(lcache_stage_t *s);
  * blob is logged and the group is built instead. pkgs is the array the plan indexes. */
 int lcache_stage_lookup(lcache_stage_t *s, const plan_t *plan, const pkgrec_t *const *pkgs,
 			const char *blobs_dir, layer_desc_t *descs, unsigned char *is_cached,
-			pipeline_log_fn log, void *ud, err_t *err);
+			log_fn log, void *ud, err_t *err);
 
 /* Records group g's freshly built layer (its blob in blobs_dir). Safe to call from several
  * threads. A group that could not be keyed (lookup said so) is skipped. */
@@ -39,7 +40,7 @@ int lcache_stage_store(lcache_stage_t *s, const plan_t *plan, size_t g, const pk
  * a group that cannot be keyed, and peek(g) is 1 when the local cache holds its layer (out
  * filled; the blob is not touched or verified). */
 void lcache_stage_keys(lcache_stage_t *s, const plan_t *plan, const pkgrec_t *const *pkgs,
-		       pipeline_log_fn log, void *ud);
+		       log_fn log, void *ud);
 const char *lcache_stage_key(const lcache_stage_t *s, size_t g);
 int lcache_stage_peek(lcache_stage_t *s, size_t g, layer_desc_t *out);
 

@@ -16,6 +16,7 @@
 #include "digest.h"
 #include "push.h"
 #include "ref.h"
+#include "log.h"
 
 struct rcache_stage {
 	char *registry;  /* "host[:port]" */
@@ -30,20 +31,6 @@ struct rcache_stage {
 	unsigned char *in_registry; /* per group, filled by lookup */
 	size_t n_groups;
 };
-
-static void logf_(pipeline_log_fn log, void *ud, const char *fmt, ...) ERR_PRINTF(3, 4);
-static void logf_(pipeline_log_fn log, void *ud, const char *fmt, ...)
-{
-	buf_t m = BUF_INIT;
-	va_list ap;
-	if (!log)
-		return;
-	va_start(ap, fmt);
-	buf_vaddf(&m, fmt, ap);
-	va_end(ap);
-	log(ud, m.data);
-	buf_free(&m);
-}
 
 rcache_stage_t *rcache_stage_new(const char *cache_repo, const reg_opts_t *reg_opts, const char *cache_dir,
 				 const char *scratch_dir, err_t *err)
@@ -161,13 +148,17 @@ static int fetch_verified(rcache_stage_t *s, const oci_cache_layer_t *cl, const 
 		err_set(err, "its layer is %s, this build writes %s", cl->media_type, want_mt);
 		goto out;
 	}
+	if (!digest_oci_hex(cl->digest) || !digest_oci_hex(cl->diff_id)) {
+		err_set(err, "its digest %s or diff_id %s is not sha256:<64 hex>", cl->digest, cl->diff_id);
+		goto out;
+	}
 	buf_setstr(&path, blobs_dir);
-	buf_addpath(&path, cl->digest + 7);
+	buf_addpath(&path, digest_oci_hex(cl->digest));
 	if (!get_reg(s, err) || reg_blob_fetch(s->reg, s->repo, cl->digest, cl->size, path.data, err))
 		goto out;
 	if (tar_digest(path.data, hex, err))
 		goto out;
-	if (strcmp(hex, cl->diff_id + 7) != 0) {
+	if (strcmp(hex, digest_oci_hex(cl->diff_id)) != 0) {
 		err_set(err, "its blob uncompresses to sha256:%s, the artifact says %s", hex, cl->diff_id);
 		goto out;
 	}
@@ -228,11 +219,11 @@ static void lookup_one(rcache_stage_t *s, lcache_stage_t *ls, const plan_t *plan
 	int found = 0;
 	if (!get_reg(s, &why) || oci_cache_lookup(s->reg, s->repo, key, &cl, &found, &why)) {
 		if (strstr(err_msg(&why), "cache artifact ")) {
-			logf_(log, ud, "warning: layer %s: registry cache %s: unusable entry (%s); building the layer",
+			log_msgf(log, ud, "warning: layer %s: registry cache %s: unusable entry (%s); building the layer",
 			      name, s->display, err_msg(&why));
 		} else {
 			s->is_disabled = 1;
-			logf_(log, ud, "warning: registry cache %s cannot be read (%s); building without it", s->display,
+			log_msgf(log, ud, "warning: registry cache %s cannot be read (%s); building without it", s->display,
 			      err_msg(&why));
 		}
 		goto out;
@@ -247,7 +238,7 @@ static void lookup_one(rcache_stage_t *s, lcache_stage_t *ls, const plan_t *plan
 	if (s->is_mount_only ? take_remote(s, &cl, layer, desc, &why)
 			     : fetch_verified(s, &cl, layer, blobs_dir, desc, &why)) {
 		s->in_registry[g] = 0; /* publish what we build in its place */
-		logf_(log, ud, "warning: layer %s: registry cache %s entry %s%.12s is unusable (%s); building the layer",
+		log_msgf(log, ud, "warning: layer %s: registry cache %s entry %s%.12s is unusable (%s); building the layer",
 		      name, s->display, OCI_CACHE_TAG_PREFIX, key, err_msg(&why));
 		goto out;
 	}
@@ -255,16 +246,16 @@ static void lookup_one(rcache_stage_t *s, lcache_stage_t *ls, const plan_t *plan
 	record_mountable(s, cl.digest);
 	if (s->is_mount_only) {
 		/* nothing local to keep: the local layer cache stores blobs, not pointers */
-		logf_(log, ud, "layer %s: from the registry cache %s (key %.12s, %s), not downloaded: the push "
+		log_msgf(log, ud, "layer %s: from the registry cache %s (key %.12s, %s), not downloaded: the push "
 		      "mounts it", name, s->display, key, cl.digest);
 		goto out;
 	}
-	logf_(log, ud, "layer %s: from the registry cache %s (key %.12s, %s), downloaded and verified", name,
+	log_msgf(log, ud, "layer %s: from the registry cache %s (key %.12s, %s), downloaded and verified", name,
 	      s->display, key, cl.digest);
 	/* the next build on this machine finds it locally */
 	err_clear(&why);
 	if (lcache_stage_store(ls, plan, g, pkgs, blobs_dir, desc, &why))
-		logf_(log, ud, "warning: %s", err_msg(&why));
+		log_msgf(log, ud, "warning: %s", err_msg(&why));
 out:
 	err_clear(&why);
 }
@@ -288,7 +279,7 @@ void rcache_stage_lookup(rcache_stage_t *s, lcache_stage_t *ls, const plan_t *pl
 		n_hits += from_registry[g];
 	}
 	if (!s->is_disabled)
-		logf_(log, ud, "registry cache %s: %zu layer%s taken from it", s->display, n_hits, n_hits == 1 ? "" : "s");
+		log_msgf(log, ud, "registry cache %s: %zu layer%s taken from it", s->display, n_hits, n_hits == 1 ? "" : "s");
 }
 
 void rcache_stage_publish(rcache_stage_t *s, lcache_stage_t *ls, const plan_t *plan,
@@ -317,12 +308,12 @@ void rcache_stage_publish(rcache_stage_t *s, lcache_stage_t *ls, const plan_t *p
 		if (snprintf(cl.media_type, sizeof cl.media_type, "%s", descs[g].media_type) >= (int)sizeof cl.media_type)
 			cl.media_type[0] = '\0';
 		buf_setstr(&blob, blobs_dir);
-		buf_addpath(&blob, descs[g].digest + 7);
+		buf_addpath(&blob, digest_oci_hex(descs[g].digest));
 		err_clear(&why);
 		if (!get_reg(s, &why) || !s->scratch_dir ||
 		    oci_cache_publish(s->reg, s->repo, key, blob.data, &cl, &info, s->scratch_dir, &why)) {
 			n_failed++;
-			logf_(log, ud,
+			log_msgf(log, ud,
 			      "warning: layer %s could not be stored in the registry cache %s (%s); the image is "
 			      "fine, other builds will just not find this layer there",
 			      plan_group_name(plan, g), s->display, err_msg(&why)[0] ? err_msg(&why) : "no scratch dir");
@@ -335,7 +326,7 @@ void rcache_stage_publish(rcache_stage_t *s, lcache_stage_t *ls, const plan_t *p
 		free(dists);
 	}
 	if (n_stored || n_failed)
-		logf_(log, ud, "registry cache %s: %zu layer%s stored%s", s->display, n_stored, n_stored == 1 ? "" : "s",
+		log_msgf(log, ud, "registry cache %s: %zu layer%s stored%s", s->display, n_stored, n_stored == 1 ? "" : "s",
 		      n_failed ? " (some could not be: see the warnings above)" : "");
 	err_clear(&why);
 	buf_free(&blob);

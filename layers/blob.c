@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "chunkgz.h"
 #include "workpool.h"
+#include "xalloc.h"
 
 #define BLOB_CHUNK (128 * 1024)
 /* zstd job size, pinned so that a libzstd default change cannot move job boundaries. */
@@ -118,19 +119,15 @@ static int init_zstd(blob_writer_t *w, int level, int threads, err_t *err)
 blob_writer_t *blob_writer_new(const char *blobs_dir, layer_compression_t compression, int level,
 			       int threads, err_t *err)
 {
-	blob_writer_t *w = calloc(1, sizeof *w);
+	blob_writer_t *w = xcalloc(1, sizeof *w);
 	int rc = -1;
-	if (!w) {
-		err_set(err, "out of memory");
-		return NULL;
-	}
 	w->fd = -1;
 	w->compression = compression;
 	buf_addstr(&w->blobs_dir, blobs_dir);
 	w->diff_id = digest_new(DIGEST_SHA256);
 	w->digest = digest_new(DIGEST_SHA256);
-	w->out = malloc(BLOB_CHUNK);
-	if (!w->diff_id || !w->digest || !w->out) {
+	w->out = xmalloc(BLOB_CHUNK);
+	if (!w->diff_id || !w->digest) {
 		err_set(err, "out of memory");
 		goto out;
 	}

@@ -4,6 +4,7 @@
  * full RFC 1952 member, so any gzip reader that handles multi-member files (zlib's gunzip,
  * Go's compress/gzip, containerd, skopeo, umoci, Python) reads the whole stream. */
 #include "chunkgz.h"
+#include "xalloc.h"
 
 #include <libdeflate.h>
 #include <pthread.h>
@@ -126,7 +127,7 @@ chunkgz_t *chunkgz_new(int level, int threads, chunkgz_sink_fn sink, void *ud, e
 		err_set(err, "gzip level %d out of range 1..12", level);
 		return NULL;
 	}
-	c = calloc(1, sizeof *c);
+	c = xcalloc(1, sizeof *c);
 	probe = libdeflate_alloc_compressor(level);
 	if (!c || !probe)
 		goto oom;
@@ -138,17 +139,13 @@ chunkgz_t *chunkgz_new(int level, int threads, chunkgz_sink_fn sink, void *ud, e
 	pthread_cond_init(&c->cv_done, NULL);
 	/* Two slots per worker keep every worker busy while the caller drains and refills. */
 	c->n_slots = threads > 1 ? 2 * (size_t)threads : 1;
-	c->slots = calloc(c->n_slots, sizeof *c->slots);
-	if (!c->slots)
-		goto oom;
+	c->slots = xcalloc(c->n_slots, sizeof *c->slots);
 	size_t out_cap = GZ_HEADER_BYTES + GZ_TRAILER_BYTES +
 			 libdeflate_deflate_compress_bound(probe, CHUNKGZ_CHUNK_BYTES);
 	for (size_t i = 0; i < c->n_slots; i++) {
-		c->slots[i].in = malloc(CHUNKGZ_CHUNK_BYTES);
-		c->slots[i].out = malloc(out_cap);
+		c->slots[i].in = xmalloc(CHUNKGZ_CHUNK_BYTES);
+		c->slots[i].out = xmalloc(out_cap);
 		c->slots[i].out_cap = out_cap;
-		if (!c->slots[i].in || !c->slots[i].out)
-			goto oom;
 	}
 	if (threads <= 1) {
 		c->inline_c = probe;
@@ -156,9 +153,7 @@ chunkgz_t *chunkgz_new(int level, int threads, chunkgz_sink_fn sink, void *ud, e
 	}
 	libdeflate_free_compressor(probe);
 	probe = NULL;
-	c->workers = calloc((size_t)threads, sizeof *c->workers);
-	if (!c->workers)
-		goto oom;
+	c->workers = xcalloc((size_t)threads, sizeof *c->workers);
 	for (int i = 0; i < threads; i++) {
 		if (pthread_create(&c->workers[i], NULL, worker_main, c) != 0) {
 			err_set(err, "cannot start gzip compression thread %d of %d", i + 1, threads);

@@ -11,6 +11,7 @@
 #include <yaml.h>
 
 #include "buf.h"
+#include "xalloc.h"
 
 #define RECIPE_MAX_BYTES (1u << 20)
 
@@ -167,9 +168,7 @@ static int parse_name_list(const char *file, yaml_document_t *doc, const yaml_no
 	size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
 	if (n == 0)
 		return err_set(err, "%s:%lu: `%s` is empty", file, node_line(v), key);
-	g->names = calloc(n, sizeof *g->names);
-	if (!g->names)
-		return err_set(err, "out of memory");
+	g->names = xcalloc(n, sizeof *g->names);
 	for (size_t i = 0; i < n; i++) {
 		yaml_node_t *item = yaml_document_get_node(doc, v->data.sequence.items.start[i]);
 		const char *s = scalar(item);
@@ -180,7 +179,7 @@ static int parse_name_list(const char *file, yaml_document_t *doc, const yaml_no
 			return err_set(err, "%s:%lu: bad glob '%s' in `%s` (allowed: name characters, "
 					    "* ? and closed [classes])",
 				       file, node_line(item), s, key);
-		g->names[g->n_names] = strdup(s);
+		g->names[g->n_names] = xstrdup(s);
 		if (!g->names[g->n_names])
 			return err_set(err, "out of memory");
 		g->n_names++;
@@ -220,7 +219,7 @@ static int parse_group(const char *file, yaml_document_t *doc, yaml_node_t *node
 				return err_set(err, "%s:%lu: `%s` must be a string", file, node_line(v), key);
 			char **dst = key[0] == 'n' ? &g->name : &g->description;
 			free(*dst);
-			*dst = strdup(s);
+			*dst = xstrdup(s);
 			if (!*dst)
 				return err_set(err, "out of memory");
 		} else if (!strcmp(key, "closure_of")) {
@@ -278,9 +277,7 @@ static int parse_groups(const char *file, yaml_document_t *doc, yaml_node_t *seq
 	size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
 	if (n == 0)
 		return err_set(err, "%s:%lu: recipe has no groups", file, node_line(seq));
-	r->groups = calloc(n, sizeof *r->groups);
-	if (!r->groups)
-		return err_set(err, "out of memory");
+	r->groups = xcalloc(n, sizeof *r->groups);
 	for (size_t i = 0; i < n; i++) {
 		yaml_node_t *gn = yaml_document_get_node(doc, seq->data.sequence.items.start[i]);
 		group_def_t *g = &r->groups[r->n_groups++];
@@ -299,11 +296,7 @@ recipe_t *recipe_parse(const char *display_name, const char *data, size_t len, e
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	int has_parser = 0, has_doc = 0, rc = -1;
-	recipe_t *r = calloc(1, sizeof *r);
-	if (!r) {
-		err_set(err, "out of memory");
-		goto out;
-	}
+	recipe_t *r = xcalloc(1, sizeof *r);
 	r->max_layer_bytes = GROUP_DEFAULT_MAX_LAYER_BYTES;
 	if (!yaml_parser_initialize(&parser)) {
 		err_set(err, "%s: cannot initialise YAML parser", display_name);
@@ -449,11 +442,9 @@ static int graph_build(graph_t *g, const pkgrec_t *const *pkgs, size_t n, err_t 
 	memset(g, 0, sizeof *g);
 	g->n = n;
 	g->pkgs = pkgs;
-	g->deps = calloc(n ? n : 1, sizeof *g->deps);
-	g->n_deps = calloc(n ? n : 1, sizeof *g->n_deps);
-	g->by_name = calloc(n ? n : 1, sizeof *g->by_name);
-	if (!g->deps || !g->n_deps || !g->by_name)
-		return err_set(err, "out of memory");
+	g->deps = xcalloc(n ? n : 1, sizeof *g->deps);
+	g->n_deps = xcalloc(n ? n : 1, sizeof *g->n_deps);
+	g->by_name = xcalloc(n ? n : 1, sizeof *g->by_name);
 	for (size_t i = 0; i < n; i++)
 		g->by_name[i] = i;
 	g_sort_pkgs = pkgs;
@@ -465,9 +456,7 @@ static int graph_build(graph_t *g, const pkgrec_t *const *pkgs, size_t n, err_t 
 				       pkgs[g->by_name[i]]->fn ? pkgs[g->by_name[i]]->fn : "?",
 				       pkgs[g->by_name[i + 1]]->fn ? pkgs[g->by_name[i + 1]]->fn : "?");
 	for (size_t i = 0; i < n; i++) {
-		g->deps[i] = calloc(pkgs[i]->n_depends ? pkgs[i]->n_depends : 1, sizeof(size_t));
-		if (!g->deps[i])
-			return err_set(err, "out of memory");
+		g->deps[i] = xcalloc(pkgs[i]->n_depends ? pkgs[i]->n_depends : 1, sizeof(size_t));
 		for (size_t d = 0; d < pkgs[i]->n_depends; d++) {
 			char *dn = pkgrec_dep_name(pkgs[i]->depends[d]);
 			long j = dn ? graph_find(g, dn) : -1;
@@ -571,18 +560,14 @@ static plan_group_t *plan_push(plan_t *p, const group_def_t *def, size_t cap_pkg
 {
 	if (p->n_groups == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 8;
-		plan_group_t *v = realloc(p->groups, cap * sizeof *v);
-		if (!v)
-			abort();
+		plan_group_t *v = xrealloc(p->groups, cap * sizeof *v);
 		p->groups = v;
 		p->cap = cap;
 	}
 	plan_group_t *pg = &p->groups[p->n_groups++];
 	memset(pg, 0, sizeof *pg);
 	pg->def = def;
-	pg->pkgs = malloc((cap_pkgs ? cap_pkgs : 1) * sizeof *pg->pkgs);
-	if (!pg->pkgs)
-		abort();
+	pg->pkgs = xmalloc((cap_pkgs ? cap_pkgs : 1) * sizeof *pg->pkgs);
 	return pg;
 }
 
@@ -620,19 +605,15 @@ plan_t *plan_new(const recipe_t *r, const pkgrec_t *const *pkgs, size_t n_pkgs, 
 	unsigned char *in = NULL, *is_matched = NULL;
 	size_t *stack = NULL, *members = NULL;
 	int rc = -1;
-	plan_t *p = calloc(1, sizeof *p);
+	plan_t *p = xcalloc(1, sizeof *p);
 	if (graph_build(&g, pkgs, n_pkgs, err))
 		goto out;
 	size_t n1 = n_pkgs ? n_pkgs : 1;
-	owner = malloc(n1 * sizeof *owner);
-	in = malloc(n1);
-	is_matched = malloc(n1);
-	stack = malloc(n1 * sizeof *stack);
-	members = malloc(n1 * sizeof *members);
-	if (!p || !owner || !in || !is_matched || !stack || !members) {
-		err_set(err, "out of memory");
-		goto out;
-	}
+	owner = xmalloc(n1 * sizeof *owner);
+	in = xmalloc(n1);
+	is_matched = xmalloc(n1);
+	stack = xmalloc(n1 * sizeof *stack);
+	members = xmalloc(n1 * sizeof *members);
 	for (size_t i = 0; i < n_pkgs; i++)
 		owner[i] = -1;
 	for (size_t gi = 0; gi < r->n_groups; gi++) {

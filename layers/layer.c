@@ -19,6 +19,7 @@
 #include "blob.h"
 #include "buf.h"
 #include "fsutil.h"
+#include "xalloc.h"
 
 #define LAYER_READ_CHUNK (64 * 1024)
 
@@ -55,9 +56,7 @@ static entry_t *entries_push(entries_t *es)
 {
 	if (es->n == es->cap) {
 		size_t cap = es->cap ? es->cap * 2 : 1024;
-		entry_t *v = realloc(es->v, cap * sizeof *v);
-		if (!v)
-			abort();
+		entry_t *v = xrealloc(es->v, cap * sizeof *v);
 		es->v = v;
 		es->cap = cap;
 	}
@@ -103,9 +102,7 @@ static int walk(const char *stage_root, size_t stage, buf_t *rel, entries_t *es,
 			goto out;
 		}
 		entry_t *e = entries_push(es);
-		e->rel = strdup(rel->data);
-		if (!e->rel)
-			abort();
+		e->rel = xstrdup(rel->data);
 		e->stage = stage;
 		e->mode = st.st_mode;
 		e->size = S_ISREG(st.st_mode) ? st.st_size : 0;
@@ -197,9 +194,7 @@ static void find_hardlinks(entries_t *es)
 		n += S_ISREG(es->v[i].mode) && es->v[i].nlink > 1;
 	if (n < 2)
 		return;
-	inode_ref_t *refs = malloc(n * sizeof *refs);
-	if (!refs)
-		abort();
+	inode_ref_t *refs = xmalloc(n * sizeof *refs);
 	n = 0;
 	for (size_t i = 0; i < es->n; i++)
 		if (S_ISREG(es->v[i].mode) && es->v[i].nlink > 1)

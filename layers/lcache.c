@@ -5,11 +5,9 @@
  * kill -9 can leave garbage in tmp/ but never a wrong entry. */
 #include "lcache.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +18,8 @@
 
 #include "blob.h"
 #include "fsutil.h"
+#include "scratch.h"
+#include "xalloc.h"
 
 #define LCACHE_KEY_VERSION 1
 #define LCACHE_ENTRY_MAX_BYTES (16u << 20)
@@ -72,7 +72,7 @@ static json_t *key_package(const pkgrec_t *p, err_t *err)
 	if (p->raw) {
 		char *text = json_dumps(p->raw, JSON_SORT_KEYS | JSON_COMPACT);
 		if (!text)
-			abort();
+			abort(); /* jansson fails only on allocation */
 		digest_buf_hex(DIGEST_SHA256, text, strlen(text), hex);
 		free(text);
 		buf_setstr(&tmp, "sha256:");
@@ -109,12 +109,10 @@ static int default_level(const layer_opts_t *o)
 int lcache_key(const lcache_key_input_t *in, char key_hex[DIGEST_HEX_MAX], buf_t *canonical,
 	       err_t *err)
 {
-	const pkgrec_t **sorted = calloc(in->n_pkgs ? in->n_pkgs : 1, sizeof *sorted);
+	const pkgrec_t **sorted = xcalloc(in->n_pkgs ? in->n_pkgs : 1, sizeof *sorted);
 	json_t *doc = json_object(), *pkgs = json_array();
 	char *text = NULL;
 	int is_noarch_python = 0, rc = -1;
-	if (!sorted)
-		abort();
 	memcpy(sorted, in->pkgs, in->n_pkgs * sizeof *sorted);
 	/* Sorted by (name, version, build): the key must not depend on the solver's
 	 * order. */
@@ -169,12 +167,13 @@ static void path_of(const lcache_t *c, buf_t *out, const char *dir, const char *
 		buf_addstr(out, ext);
 }
 
-/* tmp/<pid>.<n>: the pid lets lcache_open sweep what a killed build left. */
+/* tmp/<pid>-<n>, scratch.h's naming: the pid lets lcache_open sweep (scratch_sweep) what a
+ * killed build left. */
 static void tmp_name(const lcache_t *c, buf_t *out)
 {
 	buf_setstr(out, c->root.data);
 	buf_addpath(out, "tmp");
-	buf_addf(out, "/%ld.%lu", (long)getpid(),
+	buf_addf(out, "/%ld-%lu", (long)getpid(),
 		 (unsigned long)atomic_fetch_add(&g_tmp_counter, 1));
 }
 
@@ -209,84 +208,14 @@ static void unlock_cache(int fd)
 		close(fd); /* releases the flock */
 }
 
-static void sweep_tmp(const lcache_t *c)
-{
-	buf_t p = BUF_INIT;
-	DIR *d;
-	struct dirent *de;
-	buf_setstr(&p, c->root.data);
-	buf_addpath(&p, "tmp");
-	d = opendir(p.data);
-	if (!d)
-		goto out;
-	while ((de = readdir(d)) != NULL) {
-		char *end = NULL;
-		long pid = strtol(de->d_name, &end, 10);
-		if (de->d_name[0] == '.' || !end || *end != '.')
-			continue;
-		if (pid > 0 && pid != (long)getpid() && kill((pid_t)pid, 0) != 0 && errno == ESRCH)
-			unlinkat(dirfd(d), de->d_name, 0);
-	}
-	closedir(d);
-out:
-	buf_free(&p);
-}
-
-/* Writes data to a tmp file and renames it to path (same filesystem: tmp/ is
- * inside root). */
-static int write_file_atomic(const lcache_t *c, const char *path, const char *data, size_t len,
-			     err_t *err)
-{
-	buf_t tmp = BUF_INIT;
-	int fd = -1, rc = -1;
-	tmp_name(c, &tmp);
-	fd = open(tmp.data, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		err_set(err, "layer cache: cannot create %s: %s", tmp.data, strerror(errno));
-		goto out;
-	}
-	for (size_t off = 0; off < len;) {
-		ssize_t n = write(fd, data + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err_set(err, "layer cache: write to %s failed: %s", tmp.data,
-				strerror(errno));
-			goto out;
-		}
-		off += (size_t)n;
-	}
-	if (fsync(fd) != 0) {
-		err_set(err, "layer cache: cannot flush %s: %s", tmp.data, strerror(errno));
-		goto out;
-	}
-	close(fd);
-	fd = -1;
-	if (rename(tmp.data, path) != 0) {
-		err_set(err, "layer cache: cannot rename %s to %s: %s", tmp.data, path,
-			strerror(errno));
-		goto out;
-	}
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (rc)
-		unlink(tmp.data);
-	buf_free(&tmp);
-	return rc;
-}
-
 /* ---- open / free
  * ------------------------------------------------------------------------ */
 
 lcache_t *lcache_open(const char *root, err_t *err)
 {
 	static const char *const dirs[] = {"blobs/sha256", "keys", "verified", "tmp"};
-	lcache_t *c = calloc(1, sizeof *c);
+	lcache_t *c = xcalloc(1, sizeof *c);
 	buf_t p = BUF_INIT;
-	if (!c)
-		abort();
 	buf_setstr(&c->root, root);
 	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
 		buf_setstr(&p, root);
@@ -298,7 +227,9 @@ lcache_t *lcache_open(const char *root, err_t *err)
 			goto out;
 		}
 	}
-	sweep_tmp(c);
+	buf_setstr(&p, root);
+	buf_addpath(&p, "tmp");
+	scratch_sweep(p.data, "");
 out:
 	buf_free(&p);
 	return c;
@@ -312,33 +243,8 @@ void lcache_free(lcache_t *c)
 	free(c);
 }
 
-const char *lcache_root(const lcache_t *c)
-{
-	return c->root.data;
-}
-
 /* ---- entries and stamps
  * ----------------------------------------------------------------- */
-
-static int is_sha256_ref(const char *s)
-{
-	if (!s || strncmp(s, "sha256:", 7) != 0 || strlen(s) != 7 + 64)
-		return 0;
-	for (const char *p = s + 7; *p; p++)
-		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-			return 0;
-	return 1;
-}
-
-static int is_key_hex(const char *s)
-{
-	if (!s || strlen(s) != 64)
-		return 0;
-	for (const char *p = s; *p; p++)
-		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-			return 0;
-	return 1;
-}
 
 /* 0 and out filled, or -1 when the entry is absent or malformed (both read as a
  * miss). */
@@ -348,7 +254,7 @@ static int read_entry(const lcache_t *c, const char *key_hex, layer_desc_t *out)
 	err_t ignored = ERR_INIT;
 	json_t *j = NULL;
 	int rc = -1;
-	if (!is_key_hex(key_hex))
+	if (!digest_is_hex(key_hex, 64))
 		goto out;
 	path_of(c, &p, "keys", key_hex, ".json");
 	if (buf_read_file(&text, p.data, LCACHE_ENTRY_MAX_BYTES, &ignored) != 0)
@@ -358,7 +264,7 @@ static int read_entry(const lcache_t *c, const char *key_hex, layer_desc_t *out)
 	const char *diff_id = json_string_value(json_object_get(j, "diff_id"));
 	const char *mt = json_string_value(json_object_get(j, "media_type"));
 	json_int_t size = json_integer_value(json_object_get(j, "size"));
-	if (!is_sha256_ref(digest) || !is_sha256_ref(diff_id) || !mt || size <= 0)
+	if (!digest_oci_hex(digest) || !digest_oci_hex(diff_id) || !mt || size <= 0)
 		goto out;
 	memset(out, 0, sizeof *out);
 	if (!strcmp(mt, blob_media_type(LAYER_GZIP)))
@@ -395,9 +301,11 @@ static int stamp_matches(const lcache_t *c, const char *hex, const struct stat *
 	err_t ignored = ERR_INIT;
 	int ok = 0;
 	path_of(c, &p, "verified", hex, NULL);
+	/* An empty or damaged stamp is just a mismatch: the blob is hashed again and the stamp
+	 * rewritten (buf_cstr: an empty file leaves have.data NULL). */
 	if (buf_read_file(&have, p.data, LCACHE_STAMP_MAX_BYTES, &ignored) == 0) {
 		stamp_of(st, &want);
-		ok = !strcmp(want.data, have.data);
+		ok = !strcmp(buf_cstr(&want), buf_cstr(&have));
 	}
 	err_clear(&ignored);
 	buf_free(&p);
@@ -426,7 +334,7 @@ static int write_stamp(const lcache_t *c, const char *hex, const struct stat *st
 	buf_t p = BUF_INIT, s = BUF_INIT;
 	path_of(c, &p, "verified", hex, NULL);
 	stamp_of(st, &s);
-	int rc = write_file_atomic(c, p.data, s.data, s.len, err);
+	int rc = fs_write_atomic(p.data, s.data, s.len, err);
 	buf_free(&p);
 	buf_free(&s);
 	return rc;
@@ -439,7 +347,7 @@ lcache_status_t lcache_peek(lcache_t *c, const char *key_hex, layer_desc_t *out)
 	lcache_status_t s = LCACHE_MISS;
 	if (read_entry(c, key_hex, out) != 0)
 		goto out;
-	path_of(c, &p, "blobs/sha256", out->digest + 7, NULL);
+	path_of(c, &p, "blobs/sha256", digest_oci_hex(out->digest), NULL);
 	if (stat(p.data, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == out->size)
 		s = LCACHE_HIT;
 out:
@@ -506,7 +414,7 @@ int lcache_fetch(lcache_t *c, const char *key_hex, const char *dest_blobs_dir, l
 		rc = 0;
 		goto out;
 	}
-	const char *want = out->digest + 7;
+	const char *want = digest_oci_hex(out->digest); /* read_entry checked it */
 	path_of(c, &src, "blobs/sha256", want, NULL);
 	buf_setstr(&dest, dest_blobs_dir);
 	buf_addpath(&dest, want);
@@ -545,7 +453,10 @@ int lcache_fetch(lcache_t *c, const char *key_hex, const char *dest_blobs_dir, l
 		if (stat(src.data, &cst) == 0 && cst.st_ino == st.st_ino &&
 		    cst.st_dev == st.st_dev && pin_mtime(src.data, &st) == 0) {
 			err_t ignored = ERR_INIT;
-			write_stamp(c, want, &st, &ignored);
+			int fd = lock_cache(c, &ignored); /* one writer of verified/<hex> at a time */
+			if (fd >= 0)
+				write_stamp(c, want, &st, &ignored);
+			unlock_cache(fd);
 			err_clear(&ignored);
 		}
 	}
@@ -633,7 +544,7 @@ int lcache_store(lcache_t *c, const char *key_hex, const char *blob_path, const 
 	buf_t p = BUF_INIT;
 	char *text = NULL;
 	int fd = -1, rc = -1;
-	if (!is_key_hex(key_hex) || !is_sha256_ref(desc->digest) || !is_sha256_ref(desc->diff_id)) {
+	if (!digest_is_hex(key_hex, 64) || !digest_oci_hex(desc->digest) || !digest_oci_hex(desc->diff_id)) {
 		err_set(err, "layer cache: bad key '%s' or digest '%s'", key_hex, desc->digest);
 		goto out;
 	}
@@ -641,11 +552,11 @@ int lcache_store(lcache_t *c, const char *key_hex, const char *blob_path, const 
 	fd = lock_cache(c, err);
 	if (fd < 0)
 		goto out;
-	if (store_blob(c, blob_path, desc->digest + 7, err) != 0)
+	if (store_blob(c, blob_path, digest_oci_hex(desc->digest), err) != 0)
 		goto out;
 	/* The entry goes last: it is what makes the blob findable. */
 	path_of(c, &p, "keys", key_hex, ".json");
-	if (write_file_atomic(c, p.data, text, strlen(text), err) != 0)
+	if (fs_write_atomic(p.data, text, strlen(text), err) != 0)
 		goto out;
 	rc = 0;
 out:

@@ -7,7 +7,7 @@
  * entries {digest, diff_id, size, media_type, group, packages, key_input}
  *   verified/<hex>       "size mtime_ns ino" of the blob file when it was last
  * hashed tmp/<pid>-*          files being written (swept once their process is
- * gone) lock                 flock()ed around every change, so concurrent
+ * gone: scratch.h naming) lock                 flock()ed around every change, so concurrent
  * builds cannot interleave Every file appears under its final name by rename(),
  * so a reader never sees a half-written entry and a build killed at any moment
  * leaves the cache valid. A blob whose size, mtime or inode no longer match its
@@ -55,7 +55,6 @@ int lcache_key(const lcache_key_input_t *in, char key_hex[DIGEST_HEX_MAX],
  * processes. Caller frees. */
 lcache_t *lcache_open(const char *root, err_t *err);
 void lcache_free(lcache_t *c);
-const char *lcache_root(const lcache_t *c); /* borrowed */
 
 /* What a lookup found. */
 typedef enum {

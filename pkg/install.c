@@ -21,6 +21,7 @@
 #include "fsutil.h"
 #include "install_int.h"
 #include "pkg.h"
+#include "xalloc.h"
 
 static int python_version_is_valid(const char *v)
 {
@@ -51,12 +52,10 @@ static void installed_path(inst_t *in, const char *path, buf_t *out)
 
 json_t *inst_add_rec(inst_t *in, const char *path)
 {
-	inst_rec_t *nr = realloc(in->recs, (in->n_recs + 1) * sizeof *nr);
-	if (!nr)
-		abort();
+	inst_rec_t *nr = xrealloc(in->recs, (in->n_recs + 1) * sizeof *nr);
 	in->recs = nr;
 	inst_rec_t *r = &in->recs[in->n_recs++];
-	r->path = strdup(path);
+	r->path = xstrdup(path);
 	r->obj = json_object();
 	json_object_set_new(r->obj, "_path", json_string(path));
 	return r->obj;
@@ -202,9 +201,7 @@ static int move_into_prefix(inst_t *in, const inst_path_t *p, int src_pfd, const
 		return inst_refuse(in, err, dst_rel, why);
 	if (S_ISLNK(st->st_mode)) {
 		/* Re-check at the installed location: noarch relocation changes its depth. */
-		char *target = malloc((size_t)st->st_size + 2);
-		if (!target)
-			abort();
+		char *target = xmalloc((size_t)st->st_size + 2);
 		ssize_t n = readlinkat(src_pfd, src_base, target, (size_t)st->st_size + 1);
 		if (n >= 0)
 			target[n] = '\0';
@@ -353,7 +350,7 @@ static char *dist_from_archive(const char *archive_path)
 {
 	err_t e = ERR_INIT;
 	pkg_t *p = pkg_open(archive_path, &e);
-	char *d = strdup(p ? pkg_dist(p) : archive_path);
+	char *d = xstrdup(p ? pkg_dist(p) : archive_path);
 	pkg_free(p);
 	err_clear(&e);
 	return d;
@@ -370,7 +367,7 @@ static int use_cached_extract(inst_t *in, const char *dir)
 	in->ex_fd = fd;
 	in->is_shared_extract = 1;
 	free(in->shared_extract_dir);
-	in->shared_extract_dir = strdup(dir);
+	in->shared_extract_dir = xstrdup(dir);
 	return 0;
 }
 
@@ -404,7 +401,7 @@ static int extract_package(inst_t *in, const char *archive_path, const char *tmp
 	}
 	if (rename(src.data, dir.data) == 0) {
 		in->is_shared_extract = 1; /* ex_fd followed the directory into the cache */
-		in->shared_extract_dir = strdup(dir.data);
+		in->shared_extract_dir = xstrdup(dir.data);
 	} else if (errno == EEXIST || errno == ENOTEMPTY)
 		(void)use_cached_extract(in, dir.data); /* on failure ex_fd stays tmp/extract */
 out:

@@ -13,6 +13,7 @@
 #include "digest.h"
 #include "fsutil.h"
 #include "install_int.h"
+#include "xalloc.h"
 
 static int is_identifier_path(const char *s)
 {
@@ -39,7 +40,7 @@ static int write_entry_point(inst_t *in, const char *spec, err_t *err)
 {
 	buf_t script = BUF_INIT, dst = BUF_INIT;
 	char hex[DIGEST_HEX_MAX];
-	char *copy = strdup(spec);
+	char *copy = xstrdup(spec);
 	int rc = -1;
 	char *eq = strchr(copy, '=');
 	char *colon = eq ? strchr(eq, ':') : NULL;

@@ -13,6 +13,7 @@
 #include "digest.h"
 #include "fsutil.h"
 #include "install_int.h"
+#include "xalloc.h"
 
 /* Reads tmp/extract/<rel> into b. Returns 1 if read, 0 if absent, -1 on error. */
 static int read_meta(inst_t *in, const char *rel, buf_t *b, err_t *err)
@@ -77,18 +78,16 @@ static json_t *load_meta_json(inst_t *in, const char *rel, err_t *err, int *stat
 static char *json_strdup(json_t *obj, const char *key)
 {
 	const char *s = json_string_value(json_object_get(obj, key));
-	return s ? strdup(s) : NULL;
+	return s ? xstrdup(s) : NULL;
 }
 
 static inst_path_t *add_path(inst_t *in, const char *path)
 {
-	inst_path_t *np = realloc(in->paths, (in->n_paths + 1) * sizeof *np);
-	if (!np)
-		abort();
+	inst_path_t *np = xrealloc(in->paths, (in->n_paths + 1) * sizeof *np);
 	in->paths = np;
 	inst_path_t *p = &in->paths[in->n_paths++];
 	memset(p, 0, sizeof *p);
-	p->path = strdup(path);
+	p->path = xstrdup(path);
 	p->size_bytes = -1;
 	return p;
 }
@@ -212,7 +211,7 @@ static int load_old_listing(inst_t *in, buf_t *files, err_t *err)
 			goto out;
 		}
 		free(p->placeholder);
-		p->placeholder = strdup(nt == 1 ? INSTALL_DEFAULT_PLACEHOLDER : tok[0]);
+		p->placeholder = xstrdup(nt == 1 ? INSTALL_DEFAULT_PLACEHOLDER : tok[0]);
 		p->is_binary = !strcmp(mode, "binary");
 	}
 	rc = 0;

@@ -84,19 +84,15 @@ static int sniff_is_zip(const char *path, err_t *err)
 
 pkg_t *pkg_open(const char *path, err_t *err)
 {
-	pkg_t *p = calloc(1, sizeof *p);
-	if (!p) {
-		err_set(err, "%s: out of memory", path);
-		return NULL;
-	}
-	p->path = strdup(path);
+	pkg_t *p = xcalloc(1, sizeof *p);
+	p->path = xstrdup(path);
 	p->dist = dist_of(path);
 	int is_zip = sniff_is_zip(path, err);
 	if (is_zip < 0)
 		goto fail;
 	p->is_conda = is_zip;
 	p->outer = archive_read_new();
-	if (!p->path || !p->outer) {
+	if (!p->outer) {
 		err_set(err, "%s: out of memory", path);
 		goto fail;
 	}
@@ -133,7 +129,7 @@ static la_ssize_t inner_read_cb(struct archive *a, void *client, const void **ou
 static int open_inner(pkg_t *p, const char *zip_name, pkg_part_t part, err_t *err)
 {
 	free(p->inner_name);
-	p->inner_name = strdup(zip_name);
+	p->inner_name = xstrdup(zip_name);
 	p->inner_part = part;
 	p->inner = archive_read_new();
 	if (!p->inner || !p->inner_name)
@@ -346,9 +342,7 @@ void pkg_free(pkg_t *p)
 static int str_list_from_json(json_t *arr, char ***out, size_t *n)
 {
 	size_t count = json_is_array(arr) ? json_array_size(arr) : 0;
-	*out = calloc(count + 1, sizeof **out);
-	if (!*out)
-		abort();
+	*out = xcalloc(count + 1, sizeof **out);
 	for (size_t i = 0; i < count; i++) {
 		const char *v = json_string_value(json_array_get(arr, i));
 		if (v)

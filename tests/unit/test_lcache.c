@@ -427,6 +427,30 @@ static void test_unstamped_blob_is_rehashed_and_served_when_good(void **state)
 	cachefix_free(&t);
 }
 
+/* Issue 10 #8: an empty verified/<hex> stamp (a full disk, a kill between create and write)
+ * used to crash every later lookup (NULL strcmp). It is a plain mismatch: the blob is hashed
+ * again, served, and the stamp rewritten. */
+static void test_empty_stamp_is_rehashed_not_a_crash(void **state)
+{
+	(void)state;
+	cachefix_t t;
+	layer_desc_t got;
+	buf_t p = BUF_INIT, text = BUF_INIT;
+	err_t err = ERR_INIT;
+	cachefix_init(&t);
+	cachefix_store(&t);
+	cache_path(&t, &p, "verified", t.desc.digest + 7);
+	assert_int_equal(truncate(p.data, 0), 0);
+	assert_int_equal(fetch(&t, &got, NULL), LCACHE_HIT);
+	assert_string_equal(got.digest, t.desc.digest);
+	assert_int_equal(buf_read_file(&text, p.data, 256, &err), 0);
+	assert_true(text.len > 0); /* re-stamped */
+	assert_int_equal(fetch(&t, &got, NULL), LCACHE_HIT);
+	buf_free(&p);
+	buf_free(&text);
+	cachefix_free(&t);
+}
+
 static void test_malformed_entry_is_a_miss(void **state)
 {
 	(void)state;
@@ -457,9 +481,9 @@ static void test_temporaries_of_dead_processes_are_swept(void **state)
 		_exit(0);
 	waitpid(pid, NULL, 0); /* pid is now (almost certainly) unused */
 	buf_setstr(&dead, t.root.data);
-	buf_addf(&dead, "/tmp/%ld.3", (long)pid);
+	buf_addf(&dead, "/tmp/%ld-3", (long)pid);
 	buf_setstr(&mine, t.root.data);
-	buf_addf(&mine, "/tmp/%ld.99", (long)getpid());
+	buf_addf(&mine, "/tmp/%ld-99", (long)getpid());
 	assert_int_equal(fs_write_atomic(dead.data, "half", 4, &err), 0);
 	assert_int_equal(fs_write_atomic(mine.data, "busy", 4, &err), 0);
 	lcache_free(t.c);
@@ -541,6 +565,7 @@ int main(void)
 		cmocka_unit_test(test_corrupt_blob_of_the_right_size_is_evicted_not_served),
 		cmocka_unit_test(test_missing_blob_is_evicted),
 		cmocka_unit_test(test_unstamped_blob_is_rehashed_and_served_when_good),
+		cmocka_unit_test(test_empty_stamp_is_rehashed_not_a_crash),
 		cmocka_unit_test(test_malformed_entry_is_a_miss),
 		cmocka_unit_test(test_temporaries_of_dead_processes_are_swept),
 		cmocka_unit_test(test_concurrent_processes_share_one_cache_safely),
