@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fnmatch.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
@@ -576,6 +577,14 @@ static plan_group_t *plan_push(plan_t *p, const group_def_t *def, size_t cap_pkg
  * current part over the budget starts the next part (a part always has at least one
  * package, so one package above the budget is a part on its own). The estimate of a package
  * is its repodata `size` (docs/layer-format.md, "Large groups"). */
+/* Sizes come from repodata (untrusted): a sum that would pass LLONG_MAX stays there instead of
+ * overflowing (undefined behaviour, and a wrapped negative estimate would defeat the budget).
+ * Both operands are >= 0. */
+static long long add_saturated(long long a, long long b)
+{
+	return b > LLONG_MAX - a ? LLONG_MAX : a + b;
+}
+
 static void plan_add_group(plan_t *p, const group_def_t *def, long long budget, const size_t *members,
 			   size_t n, const pkgrec_t *const *pkgs)
 {
@@ -583,10 +592,10 @@ static void plan_add_group(plan_t *p, const group_def_t *def, long long budget, 
 	plan_group_t *pg = NULL;
 	for (size_t k = 0; k < n; k++) {
 		long long sz = pkgs[members[k]]->size > 0 ? pkgs[members[k]]->size : 0;
-		if (!pg || (pg->n_pkgs > 0 && pg->est_bytes + sz > budget))
+		if (!pg || (pg->n_pkgs > 0 && add_saturated(pg->est_bytes, sz) > budget))
 			pg = plan_push(p, def, n - k);
 		pg->pkgs[pg->n_pkgs++] = members[k];
-		pg->est_bytes += sz;
+		pg->est_bytes = add_saturated(pg->est_bytes, sz);
 	}
 	size_t parts = p->n_groups - first;
 	for (size_t k = first; k < p->n_groups; k++) {

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,6 +183,23 @@ static void test_bad_budget_names_file_and_line(void **state)
 	}
 }
 
+/* Issue 10 #12: repodata sizes near INT64_MAX made the running estimate overflow (signed
+ * overflow, caught by UBSan; wrapped, the huge second package joined the first's part). The
+ * sum saturates: each huge package is a part of its own and the estimate reads INT64_MAX. */
+static void test_sizes_near_int64_max_saturate_instead_of_overflowing(void **state)
+{
+	(void)state;
+	pkgset_t s = {0};
+	buf_t b = BUF_INIT;
+	add(&s, "a", LLONG_MAX - 1), add(&s, "b", LLONG_MAX / 2 + 2), add(&s, "c", LLONG_MAX);
+	recipe_t *r = parse("groups:\n  - {name: rest, rest: true}\n");
+	plan_t *p = plan_of(r, &s);
+	render(p, &s, &b);
+	assert_string_equal(b.data, "rest-1:a|rest-2:b|rest-3:c");
+	assert_true(plan_group_est_bytes(p, 0) == LLONG_MAX - 1);
+	plan_free(p), recipe_free(r), pkgset_free(&s), buf_free(&b);
+}
+
 static void test_more_than_127_layers_is_refused(void **state)
 {
 	(void)state;
@@ -217,6 +235,7 @@ int main(void)
 		cmocka_unit_test(test_default_budget_is_two_gib),
 		cmocka_unit_test(test_budget_units_parse),
 		cmocka_unit_test(test_bad_budget_names_file_and_line),
+		cmocka_unit_test(test_sizes_near_int64_max_saturate_instead_of_overflowing),
 		cmocka_unit_test(test_more_than_127_layers_is_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
