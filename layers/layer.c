@@ -6,7 +6,6 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <locale.h>
@@ -18,26 +17,12 @@
 
 #include "blob.h"
 #include "buf.h"
+#include "digest.h"
 #include "fsutil.h"
+#include "tree_int.h"
 #include "xalloc.h"
 
 #define LAYER_READ_CHUNK (64 * 1024)
-
-typedef struct entry {
-	char *rel;     /* relative to the prefix: no leading "/", "./" or trailing "/" */
-	size_t stage;  /* index into stage_dirs */
-	mode_t mode;   /* st_mode as found (type + permission bits) */
-	off_t size;
-	dev_t dev;
-	ino_t ino;
-	nlink_t nlink;
-	long link_to;  /* for hardlinks: index of the first (sorted) entry of the inode, else -1 */
-} entry_t;
-
-typedef struct entries {
-	entry_t *v;
-	size_t n, cap;
-} entries_t;
 
 typedef struct build_ctx {
 	blob_writer_t *blob;
@@ -45,109 +30,15 @@ typedef struct build_ctx {
 	int has_write_error;
 } build_ctx_t;
 
-static void entries_free(entries_t *es)
-{
-	for (size_t i = 0; i < es->n; i++)
-		free(es->v[i].rel);
-	free(es->v);
-}
-
-static entry_t *entries_push(entries_t *es)
-{
-	if (es->n == es->cap) {
-		size_t cap = es->cap ? es->cap * 2 : 1024;
-		entry_t *v = xrealloc(es->v, cap * sizeof *v);
-		es->v = v;
-		es->cap = cap;
-	}
-	entry_t *e = &es->v[es->n++];
-	memset(e, 0, sizeof *e);
-	e->link_to = -1;
-	return e;
-}
-
-/* Recursively lists stage_root/rel (rel "" = the root). Never follows symlinks: directories
- * are opened with O_NOFOLLOW and children are lstat()ed. */
-static int walk(const char *stage_root, size_t stage, buf_t *rel, entries_t *es, err_t *err)
-{
-	buf_t dir_path = BUF_INIT;
-	DIR *d = NULL;
-	int fd = -1, rc = -1;
-	size_t base_len = rel->len;
-	buf_addstr(&dir_path, stage_root);
-	if (rel->len)
-		buf_addpath(&dir_path, rel->data);
-	fd = open(dir_path.data, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		err_set(err, "%s: cannot open directory: %s", dir_path.data, strerror(errno));
-		goto out;
-	}
-	fd = -1; /* owned by d now */
-	struct dirent *de;
-	while ((errno = 0, de = readdir(d)) != NULL) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		struct stat st;
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-			err_set(err, "%s/%s: cannot stat: %s", dir_path.data, de->d_name, strerror(errno));
-			goto out;
-		}
-		buf_truncate(rel, base_len);
-		if (base_len)
-			buf_addch(rel, '/');
-		buf_addstr(rel, de->d_name);
-		if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
-			err_set(err, "%s/%s: unsupported file type (device, fifo or socket) in a layer",
-				dir_path.data, de->d_name);
-			goto out;
-		}
-		entry_t *e = entries_push(es);
-		e->rel = xstrdup(rel->data);
-		e->stage = stage;
-		e->mode = st.st_mode;
-		e->size = S_ISREG(st.st_mode) ? st.st_size : 0;
-		e->dev = st.st_dev;
-		e->ino = st.st_ino;
-		e->nlink = st.st_nlink;
-		if (S_ISDIR(st.st_mode) && walk(stage_root, stage, rel, es, err))
-			goto out;
-	}
-	if (errno != 0) {
-		err_set(err, "%s: cannot read directory: %s", dir_path.data, strerror(errno));
-		goto out;
-	}
-	rc = 0;
-out:
-	buf_truncate(rel, base_len);
-	if (d)
-		closedir(d);
-	if (fd >= 0)
-		close(fd);
-	buf_free(&dir_path);
-	return rc;
-}
-
-/* Bytewise order on the path relative to the prefix (the shared prefix does not change the
- * order): a directory sorts before its contents because it is a strict prefix of them.
- * Ties (the same path in two stage dirs) are kept in stage order. */
-static int cmp_entry(const void *a, const void *b)
-{
-	const entry_t *x = a, *y = b;
-	int c = strcmp(x->rel, y->rel);
-	if (c)
-		return c;
-	return (x->stage > y->stage) - (x->stage < y->stage);
-}
-
 /* The same path from two stage dirs is fine when both are directories (packages share
  * lib/, bin/, ...): the first is kept. Anything else is a conflict the installer should
  * have caught; name both trees so the user can find the two packages. */
-static int merge_duplicates(entries_t *es, const char *const *stage_dirs, err_t *err)
+static int merge_duplicates(tree_t *es, const char *const *stage_dirs, err_t *err)
 {
 	size_t out = 0;
 	for (size_t i = 0; i < es->n; i++) {
 		if (out > 0 && !strcmp(es->v[out - 1].rel, es->v[i].rel)) {
-			entry_t *keep = &es->v[out - 1], *dup = &es->v[i];
+			tree_entry_t *keep = &es->v[out - 1], *dup = &es->v[i];
 			if (!S_ISDIR(keep->mode) || !S_ISDIR(dup->mode)) {
 				err_set(err,
 					"path '%s' is in two layer trees: %s and %s (two packages in "
@@ -170,6 +61,7 @@ static int merge_duplicates(entries_t *es, const char *const *stage_dirs, err_t 
 }
 
 typedef struct inode_ref {
+	size_t stage;
 	dev_t dev;
 	ino_t ino;
 	size_t idx;
@@ -178,6 +70,8 @@ typedef struct inode_ref {
 static int cmp_inode(const void *a, const void *b)
 {
 	const inode_ref_t *x = a, *y = b;
+	if (x->stage != y->stage)
+		return x->stage < y->stage ? -1 : 1;
 	if (x->dev != y->dev)
 		return x->dev < y->dev ? -1 : 1;
 	if (x->ino != y->ino)
@@ -185,9 +79,17 @@ static int cmp_inode(const void *a, const void *b)
 	return (x->idx > y->idx) - (x->idx < y->idx);
 }
 
-/* Regular files sharing dev+ino inside this layer: the first in entry order carries the
- * data, later ones become tar hardlink entries pointing at it. */
-static void find_hardlinks(entries_t *es)
+static int same_inode(const inode_ref_t *x, const inode_ref_t *y)
+{
+	return x->stage == y->stage && x->dev == y->dev && x->ino == y->ino;
+}
+
+/* Regular files sharing dev+ino inside one stage dir (one package's tree): the first in entry
+ * order carries the data, later ones become tar hardlink entries pointing at it. Only within
+ * a stage dir: two packages' files share an inode only when something outside the packages
+ * linked them (a deduplicated or copied extract cache, issue 10 #6), and layer bytes must
+ * depend on package content alone (docs/layer-format.md, "Hardlinks"). */
+static void find_hardlinks(tree_t *es)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < es->n; i++)
@@ -198,13 +100,12 @@ static void find_hardlinks(entries_t *es)
 	n = 0;
 	for (size_t i = 0; i < es->n; i++)
 		if (S_ISREG(es->v[i].mode) && es->v[i].nlink > 1)
-			refs[n++] = (inode_ref_t){es->v[i].dev, es->v[i].ino, i};
+			refs[n++] = (inode_ref_t){es->v[i].stage, es->v[i].dev, es->v[i].ino, i};
 	qsort(refs, n, sizeof *refs, cmp_inode);
-	for (size_t i = 1; i < n; i++) {
-		size_t first = i;
-		while (first > 0 && refs[first - 1].dev == refs[i].dev && refs[first - 1].ino == refs[i].ino)
-			first--;
-		if (first != i)
+	for (size_t i = 1, first = 0; i < n; i++) {
+		if (!same_inode(&refs[first], &refs[i]))
+			first = i;
+		else
 			es->v[refs[i].idx].link_to = (long)refs[first].idx;
 	}
 	free(refs);
@@ -258,7 +159,7 @@ static int read_link(const char *path, buf_t *out, err_t *err)
 	}
 }
 
-static int copy_file_data(struct archive *a, build_ctx_t *ctx, const char *path, const entry_t *e,
+static int copy_file_data(struct archive *a, build_ctx_t *ctx, const char *path, const tree_entry_t *e,
 			  char *chunk)
 {
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), rc = -1;
@@ -348,16 +249,167 @@ static int check_prefix(const char *image_prefix, buf_t *prefix_rel, err_t *err)
 	return 0;
 }
 
+/* Step 1: every stage dir's entries in tar order, duplicates merged, hardlinks found. */
+static int collect_entries(const char *const *stage_dirs, size_t n_dirs, tree_t *es, err_t *err)
+{
+	for (size_t s = 0; s < n_dirs; s++)
+		if (tree_add_stage(es, stage_dirs[s], s, err))
+			return -1;
+	tree_sort(es);
+	if (merge_duplicates(es, stage_dirs, err))
+		return -1;
+	find_hardlinks(es);
+	return 0;
+}
+
+/* Step 2: libarchive converts names through the current locale's codeset: pin the thread to
+ * a UTF-8 locale so that non-ASCII names are stored as their UTF-8 bytes whatever the
+ * caller's locale (uselocale is per thread; layer_build restores it). Without one, only
+ * ASCII names can be written reproducibly. */
+static int pin_utf8_locale(const tree_t *es, locale_t *utf8, locale_t *saved, err_t *err)
+{
+	*utf8 = utf8_locale_new();
+	if (*utf8 != (locale_t)0) {
+		*saved = uselocale(*utf8);
+		return 0;
+	}
+	for (size_t i = 0; i < es->n; i++)
+		if (!is_ascii(es->v[i].rel))
+			return err_set(err,
+				       "'%s' has a non-ASCII name and no UTF-8 locale (C.UTF-8) "
+				       "is installed to store it reproducibly",
+				       es->v[i].rel);
+	return 0;
+}
+
+/* Step 3: the tar writer over the blob sink. pax_restricted: plain ustar headers unless a
+ * field does not fit (long names, long link targets, huge files), then a PAX 'x' record for
+ * just that field. Blocks of 10240 bytes; the last block is not padded beyond the
+ * end-of-archive marker. The caller frees *a on every path (archive_write_fail first while
+ * *is_open), so nothing leaks when the disk fills up. */
+static int tar_open(build_ctx_t *ctx, const layer_opts_t *opts, const char *blobs_dir,
+		    struct archive **a, int *is_open)
+{
+	ctx->blob = blob_writer_new(blobs_dir, opts->compression, opts->level, opts->threads,
+				    ctx->err);
+	if (!ctx->blob)
+		return -1;
+	*a = archive_write_new();
+	if (!*a)
+		return err_set(ctx->err, "out of memory");
+	if (archive_write_set_format_pax_restricted(*a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_per_block(*a, 10240) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(*a, 1) != ARCHIVE_OK ||
+	    archive_write_open(*a, ctx, NULL, on_tar_bytes, NULL) != ARCHIVE_OK)
+		return archive_fail(*a, ctx, "open");
+	*is_open = 1;
+	return 0;
+}
+
+/* Step 4: the parent directories of the prefix, then the prefix itself: opt, opt/conda, ... */
+static int write_prefix_dirs(struct archive *a, build_ctx_t *ctx, struct archive_entry *ae,
+			     const buf_t *prefix_rel, long long mtime, long long *files)
+{
+	buf_t name = BUF_INIT;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < prefix_rel->len; i++) {
+		if (prefix_rel->data[i + 1] != '/' && prefix_rel->data[i + 1] != '\0')
+			continue;
+		buf_reset(&name);
+		buf_add(&name, prefix_rel->data, i + 1);
+		rc = write_entry(a, ctx, ae, name.data, AE_IFDIR | 0755, mtime, 0, NULL, NULL);
+		*files += rc == 0;
+	}
+	buf_free(&name);
+	return rc;
+}
+
+/* "<prefix_rel>/<rel>", the tar name of a staged path. */
+static void tar_name(const buf_t *prefix_rel, const char *rel, buf_t *out)
+{
+	buf_reset(out);
+	if (prefix_rel->len)
+		buf_addf(out, "%s/", prefix_rel->data);
+	buf_addstr(out, rel);
+}
+
+/* Step 5: every staged entry, in order (docs/layer-format.md, "Entries"). */
+static int write_tree_entries(struct archive *a, build_ctx_t *ctx, const tree_t *es,
+			      const char *const *stage_dirs, const buf_t *prefix_rel,
+			      const layer_opts_t *opts, long long *files)
+{
+	struct archive_entry *ae = archive_entry_new();
+	buf_t name = BUF_INIT, path = BUF_INIT, target = BUF_INIT, link_name = BUF_INIT;
+	char *chunk = xmalloc(LAYER_READ_CHUNK);
+	int rc = -1;
+	if (!ae) {
+		err_set(ctx->err, "out of memory");
+		goto out;
+	}
+	if (write_prefix_dirs(a, ctx, ae, prefix_rel, opts->mtime, files))
+		goto out;
+	for (size_t i = 0; i < es->n; i++) {
+		const tree_entry_t *e = &es->v[i];
+		const char *sym = NULL, *hard = NULL;
+		tar_name(prefix_rel, e->rel, &name);
+		buf_setstr(&path, stage_dirs[e->stage]);
+		buf_addpath(&path, e->rel);
+		if (S_ISLNK(e->mode)) {
+			if (read_link(path.data, &target, ctx->err))
+				goto out;
+			sym = target.data;
+		} else if (e->link_to >= 0) {
+			tar_name(prefix_rel, es->v[e->link_to].rel, &link_name);
+			hard = link_name.data;
+		}
+		if (write_entry(a, ctx, ae, name.data, normal_mode(e->mode), opts->mtime, e->size,
+				sym, hard))
+			goto out;
+		if (S_ISREG(e->mode) && !hard && e->size > 0 &&
+		    copy_file_data(a, ctx, path.data, e, chunk))
+			goto out;
+		/* Later names of this inode are written as links to this entry and never
+		 * opened (hardlinks were found from the walk's inode numbers), so the path can
+		 * go now. Failure to unlink only leaves work for the caller's cleanup. */
+		if (opts->consume_sources && S_ISREG(e->mode))
+			(void)unlink(path.data);
+		(*files)++;
+	}
+	rc = 0;
+out:
+	archive_entry_free(ae);
+	free(chunk);
+	buf_free(&name);
+	buf_free(&path);
+	buf_free(&target);
+	buf_free(&link_name);
+	return rc;
+}
+
+/* Step 6: end of archive, blob renamed into place, descriptor filled. */
+static int tar_finish(struct archive *a, build_ctx_t *ctx, int *is_open,
+		      layer_compression_t compression, long long files, layer_desc_t *out)
+{
+	char digest_hex[DIGEST_HEX_MAX], diff_hex[DIGEST_HEX_MAX];
+	*is_open = 0;
+	if (archive_write_close(a) != ARCHIVE_OK)
+		return archive_fail(a, ctx, "close");
+	if (blob_writer_finish(ctx->blob, digest_hex, diff_hex, &out->size, ctx->err))
+		return -1;
+	digest_oci_from_hex(digest_hex, out->digest);
+	digest_oci_from_hex(diff_hex, out->diff_id);
+	out->media_type = blob_media_type(compression);
+	out->files = files;
+	return 0;
+}
+
 int layer_build(const char *const *stage_dirs, size_t n_dirs, const char *image_prefix,
 		const layer_opts_t *opts, const char *blobs_dir, layer_desc_t *out, err_t *err)
 {
 	static const layer_opts_t default_opts = {.compression = LAYER_GZIP};
-	entries_t es = {0};
-	buf_t prefix_rel = BUF_INIT, rel = BUF_INIT, name = BUF_INIT, path = BUF_INIT,
-	      target = BUF_INIT, link_name = BUF_INIT;
+	tree_t es = {0};
+	buf_t prefix_rel = BUF_INIT;
 	struct archive *a = NULL;
-	struct archive_entry *ae = NULL;
-	char *chunk = NULL;
 	build_ctx_t ctx = {NULL, err, 0};
 	int rc = -1, is_open = 0;
 	long long files = 0;
@@ -365,117 +417,13 @@ int layer_build(const char *const *stage_dirs, size_t n_dirs, const char *image_
 	if (!opts)
 		opts = &default_opts;
 	memset(out, 0, sizeof *out);
-	if (check_prefix(image_prefix, &prefix_rel, err))
+	if (check_prefix(image_prefix, &prefix_rel, err) ||
+	    collect_entries(stage_dirs, n_dirs, &es, err) ||
+	    pin_utf8_locale(&es, &utf8_locale, &saved_locale, err) ||
+	    tar_open(&ctx, opts, blobs_dir, &a, &is_open) ||
+	    write_tree_entries(a, &ctx, &es, stage_dirs, &prefix_rel, opts, &files) ||
+	    tar_finish(a, &ctx, &is_open, opts->compression, files, out))
 		goto out;
-	for (size_t s = 0; s < n_dirs; s++) {
-		buf_reset(&rel);
-		if (walk(stage_dirs[s], s, &rel, &es, err))
-			goto out;
-	}
-	if (es.n) /* qsort(NULL, 0) is undefined */
-		qsort(es.v, es.n, sizeof *es.v, cmp_entry);
-	if (merge_duplicates(&es, stage_dirs, err))
-		goto out;
-	find_hardlinks(&es);
-
-	/* libarchive converts names through the current locale's codeset: pin the thread to
-	 * a UTF-8 locale so that non-ASCII names are stored as their UTF-8 bytes whatever the
-	 * caller's locale (uselocale is per thread; restored at out:). */
-	utf8_locale = utf8_locale_new();
-	if (utf8_locale != (locale_t)0) {
-		saved_locale = uselocale(utf8_locale);
-	} else {
-		for (size_t i = 0; i < es.n; i++)
-			if (!is_ascii(es.v[i].rel)) {
-				err_set(err, "'%s' has a non-ASCII name and no UTF-8 locale (C.UTF-8) "
-					     "is installed to store it reproducibly",
-					es.v[i].rel);
-				goto out;
-			}
-	}
-
-	ctx.blob = blob_writer_new(blobs_dir, opts->compression, opts->level, opts->threads, err);
-	chunk = malloc(LAYER_READ_CHUNK);
-	a = archive_write_new();
-	ae = archive_entry_new();
-	if (!ctx.blob || !chunk || !a || !ae) {
-		if (ctx.blob)
-			err_set(err, "out of memory");
-		goto out;
-	}
-	/* pax_restricted: plain ustar headers unless a field does not fit (long names, long
-	 * link targets, huge files), then a PAX 'x' record for just that field. hdrcharset=
-	 * BINARY stores names as raw bytes, so the locale cannot change the output. Blocks
-	 * of 10240 bytes; the last block is not padded beyond the end-of-archive marker. */
-	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-	    archive_write_set_bytes_per_block(a, 10240) != ARCHIVE_OK ||
-	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
-	    archive_write_open(a, &ctx, NULL, on_tar_bytes, NULL) != ARCHIVE_OK) {
-		archive_fail(a, &ctx, "open");
-		goto out;
-	}
-	is_open = 1;
-
-	/* Parent directories of the prefix, then the prefix itself: opt, opt/conda, ... */
-	for (size_t i = 0; i < prefix_rel.len; i++) {
-		if (prefix_rel.data[i + 1] != '/' && prefix_rel.data[i + 1] != '\0')
-			continue;
-		buf_reset(&name);
-		buf_add(&name, prefix_rel.data, i + 1);
-		if (write_entry(a, &ctx, ae, name.data, AE_IFDIR | 0755, opts->mtime, 0, NULL, NULL))
-			goto out;
-		files++;
-	}
-	for (size_t i = 0; i < es.n; i++) {
-		const entry_t *e = &es.v[i];
-		buf_reset(&name);
-		if (prefix_rel.len)
-			buf_addf(&name, "%s/", prefix_rel.data);
-		buf_addstr(&name, e->rel);
-		buf_reset(&path);
-		buf_addstr(&path, stage_dirs[e->stage]);
-		buf_addpath(&path, e->rel);
-		const char *sym = NULL, *hard = NULL;
-		if (S_ISLNK(e->mode)) {
-			if (read_link(path.data, &target, err))
-				goto out;
-			sym = target.data;
-		} else if (e->link_to >= 0) {
-			buf_reset(&link_name);
-			if (prefix_rel.len)
-				buf_addf(&link_name, "%s/", prefix_rel.data);
-			buf_addstr(&link_name, es.v[e->link_to].rel);
-			hard = link_name.data;
-		}
-		if (write_entry(a, &ctx, ae, name.data, normal_mode(e->mode), opts->mtime, e->size, sym,
-				hard))
-			goto out;
-		if (S_ISREG(e->mode) && !hard && e->size > 0 &&
-		    copy_file_data(a, &ctx, path.data, e, chunk))
-			goto out;
-		/* Later names of this inode are written as links to this entry and never
-		 * opened (hardlinks were found from the walk's inode numbers), so the path can
-		 * go now. Failure to unlink only leaves work for the caller's cleanup. */
-		if (opts->consume_sources && S_ISREG(e->mode))
-			(void)unlink(path.data);
-		files++;
-	}
-	is_open = 0;
-	if (archive_write_close(a) != ARCHIVE_OK) {
-		archive_fail(a, &ctx, "close");
-		goto out;
-	}
-	char digest_hex[DIGEST_HEX_MAX], diff_hex[DIGEST_HEX_MAX];
-	if (blob_writer_finish(ctx.blob, digest_hex, diff_hex, &out->size, err))
-		goto out;
-	buf_reset(&name);
-	buf_addf(&name, "sha256:%s", digest_hex);
-	memcpy(out->digest, name.data, name.len + 1);
-	buf_reset(&name);
-	buf_addf(&name, "sha256:%s", diff_hex);
-	memcpy(out->diff_id, name.data, name.len + 1);
-	out->media_type = blob_media_type(opts->compression);
-	out->files = files;
 	rc = 0;
 out:
 	if (a) {
@@ -483,20 +431,13 @@ out:
 			archive_write_fail(a);
 		archive_write_free(a);
 	}
-	archive_entry_free(ae);
 	if (saved_locale != (locale_t)0)
 		uselocale(saved_locale);
 	if (utf8_locale != (locale_t)0)
 		freelocale(utf8_locale);
 	blob_writer_free(ctx.blob);
-	free(chunk);
-	entries_free(&es);
+	tree_free(&es);
 	buf_free(&prefix_rel);
-	buf_free(&rel);
-	buf_free(&name);
-	buf_free(&path);
-	buf_free(&target);
-	buf_free(&link_name);
 	return rc;
 }
 

@@ -12,9 +12,11 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -495,6 +497,109 @@ static void test_fifo_in_stage_dir_is_rejected(void **state)
 	free(fifo);
 }
 
+/* Issue 10 #6: layer bytes must not depend on how the cache's files are linked. Two packages'
+ * files that share an inode only because their extract-cache entries were deduplicated (or a
+ * copy of the cache kept some links) used to become a tar hardlink across packages; files
+ * that are separate copies of the same bytes did not. Both trees now give one layer. */
+static void test_cache_links_between_packages_do_not_change_the_layer(void **state)
+{
+	fixture_t *f = *state;
+	char *a = join(f->root.data, "a"), *b = join(f->root.data, "b");
+	char *a2 = join(f->root.data, "a2"), *b2 = join(f->root.data, "b2");
+	const char *linked[] = {a, b}, *copied[] = {a2, b2};
+	layer_desc_t d1, d2;
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(mkdir((const char *[]){a, b, a2, b2}[i], 0755), 0);
+	mk_file(a, "same.txt", "identical bytes\n", 0644, 0, 0);
+	mk_hardlink(a, "same.txt", "twin.txt"); /* a link inside one package stays a link */
+	char *src = join(a, "same.txt"), *dst = join(b, "other.txt");
+	assert_int_equal(link(src, dst), 0); /* across packages: the dedup's doing */
+	mk_file(a2, "same.txt", "identical bytes\n", 0644, 0, 0);
+	mk_hardlink(a2, "same.txt", "twin.txt");
+	mk_file(b2, "other.txt", "identical bytes\n", 0644, 0, 0);
+	build_ok(linked, 2, "/opt/conda", LAYER_GZIP, f->blobs.data, &d1);
+	build_ok(copied, 2, "/opt/conda", LAYER_GZIP, f->blobs.data, &d2);
+	char *bp = blob_path(f->blobs.data, d1.digest), *got = list_tar(bp);
+	assert_non_null(strstr(got, "f opt/conda/other.txt 0644 0/0 315532800 16\n"));
+	assert_non_null(strstr(got, "h opt/conda/twin.txt 0644 0/0 315532800 0 => opt/conda/same.txt\n"));
+	assert_string_equal(d1.digest, d2.digest);
+	free(got), free(bp), free(src), free(dst);
+	free(a), free(b), free(a2), free(b2);
+}
+
+static void ignore_signal(int sig)
+{
+	(void)sig;
+}
+
+/* Issue 10 #12: a layer that does not fit on the disk (here: RLIMIT_FSIZE, as a full tmpfs
+ * would) is an error naming the blob, and every libarchive object and temporary is freed on
+ * that path (the ASan/UBSan unit run in tests/run.sh reports a leak otherwise). */
+/* Builds stage dir <name> holding one file of n_kib KiB that no compressor can shrink. */
+static char *mk_random_stage(const char *root, const char *name, int n_kib)
+{
+	char *s = join(root, name), *p = NULL;
+	assert_int_equal(mkdir(s, 0755), 0);
+	p = join(s, "random.bin");
+	int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	unsigned x = 12345;
+	char chunk[1024];
+	assert_true(fd >= 0);
+	for (int i = 0; i < n_kib; i++) {
+		for (size_t j = 0; j < sizeof chunk; j++)
+			chunk[j] = (char)((x = x * 1103515245u + 12345u) >> 24);
+		assert_int_equal(write(fd, chunk, sizeof chunk), (ssize_t)sizeof chunk);
+	}
+	close(fd);
+	free(p);
+	mk_dir(s, LONG_DIR, 0755); /* and a name that needs a PAX header */
+	mk_file(s, LONG_DIR "/" LONG_DIR ".txt", "pax", 0644, 0, 0);
+	return s;
+}
+
+/* Issue 10 #12: a layer that does not fit on the disk (RLIMIT_FSIZE here, as a full tmpfs
+ * would) is an error naming the blob, leaves no temporary in blobs_dir, and frees every
+ * libarchive object on that path (the ASan/UBSan unit run in tests/run.sh reports a leak
+ * otherwise). Both compressors, failing mid-stream (2 MiB) and in the final flush (300 KiB,
+ * which the gzip chunker holds until the end). */
+static void test_disk_full_while_writing_is_an_error_without_leaks(void **state)
+{
+	fixture_t *f = *state;
+	static const struct {
+		layer_compression_t c;
+		int kib, threads;
+	} cases[] = {{LAYER_GZIP, 2048, 2}, {LAYER_GZIP, 300, 1}, {LAYER_ZSTD, 2048, 2}, {LAYER_ZSTD, 300, 1}};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		buf_t name = BUF_INIT;
+		buf_addf(&name, "big%zu", i);
+		char *s = mk_random_stage(f->root.data, name.data, cases[i].kib);
+		struct rlimit saved, small;
+		assert_int_equal(getrlimit(RLIMIT_FSIZE, &saved), 0);
+		small = saved;
+		small.rlim_cur = 64 * 1024;
+		void (*old)(int) = signal(SIGXFSZ, ignore_signal); /* write() returns EFBIG instead */
+		assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+		const char *dirs[] = {s};
+		layer_desc_t d;
+		err_t err = ERR_INIT;
+		layer_opts_t o = {.compression = cases[i].c, .threads = cases[i].threads};
+		int rc = layer_build(dirs, 1, "/opt", &o, f->blobs.data, &d, &err);
+		assert_int_equal(setrlimit(RLIMIT_FSIZE, &saved), 0);
+		signal(SIGXFSZ, old);
+		assert_int_equal(rc, -1);
+		if (!strstr(err_msg(&err), "write failed"))
+			fail_msg("case %zu: %s", i, err_msg(&err));
+		DIR *dir = opendir(f->blobs.data);
+		struct dirent *de;
+		while ((de = readdir(dir)) != NULL)
+			assert_true(de->d_name[0] == '.' && (!de->d_name[1] || !strcmp(de->d_name, "..")));
+		closedir(dir);
+		err_clear(&err);
+		buf_free(&name);
+		free(s);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -508,6 +613,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_same_file_in_two_stage_dirs_is_an_error_naming_both, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relative_prefix_is_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fifo_in_stage_dir_is_rejected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cache_links_between_packages_do_not_change_the_layer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_disk_full_while_writing_is_an_error_without_leaks, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
