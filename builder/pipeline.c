@@ -20,6 +20,7 @@
 #include "install.h"
 #include "lcache_stage.h"
 #include "lock.h"
+#include "overlap.h"
 #include "pkg.h"
 #include "pkgrec.h"
 #include "rcache_stage.h"
@@ -423,6 +424,7 @@ static int build_layers(build_t *b, err_t *err)
 		      b->layers[g].is_from_registry ? ", from the registry cache"
 		      : b->layers[g].is_cached    ? ", from the layer cache"
 						  : "");
+	overlap_warn(b->plan, (const char *const *)b->stages, b->pkgs, b->log, b->ud);
 	/* Layers are independent: each one's bytes depend only on its own packages. */
 	return workpool_run(b->n_layers, b->opts->jobs, layer_one, b, err);
 }

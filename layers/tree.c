@@ -72,7 +72,8 @@ static int walk(tree_t *t, const char *stage_root, size_t stage, buf_t *rel, err
 			goto out;
 		}
 		if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
-			err_set(err, "%s/%s: unsupported file type (device, fifo or socket) in a layer",
+			err_set(err,
+				"%s/%s: unsupported file type (device, fifo or socket) in a layer",
 				dir_path.data, de->d_name);
 			goto out;
 		}

@@ -25,7 +25,10 @@
 #include "buf.h"
 #include "digest.h"
 #include "fsutil.h"
+#include "group.h"
 #include "layer.h"
+#include "overlap.h"
+#include "pkgrec.h"
 
 #define LONG_DIR "a-directory-name-that-is-long-enough-to-push-the-full-tar-path-over-one-hundred-bytes"
 
@@ -600,6 +603,63 @@ static void test_disk_full_while_writing_is_an_error_without_leaks(void **state)
 	}
 }
 
+typedef struct log_capture {
+	buf_t text;
+	int n;
+} log_capture_t;
+
+static void capture_log(void *ud, const char *msg)
+{
+	log_capture_t *c = ud;
+	buf_addf(&c->text, "%s\n", msg);
+	c->n++;
+}
+
+static pkgrec_t *overlap_pkg(const char *name)
+{
+	pkgrec_t *r = pkgrec_new();
+	r->name = strdup(name);
+	r->version = strdup("1.0");
+	r->build = strdup("0");
+	r->fn = strdup(name);
+	return r;
+}
+
+/* Issue 10 (messages): two packages in different layers writing the same path was silent;
+ * the image just showed the later layer's copy. Now each such path is a warning naming both
+ * packages and which copy wins; shared directories and a layer taken from a cache (no tree)
+ * are not reported. */
+static void test_same_path_in_two_layers_is_a_warning_naming_both_packages(void **state)
+{
+	fixture_t *f = *state;
+	err_t err = ERR_INIT;
+	const char *yaml = "groups:\n  - {name: base, match: [foo]}\n  - {name: rest, rest: true}\n";
+	recipe_t *r = recipe_parse("test.yaml", yaml, strlen(yaml), &err);
+	assert_non_null(r);
+	pkgrec_t *p[3] = {overlap_pkg("foo"), overlap_pkg("bar"), overlap_pkg("baz")};
+	plan_t *plan = plan_new(r, (const pkgrec_t *const *)p, 3, &err);
+	assert_non_null(plan);
+	char *s[3] = {join(f->root.data, "foo"), join(f->root.data, "bar"), join(f->root.data, "baz")};
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(mkdir(s[i], 0755), 0);
+		mk_dir(s[i], "lib", 0755);
+		mk_file(s[i], "lib/libx.so", i ? "bar's" : "foo's", 0644, 0, 0);
+	}
+	mk_file(s[0], "lib/only-foo", "", 0644, 0, 0); /* baz's tree is absent: cached layer */
+	log_capture_t c = {BUF_INIT, 0};
+	overlap_warn(plan, (const char *const *)s, (const pkgrec_t *const *)p, capture_log, &c);
+	assert_int_equal(c.n, 1);
+	assert_string_equal(c.text.data,
+			    "warning: lib/libx.so is installed by both foo-1.0-0 (layer base) and "
+			    "bar-1.0-0 (layer rest); the image has bar-1.0-0's copy (the later layer "
+			    "wins)\n");
+	buf_free(&c.text);
+	plan_free(plan);
+	recipe_free(r);
+	for (int i = 0; i < 3; i++)
+		pkgrec_free(p[i]), free(s[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -615,6 +675,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fifo_in_stage_dir_is_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cache_links_between_packages_do_not_change_the_layer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disk_full_while_writing_is_an_error_without_leaks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_same_path_in_two_layers_is_a_warning_naming_both_packages, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
