@@ -292,7 +292,8 @@ static int install_one(void *ctx, size_t i, err_t *err)
 		return 0; /* its layer comes from the layer cache */
 	install_opts_t io = {.target_prefix = b->prefix.data,
 			     .python_version = b->python_version,
-			     .extract_cache = b->extract_cache.len ? b->extract_cache.data : NULL};
+			     .extract_cache = b->extract_cache.len ? b->extract_cache.data : NULL,
+			     .log = b->log, .log_ud = b->ud};
 	return install_package(&io, b->pkgs[i], b->archives[i], b->stages[i], err);
 }
 

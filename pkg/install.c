@@ -98,93 +98,178 @@ static int write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
-/* Writes data as a new file dst_rel in the prefix (must not exist). */
-int inst_write_new_file(inst_t *in, const char *dst_rel, const char *data, size_t len,
-			  unsigned mode, err_t *err)
+/* Creates dst_rel as a new file in the prefix (it must not exist); *fd is open for writing. */
+static int create_new_file(inst_t *in, const char *dst_rel, int *fd, err_t *err)
 {
 	const char *base = NULL, *why = NULL;
 	int pfd = inst_open_parent(in->px_fd, dst_rel, 1, &base, &why);
 	if (pfd < 0)
 		return inst_refuse(in, err, dst_rel, why);
-	int fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	int rc = -1;
-	if (fd < 0) {
-		inst_refuse(in, err, dst_rel, errno == EEXIST ? "installed twice (path collision)" : strerror(errno));
-		goto out;
-	}
-	if (write_all(fd, data, len) != 0 || fchmod(fd, mode) != 0) {
-		err_set(err, "package %s: %s: write failed: %s", in->dist, dst_rel, strerror(errno));
-		goto out;
-	}
-	rc = 0;
-out:
-	if (fd >= 0 && close(fd) != 0 && rc == 0)
-		rc = err_set(err, "package %s: %s: write failed: %s", in->dist, dst_rel, strerror(errno));
+	*fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int saved = errno;
 	close(pfd);
+	if (*fd < 0)
+		return inst_refuse(in, err, dst_rel,
+				   saved == EEXIST ? "installed twice (path collision)" : strerror(saved));
+	return 0;
+}
+
+/* Sets mode and closes fd; rc is the writes' result so far. */
+static int finish_new_file(inst_t *in, const char *dst_rel, int fd, unsigned mode, int rc,
+			   err_t *err)
+{
+	if (rc == 0 && fchmod(fd, mode) != 0)
+		rc = err_set(err, "package %s: %s: write failed: %s", in->dist, dst_rel, strerror(errno));
+	if (close(fd) != 0 && rc == 0)
+		rc = err_set(err, "package %s: %s: write failed: %s", in->dist, dst_rel, strerror(errno));
 	return rc;
 }
 
-/* Reads the extracted file, replaces its placeholder and writes it at dst_rel. */
-static int install_with_placeholder(inst_t *in, const inst_path_t *p, int src_pfd,
-				    const char *src_base, const struct stat *st, const char *dst_rel,
-				    json_t *obj, err_t *err)
+/* Writes data as a new file dst_rel in the prefix (must not exist). */
+int inst_write_new_file(inst_t *in, const char *dst_rel, const char *data, size_t len,
+			unsigned mode, err_t *err)
 {
-	buf_t data = BUF_INIT, out = BUF_INIT;
-	char hex[DIGEST_HEX_MAX];
+	int fd = -1, rc = 0;
+	if (create_new_file(in, dst_rel, &fd, err) != 0)
+		return -1;
+	if (write_all(fd, data, len) != 0)
+		rc = err_set(err, "package %s: %s: write failed: %s", in->dist, dst_rel, strerror(errno));
+	return finish_new_file(in, dst_rel, fd, mode, rc, err);
+}
+
+int inst_charge(inst_t *in, const char *file, long long n, err_t *err)
+{
+	in->written_bytes += n; /* <= 64 GiB + one chunk: no overflow */
+	if (in->written_bytes <= in->max_bytes)
+		return 0;
+	return err_set(err,
+		       "package %s: %s takes what the package writes past %lld bytes, the cap for "
+		       "this package (%dx its archive size, at least %lld, at most %lld bytes); "
+		       "refusing it (a decompression bomb?)",
+		       in->dist, file, in->max_bytes, INSTALL_EXPANSION_RATIO,
+		       INSTALL_MIN_EXTRACT_BYTES, INSTALL_MAX_EXTRACT_BYTES);
+}
+
+long long install_max_extracted_bytes(long long archive_bytes)
+{
+	long long cap = archive_bytes > INSTALL_MAX_EXTRACT_BYTES / INSTALL_EXPANSION_RATIO
+				? INSTALL_MAX_EXTRACT_BYTES
+				: archive_bytes * INSTALL_EXPANSION_RATIO;
+	return cap < INSTALL_MIN_EXTRACT_BYTES ? INSTALL_MIN_EXTRACT_BYTES : cap;
+}
+
+/* Only errors about a file read from the extract cache get this hint: a verified entry can
+ * still change under a running build. */
+int inst_cache_hint(inst_t *in, err_t *err)
+{
+	if (!err || !in->is_shared_extract)
+		return -1;
+	buf_t hint = BUF_INIT;
+	buf_addf(&hint, "%s (installed from the extract cache %s: if it was modified, remove "
+			"that directory and build again, or build with --no-extract-cache)",
+		 err_msg(err), in->shared_extract_dir);
+	err_set(err, "%s", hint.data);
+	buf_free(&hint);
+	return -1;
+}
+
+typedef struct ph_out {
+	inst_t *in;
+	const char *file;
+	int fd;
+	digest_t *digest; /* of the rewritten bytes */
+	long long n_bytes;
+	int is_sink_error; /* the error is a write or the cap, already naming the package */
+} ph_out_t;
+
+static int ph_write(void *ud, const char *data, size_t len, err_t *err)
+{
+	ph_out_t *o = ud;
+	o->is_sink_error = 1;
+	if (inst_charge(o->in, o->file, (long long)len, err))
+		return -1;
+	if (write_all(o->fd, data, len) != 0)
+		return err_set(err, "package %s: %s: write failed: %s", o->in->dist, o->file,
+			       strerror(errno));
+	o->is_sink_error = 0;
+	digest_update(o->digest, data, len);
+	o->n_bytes += (long long)len;
+	return 0;
+}
+
+/* Streams src through the placeholder rewrite into o (bounded memory, issue 10 #9); the
+ * original bytes' SHA-256 goes to din when not NULL. */
+static int rewrite_stream(inst_t *in, const inst_path_t *p, int src, ph_out_t *o, digest_t *din,
+			  err_t *err)
+{
+	char chunk[1 << 16];
+	ph_stream_t ps;
 	int rc = -1;
-	int fd = openat(src_pfd, src_base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || st->st_size > (off_t)INSTALL_MAX_PLACEHOLDER_FILE_BYTES) {
-		err_set(err, "package %s: %s: cannot rewrite prefix: %s", in->dist, p->path,
-			fd < 0 ? strerror(errno) : "file too large");
-		goto out;
-	}
+	ph_stream_init(&ps, p->placeholder, in->opts->target_prefix, p->is_binary, ph_write, o);
 	for (;;) {
-		buf_grow(&data, 1 << 16);
-		ssize_t n = read(fd, data.data + data.len, 1 << 16);
+		ssize_t n = read(src, chunk, sizeof chunk);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			err_set(err, "package %s: %s: %s", in->dist, p->path, strerror(errno));
+			inst_cache_hint(in, err);
 			goto out;
 		}
 		if (n == 0)
 			break;
-		data.len += (size_t)n;
-		if (data.len > INSTALL_MAX_PLACEHOLDER_FILE_BYTES) {
-			err_set(err, "package %s: %s: cannot rewrite prefix: file too large", in->dist,
-				p->path);
-			goto out;
-		}
+		if (din)
+			digest_update(din, chunk, (size_t)n);
+		if (ph_stream_push(&ps, chunk, (size_t)n, err))
+			goto fail;
 	}
-	buf_grow(&data, 1);
-	data.data[data.len] = '\0';
-	if (!p->sha256) {
-		digest_buf_hex(DIGEST_SHA256, data.data, data.len, hex);
+	if (ph_stream_finish(&ps, err))
+		goto fail;
+	rc = 0;
+	goto out;
+fail:
+	if (!o->is_sink_error)
+		err_prefix(err, "package %s file %s", in->dist, p->path);
+out:
+	ph_stream_free(&ps);
+	return rc;
+}
+
+/* Rewrites the extracted file's placeholder into a new file at dst_rel (never in place: the
+ * source may be the extract cache's inode). */
+static int install_with_placeholder(inst_t *in, const inst_path_t *p, int src_pfd,
+				    const char *src_base, const struct stat *st, const char *dst_rel,
+				    json_t *obj, err_t *err)
+{
+	char hex[DIGEST_HEX_MAX];
+	ph_out_t o = {in, p->path, -1, digest_new(DIGEST_SHA256), 0, 0};
+	digest_t *din = p->sha256 ? NULL : digest_new(DIGEST_SHA256);
+	int rc = -1, src = openat(src_pfd, src_base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (src < 0) {
+		err_set(err, "package %s: %s: cannot rewrite prefix: %s", in->dist, p->path,
+			strerror(errno));
+		inst_cache_hint(in, err);
+		goto out;
+	}
+	if (create_new_file(in, dst_rel, &o.fd, err) != 0)
+		goto out;
+	rc = rewrite_stream(in, p, src, &o, din, err);
+	rc = finish_new_file(in, dst_rel, o.fd, inst_normal_file_mode(st->st_mode), rc, err);
+	if (rc != 0)
+		goto out;
+	if (din) {
+		digest_final_hex(din, hex);
 		json_object_set_new(obj, "sha256", json_string(hex));
 	}
-	const char *target = in->opts->target_prefix;
-	if (p->is_binary) {
-		if (install_replace_binary(data.data, data.len, p->placeholder, target, err) != 0) {
-			err_prefix(err, "package %s file %s", in->dist, p->path);
-			goto out;
-		}
-		buf_add(&out, data.data, data.len);
-	} else {
-		install_replace_text(data.data, data.len, p->placeholder, target, &out);
-	}
-	if (inst_write_new_file(in, dst_rel, out.data, out.len, inst_normal_file_mode(st->st_mode), err) != 0)
-		goto out;
-	digest_buf_hex(DIGEST_SHA256, out.data, out.len, hex);
+	digest_final_hex(o.digest, hex);
 	json_object_set_new(obj, "sha256_in_prefix", json_string(hex));
-	json_object_set_new(obj, "size_in_bytes", json_integer((json_int_t)out.len));
+	json_object_set_new(obj, "size_in_bytes", json_integer((json_int_t)o.n_bytes));
 	json_object_set_new(obj, "prefix_placeholder", json_string(p->placeholder));
 	json_object_set_new(obj, "file_mode", json_string(p->is_binary ? "binary" : "text"));
-	rc = 0;
 out:
-	if (fd >= 0)
-		close(fd);
-	buf_free(&data);
-	buf_free(&out);
+	if (src >= 0)
+		close(src);
+	digest_free(o.digest);
+	digest_free(din);
 	return rc;
 }
 
@@ -209,6 +294,8 @@ static int move_into_prefix(inst_t *in, const inst_path_t *p, int src_pfd, const
 		free(target);
 		if (bad) {
 			inst_refuse(in, err, dst_rel, n < 0 ? strerror(errno) : why);
+			if (n < 0)
+				inst_cache_hint(in, err);
 			goto out;
 		}
 	}
@@ -216,7 +303,10 @@ static int move_into_prefix(inst_t *in, const inst_path_t *p, int src_pfd, const
 	 * the symlink itself), which the layer writer reads and unlinks; else a move. */
 	if ((in->is_shared_extract ? linkat(src_pfd, src_base, pfd, base, 0)
 				   : renameat2(src_pfd, src_base, pfd, base, RENAME_NOREPLACE)) != 0) {
-		inst_refuse(in, err, dst_rel, errno == EEXIST ? "installed twice (path collision)" : strerror(errno));
+		int is_collision = errno == EEXIST;
+		inst_refuse(in, err, dst_rel, is_collision ? "installed twice (path collision)" : strerror(errno));
+		if (!is_collision)
+			inst_cache_hint(in, err);
 		goto out;
 	}
 	if (S_ISREG(st->st_mode) && p->sha256) {
@@ -256,7 +346,9 @@ static int install_one_path(inst_t *in, const inst_path_t *p, err_t *err)
 	}
 	installed_path(in, name.data, &dst);
 	pfd = inst_open_parent(in->ex_fd, name.data, 0, &base, &why);
-	if (pfd < 0 || fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+	/* The extract cache's manifest is not the package's (install_int.h). */
+	if (pfd < 0 || fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    !strcmp(name.data, INSTALL_XCACHE_MANIFEST)) {
 		err_set(err, "package %s is damaged: %s is listed in %s but is not in the archive",
 			in->dist, name.data, in->listing);
 		goto out;
@@ -356,58 +448,70 @@ static char *dist_from_archive(const char *archive_path)
 	return d;
 }
 
-/* Switches ex_fd to dir (a complete extraction in the cache). */
-static int use_cached_extract(inst_t *in, const char *dir)
+/* Why s cannot be one path component, or NULL when it can. */
+static const char *component_problem(const char *s)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
+	if (!s || !*s)
+		return "is empty";
+	if (!strcmp(s, ".") || !strcmp(s, ".."))
+		return "is a relative directory name";
+	for (const char *c = s; *c; c++) {
+		if (*c == '/')
+			return "contains '/'";
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return "contains a control character";
+	}
+	return NULL;
+}
+
+/* name, version and build make the dist, which is joined into paths (the stage dir,
+ * conda-meta/<dist>.json): each must be one plain path component (issue 10 #1), whatever the
+ * repodata or lock said; conda's grammar is checked where records are read (conda/). */
+static int check_record_names(const pkgrec_t *rec, err_t *err)
+{
+	const char *const fields[] = {"name", "version", "build"};
+	const char *const values[] = {rec->name, rec->version, rec->build};
+	for (size_t i = 0; i < 3; i++) {
+		const char *why = component_problem(values[i]);
+		if (!why)
+			continue;
+		buf_t shown = BUF_INIT;
+		for (const char *c = values[i] ? values[i] : ""; *c && shown.len < 200; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				buf_addf(&shown, "\\x%02x", (unsigned)(unsigned char)*c);
+			else
+				buf_addch(&shown, *c);
+		err_set(err, "refusing to install package %s (%s): its %s \"%s\" %s, so it cannot name "
+			     "files (a hostile channel or lock?)",
+			rec->name && !component_problem(rec->name) ? rec->name : "?",
+			rec->fn ? rec->fn : "no file name", fields[i], shown.data, why);
+		buf_free(&shown);
 		return -1;
-	if (in->ex_fd >= 0)
-		close(in->ex_fd);
-	in->ex_fd = fd;
-	in->is_shared_extract = 1;
-	free(in->shared_extract_dir);
-	in->shared_extract_dir = xstrdup(dir);
+	}
+	/* conda-meta/<dist>.json must fit NAME_MAX (255). */
+	if (strlen(rec->name) + strlen(rec->version) + strlen(rec->build) + 2 > 250)
+		return err_set(err, "refusing to install package %s: name-version-build is longer than "
+				    "250 bytes", rec->name);
 	return 0;
 }
 
-/* Pass 1: the archive's members under ex_fd. With an extract cache and a sha256 to name the
- * archive: reuse extract_cache/<sha256> when present, else extract into tmp/extract and
- * rename that into the cache (losing a race to a concurrent build just means using the
- * winner's identical tree; a cache on another filesystem means installing from
- * tmp/extract as without a cache). */
-static int extract_package(inst_t *in, const char *archive_path, const char *tmp, err_t *err)
+/* The checks before anything is written; also sets the package's byte cap. */
+static int check_inputs(inst_t *in, const char *archive_path, const char *dest_dir, err_t *err)
 {
-	const char *cache = in->opts->extract_cache;
-	const char *sha = in->rec ? in->rec->sha256 : NULL;
-	buf_t dir = BUF_INIT, src = BUF_INIT;
-	int rc = -1;
-	if (!cache || !digest_is_hex(sha, 64))
-		return inst_extract_all(in, archive_path, err);
-	buf_setstr(&dir, cache);
-	buf_addpath(&dir, sha);
-	if (use_cached_extract(in, dir.data) == 0) {
-		rc = 0;
-		goto out;
-	}
-	if (inst_extract_all(in, archive_path, err) != 0)
-		goto out;
-	rc = 0;
-	buf_setstr(&src, tmp);
-	buf_addpath(&src, "extract");
-	if (fs_mkdir_p(cache, err) != 0) {
-		err_clear(err);
-		goto out; /* no cache this time; tmp/extract serves */
-	}
-	if (rename(src.data, dir.data) == 0) {
-		in->is_shared_extract = 1; /* ex_fd followed the directory into the cache */
-		in->shared_extract_dir = xstrdup(dir.data);
-	} else if (errno == EEXIST || errno == ENOTEMPTY)
-		(void)use_cached_extract(in, dir.data); /* on failure ex_fd stays tmp/extract */
-out:
-	buf_free(&dir);
-	buf_free(&src);
-	return rc;
+	const install_opts_t *opts = in->opts;
+	struct stat st;
+	if (!opts || !opts->target_prefix || opts->target_prefix[0] != '/')
+		return err_set(err, "package %s: the target prefix must be an absolute path", in->dist);
+	if (in->rec && check_record_names(in->rec, err) != 0)
+		return -1;
+	if (fs_exists(dest_dir))
+		return err_set(err, "package %s: %s already exists; remove it first", in->dist, dest_dir);
+	long long archive_bytes = in->rec && in->rec->size > 0 ? in->rec->size : 0;
+	if (stat(archive_path, &st) == 0 && st.st_size > archive_bytes)
+		archive_bytes = (long long)st.st_size;
+	in->max_bytes = opts->max_extracted_bytes > 0 ? opts->max_extracted_bytes
+						      : install_max_extracted_bytes(archive_bytes);
+	return 0;
 }
 
 int install_package(const install_opts_t *opts, const pkgrec_t *rec, const char *archive_path,
@@ -417,17 +521,11 @@ int install_package(const install_opts_t *opts, const pkgrec_t *rec, const char 
 	buf_t tmp = BUF_INIT, tmp_prefix = BUF_INIT;
 	int rc = -1;
 	in.dist = rec && rec->name ? pkgrec_dist(rec) : dist_from_archive(archive_path);
-	if (!opts || !opts->target_prefix || opts->target_prefix[0] != '/') {
-		err_set(err, "package %s: the target prefix must be an absolute path", in.dist);
+	if (check_inputs(&in, archive_path, dest_dir, err) != 0 ||
+	    make_workdirs(&in, dest_dir, &tmp, err) != 0)
 		goto out;
-	}
-	if (fs_exists(dest_dir)) {
-		err_set(err, "package %s: %s already exists; remove it first", in.dist, dest_dir);
-		goto out;
-	}
-	if (make_workdirs(&in, dest_dir, &tmp, err) != 0)
-		goto out;
-	if (extract_package(&in, archive_path, tmp.data, err) != 0 || inst_load_metadata(&in, err) != 0)
+	if (inst_extract_package(&in, archive_path, tmp.data, err) != 0 ||
+	    inst_load_metadata(&in, err) != 0)
 		goto out;
 	if (in.is_noarch_python && !python_version_is_valid(opts->python_version)) {
 		err_set(err, "noarch python package %s needs python in the environment%s", in.dist,
@@ -449,16 +547,6 @@ int install_package(const install_opts_t *opts, const pkgrec_t *rec, const char 
 	}
 	rc = 0;
 out:
-	if (rc != 0 && err && in.is_shared_extract) {
-		/* The files came from the extract cache, which nothing writes after it is made:
-		 * if someone changed it, the fix is to drop the entry. */
-		buf_t hint = BUF_INIT;
-		buf_addf(&hint, "%s (installed from the extract cache %s: if it was modified, remove "
-				"that directory and build again, or build with --no-extract-cache)",
-			 err_msg(err), in.shared_extract_dir);
-		err_set(err, "%s", hint.data);
-		buf_free(&hint);
-	}
 	inst_release(&in);
 	if (tmp.len) {
 		err_t ignored = ERR_INIT;

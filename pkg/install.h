@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "log.h"
 #include "pkgrec.h"
 
 typedef struct install_opts {
@@ -24,7 +25,25 @@ typedef struct install_opts {
 	 * into the cache after the rename. It must be on dest_dir's filesystem; when it is not,
 	 * the package is installed without it. */
 	const char *extract_cache;
+	/* Warnings (an extract-cache entry that did not match its stamp and was replaced), or
+	 * NULL. */
+	log_fn log;
+	void *log_ud;
+	/* Cap on the bytes one package may write (its files as extracted plus the files
+	 * rewritten for a prefix placeholder); 0 = install_max_extracted_bytes(). */
+	long long max_extracted_bytes;
 } install_opts_t;
+
+/* Decompression bombs (issue 10 #9): a package may write at most INSTALL_EXPANSION_RATIO
+ * times its archive's size (repodata `size`, else the file's), but never less than
+ * INSTALL_MIN_EXTRACT_BYTES (small packages of highly compressible text stay well inside)
+ * and never more than INSTALL_MAX_EXTRACT_BYTES (the largest real packages, CUDA and
+ * framework builds, install a few GiB). Real packages stay below 35x (the most compressible
+ * in the test corpus: repodata patches, 30x). docs/security.md. */
+#define INSTALL_EXPANSION_RATIO 200
+#define INSTALL_MIN_EXTRACT_BYTES (256LL << 20)
+#define INSTALL_MAX_EXTRACT_BYTES (64LL << 30)
+long long install_max_extracted_bytes(long long archive_bytes);
 
 /* Extracts and transforms archive_path (rec describes it) into dest_dir, which must not
  * exist yet; it is created via a temporary sibling and renamed at the end. */

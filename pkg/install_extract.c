@@ -99,6 +99,14 @@ int inst_open_parent(int root, const char *rel, int create, const char **base, c
 	}
 	for (;;) {
 		const char *slash = strchr(p, '/');
+		size_t n = slash ? (size_t)(slash - p) : strlen(p);
+		/* Confinement does not rest on the callers having normalised rel: a "..", "." or
+		 * empty component (conda-meta/<dist>.json of a hostile dist, say) is refused. */
+		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.')) {
+			*why = "path has an empty, \".\" or \"..\" component (it would leave the "
+			       "staging tree)";
+			goto fail;
+		}
 		if (!slash) {
 			*base = p;
 			goto out;
@@ -154,7 +162,9 @@ static int extract_file(inst_t *in, pkg_t *pkg, const pkg_entry_t *e, int pfd, c
 	if (fd < 0)
 		return errno == EEXIST ? inst_refuse(in, err, name, "duplicate member")
 				       : inst_refuse(in, err, name, strerror(errno));
-	int rc = pkg_extract_to_fd(pkg, fd, err);
+	int rc = inst_charge(in, name, e->size_bytes, err);
+	if (rc == 0)
+		rc = pkg_extract_to_fd(pkg, fd, err);
 	if (rc == 0 && fchmod(fd, inst_normal_file_mode(e->mode)) != 0)
 		rc = err_set(err, "package %s: %s: chmod failed: %s", in->dist, name, strerror(errno));
 	if (close(fd) != 0 && rc == 0)
@@ -272,11 +282,14 @@ int inst_extract_all(inst_t *in, const char *archive_path, err_t *err)
 	int r, rc = -1;
 	if (!pkg)
 		return -1;
+	pkg_set_max_total_bytes(pkg, in->max_bytes);
 	while ((r = pkg_next(pkg, &e, err)) == 1) {
 		if (extract_entry(in, pkg, e, err) != 0)
 			goto out;
 	}
 	rc = r;
+	if (rc < 0)
+		err_prefix(err, "package %s", in->dist);
 out:
 	pkg_free(pkg);
 	return rc;

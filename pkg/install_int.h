@@ -11,8 +11,9 @@
 
 /* Metadata files are small; a cap keeps a hostile paths.json from exhausting memory. */
 #define INSTALL_MAX_META_BYTES (64u << 20)
-/* Files with a prefix placeholder are rewritten in memory (streaming is a later issue). */
-#define INSTALL_MAX_PLACEHOLDER_FILE_BYTES (1u << 30)
+/* The manifest at the root of an extract-cache entry (install_xcache.c). A package with a
+ * member of this name at its root is installed without the cache. */
+#define INSTALL_XCACHE_MANIFEST ".imgbuild-extract.json"
 /* conda's default placeholder, used by old info/has_prefix lines that give only a path. */
 #define INSTALL_DEFAULT_PLACEHOLDER "/opt/anaconda1anaconda2anaconda3"
 
@@ -38,6 +39,8 @@ typedef struct inst {
 	int is_shared_extract; /* ex_fd is in the extract cache: link members, never move them */
 	char *shared_extract_dir; /* its path, for messages */
 	int px_fd; /* tmp/prefix */
+	long long max_bytes;     /* extraction + rewriting cap (install_max_extracted_bytes) */
+	long long written_bytes; /* file bytes extracted (or found in the cache) and rewritten */
 	json_t *index;
 	json_t *link;
 	int is_noarch_python;
@@ -47,6 +50,37 @@ typedef struct inst {
 	size_t n_recs;
 	const char *listing; /* "info/paths.json" or "info/files", for messages */
 } inst_t;
+
+/* Streaming placeholder replacement (install_placeholder.c); the sink gets the output. */
+typedef int (*ph_sink_fn)(void *ud, const char *data, size_t len, err_t *err);
+typedef struct ph_stream {
+	const char *ph, *np;
+	size_t ph_len, np_len;
+	int is_binary;
+	int is_in_string; /* binary: inside a C string that had a placeholder */
+	size_t deficit;   /* binary: NULs owed at that string's end */
+	buf_t carry;      /* unscanned tail: fewer than ph_len bytes between pushes */
+	ph_sink_fn sink;
+	void *ud;
+} ph_stream_t;
+void ph_stream_init(ph_stream_t *s, const char *placeholder, const char *new_prefix,
+		    int is_binary, ph_sink_fn sink, void *ud);
+int ph_stream_push(ph_stream_t *s, const char *data, size_t len, err_t *err);
+int ph_stream_finish(ph_stream_t *s, err_t *err);
+void ph_stream_free(ph_stream_t *s);
+
+/* Pass 1 with the extract cache (install_xcache.c): the archive's members under ex_fd, from
+ * a verified extract_cache/<sha256> entry when there is one (a damaged one is evicted with a
+ * warning and the archive extracted again), else extracted into tmp/extract and published
+ * there. Without a cache or a sha256, plain inst_extract_all. */
+int inst_extract_package(inst_t *in, const char *archive_path, const char *tmp, err_t *err);
+/* Reads dfd/name (not following a symlink) into b, up to max_bytes. 1 read, 0 absent, -1
+ * error (errno; EFBIG when larger). */
+int inst_read_file_at(int dfd, const char *name, size_t max_bytes, buf_t *b);
+/* Appends the "came from the extract cache" hint to err when in's files do. Returns -1. */
+int inst_cache_hint(inst_t *in, err_t *err);
+/* Counts n more bytes written for the package; -1 naming file when that passes the cap. */
+int inst_charge(inst_t *in, const char *file, long long n, err_t *err);
 
 int inst_open_parent(int root, const char *rel, int create, const char **base, const char **why);
 int inst_refuse(inst_t *in, err_t *err, const char *member, const char *why);

@@ -15,42 +15,53 @@
 #include "install_int.h"
 #include "xalloc.h"
 
-/* Reads tmp/extract/<rel> into b. Returns 1 if read, 0 if absent, -1 on error. */
-static int read_meta(inst_t *in, const char *rel, buf_t *b, err_t *err)
+int inst_read_file_at(int dfd, const char *name, size_t max_bytes, buf_t *b)
 {
-	const char *base = NULL, *why = NULL;
 	char chunk[1 << 14];
-	int fd = -1, rc = -1;
-	int pfd = inst_open_parent(in->ex_fd, rel, 0, &base, &why);
+	int rc = -1, fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	buf_reset(b);
-	if (pfd < 0)
-		return 0; /* no info/ directory at all */
-	fd = openat(pfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		rc = errno == ENOENT ? 0 : err_set(err, "package %s: %s: %s", in->dist, rel, strerror(errno));
-		goto out;
-	}
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
 	for (;;) {
 		ssize_t n = read(fd, chunk, sizeof chunk);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			err_set(err, "package %s: %s: %s", in->dist, rel, strerror(errno));
+		if (n < 0)
 			goto out;
-		}
 		if (n == 0)
 			break;
-		if (b->len + (size_t)n > INSTALL_MAX_META_BYTES) {
-			err_set(err, "package %s: %s is larger than %u bytes", in->dist, rel,
-				INSTALL_MAX_META_BYTES);
+		if (b->len + (size_t)n > max_bytes) {
+			errno = EFBIG;
 			goto out;
 		}
 		buf_add(b, chunk, (size_t)n);
 	}
 	rc = 1;
 out:
-	if (fd >= 0)
+	if (rc < 0) {
+		int saved = errno;
 		close(fd);
+		errno = saved;
+	} else {
+		close(fd);
+	}
+	return rc;
+}
+
+/* Reads tmp/extract/<rel> into b. Returns 1 if read, 0 if absent, -1 on error. */
+static int read_meta(inst_t *in, const char *rel, buf_t *b, err_t *err)
+{
+	const char *base = NULL, *why = NULL;
+	int pfd = inst_open_parent(in->ex_fd, rel, 0, &base, &why);
+	buf_reset(b);
+	if (pfd < 0)
+		return 0; /* no info/ directory at all */
+	int rc = inst_read_file_at(pfd, base, INSTALL_MAX_META_BYTES, b);
+	if (rc < 0 && errno == EFBIG)
+		err_set(err, "package %s: %s is larger than %u bytes", in->dist, rel,
+			INSTALL_MAX_META_BYTES);
+	else if (rc < 0)
+		err_set(err, "package %s: %s: %s", in->dist, rel, strerror(errno));
 	close(pfd);
 	return rc;
 }

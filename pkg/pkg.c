@@ -30,6 +30,9 @@ struct pkg {
 	char *inner_name;           /* zip member name of the inner tar, for messages */
 	int saw_info, saw_pkg;      /* .conda: which inner tars were found */
 	long n_members;
+	long long max_total_bytes;  /* pkg_set_max_total_bytes; 0 = none */
+	long long declared_bytes;   /* sum of the file members' header sizes so far */
+	long long read_bytes;       /* member data actually returned */
 	pkg_entry_t entry;
 	buf_t name, symlink, hardlink;
 	char chunk[PKG_CHUNK_BYTES]; /* buffer the inner reader's callback fills */
@@ -166,6 +169,19 @@ static const char *other_kind_of(mode_t filetype)
 	}
 }
 
+static int over_cap(pkg_t *p, const char *member, err_t *err)
+{
+	return err_set(err,
+		       "%s: %s takes the extracted size past %lld bytes, the cap for this "
+		       "package; refusing to extract it (a decompression bomb?)",
+		       p->path, member, p->max_total_bytes);
+}
+
+void pkg_set_max_total_bytes(pkg_t *p, long long max_bytes)
+{
+	p->max_total_bytes = max_bytes > 0 ? max_bytes : 0;
+}
+
 /* Copies the libarchive entry into p->entry, applying the caps. */
 static int fill_entry(pkg_t *p, struct archive_entry *ae, pkg_part_t part, err_t *err)
 {
@@ -198,6 +214,10 @@ static int fill_entry(pkg_t *p, struct archive_entry *ae, pkg_part_t part, err_t
 		if (e->size_bytes < 0 || e->size_bytes > PKG_MAX_MEMBER_BYTES)
 			return err_set(err, "%s: %s: size %lld bytes is over the %lld-byte cap",
 				       p->path, name, e->size_bytes, PKG_MAX_MEMBER_BYTES);
+		/* Checked on the header, before any of the data is written. */
+		p->declared_bytes += e->size_bytes; /* both <= 500000 * 8 GiB: no overflow */
+		if (p->max_total_bytes && p->declared_bytes > p->max_total_bytes)
+			return over_cap(p, name, err);
 	} else if (ft == AE_IFDIR) {
 		e->type = PKG_ENTRY_DIR;
 	} else if (ft == AE_IFLNK) {
@@ -288,6 +308,11 @@ ssize_t pkg_read_data(pkg_t *p, void *buf, size_t len, err_t *err)
 	if (n < 0)
 		return err_set(err, "%s: %s: cannot read data: %s", p->path, p->entry.name,
 			       archive_error_string(a));
+	/* A reader never returns more than the header said; counted anyway, so the cap does
+	 * not rest on that. */
+	p->read_bytes += n;
+	if (p->max_total_bytes && p->read_bytes > p->max_total_bytes)
+		return over_cap(p, p->entry.name, err);
 	return (ssize_t)n;
 }
 

@@ -48,6 +48,11 @@ typedef struct pkg_entry {
 /* Opens path (format detected from its first bytes: "PK" is .conda, anything else is a
  * compressed tar). Caller frees with pkg_free. NULL + err naming the file on failure. */
 pkg_t *pkg_open(const char *path, err_t *err);
+/* Caps the total data of the file members at max_bytes (<= 0: no cap beyond the per-member
+ * one): the sizes their headers declare are summed as headers are read, so a bomb fails
+ * before its data is written, and the bytes actually read are counted too. Exceeding it is an
+ * error naming the archive, the member and the cap. */
+void pkg_set_max_total_bytes(pkg_t *p, long long max_bytes);
 /* Advances to the next member. Returns 1 and points *e at it (borrowed; valid until the next
  * pkg_next or pkg_free), 0 at the end, -1 with err naming the archive and member. Unread
  * data of the previous member is skipped. */
