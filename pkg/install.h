@@ -39,7 +39,7 @@ typedef struct install_opts {
  * INSTALL_MIN_EXTRACT_BYTES (small packages of highly compressible text stay well inside)
  * and never more than INSTALL_MAX_EXTRACT_BYTES (the largest real packages, CUDA and
  * framework builds, install a few GiB). Real packages stay below 35x (the most compressible
- * in the test corpus: repodata patches, 30x). docs/security.md. */
+ * in the test corpus: repodata patches, 30x). README, "Caches". */
 #define INSTALL_EXPANSION_RATIO 200
 #define INSTALL_MIN_EXTRACT_BYTES (256LL << 20)
 #define INSTALL_MAX_EXTRACT_BYTES (64LL << 30)

@@ -55,6 +55,13 @@ static int write_entry_point(inst_t *in, const char *spec, err_t *err)
 	trim(name);
 	trim(module);
 	trim(func);
+	for (const char *c = name; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+			/* "ok\nx" would become a file bin/ok<newline>x (issue 10). */
+			inst_refuse(in, err, "info/link.json",
+				    "entry point name contains a control character (newline, tab, ...)");
+			goto out;
+		}
 	if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, "..") ||
 	    strpbrk(name, " \t\"'\\") || !is_identifier_path(module) || !is_identifier_path(func)) {
 		inst_refuse(in, err, "info/link.json", "entry point with an unsafe name, module or function");

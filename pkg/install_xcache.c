@@ -10,7 +10,7 @@
  * changes layer bytes: the copy's entries simply fail to match once and are re-extracted).
  * The check costs one lstat per entry, no hashing. It detects every change except one by the
  * cache's owner that also restores the pinned mtime on a same-size, same-inode file; the
- * cache directory itself must not be writable by others (docs/security.md). */
+ * cache directory itself must not be writable by others. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

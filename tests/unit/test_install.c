@@ -6,7 +6,14 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <archive.h>
+#include <archive_entry.h>
+#include <bzlib.h>
 #include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <zstd.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +26,8 @@
 #include "err.h"
 #include "fsutil.h"
 #include "install.h"
+#include "install_int.h"
+#include "layer.h"
 #include "mkpkg.h"
 #include "pkgrec.h"
 
@@ -727,6 +736,479 @@ static void test_existing_dest_dir_is_an_error(void **state)
 	buf_free(&dest);
 }
 
+/* ---- issue 10: hostile records, archives and caches ---- */
+
+typedef struct log_capture {
+	buf_t text;
+	int n;
+} log_capture_t;
+
+static void capture_log(void *ud, const char *msg)
+{
+	log_capture_t *c = ud;
+	buf_addf(&c->text, "%s\n", msg);
+	c->n++;
+}
+
+/* Issue 10 #1: the dist (name-version-build) is joined into conda-meta/<dist>.json; a build
+ * string "x/../../../../escaped" climbed out of the staging tree and wrote escaped.json next
+ * to it. Every field that names files must be one plain path component. */
+static void test_record_with_dotdot_build_cannot_write_outside_staging(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *version, *build, *why;
+	} cases[] = {
+		{"1.0", "x/../../../../escaped", "its build \"x/../../../../escaped\" contains '/'"},
+		{"1.0/../../../../escaped", "0", "its version \"1.0/../../../../escaped\" contains '/'"},
+		{"1.0", "..", "its build \"..\" is a relative directory name"},
+		{"1.0", "ok\nx", "its build \"ok\\x0ax\" contains a control character"},
+	};
+	buf_t escaped = BUF_INIT;
+	buf_addf(&escaped, "%s/escaped.json", tmpdir);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		buf_t dest = BUF_INIT;
+		err_t err = ERR_INIT;
+		install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 0};
+		pkgrec_t *rec = make_rec("demo", cases[i].version, cases[i].build, "linux-64", NULL,
+					 "demo-1.0-0.tar.bz2");
+		assert_int_equal(install_members(demo_pkg, 8, 0, rec, &opts, &dest, &err), -1);
+		if (!strstr(err_msg(&err), cases[i].why) || !strstr(err_msg(&err), "refusing to install package demo"))
+			fail_msg("case %zu: %s", i, err_msg(&err));
+		assert_false(fs_exists(escaped.data));
+		assert_false(fs_exists(dest.data));
+		assert_no_temp_left();
+		err_clear(&err);
+		pkgrec_free(rec);
+		buf_free(&dest);
+	}
+	buf_free(&escaped);
+}
+
+/* The parent-dir opener is the confinement itself: it refuses "..", "." and empty
+ * components whatever its caller checked. */
+static void test_parent_opener_refuses_dotdot_components(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {"conda-meta/../../x.json", "a/./b", "a//b", "..", "a/..", "a/"};
+	buf_t root = BUF_INIT;
+	fresh_path(&root, "confine");
+	assert_int_equal(mkdir(root.data, 0755), 0);
+	int fd = open(root.data, O_RDONLY | O_DIRECTORY);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		const char *base = NULL, *why = NULL;
+		int pfd = inst_open_parent(fd, bad[i], 1, &base, &why);
+		if (pfd >= 0)
+			fail_msg("%s was accepted", bad[i]);
+		assert_non_null(strstr(why, "would leave the staging tree"));
+	}
+	const char *base = NULL, *why = NULL;
+	int pfd = inst_open_parent(fd, "conda-meta/x.json", 1, &base, &why);
+	assert_true(pfd >= 0);
+	assert_string_equal(base, "x.json");
+	close(pfd);
+	close(fd);
+	buf_free(&root);
+}
+
+/* Issue 10 (messages): an entry point "ok\nx = ..." became a file named bin/ok<newline>x. */
+static void test_entry_point_name_with_newline_is_refused(void **state)
+{
+	(void)state;
+	/* (A "\u0000" in the name never gets here: jansson refuses the document.) */
+	static const char *const links[] = {
+		"{\"noarch\": {\"type\": \"python\", \"entry_points\": [\"ok\\nx = tool.cli:main\"]}}",
+		"{\"noarch\": {\"type\": \"python\", \"entry_points\": [\"ok\\u001bx = tool.cli:main\"]}}",
+	};
+	for (size_t i = 0; i < 2; i++) {
+		mkpkg_member_t m[6];
+		memcpy(m, noarch_pkg, sizeof m);
+		m[1].data = links[i];
+		buf_t dest = BUF_INIT;
+		err_t err = ERR_INIT;
+		install_opts_t opts = {TARGET, "3.11", NULL, NULL, NULL, 0};
+		pkgrec_t *rec = make_rec("tool", "1.0", "py_0", "noarch", "python", "tool-1.0-py_0.tar.bz2");
+		assert_int_equal(install_members(m, 6, 0, rec, &opts, &dest, &err), -1);
+		if (!strstr(err_msg(&err), "refusing to install tool-1.0-py_0: info/link.json"))
+			fail_msg("%s", err_msg(&err));
+		assert_non_null(strstr(err_msg(&err), "entry point name contains a control character"));
+		err_clear(&err);
+		pkgrec_free(rec);
+		buf_free(&dest);
+	}
+}
+
+/* A ustar header for one regular file of the declared size, followed by only 16 KiB of its
+ * data: a bomb's first bytes (a sparse or highly compressible file looks the same to the
+ * reader until the data runs out). */
+static void bomb_tar(buf_t *out, const char *name, long long declared)
+{
+	char h[512], *p = h;
+	memset(h, 0, sizeof h);
+	snprintf(p, 100, "%s", name);
+	snprintf(p + 100, 8, "0000644");
+	snprintf(p + 108, 8, "0000000");
+	snprintf(p + 116, 8, "0000000");
+	snprintf(p + 124, 12, "%011llo", declared);
+	snprintf(p + 136, 12, "%011o", 0);
+	memset(p + 148, ' ', 8);
+	p[156] = '0';
+	memcpy(p + 257, "ustar\0" "00", 8);
+	unsigned sum = 0;
+	for (size_t i = 0; i < sizeof h; i++)
+		sum += (unsigned char)h[i];
+	snprintf(p + 148, 8, "%06o", sum);
+	buf_reset(out);
+	buf_add(out, h, sizeof h);
+	buf_grow(out, 16384);
+	memset(out->data + out->len, 0, 16384);
+	out->len += 16384;
+}
+
+static void write_file(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	fclose(f);
+}
+
+/* Issue 10 #9: a 319-byte .tar.bz2 whose sparse member expands to 4 GiB, and a 203 KB .conda
+ * expanding to 6 GiB, were extracted until the disk filled. The cap is checked on the tar
+ * header, before any data is written: RLIMIT_FSIZE at 1 MiB would turn a single larger write
+ * into "File too large" instead of the cap's message. */
+static void test_archives_declaring_gigabytes_fail_fast_naming_the_package(void **state)
+{
+	(void)state;
+	for (int as_conda = 0; as_conda < 2; as_conda++) {
+		buf_t tar = BUF_INIT, pkg = BUF_INIT, dest = BUF_INIT;
+		err_t err = ERR_INIT;
+		bomb_tar(&tar, "lib/bomb", as_conda ? 6LL << 30 : 4LL << 30);
+		fresh_path(&pkg, as_conda ? "hostile-1.0-0.conda" : "hostile-1.0-0.tar.bz2");
+		if (as_conda) {
+			size_t cap = ZSTD_compressBound(tar.len);
+			char *z = malloc(cap);
+			size_t zn = ZSTD_compress(z, cap, tar.data, tar.len, 3);
+			assert_false(ZSTD_isError(zn));
+			struct archive *a = archive_write_new();
+			struct archive_entry *e = archive_entry_new();
+			archive_write_set_format_zip(a);
+			archive_write_zip_set_compression_store(a);
+			assert_int_equal(archive_write_open_filename(a, pkg.data), ARCHIVE_OK);
+			archive_entry_set_pathname(e, "pkg-hostile-1.0-0.tar.zst");
+			archive_entry_set_filetype(e, AE_IFREG);
+			archive_entry_set_perm(e, 0644);
+			archive_entry_set_size(e, (la_int64_t)zn);
+			assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+			assert_int_equal(archive_write_data(a, z, zn), (la_ssize_t)zn);
+			archive_write_close(a);
+			archive_write_free(a);
+			archive_entry_free(e);
+			free(z);
+		} else {
+			unsigned int bn = (unsigned)tar.len + 1024;
+			char *bz = malloc(bn);
+			assert_int_equal(BZ2_bzBuffToBuffCompress(bz, &bn, tar.data, (unsigned)tar.len, 9, 0, 0), BZ_OK);
+			write_file(pkg.data, bz, bn);
+			free(bz);
+		}
+		pkgrec_t *rec = make_rec("hostile", "1.0", "0", "linux-64", NULL, "hostile-1.0-0.tar.bz2");
+		install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 0};
+		fresh_path(&dest, "dest");
+		struct rlimit saved, small;
+		getrlimit(RLIMIT_FSIZE, &saved);
+		small = saved;
+		small.rlim_cur = 1 << 20;
+		void (*old)(int) = signal(SIGXFSZ, SIG_IGN);
+		setrlimit(RLIMIT_FSIZE, &small);
+		int rc = install_package(&opts, rec, pkg.data, dest.data, &err);
+		setrlimit(RLIMIT_FSIZE, &saved);
+		signal(SIGXFSZ, old);
+		assert_int_equal(rc, -1);
+		if (!strstr(err_msg(&err), "package hostile-1.0-0") || !strstr(err_msg(&err), "lib/bomb takes") ||
+		    !strstr(err_msg(&err), "past 268435456 bytes, the cap for this package"))
+			fail_msg("%s", err_msg(&err));
+		assert_false(fs_exists(dest.data));
+		assert_no_temp_left();
+		err_clear(&err);
+		pkgrec_free(rec);
+		buf_free(&tar), buf_free(&pkg), buf_free(&dest);
+	}
+}
+
+/* Issue 10 #9: a 2 MiB file of one character with a one-character placeholder becomes
+ * 2 Mi copies of the prefix (40 MiB here): rewriting counts against the package's cap
+ * (8 MiB in this test) and stops there, streaming: RLIMIT_FSIZE at 16 MiB would turn a
+ * larger write into "File too large", and the whole file is never held in memory. */
+static void test_placeholder_bomb_stops_at_the_cap_before_the_disk_fills(void **state)
+{
+	(void)state;
+	size_t n = 2u << 20;
+	char *big = malloc(n + 1);
+	memset(big, 'a', n);
+	big[n] = '\0';
+	mkpkg_member_t m[] = {
+		{"info/index.json", MKPKG_FILE, INDEX_JSON, 0},
+		{"info/paths.json", MKPKG_FILE,
+		 "{\"paths_version\": 1, \"paths\": [{\"_path\": \"share/a.txt\", \"path_type\": "
+		 "\"hardlink\", \"file_mode\": \"text\", \"prefix_placeholder\": \"a\"}]}", 0},
+		{"share/a.txt", MKPKG_FILE, big, 0},
+	};
+	buf_t dest = BUF_INIT;
+	err_t err = ERR_INIT;
+	install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 8 << 20};
+	pkgrec_t *rec = make_rec("hostile", "1.0", "0", "linux-64", NULL, "hostile-1.0-0.tar.bz2");
+	struct rlimit saved, small;
+	getrlimit(RLIMIT_FSIZE, &saved);
+	small = saved;
+	small.rlim_cur = 16 << 20;
+	void (*old)(int) = signal(SIGXFSZ, SIG_IGN);
+	buf_t pkg = BUF_INIT;
+	fresh_path(&pkg, rec->fn);
+	fresh_path(&dest, "dest");
+	assert_int_equal(mkpkg_write_tar_bz2(pkg.data, m, 3), 0);
+	setrlimit(RLIMIT_FSIZE, &small);
+	int rc = install_package(&opts, rec, pkg.data, dest.data, &err);
+	setrlimit(RLIMIT_FSIZE, &saved);
+	signal(SIGXFSZ, old);
+	assert_int_equal(rc, -1);
+	if (!strstr(err_msg(&err), "package hostile-1.0-0: share/a.txt takes what the package writes past 8388608 bytes"))
+		fail_msg("%s", err_msg(&err));
+	assert_no_temp_left();
+	err_clear(&err);
+	pkgrec_free(rec);
+	free(big);
+	buf_free(&dest);
+	buf_free(&pkg);
+}
+
+/* The rewrite as it was, on the whole buffer: the reference the stream must equal. */
+static void reference_replace(const char *in, size_t len, const char *ph, const char *np,
+			      int is_binary, buf_t *out)
+{
+	size_t ph_len = strlen(ph), np_len = strlen(np);
+	buf_reset(out);
+	for (size_t i = 0; i < len;) {
+		if (i + ph_len <= len && !memcmp(in + i, ph, ph_len)) {
+			if (!is_binary) {
+				buf_add(out, np, np_len);
+				i += ph_len;
+				continue;
+			}
+			size_t end = i, pad = 0;
+			while (end < len && in[end])
+				end++;
+			while (i < end) {
+				if (i + ph_len <= end && !memcmp(in + i, ph, ph_len)) {
+					buf_add(out, np, np_len);
+					i += ph_len;
+					pad += ph_len - np_len;
+				} else {
+					buf_addch(out, in[i++]);
+				}
+			}
+			for (; pad; pad--)
+				buf_addch(out, '\0');
+			continue;
+		}
+		buf_addch(out, in[i++]);
+	}
+}
+
+static int sink_buf(void *ud, const char *data, size_t len, err_t *err)
+{
+	(void)err;
+	buf_add(ud, data, len);
+	return 0;
+}
+
+/* The streamed rewrite equals the whole-buffer one for every chunk size, with placeholders
+ * straddling chunk boundaries, back to back, overlapping themselves, and in and across
+ * NUL-terminated strings. */
+static void test_streamed_placeholder_rewrite_equals_whole_buffer_at_every_chunk_size(void **state)
+{
+	(void)state;
+	static const char data[] = "x/phph/ph\0/ph/lib:/ph\0\0/p/ph/pph/ph/ph\0tail/ph/p";
+	static const char *const phs[] = {"/ph", "/ph/ph", "p"};
+	buf_t want = BUF_INIT, got = BUF_INIT;
+	for (size_t k = 0; k < 3; k++) {
+		for (int is_binary = 0; is_binary < 2; is_binary++) {
+			const char *np = is_binary ? "/o" : "/a/longer/prefix";
+			if (is_binary && strlen(np) > strlen(phs[k]))
+				np = "";
+			reference_replace(data, sizeof data - 1, phs[k], np, is_binary, &want);
+			for (size_t chunk = 1; chunk <= sizeof data; chunk++) {
+				ph_stream_t s;
+				err_t err = ERR_INIT;
+				buf_reset(&got);
+				ph_stream_init(&s, phs[k], np, is_binary, sink_buf, &got);
+				for (size_t off = 0; off < sizeof data - 1; off += chunk) {
+					size_t len = sizeof data - 1 - off < chunk ? sizeof data - 1 - off : chunk;
+					assert_int_equal(ph_stream_push(&s, data + off, len, &err), 0);
+				}
+				assert_int_equal(ph_stream_finish(&s, &err), 0);
+				ph_stream_free(&s);
+				if (got.len != want.len || memcmp(got.data, want.data, got.len))
+					fail_msg("placeholder %s binary %d chunk %zu differs", phs[k], is_binary, chunk);
+			}
+		}
+	}
+	buf_free(&want);
+	buf_free(&got);
+}
+
+static const mkpkg_member_t linked_pkg[] = {
+	{"info/index.json", MKPKG_FILE, "{\"name\": \"linked\", \"version\": \"1.0\", \"build\": \"0\"}", 0},
+	{"info/paths.json", MKPKG_FILE,
+	 "{\"paths_version\": 1, \"paths\": ["
+	 "{\"_path\": \"bin/tool\", \"path_type\": \"hardlink\"},"
+	 "{\"_path\": \"bin/tool-hard\", \"path_type\": \"hardlink\"},"
+	 "{\"_path\": \"share/same-a\", \"path_type\": \"hardlink\"},"
+	 "{\"_path\": \"share/same-b\", \"path_type\": \"hardlink\"}]}", 0},
+	{"bin/tool", MKPKG_FILE, "#!/bin/sh\necho tool\n", 0755},
+	{"bin/tool-hard", MKPKG_HARDLINK, "bin/tool", 0},
+	{"share/same-a", MKPKG_FILE, "same bytes\n", 0},
+	{"share/same-b", MKPKG_FILE, "same bytes\n", 0},
+};
+
+static void layer_of(const char *stage, const char *blobs, char digest[LAYER_DIGEST_MAX])
+{
+	err_t err = ERR_INIT;
+	layer_desc_t d;
+	const char *dirs[] = {stage};
+	if (layer_build(dirs, 1, TARGET, NULL, blobs, &d, &err) != 0)
+		fail_msg("%s", err_msg(&err));
+	memcpy(digest, d.digest, LAYER_DIGEST_MAX);
+}
+
+static int same_inode(const char *dir, const char *a, const char *b)
+{
+	buf_t p = BUF_INIT, q = BUF_INIT;
+	struct stat x, y;
+	buf_addf(&p, "%s/%s", dir, a);
+	buf_addf(&q, "%s/%s", dir, b);
+	assert_int_equal(lstat(p.data, &x), 0);
+	assert_int_equal(lstat(q.data, &y), 0);
+	buf_free(&p);
+	buf_free(&q);
+	return x.st_ino == y.st_ino;
+}
+
+/* Installs linked_pkg with the extract cache at cache (log captured), returns the layer. */
+static void install_linked(const char *cache, log_capture_t *log, buf_t *dest, char digest[LAYER_DIGEST_MAX])
+{
+	err_t err = ERR_INIT;
+	buf_t blobs = BUF_INIT;
+	pkgrec_t *rec = make_rec("linked", "1.0", "0", "linux-64", NULL, "linked-1.0-0.tar.bz2");
+	rec->sha256 = strdup("1111111111111111111111111111111111111111111111111111111111111111");
+	install_opts_t opts = {TARGET, NULL, cache, capture_log, log, 0};
+	if (install_members(linked_pkg, 6, 0, rec, &opts, dest, &err))
+		fail_msg("%s", err_msg(&err));
+	fresh_path(&blobs, "blobs");
+	assert_int_equal(mkdir(blobs.data, 0755), 0);
+	layer_of(dest->data, blobs.data, digest);
+	assert_true(same_inode(dest->data, "bin/tool", "bin/tool-hard")); /* the archive's link */
+	assert_false(same_inode(dest->data, "share/same-a", "share/same-b"));
+	pkgrec_free(rec);
+	buf_free(&blobs);
+}
+
+/* Issue 10 #3: a file planted or modified in an extract-cache entry was hardlinked into the
+ * image. The entry no longer matches its stamp: it is evicted with a warning and extracted
+ * again, and the layer is byte-identical to one built without the cache. */
+static void test_modified_file_in_extract_cache_is_evicted_and_layer_unchanged(void **state)
+{
+	(void)state;
+	buf_t cache = BUF_INIT, d0 = BUF_INIT, d1 = BUF_INIT, d2 = BUF_INIT, p = BUF_INIT;
+	log_capture_t log = {BUF_INIT, 0};
+	char l0[LAYER_DIGEST_MAX], l1[LAYER_DIGEST_MAX], l2[LAYER_DIGEST_MAX];
+	install_linked(NULL, &log, &d0, l0);
+	fresh_path(&cache, "xcache");
+	install_linked(cache.data, &log, &d1, l1);
+	assert_string_equal(l0, l1);
+	assert_int_equal(log.n, 0);
+	buf_addf(&p, "%s/1111111111111111111111111111111111111111111111111111111111111111/bin/tool", cache.data);
+	int fd = open(p.data, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "#!/bin/sh\nrm -rf /\n", 19), 19); /* same size, planted */
+	close(fd);
+	install_linked(cache.data, &log, &d2, l2);
+	assert_string_equal(l0, l2);
+	assert_int_equal(log.n, 1);
+	assert_non_null(strstr(log.text.data, "warning: extract cache entry "));
+	assert_non_null(strstr(log.text.data, "of package linked-1.0-0 is not used: bin/tool was modified or replaced; "
+					      "removing it and extracting the archive again"));
+	char *s = slurp(p.data);
+	assert_string_equal(s, "#!/bin/sh\necho tool\n"); /* the entry was replaced */
+	free(s);
+	buf_free(&log.text);
+	buf_free(&cache), buf_free(&d0), buf_free(&d1), buf_free(&d2), buf_free(&p);
+}
+
+/* A whole entry planted without a stamp (another user's, in a shared cache) is never used. */
+static void test_planted_extract_cache_entry_without_stamp_is_never_used(void **state)
+{
+	(void)state;
+	buf_t cache = BUF_INIT, d0 = BUF_INIT, d1 = BUF_INIT, p = BUF_INIT;
+	log_capture_t log = {BUF_INIT, 0};
+	char l0[LAYER_DIGEST_MAX], l1[LAYER_DIGEST_MAX];
+	err_t err = ERR_INIT;
+	install_linked(NULL, &log, &d0, l0);
+	fresh_path(&cache, "xcache");
+	buf_addf(&p, "%s/1111111111111111111111111111111111111111111111111111111111111111/bin", cache.data);
+	assert_int_equal(fs_mkdir_p(p.data, &err), 0);
+	buf_addstr(&p, "/tool");
+	write_file(p.data, "#!/bin/sh\nevil\n", 15);
+	install_linked(cache.data, &log, &d1, l1);
+	assert_string_equal(l0, l1);
+	assert_non_null(strstr(log.text.data, "is not used: it has no readable manifest"));
+	buf_free(&log.text);
+	buf_free(&cache), buf_free(&d0), buf_free(&d1), buf_free(&p);
+}
+
+/* Issue 10 #6: `cp -r` of the cache (no -a: hardlinks become copies, inodes and mtimes new)
+ * changed the image digest. The copy's entries do not match their stamps, are extracted
+ * again, and the layer is the same, the archive's own hardlink included. */
+static void test_cp_r_copy_of_extract_cache_gives_the_same_layer(void **state)
+{
+	(void)state;
+	buf_t c1 = BUF_INIT, c2 = BUF_INIT, d1 = BUF_INIT, d2 = BUF_INIT, cmd = BUF_INIT;
+	log_capture_t log = {BUF_INIT, 0};
+	char l1[LAYER_DIGEST_MAX], l2[LAYER_DIGEST_MAX];
+	fresh_path(&c1, "xcache");
+	install_linked(c1.data, &log, &d1, l1);
+	fresh_path(&c2, "xcache-copy");
+	buf_addf(&cmd, "cp -r '%s' '%s'", c1.data, c2.data);
+	assert_int_equal(system(cmd.data), 0);
+	install_linked(c2.data, &log, &d2, l2);
+	assert_string_equal(l1, l2);
+	assert_int_equal(log.n, 1); /* re-extracted once; the next build uses the new entry */
+	install_linked(c2.data, &log, &d2, l2);
+	assert_int_equal(log.n, 1);
+	buf_free(&log.text);
+	buf_free(&c1), buf_free(&c2), buf_free(&d1), buf_free(&d2), buf_free(&cmd);
+}
+
+/* Issue 10 (messages): every install error from a cached package said "installed from the
+ * extract cache ... if it was modified"; a package's own defect no longer does. */
+static void test_package_defect_with_extract_cache_has_no_cache_hint(void **state)
+{
+	(void)state;
+	buf_t dest = BUF_INIT, cache = BUF_INIT;
+	err_t err = ERR_INIT;
+	fresh_path(&cache, "xcache");
+	install_opts_t opts = {"/opt/conda/envs/a-rather-long-environment-name-indeed", NULL, cache.data, NULL, NULL, 0};
+	pkgrec_t *rec = make_rec("demo", "1.0", "0", "linux-64", NULL, "demo-1.0-0.tar.bz2");
+	rec->sha256 = strdup("2222222222222222222222222222222222222222222222222222222222222222");
+	assert_int_equal(install_members(demo_pkg, 8, 0, rec, &opts, &dest, &err), -1);
+	assert_non_null(strstr(err_msg(&err), "use a shorter --prefix"));
+	assert_null(strstr(err_msg(&err), "extract cache"));
+	err_clear(&err);
+	pkgrec_free(rec);
+	buf_free(&dest);
+	buf_free(&cache);
+}
+
 /* ---- tree listing: "path type mode size sha" lines, sorted ---- */
 
 static buf_t *walk_out;
@@ -1058,6 +1540,16 @@ int main(void)
 		cmocka_unit_test(test_noarch_python_is_relocated_with_entry_points),
 		cmocka_unit_test(test_noarch_entry_point_with_code_in_name_is_refused),
 		cmocka_unit_test(test_existing_dest_dir_is_an_error),
+		cmocka_unit_test(test_record_with_dotdot_build_cannot_write_outside_staging),
+		cmocka_unit_test(test_parent_opener_refuses_dotdot_components),
+		cmocka_unit_test(test_entry_point_name_with_newline_is_refused),
+		cmocka_unit_test(test_archives_declaring_gigabytes_fail_fast_naming_the_package),
+		cmocka_unit_test(test_placeholder_bomb_stops_at_the_cap_before_the_disk_fills),
+		cmocka_unit_test(test_streamed_placeholder_rewrite_equals_whole_buffer_at_every_chunk_size),
+		cmocka_unit_test(test_modified_file_in_extract_cache_is_evicted_and_layer_unchanged),
+		cmocka_unit_test(test_planted_extract_cache_entry_without_stamp_is_never_used),
+		cmocka_unit_test(test_cp_r_copy_of_extract_cache_gives_the_same_layer),
+		cmocka_unit_test(test_package_defect_with_extract_cache_has_no_cache_hint),
 		cmocka_unit_test(test_corpus_zlib_tar_bz2_gets_prefix_in_pkgconfig),
 		cmocka_unit_test(test_corpus_zlib_conda_empty_symlink_target_is_refused),
 		cmocka_unit_test(test_corpus_ca_certificates_conda_in_folder_keeps_symlink),
