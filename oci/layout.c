@@ -229,8 +229,11 @@ int oci_layout_read_blob(const oci_layout_t *l, const oci_desc_t *d, size_t max_
 		goto out;
 	}
 	buf_reset(out);
-	if (buf_read_file(out, path.data, max_bytes, err) ||
-	    check_size(l, d, (long long)out->len, err))
+	if (buf_read_file(out, path.data, max_bytes, err)) {
+		err_prefix(err, "%s: blob %s", l->dir, d->digest);
+		goto out;
+	}
+	if (check_size(l, d, (long long)out->len, err))
 		goto out;
 	digest_buf_hex(DIGEST_SHA256, out->data, out->len, got);
 	rc = check_hex(l, d, got, err);

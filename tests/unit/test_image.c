@@ -22,6 +22,7 @@
 #include "image.h"
 #include "layer.h"
 #include "layout.h"
+#include "mklayout.h"
 
 typedef struct fixture {
 	buf_t root;
@@ -461,6 +462,110 @@ static void test_load_base_unknown_tag_lists_tags(void **state)
 	free(blobs);
 }
 
+/* A base layout (hand-made) with two layers and the given config "history" JSON. */
+static char *make_base_with_history(const fixture_t *f, const char *name, const char *history)
+{
+	char *dir = join(f->root.data, name);
+	char *l1 = mklayout_text_blob(dir, "layer one"), *l2 = mklayout_text_blob(dir, "layer two");
+	buf_t cfg = BUF_INIT, man = BUF_INIT, idx = BUF_INIT;
+	buf_addf(&cfg, "{\"architecture\":\"amd64\",\"os\":\"linux\",\"created\":\"2023-11-14T22:13:20Z\","
+		       "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\",\"%s\"]}%s%s}",
+		 l1, l2, history ? ",\"history\":" : "", history ? history : "");
+	char *cd = mklayout_text_blob(dir, cfg.data);
+	buf_addf(&man,
+		 "{\"schemaVersion\":2,\"mediaType\":\"" OCI_MT_MANIFEST "\",\"config\":{\"mediaType\":\"" OCI_MT_CONFIG
+		 "\",\"digest\":\"%s\",\"size\":%zu},\"layers\":[{\"mediaType\":\"" OCI_MT_LAYER_GZIP
+		 "\",\"digest\":\"%s\",\"size\":9},{\"mediaType\":\"" OCI_MT_LAYER_GZIP "\",\"digest\":\"%s\",\"size\":9}]}",
+		 cd, cfg.len, l1, l2);
+	char *md = mklayout_text_blob(dir, man.data);
+	buf_addf(&idx, "{\"manifests\":[{\"mediaType\":\"" OCI_MT_MANIFEST "\",\"digest\":\"%s\",\"size\":%zu}]}", md,
+		 man.len);
+	mklayout_index(dir, idx.data);
+	free(l1);
+	free(l2);
+	free(cd);
+	free(md);
+	buf_free(&cfg);
+	buf_free(&man);
+	buf_free(&idx);
+	return dir;
+}
+
+/* The written config's history, for an image of base + one layer of ours. Caller decrefs. */
+static json_t *history_on(const fixture_t *f, const char *base)
+{
+	char *out = join(f->root.data, "out"), *blobs = join(out, "blobs/sha256");
+	err_t err = ERR_INIT;
+	oci_image_t *img = oci_image_new("linux", "amd64");
+	if (load_base(img, "amd64", base, NULL, out, &err))
+		fail_msg("load_base: %s", err_msg(&err));
+	layer_desc_t l;
+	make_layer(f, "mine", "bin/tool", "#!/bin/sh\n", blobs, &l);
+	oci_image_add_layer(img, l.digest, l.diff_id, l.size, l.media_type, "mine");
+	oci_layout_t *lo = oci_layout_create(out, &err);
+	buf_t md = BUF_INIT;
+	long long ms = 0;
+	assert_int_equal(oci_image_write_blobs(img, lo, &md, &ms, &err), 0);
+	json_t *manifest = load_blob(out, md.data);
+	json_t *cfg = load_blob(out, json_string_value(json_object_get(json_object_get(manifest, "config"), "digest")));
+	json_t *hist = json_incref(json_object_get(cfg, "history"));
+	json_decref(cfg);
+	json_decref(manifest);
+	oci_layout_free(lo);
+	oci_image_free(img);
+	buf_free(&md);
+	free(out);
+	free(blobs);
+	return hist;
+}
+
+static const char *created_by(json_t *hist, size_t i)
+{
+	return json_string_value(json_object_get(json_array_get(hist, i), "created_by"));
+}
+
+static void test_history_matches_layers_on_a_base_without_history(void **state)
+{
+	fixture_t *f = *state;
+	char *base = make_base_with_history(f, "nohist", NULL);
+	json_t *hist = history_on(f, base);
+	assert_int_equal(json_array_size(hist), 3);
+	assert_string_equal(created_by(hist, 0), "imgbuild: base image layer");
+	assert_string_equal(created_by(hist, 1), "imgbuild: base image layer");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(hist, 0), "created")),
+			    "2023-11-14T22:13:20Z");
+	assert_string_equal(created_by(hist, 2), "mine");
+	json_decref(hist);
+	free(base);
+}
+
+static void test_history_of_a_base_keeps_empty_entries_and_pairs_the_rest(void **state)
+{
+	fixture_t *f = *state;
+	/* one real entry, one empty_layer entry, then one entry too many for two layers... */
+	char *base = make_base_with_history(f, "extra", "[{\"created_by\":\"a\"},{\"created_by\":\"env\","
+							 "\"empty_layer\":true},{\"created_by\":\"b\"},"
+							 "{\"created_by\":\"c\"}]");
+	json_t *hist = history_on(f, base);
+	assert_int_equal(json_array_size(hist), 5);
+	assert_string_equal(created_by(hist, 2), "b");
+	assert_false(json_is_true(json_object_get(json_array_get(hist, 2), "empty_layer")));
+	/* ...which pairs with no layer, so ours stays ours */
+	assert_string_equal(created_by(hist, 3), "c");
+	assert_true(json_is_true(json_object_get(json_array_get(hist, 3), "empty_layer")));
+	assert_string_equal(created_by(hist, 4), "mine");
+	json_decref(hist);
+	/* one entry for two layers: the second layer gets one */
+	char *short_base = make_base_with_history(f, "short", "[{\"created_by\":\"a\"}]");
+	hist = history_on(f, short_base);
+	assert_int_equal(json_array_size(hist), 3);
+	assert_string_equal(created_by(hist, 0), "a");
+	assert_string_equal(created_by(hist, 1), "imgbuild: base image layer");
+	json_decref(hist);
+	free(base);
+	free(short_base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -471,6 +576,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_load_base_rejects_corrupt_layer_naming_digest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_base_rejects_other_architecture, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_base_unknown_tag_lists_tags, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_history_matches_layers_on_a_base_without_history, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_history_of_a_base_keeps_empty_entries_and_pairs_the_rest, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

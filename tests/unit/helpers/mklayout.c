@@ -42,6 +42,7 @@ void mklayout_index(const char *layout, const char *index_json)
 	static const char version[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
 	buf_t p = BUF_INIT;
 	err_t err = ERR_INIT;
+	must(fs_mkdir_p(layout, &err), layout, &err);
 	buf_addf(&p, "%s/oci-layout", layout);
 	must(fs_write_atomic(p.data, version, sizeof version - 1, &err), p.data, &err);
 	buf_reset(&p);

@@ -11,7 +11,7 @@
 char *mklayout_blob(const char *layout, const void *data, size_t len);
 /* The same for a NUL-terminated string. */
 char *mklayout_text_blob(const char *layout, const char *text);
-/* Writes layout/oci-layout and layout/index.json (index_json as given). */
+/* Writes layout/oci-layout and layout/index.json (index_json as given; layout created). */
 void mklayout_index(const char *layout, const char *index_json);
 
 #endif
