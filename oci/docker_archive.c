@@ -26,7 +26,7 @@ typedef struct archive_plan {
 	oci_layout_t *layout;
 	oci_manifest_t *manifest;
 	const oci_desc_t *top; /* the layout's image */
-	const char **blobs;    /* hex of every blob, sorted (layers may repeat) */
+	const char **blobs;    /* digest of every blob, sorted (layers may repeat) */
 	size_t n_blobs;
 	buf_t index_json, manifest_json;
 } archive_plan_t;
@@ -93,7 +93,7 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The layout's one image manifest and the hex names of its blobs. */
+/* The layout's one image manifest and the digests of its blobs. */
 static int plan_read(archive_plan_t *ap, const char *layout_dir, err_t *err)
 {
 	if (!(ap->layout = oci_layout_open(layout_dir, err)) ||
@@ -106,17 +106,24 @@ static int plan_read(archive_plan_t *ap, const char *layout_dir, err_t *err)
 	size_t n = oci_manifest_count(ap->manifest);
 	ap->blobs = xcalloc(n + 2, sizeof *ap->blobs);
 	for (size_t i = 0; i < n; i++)
-		ap->blobs[ap->n_blobs++] = digest_oci_hex(oci_manifest_entry(ap->manifest, i)->digest);
-	ap->blobs[ap->n_blobs++] = digest_oci_hex(oci_manifest_config(ap->manifest)->digest);
-	ap->blobs[ap->n_blobs++] = digest_oci_hex(ap->top->digest);
+		ap->blobs[ap->n_blobs++] = oci_manifest_entry(ap->manifest, i)->digest;
+	ap->blobs[ap->n_blobs++] = oci_manifest_config(ap->manifest)->digest;
+	ap->blobs[ap->n_blobs++] = ap->top->digest;
 	qsort(ap->blobs, ap->n_blobs, sizeof *ap->blobs, cmp_str);
 	return 0;
+}
+
+/* A blob's name inside the archive: the layout's own name for it. */
+static void member_name(const char *digest, buf_t *out)
+{
+	buf_setstr(out, "blobs/sha256/");
+	buf_addstr(out, digest_oci_hex(digest));
 }
 
 static json_t *blob_name(const char *digest)
 {
 	buf_t name = BUF_INIT;
-	buf_addf(&name, "blobs/sha256/%s", digest_oci_hex(digest));
+	member_name(digest, &name);
 	json_t *j = json_string(name.data);
 	buf_free(&name);
 	return j;
@@ -189,11 +196,9 @@ static int plan_write(const archive_plan_t *ap, struct archive *a, const char *p
 	for (size_t i = 0; i < ap->n_blobs; i++) {
 		if (i && !strcmp(ap->blobs[i], ap->blobs[i - 1]))
 			continue; /* a layer listed twice is stored once */
-		buf_setstr(&src, oci_layout_blobs_dir(ap->layout));
-		buf_addpath(&src, ap->blobs[i]);
-		buf_setstr(&name, "blobs/sha256/");
-		buf_addstr(&name, ap->blobs[i]);
-		if (add_file(a, name.data, src.data, mtime, path, err))
+		member_name(ap->blobs[i], &name);
+		if (oci_layout_blob_path(ap->layout, ap->blobs[i], &src, err) ||
+		    add_file(a, name.data, src.data, mtime, path, err))
 			goto out;
 	}
 	rc = 0;

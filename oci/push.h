@@ -2,8 +2,9 @@
  * lists) to a registry repository: every blob HEADed first and skipped when present, mounted
  * from another repository of the same registry when this machine saw it there (a small
  * record per registry in the cache: images/registries/<host>.seen, which pulls feed too),
- * config and layers before their manifest, manifests before the index, then every tag. The
- * layout is read through oci/layout.h. */
+ * config and layers before their manifest, manifests before the index, then every tag.
+ * Owns: the push order and the mount hints. May call: oci/reg.h, oci/reg_mount.h,
+ * oci/layout.h (the layout is read through it), common/. */
 #ifndef IMGBUILD_PUSH_H
 #define IMGBUILD_PUSH_H
 
