@@ -518,9 +518,8 @@ static int write_image(build_t *b, build_result_t *res, err_t *err)
 		goto out;
 	oci_desc_t top = {.media_type = OCI_MT_MANIFEST, .digest = digest.data, .size = msize};
 	/* a tag added to an existing layout keeps the tags it already holds */
-	if (oci_layout_keep_refs(b->out, o->output_dir, err) ||
-	    oci_layout_set_refs(b->out, &top, o->tags, o->n_tags, err) ||
-	    oci_layout_write_index(b->out, err))
+	if (oci_layout_set_refs(b->out, &top, o->tags, o->n_tags, err) ||
+	    oci_layout_keep_refs(b->out, o->output_dir, err) || oci_layout_write_index(b->out, err))
 		goto out;
 	res->manifest_digest = buf_detach(&digest);
 	res->manifest_size = msize;

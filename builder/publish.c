@@ -268,7 +268,7 @@ static int join_platforms(pub_t *p, const publish_result_t *res, oci_layout_t *l
 		ms[i] = (oci_desc_t){.media_type = OCI_MT_MANIFEST, .digest = res->builds[i].manifest_digest,
 				     .size = res->builds[i].manifest_size, .os = "linux",
 				     .arch = p->plats[i].arch};
-		int irc = from ? oci_layout_import(l, from, &ms[i], err) : -1;
+		int irc = from ? oci_layout_import(l, from, &ms[i], p->mount_src != NULL, err) : -1;
 		oci_layout_free(from);
 		if (irc)
 			goto out;
@@ -292,9 +292,8 @@ static int write_index_layout(pub_t *p, publish_result_t *res, const char *dir, 
 	oci_layout_t *l = oci_layout_create(dir, err);
 	int rc = -1;
 	if (!l || join_platforms(p, res, l, &top, digest, err) ||
-	    (is_oci && oci_layout_keep_refs(l, po->output + 4, err)) ||
 	    oci_layout_set_refs(l, &top, is_oci ? p->tags : NULL, is_oci ? po->n_refs : 0, err) ||
-	    oci_layout_write_index(l, err))
+	    (is_oci && oci_layout_keep_refs(l, po->output + 4, err)) || oci_layout_write_index(l, err))
 		goto out;
 	res->digest = xstrdup(digest);
 	res->media_type = xstrdup(OCI_MT_INDEX);

@@ -277,8 +277,20 @@ static int link_from(oci_layout_t *to, const oci_layout_t *from, const oci_desc_
 	return rc;
 }
 
-static int import_at(oci_layout_t *to, const oci_layout_t *from, const oci_desc_t *d, int depth,
-		     err_t *err)
+/* A layer of from, linked into to; with absent_ok a layer from lacks is skipped. */
+static int link_layer(oci_layout_t *to, const oci_layout_t *from, const oci_desc_t *d,
+		      int absent_ok, err_t *err)
+{
+	buf_t src = BUF_INIT;
+	int rc = oci_layout_blob_path(from, d->digest, &src, err);
+	if (rc == 0 && !(absent_ok && !fs_exists(src.data)))
+		rc = oci_layout_link_blob(to, src.data, d, err);
+	buf_free(&src);
+	return rc;
+}
+
+static int import_at(oci_layout_t *to, const oci_layout_t *from, const oci_desc_t *d, int absent_ok,
+		     int depth, err_t *err)
 {
 	oci_manifest_t *m = NULL;
 	int rc = -1;
@@ -293,8 +305,8 @@ static int import_at(oci_layout_t *to, const oci_layout_t *from, const oci_desc_
 		goto out;
 	for (size_t i = 0; i < oci_manifest_count(m); i++) {
 		const oci_desc_t *e = oci_manifest_entry(m, i);
-		if (oci_manifest_is_index(m) ? import_at(to, from, e, depth + 1, err)
-					     : link_from(to, from, e, err))
+		if (oci_manifest_is_index(m) ? import_at(to, from, e, absent_ok, depth + 1, err)
+					     : link_layer(to, from, e, absent_ok, err))
 			goto out;
 	}
 	rc = 0;
@@ -303,9 +315,10 @@ out:
 	return rc;
 }
 
-int oci_layout_import(oci_layout_t *to, const oci_layout_t *from, const oci_desc_t *d, err_t *err)
+int oci_layout_import(oci_layout_t *to, const oci_layout_t *from, const oci_desc_t *d,
+		      int absent_ok, err_t *err)
 {
-	return import_at(to, from, d, 0, err);
+	return import_at(to, from, d, absent_ok, 0, err);
 }
 
 int oci_layout_read_manifest(const oci_layout_t *l, const oci_desc_t *d, oci_manifest_t **out,
@@ -438,7 +451,7 @@ static int merge_entries(oci_layout_t *l, const oci_layout_t *old, json_t *merge
 			used[at] = 1;
 			continue;
 		}
-		if (oci_layout_import(l, old, &old->views[i], err))
+		if (oci_layout_import(l, old, &old->views[i], 0, err))
 			return err_prefix(err, "keeping tag '%s' of %s", name, old->dir);
 		json_array_append(merged, json_array_get(old->manifests, i));
 	}

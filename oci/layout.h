@@ -121,8 +121,11 @@ int oci_layout_verify_blob(const oci_layout_t *l, const oci_desc_t *d, err_t *er
 /* Hardlinks (or copies) the file src, which must have d's size, into l as blob d. */
 int oci_layout_link_blob(oci_layout_t *l, const char *src, const oci_desc_t *d, err_t *err);
 /* Links every blob reachable from d in from (d itself, and for a manifest its config and
- * layers, for an index each manifest it lists) into to. JSON blobs are verified. */
-int oci_layout_import(oci_layout_t *to, const oci_layout_t *from, const oci_desc_t *d, err_t *err);
+ * layers, for an index each manifest it lists) into to. JSON blobs are verified. With
+ * absent_ok, layer blobs from lacks are skipped (a build that left its registry-cache hits in
+ * the registry: oci_push_layout_from mounts them); otherwise a missing one is an error. */
+int oci_layout_import(oci_layout_t *to, const oci_layout_t *from, const oci_desc_t *d,
+		      int absent_ok, err_t *err);
 /* Reads and verifies the manifest or index d points at. Caller frees *out. */
 int oci_layout_read_manifest(const oci_layout_t *l, const oci_desc_t *d, oci_manifest_t **out,
 			     err_t *err);
@@ -144,10 +147,11 @@ int oci_layout_set_ref(oci_layout_t *l, const oci_desc_t *d, const char *ref_nam
 /* set_ref for each of tags, or one untagged entry when n_tags is 0. */
 int oci_layout_set_refs(oci_layout_t *l, const oci_desc_t *d, const char *const *tags,
 			size_t n_tags, err_t *err);
-/* Adding a tag to an existing layout keeps its other tags: every tagged entry of the layout
- * in old_dir whose name l does not set is kept, with the blobs it reaches (linked into l),
- * in old_dir's order, l's own entries replacing those of the same name in place and the rest
- * appended. Untagged entries of old_dir are dropped. No-op when old_dir is not a layout. */
+/* Adding a tag to an existing layout keeps its other tags. Call it after setting l's own
+ * tags: every tagged entry of the layout in old_dir whose name l does not set is kept, with
+ * the blobs it reaches (linked into l), in old_dir's order, l's own entries replacing those
+ * of the same name in place and the rest appended. Untagged entries of old_dir, and the
+ * images l's tags replace, are dropped with their blobs. No-op when old_dir is not a layout. */
 int oci_layout_keep_refs(oci_layout_t *l, const char *old_dir, err_t *err);
 /* Writes oci-layout, then index.json (atomically each). */
 int oci_layout_write_index(oci_layout_t *l, err_t *err);

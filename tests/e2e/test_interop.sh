@@ -42,6 +42,7 @@ check "umoci unpacks :b" umoci unpack --image "$L:b" "$T/bundle-b"
 check "oci-image-tool validates the layout's :b" oci-image-tool validate --type image --ref name=b "$L"
 check "rebuilding :a with another environment" build "$T/app.yml" --output "oci:$L" -t team/tiny:a
 check_eq "a replaced tag keeps its place" "a b" "$(refs "$L")"
+check "the replaced image's manifest is not carried over" test ! -e "$L/blobs/sha256/${da#sha256:}"
 check_eq ":a now names the new image (the same as :b's), :b is unchanged" "$db $db" \
   "$(digest_of "$L:a") $(digest_of "$L:b")"
 check "two-platform build adds :m to the layout" build "$T/tiny.yml" --platform linux/amd64,linux/arm64 \
