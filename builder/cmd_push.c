@@ -1,4 +1,4 @@
-/* cmd_push.c — `imgbuild push oci:DIR REF [REF...]`: pushes an image layout that is already
+/* cmd_push.c — `imgbuild push oci:DIR[:TAG] REF [REF...]`: pushes an image layout that is already
  * built (by `imgbuild build --output oci:DIR` or any OCI tool) to registry references, as
  * `crane push` does; the same client, auth, TLS and retry rules as build's push (oci/push.h).
  * All REFs must name one registry and repository; each tag is PUT once the blobs are in. */
@@ -9,6 +9,7 @@
 
 #include "cmd.h"
 #include "fsutil.h"
+#include "layout.h"
 #include "push.h"
 #include "ref.h"
 #include "reg.h"
@@ -16,7 +17,7 @@
 #define MAX_REFS 32
 
 static const char *const push_usage =
-	"usage: imgbuild push oci:DIR REGISTRY/REPO[:TAG] [more tags of the same repo] [options]\n"
+	"usage: imgbuild push oci:DIR[:TAG] REGISTRY/REPO[:TAG] [more tags of the same repo] [options]\n"
 	"      --creds USER:PASS    registry credentials (else $IMGBUILD_REGISTRY_USER/_PASSWORD,\n"
 	"                           then the Docker config)\n"
 	"      --ca-cert FILE       also trust this PEM CA\n"
@@ -67,7 +68,7 @@ int cmd_push(int argc, char **argv)
 	char *tags[MAX_REFS];
 	reg_opts_t ro = {.insecure = insecure, .log = on_log};
 	oci_ref_t ref = OCI_REF_INIT;
-	buf_t cache = BUF_INIT;
+	buf_t cache = BUF_INIT, layout = BUF_INIT, layout_tag = BUF_INIT;
 	err_t err = ERR_INIT;
 	reg_t *reg = NULL;
 	size_t n_tags = 0;
@@ -89,7 +90,7 @@ int cmd_push(int argc, char **argv)
 	}
 	if (argc - optind < 2 || argc - optind - 1 > MAX_REFS || strncmp(argv[optind], "oci:", 4))
 		goto usage;
-	const char *layout = argv[optind] + 4;
+	oci_layout_ref_split(argv[optind] + 4, &layout, &layout_tag);
 	if (parse_refs(argv + optind + 1, argc - optind - 1, &ref, tags, &n_tags, &err))
 		goto fail;
 	if (cache_dir)
@@ -97,8 +98,8 @@ int cmd_push(int argc, char **argv)
 	else
 		fs_default_cache_dir(&cache);
 	reg = reg_new(ref.registry, &ro, &err);
-	if (!reg || oci_push_layout(reg, layout, ref.repository, (const char *const *)tags, n_tags,
-				    cache.data, &err))
+	if (!reg || oci_push_layout(reg, layout.data, layout_tag.len ? layout_tag.data : NULL,
+				    ref.repository, (const char *const *)tags, n_tags, cache.data, &err))
 		goto fail;
 	const reg_stats_t *st = reg_get_stats(reg);
 	fprintf(stderr, "imgbuild: blobs: %ld uploaded, %ld mounted, %ld already there\n",
@@ -119,6 +120,8 @@ out:
 	reg_free(reg);
 	oci_ref_clear(&ref);
 	buf_free(&cache);
+	buf_free(&layout);
+	buf_free(&layout_tag);
 	err_clear(&err);
 	return rc;
 }

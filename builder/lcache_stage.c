@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "layout.h"
 #include "lcache.h"
 #include "log.h"
 #include "xalloc.h"
@@ -132,9 +133,9 @@ int lcache_stage_store(lcache_stage_t *s, const plan_t *plan, size_t g, const pk
 	int rc = 0;
 	if (g >= s->n_keys || !s->keys[g].hex[0])
 		return 0;
+	if (oci_blob_path(blobs_dir, desc->digest, &blob, err))
+		return err_prefix(err, "storing layer '%s' in the layer cache", plan_group_name(plan, g));
 	const pkgrec_t **v = group_pkgs(plan, g, pkgs);
-	buf_addstr(&blob, blobs_dir);
-	buf_addpath(&blob, digest_oci_hex(desc->digest));
 	rc = lcache_store(s->cache, s->keys[g].hex, blob.data, desc, plan_group_name(plan, g), v,
 			  plan_group_size(plan, g), s->keys[g].canonical, err);
 	if (rc)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base.h"
 #include "buf.h"
 #include "channel.h"
 #include "envspec.h"
@@ -18,6 +19,7 @@
 #include "group.h"
 #include "image.h"
 #include "install.h"
+#include "layout.h"
 #include "lcache_stage.h"
 #include "lock.h"
 #include "overlap.h"
@@ -53,6 +55,8 @@ typedef struct build {
 	lcache_stage_t *lcache;   /* layer cache (builder/lcache_stage.c); NULL with no_layer_cache */
 	unsigned char *is_needed; /* per package: its layer must be built; NULL = all */
 	rcache_stage_t *rcache;   /* --cache-repo (builder/rcache_stage.c); NULL without it */
+	oci_base_t *base;         /* --base, read once (oci/base.h); NULL without one */
+	oci_layout_t *out;        /* the layout being written (layout_tmp) */
 } build_t;
 
 static void logf_(build_t *b, const char *fmt, ...) ERR_PRINTF(2, 3);
@@ -112,14 +116,34 @@ out:
 	return rc;
 }
 
-/* __glibc from the base image's libc when there is one (conda/virtual.c), else --glibc. */
+/* The base image, opened (and its manifest and config checked) on first use. */
+static int open_base(build_t *b, err_t *err)
+{
+	const build_opts_t *o = b->opts;
+	if (!o->base_layout || b->base)
+		return 0;
+	b->base = oci_base_open(o->base_layout, o->base_tag, "linux",
+				o->oci_arch ? o->oci_arch : "amd64", err);
+	return b->base ? 0 : err_prefix(err, "base image %s", o->base_layout);
+}
+
+/* __glibc from the base image's libc when there is one (oci/base.h), else --glibc. */
 static int add_virtuals(build_t *b, solver_t *s, err_t *err)
 {
 	const build_opts_t *o = b->opts;
-	virtual_opts_t vo = {o->base_layout, o->base_tag, o->glibc_version, o->cuda_version, o->oci_arch};
+	buf_t glibc = BUF_INIT;
+	int found = 0;
+	if (open_base(b, err) || (b->base && (found = oci_base_glibc(b->base, &glibc, err)) < 0)) {
+		buf_free(&glibc);
+		return -1;
+	}
+	virtual_opts_t vo = {o->base_layout, found ? glibc.data : NULL, o->glibc_version,
+			     o->cuda_version, o->oci_arch};
 	virtual_set_t vs;
 	buf_t desc = BUF_INIT;
-	if (virtual_set_fill(&vs, &vo, err))
+	int rc = virtual_set_fill(&vs, &vo, err);
+	buf_free(&glibc);
+	if (rc)
 		return -1;
 	for (size_t i = 0; i < vs.n; i++)
 		if (solve_add_virtual(s, vs.pkgs[i].name, vs.pkgs[i].version, vs.pkgs[i].build, err))
@@ -468,7 +492,9 @@ static int write_image(build_t *b, build_result_t *res, err_t *err)
 	buf_t msg = BUF_INIT, digest = BUF_INIT, p = BUF_INIT;
 	long long msize = 0;
 	int rc = -1;
-	if (o->base_layout && oci_image_load_base(img, o->base_layout, o->base_tag, b->blobs.data, err)) {
+	if (open_base(b, err))
+		goto out;
+	if (b->base && oci_image_load_base(img, b->base, b->out, err)) {
 		err_prefix(err, "base image %s", o->base_layout);
 		goto out;
 	}
@@ -491,9 +517,12 @@ static int write_image(build_t *b, build_result_t *res, err_t *err)
 	oci_image_set_label(img, "io.imgbuild.prefix", b->prefix.data);
 	oci_image_set_label(img, "io.imgbuild.layer-format", LAYER_FORMAT_VERSION_STRING);
 	oci_image_set_created(img, o->layer.mtime);
-	if (oci_image_write_blobs(img, b->blobs.data, &digest, &msize, err))
+	if (oci_image_write_blobs(img, b->out, &digest, &msize, err))
 		goto out;
-	if (oci_layout_write_index(b->layout_tmp.data, digest.data, msize, o->tags, o->n_tags, err))
+	oci_desc_t top = {.media_type = OCI_MT_MANIFEST, .digest = digest.data, .size = msize};
+	/* a tag added to an existing layout keeps the tags it already holds */
+	if (oci_layout_set_refs(b->out, &top, o->tags, o->n_tags, err) ||
+	    oci_layout_keep_refs(b->out, o->output_dir, err) || oci_layout_write_index(b->out, err))
 		goto out;
 	res->manifest_digest = buf_detach(&digest);
 	res->manifest_size = msize;
@@ -510,17 +539,13 @@ out:
  * recognise; anything else is refused so a typo cannot remove someone's files. */
 static int check_output(const char *dir, err_t *err)
 {
-	buf_t p = BUF_INIT;
 	int rc = 0;
 	if (!fs_exists(dir))
 		return 0;
 	if (!fs_is_dir(dir))
 		return err_set(err, "--output %s exists and is not a directory; remove it or choose another path", dir);
-	buf_addstr(&p, dir);
-	buf_addpath(&p, "oci-layout");
-	if (!fs_exists(p.data) && rmdir(dir) != 0 && errno != ENOENT)
+	if (!oci_layout_is_layout(dir) && rmdir(dir) != 0 && errno != ENOENT)
 		rc = err_set(err, "--output %s exists and is not an OCI image layout; remove it or choose another path", dir);
-	buf_free(&p);
 	return rc;
 }
 
@@ -586,10 +611,9 @@ static int setup_dirs(build_t *b, err_t *err)
 	scratch_sweep(parent.data, base.data);
 	if (scratch_mkdtemp(parent.data, base.data, &b->layout_tmp, err))
 		goto out;
-	buf_setstr(&b->blobs, b->layout_tmp.data);
-	buf_addpath(&b->blobs, "blobs/sha256");
-	if (fs_mkdir_p(b->blobs.data, err))
+	if (!(b->out = oci_layout_create(b->layout_tmp.data, err)))
 		goto out;
+	buf_setstr(&b->blobs, oci_layout_blobs_dir(b->out));
 	rc = 0;
 out:
 	buf_free(&parent);
@@ -651,6 +675,8 @@ static void build_cleanup(build_t *b)
 	free(b->channel_names);
 	free(b->pkgs);
 	free(b->python_version);
+	oci_layout_free(b->out);
+	oci_base_free(b->base);
 	rcache_stage_free(b->rcache);
 	lcache_stage_free(b->lcache);
 	free(b->is_needed);

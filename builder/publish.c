@@ -4,7 +4,6 @@
  * rename only once complete, and a push writes tags only after all content is in. */
 #include "publish.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
@@ -13,17 +12,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "digest.h"
 #include "docker_archive.h"
 #include "fsutil.h"
+#include "layout.h"
 #include "pull.h"
 #include "push.h"
 #include "ref.h"
 #include "scratch.h"
-
-#define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
-#define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
-#define REF_NAME "org.opencontainers.image.ref.name"
+#include "xalloc.h"
 
 typedef struct platform {
 	char *name;    /* "linux/arm64" */
@@ -178,13 +174,8 @@ static int prepare_base(pub_t *p, const platform_t *pl, build_opts_t *o, buf_t *
 	if (!b)
 		return 0;
 	if (!strncmp(b, "oci:", 4)) {
-		buf_setstr(dir, b + 4);
-		char *colon = strrchr(dir->data, ':');
-		if (colon && !strchr(colon, '/')) {
-			buf_setstr(tag, colon + 1);
-			buf_truncate(dir, (size_t)(colon - dir->data));
-			o->base_tag = tag->data;
-		}
+		oci_layout_ref_split(b + 4, dir, tag);
+		o->base_tag = tag->len ? tag->data : NULL;
 		o->base_layout = dir->data;
 		return 0;
 	}
@@ -262,116 +253,64 @@ out:
 	return rc;
 }
 
-static int link_blobs(const char *from_layout, const char *to_blobs, err_t *err);
-
-/* Joins the per-platform layouts under one image index in dir. */
-static int write_index_layout(pub_t *p, const publish_result_t *res, const char *dir, err_t *err)
+/* Links each platform's image into the layout l and writes their image index blob there. */
+static int join_platforms(pub_t *p, const publish_result_t *res, oci_layout_t *l, oci_desc_t *top,
+			  char digest[DIGEST_OCI_MAX], err_t *err)
 {
-	json_t *ms = json_array(), *index = NULL, *top = NULL;
-	buf_t blobs = BUF_INIT, src = BUF_INIT, path = BUF_INIT;
-	char hex[DIGEST_HEX_MAX];
-	char *s = NULL, *t = NULL;
+	oci_desc_t *ms = xcalloc(p->n_plats, sizeof *ms);
+	buf_t src = BUF_INIT;
 	int rc = -1;
-	buf_setstr(&blobs, dir);
-	buf_addpath(&blobs, "blobs/sha256");
-	if (fs_mkdir_p(blobs.data, err))
-		goto out;
 	for (size_t i = 0; i < p->n_plats; i++) {
 		buf_setstr(&src, p->work.data);
 		buf_addf(&src, "/image-%s.oci", p->plats[i].arch);
-		if (link_blobs(src.data, blobs.data, err))
-			goto out;
+		oci_layout_t *from = oci_layout_open(src.data, err);
 		/* platform order is the --platform order: same flags, same index bytes */
-		json_array_append_new(ms, json_pack("{s:s, s:s, s:I, s:{s:s, s:s}}", "mediaType", MT_OCI_MANIFEST,
-						    "digest", res->builds[i].manifest_digest, "size",
-						    (json_int_t)res->builds[i].manifest_size, "platform",
-						    "architecture", p->plats[i].arch, "os", "linux"));
+		ms[i] = (oci_desc_t){.media_type = OCI_MT_MANIFEST, .digest = res->builds[i].manifest_digest,
+				     .size = res->builds[i].manifest_size, .os = "linux",
+				     .arch = p->plats[i].arch};
+		int irc = from ? oci_layout_import(l, from, &ms[i], p->mount_src != NULL, err) : -1;
+		oci_layout_free(from);
+		if (irc)
+			goto out;
 	}
-	index = json_pack("{s:i, s:s, s:O}", "schemaVersion", 2, "mediaType", MT_OCI_INDEX, "manifests", ms);
-	s = json_dumps(index, JSON_SORT_KEYS | JSON_COMPACT);
-	digest_buf_hex(DIGEST_SHA256, s, strlen(s), hex);
-	buf_setstr(&path, blobs.data);
-	buf_addpath(&path, hex);
-	if (fs_write_atomic(path.data, s, strlen(s), err))
-		goto out;
-	json_t *entries = json_array();
-	buf_setstr(&src, "sha256:");
-	buf_addstr(&src, hex);
-	for (size_t i = 0; i < p->po->n_refs || (i == 0 && p->po->n_refs == 0); i++) {
-		json_t *d = json_pack("{s:s, s:s, s:I}", "mediaType", MT_OCI_INDEX, "digest", src.data, "size",
-				      (json_int_t)strlen(s));
-		if (p->po->n_refs && p->po->output && !strncmp(p->po->output, "oci:", 4))
-			json_object_set_new(d, "annotations", json_pack("{s:s}", REF_NAME, p->tags[i]));
-		json_array_append_new(entries, d);
-	}
-	top = json_pack("{s:i, s:s, s:o}", "schemaVersion", 2, "mediaType", MT_OCI_INDEX, "manifests", entries);
-	t = json_dumps(top, JSON_SORT_KEYS | JSON_COMPACT);
-	buf_setstr(&path, dir);
-	buf_addpath(&path, "oci-layout");
-	if (fs_write_atomic(path.data, "{\"imageLayoutVersion\":\"1.0.0\"}", 30, err))
-		goto out;
-	buf_setstr(&path, dir);
-	buf_addpath(&path, "index.json");
-	if (fs_write_atomic(path.data, t, strlen(t), err))
-		goto out;
-	rc = 0;
+	*top = (oci_desc_t){.media_type = OCI_MT_INDEX, .digest = digest};
+	rc = oci_layout_write_image_index(l, ms, p->n_plats, digest, &top->size, err);
 out:
-	free(s);
-	free(t);
-	json_decref(ms);
-	json_decref(index);
-	json_decref(top);
-	buf_free(&blobs);
+	free(ms);
 	buf_free(&src);
-	buf_free(&path);
 	return rc;
 }
 
-static int link_blobs(const char *from_layout, const char *to_blobs, err_t *err)
+/* Joins the per-platform layouts under one image index in dir (its digest into res); for an
+ * oci:DIR output the other tags DIR already holds are kept. */
+static int write_index_layout(pub_t *p, publish_result_t *res, const char *dir, err_t *err)
 {
-	buf_t dir = BUF_INIT, a = BUF_INIT, b = BUF_INIT;
-	struct dirent *de;
+	const publish_opts_t *po = p->po;
+	int is_oci = po->output && !strncmp(po->output, "oci:", 4);
+	char digest[DIGEST_OCI_MAX];
+	oci_desc_t top;
+	oci_layout_t *l = oci_layout_create(dir, err);
 	int rc = -1;
-	buf_setstr(&dir, from_layout);
-	buf_addpath(&dir, "blobs/sha256");
-	DIR *d = opendir(dir.data);
-	if (!d) {
-		err_set(err, "%s: cannot list: %s", dir.data, strerror(errno));
+	if (!l || join_platforms(p, res, l, &top, digest, err) ||
+	    oci_layout_set_refs(l, &top, is_oci ? p->tags : NULL, is_oci ? po->n_refs : 0, err) ||
+	    (is_oci && oci_layout_keep_refs(l, po->output + 4, err)) || oci_layout_write_index(l, err))
 		goto out;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		buf_setstr(&a, dir.data);
-		buf_addpath(&a, de->d_name);
-		buf_setstr(&b, to_blobs);
-		buf_addpath(&b, de->d_name);
-		if (link(a.data, b.data) != 0 && errno != EEXIST && fs_copy_file(a.data, b.data, err)) {
-			closedir(d);
-			goto out;
-		}
-	}
-	closedir(d);
+	res->digest = xstrdup(digest);
+	res->media_type = xstrdup(OCI_MT_INDEX);
 	rc = 0;
 out:
-	buf_free(&dir);
-	buf_free(&a);
-	buf_free(&b);
+	oci_layout_free(l);
 	return rc;
 }
 
 /* Moves a finished layout to the user's oci:DIR, replacing only an earlier OCI layout. */
 static int move_layout(const char *from, const char *dir, err_t *err)
 {
-	buf_t old = BUF_INIT, probe = BUF_INIT;
+	buf_t old = BUF_INIT;
 	int rc = -1;
-	if (fs_exists(dir)) {
-		buf_setstr(&probe, dir);
-		buf_addpath(&probe, "oci-layout");
-		if (!fs_exists(probe.data) && rmdir(dir) != 0) {
-			err_set(err, "--output %s exists and is not an OCI image layout; remove it or choose another path", dir);
-			goto out;
-		}
+	if (fs_exists(dir) && !oci_layout_is_layout(dir) && rmdir(dir) != 0) {
+		err_set(err, "--output %s exists and is not an OCI image layout; remove it or choose another path", dir);
+		goto out;
 	}
 	if (fs_exists(dir)) {
 		buf_addf(&old, "%s.old-%ld", dir, (long)getpid());
@@ -390,30 +329,6 @@ static int move_layout(const char *from, const char *dir, err_t *err)
 	rc = 0;
 out:
 	buf_free(&old);
-	buf_free(&probe);
-	return rc;
-}
-
-static int read_top(const char *layout, publish_result_t *out, err_t *err)
-{
-	buf_t path = BUF_INIT;
-	json_error_t je;
-	int rc = -1;
-	buf_setstr(&path, layout);
-	buf_addpath(&path, "index.json");
-	json_t *idx = json_load_file(path.data, 0, &je);
-	json_t *d = json_array_get(json_object_get(idx, "manifests"), 0);
-	const char *dg = json_string_value(json_object_get(d, "digest"));
-	const char *mt = json_string_value(json_object_get(d, "mediaType"));
-	if (!dg || !mt) {
-		err_set(err, "%s: no image descriptor", path.data);
-	} else {
-		out->digest = strdup(dg);
-		out->media_type = strdup(mt);
-		rc = 0;
-	}
-	json_decref(idx);
-	buf_free(&path);
 	return rc;
 }
 
@@ -504,6 +419,30 @@ static int write_metadata(pub_t *p, const publish_result_t *res, err_t *err)
 	return rc;
 }
 
+/* docker-archive:FILE, its tags named as Docker names them: as written, :latest when none. */
+static int write_docker_archive(pub_t *p, err_t *err)
+{
+	const publish_opts_t *po = p->po;
+	const char **names = xcalloc(po->n_refs ? po->n_refs : 1, sizeof *names);
+	buf_t *bufs = xcalloc(po->n_refs ? po->n_refs : 1, sizeof *bufs);
+	for (size_t i = 0; i < po->n_refs; i++) {
+		const char *slash = strrchr(po->refs[i], '/');
+		buf_addstr(&bufs[i], po->refs[i]);
+		if (!strchr(slash ? slash : po->refs[i], ':'))
+			buf_addstr(&bufs[i], ":latest");
+		names[i] = bufs[i].data;
+	}
+	int rc = oci_docker_archive_write(p->final_layout.data, po->output + 15, names, po->n_refs,
+					  p->bo->layer.mtime, err);
+	if (rc)
+		err_prefix(err, "--output docker-archive");
+	for (size_t i = 0; i < po->n_refs; i++)
+		buf_free(&bufs[i]);
+	free(bufs);
+	free(names);
+	return rc;
+}
+
 static int deliver(pub_t *p, publish_result_t *out, err_t *err)
 {
 	const publish_opts_t *po = p->po;
@@ -522,27 +461,12 @@ static int deliver(pub_t *p, publish_result_t *out, err_t *err)
 		if (rc)
 			return -1;
 	}
-	if (read_top(p->final_layout.data, out, err))
-		return -1;
+	if (p->n_plats == 1) {
+		out->digest = xstrdup(out->builds[0].manifest_digest);
+		out->media_type = xstrdup(OCI_MT_MANIFEST);
+	}
 	if (po->output && !strncmp(po->output, "docker-archive:", 15)) {
-		const char **names = calloc(po->n_refs ? po->n_refs : 1, sizeof *names);
-		buf_t *bufs = calloc(po->n_refs ? po->n_refs : 1, sizeof *bufs);
-		if (!names || !bufs)
-			abort();
-		for (size_t i = 0; i < po->n_refs; i++) {
-			/* Docker names the tag as written, with :latest when none */
-			buf_addstr(&bufs[i], po->refs[i]);
-			if (!strchr(strrchr(po->refs[i], '/') ? strrchr(po->refs[i], '/') : po->refs[i], ':'))
-				buf_addstr(&bufs[i], ":latest");
-			names[i] = bufs[i].data;
-		}
-		int rc = oci_docker_archive_write(p->final_layout.data, po->output + 15, names, po->n_refs,
-						  p->bo->layer.mtime, err);
-		for (size_t i = 0; i < po->n_refs; i++)
-			buf_free(&bufs[i]);
-		free(bufs);
-		free(names);
-		if (rc)
+		if (write_docker_archive(p, err))
 			return -1;
 	} else if (!po->output && push_all(p, out, err)) {
 		return -1;

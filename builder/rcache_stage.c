@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "cache_artifact.h"
 #include "digest.h"
+#include "layout.h"
 #include "push.h"
 #include "ref.h"
 #include "log.h"
@@ -148,17 +149,12 @@ static int fetch_verified(rcache_stage_t *s, const oci_cache_layer_t *cl, const 
 		err_set(err, "its layer is %s, this build writes %s", cl->media_type, want_mt);
 		goto out;
 	}
-	if (!digest_oci_hex(cl->digest) || !digest_oci_hex(cl->diff_id)) {
-		err_set(err, "its digest %s or diff_id %s is not sha256:<64 hex>", cl->digest, cl->diff_id);
-		goto out;
-	}
-	buf_setstr(&path, blobs_dir);
-	buf_addpath(&path, digest_oci_hex(cl->digest));
-	if (!get_reg(s, err) || reg_blob_fetch(s->reg, s->repo, cl->digest, cl->size, path.data, err))
+	if (oci_blob_path(blobs_dir, cl->digest, &path, err) || !get_reg(s, err) ||
+	    reg_blob_fetch(s->reg, s->repo, cl->digest, cl->size, path.data, err))
 		goto out;
 	if (tar_digest(path.data, hex, err))
 		goto out;
-	if (strcmp(hex, digest_oci_hex(cl->diff_id)) != 0) {
+	if (!digest_oci_hex(cl->diff_id) || strcmp(hex, digest_oci_hex(cl->diff_id)) != 0) {
 		err_set(err, "its blob uncompresses to sha256:%s, the artifact says %s", hex, cl->diff_id);
 		goto out;
 	}
@@ -307,10 +303,9 @@ void rcache_stage_publish(rcache_stage_t *s, lcache_stage_t *ls, const plan_t *p
 		memcpy(cl.diff_id, descs[g].diff_id, strlen(descs[g].diff_id) + 1);
 		if (snprintf(cl.media_type, sizeof cl.media_type, "%s", descs[g].media_type) >= (int)sizeof cl.media_type)
 			cl.media_type[0] = '\0';
-		buf_setstr(&blob, blobs_dir);
-		buf_addpath(&blob, digest_oci_hex(descs[g].digest));
 		err_clear(&why);
-		if (!get_reg(s, &why) || !s->scratch_dir ||
+		if (oci_blob_path(blobs_dir, descs[g].digest, &blob, &why) || !get_reg(s, &why) ||
+		    !s->scratch_dir ||
 		    oci_cache_publish(s->reg, s->repo, key, blob.data, &cl, &info, s->scratch_dir, &why)) {
 			n_failed++;
 			log_msgf(log, ud,

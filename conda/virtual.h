@@ -1,7 +1,8 @@
 /* virtual.h — conda's virtual packages for the target machine: __unix, __linux, __glibc,
  * __archspec and (when the nodes have a GPU driver) __cuda. __glibc comes from the base image's
- * own C library when a base image is given (its layers are read, nothing is run), else from
- * --glibc, else conda-forge's baseline. */
+ * own C library when a base image is given, else from --glibc, else conda-forge's baseline.
+ * The base image's version is an input (the builder gets it from oci/base.h): conda/ never
+ * reads images. Owns: virtual package values. May call: common/ only. */
 #ifndef IMGBUILD_VIRTUAL_H
 #define IMGBUILD_VIRTUAL_H
 
@@ -26,24 +27,19 @@ typedef struct virtual_set {
 
 /* Inputs of virtual_set_fill: everything NULL = the defaults (glibc 2.28, x86_64, no CUDA). */
 typedef struct virtual_opts {
-	const char *base_layout; /* OCI layout of the base image, or NULL */
-	const char *base_tag;    /* its tag, NULL = the layout's only image */
+	const char *base_name;   /* the base image, for messages; NULL = no base image */
+	const char *base_glibc;  /* the glibc version found in the base image, NULL = none there */
 	const char *glibc;       /* --glibc: used when there is no base image */
 	const char *cuda;        /* --cuda: driver version of the target nodes, NULL = no __cuda */
 	const char *oci_arch;    /* "amd64" (default) or "arm64" */
 } virtual_opts_t;
 
-/* Fills set. A base image whose layers hold no GNU libc (musl, distroless static) falls back
- * to --glibc / the default and says so in the source; an unreadable layout is an error. A
- * --glibc that disagrees with the base image is an error naming both versions. */
+/* Fills set. A base image whose layers hold no GNU libc (musl, distroless static: base_name
+ * without base_glibc) falls back to --glibc / the default and says so in the source. A --glibc
+ * newer than the base image's is an error naming both versions and the base. */
 int virtual_set_fill(virtual_set_t *set, const virtual_opts_t *o, err_t *err);
 
 /* Appends "__glibc=2.36 (base image), __cuda=12.4 (--cuda), ..." for logs and plans. */
 void virtual_set_describe(const virtual_set_t *set, buf_t *out);
-
-/* The glibc version of an OCI layout's image, from its layers (libc-X.Y.so file names, or the
- * "release version X.Y" banner inside libc.so.6; later layers win). 1 = found (version in
- * out), 0 = no glibc in the image, -1 = unreadable layout (err). */
-int virtual_glibc_from_layout(const char *layout_dir, const char *tag, buf_t *out, err_t *err);
 
 #endif

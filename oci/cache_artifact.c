@@ -11,10 +11,9 @@
 
 #include "digest.h"
 #include "fsutil.h"
+#include "layout.h"
 #include "ref.h"
 
-#define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
-#define MT_OCI_EMPTY "application/vnd.oci.empty.v1+json"
 #define EMPTY_JSON "{}"
 #define EMPTY_DIGEST "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
 #define ANN_KEY "io.imgbuild.cache.key"
@@ -72,8 +71,8 @@ int oci_cache_manifest_make(const char *key_hex, const oci_cache_layer_t *layer,
 	}
 	packages_summary(info, &pk);
 	json_t *m = json_pack("{s:i, s:s, s:s, s:{s:s, s:s, s:i, s:s}, s:[{s:s, s:s, s:I}], s:{s:s, s:s, s:s, s:s}}",
-			      "schemaVersion", 2, "mediaType", MT_OCI_MANIFEST, "artifactType", OCI_CACHE_ARTIFACT_TYPE,
-			      "config", "mediaType", MT_OCI_EMPTY, "digest", EMPTY_DIGEST, "size", 2, "data", "e30=",
+			      "schemaVersion", 2, "mediaType", OCI_MT_MANIFEST, "artifactType", OCI_CACHE_ARTIFACT_TYPE,
+			      "config", "mediaType", OCI_MT_EMPTY, "digest", EMPTY_DIGEST, "size", 2, "data", "e30=",
 			      "layers", "mediaType", layer->media_type, "digest", layer->digest, "size",
 			      (json_int_t)layer->size, "annotations", ANN_KEY, key_hex, ANN_DIFF_ID, layer->diff_id,
 			      ANN_GROUP, info->group ? info->group : "", ANN_PACKAGES, pk.data);
@@ -120,7 +119,7 @@ int oci_cache_manifest_parse(const char *data, size_t len, const char *key_hex,
 	const char *at = json_string_value(json_object_get(m, "artifactType"));
 	const char *key = json_string_value(json_object_get(ann, ANN_KEY));
 	json_int_t size = json_integer_value(json_object_get(l, "size"));
-	if (json_integer_value(json_object_get(m, "schemaVersion")) != 2 || !mt || strcmp(mt, MT_OCI_MANIFEST))
+	if (json_integer_value(json_object_get(m, "schemaVersion")) != 2 || !mt || strcmp(mt, OCI_MT_MANIFEST))
 		why = "not an OCI image manifest";
 	else if (!at || strcmp(at, OCI_CACHE_ARTIFACT_TYPE))
 		why = "artifactType is not " OCI_CACHE_ARTIFACT_TYPE;
@@ -194,7 +193,7 @@ int oci_cache_publish(reg_t *r, const char *repo, const char *key_hex, const cha
 	 * tag must never point at a gap */
 	if (reg_blob_push(r, repo, layer->digest, blob_path, layer->size, NULL, err) ||
 	    reg_blob_push(r, repo, EMPTY_DIGEST, empty.data, 2, NULL, err) ||
-	    reg_manifest_put(r, repo, tag.data, MT_OCI_MANIFEST, manifest.data, manifest.len, err))
+	    reg_manifest_put(r, repo, tag.data, OCI_MT_MANIFEST, manifest.data, manifest.len, err))
 		goto out;
 	rc = 0;
 out:

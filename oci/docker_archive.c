@@ -1,7 +1,8 @@
 /* docker_archive.c — OCI layout -> docker-archive tar (see docker_archive.h). Entries are
  * written in a fixed order (oci-layout, index.json, manifest.json, then blobs sorted by
  * digest), uid/gid 0, one mtime, so the same image gives the same archive bytes. Blobs are
- * streamed from the layout through libarchive, never held in memory. */
+ * streamed from the layout through libarchive, never held in memory. The layout is read and
+ * the archive's index.json written through oci/layout.h. */
 #include "docker_archive.h"
 
 #include <archive.h>
@@ -16,10 +17,19 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "fsutil.h"
+#include "layout.h"
 #include "ref.h"
+#include "xalloc.h"
 
-#define DA_JSON_MAX_BYTES (4u << 20)
+/* What goes into the archive besides the blobs' bytes. */
+typedef struct archive_plan {
+	oci_layout_t *layout;
+	oci_manifest_t *manifest;
+	const oci_desc_t *top; /* the layout's image */
+	const char **blobs;    /* digest of every blob, sorted (layers may repeat) */
+	size_t n_blobs;
+	buf_t index_json, manifest_json;
+} archive_plan_t;
 
 static int add_entry(struct archive *a, const char *name, long long size, long long mtime,
 		     const char *path_for_errors, err_t *err)
@@ -83,95 +93,146 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* The layout's one image manifest and the digests of its blobs. */
+static int plan_read(archive_plan_t *ap, const char *layout_dir, err_t *err)
+{
+	if (!(ap->layout = oci_layout_open(layout_dir, err)) ||
+	    !(ap->top = oci_layout_find(ap->layout, NULL, err)) ||
+	    oci_layout_read_manifest(ap->layout, ap->top, &ap->manifest, err))
+		return -1;
+	if (oci_manifest_is_index(ap->manifest))
+		return err_set(err, "%s: the image is an image index; a docker archive holds one "
+				    "platform's image", layout_dir);
+	size_t n = oci_manifest_count(ap->manifest);
+	ap->blobs = xcalloc(n + 2, sizeof *ap->blobs);
+	for (size_t i = 0; i < n; i++)
+		ap->blobs[ap->n_blobs++] = oci_manifest_entry(ap->manifest, i)->digest;
+	ap->blobs[ap->n_blobs++] = oci_manifest_config(ap->manifest)->digest;
+	ap->blobs[ap->n_blobs++] = ap->top->digest;
+	qsort(ap->blobs, ap->n_blobs, sizeof *ap->blobs, cmp_str);
+	return 0;
+}
+
+/* A blob's name inside the archive: the layout's own name for it. */
+static void member_name(const char *digest, buf_t *out)
+{
+	buf_setstr(out, "blobs/sha256/");
+	buf_addstr(out, digest_oci_hex(digest));
+}
+
+static json_t *blob_name(const char *digest)
+{
+	buf_t name = BUF_INIT;
+	member_name(digest, &name);
+	json_t *j = json_string(name.data);
+	buf_free(&name);
+	return j;
+}
+
+/* Docker's manifest.json: [{Config, RepoTags, Layers}] (what `docker load` reads). */
+static void plan_docker_manifest(archive_plan_t *ap, const char *const *repo_tags, size_t n_tags)
+{
+	json_t *layers = json_array(), *tags = json_array();
+	for (size_t i = 0; i < oci_manifest_count(ap->manifest); i++)
+		json_array_append_new(layers, blob_name(oci_manifest_entry(ap->manifest, i)->digest));
+	for (size_t i = 0; i < n_tags; i++)
+		json_array_append_new(tags, json_string(repo_tags[i]));
+	json_t *dm = json_pack("[{s:o, s:o, s:o}]", "Config",
+			       blob_name(oci_manifest_config(ap->manifest)->digest), "RepoTags", tags,
+			       "Layers", layers);
+	char *s = dm ? json_dumps(dm, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+	if (!s)
+		abort(); /* only allocation fails here */
+	buf_setstr(&ap->manifest_json, s);
+	free(s);
+	json_decref(dm);
+}
+
+/* index.json as `docker save` writes it (Docker >= 25): one entry per tag naming the image in
+ * full (io.containerd.image.name, "docker.io/team/env:1.0") and by tag (ref.name, "1.0"). podman
+ * load tries the archive as an OCI archive first and names the image from these (a lone
+ * untagged entry loads untagged); with several tags it falls back to manifest.json. */
+static int plan_index(archive_plan_t *ap, const char *const *repo_tags, size_t n_tags, err_t *err)
+{
+	oci_desc_t *entries = xcalloc(n_tags ? n_tags : 1, sizeof *entries);
+	oci_ref_t *refs = xcalloc(n_tags ? n_tags : 1, sizeof *refs);
+	buf_t *names = xcalloc(n_tags ? n_tags : 1, sizeof *names);
+	int rc = -1;
+	for (size_t i = 0; i < (n_tags ? n_tags : 1); i++) {
+		entries[i] = (oci_desc_t){.media_type = OCI_MT_MANIFEST, .digest = ap->top->digest,
+					  .size = ap->top->size};
+		if (!n_tags)
+			break;
+		if (oci_ref_parse(repo_tags[i], &refs[i], err))
+			goto out;
+		oci_ref_format(&refs[i], &names[i]);
+		entries[i].image_name = names[i].data;
+		entries[i].ref_name = refs[i].tag;
+	}
+	oci_index_dump(entries, n_tags ? n_tags : 1, &ap->index_json);
+	rc = 0;
+out:
+	for (size_t i = 0; i < n_tags; i++) {
+		oci_ref_clear(&refs[i]);
+		buf_free(&names[i]);
+	}
+	free(entries);
+	free(refs);
+	free(names);
+	return rc;
+}
+
+static int plan_write(const archive_plan_t *ap, struct archive *a, const char *path,
+		      long long mtime, err_t *err)
+{
+	static const char layout[] = OCI_LAYOUT_FILE;
+	buf_t src = BUF_INIT, name = BUF_INIT;
+	int rc = -1;
+	if (add_mem(a, "oci-layout", layout, sizeof layout - 1, mtime, path, err) ||
+	    add_mem(a, "index.json", ap->index_json.data, ap->index_json.len, mtime, path, err) ||
+	    add_mem(a, "manifest.json", ap->manifest_json.data, ap->manifest_json.len, mtime, path,
+		    err))
+		goto out;
+	for (size_t i = 0; i < ap->n_blobs; i++) {
+		if (i && !strcmp(ap->blobs[i], ap->blobs[i - 1]))
+			continue; /* a layer listed twice is stored once */
+		member_name(ap->blobs[i], &name);
+		if (oci_layout_blob_path(ap->layout, ap->blobs[i], &src, err) ||
+		    add_file(a, name.data, src.data, mtime, path, err))
+			goto out;
+	}
+	rc = 0;
+out:
+	buf_free(&src);
+	buf_free(&name);
+	return rc;
+}
+
 int oci_docker_archive_write(const char *layout_dir, const char *path, const char *const *repo_tags,
 			     size_t n_tags, long long mtime, err_t *err)
 {
-	buf_t p = BUF_INIT, idx_raw = BUF_INIT, man_raw = BUF_INIT, tmp = BUF_INIT, name = BUF_INIT;
-	json_t *idx = NULL, *man = NULL, *dm = NULL;
+	archive_plan_t ap = {0};
 	struct archive *a = NULL;
-	const char **blobs = NULL;
-	size_t n_blobs = 0;
-	char *dm_s = NULL;
+	buf_t tmp = BUF_INIT;
 	int rc = -1;
-	buf_setstr(&p, layout_dir);
-	buf_addpath(&p, "index.json");
-	if (buf_read_file(&idx_raw, p.data, DA_JSON_MAX_BYTES, err))
+	if (plan_read(&ap, layout_dir, err) || plan_index(&ap, repo_tags, n_tags, err))
 		goto out;
-	idx = json_loadb(idx_raw.data, idx_raw.len, 0, NULL);
-	json_t *desc = json_array_get(json_object_get(idx, "manifests"), 0);
-	const char *mdigest = json_string_value(json_object_get(desc, "digest"));
-	if (!oci_ref_is_digest(mdigest)) {
-		err_set(err, "%s: no image manifest", p.data);
-		goto out;
-	}
-	buf_setstr(&p, layout_dir);
-	buf_addpath(&p, "blobs/sha256");
-	buf_addpath(&p, mdigest + 7);
-	if (buf_read_file(&man_raw, p.data, DA_JSON_MAX_BYTES, err))
-		goto out;
-	man = json_loadb(man_raw.data, man_raw.len, 0, NULL);
-	json_t *layers = json_object_get(man, "layers");
-	const char *cdigest = json_string_value(json_object_get(json_object_get(man, "config"), "digest"));
-	if (!oci_ref_is_digest(cdigest) || !json_is_array(layers)) {
-		err_set(err, "%s: not an image manifest (an index? docker-archive holds one platform)", p.data);
-		goto out;
-	}
-	blobs = calloc(json_array_size(layers) + 2, sizeof *blobs);
-	if (!blobs)
-		abort();
-	json_t *dl = json_array(), *tags = json_array();
-	for (size_t i = 0; i < json_array_size(layers); i++) {
-		const char *d = json_string_value(json_object_get(json_array_get(layers, i), "digest"));
-		if (!oci_ref_is_digest(d)) {
-			json_decref(dl);
-			json_decref(tags);
-			err_set(err, "%s: layer %zu has no sha256 digest", p.data, i);
-			goto out;
-		}
-		buf_setstr(&name, "blobs/sha256/");
-		buf_addstr(&name, d + 7);
-		json_array_append_new(dl, json_string(name.data));
-		blobs[n_blobs++] = d + 7;
-	}
-	blobs[n_blobs++] = cdigest + 7;
-	blobs[n_blobs++] = mdigest + 7;
-	for (size_t i = 0; i < n_tags; i++)
-		json_array_append_new(tags, json_string(repo_tags[i]));
-	buf_setstr(&name, "blobs/sha256/");
-	buf_addstr(&name, cdigest + 7);
-	dm = json_pack("[{s:s, s:o, s:o}]", "Config", name.data, "RepoTags", tags, "Layers", dl);
-	dm_s = json_dumps(dm, JSON_SORT_KEYS | JSON_COMPACT);
-	qsort(blobs, n_blobs, sizeof *blobs, cmp_str);
-
+	plan_docker_manifest(&ap, repo_tags, n_tags);
 	buf_addf(&tmp, "%s.tmp-%ld", path, (long)getpid());
 	a = archive_write_new();
 	archive_write_set_format_pax_restricted(a);
 	if (archive_write_open_filename(a, tmp.data) != ARCHIVE_OK) {
-		err_set(err, "--output docker-archive:%s: %s", path, archive_error_string(a));
+		err_set(err, "%s: cannot create: %s", path, archive_error_string(a));
 		goto out;
 	}
-	static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
-	if (add_mem(a, "oci-layout", layout, sizeof layout - 1, mtime, path, err) ||
-	    add_mem(a, "index.json", idx_raw.data, idx_raw.len, mtime, path, err) ||
-	    add_mem(a, "manifest.json", dm_s, strlen(dm_s), mtime, path, err))
+	if (plan_write(&ap, a, path, mtime, err))
 		goto out;
-	for (size_t i = 0; i < n_blobs; i++) {
-		if (i && !strcmp(blobs[i], blobs[i - 1]))
-			continue; /* a layer listed twice is stored once */
-		buf_setstr(&p, layout_dir);
-		buf_addpath(&p, "blobs/sha256");
-		buf_addpath(&p, blobs[i]);
-		buf_setstr(&name, "blobs/sha256/");
-		buf_addstr(&name, blobs[i]);
-		if (add_file(a, name.data, p.data, mtime, path, err))
-			goto out;
-	}
 	if (archive_write_close(a) != ARCHIVE_OK) {
-		err_set(err, "--output docker-archive:%s: %s", path, archive_error_string(a));
+		err_set(err, "%s: %s", path, archive_error_string(a));
 		goto out;
 	}
 	if (rename(tmp.data, path) != 0) {
-		err_set(err, "--output docker-archive:%s: cannot rename into place: %s", path, strerror(errno));
+		err_set(err, "%s: cannot rename into place: %s", path, strerror(errno));
 		goto out;
 	}
 	rc = 0;
@@ -180,15 +241,11 @@ out:
 		archive_write_free(a);
 	if (rc && tmp.len)
 		unlink(tmp.data);
-	free(blobs);
-	free(dm_s);
-	json_decref(idx);
-	json_decref(man);
-	json_decref(dm);
-	buf_free(&p);
-	buf_free(&idx_raw);
-	buf_free(&man_raw);
+	free(ap.blobs);
+	oci_manifest_free(ap.manifest);
+	oci_layout_free(ap.layout);
+	buf_free(&ap.index_json);
+	buf_free(&ap.manifest_json);
 	buf_free(&tmp);
-	buf_free(&name);
 	return rc;
 }

@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,13 +15,11 @@
 #include <unistd.h>
 
 #include "fsutil.h"
-#include "ref.h"
+#include "layout.h"
 #include "reg_mount.h"
+#include "xalloc.h"
 
-#define PUSH_JSON_MAX_BYTES (4u << 20)
 #define SEEN_MAX_BYTES (8u << 20) /* the record is a hint; beyond this it is ignored */
-#define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
-#define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
 
 void oci_seen_path(const char *cache_dir, const char *registry, buf_t *out)
 {
@@ -72,7 +69,7 @@ static char *seen_find(const char *seen_path, const char *digest, const char *re
 				*nl = '\0';
 			if (!strncmp(line, digest, dlen) && line[dlen] == ' ' && strcmp(line + dlen + 1, repo) != 0) {
 				free(found);
-				found = strdup(line + dlen + 1);
+				found = xstrdup(line + dlen + 1);
 			}
 			line = nl ? nl + 1 : NULL;
 		}
@@ -84,17 +81,11 @@ static char *seen_find(const char *seen_path, const char *digest, const char *re
 
 typedef struct push {
 	reg_t *reg;
-	const char *layout, *repo;
+	const oci_layout_t *layout;
+	const char *repo;
 	const char *absent_from; /* where blobs missing from the layout are, or NULL */
 	buf_t seen;
 } push_t;
-
-static void blob_file(const push_t *p, const char *digest, buf_t *out)
-{
-	buf_setstr(out, p->layout);
-	buf_addpath(out, "blobs/sha256");
-	buf_addpath(out, digest + 7);
-}
 
 /* A blob the layout does not hold: mount it from p->absent_from; a refused mount (202) is
  * reported as a warning and the blob is fetched from there (size and digest verified) into
@@ -124,34 +115,30 @@ out:
 	return rc;
 }
 
-static int push_blob(push_t *p, json_t *desc, err_t *err)
+static int push_blob(push_t *p, const oci_desc_t *d, err_t *err)
 {
-	const char *digest = json_string_value(json_object_get(desc, "digest"));
-	json_int_t size = json_integer_value(json_object_get(desc, "size"));
+	const char *dir = oci_layout_dir(p->layout);
 	buf_t path = BUF_INIT;
 	struct stat st;
 	char *from = NULL;
 	int rc = -1;
-	if (!oci_ref_is_digest(digest)) {
-		err_set(err, "%s: descriptor with unsupported digest '%s'", p->layout, digest ? digest : "(none)");
+	if (oci_layout_blob_path(p->layout, d->digest, &path, err))
 		goto out;
-	}
-	blob_file(p, digest, &path);
-	if (stat(path.data, &st) != 0 && errno == ENOENT && p->absent_from && size > 0) {
-		if (push_absent(p, digest, size, path.data, err))
+	if (stat(path.data, &st) != 0 && errno == ENOENT && p->absent_from && d->size > 0) {
+		if (push_absent(p, d->digest, d->size, path.data, err))
 			goto out;
-	} else if (stat(path.data, &st) != 0 || st.st_size != size) {
-		err_set(err, "%s: blob %s is missing or not %lld bytes", p->layout, digest, (long long)size);
+	} else if (stat(path.data, &st) != 0 || st.st_size != d->size) {
+		err_set(err, "%s: blob %s is missing or not %lld bytes", dir, d->digest, d->size);
 		goto out;
 	} else {
-		from = p->seen.len ? seen_find(p->seen.data, digest, p->repo) : NULL;
+		from = p->seen.len ? seen_find(p->seen.data, d->digest, p->repo) : NULL;
 		if (from)
 			reg_add_scope(p->reg, from, "pull");
-		if (reg_blob_push(p->reg, p->repo, digest, path.data, size, from, err))
+		if (reg_blob_push(p->reg, p->repo, d->digest, path.data, d->size, from, err))
 			goto out;
 	}
 	if (p->seen.len)
-		oci_seen_add(p->seen.data, digest, p->repo);
+		oci_seen_add(p->seen.data, d->digest, p->repo);
 	rc = 0;
 out:
 	free(from);
@@ -159,99 +146,65 @@ out:
 	return rc;
 }
 
-/* Reads a JSON blob of the layout (size-capped) into raw and parses it. Caller decrefs. */
-static json_t *load_blob(push_t *p, const char *digest, buf_t *raw, err_t *err)
+/* Pushes one manifest's blobs (or an index's manifests), then the manifest under each tag, or
+ * by digest when there are none. */
+static int push_manifest(push_t *p, const oci_desc_t *d, const char *const *tags, size_t n_tags,
+			 err_t *err)
 {
-	buf_t path = BUF_INIT;
-	json_t *j = NULL;
-	json_error_t je;
-	if (!oci_ref_is_digest(digest)) {
-		err_set(err, "%s: unsupported digest '%s'", p->layout, digest ? digest : "(none)");
-		goto out;
-	}
-	blob_file(p, digest, &path);
-	if (buf_read_file(raw, path.data, PUSH_JSON_MAX_BYTES, err))
-		goto out;
-	j = json_loadb(raw->data, raw->len, 0, &je);
-	if (!j)
-		err_set(err, "%s: not JSON: %s", path.data, je.text);
-out:
-	buf_free(&path);
-	return j;
-}
-
-/* Pushes one manifest's blobs, then the manifest under ref (a digest or a tag). */
-static int push_manifest(push_t *p, json_t *desc, const char *const *tags, size_t n_tags, err_t *err)
-{
-	const char *digest = json_string_value(json_object_get(desc, "digest"));
-	const char *mt = json_string_value(json_object_get(desc, "mediaType"));
-	buf_t raw = BUF_INIT;
-	json_t *m = load_blob(p, digest, &raw, err);
+	oci_manifest_t *m = NULL;
+	size_t len = 0;
 	int rc = -1;
-	if (!m)
+	if (oci_layout_read_manifest(p->layout, d, &m, err))
 		goto out;
-	if (!mt)
-		mt = json_string_value(json_object_get(m, "mediaType"));
-	if (!mt) {
-		err_set(err, "%s: manifest %s has no mediaType", p->layout, digest);
+	int is_index = oci_manifest_is_index(m);
+	if (!is_index && push_blob(p, oci_manifest_config(m), err))
 		goto out;
-	}
-	int is_index = !strcmp(mt, MT_OCI_INDEX) || !strcmp(mt, MT_DOCKER_LIST);
-	if (is_index) {
-		json_t *ms = json_object_get(m, "manifests");
-		for (size_t i = 0; i < json_array_size(ms); i++)
-			if (push_manifest(p, json_array_get(ms, i), NULL, 0, err))
-				goto out;
-	} else {
-		if (push_blob(p, json_object_get(m, "config"), err))
+	for (size_t i = 0; i < oci_manifest_count(m); i++) {
+		const oci_desc_t *e = oci_manifest_entry(m, i);
+		if (is_index ? push_manifest(p, e, NULL, 0, err) : push_blob(p, e, err))
 			goto out;
-		json_t *layers = json_object_get(m, "layers");
-		for (size_t i = 0; i < json_array_size(layers); i++)
-			if (push_blob(p, json_array_get(layers, i), err))
-				goto out;
 	}
 	/* tags only once every blob (and child manifest) is in: no tag points at a gap */
-	if (n_tags == 0 && reg_manifest_put(p->reg, p->repo, digest, mt, raw.data, raw.len, err))
+	const void *raw = oci_manifest_bytes(m, &len);
+	const char *mt = oci_manifest_media_type(m);
+	if (n_tags == 0 && reg_manifest_put(p->reg, p->repo, d->digest, mt, raw, len, err))
 		goto out;
 	for (size_t i = 0; i < n_tags; i++)
-		if (reg_manifest_put(p->reg, p->repo, tags[i], mt, raw.data, raw.len, err))
+		if (reg_manifest_put(p->reg, p->repo, tags[i], mt, raw, len, err))
 			goto out;
 	rc = 0;
 out:
-	json_decref(m);
-	buf_free(&raw);
+	oci_manifest_free(m);
 	return rc;
 }
 
-int oci_push_layout(reg_t *reg, const char *layout_dir, const char *repo,
+static int push_layout(reg_t *reg, const char *layout_dir, const char *ref_name, const char *repo,
+		       const char *const *tags, size_t n_tags, const char *cache_dir,
+		       const char *absent_from, err_t *err)
+{
+	push_t p = {.reg = reg, .repo = repo, .absent_from = absent_from};
+	const oci_desc_t *top = NULL;
+	int rc = -1;
+	if (cache_dir)
+		oci_seen_path(cache_dir, reg_name(reg), &p.seen);
+	reg_add_scope(reg, repo, "pull,push");
+	oci_layout_t *l = oci_layout_open(layout_dir, err);
+	p.layout = l;
+	if (l && (top = oci_layout_find(l, ref_name, err)))
+		rc = push_manifest(&p, top, tags, n_tags, err);
+	oci_layout_free(l);
+	buf_free(&p.seen);
+	return rc;
+}
+
+int oci_push_layout(reg_t *reg, const char *layout_dir, const char *ref_name, const char *repo,
 		    const char *const *tags, size_t n_tags, const char *cache_dir, err_t *err)
 {
-	return oci_push_layout_from(reg, layout_dir, repo, tags, n_tags, cache_dir, NULL, err);
+	return push_layout(reg, layout_dir, ref_name, repo, tags, n_tags, cache_dir, NULL, err);
 }
 
 int oci_push_layout_from(reg_t *reg, const char *layout_dir, const char *repo, const char *const *tags,
 			 size_t n_tags, const char *cache_dir, const char *absent_from, err_t *err)
 {
-	push_t p = {.reg = reg, .layout = layout_dir, .repo = repo, .absent_from = absent_from};
-	buf_t path = BUF_INIT;
-	json_t *index = NULL;
-	json_error_t je;
-	int rc = -1;
-	if (cache_dir)
-		oci_seen_path(cache_dir, reg_name(reg), &p.seen);
-	reg_add_scope(reg, repo, "pull,push");
-	buf_addstr(&path, layout_dir);
-	buf_addpath(&path, "index.json");
-	index = json_load_file(path.data, 0, &je);
-	json_t *desc = json_array_get(json_object_get(index, "manifests"), 0);
-	if (!desc) {
-		err_set(err, "%s: no image in the layout (%s)", path.data, index ? "empty manifests" : je.text);
-		goto out;
-	}
-	rc = push_manifest(&p, desc, tags, n_tags, err);
-out:
-	json_decref(index);
-	buf_free(&path);
-	buf_free(&p.seen);
-	return rc;
+	return push_layout(reg, layout_dir, NULL, repo, tags, n_tags, cache_dir, absent_from, err);
 }

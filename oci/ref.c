@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "digest.h"
+
 #define REF_NAME_MAX 255
 #define REF_TAG_MAX 128
 
@@ -14,19 +16,9 @@ static int is_lower_alnum(char c)
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
-static int is_hex(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-}
-
 int oci_ref_is_digest(const char *s)
 {
-	if (!s || strncmp(s, "sha256:", 7) != 0 || strlen(s) != 71)
-		return 0;
-	for (const char *p = s + 7; *p; p++)
-		if (!is_hex(*p))
-			return 0;
-	return 1;
+	return digest_oci_hex(s) != NULL;
 }
 
 /* One path component of length n: alnum runs separated by '.', '_', "__" or '-'+. */

@@ -126,6 +126,19 @@ check "a local output downloads the registry-cache hits as before" \
   grep -q "layer base-python: from the registry cache $CACHE .*downloaded and verified" "$T/b2.log"
 check_eq "the mount-only image is the image a downloading build makes" "$b_digest" "$(jq -r '.manifests[0].digest' "$T/b2.oci/index.json")"
 
+# --- two platforms, push only: the hits stay in the registry, the index joins both layouts -----
+# demo-data 1.0 alone is team A's app group (noarch, same prefix): a hit for both platforms
+printf 'name: team-m\nchannels: [%s]\ndependencies: [demo-data=1.0]\n' "$CH" >"$T/m.yml"
+build "$T/m.yml" --channel "$CH" --cache-dir "$T/cm" --platform linux/amd64,linux/arm64 -t "$H/team-m/env:1" \
+  --cache-repo "$CACHE" >/dev/null 2>"$T/m.log"
+check_eq "two-platform push-only build on registry-cache hits succeeds" "0" "$?"
+check "... its layer stays in the registry" \
+  grep -q "layer app: from the registry cache $CACHE .*not downloaded: the push mounts it" "$T/m.log"
+check_eq "... the pushed index lists both platforms" "linux/amd64 linux/arm64" \
+  "$(sk inspect --raw --tls-verify=false "docker://$H/team-m/env:1" | jq -r '[.manifests[].platform | "\(.os)/\(.architecture)"] | join(" ")')"
+check "skopeo copies the arm64 image (its layer was mounted)" \
+  sk copy --src-tls-verify=false --override-arch arm64 "docker://$H/team-m/env:1" "oci:$T/m.oci:1"
+
 # --- a registry that refuses the mount (202): warning, download (verified) + upload, same image ---
 # tests/fixtures/faultproxy in front of the same registry, with POST ?mount= turned into a plain
 # POST: the real registry then opens an ordinary upload session, exactly as for a refused mount

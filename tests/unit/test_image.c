@@ -15,10 +15,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base.h"
 #include "buf.h"
+#include "digest.h"
 #include "fsutil.h"
 #include "image.h"
 #include "layer.h"
+#include "layout.h"
+#include "mklayout.h"
 
 typedef struct fixture {
 	buf_t root;
@@ -106,14 +110,35 @@ static void make_layer(const fixture_t *f, const char *tree, const char *rel, co
 	free(file);
 }
 
+/* index.json naming the manifest by each tag, as the pipeline writes it. */
+static int write_index(oci_layout_t *l, const char *digest, long long size, const char *const *tags,
+		       size_t n_tags, err_t *err)
+{
+	oci_desc_t d = {.media_type = OCI_MT_MANIFEST, .digest = digest, .size = size};
+	return oci_layout_set_refs(l, &d, tags, n_tags, err) || oci_layout_write_index(l, err) ? -1 : 0;
+}
+
+/* Opens the base image dir:tag for img's platform (linux/arch) and loads it into the layout
+ * out_dir (created), as the pipeline does. */
+static int load_base(oci_image_t *img, const char *arch, const char *dir, const char *tag,
+		     const char *out_dir, err_t *err)
+{
+	oci_base_t *base = oci_base_open(dir, tag, "linux", arch, err);
+	oci_layout_t *out = base ? oci_layout_create(out_dir, err) : NULL;
+	int rc = out ? oci_image_load_base(img, base, out, err) : -1;
+	oci_layout_free(out);
+	oci_base_free(base);
+	return rc;
+}
+
 /* Builds a 2-layer image into layout (tag "demo"); returns the manifest digest. */
 static char *build_image(const fixture_t *f, const char *layout, const char *suffix)
 {
 	buf_t blobs = BUF_INIT, mdigest = BUF_INIT, t1 = BUF_INIT, t2 = BUF_INIT;
 	err_t err = ERR_INIT;
-	buf_addstr(&blobs, layout);
-	buf_addpath(&blobs, "blobs/sha256");
-	assert_int_equal(fs_mkdir_p(blobs.data, &err), 0);
+	oci_layout_t *out = oci_layout_create(layout, &err);
+	assert_non_null(out);
+	buf_setstr(&blobs, oci_layout_blobs_dir(out));
 	buf_addf(&t1, "tree1%s", suffix);
 	buf_addf(&t2, "tree2%s", suffix);
 	layer_desc_t l1, l2;
@@ -131,11 +156,12 @@ static char *build_image(const fixture_t *f, const char *layout, const char *suf
 	oci_image_add_layer(img, l1.digest, l1.diff_id, l1.size, l1.media_type, "imgbuild layer base");
 	oci_image_add_layer(img, l2.digest, l2.diff_id, l2.size, l2.media_type, "imgbuild layer rest");
 	long long msize = 0;
-	if (oci_image_write_blobs(img, blobs.data, &mdigest, &msize, &err))
+	if (oci_image_write_blobs(img, out, &mdigest, &msize, &err))
 		fail_msg("write_blobs: %s", err_msg(&err));
 	const char *tags[] = {"demo"};
-	if (oci_layout_write_index(layout, mdigest.data, msize, tags, 1, &err))
+	if (write_index(out, mdigest.data, msize, tags, 1, &err))
 		fail_msg("write_index: %s", err_msg(&err));
+	oci_layout_free(out);
 	oci_image_free(img);
 	buf_free(&blobs);
 	buf_free(&t1);
@@ -155,7 +181,7 @@ static json_t *load_json(const char *path)
 static json_t *load_blob(const char *layout, const char *digest)
 {
 	buf_t p = BUF_INIT;
-	buf_addf(&p, "%s/blobs/sha256/%s", layout, digest + 7);
+	buf_addf(&p, "%s/blobs/sha256/%s", layout, digest_oci_hex(digest));
 	json_t *v = load_json(p.data);
 	buf_free(&p);
 	return v;
@@ -183,7 +209,7 @@ static void test_layout_json_is_canonical_and_complete(void **state)
 	free(p);
 	p = join(layout, "blobs/sha256");
 	buf_t mpath = BUF_INIT;
-	buf_addf(&mpath, "%s/%s", p, mdigest + 7);
+	buf_addf(&mpath, "%s/%s", p, digest_oci_hex(mdigest));
 	struct stat st;
 	assert_int_equal(stat(mpath.data, &st), 0);
 	buf_addf(&want,
@@ -229,7 +255,7 @@ static void test_layout_json_is_canonical_and_complete(void **state)
 			    "1970-01-01T00:00:00Z");
 	/* config blob bytes are compact with sorted keys */
 	buf_t cpath = BUF_INIT;
-	buf_addf(&cpath, "%s/%s", p, json_string_value(json_object_get(cdesc, "digest")) + 7);
+	buf_addf(&cpath, "%s/%s", p, digest_oci_hex(json_string_value(json_object_get(cdesc, "digest"))));
 	buf_reset(&b);
 	assert_int_equal(buf_read_file(&b, cpath.data, 1 << 20, &err), 0);
 	assert_int_equal(strncmp(b.data, "{\"architecture\":\"amd64\",\"config\":{\"Cmd\":", 40), 0);
@@ -318,7 +344,7 @@ static void test_load_base_carries_layers_and_config(void **state)
 	char *bundle = join(f->root.data, "out-bundle");
 	err_t err = ERR_INIT;
 	oci_image_t *img = oci_image_new("linux", "amd64");
-	if (oci_image_load_base(img, base, "base", blobs, &err))
+	if (load_base(img, "amd64", base, "base", layout, &err))
 		fail_msg("load_base: %s", err_msg(&err));
 	assert_int_equal(oci_image_layer_count(img), 1);
 	assert_string_equal(oci_image_get_env(img, "FOO"), "bar");
@@ -329,8 +355,10 @@ static void test_load_base_carries_layers_and_config(void **state)
 	buf_t md = BUF_INIT;
 	long long ms = 0;
 	const char *tags[] = {"v1"};
-	assert_int_equal(oci_image_write_blobs(img, blobs, &md, &ms, &err), 0);
-	assert_int_equal(oci_layout_write_index(layout, md.data, ms, tags, 1, &err), 0);
+	oci_layout_t *out = oci_layout_create(layout, &err);
+	assert_int_equal(oci_image_write_blobs(img, out, &md, &ms, &err), 0);
+	assert_int_equal(write_index(out, md.data, ms, tags, 1, &err), 0);
+	oci_layout_free(out);
 	json_t *manifest = load_blob(layout, md.data);
 	json_t *cfg = load_blob(layout, json_string_value(json_object_get(json_object_get(manifest, "config"), "digest")));
 	json_t *cc = json_object_get(cfg, "config");
@@ -364,11 +392,11 @@ static void test_load_base_rejects_corrupt_layer_naming_digest(void **state)
 	fixture_t *f = *state;
 	if (!have_tool("umoci"))
 		skip();
-	char *base = make_umoci_base(f), *blobs = join(f->root.data, "out/blobs/sha256");
+	char *base = make_umoci_base(f), *blobs = join(f->root.data, "out");
 	/* the intact base loads */
 	err_t err = ERR_INIT;
 	oci_image_t *probe = oci_image_new("linux", "amd64");
-	assert_int_equal(oci_image_load_base(probe, base, "base", blobs, &err), 0);
+	assert_int_equal(load_base(probe, "amd64", base, "base", blobs, &err), 0);
 	oci_image_free(probe);
 	buf_t idx = BUF_INIT;
 	buf_addf(&idx, "%s/index.json", base);
@@ -377,14 +405,14 @@ static void test_load_base_rejects_corrupt_layer_naming_digest(void **state)
 	json_t *manifest = load_blob(base, mdig);
 	const char *ldig = json_string_value(json_object_get(json_array_get(json_object_get(manifest, "layers"), 0), "digest"));
 	buf_t lpath = BUF_INIT;
-	buf_addf(&lpath, "%s/blobs/sha256/%s", base, ldig + 7);
+	buf_addf(&lpath, "%s/blobs/sha256/%s", base, digest_oci_hex(ldig));
 	/* flip the last byte (a new inode, so the copy linked into blobs/ above is untouched) */
 	buf_t bytes = BUF_INIT;
 	assert_int_equal(buf_read_file(&bytes, lpath.data, 1 << 26, &err), 0);
 	bytes.data[bytes.len - 1] ^= 0x55;
 	assert_int_equal(fs_write_atomic(lpath.data, bytes.data, bytes.len, &err), 0);
 	oci_image_t *img = oci_image_new("linux", "amd64");
-	assert_int_equal(oci_image_load_base(img, base, "base", blobs, &err), -1);
+	assert_int_equal(load_base(img, "amd64", base, "base", blobs, &err), -1);
 	if (!strstr(err_msg(&err), ldig) || !strstr(err_msg(&err), "corrupt"))
 		fail_msg("error does not name the corrupt blob %s: %s", ldig, err_msg(&err));
 	err_clear(&err);
@@ -403,10 +431,10 @@ static void test_load_base_rejects_other_architecture(void **state)
 	fixture_t *f = *state;
 	if (!have_tool("umoci"))
 		skip();
-	char *base = make_umoci_base(f), *blobs = join(f->root.data, "out/blobs/sha256");
+	char *base = make_umoci_base(f), *blobs = join(f->root.data, "out");
 	err_t err = ERR_INIT;
 	oci_image_t *img = oci_image_new("linux", "arm64");
-	assert_int_equal(oci_image_load_base(img, base, "base", blobs, &err), -1);
+	assert_int_equal(load_base(img, "arm64", base, "base", blobs, &err), -1);
 	assert_non_null(strstr(err_msg(&err), "base image is linux/amd64 but the image being built is linux/arm64"));
 	err_clear(&err);
 	oci_image_free(img);
@@ -421,17 +449,121 @@ static void test_load_base_unknown_tag_lists_tags(void **state)
 	char *md = build_image(f, layout, "");
 	err_t err = ERR_INIT;
 	oci_image_t *img = oci_image_new("linux", "amd64");
-	assert_int_equal(oci_image_load_base(img, layout, "nope", blobs, &err), -1);
+	assert_int_equal(load_base(img, "amd64", layout, "nope", blobs, &err), -1);
 	assert_non_null(strstr(err_msg(&err), "no manifest tagged 'nope' (tags: demo)"));
 	err_clear(&err);
 	/* our own output is a valid base too */
-	assert_int_equal(oci_image_load_base(img, layout, "demo", blobs, &err), 0);
+	assert_int_equal(load_base(img, "amd64", layout, "demo", blobs, &err), 0);
 	assert_int_equal(oci_image_layer_count(img), 2);
 	assert_string_equal(oci_image_get_env(img, "LANG"), "C.UTF-8");
 	oci_image_free(img);
 	free(md);
 	free(layout);
 	free(blobs);
+}
+
+/* A base layout (hand-made) with two layers and the given config "history" JSON. */
+static char *make_base_with_history(const fixture_t *f, const char *name, const char *history)
+{
+	char *dir = join(f->root.data, name);
+	char *l1 = mklayout_text_blob(dir, "layer one"), *l2 = mklayout_text_blob(dir, "layer two");
+	buf_t cfg = BUF_INIT, man = BUF_INIT, idx = BUF_INIT;
+	buf_addf(&cfg, "{\"architecture\":\"amd64\",\"os\":\"linux\",\"created\":\"2023-11-14T22:13:20Z\","
+		       "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\",\"%s\"]}%s%s}",
+		 l1, l2, history ? ",\"history\":" : "", history ? history : "");
+	char *cd = mklayout_text_blob(dir, cfg.data);
+	buf_addf(&man,
+		 "{\"schemaVersion\":2,\"mediaType\":\"" OCI_MT_MANIFEST "\",\"config\":{\"mediaType\":\"" OCI_MT_CONFIG
+		 "\",\"digest\":\"%s\",\"size\":%zu},\"layers\":[{\"mediaType\":\"" OCI_MT_LAYER_GZIP
+		 "\",\"digest\":\"%s\",\"size\":9},{\"mediaType\":\"" OCI_MT_LAYER_GZIP "\",\"digest\":\"%s\",\"size\":9}]}",
+		 cd, cfg.len, l1, l2);
+	char *md = mklayout_text_blob(dir, man.data);
+	buf_addf(&idx, "{\"manifests\":[{\"mediaType\":\"" OCI_MT_MANIFEST "\",\"digest\":\"%s\",\"size\":%zu}]}", md,
+		 man.len);
+	mklayout_index(dir, idx.data);
+	free(l1);
+	free(l2);
+	free(cd);
+	free(md);
+	buf_free(&cfg);
+	buf_free(&man);
+	buf_free(&idx);
+	return dir;
+}
+
+/* The written config's history, for an image of base + one layer of ours. Caller decrefs. */
+static json_t *history_on(const fixture_t *f, const char *base)
+{
+	char *out = join(f->root.data, "out"), *blobs = join(out, "blobs/sha256");
+	err_t err = ERR_INIT;
+	oci_image_t *img = oci_image_new("linux", "amd64");
+	if (load_base(img, "amd64", base, NULL, out, &err))
+		fail_msg("load_base: %s", err_msg(&err));
+	layer_desc_t l;
+	make_layer(f, "mine", "bin/tool", "#!/bin/sh\n", blobs, &l);
+	oci_image_add_layer(img, l.digest, l.diff_id, l.size, l.media_type, "mine");
+	oci_layout_t *lo = oci_layout_create(out, &err);
+	buf_t md = BUF_INIT;
+	long long ms = 0;
+	assert_int_equal(oci_image_write_blobs(img, lo, &md, &ms, &err), 0);
+	json_t *manifest = load_blob(out, md.data);
+	json_t *cfg = load_blob(out, json_string_value(json_object_get(json_object_get(manifest, "config"), "digest")));
+	json_t *hist = json_incref(json_object_get(cfg, "history"));
+	json_decref(cfg);
+	json_decref(manifest);
+	oci_layout_free(lo);
+	oci_image_free(img);
+	buf_free(&md);
+	free(out);
+	free(blobs);
+	return hist;
+}
+
+static const char *created_by(json_t *hist, size_t i)
+{
+	return json_string_value(json_object_get(json_array_get(hist, i), "created_by"));
+}
+
+static void test_history_matches_layers_on_a_base_without_history(void **state)
+{
+	fixture_t *f = *state;
+	char *base = make_base_with_history(f, "nohist", NULL);
+	json_t *hist = history_on(f, base);
+	assert_int_equal(json_array_size(hist), 3);
+	assert_string_equal(created_by(hist, 0), "imgbuild: base image layer");
+	assert_string_equal(created_by(hist, 1), "imgbuild: base image layer");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(hist, 0), "created")),
+			    "2023-11-14T22:13:20Z");
+	assert_string_equal(created_by(hist, 2), "mine");
+	json_decref(hist);
+	free(base);
+}
+
+static void test_history_of_a_base_keeps_empty_entries_and_pairs_the_rest(void **state)
+{
+	fixture_t *f = *state;
+	/* one real entry, one empty_layer entry, then one entry too many for two layers... */
+	char *base = make_base_with_history(f, "extra", "[{\"created_by\":\"a\"},{\"created_by\":\"env\","
+							 "\"empty_layer\":true},{\"created_by\":\"b\"},"
+							 "{\"created_by\":\"c\"}]");
+	json_t *hist = history_on(f, base);
+	assert_int_equal(json_array_size(hist), 5);
+	assert_string_equal(created_by(hist, 2), "b");
+	assert_false(json_is_true(json_object_get(json_array_get(hist, 2), "empty_layer")));
+	/* ...which pairs with no layer, so ours stays ours */
+	assert_string_equal(created_by(hist, 3), "c");
+	assert_true(json_is_true(json_object_get(json_array_get(hist, 3), "empty_layer")));
+	assert_string_equal(created_by(hist, 4), "mine");
+	json_decref(hist);
+	/* one entry for two layers: the second layer gets one */
+	char *short_base = make_base_with_history(f, "short", "[{\"created_by\":\"a\"}]");
+	hist = history_on(f, short_base);
+	assert_int_equal(json_array_size(hist), 3);
+	assert_string_equal(created_by(hist, 0), "a");
+	assert_string_equal(created_by(hist, 1), "imgbuild: base image layer");
+	json_decref(hist);
+	free(base);
+	free(short_base);
 }
 
 int main(void)
@@ -444,6 +576,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_load_base_rejects_corrupt_layer_naming_digest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_base_rejects_other_architecture, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_base_unknown_tag_lists_tags, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_history_matches_layers_on_a_base_without_history, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_history_of_a_base_keeps_empty_entries_and_pairs_the_rest, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
