@@ -214,7 +214,7 @@ static int send_chunks(upload_t *u, err_t *err)
 			failures = 0; /* the bound is on failures in a row, not per blob */
 			continue;
 		}
-		if (p.curl_rc == CURLE_OK && !reg_status_is_transient(p.status) && p.status != 416) {
+		if (p.curl_rc == CURLE_OK && !http_status_is_transient(p.status) && p.status != 416) {
 			reg_fail(r, u->op.data, &p, NULL, err);
 			goto out;
 		}
@@ -277,7 +277,7 @@ static int close_session(upload_t *u, int monolithic, err_t *err)
 		rc = 0;
 		goto out;
 	}
-	if (p.curl_rc == CURLE_OK && !reg_status_is_transient(p.status)) {
+	if (p.curl_rc == CURLE_OK && !http_status_is_transient(p.status)) {
 		reg_fail(u->r, u->op.data, &p, NULL, err);
 		goto out;
 	}
@@ -507,6 +507,7 @@ int reg_blob_fetch(reg_t *r, const char *repo, const char *digest, long long siz
 	q.url = url.data;
 	q.op = op.data;
 	q.out_fd = fd;
+	q.out_max = size; /* issue 10 #11: an endless body stops at the descriptor's size */
 	q.is_once = 1;
 	for (int attempt = 1;; attempt++) {
 		digest_t *d = digest_new(DIGEST_SHA256);
@@ -514,7 +515,14 @@ int reg_blob_fetch(reg_t *r, const char *repo, const char *digest, long long siz
 		int drc = reg_do(r, &q, &p, err);
 		digest_final_hex(d, hex);
 		digest_free(d);
-		int transient = drc ? 1 : reg_status_is_transient(p.status);
+		if (p.is_too_big) {
+			err_set(err,
+				"registry %s: %s: the registry sends more than the %lld bytes its "
+				"descriptor says: refused, nothing kept",
+				r->name, op.data, size);
+			goto out;
+		}
+		int transient = drc ? 1 : http_status_is_transient(p.status);
 		if (drc == 0 && p.status == 200)
 			break;
 		if (!transient || attempt >= r->opts.max_attempts) {
