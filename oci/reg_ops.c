@@ -207,13 +207,16 @@ static int send_chunks(upload_t *u, err_t *err)
 		q.file_off = off;
 		q.file_len = n;
 		q.is_once = 1;
-		if (reg_do(r, &q, &p, err) == 0 && p.status == 202) {
+		int drc = reg_do(r, &q, &p, err);
+		if (drc == 0 && p.status == 202) {
 			off = reg_range_next(p.range.data, off + n, off + n);
 			take_location(u, url.data, &p);
 			r->stats.bytes_uploaded += n;
 			failures = 0; /* the bound is on failures in a row, not per blob */
 			continue;
 		}
+		if (drc < 0 && p.curl_rc == CURLE_OK)
+			goto out; /* a refused URL or a failed challenge: err says which */
 		if (p.curl_rc == CURLE_OK && !http_status_is_transient(p.status) && p.status != 416) {
 			reg_fail(r, u->op.data, &p, NULL, err);
 			goto out;
@@ -266,7 +269,10 @@ static int close_session(upload_t *u, int monolithic, err_t *err)
 		q.fd = u->fd;
 		q.file_len = u->size;
 	}
-	if (reg_do(u->r, &q, &p, err) == 0 && (p.status == 201 || p.status == 204)) {
+	int drc = reg_do(u->r, &q, &p, err);
+	if (drc < 0 && p.curl_rc == CURLE_OK)
+		goto out; /* a refused URL or a failed challenge: err says which */
+	if (drc == 0 && (p.status == 201 || p.status == 204)) {
 		if (p.docker_digest.len && strcmp(p.docker_digest.data, u->digest) != 0) {
 			err_set(err, "registry %s: %s: the registry stored digest %s", reg_name(u->r), u->op.data,
 				p.docker_digest.data);
@@ -515,6 +521,8 @@ int reg_blob_fetch(reg_t *r, const char *repo, const char *digest, long long siz
 		int drc = reg_do(r, &q, &p, err);
 		digest_final_hex(d, hex);
 		digest_free(d);
+		if (drc < 0 && p.curl_rc == CURLE_OK)
+			goto out; /* a refused redirect or a failed challenge: err says which */
 		if (p.is_too_big) {
 			err_set(err,
 				"registry %s: %s: the registry sends more than the %lld bytes its "
