@@ -158,6 +158,13 @@ void http_client_setup(const http_client_t *c, CURL *curl, const char *url, unsi
 	set_upper_case_http_proxy(curl, url);
 }
 
+int http_answer_is_document(CURL *curl)
+{
+	long status = 0;
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	return status == 0 || (status >= 200 && status < 300);
+}
+
 /* ---- retries ---- */
 
 int http_status_is_transient(long status)

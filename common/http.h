@@ -50,6 +50,10 @@ long http_client_retry_delay_ms(const http_client_t *c, int attempt, const char 
  * adds its callbacks, method and headers. For handles run in a curl multi as well. */
 void http_client_setup(const http_client_t *c, CURL *curl, const char *url, unsigned flags);
 
+/* For write callbacks: 1 when the answer now arriving on curl is the document (a 2xx, or a
+ * file:// read), 0 for an error page or a redirect's body, which callers do not store. */
+int http_answer_is_document(CURL *curl);
+
 /* ---- retry policy (pure) ---- */
 
 /* 1 for statuses worth retrying: 408, 429, 5xx except 501 and 505. */

@@ -3,6 +3,7 @@
  * (ETag, Last-Modified) and Retry-After come from the final answer, and transient failures are
  * retried on the client's schedule, each attempt starting the body over. */
 #include "http.h"
+#include "fsutil.h"
 
 #include <errno.h>
 #include <string.h>
@@ -24,34 +25,18 @@ static int has(const char *s)
 	return s && *s;
 }
 
-static int write_all(int fd, const char *data, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, data, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return errno ? errno : EIO;
-		data += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 {
 	get_state_t *s = ud;
 	size_t n = size * nmemb;
-	long status = 0;
-	curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
-	if (status != 0 && (status < 200 || status >= 300))
+	if (!http_answer_is_document(s->curl))
 		return n; /* an error page, not the document */
 	if (s->q->max_bytes > 0 && s->got->bytes + (long long)n > s->q->max_bytes) {
 		s->is_too_big = 1;
 		return 0; /* aborts the transfer */
 	}
 	if (s->q->out_fd >= 0) {
-		if ((s->write_errno = write_all(s->q->out_fd, data, n)) != 0)
+		if ((s->write_errno = fs_write_all(s->q->out_fd, data, n)) != 0)
 			return 0;
 	} else {
 		buf_add(s->q->out_buf, data, n);

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "ref.h"
 #include "xalloc.h"
 
@@ -232,24 +233,13 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 {
 	xfer_t *x = ud;
 	size_t n = size * nmemb;
-	long status = 0;
-	curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &status);
-	if (x->q->out_fd >= 0 && status >= 200 && status < 300) {
-		size_t off = 0;
+	if (x->q->out_fd >= 0 && http_answer_is_document(x->curl)) {
 		if (x->q->out_max >= 0 && x->p->written + (long long)n > x->q->out_max) {
 			x->p->is_too_big = 1; /* an endless body stops here, not at a full disk */
 			return 0;
 		}
-		while (off < n) {
-			ssize_t w = write(x->q->out_fd, data + off, n - off);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				x->out_error = errno ? errno : EIO;
-				return 0;
-			}
-			off += (size_t)w;
-		}
+		if ((x->out_error = fs_write_all(x->q->out_fd, data, n)) != 0)
+			return 0;
 		if (x->q->out_digest)
 			digest_update(x->q->out_digest, data, n);
 		x->p->written += (long long)n;

@@ -486,6 +486,34 @@ int reg_type_is_index(const char *media_type)
 	return media_type && (!strcmp(media_type, MT_OCI_INDEX) || !strcmp(media_type, MT_DOCKER_LIST));
 }
 
+/* GETs q (a blob into q->out_fd, bounded by q->out_max) with retries, hashing each attempt
+ * into hex. 0 once a 200 was received whole. */
+static int get_blob(reg_t *r, reg_req_t *q, reg_resp_t *p, char hex[DIGEST_HEX_MAX], err_t *err)
+{
+	for (int attempt = 1;; attempt++) {
+		digest_t *d = digest_new(DIGEST_SHA256);
+		q->out_digest = d;
+		int drc = reg_do(r, q, p, err);
+		digest_final_hex(d, hex);
+		digest_free(d);
+		q->out_digest = NULL;
+		if (drc < 0 && p->curl_rc == CURLE_OK)
+			return -1; /* a refused redirect or a failed challenge: err says which */
+		if (p->is_too_big)
+			return err_set(err,
+				       "registry %s: %s: the registry sends more than the %lld bytes its "
+				       "descriptor says: refused, nothing kept",
+				       r->name, q->op, q->out_max);
+		if (drc == 0 && p->status == 200)
+			return 0;
+		int transient = drc ? 1 : http_status_is_transient(p->status);
+		if (!transient || attempt >= r->opts.max_attempts)
+			return drc == 0 ? reg_fail(r, q->op, p, NULL, err) : -1;
+		err_clear(err);
+		reg_backoff(r, attempt, p);
+	}
+}
+
 int reg_blob_fetch(reg_t *r, const char *repo, const char *digest, long long size,
 		   const char *dest_path, err_t *err)
 {
@@ -515,32 +543,8 @@ int reg_blob_fetch(reg_t *r, const char *repo, const char *digest, long long siz
 	q.out_fd = fd;
 	q.out_max = size; /* issue 10 #11: an endless body stops at the descriptor's size */
 	q.is_once = 1;
-	for (int attempt = 1;; attempt++) {
-		digest_t *d = digest_new(DIGEST_SHA256);
-		q.out_digest = d;
-		int drc = reg_do(r, &q, &p, err);
-		digest_final_hex(d, hex);
-		digest_free(d);
-		if (drc < 0 && p.curl_rc == CURLE_OK)
-			goto out; /* a refused redirect or a failed challenge: err says which */
-		if (p.is_too_big) {
-			err_set(err,
-				"registry %s: %s: the registry sends more than the %lld bytes its "
-				"descriptor says: refused, nothing kept",
-				r->name, op.data, size);
-			goto out;
-		}
-		int transient = drc ? 1 : http_status_is_transient(p.status);
-		if (drc == 0 && p.status == 200)
-			break;
-		if (!transient || attempt >= r->opts.max_attempts) {
-			if (drc == 0)
-				reg_fail(r, op.data, &p, NULL, err);
-			goto out;
-		}
-		err_clear(err);
-		reg_backoff(r, attempt, &p);
-	}
+	if (get_blob(r, &q, &p, hex, err) != 0)
+		goto out;
 	if (p.written != size) {
 		err_set(err, "registry %s: %s: got %lld bytes, the manifest says %lld", r->name, op.data,
 			p.written, size);

@@ -120,9 +120,7 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud)
 {
 	transfer_t *t = ud;
 	size_t n = size * nmemb;
-	long status = 0;
-	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
-	if (status != 0 && (status < 200 || status >= 300))
+	if (!http_answer_is_document(t->easy))
 		return n; /* an error page, not the package */
 	if (t->received + (long long)n > t->limit) {
 		t->is_too_big = 1;
