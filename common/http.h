@@ -101,7 +101,8 @@ typedef struct http_get {
 	int out_fd;                    /* body into this file (truncated per attempt) when >= 0 */
 	buf_t *out_buf;                /* ... else into this buffer */
 	int is_compressed_ok;          /* offer gzip/zstd on the wire (libcurl decodes) */
-	CURL *handle;                  /* reused (keeps the connection), or NULL for a fresh one */
+	CURL **handle; /* kept for the next GET (the connection too): *handle NULL = made here;
+			  the caller cleans it up. NULL: a handle for this GET only */
 } http_get_t;
 
 typedef struct http_got {

@@ -166,7 +166,7 @@ static int judge(const get_state_t *s, CURLcode cc, int attempts, err_t *err)
 int http_get(const http_client_t *c, const http_get_t *q, http_got_t *got, err_t *err)
 {
 	http_client_t *own = NULL;
-	get_state_t s = {.q = q, .got = got, .curl = q->handle};
+	get_state_t s = {.q = q, .got = got, .curl = q->handle ? *q->handle : NULL};
 	CURLcode cc = CURLE_OK;
 	int attempt, rc = -1;
 	if (!c && !(c = own = http_client_new(NULL, err)))
@@ -175,6 +175,8 @@ int http_get(const http_client_t *c, const http_get_t *q, http_got_t *got, err_t
 		err_set(err, "%s: cannot start a libcurl transfer", q->url);
 		goto out;
 	}
+	if (q->handle)
+		*q->handle = s.curl;
 	for (attempt = 1;; attempt++) {
 		cc = get_once(c, &s);
 		if (!worth_retrying(&s, cc) || attempt >= http_client_max_attempts(c))
@@ -183,7 +185,7 @@ int http_get(const http_client_t *c, const http_get_t *q, http_got_t *got, err_t
 	}
 	rc = judge(&s, cc, attempt, err);
 out:
-	if (s.curl && s.curl != q->handle)
+	if (s.curl && !q->handle)
 		curl_easy_cleanup(s.curl);
 	buf_free(&s.retry_after);
 	http_client_free(own);

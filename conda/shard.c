@@ -25,7 +25,7 @@ struct shard_index {
 	const char **names;
 	size_t n_names;
 	size_t downloads;
-	CURL *curl;                /* reused: one connection for all shards of a subdir */
+	CURL *curl;                /* made by the first shard GET, reused: one connection */
 	const http_client_t *http; /* borrowed; NULL = defaults */
 };
 
@@ -70,7 +70,7 @@ out:
 /* GET url into out, capped, through the shared client (http.h) on a kept connection.
  * HTTP_GOT_BODY, HTTP_GOT_MISSING, HTTP_GOT_NOT_MODIFIED (only when etag_in was given) or -1
  * naming the URL. etag_out (may be NULL) gets the answer's ETag. */
-static int shard_get(const http_client_t *http, CURL *curl, const char *url, const char *etag_in,
+static int shard_get(const http_client_t *http, CURL **curl, const char *url, const char *etag_in,
 		     buf_t *out, buf_t *etag_out, err_t *err)
 {
 	http_get_t q = {.url = url,
@@ -169,9 +169,6 @@ shard_index_t *shard_index_parse(const void *zst, size_t len, const char *index_
 		goto fail;
 	if (strcmp(dir.data, own_dir.data) != 0)
 		idx->pkg_base = buf_detach(&dir);
-	idx->curl = curl_easy_init();
-	if (!idx->curl)
-		abort();
 	buf_free(&raw);
 	buf_free(&dir);
 	buf_free(&own_dir);
@@ -337,7 +334,7 @@ static int shard_bytes(shard_index_t *idx, const char *name, const char *hex, co
 			     "--offline to fill the cache", name, url.data, path.data);
 		goto out;
 	}
-	int r = shard_get(idx->http, idx->curl, url.data, NULL, out, NULL, err);
+	int r = shard_get(idx->http, &idx->curl, url.data, NULL, out, NULL, err);
 	if (r == HTTP_GOT_MISSING)
 		err_set(err, "shard of '%s' is missing: %s not found (the channel's %s names it; the "
 			     "channel may be mid-update: retry later)", name, url.data, idx->index_url);
