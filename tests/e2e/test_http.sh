@@ -7,8 +7,9 @@
 # bounded attempts, URL and status in the error). Then the hostile cases of issue 10: a record
 # url pointing at a local file (#2), a package body longer than its record (#2), an upload
 # Location on another host (#4: no Authorization goes there), a plain-http Location from a TLS
-# registry (#4: refused), an endless blob and a dripping one (#11: bounded by the descriptor's
-# size, and by IMGBUILD_HTTP_LOW_SPEED_TIME).
+# registry (#4: refused), a blob redirect to another host (no Authorization) or to plain http
+# (refused), an endless blob and a dripping one (#11: bounded by the descriptor's size, and by
+# IMGBUILD_HTTP_LOW_SPEED_TIME).
 set -u
 . "$(dirname "$0")/lib.sh"
 e2e_need_tools docker-registry htpasswd openssl jq python3 timeout
@@ -190,6 +191,22 @@ fp downgrade "POST /blobs/uploads/ relocate=http://localhost:$PLAINHOST *" "${TL
 expect_fail "a plain-http Location from a TLS registry is refused" \
   "registry 127.0.0.1:$PORT: .*sent us on to http://localhost:$PLAINHOST/v2/team/down/blobs/uploads/[^ ]*, which is refused" \
   "$BIN" push "oci:$T/img.oci" "127.0.0.1:$PORT/team/down:1" "${REGOPTS[@]}"
+check_eq "... and nothing was sent over plain http" 0 "$(wc -l <"$T/plainhost.log")"
+
+: >"$T/other.log"
+fp redirect "GET /blobs/sha256: redirect=https://localhost:$OTHER *" "${TLSFP[@]}"
+expect_fail "a blob redirected to another host: followed, without credentials" \
+  "registry 127.0.0.1:$PORT: GET blob sha256:[0-9a-f]{64} from team/base: HTTP 401.*another host than the registry" \
+  "$BIN" build "$ENV" --channel "file://$T/channel" --cache-dir "$T/c-r1" --base "127.0.0.1:$PORT/team/base:1" \
+  --output "oci:$T/onbase.oci" -t x:1 "${REGOPTS[@]}"
+check "the other host was asked for the blob" grep -qE '^GET /v2/team/base/blobs/sha256:' "$T/other.log"
+check "... without Authorization" bash -c "! grep -q 'auth=yes' '$T/other.log'"
+: >"$T/plainhost.log"
+fp redirect2 "GET /blobs/sha256: redirect=http://localhost:$PLAINHOST *" "${TLSFP[@]}"
+expect_fail "a blob redirected to plain http from a TLS registry is refused" \
+  "registry 127.0.0.1:$PORT: GET blob sha256:[0-9a-f]{64} from team/base: the registry sent us on to http://localhost:$PLAINHOST/v2/team/base/blobs/sha256:[0-9a-f]{64}, which is refused" \
+  "$BIN" build "$ENV" --channel "file://$T/channel" --cache-dir "$T/c-r1b" --base "127.0.0.1:$PORT/team/base:1" \
+  --output "oci:$T/onbase.oci" -t x:1 "${REGOPTS[@]}"
 check_eq "... and nothing was sent over plain http" 0 "$(wc -l <"$T/plainhost.log")"
 
 fp endless 'GET /blobs/sha256: endless *' "${TLSFP[@]}"
