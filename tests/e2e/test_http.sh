@@ -174,6 +174,11 @@ fp() {
   wait_port "$T/$name.port"
 }
 TLSFP=(--tls-cert "$CRT" --tls-key "$T/reg/tls/key.pem")
+# build_on CACHE PORT: a build on the base image pulled through the proxy at PORT
+build_on() {
+  "$BIN" build "$ENV" --channel "file://$T/channel" --cache-dir "$1" --base "127.0.0.1:$2/team/base:1" \
+    --output "oci:$T/onbase.oci" -t x:1 "${REGOPTS[@]}"
+}
 
 fp other '' "${TLSFP[@]}" --log-auth
 OTHER=$PORT
@@ -197,16 +202,14 @@ check_eq "... and nothing was sent over plain http" 0 "$(wc -l <"$T/plainhost.lo
 fp redirect "GET /blobs/sha256: redirect=https://localhost:$OTHER *" "${TLSFP[@]}"
 expect_fail "a blob redirected to another host: followed, without credentials" \
   "registry 127.0.0.1:$PORT: GET blob sha256:[0-9a-f]{64} from team/base: HTTP 401.*another host than the registry" \
-  "$BIN" build "$ENV" --channel "file://$T/channel" --cache-dir "$T/c-r1" --base "127.0.0.1:$PORT/team/base:1" \
-  --output "oci:$T/onbase.oci" -t x:1 "${REGOPTS[@]}"
+  build_on "$T/c-r1" "$PORT"
 check "the other host was asked for the blob" grep -qE '^GET /v2/team/base/blobs/sha256:' "$T/other.log"
 check "... without Authorization" bash -c "! grep -q 'auth=yes' '$T/other.log'"
 : >"$T/plainhost.log"
 fp redirect2 "GET /blobs/sha256: redirect=http://localhost:$PLAINHOST *" "${TLSFP[@]}"
 expect_fail "a blob redirected to plain http from a TLS registry is refused" \
   "registry 127.0.0.1:$PORT: GET blob sha256:[0-9a-f]{64} from team/base: the registry sent us on to http://localhost:$PLAINHOST/v2/team/base/blobs/sha256:[0-9a-f]{64}, which is refused" \
-  "$BIN" build "$ENV" --channel "file://$T/channel" --cache-dir "$T/c-r1b" --base "127.0.0.1:$PORT/team/base:1" \
-  --output "oci:$T/onbase.oci" -t x:1 "${REGOPTS[@]}"
+  build_on "$T/c-r1b" "$PORT"
 check_eq "... and nothing was sent over plain http" 0 "$(wc -l <"$T/plainhost.log")"
 
 fp endless 'GET /blobs/sha256: endless *' "${TLSFP[@]}"
