@@ -2,7 +2,8 @@
 #ifndef IMGBUILD_CMD_H
 #define IMGBUILD_CMD_H
 
-#define IMGBUILD_VERSION "0.1.0"
+#include "err.h"
+#include "version.h"
 
 typedef struct cmd {
 	const char *name;
@@ -16,5 +17,8 @@ int cmd_plan(int argc, char **argv);
 int cmd_push(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+
+/* Prints "imgbuild: error: MESSAGE" and, for errors a flag can fix, which flag (main.c). */
+void cmd_print_error(const err_t *err);
 
 #endif

@@ -27,7 +27,7 @@ static const char usage[] =
 	"      --metadata-file F    write JSON (digest, tags, layers) for CI\n"
 	"      --creds USER:PASS    registry credentials (else $IMGBUILD_REGISTRY_USER/_PASSWORD,\n"
 	"                           then ~/.docker/config.json or $DOCKER_CONFIG: auths, credHelpers)\n"
-	"      --ca-cert FILE       also trust this PEM CA for registries\n"
+	"      --ca-cert FILE       also trust this PEM CA (channels, packages, registries)\n"
 	"      --insecure-registry HOST[:PORT]  allow plain HTTP / unverified TLS (repeatable)\n"
 	"      --prefix PATH        environment prefix in the image (default /opt/conda/envs/NAME)\n"
 	"      --name NAME          environment name (default: name: in the file)\n"
@@ -243,12 +243,13 @@ int cmd_build(int argc, char **argv)
 	if (!o.cache_repo && getenv("IMGBUILD_CACHE_REPO") && *getenv("IMGBUILD_CACHE_REPO"))
 		o.cache_repo = getenv("IMGBUILD_CACHE_REPO");
 	o.cache_reg = &po.reg; /* same credentials, CA and insecure hosts as the push */
+	o.ca_cert = po.reg.ca_cert; /* and the same CA for channels and packages */
 	if (o.cache_repo && o.no_layer_cache) {
 		fprintf(stderr, "imgbuild: --no-layer-cache: the registry cache (--cache-repo) is not used either\n");
 		o.cache_repo = NULL;
 	}
 	if (publish_run(&po, &o, on_log, NULL, &res, &err) != 0) {
-		fprintf(stderr, "imgbuild: error: %s\n", err_msg(&err));
+		cmd_print_error(&err);
 		goto out;
 	}
 	print_result(&res, output);

@@ -28,6 +28,7 @@ static const char usage[] =
 	"      --glibc VERSION      __glibc virtual package (default: the base image's glibc, else 2.28)\n"
 	"      --offline            use cached repodata only\n"
 	"      --cache-dir DIR      cache (default $XDG_CACHE_HOME/imgbuild or ~/.cache/imgbuild)\n"
+	"      --ca-cert FILE       also trust this PEM CA for channels\n"
 	"      --ignore-pip         lock without the file's pip: dependencies\n";
 
 static void on_log(void *ud, const char *msg)
@@ -128,6 +129,7 @@ int cmd_lock(int argc, char **argv)
 		{"cuda", required_argument, NULL, 'U'},     {"glibc", required_argument, NULL, 'G'},
 		{"offline", no_argument, NULL, 'O'},        {"cache-dir", required_argument, NULL, 'C'},
 		{"ignore-pip", no_argument, NULL, 'I'},     {"help", no_argument, NULL, 'h'},
+		{"ca-cert", required_argument, NULL, 'E'},
 		{NULL, 0, NULL, 0}};
 	const char *channels[MAX_LIST];
 	build_opts_t o = {.platform_subdir = "linux-64"};
@@ -161,6 +163,7 @@ int cmd_lock(int argc, char **argv)
 		case 'O': o.offline = 1; break;
 		case 'C': o.cache_dir = optarg; break;
 		case 'I': o.ignore_pip = 1; break;
+		case 'E': o.ca_cert = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs(usage, stderr); return 2;
 		}
@@ -185,7 +188,7 @@ int cmd_lock(int argc, char **argv)
 	rc = 1;
 	if (pipeline_solve(&o, on_log, NULL, &sol, &err) != 0 ||
 	    (as_json ? write_json(out_path, sol, &err) : write_lock(&o, out_path, fmt, sol, &err)) != 0) {
-		fprintf(stderr, "imgbuild: error: %s\n", err_msg(&err));
+		cmd_print_error(&err);
 		goto out;
 	}
 	printf("locked %zu packages into %s (%s)\n", solution_count(sol), out_path,

@@ -36,7 +36,7 @@ static const char usage[] =
 	"                           layers it holds are shown \"in registry\"\n"
 	"      --creds USER:PASS    registry credentials (else $IMGBUILD_REGISTRY_USER/_PASSWORD,\n"
 	"                           then ~/.docker/config.json or $DOCKER_CONFIG)\n"
-	"      --ca-cert FILE       also trust this PEM CA for registries\n"
+	"      --ca-cert FILE       also trust this PEM CA (channels, registries)\n"
 	"      --insecure-registry HOST[:PORT]  allow plain HTTP / unverified TLS (repeatable)\n"
 	"      --ignore-pip         plan without the file's pip: dependencies\n"
 	"      --verbose            list every package of every layer\n";
@@ -172,6 +172,7 @@ int cmd_plan(int argc, char **argv)
 	if (!o.cache_repo && getenv("IMGBUILD_CACHE_REPO") && *getenv("IMGBUILD_CACHE_REPO"))
 		o.cache_repo = getenv("IMGBUILD_CACHE_REPO");
 	o.cache_reg = &ro;
+	o.ca_cert = ro.ca_cert; /* channels too, not only the cache registry */
 	const char *sde = getenv("SOURCE_DATE_EPOCH"); /* part of every key, as in build */
 	if (sde && *sde) {
 		char *end = NULL;
@@ -184,7 +185,7 @@ int cmd_plan(int argc, char **argv)
 		o.layer.mtime = v;
 	}
 	if (plan_report_make(&o, on_log, NULL, &rep, &err) != 0) {
-		fprintf(stderr, "imgbuild: error: %s\n", err_msg(&err));
+		cmd_print_error(&err);
 		rc = 1;
 		goto out;
 	}

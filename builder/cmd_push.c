@@ -113,7 +113,7 @@ usage:
 	rc = 2;
 	goto out;
 fail:
-	fprintf(stderr, "imgbuild: error: %s\n", err_msg(&err));
+	cmd_print_error(&err);
 out:
 	for (size_t i = 0; i < n_tags; i++)
 		free(tags[i]);

@@ -25,6 +25,28 @@ int cmd_help(int argc, char **argv)
 	return 0;
 }
 
+/* The library says what went wrong and where; only the CLI knows its flags (CONVENTIONS §1). */
+void cmd_print_error(const err_t *err)
+{
+	fprintf(stderr, "imgbuild: error: %s\n", err_msg(err));
+	switch (err ? err->hint : ERR_HINT_NONE) {
+	case ERR_HINT_TLS_UNTRUSTED:
+		fprintf(stderr, "imgbuild: hint: trust the server's CA with --ca-cert FILE (a PEM file), "
+				"or $SSL_CERT_FILE\n");
+		break;
+	case ERR_HINT_REGISTRY_TLS:
+		fprintf(stderr, "imgbuild: hint: trust the registry's CA with --ca-cert FILE (or "
+				"--insecure-registry HOST[:PORT] for a test registry)\n");
+		break;
+	case ERR_HINT_REGISTRY_CREDS:
+		fprintf(stderr, "imgbuild: hint: give credentials with --creds USER:PASSWORD, "
+				"$IMGBUILD_REGISTRY_USER/$IMGBUILD_REGISTRY_PASSWORD or `docker login`\n");
+		break;
+	default:
+		break;
+	}
+}
+
 int cmd_version(int argc, char **argv)
 {
 	(void)argc;

@@ -17,6 +17,7 @@
 #include "fetch.h"
 #include "fsutil.h"
 #include "group.h"
+#include "http.h"
 #include "image.h"
 #include "install.h"
 #include "layout.h"
@@ -57,6 +58,7 @@ typedef struct build {
 	rcache_stage_t *rcache;   /* --cache-repo (builder/rcache_stage.c); NULL without it */
 	oci_base_t *base;         /* --base, read once (oci/base.h); NULL without one */
 	oci_layout_t *out;        /* the layout being written (layout_tmp) */
+	http_client_t *http;      /* channels, shards and packages (http.h) */
 } build_t;
 
 static void logf_(build_t *b, const char *fmt, ...) ERR_PRINTF(2, 3);
@@ -167,6 +169,27 @@ static int use_solution(build_t *b)
 
 static void on_fetched(void *ud, const pkgrec_t *rec, int from_cache);
 
+/* Package downloads: the build's client; records may point at the channel alias's host too. */
+static fetch_opts_t fetch_opts(const build_t *b)
+{
+	const build_opts_t *o = b->opts;
+	fetch_opts_t fo = {.cache_dir = b->cache.data,
+			   .max_parallel = o->jobs > 0 ? o->jobs * 2 : 4,
+			   .progress = on_fetched,
+			   .ud = (void *)b,
+			   .http = b->http,
+			   .mirrors = &o->channel_alias,
+			   .n_mirrors = o->channel_alias ? 1 : 0};
+	return fo;
+}
+
+static int make_http(build_t *b, err_t *err)
+{
+	http_opts_t ho = {.ca_cert = b->opts->ca_cert};
+	b->http = http_client_new(&ho, err);
+	return b->http ? 0 : -1;
+}
+
 /* Lock records completed from their verified archives (pkg_complete_record); archives[i]
  * belongs to solution record i, NULL for packages whose layer came from a cache. */
 static int complete_lock_records(build_t *b, char *const *archives, err_t *err)
@@ -188,8 +211,8 @@ static int lock_env(build_t *b, err_t *err)
 		return 0;
 	/* @EXPLICIT records carry no dependencies and the layer plan needs them: fetch first */
 	char **paths = calloc(b->n_pkgs ? b->n_pkgs : 1, sizeof *paths);
-	int rc = fetch_packages(b->pkgs, b->n_pkgs, b->cache.data, b->opts->jobs > 0 ? b->opts->jobs * 2 : 4,
-				on_fetched, b, paths, err) ||
+	fetch_opts_t fo = fetch_opts(b);
+	int rc = fetch_packages(b->pkgs, b->n_pkgs, &fo, paths, err) ||
 		 complete_lock_records(b, paths, err);
 	for (size_t i = 0; i < b->n_pkgs; i++)
 		free(paths[i]);
@@ -224,7 +247,7 @@ static int solve_env(build_t *b, err_t *err)
 		logf_(b, "fetching %s/%s/repodata", sd[i].base_url, sd[i].subdir);
 	}
 	/* CEP-16 shards, where offered, for only the names these specs can reach */
-	if (channel_fetch_for_specs(sd, n_sd, b->cache.data, specs, n_specs, err))
+	if (channel_fetch_for_specs(b->http, sd, n_sd, b->cache.data, specs, n_specs, err))
 		goto out;
 	for (size_t i = 0; i < n_sd; i++) {
 		if (sd[i].is_sharded)
@@ -261,9 +284,11 @@ static void on_fetched(void *ud, const pkgrec_t *rec, int from_cache)
 
 /* fetch_packages for the packages whose layer is not cached (all when is_needed is NULL);
  * paths_out stays NULL for the others: a reused layer never reads its packages. */
-static int fetch_needed(build_t *b, const pkgrec_t *const *recs, size_t n, const char *cache_dir,
-			int max_parallel, fetch_progress_fn progress, void *ud, char **paths_out, err_t *err)
+static int fetch_needed(build_t *b, char **paths_out, err_t *err)
 {
+	const pkgrec_t *const *recs = b->pkgs;
+	size_t n = b->n_pkgs;
+	fetch_opts_t fo = fetch_opts(b);
 	const pkgrec_t **sub = calloc(n ? n : 1, sizeof *sub);
 	char **sub_paths = calloc(n ? n : 1, sizeof *sub_paths);
 	size_t k = 0;
@@ -273,7 +298,7 @@ static int fetch_needed(build_t *b, const pkgrec_t *const *recs, size_t n, const
 	for (size_t i = 0; i < n; i++)
 		if (!b->is_needed || b->is_needed[i])
 			sub[k++] = recs[i];
-	rc = fetch_packages(sub, k, cache_dir, max_parallel, progress, ud, sub_paths, err);
+	rc = fetch_packages(sub, k, &fo, sub_paths, err);
 	k = 0;
 	for (size_t i = 0; i < n; i++)
 		if (!b->is_needed || b->is_needed[i])
@@ -288,8 +313,7 @@ static int fetch_all(build_t *b, err_t *err)
 	b->archives = calloc(b->n_pkgs ? b->n_pkgs : 1, sizeof(char *));
 	if (!b->archives)
 		abort();
-	if (fetch_needed(b, (const pkgrec_t *const *)b->pkgs, b->n_pkgs, b->cache.data,
-			   b->opts->jobs > 0 ? b->opts->jobs * 2 : 4, on_fetched, b, b->archives, err))
+	if (fetch_needed(b, b->archives, err))
 		return -1;
 	/* lock records carry no size: record the archive's, as a solve's repodata would */
 	return b->opts->lock_path ? complete_lock_records(b, b->archives, err) : 0;
@@ -679,6 +703,7 @@ static void build_cleanup(build_t *b)
 	oci_base_free(b->base);
 	rcache_stage_free(b->rcache);
 	lcache_stage_free(b->lcache);
+	http_client_free(b->http);
 	free(b->is_needed);
 	plan_free(b->plan);
 	recipe_free(b->recipe);
@@ -700,7 +725,7 @@ int pipeline_build(const build_opts_t *opts, pipeline_log_fn log, void *ud, buil
 	int rc = -1;
 	memset(out, 0, sizeof *out);
 	b.env = envspec_load(opts->env_path, err);
-	if (!b.env || check_env(&b, err) || (!opts->lock_path && resolve_channels(&b, err)) || setup_dirs(&b, err) ||
+	if (!b.env || check_env(&b, err) || (!opts->lock_path && resolve_channels(&b, err)) || setup_dirs(&b, err) || make_http(&b, err) ||
 	    (opts->lock_path ? lock_env(&b, err) : solve_env(&b, err)) || find_python_version(&b) || make_plan(&b, err) || reuse_layers(&b, err) ||
 	    fetch_all(&b, err) || install_all(&b, err) || build_layers(&b, err) || share_layers(&b) || write_image(&b, out, err) || publish_output(&b, err))
 		goto out;
@@ -728,7 +753,7 @@ int pipeline_solve(const build_opts_t *opts, pipeline_log_fn log, void *ud, solu
 	int rc = -1;
 	*out = NULL;
 	b.env = envspec_load(opts->env_path, err);
-	if (!b.env || check_env(&b, err) || resolve_channels(&b, err))
+	if (!b.env || check_env(&b, err) || resolve_channels(&b, err) || make_http(&b, err))
 		goto out;
 	if (opts->cache_dir)
 		buf_addstr(&b.cache, opts->cache_dir);

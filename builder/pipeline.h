@@ -17,6 +17,7 @@ typedef struct build_opts {
 	const char *const *channels;   /* --channel, in order, before the file's channels */
 	size_t n_channels;
 	const char *channel_alias;     /* NULL = https://conda.anaconda.org */
+	const char *ca_cert;           /* extra PEM CA for channels and packages (http.h), NULL = env */
 	const char *prefix;            /* NULL = /opt/conda/envs/<name> */
 	const char *name;              /* NULL = name from the file, else "env" */
 	const char *cache_dir;         /* NULL = $XDG_CACHE_HOME/imgbuild or ~/.cache/imgbuild */

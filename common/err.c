@@ -12,6 +12,7 @@ int err_setv(err_t *err, const char *fmt, va_list ap)
 	buf_vaddf(&b, fmt, ap);
 	free(err->msg);
 	err->msg = buf_detach(&b);
+	err->hint = ERR_HINT_NONE;
 	return -1;
 }
 
@@ -39,6 +40,13 @@ int err_prefix(err_t *err, const char *fmt, ...)
 	return -1;
 }
 
+int err_set_hint(err_t *err, int hint)
+{
+	if (err)
+		err->hint = hint;
+	return -1;
+}
+
 const char *err_msg(const err_t *err)
 {
 	return (err && err->msg) ? err->msg : "";
@@ -50,4 +58,5 @@ void err_clear(err_t *err)
 		return;
 	free(err->msg);
 	err->msg = NULL;
+	err->hint = ERR_HINT_NONE;
 }

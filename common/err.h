@@ -9,9 +9,19 @@
 
 typedef struct err {
 	char *msg; /* owned; NULL when no error */
+	int hint;  /* ERR_HINT_*: advice only the CLI can phrase; ERR_HINT_NONE by default */
 } err_t;
 
-#define ERR_INIT {NULL}
+#define ERR_INIT {NULL, 0}
+
+/* What a user can do about an error, in terms only the CLI knows (its flags): a library says
+ * what went wrong and where, and marks the error with a hint; the CLI adds the flag names. */
+enum {
+	ERR_HINT_NONE = 0,
+	ERR_HINT_TLS_UNTRUSTED,  /* a server's certificate is not signed by a trusted CA */
+	ERR_HINT_REGISTRY_CREDS, /* a registry wants (other) credentials */
+	ERR_HINT_REGISTRY_TLS,   /* a registry's TLS is not trusted (a test registry may be insecure) */
+};
 
 #if defined(__GNUC__)
 #define ERR_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -19,12 +29,14 @@ typedef struct err {
 #define ERR_PRINTF(a, b)
 #endif
 
-/* Sets the message (replacing any earlier one). Always returns -1 so callers can
+/* Sets the message (replacing any earlier one and its hint). Always returns -1 so callers can
  * `return err_set(err, ...)`. err may be NULL. */
 int err_set(err_t *err, const char *fmt, ...) ERR_PRINTF(2, 3);
 int err_setv(err_t *err, const char *fmt, va_list ap);
 /* Prepends context: "ctx: old message". Returns -1. */
 int err_prefix(err_t *err, const char *fmt, ...) ERR_PRINTF(2, 3);
+/* Marks the error with an ERR_HINT_* (kept by err_prefix). Returns -1. err may be NULL. */
+int err_set_hint(err_t *err, int hint);
 /* Message or "" (borrowed). */
 const char *err_msg(const err_t *err);
 void err_clear(err_t *err);

@@ -122,6 +122,21 @@ out:
 	return rc;
 }
 
+int fs_write_all(int fd, const void *data, size_t n)
+{
+	const char *p = data;
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return errno ? errno : EIO;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
 int fs_copy_file(const char *src, const char *dst, err_t *err)
 {
 	buf_t tmp = BUF_INIT;
@@ -149,15 +164,10 @@ int fs_copy_file(const char *src, const char *dst, err_t *err)
 		}
 		if (n == 0)
 			break;
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(out_fd, chunk + off, (size_t)(n - off));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0) {
-				err_set(err, "%s: write failed: %s", tmp.data, strerror(errno));
-				goto out;
-			}
-			off += w;
+		int werr = fs_write_all(out_fd, chunk, (size_t)n);
+		if (werr) {
+			err_set(err, "%s: write failed: %s", tmp.data, strerror(werr));
+			goto out;
 		}
 	}
 	if (close(out_fd) != 0) {

@@ -15,6 +15,9 @@ int fs_mkdir_p(const char *path, err_t *err);
 int fs_rm_rf(const char *path, err_t *err);
 /* Writes data to path atomically (path.tmp.PID then rename). */
 int fs_write_atomic(const char *path, const void *data, size_t len, err_t *err);
+/* Writes all n bytes to fd (retrying short writes and EINTR): 0, or the errno (EIO when the
+ * system gave none). */
+int fs_write_all(int fd, const void *data, size_t n);
 /* Copies a regular file (streamed), atomically at dst. */
 int fs_copy_file(const char *src, const char *dst, err_t *err);
 int fs_exists(const char *path);

@@ -1,4 +1,5 @@
-/* channel.c — channel names to base URLs, and repodata.json fetched through libcurl into
+/* channel.c — channel names to base URLs, and repodata.json fetched with the shared HTTP
+ * client (http.h: retries, CA, proxies) into
  * <cache>/repodata/<sha256(url)>.json with a .meta JSON (url, etag, last_modified) beside it.
  * A download lands in a temp file, is size-capped and checked to be JSON (the same parse writes
  * its record index, repoindex.h), and only then is
@@ -6,12 +7,12 @@
 #include "channel.h"
 #include "digest.h"
 #include "fsutil.h"
+#include "http.h"
 #include "repoindex.h"
 
 #include <ctype.h>
 #include <archive.h>
 #include <archive_entry.h>
-#include <curl/curl.h>
 #include <fcntl.h>
 #include <errno.h>
 #include <jansson.h>
@@ -109,59 +110,6 @@ int channel_resolve(const char *written, const char *channel_alias, buf_t *out, 
 	buf_addstr(out, written);
 	strip_trailing_slashes(out, 0);
 	return 0;
-}
-
-/* ---- fetching ---- */
-
-struct download {
-	FILE *fp;
-	long long written_bytes;
-	int too_big;
-	buf_t etag;
-	buf_t last_modified;
-};
-
-static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
-{
-	struct download *d = userdata;
-	size_t n = size * nmemb;
-	if (d->written_bytes + (long long)n > CHANNEL_REPODATA_MAX_BYTES) {
-		d->too_big = 1;
-		return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
-	}
-	if (fwrite(data, 1, n, d->fp) != n)
-		return 0;
-	d->written_bytes += (long long)n;
-	return n;
-}
-
-/* Stores the value of a header line "Name: value\r\n" if it is `name`. */
-static void header_value(const char *line, size_t len, const char *name, buf_t *out)
-{
-	size_t nl = strlen(name);
-	if (len <= nl + 1 || strncasecmp(line, name, nl) != 0 || line[nl] != ':')
-		return;
-	const char *v = line + nl + 1, *end = line + len;
-	while (v < end && (*v == ' ' || *v == '\t'))
-		v++;
-	while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
-		end--;
-	buf_reset(out);
-	buf_add(out, v, (size_t)(end - v));
-}
-
-static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
-{
-	struct download *d = userdata;
-	size_t n = size * nmemb;
-	/* A new status line (after a redirect) starts a new set of headers. */
-	if (n > 5 && strncmp(data, "HTTP/", 5) == 0) {
-		buf_reset(&d->etag);
-		buf_reset(&d->last_modified);
-	}
-	header_value(data, n, "ETag", &d->etag);
-	header_value(data, n, "Last-Modified", &d->last_modified);
-	return n;
 }
 
 /* Reads etag / last_modified from a .meta file if it belongs to url. */
@@ -298,80 +246,6 @@ static int write_empty_repodata(const char *path, const char *subdir, err_t *err
 	return rc;
 }
 
-static int curl_ready(err_t *err)
-{
-	static int done = 0;
-	if (!done) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-			return err_set(err, "libcurl failed to initialise");
-		done = 1;
-	}
-	return 0;
-}
-
-/* Options for one repodata transfer; returns the conditional-request header list (caller
- * frees with curl_slist_free_all, after the transfer). */
-static struct curl_slist *setup_transfer(CURL *curl, const char *url, struct download *dl,
-					 char *errbuf, const buf_t *old_etag, const buf_t *old_lm)
-{
-	struct curl_slist *headers = NULL;
-	buf_t hdr = BUF_INIT;
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, dl);
-	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(curl, CURLOPT_HEADERDATA, dl);
-	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 10L);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https,file");
-	curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, ""); /* gzip/zstd on the wire */
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 30L);
-	/* Abort a stalled transfer (under 1 KB/s for 60 s) instead of hanging the build. */
-	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
-	curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)CHANNEL_REPODATA_MAX_BYTES);
-	curl_easy_setopt(curl, CURLOPT_USERAGENT, "imgbuild");
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	if (old_etag->len) {
-		buf_setstr(&hdr, "If-None-Match: ");
-		buf_addstr(&hdr, old_etag->data);
-		headers = curl_slist_append(headers, hdr.data);
-	}
-	if (old_lm->len) {
-		buf_setstr(&hdr, "If-Modified-Since: ");
-		buf_addstr(&hdr, old_lm->data);
-		headers = curl_slist_append(headers, hdr.data);
-	}
-	if (headers)
-		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-	buf_free(&hdr);
-	return headers;
-}
-
-/* Judges a finished transfer: 0 = a fresh body to validate, 1 = 304 on a cached copy,
- * -1 = error (err set, naming the URL). Missing files/404 are handled by the caller. */
-static int transfer_outcome(CURLcode cc, long status, const struct download *dl, int is_file,
-			    int have_cached, const char *url, const char *errbuf, err_t *err)
-{
-	if (dl->too_big || cc == CURLE_FILESIZE_EXCEEDED)
-		return err_set(err, "%s: repodata larger than the %lld-byte limit", url,
-			       CHANNEL_REPODATA_MAX_BYTES);
-	if (cc != CURLE_OK)
-		return err_set(err, "cannot fetch %s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
-	if (is_file)
-		return 0;
-	if (status == 304 && have_cached)
-		return 1;
-	if (status == 401 || status == 403)
-		return err_set(err, "%s: HTTP %ld (access denied): is the channel private or the URL wrong?",
-			       url, status);
-	if (status != 200)
-		return err_set(err, "%s: unexpected HTTP status %ld", url, status);
-	return 0;
-}
-
 /* The forms of repodata a channel may offer, smallest first (conda and rattler probe the same
  * way); "" is plain repodata.json. */
 static const char *const variants[] = {".zst", ".bz2", ""};
@@ -426,49 +300,6 @@ out:
 	return rc;
 }
 
-/* One GET of url into tmp_path (truncated first). Returns 0 = body, 1 = 304, 2 = missing
- * (404 / no such file), -1 = error (err set). */
-static int fetch_variant(const char *url, int is_file, const char *tmp_path, const buf_t *etag,
-			 const buf_t *lm, struct download *dl, err_t *err)
-{
-	char errbuf[CURL_ERROR_SIZE] = "";
-	struct curl_slist *headers = NULL;
-	int rc = -1;
-	CURL *curl = curl_easy_init();
-	buf_reset(&dl->etag);
-	buf_reset(&dl->last_modified);
-	dl->written_bytes = 0;
-	dl->too_big = 0;
-	dl->fp = fopen(tmp_path, "wb");
-	if (!dl->fp || !curl) {
-		err_set(err, "%s: cannot start the download: %s", tmp_path, strerror(errno));
-		goto out;
-	}
-	headers = setup_transfer(curl, url, dl, errbuf, etag, lm);
-	CURLcode cc = curl_easy_perform(curl);
-	long status = 0;
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-	int close_failed = fclose(dl->fp) != 0;
-	dl->fp = NULL;
-	if (close_failed && cc == CURLE_OK) {
-		err_set(err, "%s: write failed: %s", tmp_path, strerror(errno));
-		goto out;
-	}
-	if ((is_file && cc == CURLE_FILE_COULDNT_READ_FILE) || (!is_file && cc == CURLE_OK && status == 404)) {
-		rc = 2;
-		goto out;
-	}
-	rc = transfer_outcome(cc, status, dl, is_file, etag->len || lm->len, url, errbuf, err);
-out:
-	if (dl->fp)
-		fclose(dl->fp);
-	dl->fp = NULL;
-	curl_slist_free_all(headers);
-	if (curl)
-		curl_easy_cleanup(curl);
-	return rc;
-}
-
 /* Offline: the cache entry or an error that says what is missing. */
 static int use_cache_only(const char *url, const char *final_path, err_t *err)
 {
@@ -480,138 +311,192 @@ static int use_cache_only(const char *url, const char *final_path, err_t *err)
 		       url, final_path);
 }
 
-int channel_fetch_repodata(const char *base_url, const char *subdir, const char *cache_dir,
-			   unsigned flags, buf_t *path_out, err_t *err)
+/* ---- one fetch ---- */
+
+/* One repodata fetch: the URLs, the cache entry's paths and what the last fetch recorded. */
+typedef struct repo_fetch {
+	const http_client_t *http;
+	const char *base_url, *subdir, *cache_dir;
+	unsigned flags;
+	int is_file;
+	buf_t url, dir, final_path, meta_path; /* the plain URL names the cache entry */
+	buf_t tmp_path, plain_tmp, vurl, sig;
+	buf_t old_etag, old_lm, old_variant;
+	http_got_t got;
+	int fd;       /* tmp_path, open */
+	size_t first; /* the variant that answered last time */
+	size_t v;     /* the variant that answered now */
+} repo_fetch_t;
+
+static int rf_init(repo_fetch_t *rf, const http_client_t *http, const char *base_url,
+		   const char *subdir, const char *cache_dir, unsigned flags, err_t *err)
 {
-	buf_t url = BUF_INIT, dir = BUF_INIT, final_path = BUF_INIT, meta_path = BUF_INIT;
-	buf_t tmp_path = BUF_INIT, plain_tmp = BUF_INIT, vurl = BUF_INIT;
-	struct download dl = {NULL, 0, 0, BUF_INIT, BUF_INIT};
-	buf_t old_etag = BUF_INIT, old_lm = BUF_INIT, old_variant = BUF_INIT, none = BUF_INIT;
-	buf_t sig = BUF_INIT;
 	char hex[DIGEST_HEX_MAX];
-	int rc = -1, fd = -1, outcome = 2;
-	size_t v = 0;
-
-	buf_addstr(&url, base_url);
-	buf_addpath(&url, subdir);
-	buf_addpath(&url, "repodata.json");
-	int is_file = strncmp(base_url, "file://", 7) == 0;
-
+	memset(rf, 0, sizeof *rf);
+	rf->http = http;
+	rf->base_url = base_url;
+	rf->subdir = subdir;
+	rf->cache_dir = cache_dir;
+	rf->flags = flags;
+	rf->fd = -1;
+	rf->is_file = strncmp(base_url, "file://", 7) == 0;
+	buf_addstr(&rf->url, base_url);
+	buf_addpath(&rf->url, subdir);
+	buf_addpath(&rf->url, "repodata.json");
 	/* The cache entry is named for the plain URL whichever form was downloaded. */
-	digest_buf_hex(DIGEST_SHA256, url.data, url.len, hex);
-	buf_addstr(&dir, cache_dir);
-	buf_addpath(&dir, "repodata");
-	if (fs_mkdir_p(dir.data, err) != 0)
-		goto out;
-	buf_addf(&final_path, "%s/%s.json", dir.data, hex);
-	buf_addf(&meta_path, "%s/%s.meta", dir.data, hex);
-	if ((flags & CHANNEL_OFFLINE) && !is_file) {
-		rc = use_cache_only(url.data, final_path.data, err);
-		goto out;
-	}
-	/* Revalidate only when both halves of the cache entry exist and match this URL; start
-	 * with the form that answered last time. */
-	int have_cached = fs_exists(final_path.data);
-	if (have_cached)
-		read_meta(meta_path.data, url.data, &old_etag, &old_lm, &old_variant);
-	size_t first = 0;
-	for (size_t i = 0; i < N_VARIANTS && old_variant.len; i++)
-		if (!strcmp(variants[i], old_variant.data + (old_variant.data[0] == '-')))
-			first = i;
-	if (is_file && old_variant.len && old_etag.len) {
-		buf_setstr(&vurl, url.data);
-		buf_addstr(&vurl, variants[first]);
-		file_signature(vurl.data, &sig);
-		if (sig.len && !strcmp(sig.data, old_etag.data)) {
-			rc = 0; /* the local file is unchanged since it was cached */
-			goto out;
-		}
-	}
-	buf_addf(&tmp_path, "%s/%s.dl.XXXXXX", dir.data, hex);
-	buf_addf(&plain_tmp, "%s/%s.json.tmp.XXXXXX", dir.data, hex);
-	fd = mkstemp(tmp_path.data);
-	if (fd < 0 || (close(fd), fd = mkstemp(plain_tmp.data)) < 0) {
-		err_set(err, "%s: cannot create temp file: %s", dir.data, strerror(errno));
-		goto out;
-	}
-	close(fd);
-	fd = -1;
+	digest_buf_hex(DIGEST_SHA256, rf->url.data, rf->url.len, hex);
+	buf_addstr(&rf->dir, cache_dir);
+	buf_addpath(&rf->dir, "repodata");
+	buf_addf(&rf->final_path, "%s/%s.json", rf->dir.data, hex);
+	buf_addf(&rf->meta_path, "%s/%s.meta", rf->dir.data, hex);
+	buf_addf(&rf->tmp_path, "%s/%s.dl.XXXXXX", rf->dir.data, hex);
+	buf_addf(&rf->plain_tmp, "%s/%s.json.tmp.XXXXXX", rf->dir.data, hex);
+	return fs_mkdir_p(rf->dir.data, err);
+}
 
-	if (curl_ready(err) != 0)
-		goto out;
-	for (v = first; v < N_VARIANTS; v++) {
-		int same = !is_file && have_cached && v == first && old_variant.len;
-		buf_setstr(&vurl, url.data);
-		buf_addstr(&vurl, variants[v]);
-		if (is_file) /* taken before the read: a change during it shows next time */
-			file_signature(vurl.data, &sig);
-		outcome = fetch_variant(vurl.data, is_file, tmp_path.data, same ? &old_etag : &none,
-					same ? &old_lm : &none, &dl, err);
-		if (outcome != 2)
+static void rf_free(repo_fetch_t *rf)
+{
+	if (rf->fd >= 0)
+		close(rf->fd);
+	if (rf->tmp_path.len && !strstr(rf->tmp_path.data, "XXXXXX"))
+		unlink(rf->tmp_path.data);
+	if (rf->plain_tmp.len && !strstr(rf->plain_tmp.data, "XXXXXX"))
+		unlink(rf->plain_tmp.data);
+	buf_t *bufs[] = {&rf->url,	 &rf->dir,	&rf->final_path, &rf->meta_path,
+			 &rf->tmp_path,	 &rf->plain_tmp, &rf->vurl,	  &rf->sig,
+			 &rf->old_etag, &rf->old_lm,	&rf->old_variant};
+	for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+		buf_free(bufs[i]);
+	http_got_free(&rf->got);
+}
+
+static void rf_variant_url(repo_fetch_t *rf, size_t v)
+{
+	buf_setstr(&rf->vurl, rf->url.data);
+	buf_addstr(&rf->vurl, variants[v]);
+}
+
+/* Reads what the cache entry recorded (only when both halves exist and match this URL) and
+ * picks the form to start with. 1 when a file:// source is unchanged since it was cached. */
+static int rf_cached_is_current(repo_fetch_t *rf)
+{
+	if (!fs_exists(rf->final_path.data))
+		return 0;
+	read_meta(rf->meta_path.data, rf->url.data, &rf->old_etag, &rf->old_lm, &rf->old_variant);
+	for (size_t i = 0; i < N_VARIANTS && rf->old_variant.len; i++)
+		if (!strcmp(variants[i], rf->old_variant.data + (rf->old_variant.data[0] == '-')))
+			rf->first = i;
+	if (!rf->is_file || !rf->old_variant.len || !rf->old_etag.len)
+		return 0;
+	rf_variant_url(rf, rf->first);
+	file_signature(rf->vurl.data, &rf->sig);
+	return rf->sig.len && !strcmp(rf->sig.data, rf->old_etag.data);
+}
+
+static int rf_make_temps(repo_fetch_t *rf, err_t *err)
+{
+	int fd2;
+	rf->fd = mkstemp(rf->tmp_path.data);
+	if (rf->fd < 0 || (fd2 = mkstemp(rf->plain_tmp.data)) < 0)
+		return err_set(err, "%s: cannot create temp file: %s", rf->dir.data, strerror(errno));
+	close(fd2);
+	return 0;
+}
+
+/* Tries the forms from the remembered one on. HTTP_GOT_* or -1 (err names the URL). */
+static int rf_download(repo_fetch_t *rf, err_t *err)
+{
+	int outcome = HTTP_GOT_MISSING;
+	for (rf->v = rf->first; rf->v < N_VARIANTS; rf->v++) {
+		/* revalidate only the form the cache entry came from */
+		int same = !rf->is_file && rf->v == rf->first && rf->old_variant.len;
+		http_get_t q = {.url = NULL,
+				.if_none_match = same ? rf->old_etag.data : NULL,
+				.if_modified_since = same ? rf->old_lm.data : NULL,
+				.max_bytes = CHANNEL_REPODATA_MAX_BYTES,
+				.out_fd = rf->fd,
+				.is_compressed_ok = 1};
+		rf_variant_url(rf, rf->v);
+		q.url = rf->vurl.data;
+		if (rf->is_file) /* taken before the read: a change during it shows next time */
+			file_signature(rf->vurl.data, &rf->sig);
+		outcome = http_get(rf->http, &q, &rf->got, err);
+		if (outcome != HTTP_GOT_MISSING)
 			break;
 	}
-	if (outcome < 0)
-		goto out;
-	if (outcome == 2) {
-		if (flags & CHANNEL_MISSING_OK) {
-			if (write_empty_repodata(final_path.data, subdir, err) != 0)
-				goto out;
-			unlink(meta_path.data);
-			rc = 0;
+	return outcome;
+}
+
+static int rf_missing(repo_fetch_t *rf, err_t *err)
+{
+	if (!(rf->flags & CHANNEL_MISSING_OK))
+		return err_set(err,
+			       "channel %s has no %s/repodata.json (%s, nor .zst/.bz2): check the "
+			       "channel name/URL",
+			       rf->base_url, rf->subdir, rf->url.data);
+	if (write_empty_repodata(rf->final_path.data, rf->subdir, err) != 0)
+		return -1;
+	unlink(rf->meta_path.data);
+	return 0;
+}
+
+/* A fresh body: decompressed, validated and indexed, then renamed over the cache entry. */
+static int rf_store(repo_fetch_t *rf, err_t *err)
+{
+	buf_t none = BUF_INIT;
+	const char *body = rf->tmp_path.data;
+	int rc = -1;
+	if (*variants[rf->v]) {
+		if (decompress_file(rf->tmp_path.data, rf->plain_tmp.data, rf->vurl.data, err) != 0)
 			goto out;
-		}
-		err_set(err, "channel %s has no %s/repodata.json (%s, nor .zst/.bz2): check the channel "
-			     "name/URL",
-			base_url, subdir, url.data);
-		goto out;
+		body = rf->plain_tmp.data;
 	}
-	if (outcome == 1) {
-		rc = 0; /* 304: the cached copy is current */
-		goto out;
-	}
-	const char *body = tmp_path.data;
-	if (*variants[v]) {
-		if (decompress_file(tmp_path.data, plain_tmp.data, vurl.data, err) != 0)
-			goto out;
-		body = plain_tmp.data;
-	}
-	if (validate_and_index(body, vurl.data, cache_dir, err) != 0)
+	if (validate_and_index(body, rf->vurl.data, rf->cache_dir, err) != 0)
 		goto out;
 	/* Drop the old metadata first: a crash between the two renames then costs one full
 	 * download, never a 304 that would pair a new ETag with old content. */
-	unlink(meta_path.data);
-	if (fs_rename(body, final_path.data, err) != 0)
+	unlink(rf->meta_path.data);
+	if (fs_rename(body, rf->final_path.data, err) != 0)
 		goto out;
-	if (is_file ? sig.len > 0 : (dl.etag.len || dl.last_modified.len)) {
-		/* "-" marks plain so an empty variant still reads back as "known" */
-		const char *vname = *variants[v] ? variants[v] : "-";
-		if (write_meta(meta_path.data, url.data, is_file ? &sig : &dl.etag,
-			       is_file ? &none : &dl.last_modified, vname, err) != 0)
-			goto out;
-	}
 	rc = 0;
+	if (rf->is_file ? rf->sig.len > 0 : (rf->got.etag.len || rf->got.last_modified.len)) {
+		/* "-" marks plain so an empty variant still reads back as "known" */
+		const char *vname = *variants[rf->v] ? variants[rf->v] : "-";
+		rc = write_meta(rf->meta_path.data, rf->url.data, rf->is_file ? &rf->sig : &rf->got.etag,
+				rf->is_file ? &none : &rf->got.last_modified, vname, err);
+	}
+out:
+	buf_free(&none);
+	return rc;
+}
+
+int channel_fetch_repodata(const http_client_t *http, const char *base_url, const char *subdir,
+			   const char *cache_dir, unsigned flags, buf_t *path_out, err_t *err)
+{
+	repo_fetch_t rf;
+	int rc = -1, outcome;
+	if (rf_init(&rf, http, base_url, subdir, cache_dir, flags, err) != 0)
+		goto out;
+	if ((flags & CHANNEL_OFFLINE) && !rf.is_file) {
+		rc = use_cache_only(rf.url.data, rf.final_path.data, err);
+		goto out;
+	}
+	if (rf_cached_is_current(&rf)) {
+		rc = 0; /* the local file is unchanged since it was cached */
+		goto out;
+	}
+	if (rf_make_temps(&rf, err) != 0)
+		goto out;
+	outcome = rf_download(&rf, err);
+	if (outcome == HTTP_GOT_MISSING)
+		rc = rf_missing(&rf, err);
+	else if (outcome == HTTP_GOT_NOT_MODIFIED)
+		rc = 0; /* 304: the cached copy is current */
+	else if (outcome == HTTP_GOT_BODY)
+		rc = rf_store(&rf, err);
 out:
 	if (rc == 0)
-		buf_setstr(path_out, final_path.data);
-	if (fd >= 0)
-		close(fd);
-	if (tmp_path.len && !strstr(tmp_path.data, "XXXXXX"))
-		unlink(tmp_path.data);
-	if (plain_tmp.len && !strstr(plain_tmp.data, "XXXXXX"))
-		unlink(plain_tmp.data);
-	buf_free(&url);
-	buf_free(&vurl);
-	buf_free(&dir);
-	buf_free(&final_path);
-	buf_free(&meta_path);
-	buf_free(&tmp_path);
-	buf_free(&plain_tmp);
-	buf_free(&dl.etag);
-	buf_free(&dl.last_modified);
-	buf_free(&old_etag);
-	buf_free(&old_lm);
-	buf_free(&old_variant);
-	buf_free(&none);
-	buf_free(&sig);
+		buf_setstr(path_out, rf.final_path.data);
+	rf_free(&rf);
 	return rc;
 }

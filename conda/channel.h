@@ -1,11 +1,13 @@
 /* channel.h — conda channels: names, URLs and file:// paths resolved to base URLs, and
- * repodata.json fetched per subdir through libcurl (file://, http://, https://) into an
- * on-disk cache under <cache>/repodata/, or assembled from CEP-16 shards (shard.h). */
+ * repodata.json fetched per subdir with the shared HTTP client (http.h; file://, http://,
+ * https://) into an on-disk cache under <cache>/repodata/, or assembled from CEP-16 shards
+ * (shard.h). Every function that downloads takes the client (borrowed; NULL = defaults). */
 #ifndef IMGBUILD_CHANNEL_H
 #define IMGBUILD_CHANNEL_H
 
 #include "buf.h"
 #include "err.h"
+#include "http.h"
 
 /* Turns what a user wrote ("conda-forge", "https://host/chan", "file:///x", "/abs/dir")
  * into a base URL without trailing slash, in out. Names use channel_alias
@@ -24,8 +26,8 @@ int channel_resolve(const char *written, const char *channel_alias, buf_t *out, 
  * ETag / Last-Modified; file:// is re-read). A missing subdir is an error naming the URL
  * unless CHANNEL_MISSING_OK (then an empty repodata). With CHANNEL_OFFLINE an http(s) channel
  * is served from the cache only; a missing entry is an error naming the URL and cache path. */
-int channel_fetch_repodata(const char *base_url, const char *subdir, const char *cache_dir,
-			   unsigned flags, buf_t *path_out, err_t *err);
+int channel_fetch_repodata(const http_client_t *http, const char *base_url, const char *subdir,
+			   const char *cache_dir, unsigned flags, buf_t *path_out, err_t *err);
 
 /* One channel x subdir to fetch for a solve (channel_fetch_for_specs). */
 typedef struct channel_subdir {
@@ -44,7 +46,8 @@ typedef struct channel_subdir {
  * name of every record fetched (from any subdir, sharded or not) is added until nothing new
  * appears; those records become a repodata.json under <cache>/repodata/ (named by content).
  * Subdirs without shards get channel_fetch_repodata. Errors name the URL. */
-int channel_fetch_for_specs(channel_subdir_t *subdirs, size_t n, const char *cache_dir,
-			    const char *const *specs, size_t n_specs, err_t *err);
+int channel_fetch_for_specs(const http_client_t *http, channel_subdir_t *subdirs, size_t n,
+			    const char *cache_dir, const char *const *specs, size_t n_specs,
+			    err_t *err);
 
 #endif

@@ -127,8 +127,9 @@ out:
 	return rc;
 }
 
-int channel_fetch_for_specs(channel_subdir_t *sd, size_t n, const char *cache_dir,
-			    const char *const *specs, size_t n_specs, err_t *err)
+int channel_fetch_for_specs(const http_client_t *http, channel_subdir_t *sd, size_t n,
+			    const char *cache_dir, const char *const *specs, size_t n_specs,
+			    err_t *err)
 {
 	shard_index_t **idx = calloc(n + 1, sizeof *idx);
 	json_t **dep_maps = calloc(n + 1, sizeof *dep_maps), **records = calloc(n + 1, sizeof *records);
@@ -143,12 +144,12 @@ int channel_fetch_for_specs(channel_subdir_t *sd, size_t n, const char *cache_di
 		sd[i].n_shards = sd[i].n_downloaded = 0;
 		buf_setstr(&subdir_url, sd[i].base_url);
 		buf_addpath(&subdir_url, sd[i].subdir);
-		int got = shard_index_fetch(subdir_url.data, cache_dir, (sd[i].flags & CHANNEL_OFFLINE) != 0,
-					    &idx[i], err);
+		int got = shard_index_fetch(http, subdir_url.data, cache_dir,
+					    (sd[i].flags & CHANNEL_OFFLINE) != 0, &idx[i], err);
 		if (got < 0)
 			goto out;
-		if (got == 0 && channel_fetch_repodata(sd[i].base_url, sd[i].subdir, cache_dir, sd[i].flags,
-						       &sd[i].path, err) != 0)
+		if (got == 0 && channel_fetch_repodata(http, sd[i].base_url, sd[i].subdir, cache_dir,
+						       sd[i].flags, &sd[i].path, err) != 0)
 			goto out;
 		n_sharded += got == 1;
 	}

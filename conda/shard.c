@@ -6,8 +6,8 @@
 #include "xalloc.h"
 #include "digest.h"
 #include "fsutil.h"
+#include "http.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +25,8 @@ struct shard_index {
 	const char **names;
 	size_t n_names;
 	size_t downloads;
-	CURL *curl; /* reused: one connection for all shards of a subdir */
+	CURL *curl;                /* made by the first shard GET, reused: one connection */
+	const http_client_t *http; /* borrowed; NULL = defaults */
 };
 
 int shard_zstd_decode(const void *data, size_t len, long long max_bytes, buf_t *out, err_t *err)
@@ -66,99 +67,23 @@ out:
 
 /* ---- downloads ---- */
 
-struct body {
-	buf_t *buf;
-	long long cap;
-	int too_big;
-	buf_t etag;
-};
-
-static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
+/* GET url into out, capped, through the shared client (http.h) on a kept connection.
+ * HTTP_GOT_BODY, HTTP_GOT_MISSING, HTTP_GOT_NOT_MODIFIED (only when etag_in was given) or -1
+ * naming the URL. etag_out (may be NULL) gets the answer's ETag. */
+static int shard_get(const http_client_t *http, CURL **curl, const char *url, const char *etag_in,
+		     buf_t *out, buf_t *etag_out, err_t *err)
 {
-	struct body *b = ud;
-	size_t n = size * nmemb;
-	if ((long long)(b->buf->len + n) > b->cap) {
-		b->too_big = 1;
-		return 0;
-	}
-	buf_add(b->buf, data, n);
-	return n;
-}
-
-static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
-{
-	struct body *b = ud;
-	size_t n = size * nmemb;
-	if (n > 5 && !strncasecmp(data, "ETag:", 5)) {
-		const char *v = data + 5, *end = data + n;
-		while (v < end && (*v == ' ' || *v == '\t'))
-			v++;
-		while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
-			end--;
-		buf_reset(&b->etag);
-		buf_add(&b->etag, v, (size_t)(end - v));
-	}
-	return n;
-}
-
-/* GET url into out (capped). 0 = body, 1 = missing (404 / no such file), 2 = 304 (only
- * when etag_in was given), -1 = error naming the URL. etag_out (may be NULL) gets the ETag. */
-static int http_get(CURL *curl, const char *url, const char *etag_in, buf_t *out, buf_t *etag_out,
-		    err_t *err)
-{
-	static int inited = 0;
-	char errbuf[CURL_ERROR_SIZE] = "";
-	struct body b = {out, SHARD_MAX_COMPRESSED_BYTES, 0, BUF_INIT};
-	struct curl_slist *headers = NULL;
-	buf_t hdr = BUF_INIT;
-	long status = 0;
-	int rc = -1, is_file = !strncmp(url, "file:", 5);
-	if (!inited) {
-		curl_global_init(CURL_GLOBAL_DEFAULT);
-		inited = 1;
-	}
-	buf_reset(out);
-	curl_easy_reset(curl);
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(curl, CURLOPT_HEADERDATA, &b);
-	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 10L);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https,file");
-	curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 30L);
-	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
-	curl_easy_setopt(curl, CURLOPT_USERAGENT, "imgbuild");
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	if (etag_in && *etag_in) {
-		buf_addf(&hdr, "If-None-Match: %s", etag_in);
-		headers = curl_slist_append(headers, hdr.data);
-		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-	}
-	CURLcode cc = curl_easy_perform(curl);
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-	if (b.too_big) {
-		err_set(err, "%s: larger than the %lld-byte limit", url, SHARD_MAX_COMPRESSED_BYTES);
-	} else if ((is_file && cc == CURLE_FILE_COULDNT_READ_FILE) || (!is_file && cc == CURLE_OK && status == 404)) {
-		rc = 1;
-	} else if (cc != CURLE_OK) {
-		err_set(err, "cannot fetch %s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
-	} else if (!is_file && status == 304 && etag_in && *etag_in) {
-		rc = 2;
-	} else if (!is_file && status != 200) {
-		err_set(err, "%s: unexpected HTTP status %ld", url, status);
-	} else {
-		rc = 0;
-	}
+	http_get_t q = {.url = url,
+			.if_none_match = etag_in,
+			.max_bytes = SHARD_MAX_COMPRESSED_BYTES,
+			.out_fd = -1,
+			.out_buf = out,
+			.handle = curl};
+	http_got_t got = {0, BUF_INIT, BUF_INIT, 0};
+	int rc = http_get(http, &q, &got, err);
 	if (etag_out)
-		buf_setstr(etag_out, b.etag.data ? b.etag.data : "");
-	curl_slist_free_all(headers);
-	buf_free(&hdr);
-	buf_free(&b.etag);
+		buf_setstr(etag_out, buf_cstr(&got.etag));
+	http_got_free(&got);
 	return rc;
 }
 
@@ -244,9 +169,6 @@ shard_index_t *shard_index_parse(const void *zst, size_t len, const char *index_
 		goto fail;
 	if (strcmp(dir.data, own_dir.data) != 0)
 		idx->pkg_base = buf_detach(&dir);
-	idx->curl = curl_easy_init();
-	if (!idx->curl)
-		abort();
 	buf_free(&raw);
 	buf_free(&dir);
 	buf_free(&own_dir);
@@ -306,13 +228,12 @@ static void shards_dir(const char *cache_dir, buf_t *out)
 	buf_addpath(out, "shards");
 }
 
-int shard_index_fetch(const char *subdir_url, const char *cache_dir, int offline,
-		      shard_index_t **out, err_t *err)
+int shard_index_fetch(const http_client_t *http, const char *subdir_url, const char *cache_dir,
+		      int offline, shard_index_t **out, err_t *err)
 {
 	buf_t url = BUF_INIT, path = BUF_INIT, etag_path = BUF_INIT, body = BUF_INIT;
 	buf_t old_etag = BUF_INIT, new_etag = BUF_INIT;
 	char hex[DIGEST_HEX_MAX];
-	CURL *curl = NULL;
 	int rc = -1, got;
 	*out = NULL;
 	buf_setstr(&url, subdir_url);
@@ -326,30 +247,29 @@ int shard_index_fetch(const char *subdir_url, const char *cache_dir, int offline
 	buf_addf(&etag_path, "%s.etag", path.data);
 	int cached = fs_exists(path.data);
 	if (offline && !is_file) {
-		got = cached ? 2 : 1;
+		got = cached ? HTTP_GOT_NOT_MODIFIED : HTTP_GOT_MISSING;
 	} else {
 		/* the ETag is only trusted next to the copy it describes */
 		if (cached && !is_file)
 			buf_read_file(&old_etag, etag_path.data, 4096, NULL);
-		curl = curl_easy_init();
-		if (!curl)
-			abort();
-		got = http_get(curl, url.data, old_etag.data, &body, &new_etag, err);
+		got = shard_get(http, NULL, url.data, old_etag.data, &body, &new_etag, err);
 	}
 	if (got < 0)
 		goto out;
-	if (got == 1) { /* no shards here (any more): the caller falls back to repodata.json */
+	if (got == HTTP_GOT_MISSING) { /* no shards here (any more): the caller falls back */
 		if (!offline)
 			unlink(path.data);
 		rc = 0;
 		goto out;
 	}
-	if (got == 2 && buf_read_file(&body, path.data, SHARD_MAX_COMPRESSED_BYTES, err) != 0)
+	if (got == HTTP_GOT_NOT_MODIFIED &&
+	    buf_read_file(&body, path.data, SHARD_MAX_COMPRESSED_BYTES, err) != 0)
 		goto out;
 	*out = shard_index_parse(body.data ? body.data : "", body.len, url.data, err);
 	if (!*out)
 		goto out;
-	if (got == 0 && !is_file) {
+	(*out)->http = http;
+	if (got == HTTP_GOT_BODY && !is_file) {
 		unlink(etag_path.data); /* never a new ETag beside old bytes */
 		if (fs_write_atomic(path.data, body.data ? body.data : "", body.len, err) != 0)
 			goto out;
@@ -362,8 +282,6 @@ out:
 		shard_index_free(*out);
 		*out = NULL;
 	}
-	if (curl)
-		curl_easy_cleanup(curl);
 	buf_free(&url);
 	buf_free(&path);
 	buf_free(&etag_path);
@@ -416,11 +334,11 @@ static int shard_bytes(shard_index_t *idx, const char *name, const char *hex, co
 			     "--offline to fill the cache", name, url.data, path.data);
 		goto out;
 	}
-	int r = http_get(idx->curl, url.data, NULL, out, NULL, err);
-	if (r == 1)
+	int r = shard_get(idx->http, &idx->curl, url.data, NULL, out, NULL, err);
+	if (r == HTTP_GOT_MISSING)
 		err_set(err, "shard of '%s' is missing: %s not found (the channel's %s names it; the "
 			     "channel may be mid-update: retry later)", name, url.data, idx->index_url);
-	if (r != 0)
+	if (r != HTTP_GOT_BODY)
 		goto out;
 	idx->downloads++;
 	digest_buf_hex(DIGEST_SHA256, out->data ? out->data : "", out->len, got);

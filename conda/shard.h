@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "http.h"
 
 typedef struct shard_index shard_index_t;
 
@@ -27,9 +28,10 @@ int shard_zstd_decode(const void *data, size_t len, long long max_bytes, buf_t *
 
 /* Fetches <subdir_url>/repodata_shards.msgpack.zst (cached beside the shards, revalidated
  * with ETag over http). 1 = *out loaded (caller frees), 0 = the subdir offers no shards (404,
- * no such file, or offline with nothing cached), -1 = error naming the URL. */
-int shard_index_fetch(const char *subdir_url, const char *cache_dir, int offline,
-		      shard_index_t **out, err_t *err);
+ * no such file, or offline with nothing cached), -1 = error naming the URL. The index keeps
+ * http (borrowed, NULL = defaults) for its shard downloads. */
+int shard_index_fetch(const http_client_t *http, const char *subdir_url, const char *cache_dir,
+		      int offline, shard_index_t **out, err_t *err);
 /* Parses index bytes (zstd-compressed MessagePack) fetched from index_url. Caller frees. */
 shard_index_t *shard_index_parse(const void *zst, size_t len, const char *index_url, err_t *err);
 void shard_index_free(shard_index_t *idx);

@@ -1,7 +1,9 @@
-/* reg.c — the registry client's HTTP core (see reg.h): one libcurl easy handle per registry,
- * the /v2/ ping that settles the scheme, the WWW-Authenticate flow (Basic, and Bearer tokens
- * from the realm with every scope this client needs), bounded retries with backoff, and
- * error messages. Blob and manifest operations live in reg_ops.c. */
+/* reg.c — the registry client's HTTP core (see reg.h): one libcurl easy handle per registry
+ * under the shared HTTP policy (http.h: user agent, timeouts, CA, retry schedule), the /v2/
+ * ping that settles the scheme, the WWW-Authenticate flow (Basic, and Bearer tokens from the
+ * realm with every scope this client needs), credentials scoped to the registry's own origin,
+ * Locations and redirects held to its TLS rules, and error messages. Blob and manifest
+ * operations live in reg_ops.c. */
 #include "reg_internal.h"
 
 #include <ctype.h>
@@ -11,16 +13,16 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "ref.h"
+#include "xalloc.h"
 
-#define REG_DEFAULT_ATTEMPTS 5
-#define REG_DEFAULT_BACKOFF_MS 300
-#define REG_BACKOFF_CAP_MS 8000
-#define REG_RETRY_AFTER_CAP_S 30
 #define REG_DEFAULT_CHUNK (32LL << 20)
+#define REG_MAX_REDIRECTS 5
 
 typedef struct xfer {
 	const reg_req_t *q;
@@ -35,6 +37,7 @@ void reg_req_init(reg_req_t *q)
 	memset(q, 0, sizeof *q);
 	q->fd = -1;
 	q->out_fd = -1;
+	q->out_max = -1;
 }
 
 void reg_resp_init(reg_resp_t *p)
@@ -53,6 +56,8 @@ static void resp_reset(reg_resp_t *p)
 	buf_reset(&p->retry_after);
 	buf_reset(&p->body);
 	p->written = 0;
+	p->is_too_big = 0;
+	p->is_other_host = 0;
 	p->curl_rc = CURLE_OK;
 	p->curl_err[0] = '\0';
 }
@@ -91,15 +96,16 @@ static int host_listed(const char *host, const char *const *list, size_t n)
 
 reg_t *reg_new(const char *registry, const reg_opts_t *opts, err_t *err)
 {
-	reg_t *r = calloc(1, sizeof *r);
-	if (!r)
-		abort();
-	r->name = strdup(registry);
+	http_opts_t ho = {opts->ca_cert, opts->max_attempts, opts->backoff_ms};
+	reg_t *r = xcalloc(1, sizeof *r);
+	r->name = xstrdup(registry);
 	r->opts = *opts;
-	if (r->opts.max_attempts <= 0)
-		r->opts.max_attempts = REG_DEFAULT_ATTEMPTS;
-	if (r->opts.backoff_ms <= 0)
-		r->opts.backoff_ms = REG_DEFAULT_BACKOFF_MS;
+	if (!(r->http = http_client_new(&ho, err))) {
+		err_prefix(err, "registry %s", registry);
+		reg_free(r);
+		return NULL;
+	}
+	r->opts.max_attempts = http_client_max_attempts(r->http);
 	if (r->opts.chunk_bytes <= 0) {
 		/* test and benchmark knob: small chunks exercise the chunked/resume path */
 		const char *env = getenv("IMGBUILD_UPLOAD_CHUNK_BYTES");
@@ -124,6 +130,7 @@ void reg_free(reg_t *r)
 		return;
 	if (r->curl)
 		curl_easy_cleanup(r->curl);
+	http_client_free(r->http);
 	auth_creds_clear(&r->creds);
 	auth_buf_wipe(&r->auth_header);
 	for (size_t i = 0; i < r->n_scopes; i++)
@@ -152,10 +159,8 @@ static void add_scope_str(reg_t *r, const char *scope)
 	for (size_t i = 0; i < r->n_scopes; i++)
 		if (!strcmp(r->scopes[i], scope))
 			return;
-	r->scopes = realloc(r->scopes, (r->n_scopes + 1) * sizeof *r->scopes);
-	if (!r->scopes)
-		abort();
-	r->scopes[r->n_scopes++] = strdup(scope);
+	r->scopes = xrealloc(r->scopes, (r->n_scopes + 1) * sizeof *r->scopes);
+	r->scopes[r->n_scopes++] = xstrdup(scope);
 }
 
 void reg_add_scope(reg_t *r, const char *repo, const char *actions)
@@ -197,24 +202,6 @@ int reg_resolve_location(const char *from_url, const char *location, buf_t *out)
 
 /* ---- one HTTP exchange -------------------------------------------------------------------- */
 
-static int header_is(const char *line, size_t n, const char *name)
-{
-	size_t k = strlen(name);
-	return n > k && !strncasecmp(line, name, k) && line[k] == ':';
-}
-
-static void header_value(const char *line, size_t n, size_t name_len, buf_t *out)
-{
-	const char *v = line + name_len + 1;
-	const char *end = line + n;
-	while (v < end && (*v == ' ' || *v == '\t'))
-		v++;
-	while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
-		end--;
-	buf_reset(out);
-	buf_add(out, v, (size_t)(end - v));
-}
-
 static size_t on_header(char *line, size_t size, size_t nitems, void *ud)
 {
 	xfer_t *x = ud;
@@ -237,8 +224,8 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *ud)
 		return n;
 	}
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-		if (header_is(line, n, map[i].name))
-			header_value(line, n, strlen(map[i].name), (buf_t *)((char *)x->p + map[i].off));
+		if (http_header_value(line, n, map[i].name, (buf_t *)((char *)x->p + map[i].off)))
+			break;
 	return n;
 }
 
@@ -246,20 +233,13 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 {
 	xfer_t *x = ud;
 	size_t n = size * nmemb;
-	long status = 0;
-	curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &status);
-	if (x->q->out_fd >= 0 && status >= 200 && status < 300) {
-		size_t off = 0;
-		while (off < n) {
-			ssize_t w = write(x->q->out_fd, data + off, n - off);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				x->out_error = errno ? errno : EIO;
-				return 0;
-			}
-			off += (size_t)w;
+	if (x->q->out_fd >= 0 && http_answer_is_document(x->curl)) {
+		if (x->q->out_max >= 0 && x->p->written + (long long)n > x->q->out_max) {
+			x->p->is_too_big = 1; /* an endless body stops here, not at a full disk */
+			return 0;
 		}
+		if ((x->out_error = fs_write_all(x->q->out_fd, data, n)) != 0)
+			return 0;
 		if (x->q->out_digest)
 			digest_update(x->q->out_digest, data, n);
 		x->p->written += (long long)n;
@@ -297,16 +277,58 @@ static size_t on_read(char *dst, size_t size, size_t nitems, void *ud)
 	return n;
 }
 
-static void set_tls(reg_t *r, CURL *c)
+/* --insecure-registry hosts (and the registry itself when it is one): Docker accepts any
+ * certificate from them. */
+static int url_is_insecure(const reg_t *r, const char *url)
 {
-	if (r->is_insecure) {
-		/* --insecure-registry: Docker accepts any certificate from these hosts */
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
-	} else if (r->opts.ca_cert) {
-		/* CAINFO replaces the default bundle; CAPATH keeps the system CAs trusted as well */
-		curl_easy_setopt(c, CURLOPT_CAINFO, r->opts.ca_cert);
-		curl_easy_setopt(c, CURLOPT_CAPATH, "/etc/ssl/certs");
+	buf_t authority = BUF_INIT;
+	int listed = http_url_authority(url, &authority) == 0 &&
+		     host_listed(authority.data, r->opts.insecure, r->opts.n_insecure);
+	buf_free(&authority);
+	return listed || (r->is_insecure && http_same_origin(url, r->base.data));
+}
+
+static struct curl_slist *add_header(struct curl_slist *h, const char *name, const char *value)
+{
+	buf_t line = BUF_INIT;
+	if (!value)
+		return h;
+	buf_addf(&line, "%s: %s", name, value);
+	h = curl_slist_append(h, line.data);
+	auth_buf_wipe(&line); /* may be the Authorization line */
+	return h;
+}
+
+/* auth_value: the Authorization value to send ("" or NULL for none). */
+static struct curl_slist *request_headers(const reg_req_t *q, const char *auth_value)
+{
+	struct curl_slist *h = curl_slist_append(NULL, "Expect:");
+	h = add_header(h, "Authorization", auth_value && *auth_value ? auth_value : NULL);
+	h = add_header(h, "Accept", q->accept);
+	h = add_header(h, "Content-Type", q->content_type);
+	return add_header(h, "Content-Range", q->content_range);
+}
+
+static void set_method(CURL *c, const reg_req_t *q, xfer_t *x)
+{
+	int has_body = q->fd >= 0 || q->mem;
+	if (!strcmp(q->method, "HEAD")) {
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	} else if (!strcmp(q->method, "GET")) {
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L); /* redirects: reg_do follows them */
+	} else if (!has_body && !strcmp(q->method, "POST")) {
+		curl_easy_setopt(c, CURLOPT_POST, 1L);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+	} else {
+		/* PUT/PATCH/POST with a body; PUT/PATCH/DELETE without one is an empty upload
+		 * (Content-Length: 0) */
+		curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+		curl_easy_setopt(c, CURLOPT_READDATA, x);
+		curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE,
+				 (curl_off_t)(q->fd >= 0 ? q->file_len : (long long)q->mem_len));
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, q->method);
 	}
 }
 
@@ -316,155 +338,53 @@ static void perform_once(reg_t *r, const reg_req_t *q, const char *auth_value, r
 	CURL *c = r->curl;
 	struct curl_slist *h = NULL;
 	xfer_t x = {.q = q, .p = p, .curl = c};
-	buf_t line = BUF_INIT;
 	resp_reset(p);
 	if (q->out_fd >= 0) {
 		/* a retry starts the file over */
 		if (ftruncate(q->out_fd, 0) != 0 || lseek(q->out_fd, 0, SEEK_SET) != 0) {
 			p->curl_rc = CURLE_WRITE_ERROR;
-			goto out;
+			return;
 		}
 	}
 	curl_easy_reset(c);
-	curl_easy_setopt(c, CURLOPT_URL, q->url);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "imgbuild (OCI distribution client)");
+	http_client_setup(r->http, c, q->url, 0);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, p->curl_err);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, &x);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
-	/* a stalled transfer (under 1 KB/s for 60 s) counts as a dropped connection */
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	set_tls(r, c);
-	h = curl_slist_append(h, "Expect:");
-	if (auth_value && *auth_value) {
-		buf_addf(&line, "Authorization: %s", auth_value);
-		h = curl_slist_append(h, line.data);
-		auth_buf_wipe(&line);
+	if (url_is_insecure(r, q->url)) {
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
-	if (q->accept) {
-		buf_setstr(&line, "Accept: ");
-		buf_addstr(&line, q->accept);
-		h = curl_slist_append(h, line.data);
-	}
-	if (q->content_type) {
-		buf_setstr(&line, "Content-Type: ");
-		buf_addstr(&line, q->content_type);
-		h = curl_slist_append(h, line.data);
-	}
-	if (q->content_range) {
-		buf_setstr(&line, "Content-Range: ");
-		buf_addstr(&line, q->content_range);
-		h = curl_slist_append(h, line.data);
-	}
+	h = request_headers(q, auth_value);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	int has_body = q->fd >= 0 || q->mem;
-	if (!strcmp(q->method, "HEAD")) {
-		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-	} else if (!strcmp(q->method, "GET")) {
-		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-		/* blobs may redirect to storage; Authorization is not sent to another host */
-		curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-		curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-	} else if (has_body) {
-		curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
-		curl_easy_setopt(c, CURLOPT_READDATA, &x);
-		curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE,
-				 (curl_off_t)(q->fd >= 0 ? q->file_len : (long long)q->mem_len));
-		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, q->method);
-	} else if (!strcmp(q->method, "POST")) {
-		curl_easy_setopt(c, CURLOPT_POST, 1L);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
-	} else {
-		/* PUT/PATCH/DELETE without a body: an empty upload gives Content-Length: 0 */
-		curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
-		curl_easy_setopt(c, CURLOPT_READDATA, &x);
-		curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)0);
-		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, q->method);
-	}
+	set_method(c, q, &x);
 	p->curl_rc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &p->status);
 	if (p->curl_rc == CURLE_OK && x.out_error) {
 		p->curl_rc = CURLE_WRITE_ERROR;
 		snprintf(p->curl_err, sizeof p->curl_err, "writing the download: %s", strerror(x.out_error));
 	}
-out:
 	/* the handle keeps pointers into this frame: drop them */
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(h);
-	buf_free(&line);
 }
 
 /* ---- retries ----------------------------------------------------------------------------- */
 
-int reg_status_is_transient(long status)
+static int resp_is_transient(const reg_resp_t *p)
 {
-	return status == 408 || status == 429 || (status >= 500 && status != 501 && status != 505);
-}
-
-static int curl_is_transient(CURLcode rc)
-{
-	switch (rc) {
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_SEND_ERROR:
-	case CURLE_RECV_ERROR:
-	case CURLE_GOT_NOTHING:
-	case CURLE_PARTIAL_FILE:
-	case CURLE_OPERATION_TIMEDOUT:
-	case CURLE_HTTP2:
-	case CURLE_HTTP2_STREAM:
-	case CURLE_SSL_CONNECT_ERROR:
-		return 1;
-	default:
+	if (p->is_too_big)
 		return 0;
-	}
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-long reg_backoff_delay_ms(long first_ms, int attempt, const char *retry_after, time_t now)
-{
-	long ms = first_ms;
-	for (int i = 1; i < attempt && ms < REG_BACKOFF_CAP_MS; i++)
-		ms *= 2;
-	if (ms > REG_BACKOFF_CAP_MS)
-		ms = REG_BACKOFF_CAP_MS;
-	if (retry_after && *retry_after) {
-		/* RFC 9110 10.2.3: delta-seconds or an HTTP-date; capped so a registry cannot
-		 * park the build; anything unreadable falls back to our own schedule */
-		char *end = NULL;
-		long s = strtol(retry_after, &end, 10);
-		if (end != retry_after && end && !*end && s >= 0) {
-			ms = (s > REG_RETRY_AFTER_CAP_S ? REG_RETRY_AFTER_CAP_S : s) * 1000L;
-		} else {
-			time_t when = curl_getdate(retry_after, NULL);
-			if (when != (time_t)-1) {
-				long long d = when > now ? (long long)(when - now) : 0;
-				ms = (d > REG_RETRY_AFTER_CAP_S ? REG_RETRY_AFTER_CAP_S : (long)d) * 1000L;
-			}
-		}
-	}
-	return ms;
+	return p->curl_rc != CURLE_OK ? http_curl_is_transient(p->curl_rc)
+				      : http_status_is_transient(p->status);
 }
 
 void reg_backoff(reg_t *r, int attempt, const reg_resp_t *p)
 {
 	r->stats.retries++;
-	sleep_ms(reg_backoff_delay_ms(r->opts.backoff_ms, attempt, p ? p->retry_after.data : NULL,
-				      time(NULL)));
+	http_sleep_ms(http_client_retry_delay_ms(r->http, attempt, p ? p->retry_after.data : NULL));
 }
 
 /* ---- errors ------------------------------------------------------------------------------ */
@@ -490,17 +410,26 @@ static void body_summary(const reg_resp_t *p, buf_t *out)
 	json_decref(j);
 }
 
-static const char *const creds_hint =
-	"give credentials with --creds USER:PASSWORD, $IMGBUILD_REGISTRY_USER/$IMGBUILD_REGISTRY_PASSWORD or `docker login`";
+/* Which flags help is the CLI's to say (err.h hints); the words here name no flag. */
+static const char *const creds_text = "the registry wants (other) credentials";
+static const char *const other_host_text =
+	"that answer came from another host than the registry, which gets no credentials";
 
 int reg_fail(reg_t *r, const char *op, const reg_resp_t *p, const char *hint, err_t *err)
 {
 	buf_t sum = BUF_INIT;
-	if (!hint && p->curl_rc == CURLE_OK && (p->status == 401 || p->status == 403))
-		hint = creds_hint;
+	int kind = ERR_HINT_NONE;
+	if (p->curl_rc == CURLE_OK && (p->status == 401 || p->status == 403)) {
+		if (!hint)
+			hint = p->is_other_host ? other_host_text : creds_text;
+		if (!p->is_other_host)
+			kind = ERR_HINT_REGISTRY_CREDS;
+	}
 	if (p->curl_rc != CURLE_OK) {
-		err_set(err, "registry %s: %s: %s%s%s", r->name, op,
-			p->curl_err[0] ? p->curl_err : curl_easy_strerror(p->curl_rc), hint ? "; " : "",
+		http_describe_error(p->curl_rc, p->curl_err, &sum, &kind);
+		if (kind == ERR_HINT_TLS_UNTRUSTED)
+			kind = ERR_HINT_REGISTRY_TLS;
+		err_set(err, "registry %s: %s: %s%s%s", r->name, op, sum.data, hint ? "; " : "",
 			hint ? hint : "");
 	} else {
 		body_summary(p, &sum);
@@ -508,6 +437,7 @@ int reg_fail(reg_t *r, const char *op, const reg_resp_t *p, const char *hint, er
 			sum.len ? " (" : "", sum.data ? sum.data : "", sum.len ? ")" : "", hint ? "; " : "",
 			hint ? hint : "");
 	}
+	err_set_hint(err, kind);
 	buf_free(&sum);
 	return -1;
 }
@@ -582,15 +512,13 @@ static int fetch_token(reg_t *r, const char *op, err_t *err)
 	q.op = what.data;
 	for (int attempt = 1;; attempt++) {
 		perform_once(r, &q, basic.data, &p);
-		int transient = p.curl_rc != CURLE_OK ? curl_is_transient(p.curl_rc)
-						      : reg_status_is_transient(p.status);
-		if (!transient || attempt >= r->opts.max_attempts)
+		if (!resp_is_transient(&p) || attempt >= r->opts.max_attempts)
 			break;
 		reg_logf(r, "registry %s: %s: retrying", r->name, what.data);
 		reg_backoff(r, attempt, &p);
 	}
 	if (p.curl_rc != CURLE_OK || p.status != 200) {
-		reg_fail(r, what.data, &p, p.status == 401 || p.status == 403 ? creds_hint : NULL, err);
+		reg_fail(r, what.data, &p, NULL, err);
 		goto out;
 	}
 	j = json_loadb(p.body.data ? p.body.data : "", p.body.len, 0, NULL);
@@ -638,10 +566,10 @@ static int answer_challenge(reg_t *r, const char *op, const reg_resp_t *p, err_t
 	if (need_creds(r, err))
 		goto out;
 	free(r->auth_scheme);
-	r->auth_scheme = strdup(ch.scheme);
+	r->auth_scheme = xstrdup(ch.scheme);
 	if (!strcmp(ch.scheme, "Basic")) {
 		if (!r->creds.user) {
-			reg_fail(r, op, p, creds_hint, err);
+			reg_fail(r, op, p, "no credentials for this registry", err);
 			goto out;
 		}
 		auth_buf_wipe(&r->auth_header);
@@ -651,16 +579,14 @@ static int answer_challenge(reg_t *r, const char *op, const reg_resp_t *p, err_t
 	}
 	free(r->realm);
 	free(r->service);
-	r->realm = strdup(ch.realm);
-	r->service = ch.service ? strdup(ch.service) : NULL;
+	r->realm = xstrdup(ch.realm);
+	r->service = xstrdup(ch.service);
 	/* distribution joins several scopes with spaces in one challenge (mount: target push,
 	 * source pull); the token endpoint wants one scope parameter each */
 	for (const char *sc = ch.scope; sc && *sc;) {
 		size_t n = strcspn(sc, " ");
 		if (n) {
-			char *one = strndup(sc, n);
-			if (!one)
-				abort();
+			char *one = xstrndup(sc, n);
 			add_scope_str(r, one);
 			free(one);
 		}
@@ -698,15 +624,9 @@ static int ping(reg_t *r, err_t *err)
 			attempt--;
 			continue;
 		}
-		int transient = p.curl_rc != CURLE_OK ? curl_is_transient(p.curl_rc)
-						      : reg_status_is_transient(p.status);
-		if (!transient || attempt >= r->opts.max_attempts)
+		if (!resp_is_transient(&p) || attempt >= r->opts.max_attempts)
 			break;
 		reg_backoff(r, attempt, &p);
-	}
-	if (p.curl_rc == CURLE_PEER_FAILED_VERIFICATION) {
-		reg_fail(r, q.op, &p, "the certificate is not trusted: pass --ca-cert FILE (or --insecure-registry for a test registry)", err);
-		goto out;
 	}
 	if (p.curl_rc != CURLE_OK) {
 		reg_fail(r, q.op, &p, NULL, err);
@@ -729,32 +649,94 @@ int reg_connect(reg_t *r, err_t *err)
 	return r->pinged ? 0 : ping(r, err);
 }
 
+int reg_url_allowed(const char *base, const char *url, const char *const *insecure,
+		    size_t n_insecure)
+{
+	buf_t authority = BUF_INIT;
+	int ok = 0;
+	if (http_same_origin(url, base) || !strncasecmp(url, "https://", 8))
+		return 1;
+	if (!strncasecmp(url, "http://", 7) && http_url_authority(url, &authority) == 0)
+		ok = host_listed(authority.data, insecure, n_insecure) ||
+		     (!strncasecmp(base, "http://", 7) && oci_ref_is_loopback(authority.data));
+	buf_free(&authority);
+	return ok;
+}
+
+/* issue 10 #4: a Location or redirect keeps the registry's TLS rules. */
+static int check_url(reg_t *r, const char *op, const char *url, err_t *err)
+{
+	if (reg_url_allowed(r->base.data, url, r->opts.insecure, r->opts.n_insecure))
+		return 0;
+	if (!strncasecmp(r->base.data, "https:", 6))
+		return err_set(err,
+			       "registry %s: %s: the registry sent us on to %s, which is refused: the "
+			       "registry speaks TLS, so only https:// URLs are followed (plain http:// "
+			       "only to a host listed as insecure)",
+			       r->name, op, url);
+	return err_set(err,
+		       "registry %s: %s: the registry sent us on to %s, which is refused: only https://, "
+		       "the registry itself, a loopback host or a host listed as insecure",
+		       r->name, op, url);
+}
+
+/* A GET/HEAD answered with a redirect: the next URL to try into next (0), or -1 (none). */
+static int redirect_target(const reg_req_t *q, const reg_resp_t *p, buf_t *next)
+{
+	long s = p->status;
+	int is_redirect = s == 301 || s == 302 || s == 303 || s == 307 || s == 308;
+	if (p->curl_rc != CURLE_OK || !is_redirect || !p->location.len ||
+	    (strcmp(q->method, "GET") != 0 && strcmp(q->method, "HEAD") != 0))
+		return -1;
+	return reg_resolve_location(q->url, p->location.data, next);
+}
+
+static void log_retry(reg_t *r, const reg_req_t *q, const reg_resp_t *p)
+{
+	if (p->curl_rc != CURLE_OK)
+		reg_logf(r, "registry %s: %s: %s; retrying", r->name, q->op,
+			 p->curl_err[0] ? p->curl_err : curl_easy_strerror(p->curl_rc));
+	else
+		reg_logf(r, "registry %s: %s: HTTP %ld; retrying", r->name, q->op, p->status);
+}
+
 int reg_do(reg_t *r, const reg_req_t *q, reg_resp_t *p, err_t *err)
 {
-	int answered_401 = 0;
+	reg_req_t hop = *q;
+	buf_t url = BUF_INIT, next = BUF_INIT;
+	int answered_401 = 0, hops = 0, rc = -1;
 	if (reg_connect(r, err))
 		return -1;
+	buf_setstr(&url, q->url);
 	for (int attempt = 1;; attempt++) {
-		perform_once(r, q, r->auth_header.data, p);
-		if (p->curl_rc == CURLE_OK && p->status == 401 && !answered_401) {
-			answered_401 = 1;
-			if (answer_challenge(r, q->op, p, err))
-				return -1;
+		if (check_url(r, q->op, url.data, err))
+			goto out;
+		hop.url = url.data;
+		/* credentials only for the origin they were issued for (as Docker, containerd) */
+		int is_home = http_same_origin(url.data, r->base.data);
+		perform_once(r, &hop, is_home ? r->auth_header.data : NULL, p);
+		p->is_other_host = !is_home;
+		if (hops < REG_MAX_REDIRECTS && redirect_target(&hop, p, &next) == 0) {
+			buf_setstr(&url, next.data);
+			hops++;
 			attempt--;
 			continue;
 		}
-		int transient = p->curl_rc != CURLE_OK ? curl_is_transient(p->curl_rc)
-						       : reg_status_is_transient(p->status);
-		if (!transient || q->is_once || attempt >= r->opts.max_attempts)
+		if (p->curl_rc == CURLE_OK && p->status == 401 && is_home && !answered_401) {
+			answered_401 = 1;
+			if (answer_challenge(r, q->op, p, err))
+				goto out;
+			attempt--;
+			continue;
+		}
+		if (!resp_is_transient(p) || q->is_once || attempt >= r->opts.max_attempts)
 			break;
-		if (p->curl_rc != CURLE_OK)
-			reg_logf(r, "registry %s: %s: %s; retrying", r->name, q->op,
-				 p->curl_err[0] ? p->curl_err : curl_easy_strerror(p->curl_rc));
-		else
-			reg_logf(r, "registry %s: %s: HTTP %ld; retrying", r->name, q->op, p->status);
+		log_retry(r, q, p);
 		reg_backoff(r, attempt, p);
 	}
-	if (p->curl_rc != CURLE_OK)
-		return reg_fail(r, q->op, p, NULL, err);
-	return 0;
+	rc = p->curl_rc != CURLE_OK ? reg_fail(r, q->op, p, NULL, err) : 0;
+out:
+	buf_free(&url);
+	buf_free(&next);
+	return rc;
 }

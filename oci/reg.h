@@ -1,10 +1,12 @@
-/* reg.h — a registry client over libcurl for the OCI distribution spec (v1.0): blob HEAD,
- * cross-repository mount, monolithic and chunked uploads that resume after a dropped
- * connection, manifest PUT/GET and streamed, verified blob GET. One reg_t per registry host;
+/* reg.h — a registry client for the OCI distribution spec (v1.0) over the shared HTTP policy
+ * (http.h: user agent, timeouts, CA, retry schedule): blob HEAD, cross-repository mount,
+ * monolithic and chunked uploads that resume after a dropped connection, manifest PUT/GET
+ * and streamed, verified blob GET. One reg_t per registry host;
  * it keeps the connection, the scheme (https, or http for --insecure-registry and loopback
  * hosts as Docker does) and the auth token. 429/5xx/connection resets are retried with
  * bounded exponential backoff honouring Retry-After; errors name registry, operation,
- * HTTP status and a summary of the registry's answer, never a credential. */
+ * HTTP status and a summary of the registry's answer, never a credential. Credentials go only
+ * to the registry's own origin; Locations and redirects keep its TLS rules (reg.c). */
 #ifndef IMGBUILD_REG_H
 #define IMGBUILD_REG_H
 
@@ -19,7 +21,8 @@ typedef struct reg reg_t;
 typedef void (*reg_log_fn)(void *ud, const char *message);
 
 typedef struct reg_opts {
-	const char *ca_cert;         /* extra PEM CA bundle trusted besides the system's, or NULL */
+	const char *ca_cert;         /* extra PEM CA bundle trusted besides the system's, or NULL
+	                                ($SSL_CERT_FILE and friends, http.h) */
 	const char *const *insecure; /* hosts (host[:port]) allowed plain HTTP / unverified TLS */
 	size_t n_insecure;
 	auth_source_t auth;          /* where credentials come from (auth.h) */
@@ -76,7 +79,8 @@ const char *reg_manifest_type(json_t *doc, const char *content_type);
 /* 1 when media_type is an OCI image index or a Docker manifest list. */
 int reg_type_is_index(const char *media_type);
 
-/* Streams a blob into dest_path (via dest_path.part + rename), verifying size and digest. */
+/* Streams a blob into dest_path (via dest_path.part + rename), verifying size and digest; a
+ * body longer than size is cut off there (an error; nothing kept). */
 int reg_blob_fetch(reg_t *r, const char *repo, const char *digest, long long size,
 		   const char *dest_path, err_t *err);
 

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "digest.h"
+#include "http.h"
 #include "reg.h"
 
 #define REG_BODY_MAX_BYTES (4u << 20) /* manifests, error bodies, token answers */
@@ -23,6 +24,8 @@ typedef struct reg_req {
 	int fd;                  /* ... or from a file (fd >= 0) */
 	long long file_off, file_len;
 	int out_fd;              /* response body to a file (>= 0), else into resp body */
+	long long out_max;       /* >= 0: more than this to out_fd aborts (resp is_too_big);
+	                            reg_req_init sets -1, unbounded */
 	digest_t *out_digest;    /* hashes what goes to out_fd */
 	int is_once;             /* no retries here: the caller resumes (chunk PATCH) */
 } reg_req_t;
@@ -32,6 +35,8 @@ typedef struct reg_resp {
 	buf_t location, range, content_type, docker_digest, www_auth, retry_after;
 	buf_t body;
 	long long written;       /* bytes sent to out_fd */
+	int is_too_big;          /* the body went past the request's out_max */
+	int is_other_host;       /* answered by another host than the registry (no credentials) */
 	CURLcode curl_rc;
 	char curl_err[CURL_ERROR_SIZE];
 } reg_resp_t;
@@ -40,6 +45,7 @@ struct reg {
 	char *name;         /* as in references */
 	buf_t base;         /* "https://host" or "http://host" */
 	reg_opts_t opts;
+	http_client_t *http; /* the shared policy: retries, timeouts, CA (http.h) */
 	CURL *curl;
 	int pinged;
 	int is_insecure;
@@ -58,19 +64,22 @@ void reg_resp_init(reg_resp_t *p);
 void reg_resp_free(reg_resp_t *p);
 /* GET /v2/ once per client (settles http vs https). Call before building URLs with reg_url. */
 int reg_connect(reg_t *r, err_t *err);
-/* One logical request: pings first, answers auth challenges, retries per the opts unless
- * q->is_once. Returns 0 when an HTTP answer arrived (any status); -1 for a transport error
- * after the retries (err names registry and op). */
+/* One logical request: pings first, answers auth challenges, follows GET/HEAD redirects,
+ * retries per the opts unless q->is_once. Credentials go only to the registry's own origin;
+ * every URL (Locations, redirects) is held to reg_url_allowed. Returns 0 when an HTTP answer
+ * arrived (any status); -1 for a transport error after the retries or a refused URL (err
+ * names registry and op). */
 int reg_do(reg_t *r, const reg_req_t *q, reg_resp_t *p, err_t *err);
 /* Sets err: "registry R: OP: HTTP S (summary of the body) hint". Returns -1. */
 int reg_fail(reg_t *r, const char *op, const reg_resp_t *p, const char *hint, err_t *err);
-/* 1 for statuses worth retrying: 408, 429, 5xx except 501/505. */
-int reg_status_is_transient(long status);
-/* Waits before retry `attempt` (1-based), using Retry-After when the answer had one. */
+/* Waits before retry `attempt` (1-based) on the client's schedule (http.h), using Retry-After
+ * when the answer had one. */
 void reg_backoff(reg_t *r, int attempt, const reg_resp_t *p);
-/* The wait before retry `attempt`: first_ms doubled per attempt up to 8 s, or what
- * retry_after (delta-seconds or HTTP-date, relative to now; NULL = none) says, up to 30 s. */
-long reg_backoff_delay_ms(long first_ms, int attempt, const char *retry_after, time_t now);
+/* 1 when a registry reached at base may send us to url (a Location or redirect): its own
+ * origin; any https URL; plain http only to a host listed in insecure, or to a loopback host
+ * when the registry itself speaks plain http (as Docker allows). Never another scheme. */
+int reg_url_allowed(const char *base, const char *url, const char *const *insecure,
+		    size_t n_insecure);
 /* Next byte to send after an upload answer's Range ("0-N" or "bytes=0-N"; NULL = none):
  * N + 1, except that distribution reports "0-0" for an empty session too, so 0-0 means 0
  * unless `confirmed` bytes were already accepted. Unreadable ranges give fallback. */

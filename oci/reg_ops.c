@@ -12,18 +12,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "layout.h"
 #include "ref.h"
 #include "reg_internal.h"
 
 #define MT_OCTET "application/octet-stream"
-#define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
-#define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
-#define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
-#define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
-#define MANIFEST_ACCEPT                                                                      \
-	"application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, " \
-	"application/vnd.docker.distribution.manifest.v2+json, "                                \
-	"application/vnd.docker.distribution.manifest.list.v2+json"
+#define MANIFEST_ACCEPT                                                                   \
+	OCI_MT_MANIFEST ", " OCI_MT_INDEX ", " OCI_MT_DOCKER_MANIFEST ", " OCI_MT_DOCKER_LIST
 
 int reg_blob_exists(reg_t *r, const char *repo, const char *digest, int *exists, err_t *err)
 {
@@ -207,14 +202,17 @@ static int send_chunks(upload_t *u, err_t *err)
 		q.file_off = off;
 		q.file_len = n;
 		q.is_once = 1;
-		if (reg_do(r, &q, &p, err) == 0 && p.status == 202) {
+		int drc = reg_do(r, &q, &p, err);
+		if (drc == 0 && p.status == 202) {
 			off = reg_range_next(p.range.data, off + n, off + n);
 			take_location(u, url.data, &p);
 			r->stats.bytes_uploaded += n;
 			failures = 0; /* the bound is on failures in a row, not per blob */
 			continue;
 		}
-		if (p.curl_rc == CURLE_OK && !reg_status_is_transient(p.status) && p.status != 416) {
+		if (drc < 0 && p.curl_rc == CURLE_OK)
+			goto out; /* a refused URL or a failed challenge: err says which */
+		if (p.curl_rc == CURLE_OK && !http_status_is_transient(p.status) && p.status != 416) {
 			reg_fail(r, u->op.data, &p, NULL, err);
 			goto out;
 		}
@@ -266,7 +264,10 @@ static int close_session(upload_t *u, int monolithic, err_t *err)
 		q.fd = u->fd;
 		q.file_len = u->size;
 	}
-	if (reg_do(u->r, &q, &p, err) == 0 && (p.status == 201 || p.status == 204)) {
+	int drc = reg_do(u->r, &q, &p, err);
+	if (drc < 0 && p.curl_rc == CURLE_OK)
+		goto out; /* a refused URL or a failed challenge: err says which */
+	if (drc == 0 && (p.status == 201 || p.status == 204)) {
 		if (p.docker_digest.len && strcmp(p.docker_digest.data, u->digest) != 0) {
 			err_set(err, "registry %s: %s: the registry stored digest %s", reg_name(u->r), u->op.data,
 				p.docker_digest.data);
@@ -277,7 +278,7 @@ static int close_session(upload_t *u, int monolithic, err_t *err)
 		rc = 0;
 		goto out;
 	}
-	if (p.curl_rc == CURLE_OK && !reg_status_is_transient(p.status)) {
+	if (p.curl_rc == CURLE_OK && !http_status_is_transient(p.status)) {
 		reg_fail(u->r, u->op.data, &p, NULL, err);
 		goto out;
 	}
@@ -445,8 +446,8 @@ out:
 	return rc;
 }
 
-static const char *const known_types[] = {MT_OCI_MANIFEST, MT_OCI_INDEX, MT_DOCKER_MANIFEST,
-					   MT_DOCKER_LIST};
+static const char *const known_types[] = {OCI_MT_MANIFEST, OCI_MT_INDEX, OCI_MT_DOCKER_MANIFEST,
+					   OCI_MT_DOCKER_LIST};
 
 /* The static spelling of mt (len bytes, compared case-insensitively as media types are). */
 static const char *known_type(const char *mt, size_t len)
@@ -469,15 +470,43 @@ const char *reg_manifest_type(json_t *doc, const char *content_type)
 	}
 	/* neither says: OCI 1.0 documents may omit both (e.g. served as application/json) */
 	if (json_is_array(json_object_get(doc, "manifests")))
-		return MT_OCI_INDEX;
+		return OCI_MT_INDEX;
 	if (json_is_object(json_object_get(doc, "config")) && json_is_array(json_object_get(doc, "layers")))
-		return MT_OCI_MANIFEST;
+		return OCI_MT_MANIFEST;
 	return NULL;
 }
 
 int reg_type_is_index(const char *media_type)
 {
-	return media_type && (!strcmp(media_type, MT_OCI_INDEX) || !strcmp(media_type, MT_DOCKER_LIST));
+	return oci_mt_is_index(media_type);
+}
+
+/* GETs q (a blob into q->out_fd, bounded by q->out_max) with retries, hashing each attempt
+ * into hex. 0 once a 200 was received whole. */
+static int get_blob(reg_t *r, reg_req_t *q, reg_resp_t *p, char hex[DIGEST_HEX_MAX], err_t *err)
+{
+	for (int attempt = 1;; attempt++) {
+		digest_t *d = digest_new(DIGEST_SHA256);
+		q->out_digest = d;
+		int drc = reg_do(r, q, p, err);
+		digest_final_hex(d, hex);
+		digest_free(d);
+		q->out_digest = NULL;
+		if (drc < 0 && p->curl_rc == CURLE_OK)
+			return -1; /* a refused redirect or a failed challenge: err says which */
+		if (p->is_too_big)
+			return err_set(err,
+				       "registry %s: %s: the registry sends more than the %lld bytes its "
+				       "descriptor says: refused, nothing kept",
+				       r->name, q->op, q->out_max);
+		if (drc == 0 && p->status == 200)
+			return 0;
+		int transient = drc ? 1 : http_status_is_transient(p->status);
+		if (!transient || attempt >= r->opts.max_attempts)
+			return drc == 0 ? reg_fail(r, q->op, p, NULL, err) : -1;
+		err_clear(err);
+		reg_backoff(r, attempt, p);
+	}
 }
 
 int reg_blob_fetch(reg_t *r, const char *repo, const char *digest, long long size,
@@ -507,24 +536,10 @@ int reg_blob_fetch(reg_t *r, const char *repo, const char *digest, long long siz
 	q.url = url.data;
 	q.op = op.data;
 	q.out_fd = fd;
+	q.out_max = size; /* issue 10 #11: an endless body stops at the descriptor's size */
 	q.is_once = 1;
-	for (int attempt = 1;; attempt++) {
-		digest_t *d = digest_new(DIGEST_SHA256);
-		q.out_digest = d;
-		int drc = reg_do(r, &q, &p, err);
-		digest_final_hex(d, hex);
-		digest_free(d);
-		int transient = drc ? 1 : reg_status_is_transient(p.status);
-		if (drc == 0 && p.status == 200)
-			break;
-		if (!transient || attempt >= r->opts.max_attempts) {
-			if (drc == 0)
-				reg_fail(r, op.data, &p, NULL, err);
-			goto out;
-		}
-		err_clear(err);
-		reg_backoff(r, attempt, &p);
-	}
+	if (get_blob(r, &q, &p, hex, err) != 0)
+		goto out;
 	if (p.written != size) {
 		err_set(err, "registry %s: %s: got %lld bytes, the manifest says %lld", r->name, op.data,
 			p.written, size);

@@ -273,7 +273,7 @@ static void test_fetch_file_copies_repodata_into_cache(void **state)
 	buf_t base = BUF_INIT, path = BUF_INIT, text = BUF_INIT;
 	err_t err = ERR_INIT;
 	file_base(f, &base);
-	if (channel_fetch_repodata(base.data, "linux-64", f->cache.data, 0, &path, &err) != 0)
+	if (channel_fetch_repodata(NULL, base.data, "linux-64", f->cache.data, 0, &path, &err) != 0)
 		fail_msg("%s", err_msg(&err));
 	assert_non_null(strstr(path.data, f->cache.data));
 	buf_reset(&text);
@@ -296,7 +296,7 @@ static void test_fetch_writes_the_record_index_from_the_validation_parse(void **
 	err_t err = ERR_INIT;
 	char sha[DIGEST_HEX_MAX];
 	file_base(f, &base);
-	if (channel_fetch_repodata(base.data, "linux-64", f->cache.data, 0, &path, &err) != 0)
+	if (channel_fetch_repodata(NULL, base.data, "linux-64", f->cache.data, 0, &path, &err) != 0)
 		fail_msg("%s", err_msg(&err));
 	digest_buf_hex(DIGEST_SHA256, GOOD_REPODATA, strlen(GOOD_REPODATA), sha);
 	repoindex_path(f->cache.data, sha, &idx);
@@ -327,9 +327,9 @@ static void test_fetch_file_unchanged_channel_is_not_reread(void **state)
 	err_t err = ERR_INIT;
 	const char *marker = "{\"packages\": {}, \"marker\": 1}";
 	file_base(f, &base);
-	assert_int_equal(channel_fetch_repodata(base.data, "linux-64", f->cache.data, 0, &path, &err), 0);
+	assert_int_equal(channel_fetch_repodata(NULL, base.data, "linux-64", f->cache.data, 0, &path, &err), 0);
 	write_file(path.data, marker); /* only a re-read would replace this */
-	assert_int_equal(channel_fetch_repodata(base.data, "linux-64", f->cache.data, 0, &path, &err), 0);
+	assert_int_equal(channel_fetch_repodata(NULL, base.data, "linux-64", f->cache.data, 0, &path, &err), 0);
 	assert_int_equal(buf_read_file(&text, path.data, 1 << 20, &err), 0);
 	assert_string_equal(text.data, marker);
 	buf_free(&base);
@@ -344,10 +344,10 @@ static void test_fetch_file_rereads_a_changed_channel(void **state)
 	err_t err = ERR_INIT;
 	const char *changed = "{\"packages\": {}, \"changed\": true}";
 	file_base(f, &base);
-	assert_int_equal(channel_fetch_repodata(base.data, "linux-64", f->cache.data, 0, &path, &err), 0);
+	assert_int_equal(channel_fetch_repodata(NULL, base.data, "linux-64", f->cache.data, 0, &path, &err), 0);
 	buf_addf(&src, "%s/linux-64/repodata.json", f->chan.data);
 	write_file(src.data, changed);
-	assert_int_equal(channel_fetch_repodata(base.data, "linux-64", f->cache.data, 0, &path, &err), 0);
+	assert_int_equal(channel_fetch_repodata(NULL, base.data, "linux-64", f->cache.data, 0, &path, &err), 0);
 	buf_reset(&text);
 	assert_int_equal(buf_read_file(&text, path.data, 1 << 20, &err), 0);
 	assert_string_equal(text.data, changed);
@@ -363,7 +363,7 @@ static void test_fetch_file_missing_subdir_names_channel_and_url(void **state)
 	buf_t base = BUF_INIT, path = BUF_INIT;
 	err_t err = ERR_INIT;
 	file_base(f, &base);
-	assert_int_equal(channel_fetch_repodata(base.data, "noarch", f->cache.data, 0, &path, &err), -1);
+	assert_int_equal(channel_fetch_repodata(NULL, base.data, "noarch", f->cache.data, 0, &path, &err), -1);
 	assert_non_null(strstr(err_msg(&err), "has no noarch/repodata.json"));
 	assert_non_null(strstr(err_msg(&err), "/chan/noarch/repodata.json"));
 	assert_non_null(strstr(err_msg(&err), "check the channel name/URL"));
@@ -379,7 +379,7 @@ static void test_fetch_file_missing_ok_gives_empty_repodata(void **state)
 	buf_t base = BUF_INIT, path = BUF_INIT;
 	err_t err = ERR_INIT;
 	file_base(f, &base);
-	if (channel_fetch_repodata(base.data, "noarch", f->cache.data, CHANNEL_MISSING_OK, &path, &err) != 0)
+	if (channel_fetch_repodata(NULL, base.data, "noarch", f->cache.data, CHANNEL_MISSING_OK, &path, &err) != 0)
 		fail_msg("%s", err_msg(&err));
 	json_t *root = json_load_file(path.data, 0, NULL);
 	assert_non_null(root);
@@ -397,7 +397,7 @@ static void test_fetch_file_bad_json_names_url_and_line_and_caches_nothing(void 
 	buf_t base = BUF_INIT, path = BUF_INIT;
 	err_t err = ERR_INIT;
 	file_base(f, &base);
-	assert_int_equal(channel_fetch_repodata(base.data, "osx-64", f->cache.data, 0, &path, &err), -1);
+	assert_int_equal(channel_fetch_repodata(NULL, base.data, "osx-64", f->cache.data, 0, &path, &err), -1);
 	assert_non_null(strstr(err_msg(&err), "/chan/osx-64/repodata.json"));
 	assert_non_null(strstr(err_msg(&err), "not valid JSON (line 2"));
 	assert_int_equal(cache_files(f, ""), 0);
@@ -429,7 +429,7 @@ static void test_fetch_http_downloads_and_revalidates_with_etag(void **state)
 	http_base(f, &base);
 	int before200 = log_count(f, "/linux-64/repodata.json 200");
 	int before304 = log_count(f, "/linux-64/repodata.json 304");
-	if (channel_fetch_repodata(base.data, "linux-64", f->cache.data, 0, &path, &err) != 0)
+	if (channel_fetch_repodata(NULL, base.data, "linux-64", f->cache.data, 0, &path, &err) != 0)
 		fail_msg("%s", err_msg(&err));
 	buf_reset(&text);
 	assert_int_equal(buf_read_file(&text, path.data, 1 << 20, &err), 0);
@@ -438,7 +438,7 @@ static void test_fetch_http_downloads_and_revalidates_with_etag(void **state)
 	assert_int_equal(log_count(f, "/linux-64/repodata.json 200"), before200 + 1);
 
 	/* Second fetch: conditional request, 304, the cached file is reused. */
-	if (channel_fetch_repodata(base.data, "linux-64", f->cache.data, 0, &path2, &err) != 0)
+	if (channel_fetch_repodata(NULL, base.data, "linux-64", f->cache.data, 0, &path2, &err) != 0)
 		fail_msg("%s", err_msg(&err));
 	assert_string_equal(path2.data, path.data);
 	assert_int_equal(log_count(f, "/linux-64/repodata.json 304"), before304 + 1);
@@ -449,7 +449,7 @@ static void test_fetch_http_downloads_and_revalidates_with_etag(void **state)
 	/* Changed upstream: the ETag no longer matches and the new body replaces the entry. */
 	buf_addf(&src, "%s/linux-64/repodata.json", f->chan.data);
 	write_file(src.data, "{\"packages\": {\"v\": 2}}");
-	assert_int_equal(channel_fetch_repodata(base.data, "linux-64", f->cache.data, 0, &path2, &err), 0);
+	assert_int_equal(channel_fetch_repodata(NULL, base.data, "linux-64", f->cache.data, 0, &path2, &err), 0);
 	buf_reset(&text);
 	assert_int_equal(buf_read_file(&text, path2.data, 1 << 20, &err), 0);
 	assert_string_equal(text.data, "{\"packages\": {\"v\": 2}}");
@@ -467,13 +467,13 @@ static void test_fetch_http_404_names_channel_and_caches_nothing(void **state)
 	buf_t base = BUF_INIT, path = BUF_INIT;
 	err_t err = ERR_INIT;
 	http_base(f, &base);
-	assert_int_equal(channel_fetch_repodata(base.data, "win-64", f->cache.data, 0, &path, &err), -1);
+	assert_int_equal(channel_fetch_repodata(NULL, base.data, "win-64", f->cache.data, 0, &path, &err), -1);
 	assert_non_null(strstr(err_msg(&err), "has no win-64/repodata.json"));
 	assert_non_null(strstr(err_msg(&err), base.data));
 	assert_int_equal(cache_files(f, ""), 0);
 	err_clear(&err);
 	/* ... unless missing is acceptable. */
-	assert_int_equal(channel_fetch_repodata(base.data, "win-64", f->cache.data, CHANNEL_MISSING_OK, &path, &err), 0);
+	assert_int_equal(channel_fetch_repodata(NULL, base.data, "win-64", f->cache.data, CHANNEL_MISSING_OK, &path, &err), 0);
 	assert_int_equal(cache_files(f, ".json"), 1);
 	buf_free(&base);
 	buf_free(&path);
@@ -485,7 +485,7 @@ static void test_fetch_http_bad_json_caches_nothing(void **state)
 	buf_t base = BUF_INIT, path = BUF_INIT;
 	err_t err = ERR_INIT;
 	http_base(f, &base);
-	assert_int_equal(channel_fetch_repodata(base.data, "osx-64", f->cache.data, 0, &path, &err), -1);
+	assert_int_equal(channel_fetch_repodata(NULL, base.data, "osx-64", f->cache.data, 0, &path, &err), -1);
 	assert_non_null(strstr(err_msg(&err), "osx-64/repodata.json: not valid JSON (line 2"));
 	assert_int_equal(cache_files(f, ""), 0);
 	err_clear(&err);
@@ -499,7 +499,7 @@ static void test_fetch_connection_refused_names_url(void **state)
 	buf_t path = BUF_INIT;
 	err_t err = ERR_INIT;
 	/* Port 1 on loopback: nothing listens there (and we are not allowed to bind it). */
-	assert_int_equal(channel_fetch_repodata("http://127.0.0.1:1/chan", "linux-64", f->cache.data, 0,
+	assert_int_equal(channel_fetch_repodata(NULL, "http://127.0.0.1:1/chan", "linux-64", f->cache.data, 0,
 						&path, &err),
 			 -1);
 	assert_non_null(strstr(err_msg(&err), "cannot fetch http://127.0.0.1:1/chan/linux-64/repodata.json"));

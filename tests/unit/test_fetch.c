@@ -67,6 +67,14 @@ static pkgrec_t *make_pkg(fixture_t *f, const char *fn, const char *content, con
 	return r;
 }
 
+/* fetch_packages with the default HTTP client and no mirrors. */
+static int fetch(const pkgrec_t *const *recs, size_t n, const char *cache_dir, int max_parallel,
+		 fetch_progress_fn progress, void *ud, char **paths, err_t *err)
+{
+	fetch_opts_t o = {.cache_dir = cache_dir, .max_parallel = max_parallel, .progress = progress, .ud = ud};
+	return fetch_packages(recs, n, &o, paths, err);
+}
+
 static int count_files(const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -100,7 +108,7 @@ static void test_verified_packages_enter_cache_and_are_reused(void **state)
 		snprintf(content, sizeof content, "package body %d", i);
 		recs[i] = make_pkg(f, name, content, NULL);
 	}
-	assert_int_equal(fetch_packages((const pkgrec_t *const *)recs, 8, f->cache.data, 3, NULL, NULL, paths, &e), 0);
+	assert_int_equal(fetch((const pkgrec_t *const *)recs, 8, f->cache.data, 3, NULL, NULL, paths, &e), 0);
 	for (int i = 0; i < 8; i++) {
 		char hex[DIGEST_HEX_MAX];
 		err_t e2 = ERR_INIT;
@@ -111,7 +119,7 @@ static void test_verified_packages_enter_cache_and_are_reused(void **state)
 		free(paths[i]);
 	}
 	int cached = 0;
-	assert_int_equal(fetch_packages((const pkgrec_t *const *)recs, 8, f->cache.data, 3, count_cached, &cached, paths, &e), 0);
+	assert_int_equal(fetch((const pkgrec_t *const *)recs, 8, f->cache.data, 3, count_cached, &cached, paths, &e), 0);
 	assert_int_equal(cached, 8);
 	for (int i = 0; i < 8; i++) {
 		free(paths[i]);
@@ -127,7 +135,7 @@ static void test_checksum_mismatch_names_package_and_url_and_caches_nothing(void
 	char *path = NULL;
 	err_t e = ERR_INIT;
 	buf_t dir = BUF_INIT;
-	assert_int_equal(fetch_packages((const pkgrec_t *const *)&r, 1, f->cache.data, 1, NULL, NULL, &path, &e), -1);
+	assert_int_equal(fetch((const pkgrec_t *const *)&r, 1, f->cache.data, 1, NULL, NULL, &path, &e), -1);
 	assert_non_null(strstr(err_msg(&e), "checksum mismatch for package bad-1-0.conda"));
 	assert_non_null(strstr(err_msg(&e), r->url));
 	assert_null(path);
@@ -150,7 +158,7 @@ static void test_missing_file_names_url(void **state)
 	err_t e = ERR_INIT;
 	free(r->url);
 	r->url = strdup("file:///nonexistent/imgbuild/gone-1-0.conda");
-	assert_int_equal(fetch_packages((const pkgrec_t *const *)&r, 1, f->cache.data, 1, NULL, NULL, &path, &e), -1);
+	assert_int_equal(fetch((const pkgrec_t *const *)&r, 1, f->cache.data, 1, NULL, NULL, &path, &e), -1);
 	assert_non_null(strstr(err_msg(&e), "cannot download package gone-1-0.conda from file:///nonexistent/imgbuild/gone-1-0.conda"));
 	err_clear(&e);
 	pkgrec_free(r);
@@ -164,7 +172,7 @@ static void test_record_without_hash_is_refused(void **state)
 	err_t e = ERR_INIT;
 	free(r->sha256);
 	r->sha256 = NULL;
-	assert_int_equal(fetch_packages((const pkgrec_t *const *)&r, 1, f->cache.data, 1, NULL, NULL, &path, &e), -1);
+	assert_int_equal(fetch((const pkgrec_t *const *)&r, 1, f->cache.data, 1, NULL, NULL, &path, &e), -1);
 	assert_non_null(strstr(err_msg(&e), "neither sha256 nor md5"));
 	err_clear(&e);
 	pkgrec_free(r);
@@ -180,14 +188,14 @@ static void test_md5_only_record_is_verified_with_md5(void **state)
 	r->sha256 = NULL;
 	digest_buf_hex(DIGEST_MD5, "old style", 9, hex);
 	r->md5 = strdup(hex);
-	assert_int_equal(fetch_packages((const pkgrec_t *const *)&r, 1, f->cache.data, 1, NULL, NULL, &path, &e), 0);
+	assert_int_equal(fetch((const pkgrec_t *const *)&r, 1, f->cache.data, 1, NULL, NULL, &path, &e), 0);
 	assert_non_null(strstr(path, "/pkgs/md5/"));
 	free(path);
 	free(r->md5);
 	r->md5 = strdup("ffffffffffffffffffffffffffffffff");
 	free(r->fn);
 	r->fn = strdup("old2-1-0.tar.bz2");
-	assert_int_equal(fetch_packages((const pkgrec_t *const *)&r, 1, f->cache.data, 1, NULL, NULL, &path, &e), -1);
+	assert_int_equal(fetch((const pkgrec_t *const *)&r, 1, f->cache.data, 1, NULL, NULL, &path, &e), -1);
 	assert_non_null(strstr(err_msg(&e), "md5"));
 	err_clear(&e);
 	pkgrec_free(r);
@@ -211,7 +219,7 @@ static void test_downloads_of_dead_builds_are_swept_live_ones_kept(void **state)
 	assert_int_equal(fs_mkdir_p(tmp.data, &e), 0);
 	assert_int_equal(fs_write_atomic(dead.data, "x", 1, &e), 0);
 	assert_int_equal(fs_write_atomic(live.data, "y", 1, &e), 0);
-	assert_int_equal(fetch_packages((const pkgrec_t *const *)&r, 1, f->cache.data, 1, NULL, NULL, &path, &e), 0);
+	assert_int_equal(fetch((const pkgrec_t *const *)&r, 1, f->cache.data, 1, NULL, NULL, &path, &e), 0);
 	assert_false(fs_exists(dead.data));
 	assert_true(fs_exists(live.data));
 	free(path);

@@ -1,7 +1,7 @@
 /* test_reg.c — the registry client's logic that needs no server: upload session URLs
  * (Location with ?_state=, relative Locations, the closing PUT's digest=), the Range answers
- * a resumed upload continues from, the retry schedule and Retry-After, which statuses are
- * retried, challenge scopes, and picking a manifest's media type. The HTTP side is covered
+ * a resumed upload continues from, which Locations and redirects are followed (issue 10 #4;
+ * the retry schedule is test_http.c's), challenge scopes, and picking a manifest's media type. The HTTP side is covered
  * by tests/e2e/test_registry*.sh against a real registry, a token server and a fault proxy. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -90,62 +90,54 @@ static void test_range_missing_or_garbled_falls_back(void **s)
 	assert_int_equal(reg_range_next("0--5", 42, 42), 42);
 }
 
-/* ---- retries ------------------------------------------------------------------------- */
+/* ---- where a registry may send us (issue 10 #4) ------------------------------------------ */
 
-static void test_backoff_doubles_from_the_first_delay(void **s)
+static const char *const insecure[] = {"reg.test:5000"};
+
+static void test_location_on_the_registry_itself_is_followed(void **s)
 {
 	(void)s;
-	assert_int_equal(reg_backoff_delay_ms(300, 1, NULL, 0), 300);
-	assert_int_equal(reg_backoff_delay_ms(300, 2, NULL, 0), 600);
-	assert_int_equal(reg_backoff_delay_ms(300, 3, NULL, 0), 1200);
-	assert_int_equal(reg_backoff_delay_ms(300, 4, NULL, 0), 2400);
+	assert_true(reg_url_allowed("http://127.0.0.1:5000", "http://127.0.0.1:5000/v2/a/blobs/uploads/u", NULL, 0));
+	assert_true(reg_url_allowed("https://r.example", "https://r.example/v2/a/blobs/uploads/u", NULL, 0));
 }
 
-static void test_backoff_is_capped(void **s)
+static void test_https_location_elsewhere_is_followed(void **s)
 {
 	(void)s;
-	assert_int_equal(reg_backoff_delay_ms(300, 10, NULL, 0), 8000);
-	assert_int_equal(reg_backoff_delay_ms(300, 1000, NULL, 0), 8000);
+	assert_true(reg_url_allowed("https://r.example", "https://storage.example/blob?sig=x", NULL, 0));
 }
 
-static void test_retry_after_seconds_replace_the_schedule(void **s)
+static void test_plain_http_location_from_a_tls_registry_is_refused(void **s)
 {
 	(void)s;
-	assert_int_equal(reg_backoff_delay_ms(300, 1, "1", 0), 1000);
-	assert_int_equal(reg_backoff_delay_ms(300, 4, "0", 0), 0);
+	assert_false(reg_url_allowed("https://r.example", "http://r.example/v2/a/blobs/uploads/u", NULL, 0));
+	assert_false(reg_url_allowed("https://r.example", "http://storage.example/blob", NULL, 0));
+	/* loopback is no exception once the registry itself speaks TLS */
+	assert_false(reg_url_allowed("https://127.0.0.1:5000", "http://127.0.0.1:5000/v2/x", NULL, 0));
+	assert_false(reg_url_allowed("https://127.0.0.1:5000", "http://localhost:6000/v2/x", NULL, 0));
 }
 
-static void test_retry_after_is_capped(void **s)
+static void test_plain_http_location_to_an_insecure_host_is_followed(void **s)
 {
 	(void)s;
-	assert_int_equal(reg_backoff_delay_ms(300, 1, "86400", 0), 30000);
+	assert_true(reg_url_allowed("https://r.example", "http://reg.test:5000/v2/x", insecure, 1));
+	assert_false(reg_url_allowed("https://r.example", "http://reg.test:5001/v2/x", insecure, 1));
 }
 
-static void test_retry_after_http_date_counts_from_now(void **s)
+static void test_plain_http_registry_may_send_us_to_loopback_only(void **s)
 {
 	(void)s;
-	time_t now = curl_getdate("Sun, 06 Nov 1994 08:49:30 GMT", NULL);
-	assert_int_equal(reg_backoff_delay_ms(300, 1, "Sun, 06 Nov 1994 08:49:37 GMT", now), 7000);
-	/* a date in the past: retry at once */
-	assert_int_equal(reg_backoff_delay_ms(300, 1, "Sun, 06 Nov 1994 08:49:00 GMT", now), 0);
+	assert_true(reg_url_allowed("http://127.0.0.1:5000", "http://localhost:6000/v2/x", NULL, 0));
+	assert_true(reg_url_allowed("http://127.0.0.1:5000", "http://127.0.0.2:6000/v2/x", NULL, 0));
+	assert_false(reg_url_allowed("http://127.0.0.1:5000", "http://r.example/v2/x", NULL, 0));
 }
 
-static void test_unreadable_retry_after_keeps_the_schedule(void **s)
+static void test_other_schemes_are_refused(void **s)
 {
 	(void)s;
-	assert_int_equal(reg_backoff_delay_ms(300, 2, "soon", 0), 600);
-	assert_int_equal(reg_backoff_delay_ms(300, 2, "-3", 0), 600);
-}
-
-static void test_transient_statuses(void **s)
-{
-	(void)s;
-	long yes[] = {408, 429, 500, 502, 503, 504};
-	long no[] = {200, 201, 202, 400, 401, 403, 404, 416, 501, 505};
-	for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
-		assert_true(reg_status_is_transient(yes[i]));
-	for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
-		assert_false(reg_status_is_transient(no[i]));
+	assert_false(reg_url_allowed("https://r.example", "file:///etc/passwd", NULL, 0));
+	assert_false(reg_url_allowed("https://r.example", "ftp://r.example/x", NULL, 0));
+	assert_false(reg_url_allowed("http://127.0.0.1:5000", "file:///etc/passwd", NULL, 0));
 }
 
 /* ---- challenges ------------------------------------------------------------------------ */
@@ -236,13 +228,12 @@ int main(void)
 		cmocka_unit_test(test_range_zero_zero_on_an_empty_session_means_start),
 		cmocka_unit_test(test_range_zero_zero_after_one_byte_means_one),
 		cmocka_unit_test(test_range_missing_or_garbled_falls_back),
-		cmocka_unit_test(test_backoff_doubles_from_the_first_delay),
-		cmocka_unit_test(test_backoff_is_capped),
-		cmocka_unit_test(test_retry_after_seconds_replace_the_schedule),
-		cmocka_unit_test(test_retry_after_is_capped),
-		cmocka_unit_test(test_retry_after_http_date_counts_from_now),
-		cmocka_unit_test(test_unreadable_retry_after_keeps_the_schedule),
-		cmocka_unit_test(test_transient_statuses),
+		cmocka_unit_test(test_location_on_the_registry_itself_is_followed),
+		cmocka_unit_test(test_https_location_elsewhere_is_followed),
+		cmocka_unit_test(test_plain_http_location_from_a_tls_registry_is_refused),
+		cmocka_unit_test(test_plain_http_location_to_an_insecure_host_is_followed),
+		cmocka_unit_test(test_plain_http_registry_may_send_us_to_loopback_only),
+		cmocka_unit_test(test_other_schemes_are_refused),
 		cmocka_unit_test(test_challenge_with_several_scopes_keeps_them_together),
 		cmocka_unit_test(test_challenge_with_unquoted_values_and_spaces),
 		cmocka_unit_test(test_document_media_type_wins_over_header),

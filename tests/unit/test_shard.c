@@ -229,7 +229,7 @@ static json_t *fetch_linux(const char *base, const char *const *specs, size_t n_
 	sd[0].flags = CHANNEL_MISSING_OK;
 	sd[1].base_url = base;
 	sd[1].subdir = "noarch";
-	if (channel_fetch_for_specs(sd, 2, F->cache.data, specs, n_specs, &err) != 0)
+	if (channel_fetch_for_specs(NULL, sd, 2, F->cache.data, specs, n_specs, &err) != 0)
 		fail_msg("%s", err_msg(&err));
 	json_t *root = json_load_file(sd[0].path.data, 0, NULL);
 	assert_non_null(root);
@@ -449,7 +449,7 @@ static void test_offline_uses_cached_index_and_shards(void **state)
 	sd[0].subdir = "linux-64";
 	sd[1].subdir = "noarch";
 	sd[0].flags = sd[1].flags = CHANNEL_OFFLINE;
-	if (channel_fetch_for_specs(sd, 2, F->cache.data, specs, 1, &err) != 0)
+	if (channel_fetch_for_specs(NULL, sd, 2, F->cache.data, specs, 1, &err) != 0)
 		fail_msg("%s", err_msg(&err));
 	assert_int_equal(sd[0].n_shards, 2);
 	assert_false(fs_exists(F->log.data)); /* no request at all */
@@ -484,7 +484,7 @@ static void expect_fetch_error(const char *const *specs, const char *needle1, co
 	sd[0].base_url = sd[1].base_url = base.data;
 	sd[0].subdir = "linux-64";
 	sd[1].subdir = "noarch";
-	assert_int_equal(channel_fetch_for_specs(sd, 2, F->cache.data, specs, 1, &err), -1);
+	assert_int_equal(channel_fetch_for_specs(NULL, sd, 2, F->cache.data, specs, 1, &err), -1);
 	if (!strstr(err_msg(&err), needle1) || !strstr(err_msg(&err), needle2))
 		fail_msg("error '%s' lacks '%s' or '%s'", err_msg(&err), needle1, needle2);
 	err_clear(&err);
@@ -545,7 +545,7 @@ static void test_closure_crosses_from_a_plain_channel_into_a_sharded_one(void **
 		sd[i].base_url = i < 2 ? plain.data : sharded.data;
 		sd[i].subdir = subdirs[i % 2];
 	}
-	if (channel_fetch_for_specs(sd, 4, F->cache.data, specs, 1, &err) != 0)
+	if (channel_fetch_for_specs(NULL, sd, 4, F->cache.data, specs, 1, &err) != 0)
 		fail_msg("%s", err_msg(&err));
 	assert_int_equal(sd[0].is_sharded, 0);
 	assert_int_equal(sd[2].is_sharded, 1);
