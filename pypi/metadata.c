@@ -29,8 +29,10 @@ static int set_field(pypi_metadata_t *m, const char *key, const char *value, con
 	buf_t norm = BUF_INIT;
 	if (!strcasecmp(key, "Metadata-Version")) {
 		if (strtol(value, NULL, 10) > 2)
-			return err_set(err, "%s: Metadata-Version %.50s is newer than imgbuild reads (2.x)",
-				       origin, value);
+			return err_set(
+				err,
+				"%s: Metadata-Version %.50s is newer than imgbuild reads (2.x)",
+				origin, value);
 	} else if (!strcasecmp(key, "Name")) {
 		free(m->name);
 		m->name = xstrdup(value);
@@ -39,9 +41,10 @@ static int set_field(pypi_metadata_t *m, const char *key, const char *value, con
 		if (!(m->version = pep440_ver_parse(value, err)))
 			return err_prefix(err, "%s: Version", origin);
 	} else if (!strcasecmp(key, "Requires-Python")) {
+		/* an invalid Requires-Python is ignored, as pip does ("Package has an invalid
+		 * Requires-Python"): the index's own attribute decides, or nothing */
 		pep440_spec_free(m->requires_python);
-		if (!(m->requires_python = pep440_spec_parse(value, err)))
-			return err_prefix(err, "%s: Requires-Python", origin);
+		m->requires_python = pep440_spec_parse(value, NULL);
 	} else if (!strcasecmp(key, "Requires-Dist")) {
 		pypi_req_t *r;
 		if (m->n_requires == METADATA_MAX_REQUIRES)
@@ -105,8 +108,7 @@ static int parse_headers(pypi_metadata_t *m, const char *text, size_t len, const
 	return r;
 }
 
-pypi_metadata_t *pypi_metadata_parse(const char *text, size_t len, const char *origin,
-				     err_t *err)
+pypi_metadata_t *pypi_metadata_parse(const char *text, size_t len, const char *origin, err_t *err)
 {
 	pypi_metadata_t *m = xcalloc(1, sizeof *m);
 	if (memchr(text, 0, len)) {

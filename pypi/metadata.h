@@ -17,8 +17,7 @@ typedef struct pypi_metadata pypi_metadata_t;
 /* Parses text[0..len); origin names it in messages ("six-1.16.0-py2.py3-none-any.whl
  * METADATA"). Caller frees with pypi_metadata_free; NULL + err on a missing Name or
  * Version, an invalid version or requirement, or an unknown Metadata-Version. */
-pypi_metadata_t *pypi_metadata_parse(const char *text, size_t len, const char *origin,
-				     err_t *err);
+pypi_metadata_t *pypi_metadata_parse(const char *text, size_t len, const char *origin, err_t *err);
 void pypi_metadata_free(pypi_metadata_t *m);
 
 /* All borrowed from m. */

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "pypi_int.h"
 #include "xalloc.h"
 
 #define VER_MAX_TEXT 256   /* longer version strings are refused */
@@ -476,19 +477,14 @@ pep440_spec_t *pep440_spec_parse(const char *s, err_t *err)
 		err_set(err, "version specifier longer than %d bytes", SPEC_MAX_TEXT);
 		goto bad;
 	}
-	while (isspace((unsigned char)*p))
-		p++;
-	while (*p) {
+	for (; *p; p += *p == ',') {
 		size_t len = strcspn(p, ",");
-		const char *end = p + len;
-		while (len && isspace((unsigned char)p[len - 1]))
-			len--;
-		while (len && isspace((unsigned char)*p))
-			p++, len--;
-		if (len == 0) {
-			err_set(err, "invalid version specifier '%.300s': empty clause", s);
-			goto bad;
-		}
+		const char *clause = pypi_trim(p, &len);
+		p += strcspn(p, ",");
+		/* empty clauses (">=3.6,") are skipped, as pypa/packaging's SpecifierSet does:
+		 * such Requires-Python values exist on indexes and pip accepts them */
+		if (len == 0)
+			continue;
 		if (spec->n == SPEC_MAX_CLAUSES) {
 			err_set(err, "version specifier '%.100s...' has more than %d clauses", s,
 				SPEC_MAX_CLAUSES);
@@ -496,13 +492,8 @@ pep440_spec_t *pep440_spec_parse(const char *s, err_t *err)
 		}
 		spec->c = xrealloc(spec->c, (spec->n + 1) * sizeof *spec->c);
 		memset(&spec->c[spec->n], 0, sizeof spec->c[0]);
-		if (parse_clause(p, len, &spec->c[spec->n++], err) < 0)
+		if (parse_clause(clause, len, &spec->c[spec->n++], err) < 0)
 			goto bad;
-		p = *end ? end + 1 : end;
-		if (*end && !*p) {
-			err_set(err, "invalid version specifier '%.300s': trailing comma", s);
-			goto bad;
-		}
 	}
 	format_spec(spec);
 	return spec;

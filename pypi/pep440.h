@@ -37,8 +37,9 @@ typedef enum {
 
 /* Parses a specifier set: clauses separated by commas, each an operator (~= == != <= >= < >
  * ===) and a version, white space allowed around both; "" is the empty set that contains
- * every version. Caller frees with pep440_spec_free; NULL + err naming the clause and what
- * is wrong with it ("~=1" needs two release segments, "<=1.0.*" has a wildcard, ...). */
+ * every version. Empty clauses (">=3.6,") are skipped, as pypa/packaging does. Caller frees with
+ * pep440_spec_free; NULL + err naming the clause and what is wrong with it ("~=1" needs two release
+ * segments, "<=1.0.*" has a wildcard, ...). */
 pep440_spec_t *pep440_spec_parse(const char *s, err_t *err);
 pep440_spec_t *pep440_spec_dup(const pep440_spec_t *s); /* caller frees */
 void pep440_spec_free(pep440_spec_t *s);
