@@ -38,7 +38,7 @@ typedef struct cands {
 	char *key;
 	const pypi_candidate_t **sorted; /* newest first */
 	size_t n;
-	char *why_none;
+	char *why_none; /* the provider's why_skipped */
 } cands_t;
 
 typedef struct solver {
@@ -202,10 +202,11 @@ static void explain_no_candidate(solver_t *s, const cands_t *c, int depth)
 			buf_addstr(&msg, k++ ? "; " : "");
 			describe_rec(s, &s->recs[i], &msg);
 		}
-	if (!c->n) {
-		buf_addf(&msg, "; %s",
-			 c->why_none ? c->why_none : "no index or find-links source has it");
-	} else {
+	if (c->why_none)
+		buf_addf(&msg, "; %s", c->why_none);
+	else if (!c->n)
+		buf_addstr(&msg, "; no index or find-links source has it");
+	if (c->n) {
 		buf_addstr(&msg, "; available:");
 		for (size_t i = 0; i < c->n && shown < 12; i++, shown++)
 			buf_addf(&msg, " %s%s", pep440_ver_str(c->sorted[i]->version),

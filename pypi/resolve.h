@@ -29,9 +29,10 @@ typedef struct pypi_candidate {
 typedef struct pypi_provider {
 	void *ud;
 	/* The installable candidates of project key (normalised), any order; they stay valid
-	 * until the resolution is freed. With none, why_none may say why ("only an sdist"). */
+	 * until the resolution is freed. why_skipped may say why versions the sources list are
+	 * not candidates ("0.4.6 has only an sdist"); it is shown when nothing fits. */
 	int (*list)(void *ud, const char *key, const pypi_candidate_t *const **cands, size_t *n,
-		    buf_t *why_none, err_t *err);
+		    buf_t *why_skipped, err_t *err);
 	/* The requirements (Requires-Dist) of one candidate, valid as long as the list. */
 	int (*requires)(void *ud, const char *key, const pypi_candidate_t *c,
 			const pypi_req_t *const **reqs, size_t *n, err_t *err);

@@ -21,7 +21,9 @@
 #include "err.h"
 #include "fsutil.h"
 #include "index.h"
+#include "index_provider.h"
 #include "pyfetch.h"
+#include "resolve.h"
 #include "tags.h"
 #include "wheel.h"
 
@@ -614,6 +616,97 @@ static void test_binary_wheel_and_console_script_from_the_index_run(void **state
 	buf_free(&out);
 }
 
+/* ------------------------------------------------------------------ resolving on the index */
+
+/* Resolves top against the loopback index for target t; want is "key version file, ..." or,
+ * when it starts with "!", a text the error must hold. */
+static void resolve_on_index(const pypi_target_t *t, const char *const *top, size_t n,
+			     const pypi_installed_t *inst, size_t n_inst, const char *want)
+{
+	ctx_t c;
+	buf_t root = BUF_INIT, got = BUF_INIT;
+	err_t err = ERR_INIT;
+	pypi_req_t *reqs[8];
+	buf_addf(&root, "%s/simple/", buf_cstr(&base));
+	open_index(&c, buf_cstr(&root), NULL, t);
+	pypi_index_provider_t *pv = pypi_index_provider_new(c.ix);
+	pypi_resolve_opts_t o = {
+		pypi_index_provider_get(pv), pypi_target_marker_env(t), 0, inst, n_inst, 0};
+	for (size_t i = 0; i < n; i++)
+		reqs[i] = pypi_req_parse(top[i], &err);
+	pypi_resolution_t *res =
+		pypi_resolve(&o, (const pypi_req_t *const *)reqs, NULL, n, NULL, 0, &err);
+	if (want[0] == '!') {
+		if (res || !strstr(err_msg(&err), want + 1))
+			fail_msg("want an error with '%s', got '%s'", want + 1,
+				 res ? "a resolution" : err_msg(&err));
+	} else {
+		if (!res)
+			fail_msg("%s", err_msg(&err));
+		for (size_t i = 0; i < pypi_resolution_count(res); i++) {
+			const pypi_file_t *f =
+				pypi_index_provider_file(pypi_resolution_candidate(res, i));
+			buf_addf(&got, "%s%s", i ? ", " : "", f->filename);
+		}
+		if (strcmp(buf_cstr(&got), want))
+			fail_msg("resolved '%s',\nwant '%s'", buf_cstr(&got), want);
+	}
+	pypi_resolution_free(res);
+	for (size_t i = 0; i < n; i++)
+		pypi_req_free(reqs[i]);
+	pypi_index_provider_free(pv);
+	close_index(&c);
+	buf_free(&root);
+	buf_free(&got);
+	err_clear(&err);
+}
+
+static void test_resolver_on_the_fixture_index_picks_wheels_per_platform(void **state)
+{
+	(void)state;
+	const char *top[] = {"markdown[testing]", "Jinja2", "six", "idna"};
+	err_t err = ERR_INIT;
+	resolve_on_index(
+		t311, top, 4, NULL, 0,
+		"coverage-6.5.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl, "
+		"idna-3.3-py3-none-any.whl, Jinja2-3.1.2-py3-none-any.whl, "
+		"Markdown-3.4.1-py3-none-any.whl, "
+		"MarkupSafe-2.1.2-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl, "
+		"PyYAML-6.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl, "
+		"six-1.16.0-py2.py3-none-any.whl");
+	pypi_target_t *arm = pypi_target_new("3.11.2", "linux-aarch64", "2.28", &err);
+	resolve_on_index(
+		arm, top, 4, NULL, 0,
+		"coverage-6.5.0-cp311-cp311-manylinux_2_17_aarch64.manylinux2014_aarch64.whl, "
+		"idna-3.3-py3-none-any.whl, Jinja2-3.1.2-py3-none-any.whl, "
+		"Markdown-3.4.1-py3-none-any.whl, "
+		"MarkupSafe-2.1.2-cp311-cp311-manylinux_2_17_aarch64.manylinux2014_aarch64.whl, "
+		"PyYAML-6.0-cp311-cp311-manylinux_2_17_aarch64.manylinux2014_aarch64.whl, "
+		"six-1.16.0-py2.py3-none-any.whl");
+	pypi_target_free(arm);
+}
+
+static void test_resolver_on_the_fixture_index_scenarios(void **state)
+{
+	(void)state;
+	const char *yanked[] = {"six==1.17.0"}, *sdist[] = {"colorama"}, *py[] = {"idna>=3.4"},
+		   *with_conda[] = {"markdown[testing]"};
+	resolve_on_index(t311, yanked, 1, NULL, 0, "six-1.17.0-py2.py3-none-any.whl");
+	resolve_on_index(t311, sdist, 1, NULL, 0,
+			 "!0.4.6 has only an sdist (colorama-0.4.6.tar.gz), which needs a build "
+			 "from source");
+	resolve_on_index(
+		t311, py, 1, NULL, 0,
+		"!3.4 requires another python (idna-3.4-py3-none-any.whl: Requires-Python >=3.12)");
+	/* PyYAML and coverage come from conda: only Markdown is left to install */
+	pep440_ver_t *v6 = pep440_ver_parse("6.0", NULL), *v65 = pep440_ver_parse("6.5.0", NULL);
+	const pypi_installed_t inst[] = {{"pyyaml", v6, "conda package pyyaml-6.0-py311_0"},
+					 {"coverage", v65, "conda package coverage-6.5.0-py311_0"}};
+	resolve_on_index(t311, with_conda, 1, inst, 2, "Markdown-3.4.1-py3-none-any.whl");
+	pep440_ver_free(v6);
+	pep440_ver_free(v65);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -630,6 +723,8 @@ int main(void)
 		cmocka_unit_test(test_html_page_details),
 		cmocka_unit_test(test_fetcher_follows_pep503_redirects),
 		cmocka_unit_test(test_binary_wheel_and_console_script_from_the_index_run),
+		cmocka_unit_test(test_resolver_on_the_fixture_index_picks_wheels_per_platform),
+		cmocka_unit_test(test_resolver_on_the_fixture_index_scenarios),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
