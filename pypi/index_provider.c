@@ -15,11 +15,18 @@ typedef struct project {
 	const pypi_req_t ***reqs;
 } project_t;
 
+typedef struct url_pin {
+	char *key;
+	const pypi_file_t *file;
+} url_pin_t;
+
 struct pypi_index_provider {
 	pypi_index_t *ix;
 	pypi_provider_t prov;
 	project_t *projects;
 	size_t n;
+	url_pin_t *pins;
+	size_t n_pins;
 };
 
 /* Is a better than b for the same version? A lower tag rank, then the earlier file. */
@@ -85,9 +92,14 @@ static int list(void *ud, const char *key, const pypi_candidate_t *const **cands
 		buf_t *why, err_t *err)
 {
 	pypi_index_provider_t *pv = ud;
-	const pypi_file_t *const *files;
-	size_t nf;
-	if (pypi_index_project(pv->ix, key, &files, &nf, err) < 0)
+	const pypi_file_t *const *files = NULL;
+	size_t nf = 0;
+	for (size_t i = 0; i < pv->n_pins && !files; i++)
+		if (!strcmp(pv->pins[i].key, key)) {
+			files = &pv->pins[i].file;
+			nf = 1;
+		}
+	if (!files && pypi_index_project(pv->ix, key, &files, &nf, err) < 0)
 		return -1;
 	pv->projects = xrealloc(pv->projects, (pv->n + 1) * sizeof *pv->projects);
 	project_t *p = &pv->projects[pv->n++];
@@ -148,7 +160,25 @@ void pypi_index_provider_free(pypi_index_provider_t *pv)
 		free(p->reqs);
 	}
 	free(pv->projects);
+	for (size_t i = 0; i < pv->n_pins; i++)
+		free(pv->pins[i].key);
+	free(pv->pins);
 	free(pv);
+}
+
+int pypi_index_provider_use_file(pypi_index_provider_t *p, const char *key, const pypi_file_t *f,
+				 err_t *err)
+{
+	for (size_t i = 0; i < p->n_pins; i++)
+		if (!strcmp(p->pins[i].key, key)) {
+			if (p->pins[i].file == f)
+				return 0;
+			return err_set(err, "%s is required from two URLs: %s and %s", key,
+				       p->pins[i].file->url, f->url);
+		}
+	p->pins = xrealloc(p->pins, (p->n_pins + 1) * sizeof *p->pins);
+	p->pins[p->n_pins++] = (url_pin_t){xstrdup(key), f};
+	return 0;
 }
 
 const pypi_provider_t *pypi_index_provider_get(pypi_index_provider_t *p)

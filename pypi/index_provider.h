@@ -17,6 +17,10 @@ pypi_index_provider_t *pypi_index_provider_new(pypi_index_t *ix);
 void pypi_index_provider_free(pypi_index_provider_t *p);
 /* The provider to hand to pypi_resolve (borrowed from p). */
 const pypi_provider_t *pypi_index_provider_get(pypi_index_provider_t *p);
+/* Makes f (pypi_index_url_file of a "name @ URL" requirement) the only candidate of project
+ * key. Call before resolving; a second, different file for the same key is an error. */
+int pypi_index_provider_use_file(pypi_index_provider_t *p, const char *key, const pypi_file_t *f,
+				 err_t *err);
 /* The wheel chosen for a candidate this provider listed (borrowed from the index). */
 const pypi_file_t *pypi_index_provider_file(const pypi_candidate_t *c);
 

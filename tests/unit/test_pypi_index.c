@@ -707,6 +707,40 @@ static void test_resolver_on_the_fixture_index_scenarios(void **state)
 	pep440_ver_free(v65);
 }
 
+/* "idna @ file:///.../links/idna-3.3-...whl": the URL's file is the only candidate, though the
+ * index has idna too. */
+static void test_direct_url_requirement_uses_its_own_file(void **state)
+{
+	(void)state;
+	ctx_t c;
+	buf_t root = BUF_INIT, url = BUF_INIT, line = BUF_INIT;
+	err_t err = ERR_INIT;
+	buf_addf(&root, "%s/simple/", buf_cstr(&base));
+	buf_addf(&url, "file://%s/links/idna-3.3-py3-none-any.whl", buf_cstr(&tree));
+	buf_addf(&line, "idna @ %s", buf_cstr(&url));
+	open_index(&c, buf_cstr(&root), NULL, NULL);
+	pypi_index_provider_t *pv = pypi_index_provider_new(c.ix);
+	pypi_req_t *req = pypi_req_parse(buf_cstr(&line), &err);
+	const pypi_file_t *f = pypi_index_url_file(c.ix, pypi_req_url(req), &err);
+	assert_non_null(f);
+	assert_int_equal(pypi_index_provider_use_file(pv, pypi_req_key(req), f, &err), 0);
+	pypi_resolve_opts_t o = {
+		pypi_index_provider_get(pv), pypi_target_marker_env(t311), 0, NULL, 0, 0};
+	pypi_resolution_t *res =
+		pypi_resolve(&o, (const pypi_req_t *const *)&req, NULL, 1, NULL, 0, &err);
+	if (!res)
+		fail_msg("%s", err_msg(&err));
+	assert_string_equal(pypi_index_provider_file(pypi_resolution_candidate(res, 0))->url,
+			    buf_cstr(&url));
+	pypi_resolution_free(res);
+	pypi_req_free(req);
+	pypi_index_provider_free(pv);
+	close_index(&c);
+	buf_free(&root);
+	buf_free(&url);
+	buf_free(&line);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -725,6 +759,7 @@ int main(void)
 		cmocka_unit_test(test_binary_wheel_and_console_script_from_the_index_run),
 		cmocka_unit_test(test_resolver_on_the_fixture_index_picks_wheels_per_platform),
 		cmocka_unit_test(test_resolver_on_the_fixture_index_scenarios),
+		cmocka_unit_test(test_direct_url_requirement_uses_its_own_file),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
