@@ -21,6 +21,7 @@
 #include "err.h"
 #include "fsutil.h"
 #include "index.h"
+#include "index_int.h" /* index_fetch_buf: the page fetch itself */
 #include "index_provider.h"
 #include "pyfetch.h"
 #include "resolve.h"
@@ -524,8 +525,6 @@ static void test_fetcher_follows_pep503_redirects(void **state)
 	pypi_fetch_resp_t resp = {BUF_INIT, BUF_INIT};
 	err_t err = ERR_INIT;
 	buf_addf(&url, "%s/simple/PyYAML", buf_cstr(&base));
-	extern int index_fetch_buf(pypi_index_t *, const char *, const char *, size_t, buf_t *,
-				   pypi_fetch_resp_t *, err_t *);
 	ctx_t c;
 	open_index(&c, NULL, NULL, NULL);
 	assert_int_equal(
