@@ -7,7 +7,7 @@ cd "$top"
 
 echo "== banned functions (curl's checksrc list)"
 if grep -nE '\b(sprintf|strcpy|strcat|strncpy|strtok|sscanf|atoi|gets)\s*\(' \
-    common/*.[ch] builder/*.[ch] conda/*.[ch] pkg/*.[ch] layers/*.[ch] oci/*.[ch] tests/unit/*.c tests/unit/helpers/*.[ch] 2>/dev/null \
+    common/*.[ch] builder/*.[ch] conda/*.[ch] pypi/*.[ch] pkg/*.[ch] layers/*.[ch] oci/*.[ch] tests/unit/*.c tests/unit/helpers/*.[ch] 2>/dev/null \
     | grep -vE '\b(v?snprintf)\s*\('; then
   echo "error: banned function used (see CONVENTIONS.md §14)"; exit 1
 fi
@@ -19,7 +19,7 @@ echo "== module edges (README, Layout): private headers stay in their module"
 bad=""
 for h in $(cd "$top" && ls */*_int.h */*_internal.h 2>/dev/null); do
   mod=${h%%/*}; name=${h##*/}
-  users=$(grep -lE "#include \"$name\"" common/*.[ch] builder/*.[ch] conda/*.[ch] pkg/*.[ch] \
+  users=$(grep -lE "#include \"$name\"" common/*.[ch] builder/*.[ch] conda/*.[ch] pypi/*.[ch] pkg/*.[ch] \
     layers/*.[ch] oci/*.[ch] 2>/dev/null | grep -v "^$mod/" || true)
   [ -z "$users" ] || bad="$bad $name<-($users)"
 done
