@@ -159,9 +159,11 @@ static int lock_env(build_t *b, err_t *err)
 	if (!b->solution)
 		return -1;
 	logf_(b, "using the %zu packages of %s (no solve)", solution_count(b->solution), b->opts->lock_path);
-	if (use_solution(b) || !solution_lacks_depends(b->solution))
+	if (use_solution(b))
 		return 0;
-	/* @EXPLICIT records carry no dependencies and the layer plan needs them: fetch first */
+	/* The records are completed from their archives before the layer cache is asked: a lock
+	 * lacks the repodata record (and @EXPLICIT the dependencies) that the keys and the layer
+	 * plan read, and with it the keys are those of a solved build (pkg_complete_record). */
 	char **paths = calloc(b->n_pkgs ? b->n_pkgs : 1, sizeof *paths);
 	int rc = fetch_packages(b->pkgs, b->n_pkgs, b->cache.data, b->opts->jobs > 0 ? b->opts->jobs * 2 : 4,
 				on_fetched, b, paths, err) ||
