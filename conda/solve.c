@@ -538,6 +538,17 @@ const pkgrec_t *solution_find(const solution_t *sol, const char *name)
 	return NULL;
 }
 
+char *solution_python_version(const solution_t *sol)
+{
+	const pkgrec_t *py = solution_find(sol, "python");
+	if (!py || !py->version)
+		return NULL;
+	/* "3.11.9" -> "3.11" */
+	const char *v = py->version, *dot = strchr(v, '.');
+	const char *end = dot ? strchr(dot + 1, '.') : NULL;
+	return xstrndup(v, end ? (size_t)(end - v) : strlen(v));
+}
+
 solution_t *solution_from_records(pkgrec_t **recs, size_t n)
 {
 	solution_t *sol = calloc(1, sizeof *sol);

@@ -48,6 +48,9 @@ const pkgrec_t *solution_get(const solution_t *sol, size_t i); /* borrowed, sort
 /* Finds a package by name; NULL when absent (borrowed). */
 const pkgrec_t *solution_find(const solution_t *sol, const char *name);
 void solution_free(solution_t *sol);
+/* python's major.minor ("3.11" for 3.11.9), where noarch: python files go; NULL without
+ * python. Caller frees. */
+char *solution_python_version(const solution_t *sol);
 /* A solution made of records read elsewhere (a lock file): takes ownership of recs (the
  * array and each record), sorts them by name. Never NULL. */
 solution_t *solution_from_records(pkgrec_t **recs, size_t n);

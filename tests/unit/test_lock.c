@@ -112,7 +112,7 @@ static void round_trip_one(const char *path, const char *name)
 	if (strstr(text.data, "@EXPLICIT"))
 		assert_int_equal(lock_count(l), explicit_url_lines(text.data));
 	const char *sources[] = {"environment.yml"}, *channels[] = {"conda-forge"};
-	lock_meta_t meta = {"linux-64", channels, 1, sources, 1, "00ff"};
+	lock_meta_t meta = {"linux-64", channels, 1, sources, 1, "00ff", NULL};
 	const pkgrec_t **recs = calloc(lock_count(l), sizeof *recs);
 	for (size_t i = 0; i < lock_count(l); i++)
 		recs[i] = lock_get(l, i);
@@ -298,7 +298,7 @@ static void test_written_yaml_quotes_numeric_looking_strings(void **state)
 	r->depends[0] = strdup("python >=3.11,<3.12.0a0 *_cpython");
 	r->n_depends = 1;
 	const pkgrec_t *recs[] = {r};
-	lock_meta_t meta = {"linux-64", NULL, 0, NULL, 0, "abc"};
+	lock_meta_t meta = {"linux-64", NULL, 0, NULL, 0, "abc", NULL};
 	assert_int_equal(lock_render(LOCK_FORMAT_CONDA_LOCK, &meta, recs, 1, &out, &err), 0);
 	assert_non_null(strstr(out.data, "version: '0.1'\n"));
 	assert_non_null(strstr(out.data, "version: 1\n"));
