@@ -113,11 +113,6 @@ out:
 	return rc;
 }
 
-int cachedir_check(const char *dir, err_t *err)
-{
-	return check_path(dir, dir, err);
-}
-
 int cachedir_resolve(const char *given, buf_t *out, err_t *err)
 {
 	const char *home = getenv("HOME"), *xdg = getenv("XDG_CACHE_HOME");

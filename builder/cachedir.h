@@ -17,11 +17,8 @@
 #include "err.h"
 
 /* out = given (--cache-dir), else $XDG_CACHE_HOME/imgbuild, else $HOME/.cache/imgbuild, else
- * /tmp/.cache/imgbuild; created when missing, then checked (cachedir_check). The error names
+ * /tmp/.cache/imgbuild; created when missing, then checked by the rules above. The error names
  * the directory at fault and the fix (--cache-dir, chmod). */
 int cachedir_resolve(const char *given, buf_t *out, err_t *err);
-
-/* The rules above for an existing directory. */
-int cachedir_check(const char *dir, err_t *err);
 
 #endif

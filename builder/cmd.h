@@ -1,4 +1,6 @@
-/* cmd.h — the subcommand table shared by main.c and the cmd_*.c files. */
+/* cmd.h — the subcommand table shared by main.c and the cmd_*.c files (as libgit2's
+ * src/cli/cmd.h). Each cmd_*.c parses its options with the one table (options.h), makes a build
+ * context (context.h) and prints; the work is in the builder library. */
 #ifndef IMGBUILD_CMD_H
 #define IMGBUILD_CMD_H
 

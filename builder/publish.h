@@ -3,7 +3,8 @@
  * several platforms joined under an image index, and the result delivered: an OCI layout
  * (oci:DIR), a `docker load`-able archive (docker-archive:FILE) or a push of every -t
  * reference that names a registry. Optionally writes --metadata-file JSON.
- * May call: the context, the pipeline, oci/ (push, docker archive, refs). Never prints;
+ * Owns: the per-platform layouts, the index and the delivery. May call: the context, the
+ * pipeline, oci/ (push, docker archive, refs). Never prints;
  * progress goes to the context's log callback. */
 #ifndef IMGBUILD_PUBLISH_H
 #define IMGBUILD_PUBLISH_H
