@@ -101,14 +101,17 @@ static int resolve_name_and_prefix(ctx_t *c, err_t *err)
 {
 	const build_opts_t *o = c->o;
 	char *from_lock = NULL;
-	const char *where = o->name ? "--name" : c->env ? envspec_path(c->env) : o->lock_path;
-	if (!o->name && !(c->env && envspec_name(c->env)) && o->lock_path &&
-	    ctx_lock_env_name(c, &from_lock, err))
-		return -1;
-	buf_setstr(&c->name, o->name                          ? o->name
-			     : c->env && envspec_name(c->env) ? envspec_name(c->env)
-			     : from_lock                      ? from_lock
-							      : "env");
+	const char *name = o->name, *where = "--name";
+	if (!name && c->env && envspec_name(c->env)) {
+		name = envspec_name(c->env);
+		where = envspec_path(c->env);
+	} else if (!name && o->lock_path) {
+		if (ctx_lock_env_name(c, &from_lock, err))
+			return -1;
+		name = from_lock;
+		where = o->lock_path;
+	}
+	buf_setstr(&c->name, name ? name : "env");
 	free(from_lock);
 	if (!fs_path_is_safe_relative(c->name.data) || strchr(c->name.data, '/'))
 		return err_set(err, "%s: environment name '%s' cannot be used as a directory name",
