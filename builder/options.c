@@ -504,8 +504,8 @@ void cli_print_help(FILE *f, cmd_bit_t cmd, const char *usage)
 		if (!(d->commands & cmd))
 			continue;
 		int n = snprintf(left, sizeof left, "  %c%c%s--%s%s%s", d->short_name ? '-' : ' ',
-				 d->short_name ? d->short_name : ' ', d->short_name ? ", " : "  ", d->name,
-				 d->arg ? " " : "", d->arg ? d->arg : "");
+				 d->short_name ? d->short_name : ' ', d->short_name ? ", " : "  ",
+				 d->name, d->arg ? " " : "", d->arg ? d->arg : "");
 		size_t len = n < 0 ? 0 : (size_t)n < sizeof left ? (size_t)n : sizeof left - 1;
 		/* the help starts at HELP_COLUMN, or two spaces after a long option */
 		if (len + 1 < HELP_COLUMN) {
