@@ -10,8 +10,10 @@
 
 static const char usage[] =
 	"usage: imgbuild build ENV.yml -t REGISTRY/NAME[:TAG]... [options]   (build and push)\n"
-	"       imgbuild build ENV.yml --output oci:DIR|docker-archive:FILE [-t NAME[:TAG]] [options]\n"
-	"       imgbuild build --lock LOCK [ENV.yml] ...   (exactly the lock's packages, no solve)\n";
+	"       imgbuild build ENV.yml --output oci:DIR|docker-archive:FILE [-t NAME[:TAG]] "
+	"[options]\n"
+	"       imgbuild build --lock LOCK [ENV.yml] ...   (exactly the lock's packages, no "
+	"solve)\n";
 
 static void print_table(const build_result_t *r)
 {

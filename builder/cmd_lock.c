@@ -35,8 +35,8 @@ static int content_hash(ctx_t *c, size_t i, char hex[DIGEST_HEX_MAX], err_t *err
 	if (rc == 0) {
 		for (size_t k = 0; k < ctx_channel_count(c); k++)
 			buf_addf(&text, "\n--channel %s", ctx_channel_url(c, k));
-		buf_addf(&text, "\n--platform %s\n--channel-priority %d\nvirtual packages: ", ctx_platform(c, i)->subdir,
-			 o->channel_priority);
+		buf_addf(&text, "\n--platform %s\n--channel-priority %d\nvirtual packages: ",
+			 ctx_platform(c, i)->subdir, o->channel_priority);
 		virtual_set_describe(&vs, &text);
 		digest_buf_hex(DIGEST_SHA256, text.data, text.len, hex);
 	}
@@ -76,7 +76,8 @@ static int write_json(const char *out_path, const solution_t *sol, err_t *err)
 
 /* One part per platform, in --platform order; channels as written, the name for builds from
  * the lock alone (lock.h, LOCK_META_ENV_NAME). */
-static int write_lock(ctx_t *c, const char *out_path, lock_format_t fmt, solution_t *const *sols, err_t *err)
+static int write_lock(ctx_t *c, const char *out_path, lock_format_t fmt, solution_t *const *sols,
+		      err_t *err)
 {
 	size_t n = ctx_platform_count(c), n_ch = ctx_channel_count(c);
 	lock_part_t *parts = xcalloc(n, sizeof *parts);
@@ -122,7 +123,8 @@ static void print_done(ctx_t *c, solution_t *const *sols, const char *path, cons
 {
 	printf("locked ");
 	for (size_t i = 0; i < ctx_platform_count(c); i++)
-		printf("%s%zu packages%s%s", i ? ", " : "", solution_count(sols[i]), ctx_platform_count(c) > 1 ? " for " : "",
+		printf("%s%zu packages%s%s", i ? ", " : "", solution_count(sols[i]),
+		       ctx_platform_count(c) > 1 ? " for " : "",
 		       ctx_platform_count(c) > 1 ? ctx_platform(c, i)->name : "");
 	printf(" into %s (%s)\n", path, what);
 }
@@ -137,7 +139,8 @@ int cmd_lock(int argc, char **argv)
 	if (rc == 0)
 		rc = cli_take_env_file(CMD_LOCK, &a);
 	if (rc == 0 && !a.output) {
-		fprintf(stderr, "imgbuild lock: needs -o FILE, the lock to write (see `imgbuild lock --help`)\n");
+		fprintf(stderr, "imgbuild lock: needs -o FILE, the lock to write (see `imgbuild "
+				"lock --help`)\n");
 		rc = 2;
 	}
 	if (rc) {
@@ -145,9 +148,11 @@ int cmd_lock(int argc, char **argv)
 		goto out;
 	}
 	int as_json = a.format && !strcmp(a.format, "json");
-	lock_format_t fmt = a.format ? (!strcmp(a.format, "explicit") ? LOCK_FORMAT_EXPLICIT : LOCK_FORMAT_CONDA_LOCK)
-			    : ends_with(a.output, ".yml") || ends_with(a.output, ".yaml") ? LOCK_FORMAT_CONDA_LOCK
-											   : LOCK_FORMAT_EXPLICIT;
+	lock_format_t fmt = a.format ? (!strcmp(a.format, "explicit") ? LOCK_FORMAT_EXPLICIT
+								      : LOCK_FORMAT_CONDA_LOCK)
+			    : ends_with(a.output, ".yml") || ends_with(a.output, ".yaml")
+				    ? LOCK_FORMAT_CONDA_LOCK
+				    : LOCK_FORMAT_EXPLICIT;
 	rc = 1;
 	if (!(ctx = ctx_new(&a.build, CTX_SOLVE, cli_log, NULL, &err)))
 		goto fail;
@@ -156,10 +161,13 @@ int cmd_lock(int argc, char **argv)
 		goto fail;
 	}
 	sols = xcalloc(ctx_platform_count(ctx), sizeof *sols);
-	if (solve_all(ctx, sols, &err) ||
-	    (as_json ? write_json(a.output, sols[0], &err) : write_lock(ctx, a.output, fmt, sols, &err)))
+	if (solve_all(ctx, sols, &err) || (as_json ? write_json(a.output, sols[0], &err)
+						   : write_lock(ctx, a.output, fmt, sols, &err)))
 		goto fail;
-	print_done(ctx, sols, a.output, as_json ? "JSON" : fmt == LOCK_FORMAT_EXPLICIT ? "@EXPLICIT" : "conda-lock v1");
+	print_done(ctx, sols, a.output,
+		   as_json                       ? "JSON"
+		   : fmt == LOCK_FORMAT_EXPLICIT ? "@EXPLICIT"
+						 : "conda-lock v1");
 	rc = 0;
 	goto out;
 fail:

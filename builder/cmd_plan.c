@@ -12,11 +12,13 @@
 static const char usage[] =
 	"usage: imgbuild plan ENV.yml [options]\n"
 	"       imgbuild plan --lock LOCK [ENV.yml] [options]\n"
-	"Solves ENV.yml (or reads LOCK) as `imgbuild build` with the same options would, and prints\n"
+	"Solves ENV.yml (or reads LOCK) as `imgbuild build` with the same options would, and "
+	"prints\n"
 	"the layers it would make, without downloading packages: per layer its packages, an\n"
 	"estimated size (sum of the packages' compressed archive sizes from repodata), its cache\n"
 	"key and whether it is cached locally, in the registry cache (--cache-repo) or must be\n"
-	"built. With --lock, archives not yet in the package cache are downloaded: a lock does not\n"
+	"built. With --lock, archives not yet in the package cache are downloaded: a lock does "
+	"not\n"
 	"carry the package records the keys hash.\n";
 
 static const char *status_name(plan_status_t s)

@@ -10,7 +10,8 @@
 
 static const cmd_t commands[] = {
 	{"build", cmd_build, "build an OCI image from an environment.yml (or a lock)"},
-	{"lock", cmd_lock, "solve an environment.yml into a lock file (conda-lock YAML or @EXPLICIT)"},
+	{"lock", cmd_lock,
+	 "solve an environment.yml into a lock file (conda-lock YAML or @EXPLICIT)"},
 	{"plan", cmd_plan, "print the layer plan (cached or to build) without building"},
 	{"push", cmd_push, "push an OCI image layout (oci:DIR) to a registry"},
 	{"help", cmd_help, "show help (`imgbuild help CMD`: that command's options)"},
@@ -49,7 +50,8 @@ int cmd_help(int argc, char **argv)
 			return unknown_command(argv[1]);
 		return c->fn(2, args);
 	}
-	printf("usage: imgbuild [build] ENV.yml [options]\n       imgbuild COMMAND [options]\n\ncommands:\n");
+	printf("usage: imgbuild [build] ENV.yml [options]\n       imgbuild COMMAND "
+	       "[options]\n\ncommands:\n");
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		printf("  %-10s %s\n", commands[i].name, commands[i].help);
 	printf("\nRun `imgbuild help COMMAND` (or `imgbuild COMMAND --help`) for its options.\n");
