@@ -1,4 +1,6 @@
-/* cmd.h — the subcommand table shared by main.c and the cmd_*.c files. */
+/* cmd.h — the subcommand table shared by main.c and the cmd_*.c files (as libgit2's
+ * src/cli/cmd.h). Each cmd_*.c parses its options with the one table (options.h), makes a build
+ * context (context.h) and prints; the work is in the builder library. */
 #ifndef IMGBUILD_CMD_H
 #define IMGBUILD_CMD_H
 
@@ -19,6 +21,5 @@ int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 /* Prints "imgbuild: error: MESSAGE" and, for errors a flag can fix, which flag (main.c). */
-void cmd_print_error(const err_t *err);
 
 #endif

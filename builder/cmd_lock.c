@@ -1,41 +1,20 @@
-/* cmd_lock.c — `imgbuild lock ENV.yml -o FILE`: solves the environment as a build would and
- * writes the exact package set as a lock (conda-lock v1 YAML for .yml/.yaml, else or with
- * --format explicit an @EXPLICIT list with sha256), for `imgbuild build --lock FILE`. */
-#include <getopt.h>
+/* cmd_lock.c — `imgbuild lock ENV.yml -o FILE`: solves the environment for each platform as a
+ * build with the same options would (the same context) and writes the exact package sets as a
+ * lock: conda-lock v1 YAML for .yml/.yaml (every platform in one file), else or with --format
+ * explicit an @EXPLICIT list with sha256 (one platform), for `imgbuild build --lock FILE`. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
+#include "context.h"
 #include "digest.h"
-#include "envspec.h"
 #include "fsutil.h"
 #include "lock.h"
-#include "pipeline.h"
-#include "solve.h"
+#include "options.h"
+#include "xalloc.h"
 
-#define MAX_LIST 64
-
-static const char usage[] =
-	"usage: imgbuild lock ENV.yml -o FILE [options]\n"
-	"  -o, --output FILE        lock file to write (.yml/.yaml: conda-lock v1; else @EXPLICIT)\n"
-	"      --format conda-lock|explicit|json  override the format chosen by the file name\n"
-	"                           (json: the solved repodata records, for cross-checks)\n"
-	"  -c, --channel URL|NAME   channel searched before the file's channels (repeatable)\n"
-	"      --channel-alias URL  base URL for channel names (default https://conda.anaconda.org)\n"
-	"      --channel-priority strict|flexible|disabled  (default strict)\n"
-	"      --cuda VERSION       __cuda virtual package (driver version of the target nodes)\n"
-	"      --glibc VERSION      __glibc virtual package (default: the base image's glibc, else 2.28)\n"
-	"      --offline            use cached repodata only\n"
-	"      --cache-dir DIR      cache (default $XDG_CACHE_HOME/imgbuild or ~/.cache/imgbuild)\n"
-	"      --ca-cert FILE       also trust this PEM CA for channels\n"
-	"      --ignore-pip         lock without the file's pip: dependencies\n";
-
-static void on_log(void *ud, const char *msg)
-{
-	(void)ud;
-	fprintf(stderr, "imgbuild: %s\n", msg);
-}
+static const char usage[] = "usage: imgbuild lock ENV.yml -o FILE [options]\n";
 
 static int ends_with(const char *s, const char *suffix)
 {
@@ -43,18 +22,22 @@ static int ends_with(const char *s, const char *suffix)
 	return n >= m && !strcmp(s + n - m, suffix);
 }
 
-/* conda-lock's content_hash plays the same role: it changes when any input of the solve does
- * (the environment file's bytes, extra channels, virtual packages, priority). */
-static int content_hash(const build_opts_t *o, char hex[DIGEST_HEX_MAX], err_t *err)
+/* conda-lock's content_hash plays the same role: it changes when any input of platform i's
+ * solve does (the environment file's bytes, the channels, priority, virtual packages). */
+static int content_hash(ctx_t *c, size_t i, char hex[DIGEST_HEX_MAX], err_t *err)
 {
+	const build_opts_t *o = ctx_opts(c);
+	virtual_set_t vs;
 	buf_t text = BUF_INIT;
 	int rc = buf_read_file(&text, o->env_path, 16 << 20, err);
+	if (rc == 0)
+		rc = ctx_virtuals(c, i, &vs, err);
 	if (rc == 0) {
-		for (size_t i = 0; i < o->n_channels; i++)
-			buf_addf(&text, "\n--channel %s", o->channels[i]);
-		buf_addf(&text, "\n--cuda %s\n--glibc %s\n--channel-priority %d\n--alias %s\n",
-			 o->cuda_version ? o->cuda_version : "", o->glibc_version ? o->glibc_version : "",
-			 o->channel_priority, o->channel_alias ? o->channel_alias : "");
+		for (size_t k = 0; k < ctx_channel_count(c); k++)
+			buf_addf(&text, "\n--channel %s", ctx_channel_url(c, k));
+		buf_addf(&text, "\n--platform %s\n--channel-priority %d\nvirtual packages: ",
+			 ctx_platform(c, i)->subdir, o->channel_priority);
+		virtual_set_describe(&vs, &text);
 		digest_buf_hex(DIGEST_SHA256, text.data, text.len, hex);
 	}
 	buf_free(&text);
@@ -91,111 +74,110 @@ static int write_json(const char *out_path, const solution_t *sol, err_t *err)
 	return rc;
 }
 
-static int write_lock(const build_opts_t *o, const char *out_path, lock_format_t fmt,
-		      const solution_t *sol, err_t *err)
+/* One part per platform, in --platform order; channels as written, the name for builds from
+ * the lock alone (lock.h, LOCK_META_ENV_NAME). */
+static int write_lock(ctx_t *c, const char *out_path, lock_format_t fmt, solution_t *const *sols,
+		      err_t *err)
 {
-	const char *channels[2 * MAX_LIST];
-	size_t n_ch = 0;
-	char hex[DIGEST_HEX_MAX];
+	size_t n = ctx_platform_count(c), n_ch = ctx_channel_count(c);
+	lock_part_t *parts = xcalloc(n, sizeof *parts);
+	char(*hex)[DIGEST_HEX_MAX] = xcalloc(n, sizeof *hex);
+	const char **channels = xcalloc(n_ch ? n_ch : 1, sizeof *channels);
 	int rc = -1;
-	envspec_t *env = envspec_load(o->env_path, err);
-	const pkgrec_t **recs = calloc(solution_count(sol) + 1, sizeof *recs);
-	if (!recs)
-		abort();
-	if (!env || content_hash(o, hex, err))
-		goto out;
-	for (size_t i = 0; i < o->n_channels; i++)
-		channels[n_ch++] = o->channels[i];
-	for (size_t i = 0; i < envspec_channel_count(env) && n_ch < 2 * MAX_LIST; i++)
-		if (strcmp(envspec_channel(env, i), "nodefaults") != 0)
-			channels[n_ch++] = envspec_channel(env, i);
-	for (size_t i = 0; i < solution_count(sol); i++)
-		recs[i] = solution_get(sol, i);
-	const char *sources[1] = {o->env_path};
-	lock_meta_t meta = {o->platform_subdir, channels, n_ch, sources, 1, hex};
-	rc = lock_write(out_path, fmt, &meta, recs, solution_count(sol), err);
+	for (size_t k = 0; k < n_ch; k++)
+		channels[k] = ctx_channel(c, k);
+	for (size_t i = 0; i < n; i++) {
+		size_t count = solution_count(sols[i]);
+		const pkgrec_t **recs = xcalloc(count ? count : 1, sizeof *recs);
+		for (size_t k = 0; k < count; k++)
+			recs[k] = solution_get(sols[i], k);
+		parts[i] = (lock_part_t){ctx_platform(c, i)->subdir, hex[i], recs, count};
+		if (content_hash(c, i, hex[i], err))
+			goto out;
+	}
+	const char *sources[1] = {ctx_opts(c)->env_path};
+	lock_meta_t meta = {NULL, channels, n_ch, sources, 1, NULL, envspec_name(ctx_env(c))};
+	rc = lock_write_parts(out_path, fmt, &meta, parts, n, err);
 out:
-	free(recs);
-	envspec_free(env);
+	for (size_t i = 0; i < n; i++)
+		free((void *)parts[i].recs);
+	free(parts);
+	free(hex);
+	free(channels);
 	return rc;
+}
+
+static int solve_all(ctx_t *c, solution_t **sols, err_t *err)
+{
+	for (size_t i = 0; i < ctx_platform_count(c); i++) {
+		if (ctx_packages(c, i, &sols[i], NULL, err)) {
+			if (ctx_platform_count(c) > 1)
+				err_prefix(err, "%s", ctx_platform(c, i)->name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void print_done(ctx_t *c, solution_t *const *sols, const char *path, const char *what)
+{
+	printf("locked ");
+	for (size_t i = 0; i < ctx_platform_count(c); i++)
+		printf("%s%zu packages%s%s", i ? ", " : "", solution_count(sols[i]),
+		       ctx_platform_count(c) > 1 ? " for " : "",
+		       ctx_platform_count(c) > 1 ? ctx_platform(c, i)->name : "");
+	printf(" into %s (%s)\n", path, what);
 }
 
 int cmd_lock(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"output", required_argument, NULL, 'o'},   {"format", required_argument, NULL, 'F'},
-		{"channel", required_argument, NULL, 'c'},  {"channel-alias", required_argument, NULL, 'A'},
-		{"channel-priority", required_argument, NULL, 'p'},
-		{"cuda", required_argument, NULL, 'U'},     {"glibc", required_argument, NULL, 'G'},
-		{"offline", no_argument, NULL, 'O'},        {"cache-dir", required_argument, NULL, 'C'},
-		{"ignore-pip", no_argument, NULL, 'I'},     {"help", no_argument, NULL, 'h'},
-		{"ca-cert", required_argument, NULL, 'E'},
-		{NULL, 0, NULL, 0}};
-	const char *channels[MAX_LIST];
-	build_opts_t o = {.platform_subdir = "linux-64"};
-	const char *out_path = NULL, *format = NULL;
-	solution_t *sol = NULL;
+	cli_args_t a;
 	err_t err = ERR_INIT;
-	int c, rc = 2;
-
-	o.channels = channels;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:c:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'o': out_path = optarg; break;
-		case 'F': format = optarg; break;
-		case 'c':
-			if (o.n_channels == MAX_LIST) {
-				fprintf(stderr, "imgbuild: too many -c options (at most %d)\n", MAX_LIST);
-				return 2;
-			}
-			channels[o.n_channels++] = optarg;
-			break;
-		case 'A': o.channel_alias = optarg; break;
-		case 'p':
-			if ((o.channel_priority = solve_priority_from_name(optarg)) < 0) {
-				fprintf(stderr, "imgbuild: --channel-priority %s: use strict, flexible or disabled\n", optarg);
-				return 2;
-			}
-			break;
-		case 'U': o.cuda_version = optarg; break;
-		case 'G': o.glibc_version = optarg; break;
-		case 'O': o.offline = 1; break;
-		case 'C': o.cache_dir = optarg; break;
-		case 'I': o.ignore_pip = 1; break;
-		case 'E': o.ca_cert = optarg; break;
-		case 'h': fputs(usage, stdout); return 0;
-		default: fputs(usage, stderr); return 2;
-		}
+	ctx_t *ctx = NULL;
+	solution_t **sols = NULL;
+	int rc = cli_parse(CMD_LOCK, usage, argc, argv, &a);
+	if (rc == 0)
+		rc = cli_take_env_file(CMD_LOCK, &a);
+	if (rc == 0 && !a.output) {
+		fprintf(stderr, "imgbuild lock: needs -o FILE, the lock to write (see `imgbuild "
+				"lock --help`)\n");
+		rc = 2;
 	}
-	if (optind != argc - 1 || !out_path) {
-		fprintf(stderr, "imgbuild: lock needs one environment file and -o FILE\n%s", usage);
-		return 2;
-	}
-	lock_format_t fmt = ends_with(out_path, ".yml") || ends_with(out_path, ".yaml")
-				    ? LOCK_FORMAT_CONDA_LOCK
-				    : LOCK_FORMAT_EXPLICIT;
-	int as_json = format && !strcmp(format, "json");
-	if (format && !strcmp(format, "explicit"))
-		fmt = LOCK_FORMAT_EXPLICIT;
-	else if (format && !strcmp(format, "conda-lock"))
-		fmt = LOCK_FORMAT_CONDA_LOCK;
-	else if (format && !as_json) {
-		fprintf(stderr, "imgbuild: --format %s: use conda-lock, explicit or json\n", format);
-		return 2;
-	}
-	o.env_path = argv[optind];
-	rc = 1;
-	if (pipeline_solve(&o, on_log, NULL, &sol, &err) != 0 ||
-	    (as_json ? write_json(out_path, sol, &err) : write_lock(&o, out_path, fmt, sol, &err)) != 0) {
-		cmd_print_error(&err);
+	if (rc) {
+		rc = rc == 1 ? 0 : 2;
 		goto out;
 	}
-	printf("locked %zu packages into %s (%s)\n", solution_count(sol), out_path,
-	       as_json ? "JSON" : fmt == LOCK_FORMAT_EXPLICIT ? "@EXPLICIT" : "conda-lock v1");
+	int as_json = a.format && !strcmp(a.format, "json");
+	lock_format_t fmt = a.format ? (!strcmp(a.format, "explicit") ? LOCK_FORMAT_EXPLICIT
+								      : LOCK_FORMAT_CONDA_LOCK)
+			    : ends_with(a.output, ".yml") || ends_with(a.output, ".yaml")
+				    ? LOCK_FORMAT_CONDA_LOCK
+				    : LOCK_FORMAT_EXPLICIT;
+	rc = 1;
+	if (!(ctx = ctx_new(&a.build, CTX_SOLVE, cli_log, NULL, &err)))
+		goto fail;
+	if (as_json && ctx_platform_count(ctx) > 1) {
+		err_set(&err, "--format json holds one platform: run it once per --platform");
+		goto fail;
+	}
+	sols = xcalloc(ctx_platform_count(ctx), sizeof *sols);
+	if (solve_all(ctx, sols, &err) || (as_json ? write_json(a.output, sols[0], &err)
+						   : write_lock(ctx, a.output, fmt, sols, &err)))
+		goto fail;
+	print_done(ctx, sols, a.output,
+		   as_json                       ? "JSON"
+		   : fmt == LOCK_FORMAT_EXPLICIT ? "@EXPLICIT"
+						 : "conda-lock v1");
 	rc = 0;
+	goto out;
+fail:
+	rc = cli_fail(&err);
 out:
-	solution_free(sol);
+	for (size_t i = 0; sols && i < ctx_platform_count(ctx); i++)
+		solution_free(sols[i]);
+	free(sols);
+	ctx_free(ctx);
 	err_clear(&err);
+	cli_args_free(&a);
 	return rc;
 }

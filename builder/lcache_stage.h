@@ -2,7 +2,8 @@
  * made (it needs only the solved records), every group's key is computed and looked up; a
  * hit puts the cached blob into the output layout, and the pipeline then neither fetches nor
  * installs that group's packages. Groups that miss are built as usual and stored afterwards.
- * `imgbuild plan` uses the same keys (builder/plan_report.c). */
+ * `imgbuild plan` uses the same keys (builder/plan_report.c).
+ * Owns: the per-group keys of one plan. May call: layers/ (lcache, group), common/. */
 #ifndef IMGBUILD_LCACHE_STAGE_H
 #define IMGBUILD_LCACHE_STAGE_H
 

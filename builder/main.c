@@ -1,50 +1,61 @@
-/* main.c — imgbuild's entry point: a table of subcommands (as git's builtins), each in its
- * own cmd_*.c file. `imgbuild ENV.yml ...` with no subcommand means `build`. */
+/* main.c — imgbuild's entry point: a table of subcommands (as git's builtins and libgit2's
+ * src/cli/cmd.h), each in its own cmd_*.c file with its options from builder/options.c.
+ * `imgbuild ENV.yml ...` with no subcommand means `build`; `imgbuild help CMD` is
+ * `imgbuild CMD --help`. */
 #include <stdio.h>
 #include <string.h>
 
 #include "cmd.h"
+#include "options.h"
 
 static const cmd_t commands[] = {
-	{"build", cmd_build, "build an OCI image from an environment.yml"},
-	{"lock", cmd_lock, "solve an environment.yml into a lock file (conda-lock YAML or @EXPLICIT)"},
+	{"build", cmd_build, "build an OCI image from an environment.yml (or a lock)"},
+	{"lock", cmd_lock,
+	 "solve an environment.yml into a lock file (conda-lock YAML or @EXPLICIT)"},
 	{"plan", cmd_plan, "print the layer plan (cached or to build) without building"},
 	{"push", cmd_push, "push an OCI image layout (oci:DIR) to a registry"},
-	{"help", cmd_help, "show help"},
+	{"help", cmd_help, "show help (`imgbuild help CMD`: that command's options)"},
 	{"version", cmd_version, "print the version"},
 };
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static const cmd_t *find_command(const char *name)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (!strcmp(name, commands[i].name))
+			return &commands[i];
+	return NULL;
+}
+
+static int unknown_command(const char *name)
+{
+	const char *names[N_COMMANDS];
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		names[i] = commands[i].name;
+	const char *near = cli_nearest(name, names, N_COMMANDS);
+	if (near)
+		fprintf(stderr, "imgbuild: unknown command '%s'; did you mean %s?\n", name, near);
+	else
+		fprintf(stderr, "imgbuild: unknown command '%s' (see `imgbuild help`)\n", name);
+	return 2;
+}
 
 int cmd_help(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	printf("usage: imgbuild [build] ENV.yml [options]\n\ncommands:\n");
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		printf("  %-10s %s\n", commands[i].name, commands[i].help);
-	printf("\nRun `imgbuild build --help` for the build options.\n");
-	return 0;
-}
-
-/* The library says what went wrong and where; only the CLI knows its flags (CONVENTIONS §1). */
-void cmd_print_error(const err_t *err)
-{
-	fprintf(stderr, "imgbuild: error: %s\n", err_msg(err));
-	switch (err ? err->hint : ERR_HINT_NONE) {
-	case ERR_HINT_TLS_UNTRUSTED:
-		fprintf(stderr, "imgbuild: hint: trust the server's CA with --ca-cert FILE (a PEM file), "
-				"or $SSL_CERT_FILE\n");
-		break;
-	case ERR_HINT_REGISTRY_TLS:
-		fprintf(stderr, "imgbuild: hint: trust the registry's CA with --ca-cert FILE (or "
-				"--insecure-registry HOST[:PORT] for a test registry)\n");
-		break;
-	case ERR_HINT_REGISTRY_CREDS:
-		fprintf(stderr, "imgbuild: hint: give credentials with --creds USER:PASSWORD, "
-				"$IMGBUILD_REGISTRY_USER/$IMGBUILD_REGISTRY_PASSWORD or `docker login`\n");
-		break;
-	default:
-		break;
+	if (argc >= 2 && strcmp(argv[1], "help") != 0) {
+		const cmd_t *c = find_command(argv[1]);
+		char help_flag[] = "--help";
+		char *args[] = {argv[1], help_flag, NULL};
+		if (!c)
+			return unknown_command(argv[1]);
+		return c->fn(2, args);
 	}
+	printf("usage: imgbuild [build] ENV.yml [options]\n       imgbuild COMMAND "
+	       "[options]\n\ncommands:\n");
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		printf("  %-10s %s\n", commands[i].name, commands[i].help);
+	printf("\nRun `imgbuild help COMMAND` (or `imgbuild COMMAND --help`) for its options.\n");
+	return 0;
 }
 
 int cmd_version(int argc, char **argv)
@@ -57,17 +68,16 @@ int cmd_version(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	const cmd_t *c;
 	if (argc < 2)
-		return cmd_help(argc, argv), 2;
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].fn(argc - 1, argv + 1);
+		return cmd_help(1, argv), 2;
+	if ((c = find_command(argv[1])) != NULL)
+		return c->fn(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
-		return cmd_help(argc, argv);
+		return cmd_help(1, argv);
 	if (!strcmp(argv[1], "--version"))
 		return cmd_version(argc, argv);
 	if (argv[1][0] == '-' || strchr(argv[1], '.') || strchr(argv[1], '/'))
 		return cmd_build(argc, argv); /* implicit build: argv[0] stands in for "build" */
-	fprintf(stderr, "imgbuild: unknown command '%s' (see `imgbuild help`)\n", argv[1]);
-	return 2;
+	return unknown_command(argv[1]);
 }

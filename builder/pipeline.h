@@ -1,7 +1,10 @@
-/* pipeline.h — the build, stage by stage: environment.yml -> channels/repodata -> solve ->
- * fetch/verify -> install (one staging tree per package) -> layer plan -> layer blobs ->
- * OCI image layout. The CLI fills build_opts_t and prints what comes back; the pipeline
- * never prints, it reports progress through a callback. */
+/* pipeline.h — one platform's build, stage by stage, after the build context (context.h) has
+ * resolved its inputs: package set (solve or lock) -> layer plan -> layer cache lookups ->
+ * fetch/verify -> install (one staging tree per package) -> layer blobs -> OCI image layout.
+ * Also the option struct every command fills (build_opts_t) and the context is made from.
+ * Owns: staging trees, the temporary layout, layer reuse and publishing to the caches.
+ * May call: the context, conda/ (solutions), pkg/ (fetch, install), layers/, oci/ (image),
+ * common/. Never prints: progress goes to the log callback. */
 #ifndef IMGBUILD_PIPELINE_H
 #define IMGBUILD_PIPELINE_H
 
@@ -11,26 +14,25 @@
 #include "layer.h"
 
 struct reg_opts;
+struct ctx;
 
+/* What the user asked for, for any command (builder/options.c fills it; the context reads it).
+ * Strings and lists are borrowed. */
 typedef struct build_opts {
-	const char *env_path;          /* environment.yml */
+	const char *env_path;          /* environment.yml; NULL only with lock_path */
 	const char *const *channels;   /* --channel, in order, before the file's channels */
 	size_t n_channels;
 	const char *channel_alias;     /* NULL = https://conda.anaconda.org */
 	const char *ca_cert;           /* extra PEM CA for channels and packages (http.h), NULL = env */
 	const char *prefix;            /* NULL = /opt/conda/envs/<name> */
-	const char *name;              /* NULL = name from the file, else "env" */
+	const char *name;              /* NULL = the file's name:, else the lock's, else "env" */
 	const char *cache_dir;         /* NULL = $XDG_CACHE_HOME/imgbuild or ~/.cache/imgbuild */
-	const char *output_dir;        /* OCI layout directory to (re)write */
-	const char *const *tags;       /* ref names for index.json ("1.0") */
-	size_t n_tags;
-	const char *base_layout;       /* NULL, or an OCI layout directory */
-	const char *base_tag;          /* NULL = the layout's only image */
+	const char *base;              /* --base: "oci:DIR[:TAG]", a registry reference, or NULL */
+	const char *const *platforms;  /* "linux/amd64", "linux/arm64"; none = linux/amd64 */
+	size_t n_platforms;
 	const char *recipe_path;       /* NULL = built-in recipes/default.yaml */
-	const char *platform_subdir;   /* "linux-64" */
-	const char *oci_arch;          /* image architecture: NULL = "amd64"; "arm64" for linux-aarch64 */
 	const char *cuda_version;      /* NULL = no __cuda */
-	const char *glibc_version;     /* NULL = default */
+	const char *glibc_version;     /* NULL = the base image's, else the default */
 	const char *lock_path;         /* NULL = solve; else install exactly this lock's packages */
 	int channel_priority;          /* SOLVE_PRIORITY_STRICT (0), _FLEXIBLE or _DISABLED */
 	int offline;                   /* repodata from the cache only, never the network */
@@ -38,13 +40,21 @@ typedef struct build_opts {
 	int no_layer_cache;            /* neither reuse nor store layers (<cache>/layers) */
 	int no_extract_cache;          /* extract every package afresh (no <cache>/extracted) */
 	const char *cache_repo;        /* --cache-repo HOST[:PORT]/PATH: shared registry layer cache, or NULL */
-	const struct reg_opts *cache_reg; /* registry options for cache_repo (reg.h), NULL = defaults */
-	int cache_repo_mount_only;     /* registry-cache hits are not downloaded (their blobs stay out of
-	                                  the layout): only when the sole output is a push to cache_repo's
-	                                  registry, which mounts them (builder/publish.c decides) */
+	const struct reg_opts *reg;    /* registry access (base pulls, cache repo, pushes); NULL = defaults */
 	int jobs;                      /* <= 0: one per CPU */
 	layer_opts_t layer;            /* compression, level, mtime */
 } build_opts_t;
+
+/* Where one platform's build goes. */
+typedef struct pipeline_target {
+	size_t platform;               /* index into the context's platforms */
+	const char *output_dir;        /* OCI layout directory to (re)write */
+	const char *const *tags;       /* ref names for index.json ("1.0") */
+	size_t n_tags;
+	int cache_repo_mount_only;     /* registry-cache hits are not downloaded (their blobs stay out of
+	                                  the layout): only when the sole output is a push to cache_repo's
+	                                  registry, which mounts them (builder/publish.c decides) */
+} pipeline_target_t;
 
 typedef struct build_layer_info {
 	char *group;          /* group name, or "base" for base image layers */
@@ -65,17 +75,10 @@ typedef struct build_result {
 
 typedef void (*pipeline_log_fn)(void *ud, const char *message);
 
-/* Runs the whole build. On failure nothing is left under output_dir's name that was not
- * there before, and err says what went wrong and where. */
-int pipeline_build(const build_opts_t *opts, pipeline_log_fn log, void *ud, build_result_t *out,
-		   err_t *err);
+/* Builds platform t->platform of the context. On failure nothing is left under output_dir's
+ * name that was not there before, and err says what went wrong and where. */
+int pipeline_build(struct ctx *ctx, const pipeline_target_t *t, build_result_t *out, err_t *err);
 void build_result_free(build_result_t *r);
-
-/* Only the solve (environment.yml -> channels -> repodata -> solution), for `imgbuild lock`.
- * On success *out is the solution (caller frees with solution_free). */
-struct solution;
-int pipeline_solve(const build_opts_t *opts, pipeline_log_fn log, void *ud, struct solution **out,
-		   err_t *err);
 
 /* The recipe compiled into the binary (recipes/default.yaml), borrowed. */
 const char *pipeline_default_recipe(size_t *len);

@@ -1,13 +1,16 @@
-/* plan_report.h — `imgbuild plan`: the layer plan of an environment without building it:
- * per layer, its packages, an estimated size, its cache key and whether the local layer
- * cache already holds it. Nothing is downloaded but repodata. */
+/* plan_report.h — `imgbuild plan`: the layer plan of one platform without building it: per
+ * layer, its packages, an estimated size, its cache key (the build's: same context, same
+ * package set, same key inputs) and whether the local layer cache or the registry cache
+ * holds it. Nothing is downloaded but repodata (and, with --lock, the archives a lock needs
+ * to be keyed: context.h).
+ * Owns: the report rows. May call: the context, lcache_stage/rcache_stage, layers/ (plan). */
 #ifndef IMGBUILD_PLAN_REPORT_H
 #define IMGBUILD_PLAN_REPORT_H
 
 #include <stddef.h>
 
 #include "err.h"
-#include "pipeline.h"
+#include "context.h"
 
 
 /* PLAN_IN_REGISTRY: not cached locally, but the --cache-repo registry cache holds the layer
@@ -32,11 +35,9 @@ typedef struct plan_report {
 	size_t n_rows;
 } plan_report_t;
 
-/* Solves opts' environment (no package is downloaded), makes the layer plan and looks every
- * group up in the local layer cache, then (with opts->cache_repo) the rest in the registry
- * cache. */
-int plan_report_make(const build_opts_t *opts, pipeline_log_fn log, void *ud, plan_report_t *out,
-		      err_t *err);
+/* Gets the package set of platform i (ctx_packages), makes the layer plan and looks every
+ * group up in the local layer cache, then (with --cache-repo) the rest in the registry cache. */
+int plan_report_make(ctx_t *ctx, size_t i, plan_report_t *out, err_t *err);
 void plan_report_free(plan_report_t *r);
 
 #endif

@@ -1,89 +1,35 @@
-/* publish.c — the steps around pipeline_build (see publish.h): base pull, one build per
- * platform, index assembly, and delivery (layout, docker archive or registry push). Work
- * happens in <cache>/tmp/build-XXXXXX (swept like the pipeline's if killed), removed at the end; an oci:DIR output appears by
- * rename only once complete, and a push writes tags only after all content is in. */
+/* publish.c — the steps around pipeline_build (see publish.h): one build per platform, index
+ * assembly, and delivery (layout, docker archive or registry push). Work happens in the
+ * context's scratch directory (swept if killed, removed at the end); an oci:DIR output appears
+ * by rename only once complete, and a push writes tags only after all content is in. */
 #include "publish.h"
 
 #include <errno.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "digest.h"
 #include "docker_archive.h"
 #include "fsutil.h"
 #include "layout.h"
-#include "pull.h"
 #include "push.h"
 #include "ref.h"
-#include "scratch.h"
 #include "xalloc.h"
 
-typedef struct platform {
-	char *name;    /* "linux/arm64" */
-	const char *subdir; /* conda subdir: "linux-64", "linux-aarch64" */
-	const char *arch;   /* OCI architecture: "amd64", "arm64" */
-} platform_t;
 
 typedef struct pub {
 	const publish_opts_t *po;
-	const build_opts_t *bo;
-	pipeline_log_fn log;
-	void *ud;
-	buf_t cache, work, final_layout;
-	platform_t *plats;
+	ctx_t *ctx;
+	const char *work; /* the context's scratch directory */
+	buf_t final_layout;
 	size_t n_plats;
 	oci_ref_t *refs;   /* parsed -t (push and docker-archive) */
-	reg_t **regs;
-	size_t n_regs;
 	const char **tags; /* tag part of each -t for oci:DIR */
 	char *mount_src;   /* --cache-repo's repository when registry-cache hits are mounted, not pulled */
 } pub_t;
-
-static void logf_(pub_t *p, const char *fmt, ...) ERR_PRINTF(2, 3);
-static void logf_(pub_t *p, const char *fmt, ...)
-{
-	buf_t m = BUF_INIT;
-	va_list ap;
-	if (!p->log)
-		return;
-	va_start(ap, fmt);
-	buf_vaddf(&m, fmt, ap);
-	va_end(ap);
-	p->log(p->ud, m.data);
-	buf_free(&m);
-}
-
-static int parse_platforms(pub_t *p, err_t *err)
-{
-	size_t n = p->po->n_platforms ? p->po->n_platforms : 1;
-	p->plats = calloc(n, sizeof *p->plats);
-	if (!p->plats)
-		abort();
-	for (size_t i = 0; i < n; i++) {
-		const char *s = p->po->n_platforms ? p->po->platforms[i] : "linux/amd64";
-		platform_t *pl = &p->plats[p->n_plats];
-		if (!strcmp(s, "linux/amd64") || !strcmp(s, "linux/x86_64")) {
-			pl->subdir = "linux-64";
-			pl->arch = "amd64";
-		} else if (!strcmp(s, "linux/arm64") || !strcmp(s, "linux/arm64/v8") || !strcmp(s, "linux/aarch64")) {
-			pl->subdir = "linux-aarch64";
-			pl->arch = "arm64";
-		} else {
-			return err_set(err, "--platform %s: supported platforms are linux/amd64 and linux/arm64", s);
-		}
-		for (size_t j = 0; j < p->n_plats; j++)
-			if (!strcmp(p->plats[j].arch, pl->arch))
-				return err_set(err, "--platform %s: listed twice", s);
-		buf_t name = BUF_INIT;
-		buf_addf(&name, "linux/%s", pl->arch);
-		pl->name = buf_detach(&name);
-		p->n_plats++;
-	}
-	return 0;
-}
 
 /* "registry/name:tag" -> "tag"; no tag -> "latest"; a digest cannot be a layout tag. */
 static const char *tag_of(const char *ref)
@@ -137,7 +83,8 @@ static void choose_mount_only(pub_t *p)
 	oci_ref_t cr = OCI_REF_INIT;
 	err_t ignored = ERR_INIT;
 	int all_same = p->po->n_refs > 0;
-	if (p->po->output || !p->bo->cache_repo || oci_ref_parse(p->bo->cache_repo, &cr, &ignored))
+	const char *cache_repo = ctx_opts(p->ctx)->cache_repo;
+	if (p->po->output || !cache_repo || oci_ref_parse(cache_repo, &cr, &ignored))
 		goto out;
 	for (size_t i = 0; i < p->po->n_refs; i++)
 		all_same &= !strcmp(p->refs[i].registry, cr.registry);
@@ -148,108 +95,43 @@ out:
 	err_clear(&ignored);
 }
 
-static reg_t *reg_for(pub_t *p, const char *registry, err_t *err)
-{
-	for (size_t i = 0; i < p->n_regs; i++)
-		if (!strcmp(reg_name(p->regs[i]), registry))
-			return p->regs[i];
-	reg_t *r = reg_new(registry, &p->po->reg, err);
-	if (!r)
-		return NULL;
-	p->regs = realloc(p->regs, (p->n_regs + 1) * sizeof *p->regs);
-	if (!p->regs)
-		abort();
-	p->regs[p->n_regs++] = r;
-	return r;
-}
-
-/* --base: oci:DIR[:TAG] is used in place; a reference is pulled for pl into the work dir. */
-static int prepare_base(pub_t *p, const platform_t *pl, build_opts_t *o, buf_t *dir, buf_t *tag,
-			err_t *err)
-{
-	const char *b = p->po->base;
-	oci_ref_t ref = OCI_REF_INIT;
-	buf_t digest = BUF_INIT;
-	int rc = -1;
-	if (!b)
-		return 0;
-	if (!strncmp(b, "oci:", 4)) {
-		oci_layout_ref_split(b + 4, dir, tag);
-		o->base_tag = tag->len ? tag->data : NULL;
-		o->base_layout = dir->data;
-		return 0;
-	}
-	if (oci_ref_parse(b, &ref, err)) {
-		err_prefix(err, "--base");
-		goto out;
-	}
-	reg_t *r = reg_for(p, ref.registry, err);
-	if (!r)
-		goto out;
-	buf_setstr(dir, p->work.data);
-	buf_addf(dir, "/base-%s", pl->arch);
-	logf_(p, "pulling base image %s for %s", b, pl->name);
-	if (oci_pull_layout(r, &ref, "linux", pl->arch, p->cache.data, dir->data, &digest, err)) {
-		err_prefix(err, "--base %s", b);
-		goto out;
-	}
-	logf_(p, "base image %s is %s", b, digest.data);
-	o->base_layout = dir->data;
-	o->base_tag = NULL;
-	rc = 0;
-out:
-	oci_ref_clear(&ref);
-	buf_free(&digest);
-	return rc;
-}
-
 static int build_platforms(pub_t *p, publish_result_t *out, err_t *err)
 {
 	const publish_opts_t *po = p->po;
-	int direct = po->output && !strncmp(po->output, "oci:", 4) && p->n_plats == 1;
-	buf_t outdir = BUF_INIT, basedir = BUF_INIT, basetag = BUF_INIT;
+	int is_oci = po->output && !strncmp(po->output, "oci:", 4), direct = is_oci && p->n_plats == 1;
+	static const char *const latest[] = {"latest"};
+	buf_t outdir = BUF_INIT;
 	int rc = -1;
-	out->builds = calloc(p->n_plats, sizeof *out->builds);
-	out->platforms = calloc(p->n_plats, sizeof *out->platforms);
-	if (!out->builds || !out->platforms)
-		abort();
+	out->builds = xcalloc(p->n_plats, sizeof *out->builds);
+	out->platforms = xcalloc(p->n_plats, sizeof *out->platforms);
 	for (size_t i = 0; i < p->n_plats; i++) {
-		build_opts_t o = *p->bo;
-		o.platform_subdir = p->plats[i].subdir;
-		o.oci_arch = p->plats[i].arch;
-		o.tags = po->output && !strncmp(po->output, "oci:", 4) ? p->tags : NULL;
-		o.n_tags = o.tags ? po->n_refs : 0;
-		if (o.tags && !o.n_tags) {
-			static const char *const latest[] = {"latest"};
-			o.tags = latest;
-			o.n_tags = 1;
+		const ctx_platform_t *pl = ctx_platform(p->ctx, i);
+		pipeline_target_t t = {.platform = i, .cache_repo_mount_only = p->mount_src != NULL};
+		if (is_oci) {
+			t.tags = po->n_refs ? p->tags : latest;
+			t.n_tags = po->n_refs ? po->n_refs : 1;
 		}
 		if (direct) {
 			buf_setstr(&outdir, po->output + 4);
 		} else {
-			buf_setstr(&outdir, p->work.data);
-			buf_addf(&outdir, "/image-%s.oci", p->plats[i].arch);
+			buf_setstr(&outdir, p->work);
+			buf_addf(&outdir, "/image-%s.oci", pl->arch);
 		}
-		o.output_dir = outdir.data;
-		o.cache_repo_mount_only = p->mount_src != NULL;
-		if (prepare_base(p, &p->plats[i], &o, &basedir, &basetag, err))
-			goto out;
+		t.output_dir = outdir.data;
 		if (p->n_plats > 1)
-			logf_(p, "building %s (conda subdir %s)", p->plats[i].name, p->plats[i].subdir);
-		if (pipeline_build(&o, p->log, p->ud, &out->builds[i], err)) {
+			ctx_log(p->ctx, "building %s (conda subdir %s)", pl->name, pl->subdir);
+		if (pipeline_build(p->ctx, &t, &out->builds[i], err)) {
 			if (p->n_plats > 1)
-				err_prefix(err, "%s", p->plats[i].name);
+				err_prefix(err, "%s", pl->name);
 			goto out;
 		}
-		out->platforms[i] = strdup(p->plats[i].name);
+		out->platforms[i] = xstrdup(pl->name);
 		out->n_builds++;
 		buf_setstr(&p->final_layout, outdir.data);
 	}
 	rc = 0;
 out:
 	buf_free(&outdir);
-	buf_free(&basedir);
-	buf_free(&basetag);
 	return rc;
 }
 
@@ -261,13 +143,14 @@ static int join_platforms(pub_t *p, const publish_result_t *res, oci_layout_t *l
 	buf_t src = BUF_INIT;
 	int rc = -1;
 	for (size_t i = 0; i < p->n_plats; i++) {
-		buf_setstr(&src, p->work.data);
-		buf_addf(&src, "/image-%s.oci", p->plats[i].arch);
+		const char *arch = ctx_platform(p->ctx, i)->arch;
+		buf_setstr(&src, p->work);
+		buf_addf(&src, "/image-%s.oci", arch);
 		oci_layout_t *from = oci_layout_open(src.data, err);
 		/* platform order is the --platform order: same flags, same index bytes */
 		ms[i] = (oci_desc_t){.media_type = OCI_MT_MANIFEST, .digest = res->builds[i].manifest_digest,
 				     .size = res->builds[i].manifest_size, .os = "linux",
-				     .arch = p->plats[i].arch};
+				     .arch = arch};
 		int irc = from ? oci_layout_import(l, from, &ms[i], p->mount_src != NULL, err) : -1;
 		oci_layout_free(from);
 		if (irc)
@@ -332,6 +215,7 @@ out:
 	return rc;
 }
 
+
 /* Pushes to every -t; tags of one repository share one blob pass. */
 static int push_all(pub_t *p, publish_result_t *out, err_t *err)
 {
@@ -355,11 +239,11 @@ static int push_all(pub_t *p, publish_result_t *out, err_t *err)
 				tags[n++] = p->refs[j].tag;
 				done[j] = 1;
 			}
-		reg_t *r = reg_for(p, p->refs[i].registry, err);
+		reg_t *r = ctx_registry(p->ctx, p->refs[i].registry, err);
 		if (!r)
 			goto out;
-		logf_(p, "pushing to %s/%s (%zu tag%s)", p->refs[i].registry, p->refs[i].repository, n, n == 1 ? "" : "s");
-		if (oci_push_layout_from(r, p->final_layout.data, p->refs[i].repository, tags, n, p->cache.data,
+		ctx_log(p->ctx, "pushing to %s/%s (%zu tag%s)", p->refs[i].registry, p->refs[i].repository, n, n == 1 ? "" : "s");
+		if (oci_push_layout_from(r, p->final_layout.data, p->refs[i].repository, tags, n, ctx_cache_dir(p->ctx),
 					 p->mount_src, err))
 			goto out;
 		for (size_t k = 0; k < n; k++) {
@@ -370,15 +254,7 @@ static int push_all(pub_t *p, publish_result_t *out, err_t *err)
 	}
 	rc = 0;
 out:
-	for (size_t i = 0; i < p->n_regs; i++) {
-		const reg_stats_t *st = reg_get_stats(p->regs[i]);
-		out->stats.blobs_skipped += st->blobs_skipped;
-		out->stats.blobs_mounted += st->blobs_mounted;
-		out->stats.blobs_uploaded += st->blobs_uploaded;
-		out->stats.bytes_uploaded += st->bytes_uploaded;
-		out->stats.retries += st->retries;
-		out->stats.resumes += st->resumes;
-	}
+	ctx_registry_stats(p->ctx, &out->stats);
 	free(tags);
 	free(done);
 	buf_free(&s);
@@ -433,7 +309,7 @@ static int write_docker_archive(pub_t *p, err_t *err)
 		names[i] = bufs[i].data;
 	}
 	int rc = oci_docker_archive_write(p->final_layout.data, po->output + 15, names, po->n_refs,
-					  p->bo->layer.mtime, err);
+					  ctx_opts(p->ctx)->layer.mtime, err);
 	if (rc)
 		err_prefix(err, "--output docker-archive");
 	for (size_t i = 0; i < po->n_refs; i++)
@@ -448,7 +324,7 @@ static int deliver(pub_t *p, publish_result_t *out, err_t *err)
 	const publish_opts_t *po = p->po;
 	if (p->n_plats > 1) {
 		buf_t dir = BUF_INIT;
-		buf_setstr(&dir, p->work.data);
+		buf_setstr(&dir, p->work);
 		buf_addpath(&dir, "index.oci");
 		int rc = write_index_layout(p, out, dir.data, err);
 		if (rc == 0 && po->output && !strncmp(po->output, "oci:", 4)) {
@@ -476,49 +352,24 @@ static int deliver(pub_t *p, publish_result_t *out, err_t *err)
 	return 0;
 }
 
-int publish_run(const publish_opts_t *po, const build_opts_t *bo, pipeline_log_fn log, void *ud,
-		publish_result_t *out, err_t *err)
+int publish_run(const publish_opts_t *po, ctx_t *ctx, publish_result_t *out, err_t *err)
 {
-	pub_t p = {.po = po, .bo = bo, .log = log, .ud = ud};
-	buf_t tmp = BUF_INIT;
-	err_t ignored = ERR_INIT;
+	pub_t p = {.po = po, .ctx = ctx, .n_plats = ctx_platform_count(ctx)};
 	int rc = -1;
 	memset(out, 0, sizeof *out);
-	if (parse_platforms(&p, err) || check_refs(&p, err))
+	if (check_refs(&p, err))
 		goto out;
 	choose_mount_only(&p);
-	if (bo->cache_dir)
-		buf_setstr(&p.cache, bo->cache_dir);
-	else
-		fs_default_cache_dir(&p.cache);
-	buf_setstr(&tmp, p.cache.data);
-	buf_addpath(&tmp, "tmp");
-	/* pid-named scratch (common/scratch.h): swept by the next build if we die with -9 */
-	scratch_sweep(tmp.data, "build-");
-	if (scratch_mkdtemp(tmp.data, "build-", &p.work, err))
-		goto out;
-	if (build_platforms(&p, out, err) || deliver(&p, out, err))
+	if (ctx_scratch(ctx, &p.work, err) || build_platforms(&p, out, err) || deliver(&p, out, err))
 		goto out;
 	rc = 0;
 out:
-	if (p.work.len)
-		fs_rm_rf(p.work.data, &ignored);
-	err_clear(&ignored);
-	for (size_t i = 0; i < p.n_regs; i++)
-		reg_free(p.regs[i]);
-	free(p.regs);
-	for (size_t i = 0; i < p.n_plats; i++)
-		free(p.plats[i].name);
-	free(p.plats);
 	for (size_t i = 0; p.refs && i < po->n_refs; i++)
 		oci_ref_clear(&p.refs[i]);
 	free(p.refs);
 	free(p.tags);
 	free(p.mount_src);
-	buf_free(&p.cache);
-	buf_free(&p.work);
 	buf_free(&p.final_layout);
-	buf_free(&tmp);
 	if (rc)
 		publish_result_free(out);
 	return rc;

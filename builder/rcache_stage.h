@@ -8,7 +8,9 @@
  * descriptor and diff_id are used as they are and the push mounts the blob (oci/push.h,
  * oci_push_layout_from); trust model in docs/layer-format.md, "Registry cache artifacts". After the build, every layer the repository lacks is
  * published there. The registry cache is best effort both ways: a failed read means "build
- * it", a failed write is a warning; neither fails the build. */
+ * it", a failed write is a warning; neither fails the build.
+ * Owns: the registry cache's client and what it found. May call: the local stage
+ * (lcache_stage.h), oci/ (cache_artifact, reg, push), common/. */
 #ifndef IMGBUILD_RCACHE_STAGE_H
 #define IMGBUILD_RCACHE_STAGE_H
 

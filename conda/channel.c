@@ -306,8 +306,7 @@ static int use_cache_only(const char *url, const char *final_path, err_t *err)
 	if (fs_exists(final_path))
 		return 0;
 	return err_set(err,
-		       "--offline: no cached repodata for %s (expected %s); run once without --offline "
-		       "to fill the cache",
+		       "no cached repodata for %s (expected %s), and the network may not be used",
 		       url, final_path);
 }
 

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "solve.h"
 
 /* Real locks are a few MB (the 800-package PyTorch lock is ~0.5 MB): cap untrusted input. */
 #define LOCK_MAX_BYTES ((size_t)256 << 20)
@@ -20,6 +19,7 @@ struct lockfile {
 	size_t n, cap;
 	char **pip;
 	size_t n_pip;
+	char *env_name; /* metadata.custom_metadata[LOCK_META_ENV_NAME] */
 };
 
 static int is_hex_of_len(const char *s, size_t len)
@@ -334,6 +334,10 @@ static int read_yaml(lockfile_t *l, const char *path, const char *text, size_t l
 			path, version);
 		goto out;
 	}
+	yaml_node_t *custom = map_get(&doc, map_get(&doc, root, "metadata"), "custom_metadata");
+	const char *env_name = map_str(&doc, custom, LOCK_META_ENV_NAME);
+	if (env_name && *env_name)
+		l->env_name = xstrdup(env_name);
 	if (!pkgs || pkgs->type != YAML_SEQUENCE_NODE) {
 		err_set(err, "%s: not a conda-lock file (no `package:` list) and not @EXPLICIT", path);
 		goto out;
@@ -395,6 +399,7 @@ void lock_free(lockfile_t *l)
 	for (size_t i = 0; i < l->n_pip; i++)
 		free(l->pip[i]);
 	free(l->pip);
+	free(l->env_name);
 	free(l);
 }
 
@@ -427,21 +432,7 @@ pkgrec_t **lock_take_records(lockfile_t *l, size_t *n_out)
 	return recs;
 }
 
-solution_t *lock_read_solution(const char *path, const char *platform, int ignore_pip, err_t *err)
+const char *lock_env_name(const lockfile_t *l)
 {
-	lockfile_t *l = lock_read(path, platform, err);
-	size_t n = 0;
-	if (!l)
-		return NULL;
-	if (lock_pip_count(l) && !ignore_pip) {
-		err_set(err,
-			"%s: the lock has %zu pip package(s) (%s, ...), which imgbuild cannot install "
-			"yet; pass --ignore-pip to build without them",
-			path, lock_pip_count(l), lock_pip_name(l, 0));
-		lock_free(l);
-		return NULL;
-	}
-	pkgrec_t **recs = lock_take_records(l, &n);
-	lock_free(l);
-	return solution_from_records(recs, n);
+	return l ? l->env_name : NULL;
 }

@@ -24,7 +24,21 @@ typedef struct lock_meta {
 	const char *const *sources;    /* environment files the lock was made from */
 	size_t n_sources;
 	const char *content_hash;      /* hex digest of the inputs (conda-lock's content_hash) */
+	const char *env_name;          /* the environment's name, or NULL: written as
+	                                  metadata.custom_metadata[LOCK_META_ENV_NAME] */
 } lock_meta_t;
+
+/* conda-lock's LockMeta.custom_metadata key under which imgbuild records the environment's
+ * name, so a build from the lock alone gets the same prefix as one from the file. */
+#define LOCK_META_ENV_NAME "imgbuild.name"
+
+/* One platform's records in a lock (lock_write_parts). */
+typedef struct lock_part {
+	const char *platform;         /* "linux-64"; NULL = linux-64 */
+	const char *content_hash;     /* that platform's content_hash, or NULL */
+	const pkgrec_t *const *recs;  /* borrowed */
+	size_t n;
+} lock_part_t;
 
 typedef struct lockfile lockfile_t;
 
@@ -39,20 +53,23 @@ void lock_free(lockfile_t *l); /* NULL is a no-op */
 size_t lock_count(const lockfile_t *l);
 const pkgrec_t *lock_get(const lockfile_t *l, size_t i); /* borrowed, in file order */
 size_t lock_pip_count(const lockfile_t *l);             /* manager: pip entries skipped */
+/* metadata.custom_metadata[LOCK_META_ENV_NAME] as written, or NULL (borrowed). */
+const char *lock_env_name(const lockfile_t *l);
 const char *lock_pip_name(const lockfile_t *l, size_t i); /* borrowed */
 /* Moves the records out (caller frees each and the array); l keeps none afterwards. */
 pkgrec_t **lock_take_records(lockfile_t *l, size_t *n_out);
-
-/* lock_read for a build: pip entries are an error unless ignore_pip (their packages would
- * be silently missing), and the records become a solution (caller frees). */
-struct solution;
-struct solution *lock_read_solution(const char *path, const char *platform, int ignore_pip,
-				    err_t *err);
 
 /* Writes the records as a lock in `format` to path (atomically: temp file + rename).
  * Records are written sorted by name, so equal sets give equal bytes. */
 int lock_write(const char *path, lock_format_t format, const lock_meta_t *meta,
 	       const pkgrec_t *const *recs, size_t n, err_t *err);
+/* Several platforms in one lock: conda-lock YAML lists each platform's records (each sorted
+ * by name) with its own content_hash; @EXPLICIT holds one platform, so more is an error. The
+ * platform and content_hash of meta are not used. */
+int lock_write_parts(const char *path, lock_format_t format, const lock_meta_t *meta,
+		     const lock_part_t *parts, size_t n_parts, err_t *err);
+int lock_render_parts(lock_format_t format, const lock_meta_t *meta, const lock_part_t *parts,
+		      size_t n_parts, buf_t *out, err_t *err);
 /* The same text appended to out (no file). */
 int lock_render(lock_format_t format, const lock_meta_t *meta, const pkgrec_t *const *recs,
 		size_t n, buf_t *out, err_t *err);

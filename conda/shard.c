@@ -330,8 +330,8 @@ static int shard_bytes(shard_index_t *idx, const char *name, const char *hex, co
 		unlink(path.data);
 	}
 	if (offline && strncmp(url.data, "file:", 5) != 0) {
-		err_set(err, "--offline: shard of '%s' (%s) is not cached (expected %s); run once without "
-			     "--offline to fill the cache", name, url.data, path.data);
+		err_set(err, "shard of '%s' (%s) is not cached (expected %s), and the network may not be used",
+			name, url.data, path.data);
 		goto out;
 	}
 	int r = shard_get(idx->http, &idx->curl, url.data, NULL, out, NULL, err);

@@ -26,8 +26,9 @@ struct solver {
 	Repodata *virtual_data;
 	struct repo_info **infos;
 	size_t n_infos;
-	int priority_mode; /* SOLVE_PRIORITY_* */
-	char *cache_dir;   /* NULL: no .solv cache */
+	int priority_mode;   /* SOLVE_PRIORITY_* */
+	char *cache_dir;     /* NULL: no .solv cache */
+	char *channel_alias; /* what "name::pkg" names resolve against; NULL = the default */
 };
 
 struct solution {
@@ -76,6 +77,7 @@ void solve_free(solver_t *s)
 		repo_info_free(s->infos[i]);
 	free(s->infos);
 	free(s->cache_dir);
+	free(s->channel_alias);
 	pool_free(s->pool);
 	free(s);
 }
@@ -98,6 +100,12 @@ void solve_set_cache_dir(solver_t *s, const char *cache_dir)
 {
 	free(s->cache_dir);
 	s->cache_dir = cache_dir ? dup_or_empty(cache_dir) : NULL;
+}
+
+void solve_set_channel_alias(solver_t *s, const char *channel_alias)
+{
+	free(s->channel_alias);
+	s->channel_alias = channel_alias ? xstrdup(channel_alias) : NULL;
 }
 
 /* Channel order -> repo priority (first highest), platform subdir over noarch within one
@@ -239,7 +247,7 @@ int solve_add_virtual(solver_t *s, const char *name, const char *version, const 
 
 /* ---- specs to jobs ---- */
 
-static int info_matches_channel(const struct repo_info *info, const matchspec_t *m)
+static int info_matches_channel(const solver_t *s, const struct repo_info *info, const matchspec_t *m)
 {
 	if (m->subdir && strcmp(m->subdir, info->subdir) != 0)
 		return 0;
@@ -250,7 +258,7 @@ static int info_matches_channel(const struct repo_info *info, const matchspec_t 
 	/* "conda-forge::x" against a channel given as its URL, or the other way round. */
 	buf_t url = BUF_INIT;
 	err_t ignored = ERR_INIT;
-	int same = channel_resolve(m->channel, NULL, &url, &ignored) == 0 &&
+	int same = channel_resolve(m->channel, s->channel_alias, &url, &ignored) == 0 &&
 		   strcmp(url.data, info->channel_url) == 0;
 	buf_free(&url);
 	err_clear(&ignored);
@@ -347,7 +355,7 @@ static int add_spec_job(solver_t *s, const char *spec, Queue *job, err_t *err)
 	FOR_PROVIDES(p, pp, dep) {
 		Solvable *sv = pool_id2solvable(pool, p);
 		const struct repo_info *info = sv->repo->appdata;
-		if ((m->channel || m->subdir) && !(info && info_matches_channel(info, m)))
+		if ((m->channel || m->subdir) && !(info && info_matches_channel(s, info, m)))
 			continue;
 		if (m->build_number && !build_number_ok(sv, m->build_number))
 			continue;
@@ -367,7 +375,7 @@ static int add_spec_job(solver_t *s, const char *spec, Queue *job, err_t *err)
 		queue_push2(job, SOLVER_INSTALL | SOLVER_SOLVABLE_ONE_OF, pool_queuetowhatprovides(pool, &q));
 	} else if (m->channel) {
 		for (size_t i = 0; i < s->n_infos; i++)
-			any_channel |= info_matches_channel(s->infos[i], m);
+			any_channel |= info_matches_channel(s, s->infos[i], m);
 		/* An empty ONE_OF counts as satisfied in libsolv: refuse it here. */
 		if (!q.count) {
 			if (any_channel)
@@ -528,6 +536,17 @@ const pkgrec_t *solution_find(const solution_t *sol, const char *name)
 		if (strcmp(sol->recs[i]->name, name) == 0)
 			return sol->recs[i];
 	return NULL;
+}
+
+char *solution_python_version(const solution_t *sol)
+{
+	const pkgrec_t *py = solution_find(sol, "python");
+	if (!py || !py->version)
+		return NULL;
+	/* "3.11.9" -> "3.11" */
+	const char *v = py->version, *dot = strchr(v, '.');
+	const char *end = dot ? strchr(dot + 1, '.') : NULL;
+	return xstrndup(v, end ? (size_t)(end - v) : strlen(v));
 }
 
 solution_t *solution_from_records(pkgrec_t **recs, size_t n)

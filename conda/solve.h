@@ -26,6 +26,9 @@ void solve_free(solver_t *s);
 /* "strict" / "flexible" / "disabled" -> SOLVE_PRIORITY_*, -1 for anything else. */
 int solve_priority_from_name(const char *name);
 void solve_set_channel_priority(solver_t *s, int mode); /* SOLVE_PRIORITY_*; default strict */
+/* --channel-alias: the base URL a "name::pkg" spec's channel name resolves against when it
+ * is compared with channels given as URLs (channel_resolve); NULL = the default alias. */
+void solve_set_channel_alias(solver_t *s, const char *channel_alias);
 /* Directory for parsed-repodata caches (<dir>/solv/); NULL = none (parse every time). */
 void solve_set_cache_dir(solver_t *s, const char *cache_dir);
 /* Adds a repodata.json file for channel base URL + subdir. Channels added first have the
@@ -45,6 +48,9 @@ const pkgrec_t *solution_get(const solution_t *sol, size_t i); /* borrowed, sort
 /* Finds a package by name; NULL when absent (borrowed). */
 const pkgrec_t *solution_find(const solution_t *sol, const char *name);
 void solution_free(solution_t *sol);
+/* python's major.minor ("3.11" for 3.11.9), where noarch: python files go; NULL without
+ * python. Caller frees. */
+char *solution_python_version(const solution_t *sol);
 /* A solution made of records read elsewhere (a lock file): takes ownership of recs (the
  * array and each record), sorts them by name. Never NULL. */
 solution_t *solution_from_records(pkgrec_t **recs, size_t n);

@@ -376,22 +376,22 @@ static int str_list_from_json(json_t *arr, char ***out, size_t *n)
 	return 0;
 }
 
-/* depends/constrains of an archive, from its info/index.json. */
-static int fill_deps_from_index(pkgrec_t *r, const char *archive, err_t *err)
+/* The archive's info/index.json as a JSON object (caller decrefs), or NULL with err. */
+static json_t *read_index_json(const char *archive, const char *fn, err_t *err)
 {
 	pkg_t *p = pkg_open(archive, err);
 	const pkg_entry_t *e = NULL;
 	buf_t text = BUF_INIT;
 	json_t *index = NULL;
-	int rc = -1, more;
+	int more;
 	if (!p)
-		return -1;
+		return NULL;
 	while ((more = pkg_next(p, &e, err)) == 1)
 		if (e->part == PKG_PART_INFO && !strcmp(e->name, "info/index.json"))
 			break;
 	if (more != 1) {
 		if (more == 0)
-			err_set(err, "%s: package %s has no info/index.json", archive, r->fn);
+			err_set(err, "%s: package %s has no info/index.json", archive, fn);
 		goto out;
 	}
 	char chunk[8192];
@@ -402,35 +402,33 @@ static int fill_deps_from_index(pkgrec_t *r, const char *archive, err_t *err)
 		goto out;
 	index = json_loads(text.data ? text.data : "", 0, NULL);
 	if (!json_is_object(index)) {
-		err_set(err, "%s: info/index.json of %s is not a JSON object", archive, r->fn);
-		goto out;
+		err_set(err, "%s: info/index.json of %s is not a JSON object", archive, fn);
+		json_decref(index);
+		index = NULL;
 	}
-	str_list_from_json(json_object_get(index, "depends"), &r->depends, &r->n_depends);
-	if (!r->constrains)
-		str_list_from_json(json_object_get(index, "constrains"), &r->constrains, &r->n_constrains);
-	rc = 0;
 out:
-	json_decref(index);
 	buf_free(&text);
 	pkg_free(p);
-	return rc;
+	return index;
 }
 
+/* A lock names an archive but not its repodata record. The record a channel index (conda-index)
+ * writes for it is info/index.json plus md5, sha256 and size; that is what r->raw becomes, so
+ * conda-meta gets the same bytes and the layer cache the same key (layers/lcache.c hashes raw)
+ * as a build that solved against such a channel. */
 int pkg_complete_record(pkgrec_t *r, const char *archive, err_t *err)
 {
 	struct stat st;
 	char hex[DIGEST_HEX_MAX];
-	if (r->raw && json_object_get(r->raw, "size"))
+	json_t *index;
+	if (r->raw)
 		return 0;
 	if (stat(archive, &st) != 0)
 		return err_set(err, "%s: cannot stat the downloaded archive of %s: %s", archive, r->fn,
 			       strerror(errno));
-	if (!r->raw)
-		r->raw = json_object();
-	json_object_set_new(r->raw, "size", json_integer((json_int_t)st.st_size));
 	r->size = (long long)st.st_size;
-	/* An explicit lock carries one hash; conda-meta records both, as repodata does. The
-	 * archive was verified against the one given, so the other is derived from it. */
+	/* A lock may carry one hash only; the archive was verified against it, so the other is
+	 * derived from the archive. */
 	if (!r->md5) {
 		if (digest_file_hex(DIGEST_MD5, archive, hex, err) != 0)
 			return -1;
@@ -441,7 +439,23 @@ int pkg_complete_record(pkgrec_t *r, const char *archive, err_t *err)
 			return -1;
 		r->sha256 = xstrdup(hex);
 	}
-	if (!r->depends && fill_deps_from_index(r, archive, err) != 0)
+	if (!(index = read_index_json(archive, r->fn, err)))
 		return -1;
+	/* @EXPLICIT records carry no dependencies: the layer grouping needs them */
+	if (!r->depends)
+		str_list_from_json(json_object_get(index, "depends"), &r->depends, &r->n_depends);
+	if (!r->constrains)
+		str_list_from_json(json_object_get(index, "constrains"), &r->constrains, &r->n_constrains);
+	/* The fields a repodata record would have given (common/pkgrec.c): noarch decides where
+	 * python files go, and so whether the layer key holds the python version. */
+	json_t *na = json_object_get(index, "noarch"), *bn = json_object_get(index, "build_number");
+	if (!r->noarch && (json_is_string(na) || json_is_true(na)))
+		r->noarch = xstrdup(json_is_string(na) ? json_string_value(na) : "generic");
+	if (json_is_integer(bn))
+		r->build_number = (long)json_integer_value(bn);
+	json_object_set_new(index, "md5", json_string(r->md5));
+	json_object_set_new(index, "sha256", json_string(r->sha256));
+	json_object_set_new(index, "size", json_integer((json_int_t)st.st_size));
+	r->raw = index;
 	return 0;
 }

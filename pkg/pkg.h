@@ -68,11 +68,12 @@ const char *pkg_dist(const pkg_t *p);
 int pkg_is_conda(const pkg_t *p);
 void pkg_free(pkg_t *p);
 
-/* Completes a record read from a lock from its downloaded (already verified) archive, as conda
- * records it in conda-meta, so a build from a lock writes the same bytes as one from a solve:
- * the archive's size, the md5/sha256 the lock lacked, and — for @EXPLICIT records, which carry
- * no dependencies — depends/constrains from info/index.json (the layer grouping reads them).
- * A record that already has a size is left as it is. */
+/* Completes a record read from a lock (r->raw NULL) from its downloaded, verified archive:
+ * size, the md5/sha256 the lock lacked, depends/constrains when the lock had none (@EXPLICIT),
+ * and r->raw = the repodata record a channel index writes for the archive (info/index.json +
+ * md5, sha256, size). So a build from a lock writes the same conda-meta bytes, and gets the
+ * same layer-cache keys, as one that solved against the channel. A record that already has
+ * raw (from repodata) is left as it is. */
 int pkg_complete_record(pkgrec_t *r, const char *archive, err_t *err);
 
 #endif

@@ -33,7 +33,9 @@ if [ "$(id -u)" -eq 0 ] && setpriv --reuid=65534 --regid=65534 --clear-groups tr
   as_other=(setpriv --reuid=65534 --regid=65534 --clear-groups)
   other="user nobody"
 fi
-mkdir -p "$T/two" && chmod 777 "$T/two" && chmod -R a+rX "$T/elsewhere"
+# the second builder's own directory: a cache in a directory others may write is refused
+mkdir -p "$T/two" && chmod -R a+rX "$T/elsewhere"
+[ ${#as_other[@]} -eq 0 ] || chown 65534:65534 "$T/two"
 echo "second build runs as: $other"
 
 for comp in gzip zstd; do

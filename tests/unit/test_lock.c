@@ -112,7 +112,7 @@ static void round_trip_one(const char *path, const char *name)
 	if (strstr(text.data, "@EXPLICIT"))
 		assert_int_equal(lock_count(l), explicit_url_lines(text.data));
 	const char *sources[] = {"environment.yml"}, *channels[] = {"conda-forge"};
-	lock_meta_t meta = {"linux-64", channels, 1, sources, 1, "00ff"};
+	lock_meta_t meta = {"linux-64", channels, 1, sources, 1, "00ff", NULL};
 	const pkgrec_t **recs = calloc(lock_count(l), sizeof *recs);
 	for (size_t i = 0; i < lock_count(l); i++)
 		recs[i] = lock_get(l, i);
@@ -298,7 +298,7 @@ static void test_written_yaml_quotes_numeric_looking_strings(void **state)
 	r->depends[0] = strdup("python >=3.11,<3.12.0a0 *_cpython");
 	r->n_depends = 1;
 	const pkgrec_t *recs[] = {r};
-	lock_meta_t meta = {"linux-64", NULL, 0, NULL, 0, "abc"};
+	lock_meta_t meta = {"linux-64", NULL, 0, NULL, 0, "abc", NULL};
 	assert_int_equal(lock_render(LOCK_FORMAT_CONDA_LOCK, &meta, recs, 1, &out, &err), 0);
 	assert_non_null(strstr(out.data, "version: '0.1'\n"));
 	assert_non_null(strstr(out.data, "version: 1\n"));
@@ -350,6 +350,49 @@ static int group_teardown(void **state)
 	return 0;
 }
 
+/* lock --platform a,b: one conda-lock file, each platform read back on its own, each with its
+ * content hash; the environment's name rides along in custom_metadata. */
+static void test_multi_platform_lock_round_trips_with_its_name(void **state)
+{
+	(void)state;
+	err_t err = ERR_INIT;
+	pkgrec_t *amd = lock_record_from_url("https://h/c/linux-64/python-3.11.2-h0_0.conda", NULL, &err);
+	pkgrec_t *arm = lock_record_from_url("https://h/c/linux-aarch64/python-3.11.2-h0_0.conda", NULL, &err);
+	pkgrec_t *na = lock_record_from_url("https://h/c/noarch/demo-data-2.0-0.conda", NULL, &err);
+	amd->md5 = strdup("d7c89558ba9fa0495403155b64376d81");
+	arm->md5 = strdup("e7c89558ba9fa0495403155b64376d81");
+	na->md5 = strdup("f7c89558ba9fa0495403155b64376d81");
+	const pkgrec_t *a_recs[] = {na, amd}, *b_recs[] = {arm, na};
+	lock_part_t parts[] = {{"linux-64", "aa", a_recs, 2}, {"linux-aarch64", "bb", b_recs, 2}};
+	lock_meta_t meta = {NULL, NULL, 0, NULL, 0, NULL, "demo"};
+	char *path = write_tmp("multi.yml", "");
+	if (lock_write_parts(path, LOCK_FORMAT_CONDA_LOCK, &meta, parts, 2, &err) != 0)
+		fail_msg("%s", err_msg(&err));
+	for (int i = 0; i < 2; i++) {
+		lockfile_t *l = lock_read(path, parts[i].platform, &err);
+		if (!l)
+			fail_msg("%s: %s", parts[i].platform, err_msg(&err));
+		assert_int_equal(lock_count(l), 2);
+		assert_string_equal(lock_get(l, 1)->url, i ? arm->url : amd->url);
+		assert_string_equal(lock_env_name(l), "demo");
+		lock_free(l);
+	}
+	buf_t text = BUF_INIT;
+	assert_int_equal(buf_read_file(&text, path, 1 << 20, &err), 0);
+	assert_non_null(strstr(text.data, "  content_hash:\n    linux-64: aa\n    linux-aarch64: bb\n"));
+	assert_non_null(strstr(text.data, "  platforms:\n  - linux-64\n  - linux-aarch64\n"));
+	assert_non_null(strstr(text.data, "  custom_metadata:\n    imgbuild.name: demo\n"));
+	/* @EXPLICIT has one "# platform:" line: several platforms cannot go there */
+	assert_int_not_equal(lock_write_parts(path, LOCK_FORMAT_EXPLICIT, &meta, parts, 2, &err), 0);
+	assert_non_null(strstr(err_msg(&err), "@EXPLICIT lock holds one platform"));
+	err_clear(&err);
+	buf_free(&text);
+	free(path);
+	pkgrec_free(amd);
+	pkgrec_free(arm);
+	pkgrec_free(na);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -363,6 +406,7 @@ int main(void)
 		cmocka_unit_test(test_yaml_pip_and_other_platforms_are_skipped_and_counted),
 		cmocka_unit_test(test_written_yaml_quotes_numeric_looking_strings),
 		cmocka_unit_test(test_written_lock_is_sorted_and_byte_identical),
+		cmocka_unit_test(test_multi_platform_lock_round_trips_with_its_name),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -328,6 +328,35 @@ static void test_channel_prefix_without_match_is_an_error(void **state)
 	solve_free(s);
 }
 
+/* A channel given by URL (-c file:///mirror/conda-forge) is the channel a "conda-forge::x"
+ * spec names when --channel-alias file:///mirror says where names live. */
+static void test_channel_prefix_resolves_with_the_channel_alias(void **state)
+{
+	(void)state;
+	solver_t *s = new_solver();
+	err_t err = ERR_INIT;
+	buf_t url = BUF_INIT, alias = BUF_INIT;
+	char *path = write_repodata("mirror/conda-forge", "linux-64",
+				    REC("foo-1.0-h0_0.conda", "foo", "1.0", "h0_0", 0, "", ""), NULL);
+	buf_addf(&alias, "file://%s/mirror", tmpdir.data);
+	buf_addf(&url, "%s/conda-forge", alias.data);
+	if (solve_add_repodata(s, url.data, url.data, "linux-64", path, 0, &err) != 0)
+		fail_msg("%s", err_msg(&err));
+	assert_null(solve1(s, "conda-forge::foo", &err)); /* the default alias names another URL */
+	assert_err_contains(&err, "not in the channel list");
+	err_clear(&err);
+	solve_set_channel_alias(s, alias.data);
+	solution_t *sol = solve1(s, "conda-forge::foo", &err);
+	if (!sol)
+		fail_msg("%s", err_msg(&err));
+	assert_has(sol, "foo", "1.0", "h0_0");
+	solution_free(sol);
+	free(path);
+	buf_free(&url);
+	buf_free(&alias);
+	solve_free(s);
+}
+
 static void test_unknown_package_names_channels_searched(void **state)
 {
 	(void)state;
@@ -988,6 +1017,7 @@ int main(void)
 		cmocka_unit_test(test_solution_is_sorted_by_name),
 		cmocka_unit_test(test_channel_prefix_restricts_to_that_channel),
 		cmocka_unit_test(test_channel_prefix_without_match_is_an_error),
+		cmocka_unit_test(test_channel_prefix_resolves_with_the_channel_alias),
 		cmocka_unit_test(test_flexible_priority_prefers_first_channel_but_falls_back),
 		cmocka_unit_test(test_disabled_priority_takes_the_newest_across_channels),
 		cmocka_unit_test(test_priority_names_parse),

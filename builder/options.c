@@ -1,0 +1,605 @@
+/* options.c — the option table and its parser (see options.h). getopt_long's tables are made
+ * from opt_defs for the one command being run, so a command cannot take an option it does
+ * not list, and its --help is printed from the same entries. */
+#include "options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "solve.h"
+#include "xalloc.h"
+
+#define B CMD_BUILD
+#define P CMD_PLAN
+#define L CMD_LOCK
+#define U CMD_PUSH
+
+/* Order = order in --help. */
+const opt_def_t opt_defs[] = {
+	{OPT_CHANNEL, "channel", 'c', "URL|NAME", B | P | L,
+	 "channel searched before the file's channels (repeatable)"},
+	{OPT_CHANNEL_ALIAS, "channel-alias", 0, "URL", B | P | L,
+	 "base URL for channel names, also in name::pkg specs (default "
+	 "https://conda.anaconda.org)"},
+	{OPT_CHANNEL_PRIORITY, "channel-priority", 0, "strict|flexible|disabled", B | P | L,
+	 "(default strict)"},
+	{OPT_OFFLINE, "offline", 0, NULL, B | P | L, "use cached repodata only"},
+	{OPT_PLATFORM, "platform", 0, "LIST", B | P | L,
+	 "linux/amd64,linux/arm64: one solve each (build: one image each, joined by an index; "
+	 "lock: one "
+	 "lock listing each; default linux/amd64)"},
+	{OPT_BASE, "base", 0, "oci:DIR[:TAG]|REF", B | P | L,
+	 "base image (REF is pulled): its glibc sets __glibc; build puts the layers on top of it"},
+	{OPT_CUDA, "cuda", 0, "VERSION", B | P | L,
+	 "__cuda virtual package (driver version of the target nodes)"},
+	{OPT_GLIBC, "glibc", 0, "VERSION", B | P | L,
+	 "__glibc virtual package (default: the base image's glibc, else 2.28)"},
+	{OPT_LOCK, "lock", 0, "FILE", B | P,
+	 "exactly this lock's packages (conda-lock YAML or @EXPLICIT), no solve; ENV.yml is then "
+	 "optional. Archives not in the package cache are downloaded first: a lock lacks the "
+	 "package records that layer keys hash"},
+	{OPT_IGNORE_PIP, "ignore-pip", 0, NULL, B | P | L,
+	 "leave out the file's (or lock's) pip: dependencies"},
+	{OPT_NAME, "name", 0, "NAME", B | P,
+	 "environment name (default: the file's name:, else the lock's, else env)"},
+	{OPT_PREFIX, "prefix", 0, "PATH", B | P,
+	 "environment prefix in the image (default /opt/conda/envs/NAME)"},
+	{OPT_RECIPE, "recipe", 0, "FILE", B | P,
+	 "layer-grouping recipe (default: recipes/default.yaml, built in)"},
+	{OPT_COMPRESSION, "compression", 0, "gzip|zstd", B | P,
+	 "layer compression (default gzip; part of every layer key)"},
+	{OPT_COMPRESSION_LEVEL, "compression-level", 0, "N", B | P,
+	 "gzip 1..12 (libdeflate; default 4), zstd 1..19 (default 3)"},
+	{OPT_OUTPUT, "output", 'o', "oci:DIR", B,
+	 "write an OCI image layout to DIR (replaced if it is one); or docker-archive:FILE: a tar "
+	 "for "
+	 "`docker load`"},
+	{OPT_LOCK_OUTPUT, "output", 'o', "FILE", L,
+	 "lock file to write (.yml/.yaml: conda-lock v1; else @EXPLICIT)"},
+	{OPT_FORMAT, "format", 0, "conda-lock|explicit|json", L,
+	 "override the format chosen by the file name (json: the solved repodata records, for "
+	 "cross-checks)"},
+	{OPT_TAG, "tag", 't', "REF", B,
+	 "image name and tag (repeatable; TAG defaults to latest); without --output each REF must "
+	 "name a "
+	 "registry and is pushed there"},
+	{OPT_METADATA_FILE, "metadata-file", 0, "F", B, "write JSON (digest, tags, layers) for CI"},
+	{OPT_CACHE_DIR, "cache-dir", 0, "DIR", B | P | L | U,
+	 "cache (default $XDG_CACHE_HOME/imgbuild or ~/.cache/imgbuild); it and its parents must "
+	 "not be "
+	 "writable by other users"},
+	{OPT_CACHE_REPO, "cache-repo", 0, "HOST[:PORT]/PATH", B | P,
+	 "shared layer cache in a registry repository (also $IMGBUILD_CACHE_REPO): layers found "
+	 "there are "
+	 "not built (plan: shown \"in registry\"), and pushed to the same registry by mount; new "
+	 "layers "
+	 "are stored there"},
+	{OPT_NO_LAYER_CACHE, "no-layer-cache", 0, NULL, B,
+	 "build every layer; neither reuse nor store layers"},
+	{OPT_NO_EXTRACT_CACHE, "no-extract-cache", 0, NULL, B,
+	 "extract every package afresh; neither reuse nor keep extracted packages "
+	 "(<cache>/extracted, "
+	 "hardlinked into the staging trees)"},
+	{OPT_JOBS, "jobs", 'j', "N", B,
+	 "parallel installs/layers, and compression threads per layer (default: CPUs; the image "
+	 "bytes never "
+	 "depend on it)"},
+	{OPT_VERBOSE, "verbose", 'v', NULL, P, "list every package of every layer"},
+	{OPT_CREDS, "creds", 0, "USER:PASS", B | P | L | U,
+	 "registry credentials (else $IMGBUILD_REGISTRY_USER/_PASSWORD, then ~/.docker/config.json "
+	 "or "
+	 "$DOCKER_CONFIG: auths, credHelpers)"},
+	{OPT_CA_CERT, "ca-cert", 0, "FILE", B | P | L | U, "also trust this PEM CA (channels, packages, registries)"},
+	{OPT_INSECURE_REGISTRY, "insecure-registry", 0, "HOST[:PORT]", B | P | L | U,
+	 "allow plain HTTP / unverified TLS (repeatable)"},
+	{OPT_HELP, "help", 'h', NULL, B | P | L | U, "show this help"},
+};
+const size_t opt_n_defs = sizeof opt_defs / sizeof opt_defs[0];
+
+#undef B
+#undef P
+#undef L
+#undef U
+
+#define HELP_COLUMN 27 /* where help text starts */
+#define HELP_WIDTH 96  /* and where it wraps */
+
+const char *cmd_bit_name(cmd_bit_t cmd)
+{
+	switch (cmd) {
+	case CMD_BUILD: return "build";
+	case CMD_PLAN: return "plan";
+	case CMD_LOCK: return "lock";
+	case CMD_PUSH: return "push";
+	}
+	return "?";
+}
+
+static void push_str(const char ***v, size_t *n, const char *s)
+{
+	*v = xrealloc((void *)*v, (*n + 1) * sizeof **v);
+	(*v)[(*n)++] = s;
+}
+
+static int usage_error(cmd_bit_t cmd, const char *fmt, ...) ERR_PRINTF(2, 3);
+static int usage_error(cmd_bit_t cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "imgbuild %s: ", cmd_bit_name(cmd));
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 2;
+}
+
+static int parse_number(const char *s, long long *out)
+{
+	char *end = NULL;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || !end || *end || end == s)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* "linux/amd64,linux/arm64": a copy split at the commas, appended to the platform list. */
+static void add_platforms(cli_args_t *a, const char *list)
+{
+	char *copy = xstrdup(list);
+	a->owned = xrealloc(a->owned, (a->n_owned + 1) * sizeof *a->owned);
+	a->owned[a->n_owned++] = copy;
+	for (char *p = copy; p;) {
+		char *comma = strchr(p, ',');
+		if (comma)
+			*comma = '\0';
+		if (*p)
+			push_str(&a->platforms, &a->n_platforms, p);
+		p = comma ? comma + 1 : NULL;
+	}
+}
+
+/* Values checked here, once for every command. 0, or 2 after a usage error. */
+static int apply_value(cmd_bit_t cmd, opt_id_t id, const char *v, cli_args_t *a)
+{
+	build_opts_t *o = &a->build;
+	long long num;
+	switch (id) {
+	case OPT_CHANNEL_PRIORITY:
+		if ((o->channel_priority = solve_priority_from_name(v)) < 0)
+			return usage_error(
+				cmd, "--channel-priority %s: use strict, flexible or disabled", v);
+		return 0;
+	case OPT_COMPRESSION:
+		if (strcmp(v, "gzip") && strcmp(v, "zstd"))
+			return usage_error(cmd, "--compression %s: use gzip or zstd", v);
+		o->layer.compression = v[0] == 'z' ? LAYER_ZSTD : LAYER_GZIP;
+		return 0;
+	case OPT_COMPRESSION_LEVEL:
+		if (layer_level_parse(v, &o->layer.level) != 0)
+			return usage_error(
+				cmd,
+				"--compression-level %s: expected 1..12 for gzip, 1..19 for zstd",
+				v);
+		return 0;
+	case OPT_JOBS:
+		if (parse_number(v, &num) || num < 1 || num > 256)
+			return usage_error(cmd, "--jobs %s: expected a number from 1 to 256", v);
+		o->jobs = (int)num;
+		o->layer.threads = (int)num; /* compression threads per layer */
+		return 0;
+	case OPT_FORMAT:
+		if (strcmp(v, "conda-lock") && strcmp(v, "explicit") && strcmp(v, "json"))
+			return usage_error(cmd, "--format %s: use conda-lock, explicit or json", v);
+		a->format = v;
+		return 0;
+	default: return 0;
+	}
+}
+
+/* Stores one parsed option. 0, 1 for --help, or 2 after a usage error. */
+static int apply(cmd_bit_t cmd, opt_id_t id, const char *v, cli_args_t *a)
+{
+	build_opts_t *o = &a->build;
+	switch (id) {
+	case OPT_CHANNEL: push_str(&a->channels, &a->n_channels, v); break;
+	case OPT_CHANNEL_ALIAS: o->channel_alias = v; break;
+	case OPT_OFFLINE: o->offline = 1; break;
+	case OPT_PLATFORM: add_platforms(a, v); break;
+	case OPT_BASE: o->base = v; break;
+	case OPT_CUDA: o->cuda_version = v; break;
+	case OPT_GLIBC: o->glibc_version = v; break;
+	case OPT_LOCK: o->lock_path = v; break;
+	case OPT_IGNORE_PIP: o->ignore_pip = 1; break;
+	case OPT_NAME: o->name = v; break;
+	case OPT_PREFIX: o->prefix = v; break;
+	case OPT_RECIPE: o->recipe_path = v; break;
+	case OPT_OUTPUT:
+	case OPT_LOCK_OUTPUT: a->output = v; break;
+	case OPT_TAG: push_str(&a->tags, &a->n_tags, v); break;
+	case OPT_METADATA_FILE: a->publish.metadata_file = v; break;
+	case OPT_CACHE_DIR: o->cache_dir = v; break;
+	case OPT_CACHE_REPO: o->cache_repo = v; break;
+	case OPT_NO_LAYER_CACHE: o->no_layer_cache = 1; break;
+	case OPT_NO_EXTRACT_CACHE: o->no_extract_cache = 1; break;
+	case OPT_VERBOSE: a->is_verbose = 1; break;
+	case OPT_CREDS: a->reg.auth.creds = v; break;
+	case OPT_CA_CERT: a->reg.ca_cert = v; break;
+	case OPT_INSECURE_REGISTRY: push_str(&a->insecure, &a->n_insecure, v); break;
+	case OPT_HELP: return 1;
+	default: return apply_value(cmd, id, v, a);
+	}
+	return 0;
+}
+
+static const opt_def_t *def_by_id(opt_id_t id, cmd_bit_t cmd)
+{
+	for (size_t i = 0; i < opt_n_defs; i++)
+		if (opt_defs[i].id == id && (opt_defs[i].commands & cmd))
+			return &opt_defs[i];
+	return NULL;
+}
+
+static const opt_def_t *def_by_short(char c, unsigned commands)
+{
+	for (size_t i = 0; i < opt_n_defs; i++)
+		if (opt_defs[i].short_name == c && (opt_defs[i].commands & commands))
+			return &opt_defs[i];
+	return NULL;
+}
+
+static const opt_def_t *def_by_name(const char *name, size_t len, unsigned commands)
+{
+	for (size_t i = 0; i < opt_n_defs; i++)
+		if (!strncmp(opt_defs[i].name, name, len) && !opt_defs[i].name[len] &&
+		    (opt_defs[i].commands & commands))
+			return &opt_defs[i];
+	return NULL;
+}
+
+/* The commands other than cmd that take def's option, as "build, plan". */
+static void other_commands(const opt_def_t *d, cmd_bit_t cmd, char *out, size_t cap)
+{
+	size_t len = 0;
+	unsigned commands = 0;
+	for (size_t i = 0; i < opt_n_defs; i++) /* -o/--output is build's and lock's */
+		if (!strcmp(opt_defs[i].name, d->name))
+			commands |= opt_defs[i].commands;
+	out[0] = '\0';
+	for (unsigned bit = CMD_BUILD; bit <= CMD_PUSH; bit <<= 1) {
+		int n;
+		if (!(commands & bit) || bit == cmd)
+			continue;
+		n = snprintf(out + len, cap - len, "%s%s", len ? ", " : "",
+			     cmd_bit_name((cmd_bit_t)bit));
+		if (n < 0 || (size_t)n >= cap - len)
+			break;
+		len += (size_t)n;
+	}
+}
+
+/* "--chan" starts several of cmd's names: list them. 1 when it did. */
+static int ambiguous_option(cmd_bit_t cmd, const char *written, const char *name, size_t len)
+{
+	char list[256];
+	size_t n = 0, used = 0;
+	for (size_t i = 0; i < opt_n_defs && len; i++) {
+		const opt_def_t *d = &opt_defs[i];
+		int k;
+		if (!(d->commands & cmd) || strncmp(d->name, name, len))
+			continue;
+		k = snprintf(list + used, sizeof list - used, "%s--%s", n++ ? ", " : "", d->name);
+		if (k > 0 && (size_t)k < sizeof list - used)
+			used += (size_t)k;
+	}
+	if (n < 2)
+		return 0;
+	usage_error(cmd, "option %s is ambiguous: %s", written, list);
+	return 1;
+}
+
+/* An option cmd does not take: say whose it is, or the nearest one cmd takes. */
+static int unknown_option(cmd_bit_t cmd, const char *written)
+{
+	const char *names[sizeof opt_defs / sizeof opt_defs[0]];
+	size_t n = 0, len;
+	char whose[64];
+	int is_long = written[0] == '-' && written[1] == '-';
+	const char *name = written + (is_long ? 2 : 1);
+	len = is_long ? strcspn(name, "=") : 1;
+	const opt_def_t *d = is_long ? def_by_name(name, len, ~0u) : def_by_short(name[0], ~0u);
+	if (d && !(d->commands & cmd)) {
+		other_commands(d, cmd, whose, sizeof whose);
+		return usage_error(cmd, "%s is not a %s option (--%s is for %s)", written,
+				   cmd_bit_name(cmd), d->name, whose);
+	}
+	if (is_long && ambiguous_option(cmd, written, name, len))
+		return 2;
+	for (size_t i = 0; i < opt_n_defs; i++)
+		if (opt_defs[i].commands & cmd)
+			names[n++] = opt_defs[i].name;
+	char *word = xstrndup(name, len);
+	const char *near = is_long ? cli_nearest(word, names, n) : NULL;
+	free(word);
+	if (near)
+		return usage_error(cmd, "unknown option %s; did you mean --%s?", written, near);
+	return usage_error(cmd, "unknown option %s (see `imgbuild %s --help`)", written,
+			   cmd_bit_name(cmd));
+}
+
+/* getopt said '?': an unknown or ambiguous option, or an argument given to a flag. */
+static int bad_option(cmd_bit_t cmd, int which, const char *last_arg)
+{
+	char short_form[3] = {'-', (char)which, '\0'};
+	if (which >= OPT_CHANNEL) {
+		const opt_def_t *d = def_by_id((opt_id_t)which, cmd);
+		return usage_error(cmd, "--%s takes no argument", d ? d->name : "?");
+	}
+	return unknown_option(cmd, which ? short_form : last_arg);
+}
+
+/* getopt's tables for cmd: long options (val = id) and the short letters (":" first, so a
+ * missing argument is told from an unknown option). */
+static struct option *make_longopts(cmd_bit_t cmd, char *shortopts, size_t cap)
+{
+	struct option *lo = xcalloc(opt_n_defs + 1, sizeof *lo);
+	size_t n = 0, k = 0;
+	shortopts[k++] = ':';
+	for (size_t i = 0; i < opt_n_defs; i++) {
+		const opt_def_t *d = &opt_defs[i];
+		if (!(d->commands & cmd))
+			continue;
+		lo[n++] = (struct option){d->name, d->arg ? required_argument : no_argument, NULL,
+					  (int)d->id};
+		if (d->short_name && k + 3 < cap) {
+			shortopts[k++] = d->short_name;
+			if (d->arg)
+				shortopts[k++] = ':';
+		}
+	}
+	shortopts[k] = '\0';
+	return lo;
+}
+
+static int missing_argument(cmd_bit_t cmd, int which)
+{
+	const opt_def_t *d = which >= OPT_CHANNEL ? def_by_id((opt_id_t)which, cmd)
+						  : def_by_short((char)which, cmd);
+	if (!d)
+		return usage_error(cmd, "an option needs an argument");
+	return usage_error(cmd, "--%s needs an argument (%s)", d->name, d->arg);
+}
+
+/* The environment, for the commands that key layers (SOURCE_DATE_EPOCH is in every key). */
+static int apply_environment(cmd_bit_t cmd, cli_args_t *a)
+{
+	const char *sde = getenv("SOURCE_DATE_EPOCH"), *repo = getenv("IMGBUILD_CACHE_REPO");
+	long long num;
+	if (!(cmd & (CMD_BUILD | CMD_PLAN)))
+		return 0;
+	if (sde && *sde) {
+		if (parse_number(sde, &num) || num < 0)
+			return usage_error(
+				cmd, "SOURCE_DATE_EPOCH: '%s' is not a number of seconds", sde);
+		a->build.layer.mtime = num;
+	}
+	if (!a->build.cache_repo && repo && *repo)
+		a->build.cache_repo = repo;
+	if (a->build.cache_repo && a->build.no_layer_cache) {
+		fprintf(stderr, "imgbuild: --no-layer-cache: the registry cache (--cache-repo) is "
+				"not used either\n");
+		a->build.cache_repo = NULL;
+	}
+	return 0;
+}
+
+/* Points the option structs at the lists gathered while parsing. */
+static void link_lists(cli_args_t *a)
+{
+	a->build.channels = a->channels;
+	a->build.n_channels = a->n_channels;
+	a->build.platforms = a->platforms;
+	a->build.n_platforms = a->n_platforms;
+	a->build.reg = &a->reg;
+	a->reg.log = cli_log;
+	a->reg.insecure = a->insecure;
+	a->reg.n_insecure = a->n_insecure;
+	a->publish.refs = a->tags;
+	a->publish.n_refs = a->n_tags;
+	a->publish.output = a->output;
+}
+
+int cli_parse(cmd_bit_t cmd, const char *usage, int argc, char **argv, cli_args_t *out)
+{
+	char shortopts[64];
+	struct option *lo = make_longopts(cmd, shortopts, sizeof shortopts);
+	int c, rc = 0;
+	memset(out, 0, sizeof *out);
+	opterr = 0;
+	optind = 0; /* glibc: 0 also resets its internal state, for a second parse in one process */
+	while (rc == 0 && (c = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
+		if (c == '?')
+			rc = bad_option(cmd, optopt, argv[optind - 1]);
+		else if (c == ':')
+			rc = missing_argument(cmd, optopt);
+		else if (c < OPT_CHANNEL)
+			rc = apply(cmd, def_by_short((char)c, cmd)->id, optarg, out);
+		else
+			rc = apply(cmd, (opt_id_t)c, optarg, out);
+	}
+	free(lo);
+	if (rc == 1)
+		cli_print_help(stdout, cmd, usage);
+	if (rc)
+		return rc;
+	out->args = argv + optind;
+	out->n_args = (size_t)(argc - optind);
+	link_lists(out);
+	return apply_environment(cmd, out);
+}
+
+int cli_take_env_file(cmd_bit_t cmd, cli_args_t *a)
+{
+	if (a->n_args > 1)
+		return usage_error(cmd, "takes one environment file, not %zu (%s, %s%s)", a->n_args,
+				   a->args[0], a->args[1], a->n_args > 2 ? ", ..." : "");
+	if (a->n_args == 0 && !(a->build.lock_path && (cmd & (CMD_BUILD | CMD_PLAN))))
+		return usage_error(cmd, "needs an environment file%s (see `imgbuild %s --help`)",
+				   cmd & (CMD_BUILD | CMD_PLAN) ? " (or --lock FILE)" : "",
+				   cmd_bit_name(cmd));
+	a->build.env_path = a->n_args ? a->args[0] : NULL;
+	return 0;
+}
+
+void cli_args_free(cli_args_t *a)
+{
+	if (!a)
+		return;
+	free((void *)a->channels);
+	free((void *)a->tags);
+	free((void *)a->insecure);
+	free((void *)a->platforms);
+	for (size_t i = 0; i < a->n_owned; i++)
+		free(a->owned[i]);
+	free(a->owned);
+	memset(a, 0, sizeof *a);
+}
+
+/* Prints text, the cursor being at column col: words wrapped at HELP_WIDTH, continuation
+ * lines (and '\n' breaks) indented to HELP_COLUMN. */
+static void print_wrapped(FILE *f, const char *text, size_t col)
+{
+	int at_start = 1;
+	for (const char *w = text; *w;) {
+		size_t len = strcspn(w, " \n");
+		if (!at_start && col + 1 + len > HELP_WIDTH) {
+			fprintf(f, "\n%*s", HELP_COLUMN, "");
+			col = HELP_COLUMN;
+			at_start = 1;
+		}
+		fprintf(f, "%s%.*s", at_start ? "" : " ", (int)len, w);
+		col += !at_start + len;
+		at_start = 0;
+		w += len;
+		if (*w == '\n') {
+			fprintf(f, "\n%*s", HELP_COLUMN, "");
+			col = HELP_COLUMN;
+			at_start = 1;
+		}
+		while (*w == ' ' || *w == '\n')
+			w++;
+	}
+	fputc('\n', f);
+}
+
+void cli_print_help(FILE *f, cmd_bit_t cmd, const char *usage)
+{
+	fputs(usage, f);
+	for (size_t i = 0; i < opt_n_defs; i++) {
+		const opt_def_t *d = &opt_defs[i];
+		char left[64];
+		if (!(d->commands & cmd))
+			continue;
+		int n = snprintf(left, sizeof left, "  %c%c%s--%s%s%s", d->short_name ? '-' : ' ',
+				 d->short_name ? d->short_name : ' ', d->short_name ? ", " : "  ",
+				 d->name, d->arg ? " " : "", d->arg ? d->arg : "");
+		size_t len = n < 0 ? 0 : (size_t)n < sizeof left ? (size_t)n : sizeof left - 1;
+		/* the help starts at HELP_COLUMN, or two spaces after a long option */
+		if (len + 1 < HELP_COLUMN) {
+			fprintf(f, "%-*s", HELP_COLUMN, left);
+			len = HELP_COLUMN;
+		} else {
+			fprintf(f, "%s  ", left);
+			len += 2;
+		}
+		print_wrapped(f, d->help, len);
+	}
+}
+
+void cli_log(void *ud, const char *msg)
+{
+	(void)ud;
+	fprintf(stderr, "imgbuild: %s\n", msg);
+}
+
+/* The library says what went wrong and where; only the CLI knows its flags (CONVENTIONS §1),
+ * so the hint a library attaches (err_t.hint) is spelled out here with the flag that fixes it. */
+static void print_hint(const err_t *err)
+{
+	switch (err ? err->hint : ERR_HINT_NONE) {
+	case ERR_HINT_TLS_UNTRUSTED:
+		fprintf(stderr, "imgbuild: hint: trust the server's CA with --ca-cert FILE (a PEM file), "
+				"or $SSL_CERT_FILE\n");
+		break;
+	case ERR_HINT_REGISTRY_TLS:
+		fprintf(stderr, "imgbuild: hint: trust the registry's CA with --ca-cert FILE (or "
+				"--insecure-registry HOST[:PORT] for a test registry)\n");
+		break;
+	case ERR_HINT_REGISTRY_CREDS:
+		fprintf(stderr, "imgbuild: hint: give credentials with --creds USER:PASSWORD, "
+				"$IMGBUILD_REGISTRY_USER/$IMGBUILD_REGISTRY_PASSWORD or `docker login`\n");
+		break;
+	default:
+		break;
+	}
+}
+
+int cli_fail(const err_t *err)
+{
+	fprintf(stderr, "imgbuild: error: %s\n", err_msg(err));
+	print_hint(err);
+	return 1;
+}
+
+void cli_human_size(long long n, char *out, size_t cap)
+{
+	const char *units[] = {"B", "KB", "MB", "GB", "TB"};
+	double v = (double)n;
+	int u = 0;
+	while (v >= 1000.0 && u < 4) {
+		v /= 1000.0;
+		u++;
+	}
+	if (snprintf(out, cap, u ? "%.1f %s" : "%.0f %s", v, units[u]) >= (int)cap)
+		out[cap - 1] = '\0';
+}
+
+/* Levenshtein distance, capped inputs (option and command names are short). */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), prev[64], cur[64];
+	if (la >= 64 || lb >= 64)
+		return (size_t)-1;
+	for (size_t j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+			cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+		}
+		memcpy(prev, cur, (lb + 1) * sizeof *prev);
+	}
+	return prev[lb];
+}
+
+const char *cli_nearest(const char *word, const char *const *candidates, size_t n)
+{
+	const char *best = NULL;
+	size_t best_d = (size_t)-1, limit = strlen(word) > 6 ? 3 : 2;
+	for (size_t i = 0; i < n; i++) {
+		size_t d = edit_distance(word, candidates[i]);
+		/* a word that is the start of one candidate ("--chan") is nearest to it */
+		if (!strncmp(candidates[i], word, strlen(word)) && *word)
+			d = d < 1 ? d : 1;
+		if (d < best_d) {
+			best_d = d;
+			best = candidates[i];
+		}
+	}
+	return best_d <= limit ? best : NULL;
+}

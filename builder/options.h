@@ -1,0 +1,119 @@
+/* options.h — the one table of command-line options. Each option is defined once: long name,
+ * short letter, argument, help and the commands that take it (as libgit2's src/cli/opt.h
+ * spec tables). Every cmd_*.c parses its argv with cli_parse and prints its --help from the
+ * table, so a flag means the same in build, plan, lock and push; shell completion and a man
+ * page (issue 11) are loops over opt_defs.
+ * Owns: the table, parsing into cli_args_t (values checked once, here), help text, "did you
+ * mean". May call: common/, and fills the option types of pipeline.h, publish.h and oci/reg.h.
+ * It is CLI code: it prints usage errors, help, and (cli_log, cli_fail) what every command
+ * prints the same way. */
+#ifndef IMGBUILD_OPTIONS_H
+#define IMGBUILD_OPTIONS_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "pipeline.h"
+#include "publish.h"
+#include "reg.h"
+
+/* The commands an option belongs to (opt_def_t.commands). */
+typedef enum cmd_bit {
+	CMD_BUILD = 1u << 0,
+	CMD_PLAN = 1u << 1,
+	CMD_LOCK = 1u << 2,
+	CMD_PUSH = 1u << 3,
+} cmd_bit_t;
+
+/* Above any char, so a long option's getopt value never collides with a short letter. */
+typedef enum opt_id {
+	OPT_CHANNEL = 256,
+	OPT_CHANNEL_ALIAS,
+	OPT_CHANNEL_PRIORITY,
+	OPT_OFFLINE,
+	OPT_PLATFORM,
+	OPT_BASE,
+	OPT_CUDA,
+	OPT_GLIBC,
+	OPT_LOCK,
+	OPT_IGNORE_PIP,
+	OPT_NAME,
+	OPT_PREFIX,
+	OPT_RECIPE,
+	OPT_COMPRESSION,
+	OPT_COMPRESSION_LEVEL,
+	OPT_OUTPUT,
+	OPT_LOCK_OUTPUT,
+	OPT_FORMAT,
+	OPT_TAG,
+	OPT_METADATA_FILE,
+	OPT_CACHE_DIR,
+	OPT_CACHE_REPO,
+	OPT_NO_LAYER_CACHE,
+	OPT_NO_EXTRACT_CACHE,
+	OPT_JOBS,
+	OPT_VERBOSE,
+	OPT_CREDS,
+	OPT_CA_CERT,
+	OPT_INSECURE_REGISTRY,
+	OPT_HELP,
+} opt_id_t;
+
+typedef struct opt_def {
+	opt_id_t id;
+	const char *name;  /* long name, without "--"; unique among one command's options */
+	char short_name;   /* 0 = none */
+	const char *arg;   /* what the argument looks like ("URL|NAME"); NULL = takes none */
+	unsigned commands; /* CMD_* bits */
+	const char *help;  /* one line; each '\n' starts an indented continuation line */
+} opt_def_t;
+
+extern const opt_def_t opt_defs[];
+extern const size_t opt_n_defs;
+
+/* "build", "plan", "lock", "push" for one CMD_* bit (static string). */
+const char *cmd_bit_name(cmd_bit_t cmd);
+
+/* Everything the options say, for any command. Lists are owned here; strings point into argv
+ * (or into the owned copies for --platform). */
+typedef struct cli_args {
+	build_opts_t build;     /* solve, layer and cache inputs: what the context is made from */
+	publish_opts_t publish; /* build's outputs (-t, --output, --metadata-file) */
+	reg_opts_t reg;         /* registry access; build.reg points here */
+	const char *output;     /* -o as given: build oci:DIR|docker-archive:FILE, lock FILE */
+	const char *format;     /* lock --format, or NULL */
+	int is_verbose;         /* plan --verbose */
+	char **args;            /* positional arguments, in order (borrowed from argv) */
+	size_t n_args;
+	const char **channels, **tags, **insecure, **platforms;
+	size_t n_channels, n_tags, n_insecure, n_platforms;
+	char **owned; /* --platform copies, split at the commas */
+	size_t n_owned;
+} cli_args_t;
+
+/* Parses argv (argv[0] is the command) for cmd, with usage as the head of its help.
+ * Returns 0 when parsed; 1 when --help was printed to stdout (exit 0); 2 after one line on
+ * stderr saying what is wrong (an unknown flag names the nearest valid one). Then the
+ * environment: SOURCE_DATE_EPOCH (layer mtimes) and IMGBUILD_CACHE_REPO for the commands that
+ * key layers. Free with cli_args_free whatever it returns. */
+int cli_parse(cmd_bit_t cmd, const char *usage, int argc, char **argv, cli_args_t *out);
+void cli_args_free(cli_args_t *a);
+
+/* The positional ENV.yml of build, plan and lock into a->build.env_path: exactly one, or
+ * (build, plan) none with --lock. 0, or 2 after a usage error. */
+int cli_take_env_file(cmd_bit_t cmd, cli_args_t *a);
+
+/* usage, then every option cmd takes, from the table. */
+void cli_print_help(FILE *f, cmd_bit_t cmd, const char *usage);
+
+/* What every command prints the same way. cli_log is the log callback of every command:
+ * "imgbuild: MESSAGE" on stderr. cli_fail prints "imgbuild: error: MESSAGE" and returns 1,
+ * the exit status of a failed run. cli_human_size writes "12.3 MB" (powers of 1000). */
+void cli_log(void *ud, const char *msg);
+int cli_fail(const err_t *err);
+void cli_human_size(long long n, char *out, size_t cap);
+
+/* The candidate closest to word (edit distance, a typo's worth at most), or NULL. */
+const char *cli_nearest(const char *word, const char *const *candidates, size_t n);
+
+#endif

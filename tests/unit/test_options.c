@@ -1,0 +1,226 @@
+/* test_options.c — the one option table (builder/options.c): every command's options are
+ * unique and parse, flags a command does not take are refused naming whose they are, typos
+ * get the nearest valid flag, lists and the environment land in the option structs. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "options.h"
+
+static const cmd_bit_t all_commands[] = {CMD_BUILD, CMD_PLAN, CMD_LOCK, CMD_PUSH};
+
+/* cli_parse on the NULL-terminated words, its stderr in *msg (caller frees). */
+static int parse(cmd_bit_t cmd, cli_args_t *a, char **msg, ...)
+{
+	static char *argv[32]; /* a->args points into it: it outlives the call */
+	int argc = 0, saved = dup(2);
+	va_list ap;
+	FILE *f = tmpfile();
+	assert_non_null(f);
+	argv[argc++] = (char *)cmd_bit_name(cmd);
+	va_start(ap, msg);
+	for (char *w; (w = va_arg(ap, char *)) != NULL && argc < 31;)
+		argv[argc++] = w;
+	va_end(ap);
+	argv[argc] = NULL;
+	fflush(stderr);
+	dup2(fileno(f), 2);
+	int rc = cli_parse(cmd, "usage: test\n", argc, argv, a);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	long n = ftell(f);
+	*msg = calloc((size_t)(n > 0 ? n : 0) + 1, 1);
+	rewind(f);
+	if (n > 0 && fread(*msg, 1, (size_t)n, f) != (size_t)n)
+		fail_msg("cannot read back stderr");
+	fclose(f);
+	return rc;
+}
+
+static void test_each_command_has_unique_names_and_letters(void **state)
+{
+	(void)state;
+	for (size_t c = 0; c < sizeof all_commands / sizeof all_commands[0]; c++) {
+		for (size_t i = 0; i < opt_n_defs; i++) {
+			const opt_def_t *a = &opt_defs[i];
+			assert_non_null(a->help);
+			for (size_t j = i + 1; j < opt_n_defs; j++) {
+				const opt_def_t *b = &opt_defs[j];
+				if (!(a->commands & b->commands & all_commands[c]))
+					continue;
+				if (!strcmp(a->name, b->name) ||
+				    (a->short_name && a->short_name == b->short_name))
+					fail_msg("%s: --%s and --%s clash",
+						 cmd_bit_name(all_commands[c]), a->name, b->name);
+			}
+		}
+	}
+}
+
+/* Every option a command lists is accepted by that command (with an argument if it takes one). */
+static void test_every_listed_option_parses(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < opt_n_defs; i++) {
+		const opt_def_t *d = &opt_defs[i];
+		char flag[64], *msg;
+		const char *value = d->id == OPT_CHANNEL_PRIORITY ? "flexible"
+				    : d->id == OPT_COMPRESSION    ? "zstd"
+				    : d->id == OPT_FORMAT         ? "json"
+				    : d->id == OPT_COMPRESSION_LEVEL || d->id == OPT_JOBS ? "3"
+											  : "x";
+		snprintf(flag, sizeof flag, "--%s", d->name);
+		for (size_t c = 0; c < sizeof all_commands / sizeof all_commands[0]; c++) {
+			cli_args_t a;
+			if (!(d->commands & all_commands[c]))
+				continue;
+			int rc = d->arg ? parse(all_commands[c], &a, &msg, flag, value, NULL)
+					: parse(all_commands[c], &a, &msg, flag, NULL);
+			if (rc != (d->id == OPT_HELP ? 1 : 0))
+				fail_msg("%s %s: %d: %s", cmd_bit_name(all_commands[c]), flag, rc,
+					 msg);
+			free(msg);
+			cli_args_free(&a);
+		}
+	}
+}
+
+static void test_another_commands_flag_is_refused_naming_whose_it_is(void **state)
+{
+	(void)state;
+	cli_args_t a;
+	char *msg;
+	assert_int_equal(parse(CMD_PLAN, &a, &msg, "-t", "x:1", "env.yml", NULL), 2);
+	assert_string_equal(msg, "imgbuild plan: -t is not a plan option (--tag is for build)\n");
+	free(msg);
+	cli_args_free(&a);
+	assert_int_equal(parse(CMD_PUSH, &a, &msg, "--output", "x", NULL), 2);
+	assert_string_equal(
+		msg,
+		"imgbuild push: --output is not a push option (--output is for build, lock)\n");
+	free(msg);
+	cli_args_free(&a);
+}
+
+static void test_a_typo_gets_one_line_with_the_nearest_flag(void **state)
+{
+	(void)state;
+	cli_args_t a;
+	char *msg;
+	assert_int_equal(parse(CMD_BUILD, &a, &msg, "--chanel", "conda-forge", NULL), 2);
+	assert_string_equal(msg,
+			    "imgbuild build: unknown option --chanel; did you mean --channel?\n");
+	free(msg);
+	cli_args_free(&a);
+	assert_int_equal(parse(CMD_LOCK, &a, &msg, "--chan", "x", NULL), 2);
+	assert_string_equal(
+		msg, "imgbuild lock: option --chan is ambiguous: --channel, --channel-alias, "
+		     "--channel-priority\n");
+	free(msg);
+	cli_args_free(&a);
+	assert_int_equal(parse(CMD_BUILD, &a, &msg, "--zzzzzzzz", NULL), 2);
+	assert_non_null(strstr(msg, "unknown option --zzzzzzzz (see `imgbuild build --help`)"));
+	free(msg);
+	cli_args_free(&a);
+	assert_int_equal(parse(CMD_BUILD, &a, &msg, "--offline=yes", NULL), 2);
+	assert_string_equal(msg, "imgbuild build: --offline takes no argument\n");
+	free(msg);
+	cli_args_free(&a);
+	assert_int_equal(parse(CMD_BUILD, &a, &msg, "--lock", NULL), 2);
+	assert_string_equal(msg, "imgbuild build: --lock needs an argument (FILE)\n");
+	free(msg);
+	cli_args_free(&a);
+}
+
+static void test_values_are_checked_once_for_every_command(void **state)
+{
+	(void)state;
+	cli_args_t a;
+	char *msg;
+	assert_int_equal(parse(CMD_PLAN, &a, &msg, "--channel-priority", "loose", NULL), 2);
+	assert_non_null(strstr(msg, "--channel-priority loose: use strict, flexible or disabled"));
+	free(msg);
+	cli_args_free(&a);
+	assert_int_equal(parse(CMD_BUILD, &a, &msg, "-j", "0", NULL), 2);
+	assert_non_null(strstr(msg, "--jobs 0"));
+	free(msg);
+	cli_args_free(&a);
+}
+
+static void test_lists_and_environment_reach_the_option_structs(void **state)
+{
+	(void)state;
+	cli_args_t a;
+	char *msg;
+	setenv("SOURCE_DATE_EPOCH", "1700000000", 1);
+	assert_int_equal(parse(CMD_BUILD, &a, &msg, "-c", "one", "--platform",
+			       "linux/amd64,linux/arm64", "--channel", "two", "--platform",
+			       "linux/aarch64", "--insecure-registry", "h:5000", "-t", "r/x:1",
+			       "env.yml", NULL),
+			 0);
+	unsetenv("SOURCE_DATE_EPOCH");
+	assert_int_equal(a.build.n_channels, 2);
+	assert_string_equal(a.build.channels[1], "two");
+	assert_int_equal(a.build.n_platforms, 3);
+	assert_string_equal(a.build.platforms[1], "linux/arm64");
+	assert_string_equal(a.build.platforms[2], "linux/aarch64");
+	assert_ptr_equal(a.build.reg, &a.reg);
+	assert_int_equal(a.reg.n_insecure, 1);
+	assert_int_equal(a.publish.n_refs, 1);
+	assert_int_equal(a.build.layer.mtime, 1700000000);
+	assert_int_equal(a.n_args, 1);
+	assert_string_equal(a.args[0], "env.yml");
+	assert_int_equal(cli_take_env_file(CMD_BUILD, &a), 0);
+	assert_string_equal(a.build.env_path, "env.yml");
+	free(msg);
+	cli_args_free(&a);
+}
+
+static void test_an_environment_file_is_optional_only_with_a_lock(void **state)
+{
+	(void)state;
+	cli_args_t a;
+	char *msg;
+	assert_int_equal(parse(CMD_BUILD, &a, &msg, "--lock", "l.yml", NULL), 0);
+	assert_int_equal(cli_take_env_file(CMD_BUILD, &a), 0);
+	assert_null(a.build.env_path);
+	free(msg);
+	cli_args_free(&a);
+	assert_int_equal(parse(CMD_LOCK, &a, &msg, "-o", "l.yml", NULL), 0);
+	assert_int_equal(cli_take_env_file(CMD_LOCK, &a), 2);
+	free(msg);
+	cli_args_free(&a);
+}
+
+static void test_nearest_word_is_a_typo_away_or_none(void **state)
+{
+	(void)state;
+	const char *words[] = {"build", "lock", "plan", "push", "help", "version"};
+	assert_string_equal(cli_nearest("biuld", words, 6), "build");
+	assert_string_equal(cli_nearest("pussh", words, 6), "push");
+	assert_string_equal(cli_nearest("vers", words, 6), "version");
+	assert_null(cli_nearest("kubernetes", words, 6));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_each_command_has_unique_names_and_letters),
+		cmocka_unit_test(test_every_listed_option_parses),
+		cmocka_unit_test(test_another_commands_flag_is_refused_naming_whose_it_is),
+		cmocka_unit_test(test_a_typo_gets_one_line_with_the_nearest_flag),
+		cmocka_unit_test(test_values_are_checked_once_for_every_command),
+		cmocka_unit_test(test_lists_and_environment_reach_the_option_structs),
+		cmocka_unit_test(test_an_environment_file_is_optional_only_with_a_lock),
+		cmocka_unit_test(test_nearest_word_is_a_typo_away_or_none),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
