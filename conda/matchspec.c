@@ -4,26 +4,11 @@
  * brackets, `channel::`, the name, then version + build; the `=1.2` → `1.2.*` translation
  * follows conda. Forms conda accepts but imgbuild cannot honour fail with a message. */
 #include "matchspec.h"
+#include "pkgrec.h"
 
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Subdirs conda's Channel() recognises as the last path element of a channel. */
-static const char *const known_subdirs[] = {
-	"noarch", "linux-32", "linux-64", "linux-aarch64", "linux-armv6l", "linux-armv7l",
-	"linux-ppc64", "linux-ppc64le", "linux-riscv64", "linux-s390x", "osx-64", "osx-arm64",
-	"win-32", "win-64", "win-arm64", "zos-z", "freebsd-64", "emscripten-wasm32",
-	"wasi-wasm32", NULL,
-};
-
-static int is_known_subdir(const char *s)
-{
-	for (size_t i = 0; known_subdirs[i]; i++)
-		if (strcmp(s, known_subdirs[i]) == 0)
-			return 1;
-	return 0;
-}
 
 static char *dup_range(const char *s, size_t n)
 {
@@ -340,7 +325,7 @@ static void set_channel(matchspec_t *m, const char *chan)
 		set_field(&m->channel, NULL);
 		return;
 	}
-	if (slash && is_known_subdir(slash + 1)) {
+	if (slash && pkgrec_subdir_is_known(slash + 1)) {
 		free(m->channel);
 		m->channel = dup_range(chan, (size_t)(slash - chan));
 		set_field(&m->subdir, slash + 1);
