@@ -136,6 +136,7 @@ pkgrec_t *pkgrec_dup(const pkgrec_t *s)
 	r->constrains = dup_array(s->constrains, s->n_constrains);
 	r->n_constrains = s->n_constrains;
 	r->raw = s->raw ? json_incref(s->raw) : NULL;
+	r->origin = xstrdup(s->origin);
 	return r;
 }
 
@@ -160,7 +161,13 @@ void pkgrec_free(pkgrec_t *r)
 		free(r->constrains[i]);
 	free(r->constrains);
 	json_decref(r->raw);
+	free(r->origin);
 	free(r);
+}
+
+const char *pkgrec_origin(const pkgrec_t *r)
+{
+	return r->origin ? r->origin : "its channel's repodata";
 }
 
 char *pkgrec_dist(const pkgrec_t *r)

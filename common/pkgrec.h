@@ -25,6 +25,7 @@ typedef struct pkgrec {
 	char **constrains;
 	size_t n_constrains;
 	json_t *raw;    /* the repodata record as read (owned reference); used for conda-meta */
+	char *origin;   /* NULL for a channel's repodata; from a lock "lock file FILE:LINE" */
 } pkgrec_t;
 
 /* Caller frees with pkgrec_free. */
@@ -36,6 +37,9 @@ pkgrec_t *pkgrec_from_json(const char *fn, json_t *entry, const char *channel, c
 			   err_t *err);
 pkgrec_t *pkgrec_dup(const pkgrec_t *r);
 void pkgrec_free(pkgrec_t *r);
+/* Where r's hashes were read, for messages: "its channel's repodata" or "lock file FILE:LINE"
+ * (borrowed or static). */
+const char *pkgrec_origin(const pkgrec_t *r);
 /* "name-version-build" (the conda "dist" string). Caller frees. */
 char *pkgrec_dist(const pkgrec_t *r);
 /* Name part of a dependency string ("libgcc-ng >=12" -> "libgcc-ng"). Caller frees. */

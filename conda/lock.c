@@ -11,6 +11,7 @@
 #include <yaml.h>
 
 #include "solve.h"
+#include "yamlkeys.h"
 
 /* Real locks are a few MB (the 800-package PyTorch lock is ~0.5 MB): cap untrusted input. */
 #define LOCK_MAX_BYTES ((size_t)256 << 20)
@@ -46,6 +47,16 @@ pkgrec_t *lock_record_from_url(const char *url, const char *name, err_t *err)
 	const char *slash = strrchr(url, '/');
 	if (!slash || !slash[1] || !strstr(url, "://"))
 		goto bad;
+	/* URLs are ASCII (RFC 3986): a raw byte here would reach messages, curl and the lock
+	 * writer (libyaml's emitter crashes on invalid UTF-8) */
+	for (const unsigned char *p = (const unsigned char *)url; *p; p++) {
+		if (*p <= 0x20 || *p >= 0x7f) {
+			err_set(err, "'%.200s' is not a package URL: byte 0x%02x (spaces, control "
+				     "characters and non-ASCII must be percent-encoded)",
+				url, *p);
+			return NULL;
+		}
+	}
 	const char *fn = slash + 1;
 	size_t fn_len = strlen(fn);
 	if (fn_len > 6 && !strcmp(fn + fn_len - 6, ".conda"))
@@ -93,6 +104,10 @@ pkgrec_t *lock_record_from_url(const char *url, const char *name, err_t *err)
 	r->url = xstrdup(url);
 	r->subdir = xstrndup(sub_start, (size_t)(slash - sub_start));
 	r->channel = xstrndup(url, (size_t)(sub_start - 1 - url));
+	if (pkgrec_check(r, err) != 0) { /* the same grammar as a channel's records */
+		pkgrec_free(r);
+		return NULL;
+	}
 	return r;
 bad:
 	err_set(err, "'%s' is not a conda package URL (expected CHANNEL/SUBDIR/NAME-VERSION-BUILD.conda "
@@ -134,6 +149,15 @@ static int set_hash(pkgrec_t *r, const char *hex)
 		return 0;
 	}
 	return -1;
+}
+
+/* Where the record's hashes come from, for fetch's messages (pkgrec_origin). */
+static void set_origin(pkgrec_t *r, const char *path, int line)
+{
+	buf_t b = BUF_INIT;
+	buf_addf(&b, "lock file %s:%d", path, line);
+	free(r->origin);
+	r->origin = buf_detach(&b);
 }
 
 /* ---- @EXPLICIT ---- */
@@ -184,8 +208,10 @@ static int read_explicit(lockfile_t *l, const char *path, const char *text, cons
 				pkgrec_free(r);
 				r = NULL;
 			}
-			if (r)
+			if (r) {
+				set_origin(r, path, line_no);
 				push_rec(l, r);
+			}
 		}
 		free(line);
 		if (rc)
@@ -296,6 +322,7 @@ static int read_yaml_package(lockfile_t *l, yaml_document_t *doc, yaml_node_t *p
 		pkgrec_free(r);
 		return -1;
 	}
+	set_origin(r, path, line);
 	/* Several categories may list one package: keep the first, refuse disagreement. */
 	for (size_t i = 0; i < l->n; i++) {
 		if (strcmp(l->recs[i]->name, r->name) != 0)
@@ -325,6 +352,15 @@ static int read_yaml(lockfile_t *l, const char *path, const char *text, size_t l
 		goto out;
 	}
 	have_doc = 1;
+	for (yaml_node_t *n = doc.nodes.start; n < doc.nodes.top; n++) {
+		yaml_node_t *first, *dup = yamlkeys_duplicate(&doc, n, &first);
+		if (dup) { /* map_get would read the first, another reader the last */
+			err_set(err, "%s:%zu:%zu: duplicate key '%s' (first at line %zu)", path,
+				dup->start_mark.line + 1, dup->start_mark.column + 1,
+				(const char *)dup->data.scalar.value, first->start_mark.line + 1);
+			goto out;
+		}
+	}
 	yaml_node_t *root = yaml_document_get_root_node(&doc);
 	const char *version = map_str(&doc, root, "version");
 	yaml_node_t *pkgs = map_get(&doc, root, "package");
@@ -369,6 +405,8 @@ lockfile_t *lock_read(const char *path, const char *platform, err_t *err)
 		abort();
 	if (buf_read_file(&text, path, LOCK_MAX_BYTES, err) != 0) {
 		rc = -1;
+	} else if (!text.len) { /* text.data is NULL: this crashed (/dev/null, exit 139) */
+		rc = err_set(err, "%s: empty file, not a lock (conda-lock YAML or @EXPLICIT)", path);
 	} else if (has_explicit_marker(text.data)) {
 		rc = read_explicit(l, path, text.data, platform, err);
 	} else {
