@@ -7,6 +7,7 @@
 #include "pkgrec.h"
 
 #include <ctype.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,9 +89,16 @@ static int check_version_atom(const char *s, size_t n, const char **why)
 		*why = "two operators in a row";
 		return -1;
 	}
+	size_t start = i;
 	for (; i < n; i++) {
 		if (!is_version_char(s[i])) {
 			*why = "a character that cannot appear in a version";
+			return -1;
+		}
+		/* '!' ends the epoch, an integer ("1!2.0"): "cond!" would also make a trailing
+		 * space read as part of the version when the spec is written back */
+		if (s[i] == '!' && (i == start || i + 1 == n || strspn(s + start, "0123456789") != i - start)) {
+			*why = "a '!' that is not after an epoch number";
 			return -1;
 		}
 	}
@@ -156,9 +164,37 @@ static int check_build(const char *b, const char *spec, err_t *err)
 	if (!*b)
 		return err_set(err, "bad MatchSpec '%s': empty build string", spec);
 	for (const char *p = b; *p; p++) {
-		if (strchr(" \t-=,|<>~()[]'\"", *p))
+		unsigned char c = (unsigned char)*p;
+		/* '#' would start a comment and a final '@' the feature form when written back */
+		if (c < 0x21 || c > 0x7e)
+			return err_set(err, "bad MatchSpec '%s': build string '%s' contains byte 0x%02x, "
+					    "which conda build strings never do", spec, b, c);
+		if (strchr("-=,|<>~()[]'\"#:@;\\", c))
 			return err_set(err, "bad MatchSpec '%s': build string '%s' contains '%c', "
-					    "which conda build strings never do", spec, b, *p);
+					    "which conda build strings never do", spec, b, c);
+	}
+	return 0;
+}
+
+/* 1 when s ends with a package extension in any case: "x.cOnda" lower-cases to a name that
+ * reads as a package file ("x.conda") when written back. */
+static int ends_like_package_file(const char *s)
+{
+	size_t n = strlen(s);
+	return (n > 6 && !strcasecmp(s + n - 6, ".conda")) ||
+	       (n > 8 && !strcasecmp(s + n - 8, ".tar.bz2"));
+}
+
+/* Channel names and URLs (conda-forge, pytorch/label/nightly, https://host:8443/x, file:///p,
+ * percent-encoded): no blanks, quotes, brackets, '#' or ',' that would end the spec's part. */
+static int check_channel(const char *chan, const char *spec, err_t *err)
+{
+	for (const char *p = chan; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c > 0x7e || (!isalnum(c) && !strchr("-_./:~%+@*", c)))
+			return err_set(err, "bad MatchSpec '%s': channel '%s' contains byte 0x%02x "
+					    "(channel names and URLs use letters, digits and -_./:~%%+@)",
+				       spec, chan, c);
 	}
 	return 0;
 }
@@ -237,6 +273,8 @@ static int is_unsupported_conda_key(const char *key)
 	return 0;
 }
 
+static void set_channel(matchspec_t *m, const char *chan);
+
 /* Parses `key=value` pairs (comma and/or space separated, values optionally quoted) from
  * the inside of [...] into m; brackets override what was written outside, as in conda. */
 static int parse_brackets(const char *s, const char *spec, matchspec_t *m, err_t *err)
@@ -293,7 +331,7 @@ static int parse_brackets(const char *s, const char *spec, matchspec_t *m, err_t
 			remove_spaces(&val);
 			set_field(&m->build_number, val.data);
 		} else if (strcmp(key.data, "channel") == 0) {
-			set_field(&m->channel, val.data);
+			set_channel(m, val.data); /* as conda's Channel(): "chan/linux-64" splits */
 		} else if (strcmp(key.data, "subdir") == 0) {
 			set_field(&m->subdir, val.data);
 		} else if (strcmp(key.data, "name") == 0) {
@@ -374,8 +412,7 @@ static int preprocess(buf_t *s, const char *spec, err_t *err)
 		return err_set(err, "bad MatchSpec '%s': empty spec (no package name)", spec);
 	if (s->data[n - 1] == '@')
 		return err_set(err, "bad MatchSpec '%s': the 'feature@' form is not supported", spec);
-	if ((n > 6 && strcmp(s->data + n - 6, ".conda") == 0) ||
-	    (n > 8 && strcmp(s->data + n - 8, ".tar.bz2") == 0))
+	if (ends_like_package_file(s->data))
 		return err_set(err, "bad MatchSpec '%s': explicit package files/URLs are not supported "
 				    "as dependencies; list the package by name (and pin version/build)", spec);
 	return 0;
@@ -432,6 +469,23 @@ out:
 	return rc;
 }
 
+/* The parts must make a spec that reads back the same (matchspec.h): what conda's reader would
+ * cut off (a '#' comment, an " if " condition) or read as another form (a final '@', a package
+ * file name) cannot be written. The checks above give the specific reasons; this is the
+ * backstop for combinations of them (a version "if" followed by a build). */
+static int writes_back(const matchspec_t *m, const char *spec, err_t *err)
+{
+	buf_t text = BUF_INIT;
+	matchspec_to_string(m, &text);
+	int bad = strchr(text.data, '#') || strstr(text.data, " if ") ||
+		  text.data[text.len - 1] == '@' || ends_like_package_file(text.data);
+	if (bad)
+		err_set(err, "bad MatchSpec '%s': its parts cannot be written back as one MatchSpec "
+			     "('%s')", spec, text.data);
+	buf_free(&text);
+	return bad ? -1 : 0;
+}
+
 /* Checks the assembled parts (brackets may have replaced any of them). */
 static int validate(matchspec_t *m, const char *spec, err_t *err)
 {
@@ -451,7 +505,16 @@ static int validate(matchspec_t *m, const char *spec, err_t *err)
 			       spec, m->build_number);
 	if (m->channel && strcmp(m->channel, "*") == 0)
 		set_field(&m->channel, NULL);
-	return 0;
+	if (m->channel && check_channel(m->channel, spec, err) < 0)
+		return -1;
+	if (m->subdir && !pkgrec_subdir_ok(m->subdir))
+		return err_set(err, "bad MatchSpec '%s': subdir '%s' is not a conda platform (noarch, "
+				    "linux-64, osx-arm64, ...)", spec, m->subdir);
+	if (ends_like_package_file(m->name) || (m->version && ends_like_package_file(m->version)) ||
+	    (m->build && ends_like_package_file(m->build)))
+		return err_set(err, "bad MatchSpec '%s': a name, version or build ending in .conda or "
+				    ".tar.bz2 reads as a package file", spec);
+	return writes_back(m, spec, err);
 }
 
 matchspec_t *matchspec_parse(const char *spec, err_t *err)
@@ -543,11 +606,13 @@ void matchspec_to_string(const matchspec_t *m, buf_t *out)
 {
 	/* conda reads parentheses outside [...] as options, so such versions go in brackets. */
 	int version_in_brackets = m->version && strchr(m->version, '(');
-	int has_brackets = version_in_brackets || m->build_number || (m->subdir && !m->channel);
+	/* "chan/sub::" splits off only a subdir conda knows; others go in brackets */
+	int subdir_in_brackets = m->subdir && (!m->channel || !pkgrec_subdir_is_known(m->subdir));
+	int has_brackets = version_in_brackets || m->build_number || subdir_in_brackets;
 	const char *sep = "";
 	if (m->channel) {
 		buf_addstr(out, m->channel);
-		if (m->subdir) {
+		if (m->subdir && !subdir_in_brackets) {
 			buf_addch(out, '/');
 			buf_addstr(out, m->subdir);
 		}
@@ -565,7 +630,7 @@ void matchspec_to_string(const matchspec_t *m, buf_t *out)
 	if (!has_brackets)
 		return;
 	buf_addch(out, '[');
-	if (m->subdir && !m->channel) {
+	if (subdir_in_brackets) {
 		buf_addf(out, "subdir=%s", m->subdir);
 		sep = ",";
 	}
