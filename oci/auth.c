@@ -239,10 +239,14 @@ static int from_docker_config(const auth_source_t *src, const char *registry, au
 	}
 	if (buf_read_file(&data, path.data, AUTH_CONFIG_MAX_BYTES, err))
 		goto out;
-	cfg = json_loadb(data.data, data.len, 0, &je);
+	cfg = json_loadb(buf_cstr(&data), data.len, 0, &je);
+	if (!cfg) { /* an empty file was "config.json:-1: ... (wrong arguments)" */
+		err_set(err, "%s:%d: not valid JSON (%s); fix or remove the Docker config", path.data,
+			je.line > 0 ? je.line : 1, je.text);
+		goto out;
+	}
 	if (!json_is_object(cfg)) {
-		err_set(err, "%s:%d: not a JSON object (%s); fix or remove the Docker config", path.data,
-			je.line, cfg ? "wrong type" : je.text);
+		err_set(err, "%s: not a JSON object; fix or remove the Docker config", path.data);
 		goto out;
 	}
 	const char *server = !strcmp(registry, "docker.io") ? DOCKER_HUB_KEY : registry;

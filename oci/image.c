@@ -376,7 +376,7 @@ static json_t *read_json_blob(const char *layout_dir, json_t *desc, err_t *err)
 			digest, data.len);
 		goto out;
 	}
-	v = json_loadb(data.data, data.len, 0, &je);
+	v = json_loadb(buf_cstr(&data), data.len, 0, &je); /* an empty blob: data.data is NULL */
 	if (!v)
 		err_set(err, "%s: blob %s is not JSON: %s (line %d)", layout_dir, digest, je.text,
 			je.line);

@@ -44,7 +44,7 @@ static void docker_config(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < sizeof registries / sizeof registries[0]; i++) {
 		auth_creds_t c;
 		if (auth_lookup(&src, registries[i], &c, &err) != 0) {
-			fuzz_check_message(&err, NULL);
+			fuzz_check_message(&err, path.data);
 			err_clear(&err);
 			continue;
 		}

@@ -164,6 +164,24 @@ static void test_credential_helper_name_with_a_slash_is_refused(void **s)
 	auth_creds_clear(&out);
 }
 
+/* fuzz_auth: an empty config.json was "config.json:-1: not a JSON object (wrong arguments)". */
+static void test_empty_docker_config_names_a_real_line(void **s)
+{
+	(void)s;
+	auth_source_t src = {.docker_config_dir = dir};
+	auth_creds_t out;
+	err_t err = ERR_INIT;
+	write_config("");
+	assert_int_equal(auth_lookup(&src, "registry.example.com", &out, &err), -1);
+	assert_non_null(strstr(err_msg(&err), "config.json:1: not valid JSON"));
+	err_clear(&err);
+	write_config("[1]");
+	assert_int_equal(auth_lookup(&src, "registry.example.com", &out, &err), -1);
+	assert_non_null(strstr(err_msg(&err), "config.json: not a JSON object"));
+	err_clear(&err);
+	auth_creds_clear(&out);
+}
+
 static void test_creds_flag_wins_and_keeps_colons_in_password(void **s)
 {
 	(void)s;
@@ -329,6 +347,7 @@ int main(void)
 		cmocka_unit_test(test_bearer_realm_that_is_not_an_http_url_is_refused),
 		cmocka_unit_test(test_token_with_a_crlf_is_refused),
 		cmocka_unit_test(test_credential_helper_name_with_a_slash_is_refused),
+		cmocka_unit_test(test_empty_docker_config_names_a_real_line),
 		cmocka_unit_test(test_creds_flag_wins_and_keeps_colons_in_password),
 		cmocka_unit_test(test_environment_comes_before_docker_config),
 		cmocka_unit_test(test_docker_config_auth_base64),
