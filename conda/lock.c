@@ -6,6 +6,7 @@
 #include "xalloc.h"
 
 #include <ctype.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
@@ -19,6 +20,7 @@
 struct lockfile {
 	pkgrec_t **recs;
 	size_t n, cap;
+	json_t *by_name; /* name -> index in recs */
 	char **pip;
 	size_t n_pip;
 };
@@ -127,6 +129,26 @@ static void push_rec(lockfile_t *l, pkgrec_t *r)
 	l->recs[l->n++] = r;
 }
 
+/* Adds r (taken) unless its name is there already: the same URL again is dropped (several
+ * conda-lock categories list one package); another URL is refused, in both formats (two
+ * builds of one package would install into one prefix). */
+static int add_record(lockfile_t *l, pkgrec_t *r, const char *path, int line, err_t *err)
+{
+	json_t *at = json_object_get(l->by_name, r->name);
+	if (at) {
+		const pkgrec_t *prev = l->recs[json_integer_value(at)];
+		int same = !strcmp(prev->url, r->url);
+		if (!same)
+			err_set(err, "%s:%d: package %s is locked twice, as %s and %s", path, line,
+				r->name, prev->url, r->url);
+		pkgrec_free(r);
+		return same ? 0 : -1;
+	}
+	json_object_set_new(l->by_name, r->name, json_integer((json_int_t)l->n));
+	push_rec(l, r);
+	return 0;
+}
+
 static void push_pip(lockfile_t *l, const char *name)
 {
 	l->pip = realloc(l->pip, (l->n_pip + 1) * sizeof *l->pip);
@@ -210,7 +232,8 @@ static int read_explicit(lockfile_t *l, const char *path, const char *text, cons
 			}
 			if (r) {
 				set_origin(r, path, line_no);
-				push_rec(l, r);
+				if (add_record(l, r, path, line_no, err) != 0)
+					rc = -1;
 			}
 		}
 		free(line);
@@ -323,19 +346,7 @@ static int read_yaml_package(lockfile_t *l, yaml_document_t *doc, yaml_node_t *p
 		return -1;
 	}
 	set_origin(r, path, line);
-	/* Several categories may list one package: keep the first, refuse disagreement. */
-	for (size_t i = 0; i < l->n; i++) {
-		if (strcmp(l->recs[i]->name, r->name) != 0)
-			continue;
-		int same = !strcmp(l->recs[i]->url, r->url);
-		if (!same)
-			err_set(err, "%s:%d: package %s is locked twice, as %s and %s", path, line, name,
-				l->recs[i]->url, r->url);
-		pkgrec_free(r);
-		return same ? 0 : -1;
-	}
-	push_rec(l, r);
-	return 0;
+	return add_record(l, r, path, line, err);
 }
 
 static int read_yaml(lockfile_t *l, const char *path, const char *text, size_t len,
@@ -403,6 +414,7 @@ lockfile_t *lock_read(const char *path, const char *platform, err_t *err)
 	int rc;
 	if (!l)
 		abort();
+	l->by_name = json_object();
 	if (buf_read_file(&text, path, LOCK_MAX_BYTES, err) != 0) {
 		rc = -1;
 	} else if (!text.len) { /* text.data is NULL: this crashed (/dev/null, exit 139) */
@@ -430,6 +442,7 @@ void lock_free(lockfile_t *l)
 	for (size_t i = 0; i < l->n; i++)
 		pkgrec_free(l->recs[i]);
 	free(l->recs);
+	json_decref(l->by_name);
 	for (size_t i = 0; i < l->n_pip; i++)
 		free(l->pip[i]);
 	free(l->pip);
@@ -462,6 +475,7 @@ pkgrec_t **lock_take_records(lockfile_t *l, size_t *n_out)
 	*n_out = l->n;
 	l->recs = NULL;
 	l->n = l->cap = 0;
+	json_object_clear(l->by_name);
 	return recs;
 }
 

@@ -382,6 +382,26 @@ static void test_lock_url_with_a_raw_non_ascii_byte_is_refused(void **state)
 			  "byte.lock:2", "byte 0xad");
 }
 
+/* fuzz_lock: an @EXPLICIT lock listing two builds of one package was read (both installed
+ * into one prefix); the conda-lock reader already refused it. Written back as conda-lock
+ * YAML, the lock then did not read back. */
+static void test_explicit_lock_with_two_builds_of_one_package_is_refused(void **state)
+{
+	(void)state;
+	expect_read_error("twice.lock",
+			  "@EXPLICIT\nhttps://h/c/linux-64/libzlib-1.2.13-h166bdaf_4.tar.bz2\n"
+			  "https://h/c/linux-64/libzlib-1.2.13-hh0f457ee_0.tar.bz2\n",
+			  "twice.lock:3: package libzlib is locked twice", NULL);
+	err_t err = ERR_INIT;
+	char *path = write_tmp("again.lock", "@EXPLICIT\nhttps://h/c/linux-64/zz-1-0.conda\n"
+					     "https://h/c/linux-64/zz-1-0.conda\n");
+	lockfile_t *l = lock_read(path, "linux-64", &err);
+	assert_non_null(l); /* the same URL twice is one record */
+	assert_int_equal(lock_count(l), 1);
+	lock_free(l);
+	free(path);
+}
+
 /* A lock without hashes cannot be verified; the advice was "re-index the channel", which is
  * not what the owner of a lock can or should do. */
 static void test_hashless_lock_record_is_told_to_lock_again_not_to_reindex(void **state)
@@ -438,6 +458,7 @@ int main(void)
 		cmocka_unit_test(test_yaml_duplicate_key_is_refused_naming_file_and_line),
 		cmocka_unit_test(test_lock_url_with_path_tricks_is_refused),
 		cmocka_unit_test(test_lock_url_with_a_raw_non_ascii_byte_is_refused),
+		cmocka_unit_test(test_explicit_lock_with_two_builds_of_one_package_is_refused),
 		cmocka_unit_test(test_hashless_lock_record_is_told_to_lock_again_not_to_reindex),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
