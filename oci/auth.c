@@ -115,6 +115,17 @@ static int from_auth_entry(json_t *entry, const char *where, auth_creds_t *out, 
 	return 0;
 }
 
+/* posix_spawnp runs a name with a '/' as a path: "credsStore": "../../tmp/x" must not run. */
+static int check_helper_name(const char *name, err_t *err)
+{
+	static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.";
+	if (*name && name[0] != '.' && strspn(name, ok) == strlen(name))
+		return 0;
+	return err_set(err, "the Docker config names credential helper '%.64s', which is not a "
+			    "helper name (letters, digits, '-', '_', '.'); fix credsStore/credHelpers",
+		       name);
+}
+
 /* Runs `docker-credential-NAME get`, writing server to its stdin. Not found is success. */
 static int run_helper(const char *name, const char *server, auth_creds_t *out, err_t *err)
 {
@@ -123,12 +134,8 @@ static int run_helper(const char *name, const char *server, auth_creds_t *out, e
 	posix_spawn_file_actions_t fa;
 	pid_t pid = -1;
 	json_t *j = NULL;
-	/* posix_spawnp runs a name with a '/' as a path: "credsStore": "../../tmp/x" must not */
-	if (!*name || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
-			      strlen(name) || name[0] == '.')
-		return err_set(err, "the Docker config names credential helper '%.64s', which is not a "
-				    "helper name (letters, digits, '-', '_', '.'); fix credsStore/credHelpers",
-			       name);
+	if (check_helper_name(name, err) != 0)
+		return -1;
 	buf_addf(&prog, "docker-credential-%s", name);
 	char *argv[] = {prog.data, "get", NULL};
 	if (pipe(in) || pipe(outp)) {

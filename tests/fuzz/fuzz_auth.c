@@ -90,9 +90,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	char mode = (char)data[0];
-	if (mode != 'c' && mode != 'w' && mode != 't')
-		mode = "cwt"[data[0] % 3];
+	char mode = fuzz_pick(data[0], "cwt");
 	if (mode == 'c') {
 		docker_config(data + 1, size - 1);
 	} else if (mode == 'w') {

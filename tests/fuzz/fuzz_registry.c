@@ -129,9 +129,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	char mode = (char)data[0];
-	if (mode != 'm' && mode != 'c' && mode != 'l')
-		mode = "mcl"[data[0] % 3];
+	char mode = fuzz_pick(data[0], "mcl");
 	if (mode == 'm')
 		manifest_type(data + 1, size - 1);
 	else if (mode == 'c')

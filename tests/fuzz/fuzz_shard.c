@@ -2,7 +2,8 @@
  * shard_msgpack.c (our own bounded reader). The first byte picks the document: 'i' a shard
  * index (zstd-compressed here and given to shard_index_parse, as the fetch does), 's' a shard,
  * whose records are merged the way shard.c merges them and checked as a repodata document
- * (repodata_check, what the solver then reads); any other byte picks by its value.
+ * (repodata_check, what the solver then reads); any other byte picks by its value
+ * (fuzz_pick).
  * Properties: the reader never allocates more than the input justifies (ASan's RSS limit
  * catches it), accepted index names all have a 64-hex hash and a shard URL under the index. */
 #include <stdint.h>
@@ -73,8 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	int is_index = data[0] == 'i' || (data[0] != 's' && data[0] % 2);
-	if (is_index)
+	if (fuzz_pick(data[0], "si") == 'i')
 		index_doc(data + 1, size - 1);
 	else
 		shard_doc(data + 1, size - 1);

@@ -30,6 +30,12 @@ char *fuzz_cstr(const uint8_t *data, size_t size)
 	return buf_detach(&b);
 }
 
+char fuzz_pick(uint8_t first, const char *modes)
+{
+	const char *m = first ? strchr(modes, (char)first) : NULL;
+	return m ? *m : modes[first % strlen(modes)];
+}
+
 static void remove_scratch(void)
 {
 	err_t ignored = ERR_INIT;

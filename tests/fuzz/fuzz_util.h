@@ -21,6 +21,9 @@ void fuzz_fail(const char *file, int line, const char *fmt, ...) ERR_PRINTF(3, 4
 
 /* The input as a C string (caller frees); stops at an embedded NUL. */
 char *fuzz_cstr(const uint8_t *data, size_t size);
+/* Which reader a multi-reader harness runs: first itself when it is one of modes, else the
+ * mode its value picks (so every input reaches some reader). */
+char fuzz_pick(uint8_t first, const char *modes);
 /* The harness's scratch directory (created on first use; borrowed). */
 const char *fuzz_scratch(void);
 /* <scratch>/<name> written with data; the path goes into out. */
