@@ -10,7 +10,7 @@
 #include <yaml.h>
 
 #include "buf.h"
-#include "yamlkeys.h"
+#include "yamlutil.h"
 
 /* environment.yml files are a few KiB; anything this big is not one (signify-style cap). */
 #define ENVSPEC_MAX_BYTES ((size_t)16 << 20)
@@ -220,14 +220,14 @@ static const char *node_kind(const yaml_node_t *n)
 }
 
 /* Mapping keys must be strings and unique; conda's YAML loader refuses duplicates. Called for
- * each pair in order; the first call checks the whole map for duplicates (yamlkeys.h). */
+ * each pair in order; the first call checks the whole map for duplicates (yamlutil.h). */
 static int check_key(envspec_ctx_t *c, const yaml_node_t *map, const yaml_node_pair_t *pair,
 		     const char *what)
 {
 	yaml_node_t *key = yaml_document_get_node(c->doc, pair->key), *first = NULL, *dup;
 	if (key->type != YAML_SCALAR_NODE)
 		return fail_at(c, key, "%s keys must be strings, found %s", what, node_kind(key));
-	if (pair == map->data.mapping.pairs.start && (dup = yamlkeys_duplicate(c->doc, map, &first)))
+	if (pair == map->data.mapping.pairs.start && (dup = yamlutil_duplicate_key(c->doc, map, &first)))
 		return fail_at(c, dup, "duplicate key '%s' (first at line %zu)", scalar(dup),
 			       first->start_mark.line + 1);
 	return 0;
@@ -433,28 +433,12 @@ static int read_top(envspec_ctx_t *c, const yaml_node_t *root)
 	return 0;
 }
 
-/* Line/column of a byte offset, for libyaml reader errors that carry only an offset. */
-static void offset_position(const char *data, size_t len, size_t offset, size_t *line, size_t *col)
-{
-	*line = 1;
-	*col = 1;
-	for (size_t i = 0; i < offset && i < len; i++) {
-		if (data[i] == '\n') {
-			(*line)++;
-			*col = 1;
-		} else {
-			(*col)++;
-		}
-	}
-}
-
 static void set_yaml_error(const yaml_parser_t *parser, const char *path, const char *data,
 			   size_t len, err_t *err)
 {
-	size_t line = parser->problem_mark.line + 1, col = parser->problem_mark.column + 1;
+	size_t line, col;
 	const char *problem = parser->problem ? parser->problem : "unknown problem";
-	if (parser->error == YAML_READER_ERROR)
-		offset_position(data, len, parser->problem_offset, &line, &col);
+	yamlutil_error_position(parser, data, len, &line, &col);
 	if (parser->error == YAML_MEMORY_ERROR)
 		err_set(err, "%s:1:1: out of memory while parsing YAML", path);
 	else if (parser->context)

@@ -12,7 +12,7 @@
 #include <yaml.h>
 
 #include "solve.h"
-#include "yamlkeys.h"
+#include "yamlutil.h"
 
 /* Real locks are a few MB (the 800-package PyTorch lock is ~0.5 MB): cap untrusted input. */
 #define LOCK_MAX_BYTES ((size_t)256 << 20)
@@ -358,13 +358,15 @@ static int read_yaml(lockfile_t *l, const char *path, const char *text, size_t l
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&parser, &doc)) {
-		err_set(err, "%s:%zu:%zu: not valid YAML: %s", path, parser.problem_mark.line + 1,
-			parser.problem_mark.column + 1, parser.problem ? parser.problem : "parse error");
+		size_t at_line, at_col; /* reader errors (bad UTF-8) carry only an offset */
+		yamlutil_error_position(&parser, text, len, &at_line, &at_col);
+		err_set(err, "%s:%zu:%zu: not valid YAML: %s", path, at_line, at_col,
+			parser.problem ? parser.problem : "parse error");
 		goto out;
 	}
 	have_doc = 1;
 	for (yaml_node_t *n = doc.nodes.start; n < doc.nodes.top; n++) {
-		yaml_node_t *first, *dup = yamlkeys_duplicate(&doc, n, &first);
+		yaml_node_t *first, *dup = yamlutil_duplicate_key(&doc, n, &first);
 		if (dup) { /* map_get would read the first, another reader the last */
 			err_set(err, "%s:%zu:%zu: duplicate key '%s' (first at line %zu)", path,
 				dup->start_mark.line + 1, dup->start_mark.column + 1,

@@ -97,11 +97,11 @@ void fuzz_check_message(const err_t *err, const char *where)
 	for (const unsigned char *p = (const unsigned char *)m; *p; p++)
 		FUZZ_ASSERT(*p >= 0x20 || *p == '\n' || *p == '\t',
 			    "control character 0x%02x in message: %s", *p, m);
-	/* "FILE:LINE:" and "(line LINE" positions are 1-based */
+	/* "FILE:LINE:" and "line LINE" positions are 1-based */
 	if (where && starts_with(m, where) && m[wl] == ':' &&
 	    ((m[wl + 1] >= '0' && m[wl + 1] <= '9') || m[wl + 1] == '-'))
 		FUZZ_ASSERT(number_at(m + wl + 1) >= 1, "impossible position in message: %s", m);
 	for (const char *p = m; *p; p++)
-		if (starts_with(p, "(line "))
-			FUZZ_ASSERT(number_at(p + 6) >= 1, "impossible position in message: %s", m);
+		if (starts_with(p, "line "))
+			FUZZ_ASSERT(number_at(p + 5) >= 1, "impossible position in message: %s", m);
 }

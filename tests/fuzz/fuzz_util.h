@@ -30,7 +30,7 @@ const char *fuzz_scratch(void);
 void fuzz_write_file(const char *name, const uint8_t *data, size_t size, buf_t *out);
 /* Checks a failure's message: set, without control characters other than newline and tab,
  * and no impossible positions: "WHERE:LINE:" (when where is given and the message starts with
- * it) and "(line LINE" must be 1-based. */
+ * it) and "line LINE" must be 1-based. */
 void fuzz_check_message(const err_t *err, const char *where);
 
 #endif

@@ -346,6 +346,15 @@ static void test_empty_lock_file_is_an_error_not_a_crash(void **state)
 	err_clear(&err);
 }
 
+/* libyaml gives reader errors (bad UTF-8) a byte offset only: the message said 1:1 wherever
+ * the bad byte was. */
+static void test_yaml_lock_with_bad_utf8_names_its_line(void **state)
+{
+	(void)state;
+	expect_read_error("utf8.yml", "version: 1\npackage:\n  - name: z\xffz\n", "utf8.yml:3:12:",
+			  "not valid YAML");
+}
+
 /* Two `url:` keys in one entry: this reader took the first, another tool may take the last. */
 static void test_yaml_duplicate_key_is_refused_naming_file_and_line(void **state)
 {
@@ -456,6 +465,7 @@ int main(void)
 		cmocka_unit_test(test_written_lock_is_sorted_and_byte_identical),
 		cmocka_unit_test(test_empty_lock_file_is_an_error_not_a_crash),
 		cmocka_unit_test(test_yaml_duplicate_key_is_refused_naming_file_and_line),
+		cmocka_unit_test(test_yaml_lock_with_bad_utf8_names_its_line),
 		cmocka_unit_test(test_lock_url_with_path_tricks_is_refused),
 		cmocka_unit_test(test_lock_url_with_a_raw_non_ascii_byte_is_refused),
 		cmocka_unit_test(test_explicit_lock_with_two_builds_of_one_package_is_refused),
