@@ -148,8 +148,16 @@ static int check_version(const char *v, const char *spec, err_t *err)
 	const char *why = NULL;
 	const char *p = v;
 	size_t n = strlen(v);
-	if (n >= 2 && v[0] == '^' && v[n - 1] == '$')
-		return 0; /* conda (and libsolv) take ^...$ as a regular expression */
+	if (n >= 2 && v[0] == '^' && v[n - 1] == '$') {
+		/* conda (and libsolv) take ^...$ as a regular expression; it is written back inside
+		 * [version='...'], so no quote, bracket, blank, '#' or ':' (fuzz_matchspec) */
+		for (const char *q = v; *q; q++)
+			if ((unsigned char)*q > 0x7e || (!isalnum((unsigned char)*q) &&
+							 !strchr("^$.*+?|()_-!,\\{}", *q)))
+				return err_set(err, "bad MatchSpec '%s': regular-expression version '%s' "
+						    "holds byte 0x%02x", spec, v, (unsigned char)*q);
+		return 0;
+	}
 	if (check_version_expr(&p, v + n, 0, &why) < 0 || p != v + n)
 		return err_set(err, "bad MatchSpec '%s': version '%s' has %s", spec, v,
 			       why ? why : "an unbalanced ')'");
@@ -604,8 +612,9 @@ void matchspec_to_solv(const matchspec_t *m, buf_t *out)
 
 void matchspec_to_string(const matchspec_t *m, buf_t *out)
 {
-	/* conda reads parentheses outside [...] as options, so such versions go in brackets. */
-	int version_in_brackets = m->version && strchr(m->version, '(');
+	/* conda reads parentheses outside [...] as options, so such versions go in brackets, and
+	 * so do regular expressions (their characters would split the spec's parts). */
+	int version_in_brackets = m->version && (strchr(m->version, '(') || m->version[0] == '^');
 	/* "chan/sub::" splits off only a subdir conda knows; others go in brackets */
 	int subdir_in_brackets = m->subdir && (!m->channel || !pkgrec_subdir_is_known(m->subdir));
 	int has_brackets = version_in_brackets || m->build_number || subdir_in_brackets;

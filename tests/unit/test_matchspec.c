@@ -257,6 +257,10 @@ static void test_accepted_specs_write_back_to_the_same_spec(void **state)
 		"y[channel='a b']",	  /* a blank inside the channel */
 		"y[channel=c/linux-64]", /* read as channel c, subdir linux-64 on the way back */
 		"y[version=if, build=b]", /* "y if b": conda drops " if ..." */
+		/* fuzz_matchspec: a regular-expression version took any byte, and written back
+		 * outside brackets its ':' made a channel */
+		"li>w=x[version='^2)=*|-,*3\xff::m$']",
+		"pkg[version='^1\\.(2|3)\\..*$']",
 	};
 	for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
 		err_t err = ERR_INIT;
