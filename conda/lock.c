@@ -47,7 +47,10 @@ pkgrec_t *lock_record_from_url(const char *url, const char *name, err_t *err)
 	pkgrec_t *r = NULL;
 	size_t ext_len = 0;
 	const char *slash = strrchr(url, '/');
-	if (!slash || !slash[1] || !strstr(url, "://"))
+	/* a scheme first (not "://" anywhere), and no '#': @EXPLICIT splits the hash off there,
+	 * so a lock written back would read as another URL (fuzz_lock) */
+	if (!slash || !slash[1] || strchr(url, '#') ||
+	    (strncmp(url, "https://", 8) && strncmp(url, "http://", 7) && strncmp(url, "file://", 7)))
 		goto bad;
 	/* URLs are ASCII (RFC 3986): a raw byte here would reach messages, curl and the lock
 	 * writer (libyaml's emitter crashes on invalid UTF-8) */

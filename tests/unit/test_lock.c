@@ -391,6 +391,19 @@ static void test_lock_url_with_a_raw_non_ascii_byte_is_refused(void **state)
 			  "byte.lock:2", "byte 0xad");
 }
 
+/* fuzz_lock: a conda-lock url with a '#' and no scheme at its start was read (the "://" of a
+ * later part sufficed); written back as @EXPLICIT, the '#' split it into another URL. */
+static void test_lock_url_with_a_fragment_or_no_leading_scheme_is_refused(void **state)
+{
+	(void)state;
+	expect_read_error("frag.yml",
+			  "version: 1\npackage:\n  - name: zz\n    manager: conda\n"
+			  "    url: 'https://h/c/linux-64/a.conda#x/y/linux-64/zz-1-0.conda'\n",
+			  "frag.yml:3", "is not a conda package URL");
+	expect_read_error("scheme.lock", "@EXPLICIT\nhttinux-64/x://h/c/linux-64/zz-1-0.conda\n",
+			  "scheme.lock:2", "is not a conda package URL");
+}
+
 /* fuzz_lock: an @EXPLICIT lock listing two builds of one package was read (both installed
  * into one prefix); the conda-lock reader already refused it. Written back as conda-lock
  * YAML, the lock then did not read back. */
@@ -469,6 +482,7 @@ int main(void)
 		cmocka_unit_test(test_lock_url_with_path_tricks_is_refused),
 		cmocka_unit_test(test_lock_url_with_a_raw_non_ascii_byte_is_refused),
 		cmocka_unit_test(test_explicit_lock_with_two_builds_of_one_package_is_refused),
+		cmocka_unit_test(test_lock_url_with_a_fragment_or_no_leading_scheme_is_refused),
 		cmocka_unit_test(test_hashless_lock_record_is_told_to_lock_again_not_to_reindex),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
