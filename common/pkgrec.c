@@ -25,7 +25,7 @@ static int str_array(json_t *arr, char ***out, size_t *n)
 {
 	*out = NULL;
 	*n = 0;
-	if (!arr)
+	if (!arr || json_is_null(arr)) /* real repodata has "depends": null */
 		return 0;
 	if (!json_is_array(arr))
 		return -1;
@@ -88,6 +88,16 @@ pkgrec_t *pkgrec_from_json(const char *fn, json_t *entry, const char *channel, c
 		buf_addpath(&url, fn);
 	}
 	r->url = buf_detach(&url);
+	/* libsolv locates a record by its "fn" field when it has one, the index by the key:
+	 * they must agree or the solver's choice and the record read back could differ. */
+	json_t *fn_field = json_object_get(entry, "fn");
+	if (fn_field && !json_is_null(fn_field) &&
+	    (!json_is_string(fn_field) || strcmp(json_string_value(fn_field), fn) != 0)) {
+		err_set(err, "repodata record '%.100s': its \"fn\" field differs from its key", fn);
+		goto fail;
+	}
+	if (pkgrec_check(r, err) != 0)
+		goto fail;
 	r->raw = json_incref(entry);
 	return r;
 fail:
@@ -126,6 +136,7 @@ pkgrec_t *pkgrec_dup(const pkgrec_t *s)
 	r->constrains = dup_array(s->constrains, s->n_constrains);
 	r->n_constrains = s->n_constrains;
 	r->raw = s->raw ? json_incref(s->raw) : NULL;
+	r->origin = xstrdup(s->origin);
 	return r;
 }
 
@@ -150,7 +161,13 @@ void pkgrec_free(pkgrec_t *r)
 		free(r->constrains[i]);
 	free(r->constrains);
 	json_decref(r->raw);
+	free(r->origin);
 	free(r);
+}
+
+const char *pkgrec_origin(const pkgrec_t *r)
+{
+	return r->origin ? r->origin : "its channel's repodata";
 }
 
 char *pkgrec_dist(const pkgrec_t *r)
@@ -183,4 +200,109 @@ int pkgrec_cmp_name(const void *a, const void *b)
 	if (!c)
 		c = strcmp(x->build, y->build);
 	return c;
+}
+
+/* ---- field grammar (see pkgrec.h) ---- */
+
+/* 1 when s is non-empty and every byte is an ASCII letter/digit (lower-case only when
+ * lower_only) or in extra. */
+static int is_made_of(const char *s, int lower_only, const char *extra)
+{
+	if (!s || !*s)
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		int alnum = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+			    (!lower_only && *p >= 'A' && *p <= 'Z');
+		if (!alnum && !strchr(extra, *p))
+			return 0;
+	}
+	return 1;
+}
+
+int pkgrec_name_ok(const char *s)
+{
+	return is_made_of(s, 1, "._-") && s[0] != '.' && s[0] != '-';
+}
+
+int pkgrec_version_ok(const char *s)
+{
+	return is_made_of(s, 0, "._+!");
+}
+
+int pkgrec_build_ok(const char *s)
+{
+	return is_made_of(s, 0, "_.+");
+}
+
+/* The subdirs conda's Channel() recognises as the last path element of a channel. */
+static const char *const known_subdirs[] = {
+	"noarch", "linux-32", "linux-64", "linux-aarch64", "linux-armv6l", "linux-armv7l",
+	"linux-ppc64", "linux-ppc64le", "linux-riscv64", "linux-s390x", "osx-64", "osx-arm64",
+	"win-32", "win-64", "win-arm64", "zos-z", "freebsd-64", "emscripten-wasm32",
+	"wasi-wasm32", NULL,
+};
+
+int pkgrec_subdir_is_known(const char *s)
+{
+	for (size_t i = 0; s && known_subdirs[i]; i++)
+		if (strcmp(s, known_subdirs[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int pkgrec_subdir_ok(const char *s)
+{
+	const char *dash = s ? strchr(s, '-') : NULL;
+	if (pkgrec_subdir_is_known(s))
+		return 1;
+	if (!dash || dash == s || strlen(s) > 32 || !(s[0] >= 'a' && s[0] <= 'z'))
+		return 0;
+	char os[33];
+	memcpy(os, s, (size_t)(dash - s));
+	os[dash - s] = '\0';
+	return is_made_of(os, 1, "") && is_made_of(dash + 1, 1, "_");
+}
+
+/* 1 when r->fn is exactly "name-version-build" + ".conda" or ".tar.bz2" (no allocation: this
+ * runs on every record of a channel). */
+static int fn_is_dist(const pkgrec_t *r)
+{
+	const char *parts[3] = {r->name, r->version, r->build}, *f = r->fn;
+	if (!f || strlen(f) > PKGREC_FN_MAX)
+		return 0;
+	for (int i = 0; i < 3; i++) {
+		size_t n = strlen(parts[i]);
+		if (strncmp(f, parts[i], n) != 0 || (i < 2 && f[n] != '-'))
+			return 0;
+		f += n + (i < 2);
+	}
+	return !strcmp(f, ".conda") || !strcmp(f, ".tar.bz2");
+}
+
+int pkgrec_check(const pkgrec_t *r, err_t *err)
+{
+	const char *fn = r->fn ? r->fn : "?";
+	if (!pkgrec_name_ok(r->name))
+		return err_set(err, "record '%.100s': name '%.100s' is not a conda package name "
+				    "(lower-case letters, digits, '.', '_', '-')",
+			       fn, r->name ? r->name : "");
+	if (!pkgrec_version_ok(r->version))
+		return err_set(err, "record '%.100s': version '%.100s' has characters conda versions "
+				    "never have (letters, digits, '.', '_', '+', '!')",
+			       fn, r->version ? r->version : "");
+	if (!pkgrec_build_ok(r->build))
+		return err_set(err, "record '%.100s': build '%.100s' has characters conda build "
+				    "strings never have (letters, digits, '_', '.', '+')",
+			       fn, r->build ? r->build : "");
+	if (r->subdir && !pkgrec_subdir_ok(r->subdir))
+		return err_set(err, "record '%.100s': subdir '%.100s' is not a conda platform "
+				    "(noarch, linux-64, osx-arm64, ...)",
+			       fn, r->subdir);
+	if (r->build_number < 0)
+		return err_set(err, "record '%.100s': negative build_number %ld", fn, r->build_number);
+	if (!fn_is_dist(r))
+		return err_set(err, "record '%.100s': the file name must be %.64s-%.64s-%.64s.conda or "
+				    ".tar.bz2 (at most %d bytes)",
+			       fn, r->name, r->version, r->build, PKGREC_FN_MAX);
+	return 0;
 }

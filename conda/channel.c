@@ -8,6 +8,7 @@
 #include "digest.h"
 #include "fsutil.h"
 #include "http.h"
+#include "repodata.h"
 #include "repoindex.h"
 
 #include <ctype.h>
@@ -192,7 +193,6 @@ static size_t read_hashing(void *buffer, size_t len, void *data)
  * The index is a cache: failing to write it only costs the solver that second parse. */
 static int validate_and_index(const char *path, const char *url, const char *cache_dir, err_t *err)
 {
-	json_error_t jerr;
 	char sha[DIGEST_HEX_MAX], chunk[1 << 14];
 	struct hashing_reader hr = {fopen(path, "rb"), digest_new(DIGEST_SHA256)};
 	buf_t idx = BUF_INIT;
@@ -202,16 +202,9 @@ static int validate_and_index(const char *path, const char *url, const char *cac
 		err_set(err, "%s: cannot read: %s", path, strerror(errno));
 		goto out;
 	}
-	root = json_load_callback(read_hashing, &hr, JSON_ALLOW_NUL, &jerr);
-	if (!root) {
-		err_set(err, "%s: not valid JSON (line %d, column %d: %s)", url, jerr.line, jerr.column,
-			jerr.text);
+	root = repodata_parse(read_hashing, &hr, url, err); /* duplicate keys, shape, caps */
+	if (!root)
 		goto out;
-	}
-	if (!json_is_object(root)) {
-		err_set(err, "%s: repodata is not a JSON object", url);
-		goto out;
-	}
 	size_t n;
 	while ((n = fread(chunk, 1, sizeof chunk, hr.fp)) > 0) /* jansson stops at EOF; be sure */
 		digest_update(hr.d, chunk, n);
@@ -219,7 +212,7 @@ static int validate_and_index(const char *path, const char *url, const char *cac
 	repoindex_path(cache_dir, sha, &idx);
 	if (!fs_exists(idx.data)) {
 		err_t ignored = ERR_INIT;
-		repoindex_write(idx.data, root, &ignored);
+		repoindex_write_checked(idx.data, root, &ignored);
 		err_clear(&ignored);
 	}
 	rc = 0;

@@ -10,6 +10,7 @@
 #include <yaml.h>
 
 #include "buf.h"
+#include "yamlutil.h"
 
 /* environment.yml files are a few KiB; anything this big is not one (signify-style cap). */
 #define ENVSPEC_MAX_BYTES ((size_t)16 << 20)
@@ -111,6 +112,35 @@ static const char *scalar(const yaml_node_t *n)
 	return (const char *)n->data.scalar.value;
 }
 
+/* A "\0" escape in a double-quoted scalar: libyaml keeps the bytes after it, every C string
+ * reader would silently stop there. */
+static int has_nul(const yaml_node_t *n)
+{
+	return n->type == YAML_SCALAR_NODE && strlen(scalar(n)) != n->data.scalar.length;
+}
+
+/* A control character (CR, ESC, ...) in a channel, MatchSpec or name: never meant, and echoed
+ * into messages and URLs. Tabs and newlines of folded scalars are trimmed before this. */
+static int control_char(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return (unsigned char)*s;
+	return 0;
+}
+
+/* An environment variable name as POSIX shells and Docker's ENV take it. */
+static int is_env_name(const char *s)
+{
+	if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
+		return 0;
+	for (s++; *s; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		      *s == '_'))
+			return 0;
+	return 1;
+}
+
 static int is_digits(const char *s, const char *set)
 {
 	int any = 0;
@@ -189,19 +219,32 @@ static const char *node_kind(const yaml_node_t *n)
 	return "a scalar";
 }
 
-/* Mapping keys must be strings and unique; conda's YAML loader refuses duplicates. */
+/* Mapping keys must be strings and unique; conda's YAML loader refuses duplicates. Called for
+ * each pair in order; the first call checks the whole map for duplicates (yamlutil.h). */
 static int check_key(envspec_ctx_t *c, const yaml_node_t *map, const yaml_node_pair_t *pair,
 		     const char *what)
 {
-	yaml_node_t *key = yaml_document_get_node(c->doc, pair->key);
+	yaml_node_t *key = yaml_document_get_node(c->doc, pair->key), *first = NULL, *dup;
 	if (key->type != YAML_SCALAR_NODE)
 		return fail_at(c, key, "%s keys must be strings, found %s", what, node_kind(key));
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < pair; p++) {
-		yaml_node_t *prev = yaml_document_get_node(c->doc, p->key);
-		if (prev->type == YAML_SCALAR_NODE && strcmp(scalar(prev), scalar(key)) == 0)
-			return fail_at(c, key, "duplicate key '%s' (first at line %zu)", scalar(key),
-				       prev->start_mark.line + 1);
-	}
+	if (pair == map->data.mapping.pairs.start && (dup = yamlutil_duplicate_key(c->doc, map, &first)))
+		return fail_at(c, dup, "duplicate key '%s' (first at line %zu)", scalar(dup),
+			       first->start_mark.line + 1);
+	return 0;
+}
+
+/* Refuses a NUL or a control character inside a scalar that names something. */
+static int check_text(envspec_ctx_t *c, const yaml_node_t *n, const char *what)
+{
+	char *trimmed;
+	int cc;
+	if (has_nul(n))
+		return fail_at(c, n, "%s holds a NUL character (\\0 or \\u0000)", what);
+	trimmed = dup_trimmed(scalar(n));
+	cc = control_char(trimmed);
+	free(trimmed);
+	if (cc)
+		return fail_at(c, n, "%s holds a control character (0x%02x)", what, cc);
 	return 0;
 }
 
@@ -228,6 +271,12 @@ static int read_string_list(envspec_ctx_t *c, const yaml_node_t *seq, const char
 		if (type)
 			return fail_at(c, n, "`%s` items must be strings, found a %s '%s' (quote it)",
 				       what, type, scalar(n));
+		buf_t label = BUF_INIT;
+		buf_addf(&label, "a `%s` item", what);
+		int bad = check_text(c, n, label.data) < 0;
+		buf_free(&label);
+		if (bad)
+			return -1;
 		text = dup_trimmed(scalar(n));
 		if (!*text) {
 			free(text);
@@ -296,6 +345,8 @@ static int read_dependencies(envspec_ctx_t *c, const yaml_node_t *seq)
 			if (type)
 				return fail_at(c, n, "%s, found a %s '%s' (quote it if it is meant as a "
 						     "package name)", bad_item, type, scalar(n));
+			if (check_text(c, n, "a dependencies item") < 0)
+				return -1;
 			text = dup_trimmed(scalar(n));
 			if (!*text) {
 				free(text);
@@ -321,11 +372,19 @@ static int read_variables(envspec_ctx_t *c, const yaml_node_t *map)
 			return -1;
 		if (!*scalar(key))
 			return fail_at(c, key, "empty variable name");
+		if (has_nul(key) || !is_env_name(scalar(key)))
+			return fail_at(c, key, "variable name '%s' is not an environment variable name "
+					       "(letters, digits and '_', not starting with a digit)",
+				       scalar(key));
 		if (val->type != YAML_SCALAR_NODE)
 			return fail_at(c, val, "variable '%s' must have a scalar value, found %s",
 				       scalar(key), node_kind(val));
 		if (is_null(val))
 			return fail_at(c, val, "variable '%s' has no value", scalar(key));
+		if (has_nul(val))
+			return fail_at(c, val, "variable '%s' holds a NUL character (\\0 or \\u0000), "
+					       "which an environment value cannot carry",
+				       scalar(key));
 		list_push(&c->env->vars, dup_str(scalar(key)), dup_str(scalar(val)), key);
 	}
 	return 0;
@@ -337,6 +396,8 @@ static int read_name(envspec_ctx_t *c, const yaml_node_t *n)
 		return 0;
 	if (n->type != YAML_SCALAR_NODE)
 		return fail_at(c, n, "`name` must be a string, found %s", node_kind(n));
+	if (check_text(c, n, "`name`") < 0)
+		return -1;
 	free(c->env->name);
 	c->env->name = dup_trimmed(scalar(n));
 	return 0;
@@ -372,28 +433,12 @@ static int read_top(envspec_ctx_t *c, const yaml_node_t *root)
 	return 0;
 }
 
-/* Line/column of a byte offset, for libyaml reader errors that carry only an offset. */
-static void offset_position(const char *data, size_t len, size_t offset, size_t *line, size_t *col)
-{
-	*line = 1;
-	*col = 1;
-	for (size_t i = 0; i < offset && i < len; i++) {
-		if (data[i] == '\n') {
-			(*line)++;
-			*col = 1;
-		} else {
-			(*col)++;
-		}
-	}
-}
-
 static void set_yaml_error(const yaml_parser_t *parser, const char *path, const char *data,
 			   size_t len, err_t *err)
 {
-	size_t line = parser->problem_mark.line + 1, col = parser->problem_mark.column + 1;
+	size_t line, col;
 	const char *problem = parser->problem ? parser->problem : "unknown problem";
-	if (parser->error == YAML_READER_ERROR)
-		offset_position(data, len, parser->problem_offset, &line, &col);
+	yamlutil_error_position(parser, data, len, &line, &col);
 	if (parser->error == YAML_MEMORY_ERROR)
 		err_set(err, "%s:1:1: out of memory while parsing YAML", path);
 	else if (parser->context)

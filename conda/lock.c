@@ -6,10 +6,12 @@
 #include "xalloc.h"
 
 #include <ctype.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
 
+#include "yamlutil.h"
 
 /* Real locks are a few MB (the 800-package PyTorch lock is ~0.5 MB): cap untrusted input. */
 #define LOCK_MAX_BYTES ((size_t)256 << 20)
@@ -17,6 +19,7 @@
 struct lockfile {
 	pkgrec_t **recs;
 	size_t n, cap;
+	json_t *by_name; /* name -> index in recs */
 	char **pip;
 	size_t n_pip;
 	char *env_name; /* metadata.custom_metadata[LOCK_META_ENV_NAME] */
@@ -44,8 +47,21 @@ pkgrec_t *lock_record_from_url(const char *url, const char *name, err_t *err)
 	pkgrec_t *r = NULL;
 	size_t ext_len = 0;
 	const char *slash = strrchr(url, '/');
-	if (!slash || !slash[1] || !strstr(url, "://"))
+	/* a scheme first (not "://" anywhere), and no '#': @EXPLICIT splits the hash off there,
+	 * so a lock written back would read as another URL (fuzz_lock) */
+	if (!slash || !slash[1] || strchr(url, '#') ||
+	    (strncmp(url, "https://", 8) && strncmp(url, "http://", 7) && strncmp(url, "file://", 7)))
 		goto bad;
+	/* URLs are ASCII (RFC 3986): a raw byte here would reach messages, curl and the lock
+	 * writer (libyaml's emitter crashes on invalid UTF-8) */
+	for (const unsigned char *p = (const unsigned char *)url; *p; p++) {
+		if (*p <= 0x20 || *p >= 0x7f) {
+			err_set(err, "'%.200s' is not a package URL: byte 0x%02x (spaces, control "
+				     "characters and non-ASCII must be percent-encoded)",
+				url, *p);
+			return NULL;
+		}
+	}
 	const char *fn = slash + 1;
 	size_t fn_len = strlen(fn);
 	if (fn_len > 6 && !strcmp(fn + fn_len - 6, ".conda"))
@@ -93,6 +109,10 @@ pkgrec_t *lock_record_from_url(const char *url, const char *name, err_t *err)
 	r->url = xstrdup(url);
 	r->subdir = xstrndup(sub_start, (size_t)(slash - sub_start));
 	r->channel = xstrndup(url, (size_t)(sub_start - 1 - url));
+	if (pkgrec_check(r, err) != 0) { /* the same grammar as a channel's records */
+		pkgrec_free(r);
+		return NULL;
+	}
 	return r;
 bad:
 	err_set(err, "'%s' is not a conda package URL (expected CHANNEL/SUBDIR/NAME-VERSION-BUILD.conda "
@@ -110,6 +130,26 @@ static void push_rec(lockfile_t *l, pkgrec_t *r)
 			abort();
 	}
 	l->recs[l->n++] = r;
+}
+
+/* Adds r (taken) unless its name is there already: the same URL again is dropped (several
+ * conda-lock categories list one package); another URL is refused, in both formats (two
+ * builds of one package would install into one prefix). */
+static int add_record(lockfile_t *l, pkgrec_t *r, const char *path, int line, err_t *err)
+{
+	json_t *at = json_object_get(l->by_name, r->name);
+	if (at) {
+		const pkgrec_t *prev = l->recs[json_integer_value(at)];
+		int same = !strcmp(prev->url, r->url);
+		if (!same)
+			err_set(err, "%s:%d: package %s is locked twice, as %s and %s", path, line,
+				r->name, prev->url, r->url);
+		pkgrec_free(r);
+		return same ? 0 : -1;
+	}
+	json_object_set_new(l->by_name, r->name, json_integer((json_int_t)l->n));
+	push_rec(l, r);
+	return 0;
 }
 
 static void push_pip(lockfile_t *l, const char *name)
@@ -134,6 +174,15 @@ static int set_hash(pkgrec_t *r, const char *hex)
 		return 0;
 	}
 	return -1;
+}
+
+/* Where the record's hashes come from, for fetch's messages (pkgrec_origin). */
+static void set_origin(pkgrec_t *r, const char *path, int line)
+{
+	buf_t b = BUF_INIT;
+	buf_addf(&b, "lock file %s:%d", path, line);
+	free(r->origin);
+	r->origin = buf_detach(&b);
 }
 
 /* ---- @EXPLICIT ---- */
@@ -184,8 +233,11 @@ static int read_explicit(lockfile_t *l, const char *path, const char *text, cons
 				pkgrec_free(r);
 				r = NULL;
 			}
-			if (r)
-				push_rec(l, r);
+			if (r) {
+				set_origin(r, path, line_no);
+				if (add_record(l, r, path, line_no, err) != 0)
+					rc = -1;
+			}
 		}
 		free(line);
 		if (rc)
@@ -296,19 +348,8 @@ static int read_yaml_package(lockfile_t *l, yaml_document_t *doc, yaml_node_t *p
 		pkgrec_free(r);
 		return -1;
 	}
-	/* Several categories may list one package: keep the first, refuse disagreement. */
-	for (size_t i = 0; i < l->n; i++) {
-		if (strcmp(l->recs[i]->name, r->name) != 0)
-			continue;
-		int same = !strcmp(l->recs[i]->url, r->url);
-		if (!same)
-			err_set(err, "%s:%d: package %s is locked twice, as %s and %s", path, line, name,
-				l->recs[i]->url, r->url);
-		pkgrec_free(r);
-		return same ? 0 : -1;
-	}
-	push_rec(l, r);
-	return 0;
+	set_origin(r, path, line);
+	return add_record(l, r, path, line, err);
 }
 
 static int read_yaml(lockfile_t *l, const char *path, const char *text, size_t len,
@@ -320,11 +361,22 @@ static int read_yaml(lockfile_t *l, const char *path, const char *text, size_t l
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&parser, &doc)) {
-		err_set(err, "%s:%zu:%zu: not valid YAML: %s", path, parser.problem_mark.line + 1,
-			parser.problem_mark.column + 1, parser.problem ? parser.problem : "parse error");
+		size_t at_line, at_col; /* reader errors (bad UTF-8) carry only an offset */
+		yamlutil_error_position(&parser, text, len, &at_line, &at_col);
+		err_set(err, "%s:%zu:%zu: not valid YAML: %s", path, at_line, at_col,
+			parser.problem ? parser.problem : "parse error");
 		goto out;
 	}
 	have_doc = 1;
+	for (yaml_node_t *n = doc.nodes.start; n < doc.nodes.top; n++) {
+		yaml_node_t *first, *dup = yamlutil_duplicate_key(&doc, n, &first);
+		if (dup) { /* map_get would read the first, another reader the last */
+			err_set(err, "%s:%zu:%zu: duplicate key '%s' (first at line %zu)", path,
+				dup->start_mark.line + 1, dup->start_mark.column + 1,
+				(const char *)dup->data.scalar.value, first->start_mark.line + 1);
+			goto out;
+		}
+	}
 	yaml_node_t *root = yaml_document_get_root_node(&doc);
 	const char *version = map_str(&doc, root, "version");
 	yaml_node_t *pkgs = map_get(&doc, root, "package");
@@ -371,8 +423,11 @@ lockfile_t *lock_read(const char *path, const char *platform, err_t *err)
 	int rc;
 	if (!l)
 		abort();
+	l->by_name = json_object();
 	if (buf_read_file(&text, path, LOCK_MAX_BYTES, err) != 0) {
 		rc = -1;
+	} else if (!text.len) { /* text.data is NULL: this crashed (/dev/null, exit 139) */
+		rc = err_set(err, "%s: empty file, not a lock (conda-lock YAML or @EXPLICIT)", path);
 	} else if (has_explicit_marker(text.data)) {
 		rc = read_explicit(l, path, text.data, platform, err);
 	} else {
@@ -396,6 +451,7 @@ void lock_free(lockfile_t *l)
 	for (size_t i = 0; i < l->n; i++)
 		pkgrec_free(l->recs[i]);
 	free(l->recs);
+	json_decref(l->by_name);
 	for (size_t i = 0; i < l->n_pip; i++)
 		free(l->pip[i]);
 	free(l->pip);
@@ -429,6 +485,7 @@ pkgrec_t **lock_take_records(lockfile_t *l, size_t *n_out)
 	*n_out = l->n;
 	l->recs = NULL;
 	l->n = l->cap = 0;
+	json_object_clear(l->by_name);
 	return recs;
 }
 

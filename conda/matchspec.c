@@ -4,26 +4,12 @@
  * brackets, `channel::`, the name, then version + build; the `=1.2` → `1.2.*` translation
  * follows conda. Forms conda accepts but imgbuild cannot honour fail with a message. */
 #include "matchspec.h"
+#include "pkgrec.h"
 
 #include <ctype.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Subdirs conda's Channel() recognises as the last path element of a channel. */
-static const char *const known_subdirs[] = {
-	"noarch", "linux-32", "linux-64", "linux-aarch64", "linux-armv6l", "linux-armv7l",
-	"linux-ppc64", "linux-ppc64le", "linux-riscv64", "linux-s390x", "osx-64", "osx-arm64",
-	"win-32", "win-64", "win-arm64", "zos-z", "freebsd-64", "emscripten-wasm32",
-	"wasi-wasm32", NULL,
-};
-
-static int is_known_subdir(const char *s)
-{
-	for (size_t i = 0; known_subdirs[i]; i++)
-		if (strcmp(s, known_subdirs[i]) == 0)
-			return 1;
-	return 0;
-}
 
 static char *dup_range(const char *s, size_t n)
 {
@@ -103,9 +89,16 @@ static int check_version_atom(const char *s, size_t n, const char **why)
 		*why = "two operators in a row";
 		return -1;
 	}
+	size_t start = i;
 	for (; i < n; i++) {
 		if (!is_version_char(s[i])) {
 			*why = "a character that cannot appear in a version";
+			return -1;
+		}
+		/* '!' ends the epoch, an integer ("1!2.0"): "cond!" would also make a trailing
+		 * space read as part of the version when the spec is written back */
+		if (s[i] == '!' && (i == start || i + 1 == n || strspn(s + start, "0123456789") != i - start)) {
+			*why = "a '!' that is not after an epoch number";
 			return -1;
 		}
 	}
@@ -155,8 +148,16 @@ static int check_version(const char *v, const char *spec, err_t *err)
 	const char *why = NULL;
 	const char *p = v;
 	size_t n = strlen(v);
-	if (n >= 2 && v[0] == '^' && v[n - 1] == '$')
-		return 0; /* conda (and libsolv) take ^...$ as a regular expression */
+	if (n >= 2 && v[0] == '^' && v[n - 1] == '$') {
+		/* conda (and libsolv) take ^...$ as a regular expression; it is written back inside
+		 * [version='...'], so no quote, bracket, blank, '#' or ':' (fuzz_matchspec) */
+		for (const char *q = v; *q; q++)
+			if ((unsigned char)*q > 0x7e || (!isalnum((unsigned char)*q) &&
+							 !strchr("^$.*+?|()_-!,\\{}", *q)))
+				return err_set(err, "bad MatchSpec '%s': regular-expression version '%s' "
+						    "holds byte 0x%02x", spec, v, (unsigned char)*q);
+		return 0;
+	}
 	if (check_version_expr(&p, v + n, 0, &why) < 0 || p != v + n)
 		return err_set(err, "bad MatchSpec '%s': version '%s' has %s", spec, v,
 			       why ? why : "an unbalanced ')'");
@@ -171,9 +172,37 @@ static int check_build(const char *b, const char *spec, err_t *err)
 	if (!*b)
 		return err_set(err, "bad MatchSpec '%s': empty build string", spec);
 	for (const char *p = b; *p; p++) {
-		if (strchr(" \t-=,|<>~()[]'\"", *p))
+		unsigned char c = (unsigned char)*p;
+		/* '#' would start a comment and a final '@' the feature form when written back */
+		if (c < 0x21 || c > 0x7e)
+			return err_set(err, "bad MatchSpec '%s': build string '%s' contains byte 0x%02x, "
+					    "which conda build strings never do", spec, b, c);
+		if (strchr("-=,|<>~()[]'\"#:@;\\", c))
 			return err_set(err, "bad MatchSpec '%s': build string '%s' contains '%c', "
-					    "which conda build strings never do", spec, b, *p);
+					    "which conda build strings never do", spec, b, c);
+	}
+	return 0;
+}
+
+/* 1 when s ends with a package extension in any case: "x.cOnda" lower-cases to a name that
+ * reads as a package file ("x.conda") when written back. */
+static int ends_like_package_file(const char *s)
+{
+	size_t n = strlen(s);
+	return (n > 6 && !strcasecmp(s + n - 6, ".conda")) ||
+	       (n > 8 && !strcasecmp(s + n - 8, ".tar.bz2"));
+}
+
+/* Channel names and URLs (conda-forge, pytorch/label/nightly, https://host:8443/x, file:///p,
+ * percent-encoded): no blanks, quotes, brackets, '#' or ',' that would end the spec's part. */
+static int check_channel(const char *chan, const char *spec, err_t *err)
+{
+	for (const char *p = chan; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c > 0x7e || (!isalnum(c) && !strchr("-_./:~%+@*", c)))
+			return err_set(err, "bad MatchSpec '%s': channel '%s' contains byte 0x%02x "
+					    "(channel names and URLs use letters, digits and -_./:~%%+@)",
+				       spec, chan, c);
 	}
 	return 0;
 }
@@ -252,6 +281,8 @@ static int is_unsupported_conda_key(const char *key)
 	return 0;
 }
 
+static void set_channel(matchspec_t *m, const char *chan);
+
 /* Parses `key=value` pairs (comma and/or space separated, values optionally quoted) from
  * the inside of [...] into m; brackets override what was written outside, as in conda. */
 static int parse_brackets(const char *s, const char *spec, matchspec_t *m, err_t *err)
@@ -308,7 +339,7 @@ static int parse_brackets(const char *s, const char *spec, matchspec_t *m, err_t
 			remove_spaces(&val);
 			set_field(&m->build_number, val.data);
 		} else if (strcmp(key.data, "channel") == 0) {
-			set_field(&m->channel, val.data);
+			set_channel(m, val.data); /* as conda's Channel(): "chan/linux-64" splits */
 		} else if (strcmp(key.data, "subdir") == 0) {
 			set_field(&m->subdir, val.data);
 		} else if (strcmp(key.data, "name") == 0) {
@@ -340,7 +371,7 @@ static void set_channel(matchspec_t *m, const char *chan)
 		set_field(&m->channel, NULL);
 		return;
 	}
-	if (slash && is_known_subdir(slash + 1)) {
+	if (slash && pkgrec_subdir_is_known(slash + 1)) {
 		free(m->channel);
 		m->channel = dup_range(chan, (size_t)(slash - chan));
 		set_field(&m->subdir, slash + 1);
@@ -389,8 +420,7 @@ static int preprocess(buf_t *s, const char *spec, err_t *err)
 		return err_set(err, "bad MatchSpec '%s': empty spec (no package name)", spec);
 	if (s->data[n - 1] == '@')
 		return err_set(err, "bad MatchSpec '%s': the 'feature@' form is not supported", spec);
-	if ((n > 6 && strcmp(s->data + n - 6, ".conda") == 0) ||
-	    (n > 8 && strcmp(s->data + n - 8, ".tar.bz2") == 0))
+	if (ends_like_package_file(s->data))
 		return err_set(err, "bad MatchSpec '%s': explicit package files/URLs are not supported "
 				    "as dependencies; list the package by name (and pin version/build)", spec);
 	return 0;
@@ -447,6 +477,23 @@ out:
 	return rc;
 }
 
+/* The parts must make a spec that reads back the same (matchspec.h): what conda's reader would
+ * cut off (a '#' comment, an " if " condition) or read as another form (a final '@', a package
+ * file name) cannot be written. The checks above give the specific reasons; this is the
+ * backstop for combinations of them (a version "if" followed by a build). */
+static int writes_back(const matchspec_t *m, const char *spec, err_t *err)
+{
+	buf_t text = BUF_INIT;
+	matchspec_to_string(m, &text);
+	int bad = strchr(text.data, '#') || strstr(text.data, " if ") ||
+		  text.data[text.len - 1] == '@' || ends_like_package_file(text.data);
+	if (bad)
+		err_set(err, "bad MatchSpec '%s': its parts cannot be written back as one MatchSpec "
+			     "('%s')", spec, text.data);
+	buf_free(&text);
+	return bad ? -1 : 0;
+}
+
 /* Checks the assembled parts (brackets may have replaced any of them). */
 static int validate(matchspec_t *m, const char *spec, err_t *err)
 {
@@ -466,7 +513,16 @@ static int validate(matchspec_t *m, const char *spec, err_t *err)
 			       spec, m->build_number);
 	if (m->channel && strcmp(m->channel, "*") == 0)
 		set_field(&m->channel, NULL);
-	return 0;
+	if (m->channel && check_channel(m->channel, spec, err) < 0)
+		return -1;
+	if (m->subdir && !pkgrec_subdir_ok(m->subdir))
+		return err_set(err, "bad MatchSpec '%s': subdir '%s' is not a conda platform (noarch, "
+				    "linux-64, osx-arm64, ...)", spec, m->subdir);
+	if (ends_like_package_file(m->name) || (m->version && ends_like_package_file(m->version)) ||
+	    (m->build && ends_like_package_file(m->build)))
+		return err_set(err, "bad MatchSpec '%s': a name, version or build ending in .conda or "
+				    ".tar.bz2 reads as a package file", spec);
+	return writes_back(m, spec, err);
 }
 
 matchspec_t *matchspec_parse(const char *spec, err_t *err)
@@ -556,13 +612,16 @@ void matchspec_to_solv(const matchspec_t *m, buf_t *out)
 
 void matchspec_to_string(const matchspec_t *m, buf_t *out)
 {
-	/* conda reads parentheses outside [...] as options, so such versions go in brackets. */
-	int version_in_brackets = m->version && strchr(m->version, '(');
-	int has_brackets = version_in_brackets || m->build_number || (m->subdir && !m->channel);
+	/* conda reads parentheses outside [...] as options, so such versions go in brackets, and
+	 * so do regular expressions (their characters would split the spec's parts). */
+	int version_in_brackets = m->version && (strchr(m->version, '(') || m->version[0] == '^');
+	/* "chan/sub::" splits off only a subdir conda knows; others go in brackets */
+	int subdir_in_brackets = m->subdir && (!m->channel || !pkgrec_subdir_is_known(m->subdir));
+	int has_brackets = version_in_brackets || m->build_number || subdir_in_brackets;
 	const char *sep = "";
 	if (m->channel) {
 		buf_addstr(out, m->channel);
-		if (m->subdir) {
+		if (m->subdir && !subdir_in_brackets) {
 			buf_addch(out, '/');
 			buf_addstr(out, m->subdir);
 		}
@@ -580,7 +639,7 @@ void matchspec_to_string(const matchspec_t *m, buf_t *out)
 	if (!has_brackets)
 		return;
 	buf_addch(out, '[');
-	if (m->subdir && !m->channel) {
+	if (subdir_in_brackets) {
 		buf_addf(out, "subdir=%s", m->subdir);
 		sep = ",";
 	}

@@ -4,6 +4,7 @@
  * the mapped file. Native byte order: the cache never leaves this host. */
 #include "repoindex.h"
 #include "fsutil.h"
+#include "repodata.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +17,7 @@
 #include <unistd.h>
 
 /* 16 bytes, so the u64 count and offsets that follow are aligned in the mapping */
-#define REPOINDEX_MAGIC "imgbuild-recs-2\n"
+#define REPOINDEX_MAGIC "imgbuild-recs-3\n"
 #define MAGIC_LEN (sizeof REPOINDEX_MAGIC - 1)
 _Static_assert(MAGIC_LEN % 8 == 0, "offsets must stay 8-aligned");
 
@@ -40,7 +41,7 @@ void repoindex_path(const char *cache_dir, const char *sha, buf_t *out)
 {
 	buf_setstr(out, cache_dir);
 	buf_addpath(out, "repodata/records");
-	buf_addf(out, "/%s-v2.idx", sha);
+	buf_addf(out, "/%s-v3.idx", sha);
 }
 
 static int cmp_entry(const void *a, const void *b)
@@ -52,6 +53,13 @@ static int cmp_entry(const void *a, const void *b)
 }
 
 int repoindex_write(const char *path, json_t *root, err_t *err)
+{
+	if (repodata_check(root, path, err) != 0)
+		return -1;
+	return repoindex_write_checked(path, root, err);
+}
+
+int repoindex_write_checked(const char *path, json_t *root, err_t *err)
 {
 	json_t *maps[2] = {json_object_get(root, "packages.conda"), json_object_get(root, "packages")};
 	size_t n = json_object_size(maps[0]) + json_object_size(maps[1]), k = 0, kept = 0;
@@ -231,6 +239,10 @@ json_t *repoindex_get(const repoindex_t *ri, const char *fn, err_t *err)
 			return rec;
 		}
 	}
-	err_set(err, "%s: no record %s (stale index); delete it and solve again", ri->path, fn);
+	if (strchr(fn, '/') || strchr(fn, '\n'))
+		err_set(err, "'%.100s' is not a package file name: the repodata record it came from is "
+			     "malformed", fn);
+	else
+		err_set(err, "%s: no record %.100s (stale index); delete it and solve again", ri->path, fn);
 	return NULL;
 }

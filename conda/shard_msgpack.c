@@ -113,6 +113,17 @@ static json_t *read_map(struct reader *r, uint64_t n, int depth)
 			json_decref(k);
 			k = NULL;
 		}
+		/* refused as jansson refuses them in repodata.json (repodata.h): a NUL makes two keys
+		 * look alike to C readers, a duplicate shows one reader another's record */
+		if (k && memchr(json_string_value(k), '\0', json_string_length(k))) {
+			err_set(r->err, "MessagePack map key with a NUL byte");
+			json_decref(k);
+			k = NULL;
+		} else if (k && json_object_getn(o, json_string_value(k), json_string_length(k))) {
+			err_set(r->err, "duplicate MessagePack map key '%.100s'", json_string_value(k));
+			json_decref(k);
+			k = NULL;
+		}
 		json_t *v = k ? read_value(r, depth + 1) : NULL;
 		if (!v || json_object_setn_new(o, json_string_value(k), json_string_length(k), v) != 0) {
 			json_decref(k);
@@ -148,15 +159,19 @@ static json_t *read_float(struct reader *r, unsigned char t)
 	uint64_t u;
 	if (read_uint(r, t == 0xca ? 4 : 8, &u) != 0)
 		return NULL;
+	double d;
 	if (t == 0xca) {
 		uint32_t u32 = (uint32_t)u;
 		float f;
 		memcpy(&f, &u32, sizeof f);
-		return json_real(f);
+		d = f;
+	} else {
+		memcpy(&d, &u, sizeof d);
 	}
-	double d;
-	memcpy(&d, &u, sizeof d);
-	return json_real(d);
+	json_t *v = json_real(d); /* NULL for NaN and infinities, which JSON cannot hold */
+	if (!v)
+		err_set(r->err, "MessagePack float is not a finite number");
+	return v;
 }
 
 static json_t *read_value(struct reader *r, int depth)

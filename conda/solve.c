@@ -10,6 +10,7 @@
 #include "digest.h"
 #include "fsutil.h"
 #include "matchspec.h"
+#include "repodata.h"
 #include "repoindex.h"
 
 #include <errno.h>
@@ -124,8 +125,7 @@ static void apply_priorities(solver_t *s)
 static int load_records(solver_t *s, struct repo_info *info, const char *repodata_path,
 			const char *sha, err_t *err)
 {
-	buf_t idx = BUF_INIT;
-	json_error_t jerr;
+	buf_t idx = BUF_INIT, where = BUF_INIT;
 	int rc = -1;
 	if (s->cache_dir) {
 		repoindex_path(s->cache_dir, sha, &idx);
@@ -136,16 +136,14 @@ static int load_records(solver_t *s, struct repo_info *info, const char *repodat
 		}
 		err_clear(&ignored); /* damaged: rebuilt below */
 	}
-	info->root = json_load_file(repodata_path, 0, &jerr);
-	if (!info->root) {
-		err_set(err, "%s (repodata of %s/%s): not valid JSON (line %d: %s)", repodata_path,
-			info->channel_url, info->subdir, jerr.line, jerr.text);
+	buf_addf(&where, "%s (repodata of %s/%s)", repodata_path, info->channel_url, info->subdir);
+	info->root = repodata_parse_file(repodata_path, where.data, err);
+	if (!info->root)
 		goto out;
-	}
 	if (s->cache_dir) {
 		err_t ignored = ERR_INIT;
 		/* best effort: without the index the tree serves this solve */
-		if (repoindex_write(idx.data, info->root, &ignored) == 0 &&
+		if (repoindex_write_checked(idx.data, info->root, &ignored) == 0 &&
 		    (info->records = repoindex_open(idx.data, &ignored)) != NULL) {
 			json_decref(info->root);
 			info->root = NULL;
@@ -155,6 +153,7 @@ static int load_records(solver_t *s, struct repo_info *info, const char *repodat
 	rc = 0;
 out:
 	buf_free(&idx);
+	buf_free(&where);
 	return rc;
 }
 
@@ -455,6 +454,35 @@ static pkgrec_t *record_for(Pool *pool, Id p, err_t *err)
 	return r;
 }
 
+/* libsolv adds a rule for every pair of records of one name it considers, so their count is
+ * capped for the whole pool (repodata.h): a name can come from several channels and subdirs,
+ * each under the per-document cap. */
+static int check_records_per_name(solver_t *s, err_t *err)
+{
+	Pool *pool = s->pool;
+	unsigned *count = xcalloc((size_t)pool->ss.nstrings, sizeof *count);
+	int rc = 0;
+	Id p;
+	FOR_POOL_SOLVABLES(p)
+	{
+		Solvable *sv = pool_id2solvable(pool, p);
+		if (sv->repo == s->virtual_repo || sv->name <= 0 || sv->name >= pool->ss.nstrings)
+			continue;
+		if (++count[sv->name] > REPODATA_MAX_RECORDS_PER_NAME) {
+			buf_t where = BUF_INIT;
+			channels_searched(s, &where);
+			rc = err_set(err, "cannot solve the environment: the channels (%s) hold more than "
+					  "%d records of package '%.100s', more than the solver can handle "
+					  "(its cost grows with the square of that number)",
+				     where.data, REPODATA_MAX_RECORDS_PER_NAME, pool_id2str(pool, sv->name));
+			buf_free(&where);
+			break;
+		}
+	}
+	free(count);
+	return rc;
+}
+
 solution_t *solve_run(solver_t *s, const char *const *specs, size_t n_specs, err_t *err)
 {
 	Pool *pool = s->pool;
@@ -468,6 +496,8 @@ solution_t *solve_run(solver_t *s, const char *const *specs, size_t n_specs, err
 	if (s->virtual_data)
 		repodata_internalize(s->virtual_data);
 	apply_priorities(s);
+	if (check_records_per_name(s, err) != 0)
+		goto fail;
 	pool_addfileprovides(pool);
 	pool_createwhatprovides(pool);
 	for (size_t i = 0; i < n_specs; i++)

@@ -13,11 +13,13 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "xalloc.h"
 
 extern char **environ;
 
 #define AUTH_CONFIG_MAX_BYTES (1u << 20)
 #define AUTH_HELPER_MAX_BYTES (64u << 10)
+#define AUTH_TOKEN_MAX_BYTES (64u << 10)
 #define DOCKER_HUB_KEY "https://index.docker.io/v1/"
 
 static void wipe_str(char *s)
@@ -113,6 +115,17 @@ static int from_auth_entry(json_t *entry, const char *where, auth_creds_t *out, 
 	return 0;
 }
 
+/* posix_spawnp runs a name with a '/' as a path: "credsStore": "../../tmp/x" must not run. */
+static int check_helper_name(const char *name, err_t *err)
+{
+	static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.";
+	if (*name && name[0] != '.' && strspn(name, ok) == strlen(name))
+		return 0;
+	return err_set(err, "the Docker config names credential helper '%.64s', which is not a "
+			    "helper name (letters, digits, '-', '_', '.'); fix credsStore/credHelpers",
+		       name);
+}
+
 /* Runs `docker-credential-NAME get`, writing server to its stdin. Not found is success. */
 static int run_helper(const char *name, const char *server, auth_creds_t *out, err_t *err)
 {
@@ -121,6 +134,8 @@ static int run_helper(const char *name, const char *server, auth_creds_t *out, e
 	posix_spawn_file_actions_t fa;
 	pid_t pid = -1;
 	json_t *j = NULL;
+	if (check_helper_name(name, err) != 0)
+		return -1;
 	buf_addf(&prog, "docker-credential-%s", name);
 	char *argv[] = {prog.data, "get", NULL};
 	if (pipe(in) || pipe(outp)) {
@@ -231,10 +246,14 @@ static int from_docker_config(const auth_source_t *src, const char *registry, au
 	}
 	if (buf_read_file(&data, path.data, AUTH_CONFIG_MAX_BYTES, err))
 		goto out;
-	cfg = json_loadb(data.data, data.len, 0, &je);
+	cfg = json_loadb(buf_cstr(&data), data.len, 0, &je);
+	if (!cfg) { /* an empty file was "config.json:-1: ... (wrong arguments)" */
+		err_set(err, "%s:%d: not valid JSON (%s); fix or remove the Docker config", path.data,
+			je.line > 0 ? je.line : 1, je.text);
+		goto out;
+	}
 	if (!json_is_object(cfg)) {
-		err_set(err, "%s:%d: not a JSON object (%s); fix or remove the Docker config", path.data,
-			je.line, cfg ? "wrong type" : je.text);
+		err_set(err, "%s: not a JSON object; fix or remove the Docker config", path.data);
 		goto out;
 	}
 	const char *server = !strcmp(registry, "docker.io") ? DOCKER_HUB_KEY : registry;
@@ -289,6 +308,17 @@ int auth_lookup(const auth_source_t *src, const char *registry, auth_creds_t *ou
 
 /* ---- challenges ------------------------------------------------------------------------ */
 
+/* 1 when s is non-empty and every byte is printable ASCII other than space. */
+static int visible_ascii(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (*s < 0x21 || *s > 0x7e)
+			return 0;
+	return 1;
+}
+
 static void skip_ws(const char **p)
 {
 	while (**p == ' ' || **p == '\t' || **p == ',')
@@ -329,6 +359,15 @@ static int next_param(const char **p, buf_t *key, buf_t *val)
 	return 0;
 }
 
+/* The token endpoint gets our credentials: an http(s) URL of visible ASCII only (no file://,
+ * no CR/LF to smuggle a header). Which hosts may receive them is reg.c's decision. */
+static int realm_is_url(const char *realm)
+{
+	if (strncmp(realm, "https://", 8) != 0 && strncmp(realm, "http://", 7) != 0)
+		return 0;
+	return visible_ascii(realm);
+}
+
 int auth_challenge_parse(const char *header, auth_challenge_t *out, err_t *err)
 {
 	buf_t key = BUF_INIT, val = BUF_INIT;
@@ -353,16 +392,48 @@ int auth_challenge_parse(const char *header, auth_challenge_t *out, err_t *err)
 								 : NULL;
 		if (slot) {
 			free(*slot);
-			*slot = strdup(val.data);
+			/* service="" is a service not named: absent (it was strdup(NULL), exit 139) */
+			*slot = val.len ? xstrdup(val.data) : NULL;
 		}
 	}
 	buf_free(&key);
 	buf_free(&val);
-	if (!strcmp(out->scheme, "Bearer") && (!out->realm || !*out->realm)) {
+	if (!strcmp(out->scheme, "Bearer") && !out->realm) {
 		auth_challenge_clear(out);
 		return err_set(err, "registry sent a Bearer challenge without a realm");
 	}
+	if (!strcmp(out->scheme, "Bearer") && !realm_is_url(out->realm)) {
+		auth_challenge_clear(out);
+		return err_set(err, "registry sent a Bearer challenge whose realm is not an http(s) URL");
+	}
 	return 0;
+}
+
+/* Overwrites a JSON string value in place (jansson keeps its own copy of a secret). */
+static void wipe_json_string(json_t *v)
+{
+	if (json_is_string(v))
+		explicit_bzero((char *)json_string_value(v), json_string_length(v));
+}
+
+int auth_token_header(const char *body, size_t len, buf_t *out)
+{
+	json_t *j = json_loadb(body ? body : "", len, 0, NULL);
+	const char *tok = json_string_value(json_object_get(j, "token"));
+	int rc = -1;
+	if (!tok || !*tok)
+		tok = json_string_value(json_object_get(j, "access_token"));
+	/* the token becomes a header value: no CR/LF (or anything else) that would start another */
+	if (tok && visible_ascii(tok) && strlen(tok) <= AUTH_TOKEN_MAX_BYTES) {
+		auth_buf_wipe(out);
+		buf_addf(out, "Bearer %s", tok);
+		rc = 0;
+	}
+	wipe_json_string(json_object_get(j, "token"));
+	wipe_json_string(json_object_get(j, "access_token"));
+	wipe_json_string(json_object_get(j, "refresh_token"));
+	json_decref(j);
+	return rc;
 }
 
 void auth_challenge_clear(auth_challenge_t *c)

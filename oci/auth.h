@@ -42,6 +42,13 @@ void auth_creds_clear(auth_creds_t *c); /* wipes and frees */
 int auth_challenge_parse(const char *header, auth_challenge_t *out, err_t *err);
 void auth_challenge_clear(auth_challenge_t *c);
 
+/* Reads a token endpoint's answer (distribution's docs/spec/auth/token.md and oauth.md: a JSON
+ * object with a string "token" or "access_token") into out as "Bearer <token>" (out is wiped
+ * and replaced). -1, out untouched, when there is no usable token: not JSON, no such string,
+ * empty, longer than 64 KiB, or holding anything but visible ASCII (a CR/LF would smuggle a
+ * header into every later request). jansson's copies of the tokens are wiped. */
+int auth_token_header(const char *body, size_t len, buf_t *out);
+
 /* "Basic base64(user:secret)" into out (replacing it). The caller wipes out after use. */
 void auth_basic_value(const auth_creds_t *c, buf_t *out);
 /* Overwrites and releases a buffer that held a secret. */

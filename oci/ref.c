@@ -68,9 +68,11 @@ static int registry_ok(const char *h, size_t n)
 	if (n == 0)
 		return 0;
 	if (h[0] == '[') {
-		while (i < n && h[i] != ']')
-			i++;
-		if (i == n)
+		/* distribution's ipv6address: \[[a-fA-F0-9:]+\] */
+		for (i = 1; i < n && h[i] != ']'; i++)
+			if (!is_hex(h[i]) && !(h[i] >= 'A' && h[i] <= 'F') && h[i] != ':')
+				return 0;
+		if (i == n || i == 1)
 			return 0;
 		i++;
 	} else {
@@ -186,6 +188,13 @@ int oci_ref_parse(const char *s, oci_ref_t *out, err_t *err)
 		r.repository = buf_detach(&b);
 	} else {
 		r.repository = strdup(rest);
+	}
+	/* distribution checks the length of the normalised name (registry/repository), so what
+	 * oci_ref_format writes always parses again */
+	if (strlen(r.registry) + 1 + strlen(r.repository) > REF_NAME_MAX) {
+		fail(err, s, "name (registry/repository, with docker.io/library/ for Docker Hub "
+			     "names) longer than 255 characters");
+		goto out;
 	}
 	if (!r.tag && !r.digest)
 		r.tag = strdup("latest");

@@ -503,7 +503,6 @@ static int fetch_token(reg_t *r, const char *op, err_t *err)
 	buf_t url = BUF_INIT, basic = BUF_INIT, what = BUF_INIT, form = BUF_INIT;
 	reg_req_t q;
 	reg_resp_t p;
-	json_t *j = NULL;
 	int rc = -1;
 	reg_req_init(&q);
 	reg_resp_init(&p);
@@ -521,27 +520,12 @@ static int fetch_token(reg_t *r, const char *op, err_t *err)
 		reg_fail(r, what.data, &p, NULL, err);
 		goto out;
 	}
-	j = json_loadb(p.body.data ? p.body.data : "", p.body.len, 0, NULL);
-	const char *tok = json_string_value(json_object_get(j, "token"));
-	if (!tok || !*tok)
-		tok = json_string_value(json_object_get(j, "access_token"));
-	if (!tok || !*tok) {
-		err_set(err, "registry %s: %s: the answer holds no token", r->name, what.data);
+	if (auth_token_header(p.body.data, p.body.len, &r->auth_header) != 0) {
+		err_set(err, "registry %s: %s: the answer holds no usable token", r->name, what.data);
 		goto out;
 	}
-	auth_buf_wipe(&r->auth_header);
-	buf_addf(&r->auth_header, "Bearer %s", tok);
 	rc = 0;
 out:
-	if (j) {
-		json_t *t = json_object_get(j, "token");
-		if (json_is_string(t))
-			explicit_bzero((char *)json_string_value(t), json_string_length(t));
-		t = json_object_get(j, "access_token");
-		if (json_is_string(t))
-			explicit_bzero((char *)json_string_value(t), json_string_length(t));
-	}
-	json_decref(j);
 	if (p.body.data)
 		explicit_bzero(p.body.data, p.body.len);
 	reg_resp_free(&p);

@@ -82,9 +82,12 @@ static int cache_path_for(const pkgrec_t *rec, const char *cache_dir, buf_t *out
 		buf_addpath(out, "pkgs/md5");
 	} else {
 		return err_set(err,
-			       "package %s has neither sha256 nor md5 in its repodata (%s): it cannot be "
-			       "verified; re-index the channel so its records carry hashes",
-			       rec->fn, rec->url);
+			       "package %s has neither sha256 nor md5 in %s (%s): it cannot be "
+			       "verified; %s",
+			       rec->fn, pkgrec_origin(rec), rec->url,
+			       rec->origin ? "lock it again with hashes (imgbuild lock, or conda list "
+					     "--explicit --md5)"
+					   : "re-index the channel so its records carry hashes");
 	}
 	buf_addpath(out, *expected);
 	/* keep the archive kind visible to readers that look at the name */
@@ -238,11 +241,14 @@ static int transfer_finish(run_t *r, transfer_t *t, CURLcode code, err_t *err)
 	digest_final_hex(t->digest, got);
 	if (strcasecmp(got, t->expected) != 0)
 		return err_set(err,
-			       "checksum mismatch for package %s from %s: repodata says %s %s, the file "
-			       "has %s; the channel's index and its files disagree (re-index the channel "
-			       "or report it to its maintainers); nothing was cached",
-			       t->rec->fn, t->rec->url, t->kind == DIGEST_SHA256 ? "sha256" : "md5",
-			       t->expected, got);
+			       "checksum mismatch for package %s from %s: %s says %s %s, the file "
+			       "has %s; %s; nothing was cached",
+			       t->rec->fn, t->rec->url, t->rec->origin ? t->rec->origin : "repodata",
+			       t->kind == DIGEST_SHA256 ? "sha256" : "md5", t->expected, got,
+			       t->rec->origin ? "the file on the channel is not the one that was locked "
+						"(lock again if the change is expected)"
+					      : "the channel's index and its files disagree (re-index "
+						"the channel or report it to its maintainers)");
 	if (t->rec->size > 0 && t->received != t->rec->size)
 		return err_set(err, "package %s from %s: size %lld differs from repodata's %lld",
 			       t->rec->fn, t->rec->url, t->received, t->rec->size);

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Builds imgbuild with warnings as errors and runs every test (unit + end-to-end) through
-# CTest, then the unit tests again under ASan + UBSan. Assumes .ci/bootstrap has run.
+# CTest, then the unit tests again under ASan + UBSan, then every libFuzzer harness for a
+# short bounded time (tests/fuzz/run.sh; FUZZ_SECONDS each, default 15). Assumes
+# .ci/bootstrap has run.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
 echo "== banned functions (curl's checksrc list)"
 if grep -nE '\b(sprintf|strcpy|strcat|strncpy|strtok|sscanf|atoi|gets)\s*\(' \
-    common/*.[ch] builder/*.[ch] conda/*.[ch] pypi/*.[ch] pkg/*.[ch] layers/*.[ch] oci/*.[ch] tests/unit/*.c tests/unit/helpers/*.[ch] 2>/dev/null \
+    common/*.[ch] builder/*.[ch] conda/*.[ch] pypi/*.[ch] pkg/*.[ch] layers/*.[ch] oci/*.[ch] tests/unit/*.c tests/unit/helpers/*.[ch] tests/fuzz/*.[ch] 2>/dev/null \
     | grep -vE '\b(v?snprintf)\s*\('; then
   echo "error: banned function used (see CONVENTIONS.md §14)"; exit 1
 fi
@@ -40,3 +42,13 @@ cmake --build build-asan -j"$jobs" 2>&1 | grep -vE '^\[ *[0-9]+%\]' || true
 echo "== all tests"
 cd build
 ctest --output-on-failure
+cd "$top"
+
+echo "== fuzz: each harness ${FUZZ_SECONDS:-15} s under ASan + UBSan (tests/fuzz/run.sh)"
+rc=0
+bash tests/fuzz/run.sh "${FUZZ_SECONDS:-15}" || rc=$?
+if [ "$rc" = 77 ]; then
+  echo "warning: fuzz step skipped (clang's fuzzer runtime is missing; .ci/bootstrap installs it)"
+elif [ "$rc" != 0 ]; then
+  echo "error: the fuzzers found something (see above)"; exit 1
+fi

@@ -95,6 +95,93 @@ static void test_bearer_without_realm_is_an_error(void **s)
 	err_clear(&err);
 }
 
+/* A 401 with service="" crashed every pull and push (strdup(NULL), exit 139). */
+static void test_bearer_with_an_empty_service_does_not_crash(void **s)
+{
+	(void)s;
+	auth_challenge_t c;
+	err_t err = ERR_INIT;
+	assert_int_equal(auth_challenge_parse("Bearer service=\"\",realm=\"https://auth.example/token\"",
+					      &c, &err), 0);
+	assert_string_equal(c.realm, "https://auth.example/token");
+	assert_null(c.service);
+	auth_challenge_clear(&c);
+	assert_int_equal(auth_challenge_parse("Bearer realm=\"https://a/t\",scope=\"\",service=", &c,
+					      &err), 0);
+	assert_null(c.scope);
+	assert_null(c.service);
+	auth_challenge_clear(&c);
+}
+
+/* The realm receives our credentials: a file:// realm or one with a CR/LF is refused. */
+static void test_bearer_realm_that_is_not_an_http_url_is_refused(void **s)
+{
+	(void)s;
+	static const char *const bad[] = {
+		"Bearer realm=\"file:///etc/passwd\"",
+		"Bearer realm=\"https://a/t\r\nX-Evil: 1\"",
+		"Bearer realm=\"\"",
+		"Bearer realm=\"https://a/t b\"",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		auth_challenge_t c;
+		err_t err = ERR_INIT;
+		if (auth_challenge_parse(bad[i], &c, &err) == 0)
+			fail_msg("accepted %s", bad[i]);
+		assert_non_null(strstr(err_msg(&err), "realm"));
+		err_clear(&err);
+	}
+}
+
+/* The token becomes the Authorization header of every later request: a CR/LF in it would
+ * add headers of the token server's choosing. */
+static void test_token_with_a_crlf_is_refused(void **s)
+{
+	(void)s;
+	buf_t h = BUF_INIT;
+	static const char evil[] = "{\"token\": \"abc\\r\\nX-Injected: 1\"}";
+	assert_int_equal(auth_token_header(evil, sizeof evil - 1, &h), -1);
+	assert_int_equal(h.len, 0);
+	static const char oauth[] = "{\"token\": \"\", \"access_token\": \"t0k\"}";
+	assert_int_equal(auth_token_header(oauth, sizeof oauth - 1, &h), 0);
+	assert_string_equal(h.data, "Bearer t0k");
+	assert_int_equal(auth_token_header("[\"token\"]", 9, &h), -1);
+	assert_string_equal(h.data, "Bearer t0k"); /* untouched on failure */
+	auth_buf_wipe(&h);
+}
+
+/* "credsStore": "../../tmp/x" made posix_spawnp run a path instead of a helper on PATH. */
+static void test_credential_helper_name_with_a_slash_is_refused(void **s)
+{
+	(void)s;
+	auth_source_t src = {.docker_config_dir = dir};
+	auth_creds_t out;
+	err_t err = ERR_INIT;
+	write_config("{\"credsStore\": \"../../../tmp/x\"}");
+	assert_int_equal(auth_lookup(&src, "registry.example.com", &out, &err), -1);
+	assert_non_null(strstr(err_msg(&err), "not a helper name"));
+	err_clear(&err);
+	auth_creds_clear(&out);
+}
+
+/* fuzz_auth: an empty config.json was "config.json:-1: not a JSON object (wrong arguments)". */
+static void test_empty_docker_config_names_a_real_line(void **s)
+{
+	(void)s;
+	auth_source_t src = {.docker_config_dir = dir};
+	auth_creds_t out;
+	err_t err = ERR_INIT;
+	write_config("");
+	assert_int_equal(auth_lookup(&src, "registry.example.com", &out, &err), -1);
+	assert_non_null(strstr(err_msg(&err), "config.json:1: not valid JSON"));
+	err_clear(&err);
+	write_config("[1]");
+	assert_int_equal(auth_lookup(&src, "registry.example.com", &out, &err), -1);
+	assert_non_null(strstr(err_msg(&err), "config.json: not a JSON object"));
+	err_clear(&err);
+	auth_creds_clear(&out);
+}
+
 static void test_creds_flag_wins_and_keeps_colons_in_password(void **s)
 {
 	(void)s;
@@ -256,6 +343,11 @@ int main(void)
 		cmocka_unit_test(test_basic_challenge_parses),
 		cmocka_unit_test(test_unknown_challenge_is_an_error),
 		cmocka_unit_test(test_bearer_without_realm_is_an_error),
+		cmocka_unit_test(test_bearer_with_an_empty_service_does_not_crash),
+		cmocka_unit_test(test_bearer_realm_that_is_not_an_http_url_is_refused),
+		cmocka_unit_test(test_token_with_a_crlf_is_refused),
+		cmocka_unit_test(test_credential_helper_name_with_a_slash_is_refused),
+		cmocka_unit_test(test_empty_docker_config_names_a_real_line),
 		cmocka_unit_test(test_creds_flag_wins_and_keeps_colons_in_password),
 		cmocka_unit_test(test_environment_comes_before_docker_config),
 		cmocka_unit_test(test_docker_config_auth_base64),

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "channel.h"
 #include "digest.h"
 #include "err.h"
 #include "fsutil.h"
@@ -53,6 +54,23 @@ static void test_err_prefix_keeps_the_cause(void **state)
 	assert_string_equal(err_msg(&e), "loading env: x.yml: bad");
 	err_clear(&e);
 	assert_string_equal(err_msg(&e), "");
+}
+
+/* A channel URL with a CRLF (or an escape sequence from a registry) is quoted in messages:
+ * the terminal never sees it raw. Newlines stay for the solver's multi-line explanations. */
+static void test_crlf_and_escapes_in_a_message_are_not_echoed_raw(void **state)
+{
+	(void)state;
+	err_t e = ERR_INIT;
+	buf_t url = BUF_INIT;
+	assert_int_equal(channel_resolve("ftp://evil\r\n\x1b[2Jimgbuild: ok", NULL, &url, &e), -1);
+	buf_free(&url);
+	assert_null(strchr(err_msg(&e), '\r'));
+	assert_null(strchr(err_msg(&e), '\x1b'));
+	assert_non_null(strstr(err_msg(&e), "ftp://evil\\x0d\n\\x1b[2J"));
+	err_prefix(&e, "in %s", "a\rb");
+	assert_non_null(strstr(err_msg(&e), "in a\\x0db: "));
+	err_clear(&e);
 }
 
 static void test_path_safety_table(void **state)
@@ -190,6 +208,7 @@ int main(void)
 		cmocka_unit_test(test_buf_grows_and_formats),
 		cmocka_unit_test(test_buf_addpath_joins_with_one_slash),
 		cmocka_unit_test(test_err_prefix_keeps_the_cause),
+		cmocka_unit_test(test_crlf_and_escapes_in_a_message_are_not_echoed_raw),
 		cmocka_unit_test(test_path_safety_table),
 		cmocka_unit_test(test_path_normalize),
 		cmocka_unit_test(test_atomic_write_replaces_whole_file),

@@ -275,6 +275,35 @@ static void test_variable_without_value_is_rejected(void **state)
 	expect_error("variables:\n  A:\n", "2:5", "variable 'A' has no value");
 }
 
+/* "A=B: 1" became the image's Env entry "A=B=1", i.e. variable A set to "B=1". */
+static void test_variable_named_a_equals_b_is_refused(void **state)
+{
+	(void)state;
+	expect_error("variables:\n  A=B: 1\n", "2:3", "'A=B' is not an environment variable name");
+	expect_error("variables:\n  1X: 1\n", "2:3", "'1X' is not an environment variable name");
+	expect_error("variables:\n  \"A B\": 1\n", "2:3", "not an environment variable name");
+}
+
+/* YAML's "\0" escape kept the bytes after it in libyaml and cut the value in C: the image got
+ * "A=x" from "x\0y" without a word. */
+static void test_variable_value_with_a_nul_is_refused_not_truncated(void **state)
+{
+	(void)state;
+	expect_error("variables:\n  A: \"x\\0y\"\n", "2:6", "variable 'A' holds a NUL character");
+	expect_error("variables:\n  A: \"x\\u0000y\"\n", "2:6", "holds a NUL character");
+}
+
+/* A channel URL with a CR/LF inside was echoed raw into messages (and handed to curl). */
+static void test_channel_with_a_crlf_inside_is_refused_naming_the_line(void **state)
+{
+	(void)state;
+	expect_error("channels:\n  - \"https://evil.example/c\\r\\nimgbuild: all good\"\n", "2:5",
+		     "a `channels` item holds a control character (0x0d)");
+	expect_error("dependencies:\n  - \"numpy\\x1b[2J\"\n", "2:5",
+		     "a dependencies item holds a control character (0x1b)");
+	expect_error("dependencies:\n  - \"numpy\\0>=2\"\n", "2:5", "holds a NUL character");
+}
+
 static void test_name_not_a_string_is_rejected(void **state)
 {
 	(void)state;
@@ -560,6 +589,9 @@ int main(void)
 		cmocka_unit_test(test_pip_mapping_with_extra_key_is_rejected),
 		cmocka_unit_test(test_variables_not_a_mapping_is_rejected),
 		cmocka_unit_test(test_variable_without_value_is_rejected),
+		cmocka_unit_test(test_variable_named_a_equals_b_is_refused),
+		cmocka_unit_test(test_variable_value_with_a_nul_is_refused_not_truncated),
+		cmocka_unit_test(test_channel_with_a_crlf_inside_is_refused_naming_the_line),
 		cmocka_unit_test(test_name_not_a_string_is_rejected),
 		cmocka_unit_test(test_non_string_key_is_rejected),
 		cmocka_unit_test(test_oversized_input_is_rejected_before_parsing),

@@ -566,6 +566,35 @@ static void test_history_of_a_base_keeps_empty_entries_and_pairs_the_rest(void *
 	free(short_base);
 }
 
+/* fuzz_registry: an empty manifest blob was reported "is not JSON: wrong arguments (line -1)". */
+static void test_load_base_empty_manifest_blob_has_a_real_position(void **state)
+{
+	fixture_t *f = *state;
+	static const char empty_hex[] = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+	char *layout = join(f->root.data, "empty"), *blobs = join(f->root.data, "eb");
+	char *index = join(layout, "index.json"), *blob = join(layout, "blobs/sha256/");
+	buf_t blob_path = BUF_INIT, text = BUF_INIT;
+	err_t err = ERR_INIT;
+	buf_addf(&blob_path, "%s%s", blob, empty_hex);
+	write_file(blob_path.data, "", 0644);
+	buf_addf(&text, "{\"schemaVersion\": 2, \"manifests\": [{\"mediaType\": "
+			"\"application/vnd.oci.image.manifest.v1+json\", \"digest\": \"sha256:%s\", "
+			"\"size\": 0}]}", empty_hex);
+	write_file(index, text.data, 0644);
+	oci_image_t *img = oci_image_new("linux", "amd64");
+	assert_int_equal(load_base(img, "amd64", layout, NULL, blobs, &err), -1);
+	assert_non_null(strstr(err_msg(&err), empty_hex));
+	assert_null(strstr(err_msg(&err), "line -1"));
+	err_clear(&err);
+	oci_image_free(img);
+	buf_free(&blob_path);
+	buf_free(&text);
+	free(layout);
+	free(blobs);
+	free(index);
+	free(blob);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -578,6 +607,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_load_base_unknown_tag_lists_tags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_matches_layers_on_a_base_without_history, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_of_a_base_keeps_empty_entries_and_pairs_the_rest, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_load_base_empty_manifest_blob_has_a_real_position, setup,
 						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

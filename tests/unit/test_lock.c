@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fetch.h"
 #include "fsutil.h"
 #include "lock.h"
 
@@ -334,6 +335,118 @@ static void test_written_lock_is_sorted_and_byte_identical(void **state)
 	buf_free(&b);
 }
 
+/* An empty --lock (or /dev/null) dereferenced NULL in has_explicit_marker (exit 139). */
+static void test_empty_lock_file_is_an_error_not_a_crash(void **state)
+{
+	(void)state;
+	err_t err = ERR_INIT;
+	expect_read_error("empty.lock", "", "empty.lock: empty file, not a lock", NULL);
+	assert_null(lock_read("/dev/null", "linux-64", &err));
+	assert_non_null(strstr(err_msg(&err), "/dev/null: empty file"));
+	err_clear(&err);
+}
+
+/* libyaml gives reader errors (bad UTF-8) a byte offset only: the message said 1:1 wherever
+ * the bad byte was. */
+static void test_yaml_lock_with_bad_utf8_names_its_line(void **state)
+{
+	(void)state;
+	expect_read_error("utf8.yml", "version: 1\npackage:\n  - name: z\xffz\n", "utf8.yml:3:12:",
+			  "not valid YAML");
+}
+
+/* Two `url:` keys in one entry: this reader took the first, another tool may take the last. */
+static void test_yaml_duplicate_key_is_refused_naming_file_and_line(void **state)
+{
+	(void)state;
+	expect_read_error("dup.yml",
+			  "version: 1\npackage:\n  - name: zz\n    manager: conda\n"
+			  "    url: https://h/c/linux-64/zz-1-0.conda\n"
+			  "    url: https://evil.example/c/linux-64/zz-1-0.conda\n"
+			  "    hash: {md5: 0123456789abcdef0123456789abcdef}\n",
+			  "dup.yml:6:5: duplicate key 'url' (first at line 5)", NULL);
+}
+
+/* A lock's URL becomes the record's name, version, build and subdir: the same grammar as a
+ * channel's records, or "../" reaches the staging paths. */
+static void test_lock_url_with_path_tricks_is_refused(void **state)
+{
+	(void)state;
+	expect_read_error("dotdot.lock", "@EXPLICIT\nhttps://h/c/../zz-1-0.conda\n",
+			  "dotdot.lock:2", "subdir '..' is not a conda platform");
+	expect_read_error("space.lock", "@EXPLICIT\nhttps://h/c/linux-64/zz-1-a%20b.conda\n",
+			  "space.lock:2", "build 'a%20b'");
+	expect_read_error("dotname.lock", "@EXPLICIT\nhttps://h/c/linux-64/..-1-0.tar.bz2\n",
+			  "dotname.lock:2", "name '..'");
+}
+
+/* Found by fuzz_lock: a raw non-ASCII byte in an @EXPLICIT URL was read, and writing the lock
+ * back as conda-lock YAML crashed in libyaml's emitter (invalid UTF-8). */
+static void test_lock_url_with_a_raw_non_ascii_byte_is_refused(void **state)
+{
+	(void)state;
+	expect_read_error("byte.lock",
+			  "@EXPLICIT\nhttps://conda.anaconda.org\xad"
+			  "conda-forge/noarch/tzdata-2024a-h0c530f3_0.conda#161081fc7cec0bfda0d86d7cb595f8d8\n",
+			  "byte.lock:2", "byte 0xad");
+}
+
+/* fuzz_lock: a conda-lock url with a '#' and no scheme at its start was read (the "://" of a
+ * later part sufficed); written back as @EXPLICIT, the '#' split it into another URL. */
+static void test_lock_url_with_a_fragment_or_no_leading_scheme_is_refused(void **state)
+{
+	(void)state;
+	expect_read_error("frag.yml",
+			  "version: 1\npackage:\n  - name: zz\n    manager: conda\n"
+			  "    url: 'https://h/c/linux-64/a.conda#x/y/linux-64/zz-1-0.conda'\n",
+			  "frag.yml:3", "is not a conda package URL");
+	expect_read_error("scheme.lock", "@EXPLICIT\nhttinux-64/x://h/c/linux-64/zz-1-0.conda\n",
+			  "scheme.lock:2", "is not a conda package URL");
+}
+
+/* fuzz_lock: an @EXPLICIT lock listing two builds of one package was read (both installed
+ * into one prefix); the conda-lock reader already refused it. Written back as conda-lock
+ * YAML, the lock then did not read back. */
+static void test_explicit_lock_with_two_builds_of_one_package_is_refused(void **state)
+{
+	(void)state;
+	expect_read_error("twice.lock",
+			  "@EXPLICIT\nhttps://h/c/linux-64/libzlib-1.2.13-h166bdaf_4.tar.bz2\n"
+			  "https://h/c/linux-64/libzlib-1.2.13-hh0f457ee_0.tar.bz2\n",
+			  "twice.lock:3: package libzlib is locked twice", NULL);
+	err_t err = ERR_INIT;
+	char *path = write_tmp("again.lock", "@EXPLICIT\nhttps://h/c/linux-64/zz-1-0.conda\n"
+					     "https://h/c/linux-64/zz-1-0.conda\n");
+	lockfile_t *l = lock_read(path, "linux-64", &err);
+	assert_non_null(l); /* the same URL twice is one record */
+	assert_int_equal(lock_count(l), 1);
+	lock_free(l);
+	free(path);
+}
+
+/* A lock without hashes cannot be verified; the advice was "re-index the channel", which is
+ * not what the owner of a lock can or should do. */
+static void test_hashless_lock_record_is_told_to_lock_again_not_to_reindex(void **state)
+{
+	(void)state;
+	err_t err = ERR_INIT;
+	char *path = write_tmp("nohash.lock", "@EXPLICIT\nhttps://h/c/linux-64/zz-1-0.conda\n");
+	lockfile_t *l = lock_read(path, "linux-64", &err);
+	assert_non_null(l);
+	const pkgrec_t *recs[] = {lock_get(l, 0)};
+	char *paths[1] = {NULL};
+	buf_t cache = BUF_INIT;
+	buf_addf(&cache, "%s/cache-nohash", tmpdir.data);
+	assert_int_not_equal(fetch_packages(recs, 1, cache.data, 1, NULL, NULL, paths, &err), 0);
+	assert_non_null(strstr(err_msg(&err), "nohash.lock:2"));
+	assert_non_null(strstr(err_msg(&err), "lock it again with hashes"));
+	assert_null(strstr(err_msg(&err), "re-index"));
+	err_clear(&err);
+	buf_free(&cache);
+	lock_free(l);
+	free(path);
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -407,6 +520,14 @@ int main(void)
 		cmocka_unit_test(test_written_yaml_quotes_numeric_looking_strings),
 		cmocka_unit_test(test_written_lock_is_sorted_and_byte_identical),
 		cmocka_unit_test(test_multi_platform_lock_round_trips_with_its_name),
+		cmocka_unit_test(test_empty_lock_file_is_an_error_not_a_crash),
+		cmocka_unit_test(test_yaml_duplicate_key_is_refused_naming_file_and_line),
+		cmocka_unit_test(test_yaml_lock_with_bad_utf8_names_its_line),
+		cmocka_unit_test(test_lock_url_with_path_tricks_is_refused),
+		cmocka_unit_test(test_lock_url_with_a_raw_non_ascii_byte_is_refused),
+		cmocka_unit_test(test_explicit_lock_with_two_builds_of_one_package_is_refused),
+		cmocka_unit_test(test_lock_url_with_a_fragment_or_no_leading_scheme_is_refused),
+		cmocka_unit_test(test_hashless_lock_record_is_told_to_lock_again_not_to_reindex),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

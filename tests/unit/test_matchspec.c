@@ -241,6 +241,51 @@ static void test_to_string_round_trips_through_parse(void **state)
 	}
 }
 
+/* Issue 10 (cuda@, .cOnda) and fuzz_matchspec's finds: a spec that parses must be written back
+ * by matchspec_to_string as one that parses to the same parts; these did not. Each is either
+ * refused or round-trips. */
+static void test_accepted_specs_write_back_to_the_same_spec(void **state)
+{
+	(void)state;
+	static const char *const inputs[] = {
+		"x.cOnda",		  /* lower-cased to "x.conda": a package file name */
+		"pkg[build=cuda@]",	  /* "pkg * cuda@": the feature@ form */
+		"pkg[build='a#b']",	  /* "#b" read as a comment */
+		"pkg[build=b.CONDA]",	  /* "pkg * b.CONDA": a package file */
+		"kg cond!  nuo",	  /* version "cond!" swallowed the build when written back */
+		"x::y[subdir=n5-_4]",	  /* "x/n5-_4::y": not a subdir conda splits off */
+		"y[channel='a b']",	  /* a blank inside the channel */
+		"y[channel=c/linux-64]", /* read as channel c, subdir linux-64 on the way back */
+		"y[version=if, build=b]", /* "y if b": conda drops " if ..." */
+		/* fuzz_matchspec: a regular-expression version took any byte, and written back
+		 * outside brackets its ':' made a channel */
+		"li>w=x[version='^2)=*|-,*3\xff::m$']",
+		"pkg[version='^1\\.(2|3)\\..*$']",
+	};
+	for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
+		err_t err = ERR_INIT;
+		buf_t s1 = BUF_INIT;
+		matchspec_t *a = matchspec_parse(inputs[i], &err), *b = NULL;
+		if (a) {
+			matchspec_to_string(a, &s1);
+			b = matchspec_parse(buf_cstr(&s1), &err);
+			if (!b)
+				fail_msg("'%s' -> '%s', which does not parse: %s", inputs[i],
+					 buf_cstr(&s1), err_msg(&err));
+			expect_field(inputs[i], "channel", a->channel, b->channel);
+			expect_field(inputs[i], "subdir", a->subdir, b->subdir);
+			expect_field(inputs[i], "name", a->name, b->name);
+			expect_field(inputs[i], "build", a->build, b->build);
+		} else {
+			assert_non_null(strstr(err_msg(&err), inputs[i]));
+		}
+		matchspec_free(a);
+		matchspec_free(b);
+		buf_free(&s1);
+		err_clear(&err);
+	}
+}
+
 /* The solver reads our rendering through pool_conda_matchspec(); it must see the same name,
  * version and build (it only drops a redundant leading "==" when there is no build). */
 static void test_solv_strings_read_back_unchanged_by_libsolv(void **state)
@@ -309,6 +354,7 @@ int main(void)
 		cmocka_unit_test(test_null_spec_is_an_error),
 		cmocka_unit_test(test_to_string_renders_channel_subdir_version_build),
 		cmocka_unit_test(test_to_string_round_trips_through_parse),
+		cmocka_unit_test(test_accepted_specs_write_back_to_the_same_spec),
 		cmocka_unit_test(test_solv_strings_read_back_unchanged_by_libsolv),
 		cmocka_unit_test(test_build_number_specs_match_like_conda),
 		cmocka_unit_test(test_free_null_is_noop),

@@ -116,6 +116,36 @@ static void test_empty_component_is_refused(void **s)
 	expect_bad("h.io/x_", "path component");
 }
 
+/* Docker checks the length of the normalised name: "<240 chars>" is docker.io/library/<240>,
+ * which oci_ref_format wrote as a reference no registry accepts and that did not parse back. */
+static void test_short_name_normalised_past_255_characters_is_refused(void **s)
+{
+	(void)s;
+	char name[241];
+	memset(name, 'a', 240);
+	name[240] = '\0';
+	expect_bad(name, "longer than 255 characters");
+	name[236] = '\0'; /* docker.io/library/ + 236 = 254 */
+	oci_ref_t r;
+	err_t err = ERR_INIT;
+	buf_t out = BUF_INIT;
+	assert_int_equal(oci_ref_parse(name, &r, &err), 0);
+	oci_ref_format(&r, &out);
+	assert_int_equal(strlen(out.data), 254 + strlen(":latest"));
+	oci_ref_clear(&r);
+	buf_free(&out);
+}
+
+/* fuzz_ref: anything between the brackets of an IPv6 registry was taken as the host. */
+static void test_ipv6_registry_holds_only_an_address(void **s)
+{
+	(void)s;
+	expect_bad("[::1 x]:5000/img", "bad registry host");
+	expect_bad("[]:5000/img", "bad registry host");
+	expect_bad("[fe80::1%eth0]/img", "bad registry host");
+	expect_ref("[fe80::1]:5000/img", "[fe80::1]:5000", "img", "latest", NULL);
+}
+
 static void test_loopback_hosts(void **s)
 {
 	(void)s;
@@ -161,6 +191,8 @@ int main(void)
 		cmocka_unit_test(test_bad_tag_is_refused),
 		cmocka_unit_test(test_short_digest_is_refused),
 		cmocka_unit_test(test_empty_component_is_refused),
+		cmocka_unit_test(test_short_name_normalised_past_255_characters_is_refused),
+		cmocka_unit_test(test_ipv6_registry_holds_only_an_address),
 		cmocka_unit_test(test_loopback_hosts),
 		cmocka_unit_test(test_docker_hub_api_host),
 		cmocka_unit_test(test_format_round_trips),
