@@ -337,7 +337,8 @@ static void describe(buf_t *b, const basecheck_need_t *need, int is_short)
 	}
 }
 
-/* The first unmet need in full, then up to BASECHECK_MAX_NAMED - 1 more, then a count. */
+/* The first unmet need in full, then up to BASECHECK_MAX_NAMED - 1 more, then a count (one
+ * need per package). */
 static void describe_unmet(const basecheck_t *bc, const size_t *unmet, size_t n, buf_t *msg)
 {
 	describe(msg, &bc->v[unmet[0]], 0);
@@ -354,6 +355,15 @@ static void describe_unmet(const basecheck_t *bc, const size_t *unmet, size_t n,
 	buf_addch(msg, ')');
 }
 
+/* Messages name each package once, by its first (most concrete) unmet need. */
+static int is_named(const basecheck_t *bc, const size_t *unmet, size_t n, const char *package)
+{
+	for (size_t k = 0; k < n; k++)
+		if (!strcmp(bc->v[unmet[k]].package, package))
+			return 1;
+	return 0;
+}
+
 int basecheck_verify(basecheck_t *bc, const basefs_t *base, const char *base_ref, int is_scratch,
 		     log_fn log, void *log_ud, err_t *err)
 {
@@ -365,7 +375,8 @@ int basecheck_verify(basecheck_t *bc, const basefs_t *base, const char *base_ref
 	sort_needs(bc);
 	unmet = xcalloc(bc->n + 1, sizeof *unmet);
 	for (size_t i = 0; i < bc->n; i++)
-		if (!base || !need_met(bc, base, &bc->v[i], n_unmet ? NULL : &why_not))
+		if (!is_named(bc, unmet, n_unmet, bc->v[i].package) &&
+		    (!base || !need_met(bc, base, &bc->v[i], n_unmet ? NULL : &why_not)))
 			unmet[n_unmet++] = i;
 	if (n_unmet == 0)
 		goto out;

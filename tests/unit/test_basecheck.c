@@ -157,8 +157,11 @@ static void test_program_asking_for_the_system_loader_is_named(void **state)
 	assert_int_equal(fs_copy_file("/bin/true", real, &err), 0);
 	assert_int_equal(chmod(real, 0755), 0);
 	basecheck_t *bc = basecheck_new(PREFIX, NULL);
+	pkgrec_t *r[] = {rec("hello", "__glibc >=2.17")};
 	scan_ok(bc, f, "hello");
-	assert_int_equal(basecheck_count(bc), 1);
+	basecheck_add_records(bc, (const pkgrec_t *const *)r, 1);
+	assert_int_equal(basecheck_count(bc), 2); /* the program first, then the dependency */
+	assert_int_equal(basecheck_get(bc, 1)->why, BASECHECK_GLIBC_DEP);
 	const basecheck_need_t *n = basecheck_get(bc, 0);
 	assert_string_equal(n->package, "hello");
 	assert_int_equal(n->why, BASECHECK_ELF_INTERP);
@@ -169,9 +172,10 @@ static void test_program_asking_for_the_system_loader_is_named(void **state)
 	assert_string_equal(
 		err_msg(&err),
 		"package hello (bin/hello and 2 more programs) needs the system loader " LOADER
-		", which no base image provides: " HINT);
+		", which no base image provides: " HINT); /* one package, named once */
 	err_clear(&err);
 	basecheck_free(bc);
+	pkgrec_free(r[0]);
 	free(real);
 }
 
@@ -401,6 +405,46 @@ static void test_scan_trees_skips_missing_trees(void **state)
 	free(present);
 }
 
+/* The real thing, when tests/e2e/test_base_policy.sh runs this program: the fixture channel's
+ * conda-forge-style hello package as installed (IMGBUILD_E2E_GLIBC_APP_TREE) needs the system
+ * loader, and the layers of tests/fixtures/mkbase's image (IMGBUILD_E2E_BASE_LAYERS, blob
+ * paths separated by ':') provide it. Skipped in plain unit runs. */
+static void test_fixture_package_and_fixture_base(void **state)
+{
+	(void)state;
+	const char *tree = getenv("IMGBUILD_E2E_GLIBC_APP_TREE");
+	const char *layers = getenv("IMGBUILD_E2E_BASE_LAYERS");
+	if (!tree || !layers)
+		skip();
+	pkgrec_t *r[] = {rec("hello", "__glibc >=2.17")};
+	basecheck_t *bc = basecheck_new("/opt/conda/envs/e", "amd64");
+	basefs_t *base = basefs_new();
+	err_t err = ERR_INIT;
+	basecheck_add_records(bc, (const pkgrec_t *const *)r, 1);
+	assert_int_equal(basecheck_scan_tree(bc, "hello", tree, &err), 0);
+	assert_int_equal(basecheck_count(bc), 2);
+	assert_string_equal(basecheck_get(bc, 0)->file, "bin/hello");
+	assert_string_equal(basecheck_get(bc, 0)->what, LOADER);
+	assert_int_equal(basecheck_verify(bc, NULL, NULL, 0, NULL, NULL, &err), -1);
+	assert_string_equal(err_msg(&err),
+			    "package hello (bin/hello) needs the system loader " LOADER
+			    ", which no base image provides: " HINT);
+	err_clear(&err);
+	char *list = xstrdup(layers);
+	for (char *p = list, *colon; p; p = colon ? colon + 1 : NULL) {
+		if ((colon = strchr(p, ':')))
+			*colon = '\0';
+		if (*p && basefs_add_layer(base, p, &err))
+			fail_msg("%s", err_msg(&err));
+	}
+	assert_int_equal(basecheck_base_has_libc(base, "amd64", NULL), 1);
+	assert_int_equal(basecheck_verify(bc, base, "mkbase", 0, NULL, NULL, &err), 0);
+	free(list);
+	basefs_free(base);
+	basecheck_free(bc);
+	pkgrec_free(r[0]);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -415,6 +459,7 @@ int main(void)
 		T(test_order_and_message_do_not_depend_on_scan_order),
 		T(test_hostile_names_cannot_break_the_message_line),
 		T(test_scan_trees_skips_missing_trees),
+		T(test_fixture_package_and_fixture_base),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
