@@ -2,6 +2,7 @@
  * collected per package (one line per package and reason, counting its programs), sorted
  * once before they are read, so the message never depends on scan order or thread timing. */
 #include "basecheck.h"
+#include "basecheck_int.h"
 
 #include <elf.h>
 #include <fcntl.h>
@@ -41,7 +42,8 @@ static const abi_t abis[] = {
 	"nvidia/cuda:<version>-base-ubuntu22.04 for CUDA)"
 
 struct basecheck {
-	char *prefix; /* without trailing "/"; "" for the root */
+	char *prefix;    /* without trailing "/"; "" for the root */
+	char *cache_dir; /* per-package findings (basecheck_cache.c), or NULL */
 	const abi_t *abi;
 	pthread_mutex_t lock;
 	basecheck_need_t *v; /* strings owned */
@@ -80,6 +82,7 @@ void basecheck_free(basecheck_t *bc)
 	}
 	free(bc->v);
 	free(bc->prefix);
+	free(bc->cache_dir);
 	pthread_mutex_destroy(&bc->lock);
 	free(bc);
 }
@@ -131,74 +134,116 @@ static int is_under_prefix(const basecheck_t *bc, const char *interp)
 	return interp[0] == '/' && !strncmp(interp, bc->prefix, len) && interp[len] == '/';
 }
 
-/* 1 when stage_dir/rel is a program of our machine asking for a loader outside the prefix
- * (interp set). Unreadable files are not programs (the layer writer reports them). */
-static int needs_system_loader(const basecheck_t *bc, const char *stage_dir, const char *rel,
-			       buf_t *interp)
+/* Records stage_dir/rel when it is an ELF program asking for a loader outside the prefix.
+ * Unreadable files are not programs (the layer writer reports them). */
+static void note_program(const basecheck_t *bc, const char *stage_dir, const char *rel,
+			 buf_t *interp, basecheck_uses_t *u)
 {
 	buf_t path = BUF_INIT;
 	elfscan_info_t info;
-	int fd, hit = 0;
 	buf_addstr(&path, stage_dir);
 	buf_addpath(&path, rel);
-	fd = open(path.data, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	int fd = open(path.data, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd >= 0) {
-		hit = elfscan_fd(fd, &info, interp) == ELFSCAN_INTERP &&
-		      (!bc->abi || info.machine == bc->abi->machine) &&
-		      !is_under_prefix(bc, interp->data);
+		if (elfscan_fd(fd, &info, interp) == ELFSCAN_INTERP &&
+		    !is_under_prefix(bc, interp->data))
+			basecheck_uses_note(u, info.machine, interp->data, rel);
 		close(fd);
 	}
 	buf_free(&path);
-	return hit;
 }
 
-/* Distinct interpreters of one package's programs, each with its first program (path order)
- * and count. A package asking for more than INTERPS_MAX different ones is named by those. */
-#define INTERPS_MAX 16
-
-typedef struct interp_use {
-	char *interp;
-	const char *first_file; /* borrowed from the tree listing */
-	size_t n_files;
-} interp_use_t;
-
-static void note_interp(interp_use_t *u, size_t *n, const char *interp, const char *rel)
+void basecheck_uses_clear(basecheck_uses_t *u)
 {
-	for (size_t k = 0; k < *n; k++) {
-		if (!strcmp(u[k].interp, interp)) {
-			u[k].n_files++;
+	for (size_t k = 0; k < u->n; k++) {
+		free(u->v[k].interp);
+		free(u->v[k].first_file);
+	}
+	u->n = 0;
+}
+
+void basecheck_uses_note(basecheck_uses_t *u, unsigned machine, const char *interp,
+			 const char *file)
+{
+	for (size_t k = 0; k < u->n; k++) {
+		if (u->v[k].machine == machine && !strcmp(u->v[k].interp, interp)) {
+			u->v[k].n_files++;
 			return;
 		}
 	}
-	if (*n < INTERPS_MAX)
-		u[(*n)++] = (interp_use_t){xstrdup(interp), rel, 1};
+	if (u->n < BASECHECK_USES_MAX)
+		u->v[u->n++] = (basecheck_use_t){machine, xstrdup(interp), xstrdup(file), 1};
 }
 
-int basecheck_scan_tree(basecheck_t *bc, const char *package, const char *stage_dir, err_t *err)
+void basecheck_uses_add(basecheck_t *bc, const char *package, const basecheck_uses_t *u)
+{
+	for (size_t k = 0; k < u->n; k++)
+		if (!bc->abi || u->v[k].machine == bc->abi->machine)
+			add_need(bc, package, BASECHECK_ELF_INTERP, u->v[k].first_file,
+				 u->v[k].interp, u->v[k].n_files);
+}
+
+/* Every machine's programs, so that a cached result serves builds for any architecture. */
+static int scan_uses(const basecheck_t *bc, const char *package, const char *stage_dir,
+		     basecheck_uses_t *u, err_t *err)
 {
 	tree_t t = {0};
 	buf_t interp = BUF_INIT;
-	interp_use_t uses[INTERPS_MAX];
-	size_t n_uses = 0;
+	int rc = 0;
 	if (tree_add_stage(&t, stage_dir, 0, err)) {
-		tree_free(&t);
-		return err_prefix(err, "package %s", package);
+		rc = err_prefix(err, "package %s", package);
+		goto out;
 	}
 	tree_sort(&t); /* path order: the program named first is the same on every host */
 	for (size_t i = 0; i < t.n; i++) {
 		const tree_entry_t *e = &t.v[i];
-		if (S_ISREG(e->mode) && (e->mode & 0111) && !is_library_name(e->rel) &&
-		    needs_system_loader(bc, stage_dir, e->rel, &interp))
-			note_interp(uses, &n_uses, interp.data, e->rel);
+		if (S_ISREG(e->mode) && (e->mode & 0111) && !is_library_name(e->rel))
+			note_program(bc, stage_dir, e->rel, &interp, u);
 	}
-	for (size_t k = 0; k < n_uses; k++) {
-		add_need(bc, package, BASECHECK_ELF_INTERP, uses[k].first_file, uses[k].interp,
-			 uses[k].n_files);
-		free(uses[k].interp);
-	}
+out:
 	tree_free(&t);
 	buf_free(&interp);
-	return 0;
+	return rc;
+}
+
+/* Scans, adds the needs, and remembers them for pkg when a cache is set (pkg may be NULL). */
+static int scan_and_add(basecheck_t *bc, const char *package, const pkgrec_t *pkg,
+			const char *stage_dir, err_t *err)
+{
+	basecheck_uses_t u = {.n = 0};
+	buf_t path = BUF_INIT;
+	int rc = scan_uses(bc, package, stage_dir, &u, err);
+	if (rc == 0) {
+		basecheck_uses_add(bc, package, &u);
+		if (pkg && bc->cache_dir && basecheck_cache_path(bc->cache_dir, pkg, &path) == 0)
+			basecheck_cache_store(path.data, bc->prefix, &u);
+	}
+	basecheck_uses_clear(&u);
+	buf_free(&path);
+	return rc;
+}
+
+int basecheck_scan_tree(basecheck_t *bc, const char *package, const char *stage_dir, err_t *err)
+{
+	return scan_and_add(bc, package, NULL, stage_dir, err);
+}
+
+int basecheck_scan_package(basecheck_t *bc, const pkgrec_t *pkg, const char *stage_dir, err_t *err)
+{
+	return scan_and_add(bc, pkg->name, pkg, stage_dir, err);
+}
+
+int basecheck_load_package(basecheck_t *bc, const pkgrec_t *pkg)
+{
+	basecheck_uses_t u = {.n = 0};
+	buf_t path = BUF_INIT;
+	int found = bc->cache_dir && basecheck_cache_path(bc->cache_dir, pkg, &path) == 0 &&
+		    basecheck_cache_load(path.data, bc->prefix, &u) == 1;
+	if (found)
+		basecheck_uses_add(bc, pkg->name, &u);
+	basecheck_uses_clear(&u);
+	buf_free(&path);
+	return found;
 }
 
 int basecheck_scan_trees(basecheck_t *bc, const char *const *stages, const pkgrec_t *const *pkgs,
@@ -206,9 +251,15 @@ int basecheck_scan_trees(basecheck_t *bc, const char *const *stages, const pkgre
 {
 	for (size_t i = 0; i < n; i++)
 		if (stages[i] && fs_is_dir(stages[i]) &&
-		    basecheck_scan_tree(bc, pkgs[i]->name, stages[i], err))
+		    basecheck_scan_package(bc, pkgs[i], stages[i], err))
 			return -1;
 	return 0;
+}
+
+void basecheck_set_cache(basecheck_t *bc, const char *dir)
+{
+	free(bc->cache_dir);
+	bc->cache_dir = xstrdup(dir);
 }
 
 static int cmp_str(const char *a, const char *b)

@@ -49,8 +49,19 @@ void basecheck_add_records(basecheck_t *bc, const pkgrec_t *const *pkgs, size_t 
  * libc.so.6's), for oci_arch's machine. Never follows symlinks. Must run before layer_build
  * consumes the tree. Thread-safe. -1 only when the tree cannot be listed. */
 int basecheck_scan_tree(basecheck_t *bc, const char *package, const char *stage_dir, err_t *err);
-/* basecheck_scan_tree for stages[i] of pkgs[i], i < n, skipping trees that do not exist
- * (their layer came from the layer cache). */
+/* Remembers every package scanned with basecheck_scan_package under dir (created on first
+ * use; <cache>/basecheck: <sha256>.json per package and prefix), so that a build whose layers
+ * come from the layer cache, and whose packages are therefore not installed, decides exactly
+ * as a fresh one (basecheck_load_package). dir is copied. */
+void basecheck_set_cache(basecheck_t *bc, const char *dir);
+/* basecheck_scan_tree for pkg, and remembers the result when a cache is set. Thread-safe. */
+int basecheck_scan_package(basecheck_t *bc, const pkgrec_t *pkg, const char *stage_dir, err_t *err);
+/* Adds what an earlier scan of this very package (same hash, same prefix) found: 1, or 0 when
+ * nothing is remembered; then the package must be installed and scanned, or the decision would
+ * depend on the state of the caches. Thread-safe. */
+int basecheck_load_package(basecheck_t *bc, const pkgrec_t *pkg);
+/* basecheck_scan_package for stages[i] of pkgs[i], i < n, skipping trees that do not exist
+ * (packages not installed because their layer came from a cache: basecheck_load_package). */
 int basecheck_scan_trees(basecheck_t *bc, const char *const *stages, const pkgrec_t *const *pkgs,
 			 size_t n, err_t *err);
 

@@ -81,6 +81,13 @@ if [ "$WIRED" = 1 ]; then
 		"package hello \(bin/hello\) needs the system loader $LOADER, which no base image provides: pass --base docker.io/library/debian:bookworm-slim@sha256:.*, or --base scratch to build anyway" \
 		build --output "oci:$T/out/none.oci" -t none:1
 	check_eq "and leaves no output" "" "$(ls -d "$T/out/none.oci" 2>/dev/null)"
+	# the layer now comes from the layer cache: the same decision with the scan findings
+	# remembered, and with them gone (hello is then installed just to be scanned)
+	rm -rf "$T/cache/basecheck"
+	expect_fail "the same message when the layer is cached and nothing was remembered" \
+		"package hello \(bin/hello\) needs the system loader $LOADER, which no base image provides" \
+		build --output "oci:$T/out/none.oci" -t none:1
+	check "the scan's findings are remembered per package" test -n "$(ls "$T"/cache/basecheck/*.json 2>/dev/null)"
 	out=$(build --base scratch --output "oci:$T/out/s.oci" -t s:1 2>&1)
 	check "--base scratch builds anyway" test -f "$T/out/s.oci/index.json"
 	case "$out" in

@@ -405,6 +405,76 @@ static void test_scan_trees_skips_missing_trees(void **state)
 	free(present);
 }
 
+static void set_hash(pkgrec_t *r, char c)
+{
+	r->sha256 = xmalloc(65);
+	memset(r->sha256, c, 64);
+	r->sha256[64] = '\0';
+}
+
+/* What a scan found comes back for the same package and prefix (a layer-cache hit decides as a
+ * fresh build), filtered by machine; another prefix, a corrupt entry or a package without a
+ * hash read as "never scanned". */
+static void test_findings_are_remembered_per_package_and_prefix(void **state)
+{
+	fixture_t *f = *state;
+	err_t err = ERR_INIT;
+	buf_t cache = BUF_INIT, entry = BUF_INIT;
+	buf_addf(&cache, "%s/cache/basecheck", f->root.data);
+	put_elf(f, "hello", "bin/hello", &x86_prog, 0755);
+	put_elf(f, "hello", "bin/hello2", &x86_prog, 0755);
+	char *stage = stage_path(f, "hello", NULL);
+	pkgrec_t *hello = rec("hello", NULL), *nohash = rec("nohash", NULL);
+	set_hash(hello, 'a');
+	basecheck_t *bc = basecheck_new(PREFIX, "amd64");
+	basecheck_set_cache(bc, cache.data);
+	assert_int_equal(basecheck_scan_package(bc, hello, stage, &err), 0);
+	assert_int_equal(basecheck_scan_package(bc, nohash, stage, &err), 0);
+	char *fresh = verify_message(bc);
+	basecheck_free(bc);
+	buf_addf(&entry, "%s/%s.json", cache.data, hello->sha256);
+	assert_true(fs_exists(entry.data));
+	/* a new build: hello's layer is cached, its tree absent */
+	bc = basecheck_new(PREFIX, "amd64");
+	basecheck_set_cache(bc, cache.data);
+	assert_int_equal(basecheck_load_package(bc, hello), 1);
+	assert_int_equal(basecheck_load_package(bc, nohash), 0);
+	assert_int_equal(basecheck_count(bc), 1);
+	assert_string_equal(basecheck_get(bc, 0)->file, "bin/hello");
+	assert_int_equal(basecheck_get(bc, 0)->n_files, 2);
+	char *again = verify_message(bc);
+	assert_string_equal(again, "package hello (bin/hello and 1 more program) needs the system "
+				   "loader " LOADER ", which no base image provides: " HINT);
+	assert_non_null(strstr(fresh,
+			       "package hello (bin/hello and 1 more program) needs the system "
+			       "loader " LOADER " (also: nohash (bin/hello and 1 more program)),"));
+	basecheck_free(bc);
+	/* arm64 build: remembered, but these programs are not its machine's */
+	bc = basecheck_new(PREFIX, "arm64");
+	basecheck_set_cache(bc, cache.data);
+	assert_int_equal(basecheck_load_package(bc, hello), 1);
+	assert_int_equal(basecheck_count(bc), 0);
+	basecheck_free(bc);
+	/* another prefix, then a damaged entry: never scanned */
+	bc = basecheck_new("/srv/env", "amd64");
+	basecheck_set_cache(bc, cache.data);
+	assert_int_equal(basecheck_load_package(bc, hello), 0);
+	basecheck_free(bc);
+	assert_int_equal(fs_write_atomic(entry.data, "{\"format\":1,", 12, &err), 0);
+	bc = basecheck_new(PREFIX, "amd64");
+	basecheck_set_cache(bc, cache.data);
+	assert_int_equal(basecheck_load_package(bc, hello), 0);
+	assert_int_equal(basecheck_count(bc), 0);
+	basecheck_free(bc);
+	free(fresh);
+	free(again);
+	free(stage);
+	pkgrec_free(hello);
+	pkgrec_free(nohash);
+	buf_free(&cache);
+	buf_free(&entry);
+}
+
 /* The real thing, when tests/e2e/test_base_policy.sh runs this program: the fixture channel's
  * conda-forge-style hello package as installed (IMGBUILD_E2E_GLIBC_APP_TREE) needs the system
  * loader, and the layers of tests/fixtures/mkbase's image (IMGBUILD_E2E_BASE_LAYERS, blob
@@ -459,6 +529,7 @@ int main(void)
 		T(test_order_and_message_do_not_depend_on_scan_order),
 		T(test_hostile_names_cannot_break_the_message_line),
 		T(test_scan_trees_skips_missing_trees),
+		T(test_findings_are_remembered_per_package_and_prefix),
 		T(test_fixture_package_and_fixture_base),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
