@@ -430,11 +430,7 @@ int layer_build(const char *const *stage_dirs, size_t n_dirs, const char *image_
 		goto out;
 	rc = 0;
 out:
-	if (a) {
-		if (is_open)
-			archive_write_fail(a);
-		archive_write_free(a);
-	}
+	layer_tar_free(a, is_open);
 	if (saved_locale != (locale_t)0)
 		uselocale(saved_locale);
 	if (utf8_locale != (locale_t)0)
@@ -471,4 +467,13 @@ int layer_tar_finish(struct archive *a, build_ctx_t *ctx, int *is_open,
 		     layer_compression_t compression, long long files, layer_desc_t *out)
 {
 	return tar_finish(a, ctx, is_open, compression, files, out);
+}
+
+void layer_tar_free(struct archive *a, int is_open)
+{
+	if (!a)
+		return;
+	if (is_open)
+		archive_write_fail(a);
+	archive_write_free(a);
 }

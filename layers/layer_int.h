@@ -35,6 +35,10 @@ int layer_tar_fail(struct archive *a, build_ctx_t *ctx, const char *what);
 int layer_tar_finish(struct archive *a, build_ctx_t *ctx, int *is_open,
 		     layer_compression_t compression, long long files, layer_desc_t *out);
 
+/* Frees the tar writer (NULL is a no-op), failing it first while is_open so that nothing is
+ * flushed into a blob that will not be finished. */
+void layer_tar_free(struct archive *a, int is_open);
+
 /* One entry of a layer written from memory. */
 typedef struct layer_mem_entry {
 	const char *name;  /* image path without leading "/" or trailing "/" (borrowed) */

@@ -85,11 +85,7 @@ int layer_build_mem(const layer_mem_entry_t *entries, size_t n, const layer_opts
 		goto out;
 	rc = 0;
 out:
-	if (a) {
-		if (is_open)
-			archive_write_fail(a);
-		archive_write_free(a);
-	}
+	layer_tar_free(a, is_open);
 	blob_writer_free(ctx.blob);
 	return rc;
 }

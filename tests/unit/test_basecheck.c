@@ -20,6 +20,7 @@
 #include "fsutil.h"
 #include "mkelf.h"
 #include "pkgrec.h"
+#include "testutil.h"
 #include "xalloc.h"
 
 #define PREFIX "/opt/conda/envs/x"
@@ -30,32 +31,8 @@
 
 static const mkelf_spec_t x86_prog = {1, 0, EM_X86_64, ET_DYN, LOADER};
 
-typedef struct fixture {
-	buf_t root;
-} fixture_t;
-
-static int setup(void **state)
-{
-	fixture_t *f = calloc(1, sizeof *f);
-	err_t err = ERR_INIT;
-	if (fs_mkdtemp("/tmp", "test_basecheck.", &f->root, &err))
-		return -1;
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fixture_t *f = *state;
-	err_t err = ERR_INIT;
-	fs_rm_rf(f->root.data, &err);
-	buf_free(&f->root);
-	free(f);
-	return 0;
-}
-
 /* root/<stage>/<rel>, parents created. Caller frees. */
-static char *stage_path(const fixture_t *f, const char *stage, const char *rel)
+static char *stage_path(const testdir_t *f, const char *stage, const char *rel)
 {
 	buf_t p = BUF_INIT;
 	err_t err = ERR_INIT;
@@ -73,7 +50,7 @@ static char *stage_path(const fixture_t *f, const char *stage, const char *rel)
 	return buf_detach(&p);
 }
 
-static void put_elf(const fixture_t *f, const char *stage, const char *rel,
+static void put_elf(const testdir_t *f, const char *stage, const char *rel,
 		    const mkelf_spec_t *spec, unsigned mode)
 {
 	char *p = stage_path(f, stage, rel);
@@ -81,7 +58,7 @@ static void put_elf(const fixture_t *f, const char *stage, const char *rel,
 	free(p);
 }
 
-static void scan_ok(basecheck_t *bc, const fixture_t *f, const char *stage)
+static void scan_ok(basecheck_t *bc, const testdir_t *f, const char *stage)
 {
 	char *p = stage_path(f, stage, NULL);
 	err_t err = ERR_INIT;
@@ -148,7 +125,7 @@ static void test_glibc_dependency_without_base_is_an_error_naming_the_package(vo
 
 static void test_program_asking_for_the_system_loader_is_named(void **state)
 {
-	fixture_t *f = *state;
+	testdir_t *f = *state;
 	err_t err = ERR_INIT;
 	put_elf(f, "hello", "bin/hello", &x86_prog, 0755);
 	put_elf(f, "hello", "bin/hello-again", &x86_prog, 0700);
@@ -184,7 +161,7 @@ static void test_program_asking_for_the_system_loader_is_named(void **state)
  * starts like the prefix is. */
 static void test_files_that_are_not_programs_needing_a_system_loader_are_ignored(void **state)
 {
-	fixture_t *f = *state;
+	testdir_t *f = *state;
 	mkelf_spec_t arm = {1, 0, EM_AARCH64, ET_DYN, "/lib/ld-linux-aarch64.so.1"};
 	mkelf_spec_t own = {1, 0, EM_X86_64, ET_DYN, PREFIX "/lib/ld-linux-x86-64.so.2"};
 	mkelf_spec_t near = {1, 0, EM_X86_64, ET_EXEC, PREFIX "y/lib/ld.so"};
@@ -216,7 +193,7 @@ static void test_files_that_are_not_programs_needing_a_system_loader_are_ignored
 
 static void test_glibc_base_satisfies_every_need(void **state)
 {
-	fixture_t *f = *state;
+	testdir_t *f = *state;
 	err_t err = ERR_INIT;
 	pkgrec_t *p[] = {rec("libgcc", "__glibc >=2.17")};
 	put_elf(f, "hello", "bin/hello", &x86_prog, 0755);
@@ -276,7 +253,7 @@ static void test_base_lacking_loader_or_libc_is_an_error_saying_what_is_missing(
  * musl's loader is fine, a glibc one is not. */
 static void test_program_need_is_met_by_its_own_interpreter(void **state)
 {
-	fixture_t *f = *state;
+	testdir_t *f = *state;
 	const basefs_entry_t alpine[] = {{"lib/ld-musl-x86_64.so.1", BASEFS_FILE, NULL}};
 	mkelf_spec_t musl = {1, 0, EM_X86_64, ET_DYN, "/lib/ld-musl-x86_64.so.1"};
 	err_t err = ERR_INIT;
@@ -304,7 +281,7 @@ static void collect_log(void *ud, const char *msg)
 
 static void test_scratch_is_one_warning_and_no_error(void **state)
 {
-	fixture_t *f = *state;
+	testdir_t *f = *state;
 	err_t err = ERR_INIT;
 	buf_t log = BUF_INIT;
 	put_elf(f, "hello", "bin/hello", &x86_prog, 0755);
@@ -335,7 +312,7 @@ static char *verify_message(basecheck_t *bc)
  * list is cut after BASECHECK_MAX_NAMED with a count. */
 static void test_order_and_message_do_not_depend_on_scan_order(void **state)
 {
-	fixture_t *f = *state;
+	testdir_t *f = *state;
 	const char *names[] = {"e-tool", "a-tool", "d-tool", "c-tool", "b-tool"};
 	pkgrec_t *p[] = {rec("zz-glibc", "__glibc >=2.28"), rec("aa-glibc", "__glibc")};
 	for (int i = 0; i < 5; i++)
@@ -369,7 +346,7 @@ static void test_order_and_message_do_not_depend_on_scan_order(void **state)
 
 static void test_hostile_names_cannot_break_the_message_line(void **state)
 {
-	fixture_t *f = *state;
+	testdir_t *f = *state;
 	mkelf_spec_t evil = {1, 0, EM_X86_64, ET_DYN, "/lib64/ld\nimgbuild: fake line"};
 	put_elf(f, "evil", "bin/a\rb\nc", &evil, 0755);
 	basecheck_t *bc = basecheck_new(PREFIX, "amd64");
@@ -386,7 +363,7 @@ static void test_hostile_names_cannot_break_the_message_line(void **state)
 /* Trees of packages whose layer came from the cache do not exist: skipped. */
 static void test_scan_trees_skips_missing_trees(void **state)
 {
-	fixture_t *f = *state;
+	testdir_t *f = *state;
 	err_t err = ERR_INIT;
 	put_elf(f, "present", "bin/p", &x86_prog, 0755);
 	char *present = stage_path(f, "present", NULL);
@@ -417,7 +394,7 @@ static void set_hash(pkgrec_t *r, char c)
  * hash read as "never scanned". */
 static void test_findings_are_remembered_per_package_and_prefix(void **state)
 {
-	fixture_t *f = *state;
+	testdir_t *f = *state;
 	err_t err = ERR_INIT;
 	buf_t cache = BUF_INIT, entry = BUF_INIT;
 	buf_addf(&cache, "%s/cache/basecheck", f->root.data);
@@ -517,7 +494,7 @@ static void test_fixture_package_and_fixture_base(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, testdir_setup, testdir_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_glibc_dependency_without_base_is_an_error_naming_the_package),
 		T(test_program_asking_for_the_system_loader_is_named),

@@ -23,6 +23,7 @@
 #include "image.h"
 #include "pkgrec.h"
 #include "rootfs.h"
+#include "testutil.h"
 #include "xalloc.h"
 
 #define PREFIX "/opt/conda/envs/x"
@@ -34,32 +35,14 @@
 	"hosts:          files dns\nnetworks:       files\nprotocols:      files\n"                \
 	"services:       files\n"
 
-typedef struct fixture {
-	buf_t root, blobs;
-} fixture_t;
-
-static int setup(void **state)
+/* The layout's blob directory under the test's temp dir (created). Caller frees. */
+static char *blobs_dir(const testdir_t *t)
 {
-	fixture_t *f = calloc(1, sizeof *f);
+	buf_t p = BUF_INIT;
 	err_t err = ERR_INIT;
-	if (fs_mkdtemp("/tmp", "test_rootfs.", &f->root, &err))
-		return -1;
-	buf_addf(&f->blobs, "%s/layout/blobs/sha256", f->root.data);
-	if (fs_mkdir_p(f->blobs.data, &err))
-		return -1;
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fixture_t *f = *state;
-	err_t err = ERR_INIT;
-	fs_rm_rf(f->root.data, &err);
-	buf_free(&f->root);
-	buf_free(&f->blobs);
-	free(f);
-	return 0;
+	buf_addf(&p, "%s/layout/blobs/sha256", t->root.data);
+	assert_int_equal(fs_mkdir_p(p.data, &err), 0);
+	return buf_detach(&p);
 }
 
 static rootfs_t *plan_ok(const char *user, const basefs_t *base, int with_ca)
@@ -78,18 +61,22 @@ static rootfs_t *plan_ok(const char *user, const basefs_t *base, int with_ca)
 	return rf;
 }
 
-static void build_ok(const fixture_t *f, const rootfs_t *rf, layer_desc_t *d)
+static void build_ok(const testdir_t *f, const rootfs_t *rf, layer_desc_t *d)
 {
 	layer_opts_t lo = {.compression = LAYER_GZIP, .mtime = MTIME};
 	err_t err = ERR_INIT;
-	if (rootfs_build(rf, &lo, f->blobs.data, d, &err))
+	char *blobs = blobs_dir(f);
+	if (rootfs_build(rf, &lo, blobs, d, &err))
 		fail_msg("rootfs_build: %s", err_msg(&err));
+	free(blobs);
 }
 
-static char *blob_path(const fixture_t *f, const layer_desc_t *d)
+static char *blob_path(const testdir_t *f, const layer_desc_t *d)
 {
 	buf_t p = BUF_INIT;
-	buf_addf(&p, "%s/%s", f->blobs.data, d->digest + strlen("sha256:"));
+	char *blobs = blobs_dir(f);
+	buf_addf(&p, "%s/%s", blobs, d->digest + strlen("sha256:"));
+	free(blobs);
 	return buf_detach(&p);
 }
 
@@ -125,7 +112,7 @@ static char *listing(const char *blob)
 	return buf_detach(&out);
 }
 
-static char *build_and_list(const fixture_t *f, const rootfs_t *rf)
+static char *build_and_list(const testdir_t *f, const rootfs_t *rf)
 {
 	layer_desc_t d;
 	build_ok(f, rf, &d);
@@ -186,7 +173,7 @@ static void test_user_specs_are_parsed_or_refused_clearly(void **state)
 
 static void test_no_base_no_user_gives_the_exact_entries(void **state)
 {
-	fixture_t *f = *state;
+	testdir_t *f = *state;
 	rootfs_t *rf = plan_ok(NULL, NULL, 0);
 	assert_int_equal(rootfs_entry_count(rf), 6);
 	assert_string_equal(rootfs_summary(rf),
@@ -205,7 +192,7 @@ static void test_no_base_no_user_gives_the_exact_entries(void **state)
 
 static void test_named_user_and_ca_certificates(void **state)
 {
-	fixture_t *f = *state;
+	testdir_t *f = *state;
 	rootfs_t *rf = plan_ok("alice", NULL, 1);
 	assert_string_equal(rootfs_config_user(rf), "1000:1000");
 	char *l = build_and_list(f, rf);
@@ -228,7 +215,7 @@ static void test_named_user_and_ca_certificates(void **state)
 
 static void test_numeric_user_gets_an_entry_and_no_home(void **state)
 {
-	fixture_t *f = *state;
+	testdir_t *f = *state;
 	rootfs_t *rf = plan_ok("1001:100", NULL, 0);
 	assert_string_equal(rootfs_config_user(rf), "1001:100");
 	char *l = build_and_list(f, rf);
@@ -326,7 +313,7 @@ static void test_base_symlinks_and_files_block_the_paths_below_them(void **state
 
 static void test_same_bytes_under_another_umask_and_timezone(void **state)
 {
-	fixture_t *f = *state;
+	testdir_t *f = *state;
 	layer_desc_t a, b;
 	rootfs_t *rf = plan_ok("alice", NULL, 1);
 	build_ok(f, rf, &a);
@@ -351,44 +338,15 @@ static void test_same_bytes_under_another_umask_and_timezone(void **state)
 	rootfs_free(again);
 }
 
-static int have_tool(const char *name)
-{
-	buf_t cmd = BUF_INIT;
-	buf_addf(&cmd, "command -v %s >/dev/null 2>&1", name);
-	int ok = system(cmd.data) == 0;
-	buf_free(&cmd);
-	return ok;
-}
-
-/* Output of a shell command (stderr too); fails the test when it fails. */
-static char *run_out(const char *fmt, ...)
-{
-	buf_t cmd = BUF_INIT, out = BUF_INIT;
-	char chunk[4096];
-	va_list ap;
-	va_start(ap, fmt);
-	buf_vaddf(&cmd, fmt, ap);
-	va_end(ap);
-	buf_addstr(&cmd, " 2>&1");
-	FILE *p = popen(cmd.data, "r");
-	assert_non_null(p);
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, p)) > 0)
-		buf_add(&out, chunk, n);
-	if (pclose(p) != 0)
-		fail_msg("%s\n%s", cmd.data, buf_cstr(&out));
-	buf_free(&cmd);
-	return buf_detach(&out);
-}
-
 static void test_debian_tar_and_python_tarfile_read_it(void **state)
 {
-	fixture_t *f = *state;
+	testdir_t *f = *state;
 	layer_desc_t d;
 	rootfs_t *rf = plan_ok("alice", NULL, 1);
 	build_ok(f, rf, &d);
 	char *bp = blob_path(f, &d);
-	char *tar = run_out("TZ=UTC tar --numeric-owner -tvzf %s | awk '{print $1, $2, $6}'", bp);
+	char *tar = testutil_run_out(
+		"TZ=UTC tar --numeric-owner -tvzf %s | awk '{print $1, $2, $6}'", bp);
 	assert_string_equal(tar, "drwxr-xr-x 0/0 etc/\n"
 				 "-rw-r--r-- 0/0 etc/group\n"
 				 "-rw-r--r-- 0/0 etc/nsswitch.conf\n"
@@ -400,8 +358,8 @@ static void test_debian_tar_and_python_tarfile_read_it(void **state)
 				 "drwxr-xr-x 1000/1000 home/alice/\n"
 				 "drwx------ 0/0 root/\n"
 				 "drwxrwxrwt 0/0 tmp/\n");
-	if (have_tool("python3")) {
-		char *py = run_out(
+	if (testutil_have_tool("python3")) {
+		char *py = testutil_run_out(
 			"python3 -c 'import sys, tarfile\n"
 			"t = tarfile.open(sys.argv[1])\n"
 			"for m in t: print(m.name, oct(m.mode), m.uid, m.mtime, m.linkname)'"
@@ -422,8 +380,8 @@ static void test_debian_tar_and_python_tarfile_read_it(void **state)
 /* A one-layer OCI layout around the layer, unpacked by umoci (the strictest reader). */
 static void test_umoci_unpacks_it_with_modes_and_owners(void **state)
 {
-	fixture_t *f = *state;
-	if (!have_tool("umoci"))
+	testdir_t *f = *state;
+	if (!testutil_have_tool("umoci"))
 		skip();
 	layer_desc_t d;
 	buf_t layout = BUF_INIT, mdigest = BUF_INIT, bundle = BUF_INIT, p = BUF_INIT;
@@ -435,12 +393,14 @@ static void test_umoci_unpacks_it_with_modes_and_owners(void **state)
 	buf_addf(&bundle, "%s/bundle", f->root.data);
 	oci_image_t *img = oci_image_new("linux", "amd64");
 	oci_image_add_layer(img, d.digest, d.diff_id, d.size, d.media_type, "imgbuild: rootfs");
-	assert_int_equal(oci_image_write_blobs(img, f->blobs.data, &mdigest, &msize, &err), 0);
+	char *blobs = blobs_dir(f);
+	assert_int_equal(oci_image_write_blobs(img, blobs, &mdigest, &msize, &err), 0);
+	free(blobs);
 	const char *tags[] = {"r"};
 	assert_int_equal(oci_layout_write_index(layout.data, mdigest.data, msize, tags, 1, &err),
 			 0);
-	free(run_out("umoci unpack %s --image %s:r %s", geteuid() ? "--rootless" : "", layout.data,
-		     bundle.data));
+	free(testutil_run_out("umoci unpack %s --image %s:r %s", geteuid() ? "--rootless" : "",
+			      layout.data, bundle.data));
 	struct stat st;
 	buf_addf(&p, "%s/rootfs/tmp", bundle.data);
 	assert_int_equal(lstat(p.data, &st), 0);
@@ -467,7 +427,7 @@ static void test_umoci_unpacks_it_with_modes_and_owners(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, testdir_setup, testdir_teardown)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_user_specs_are_parsed_or_refused_clearly),
 		T(test_no_base_no_user_gives_the_exact_entries),
