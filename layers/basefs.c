@@ -313,8 +313,9 @@ int basefs_add_listing(basefs_t *fs, const basefs_entry_t *entries, size_t n, er
 /* The node at path, or NULL; *is_dir set when path has listed contents (or is the root). */
 static const node_t *node_at(const basefs_t *fs, const char *path, int *is_dir)
 {
+	static const nodes_t empty = {NULL, 0, 0};
 	buf_t key = BUF_INIT;
-	const nodes_t *t = &fs->tree;
+	const nodes_t *t = fs ? &fs->tree : &empty; /* NULL: the empty (scratch) tree */
 	const node_t *found = NULL;
 	size_t i = lower_bound(t, path);
 	*is_dir = !*path;

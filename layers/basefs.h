@@ -51,7 +51,8 @@ int basefs_add_listing(basefs_t *fs, const basefs_entry_t *entries, size_t n, er
  * resolve inside the image (absolute targets from its root, ".." stops at the root), at most
  * 40 of them (as Linux). A dangling link, a loop or a non-directory used as a directory gives
  * BASEFS_NONE. A directory need not be listed: one with listed contents is BASEFS_DIR. When
- * resolved is not NULL it gets the path that was found, relative to the root ("" for it). */
+ * resolved is not NULL it gets the path that was found, relative to the root ("" for it).
+ * fs NULL is the empty tree. */
 basefs_kind_t basefs_lookup(const basefs_t *fs, const char *path, int follow_last, buf_t *resolved);
 
 /* Paths held after stacking (for tests and log lines). */

@@ -68,6 +68,8 @@ static void test_loader_found_through_merged_usr_symlinks(void **state)
 	assert_int_equal(basefs_lookup(fs, "/../../etc/passwd", 1, NULL), F); /* stops at / */
 	assert_int_equal(basefs_lookup(fs, "etc/passwd/x", 1, NULL), BASEFS_NONE);
 	assert_int_equal(basefs_count(fs), 8);
+	assert_int_equal(basefs_lookup(NULL, "etc/passwd", 1, NULL), BASEFS_NONE);
+	assert_int_equal(basefs_lookup(NULL, "/", 1, NULL), D);
 	buf_free(&where);
 	basefs_free(fs);
 }
