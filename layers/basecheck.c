@@ -282,7 +282,7 @@ static int cmp_need(const void *a, const void *b)
 static void sort_needs(basecheck_t *bc)
 {
 	pthread_mutex_lock(&bc->lock);
-	if (!bc->is_sorted)
+	if (!bc->is_sorted && bc->n > 1) /* qsort wants a non-NULL base even for nothing */
 		qsort(bc->v, bc->n, sizeof *bc->v, cmp_need);
 	bc->is_sorted = 1;
 	pthread_mutex_unlock(&bc->lock);

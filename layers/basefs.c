@@ -144,7 +144,8 @@ static void compact(nodes_t *ns, const unsigned char *dead)
 static void sort_unique(nodes_t *ns)
 {
 	size_t out = 0;
-	qsort(ns->v, ns->n, sizeof *ns->v, cmp_node);
+	if (ns->n > 1) /* qsort wants a non-NULL base even for nothing */
+		qsort(ns->v, ns->n, sizeof *ns->v, cmp_node);
 	for (size_t i = 0; i < ns->n; i++) {
 		if (i + 1 < ns->n && !strcmp(ns->v[i].path, ns->v[i + 1].path)) {
 			free(ns->v[i].path);

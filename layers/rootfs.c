@@ -278,7 +278,8 @@ rootfs_t *rootfs_plan(const rootfs_opts_t *opts, err_t *err)
 	rootfs_t *rf = xcalloc(1, sizeof *rf);
 	plan_leaves(rf, opts, opts->user ? &user : NULL);
 	/* docs/layer-format.md, "Root filesystem layer": bytewise strcmp order of the names */
-	qsort(rf->v, rf->n, sizeof *rf->v, cmp_entry);
+	if (rf->n > 1)
+		qsort(rf->v, rf->n, sizeof *rf->v, cmp_entry);
 	for (size_t i = 0; i < rf->n; i++)
 		buf_addf(&rf->summary, "%s%s%s", i ? " " : "", rf->v[i].name,
 			 (rf->v[i].mode & AE_IFMT) == AE_IFDIR ? "/" : "");
