@@ -19,16 +19,11 @@
 #include "buf.h"
 #include "digest.h"
 #include "fsutil.h"
+#include "layer_int.h"
 #include "tree_int.h"
 #include "xalloc.h"
 
 #define LAYER_READ_CHUNK (64 * 1024)
-
-typedef struct build_ctx {
-	blob_writer_t *blob;
-	err_t *err;
-	int has_write_error;
-} build_ctx_t;
 
 /* The same path from two stage dirs is fine when both are directories (packages share
  * lib/, bin/, ...): the first is kept. Anything else is a conflict the installer should
@@ -195,16 +190,16 @@ out:
 	return rc;
 }
 
-/* One tar entry: name is the full image path without leading "/". */
-static int write_entry(struct archive *a, build_ctx_t *ctx, struct archive_entry *ae,
-		       const char *name, mode_t mode, long long mtime, off_t size,
-		       const char *symlink_target, const char *hardlink_target)
+int layer_tar_entry_owned(struct archive *a, build_ctx_t *ctx, struct archive_entry *ae,
+			  const char *name, mode_t mode, long long mtime, off_t size,
+			  const char *symlink_target, const char *hardlink_target, unsigned uid,
+			  unsigned gid)
 {
 	archive_entry_clear(ae);
 	archive_entry_copy_pathname(ae, name);
 	archive_entry_set_mode(ae, mode);
-	archive_entry_set_uid(ae, 0);
-	archive_entry_set_gid(ae, 0);
+	archive_entry_set_uid(ae, uid);
+	archive_entry_set_gid(ae, gid);
 	archive_entry_set_mtime(ae, (time_t)mtime, 0);
 	archive_entry_set_size(ae, hardlink_target ? 0 : size);
 	if (symlink_target)
@@ -214,6 +209,15 @@ static int write_entry(struct archive *a, build_ctx_t *ctx, struct archive_entry
 	if (archive_write_header(a, ae) != ARCHIVE_OK)
 		return archive_fail(a, ctx, name);
 	return 0;
+}
+
+/* One tar entry owned by root: name is the full image path without leading "/". */
+static int write_entry(struct archive *a, build_ctx_t *ctx, struct archive_entry *ae,
+		       const char *name, mode_t mode, long long mtime, off_t size,
+		       const char *symlink_target, const char *hardlink_target)
+{
+	return layer_tar_entry_owned(a, ctx, ae, name, mode, mtime, size, symlink_target,
+				     hardlink_target, 0, 0);
 }
 
 static locale_t utf8_locale_new(void)
@@ -426,11 +430,7 @@ int layer_build(const char *const *stage_dirs, size_t n_dirs, const char *image_
 		goto out;
 	rc = 0;
 out:
-	if (a) {
-		if (is_open)
-			archive_write_fail(a);
-		archive_write_free(a);
-	}
+	layer_tar_free(a, is_open);
 	if (saved_locale != (locale_t)0)
 		uselocale(saved_locale);
 	if (utf8_locale != (locale_t)0)
@@ -449,4 +449,31 @@ int layer_level_parse(const char *text, int *level)
 		return -1;
 	*level = (int)v;
 	return 0;
+}
+
+/* The tar steps for layers made from entries in memory (layer_mem.c, through layer_int.h). */
+int layer_tar_open(build_ctx_t *ctx, const layer_opts_t *opts, const char *blobs_dir,
+		   struct archive **a, int *is_open)
+{
+	return tar_open(ctx, opts, blobs_dir, a, is_open);
+}
+
+int layer_tar_fail(struct archive *a, build_ctx_t *ctx, const char *what)
+{
+	return archive_fail(a, ctx, what);
+}
+
+int layer_tar_finish(struct archive *a, build_ctx_t *ctx, int *is_open,
+		     layer_compression_t compression, long long files, layer_desc_t *out)
+{
+	return tar_finish(a, ctx, is_open, compression, files, out);
+}
+
+void layer_tar_free(struct archive *a, int is_open)
+{
+	if (!a)
+		return;
+	if (is_open)
+		archive_write_fail(a);
+	archive_write_free(a);
 }
