@@ -4,6 +4,7 @@
 #include "ref.h"
 
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 
 #include "digest.h"
@@ -70,7 +71,7 @@ static int registry_ok(const char *h, size_t n)
 	if (h[0] == '[') {
 		/* distribution's ipv6address: \[[a-fA-F0-9:]+\] */
 		for (i = 1; i < n && h[i] != ']'; i++)
-			if (!is_hex(h[i]) && !(h[i] >= 'A' && h[i] <= 'F') && h[i] != ':')
+			if (!isxdigit((unsigned char)h[i]) && h[i] != ':')
 				return 0;
 		if (i == n || i == 1)
 			return 0;

@@ -437,7 +437,8 @@ static void test_hashless_lock_record_is_told_to_lock_again_not_to_reindex(void 
 	char *paths[1] = {NULL};
 	buf_t cache = BUF_INIT;
 	buf_addf(&cache, "%s/cache-nohash", tmpdir.data);
-	assert_int_not_equal(fetch_packages(recs, 1, cache.data, 1, NULL, NULL, paths, &err), 0);
+	fetch_opts_t fo = {.cache_dir = cache.data, .max_parallel = 1};
+	assert_int_not_equal(fetch_packages(recs, 1, &fo, paths, &err), 0);
 	assert_non_null(strstr(err_msg(&err), "nohash.lock:2"));
 	assert_non_null(strstr(err_msg(&err), "lock it again with hashes"));
 	assert_null(strstr(err_msg(&err), "re-index"));

@@ -51,7 +51,7 @@ static void expect_fetch_refused(const char *chan, const char *text, const char 
 	free(write_repodata(chan, "linux-64", text));
 	channel_url(chan, &url);
 	buf_addf(&cache, "%s/cache-%s", tmpdir.data, chan);
-	assert_int_equal(channel_fetch_repodata(url.data, "linux-64", cache.data, 0, &path, &err),
+	assert_int_equal(channel_fetch_repodata(NULL, url.data, "linux-64", cache.data, 0, &path, &err),
 			 -1);
 	if (!strstr(err_msg(&err), url.data) || !strstr(err_msg(&err), want1) ||
 	    (want2 && !strstr(err_msg(&err), want2)))
@@ -338,7 +338,7 @@ static void test_more_records_of_one_name_than_the_cap_are_refused(void **state)
 	free(write_repodata("at-cap", "linux-64", doc.data));
 	channel_url("at-cap", &url);
 	buf_addf(&cache, "%s/cache-at-cap", tmpdir.data);
-	if (channel_fetch_repodata(url.data, "linux-64", cache.data, 0, &path, &err) != 0)
+	if (channel_fetch_repodata(NULL, url.data, "linux-64", cache.data, 0, &path, &err) != 0)
 		fail_msg("%s", err_msg(&err));
 	buf_free(&doc);
 	buf_free(&url);

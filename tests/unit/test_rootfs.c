@@ -21,6 +21,7 @@
 #include "buf.h"
 #include "fsutil.h"
 #include "image.h"
+#include "layout.h"
 #include "pkgrec.h"
 #include "rootfs.h"
 #include "testutil.h"
@@ -393,12 +394,14 @@ static void test_umoci_unpacks_it_with_modes_and_owners(void **state)
 	buf_addf(&bundle, "%s/bundle", f->root.data);
 	oci_image_t *img = oci_image_new("linux", "amd64");
 	oci_image_add_layer(img, d.digest, d.diff_id, d.size, d.media_type, "imgbuild: rootfs");
-	char *blobs = blobs_dir(f);
-	assert_int_equal(oci_image_write_blobs(img, blobs, &mdigest, &msize, &err), 0);
-	free(blobs);
+	oci_layout_t *lo = oci_layout_create(layout.data, &err);
+	assert_non_null(lo);
+	assert_int_equal(oci_image_write_blobs(img, lo, &mdigest, &msize, &err), 0);
 	const char *tags[] = {"r"};
-	assert_int_equal(oci_layout_write_index(layout.data, mdigest.data, msize, tags, 1, &err),
-			 0);
+	oci_desc_t top = {.media_type = OCI_MT_MANIFEST, .digest = mdigest.data, .size = msize};
+	assert_int_equal(oci_layout_set_refs(lo, &top, tags, 1, &err), 0);
+	assert_int_equal(oci_layout_write_index(lo, &err), 0);
+	oci_layout_free(lo);
 	free(testutil_run_out("umoci unpack %s --image %s:r %s", geteuid() ? "--rootless" : "",
 			      layout.data, bundle.data));
 	struct stat st;
