@@ -545,7 +545,7 @@ int reg_blob_fetch(reg_t *r, const char *repo, const char *digest, long long siz
 			p.written, size);
 		goto out;
 	}
-	if (strcmp(hex, digest + 7) != 0) {
+	if (strcmp(hex, digest_oci_hex(digest)) != 0) {
 		err_set(err, "registry %s: %s: the bytes hash to sha256:%s (corrupt download)", r->name,
 			op.data, hex);
 		goto out;
