@@ -74,7 +74,8 @@ static void squeeze_request(const char *req, char *out, size_t cap)
 				j++;
 			char prev = n ? out[n - 1] : ' ', next = j < len ? req[j] : ' ';
 			int name_done = strcspn(out, " <>=!~") < n; /* the name has ended already */
-			if ((name_done && (strchr(ops, prev) || strchr(ops, next))) || next == ' ' || j == len) {
+			if ((name_done && (strchr(ops, prev) || strchr(ops, next))) ||
+			    next == ' ' || j == len) {
 				i = j - 1;
 				continue;
 			}
@@ -101,7 +102,7 @@ static int check_deps(const pkg_t *pkgs, size_t n, const pkg_t *p, const char *k
 	json_t *arr = json_object_get(p->rec, key), *d;
 	size_t i;
 	int bad = 0;
-	json_array_foreach(arr, i, d) {
+	json_array_foreach (arr, i, d) {
 		const char *dep = json_string_value(d);
 		char name[256];
 		if (!dep || condaver_dep_name(dep, name, sizeof name) != 0) {
@@ -119,8 +120,9 @@ static int check_deps(const pkg_t *pkgs, size_t n, const pkg_t *p, const char *k
 		}
 		int m = condaver_dep_matches(dep, q->name, q->version, q->build);
 		if (m != 1) {
-			printf("%s %s %s: %s %s %s does not match%s\n", p->fn, required ? "requires" : "constrains",
-			       dep, q->name, q->version, q->build, m < 0 ? " (unreadable spec)" : "");
+			printf("%s %s %s: %s %s %s does not match%s\n", p->fn,
+			       required ? "requires" : "constrains", dep, q->name, q->version,
+			       q->build, m < 0 ? " (unreadable spec)" : "");
 			bad = 1;
 		}
 	}
@@ -154,7 +156,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!solution || !n_channels) {
-		fprintf(stderr, "usage: solution_check --solution FILE --channel DIR... [--virtual N=V] SPEC...\n");
+		fprintf(stderr, "usage: solution_check --solution FILE --channel DIR... [--virtual "
+				"N=V] SPEC...\n");
 		return 2;
 	}
 	json_error_t e;
@@ -164,12 +167,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "solution_check: %s: %s\n", solution, e.text);
 		return 2;
 	}
-	json_array_foreach(json_object_get(sol, "packages"), i, item) {
+	json_array_foreach (json_object_get(sol, "packages"), i, item) {
 		const char *sd = json_string_value(json_object_get(item, "subdir"));
 		const char *fn = json_string_value(json_object_get(item, "fn"));
 		json_t *rec = sd && fn ? find_record(sd, fn) : NULL;
 		if (!rec) {
-			printf("%s/%s: not a record of the channel\n", sd ? sd : "?", fn ? fn : "?");
+			printf("%s/%s: not a record of the channel\n", sd ? sd : "?",
+			       fn ? fn : "?");
 			bad = 1;
 			continue;
 		}
@@ -182,7 +186,8 @@ int main(int argc, char **argv)
 	for (size_t a = n_virtual; a < n; a++)
 		for (size_t b = a + 1; b < n; b++)
 			if (!strcmp(pkgs[a].name, pkgs[b].name)) {
-				printf("two records of %s: %s and %s\n", pkgs[a].name, pkgs[a].fn, pkgs[b].fn);
+				printf("two records of %s: %s and %s\n", pkgs[a].name, pkgs[a].fn,
+				       pkgs[b].fn);
 				bad = 1;
 			}
 	for (size_t s = 0; s < n_specs; s++) {
@@ -190,16 +195,19 @@ int main(int argc, char **argv)
 		spec_name(specs[s], name, sizeof name);
 		const pkg_t *p = by_name(pkgs, n, name);
 		char req[1024];
-		squeeze_request(strstr(specs[s], "::") ? strstr(specs[s], "::") + 2 : specs[s], req, sizeof req);
+		squeeze_request(strstr(specs[s], "::") ? strstr(specs[s], "::") + 2 : specs[s], req,
+				sizeof req);
 		int m = p ? condaver_request_matches(req, p->name, p->version, p->build) : 0;
 		if (m != 1) {
-			printf("requested %s: %s%s\n", specs[s], p ? "chosen record does not match: " : "not installed",
+			printf("requested %s: %s%s\n", specs[s],
+			       p ? "chosen record does not match: " : "not installed",
 			       p ? p->fn : "");
 			bad = 1;
 		}
 	}
 	for (size_t a = n_virtual; a < n; a++)
-		bad |= check_deps(pkgs, n, &pkgs[a], "depends", 1) | check_deps(pkgs, n, &pkgs[a], "constrains", 0);
+		bad |= check_deps(pkgs, n, &pkgs[a], "depends", 1) |
+		       check_deps(pkgs, n, &pkgs[a], "constrains", 0);
 	if (!bad)
 		printf("ok %zu\n", n - n_virtual);
 	return bad;

@@ -16,21 +16,23 @@
 
 #define MAX_REFS 32
 
-static const char usage[] =
-	"usage: imgbuild push oci:DIR[:TAG] REGISTRY/REPO[:TAG] [more tags of the same repo] [options]\n";
+static const char usage[] = "usage: imgbuild push oci:DIR[:TAG] REGISTRY/REPO[:TAG] [more tags of "
+			    "the same repo] [options]\n";
 
 /* Parses every REF; all must share refs[0]'s registry and repository. Tags into tags[]. */
-static int parse_refs(char **args, int n, oci_ref_t *first, char **tags, size_t *n_tags,
-		      err_t *err)
+static int parse_refs(char **args, int n, oci_ref_t *first, char **tags, size_t *n_tags, err_t *err)
 {
 	for (int i = 0; i < n; i++) {
 		oci_ref_t r = OCI_REF_INIT;
 		if (!oci_ref_names_registry(args[i]))
-			return err_set(err, "push: '%s' names no registry (write HOST[:PORT]/REPO:TAG)", args[i]);
+			return err_set(err,
+				       "push: '%s' names no registry (write HOST[:PORT]/REPO:TAG)",
+				       args[i]);
 		if (oci_ref_parse(args[i], i ? &r : first, err))
 			return -1;
 		oci_ref_t *cur = i ? &r : first;
-		int same = !strcmp(cur->registry, first->registry) && !strcmp(cur->repository, first->repository);
+		int same = !strcmp(cur->registry, first->registry) &&
+			   !strcmp(cur->repository, first->repository);
 		if (same && cur->tag && !(tags[*n_tags] = strdup(cur->tag)))
 			abort();
 		if (same && cur->tag)
@@ -57,7 +59,9 @@ int cmd_push(int argc, char **argv)
 	size_t n_tags = 0;
 	int rc = cli_parse(CMD_PUSH, usage, argc, argv, &a);
 	if (rc == 0 && (a.n_args < 2 || a.n_args - 1 > MAX_REFS || strncmp(a.args[0], "oci:", 4))) {
-		fprintf(stderr, "imgbuild push: needs oci:DIR and 1 to %d references (see `imgbuild push --help`)\n",
+		fprintf(stderr,
+			"imgbuild push: needs oci:DIR and 1 to %d references (see `imgbuild push "
+			"--help`)\n",
 			MAX_REFS);
 		rc = 2;
 	}
@@ -68,15 +72,17 @@ int cmd_push(int argc, char **argv)
 	rc = 1;
 	oci_layout_ref_split(a.args[0] + 4, &layout, &layout_tag);
 	if (parse_refs(a.args + 1, (int)a.n_args - 1, &ref, tags, &n_tags, &err) ||
-	    !(ctx = ctx_new(&a.build, 0, cli_log, NULL, &err)) || !(reg = ctx_registry(ctx, ref.registry, &err)) ||
-	    oci_push_layout(reg, layout.data, layout_tag.len ? layout_tag.data : NULL, ref.repository, (const char *const *)tags, n_tags, ctx_cache_dir(ctx),
+	    !(ctx = ctx_new(&a.build, 0, cli_log, NULL, &err)) ||
+	    !(reg = ctx_registry(ctx, ref.registry, &err)) ||
+	    oci_push_layout(reg, layout.data, layout_tag.len ? layout_tag.data : NULL,
+			    ref.repository, (const char *const *)tags, n_tags, ctx_cache_dir(ctx),
 			    &err)) {
 		rc = cli_fail(&err);
 		goto out;
 	}
 	const reg_stats_t *st = reg_get_stats(reg);
-	fprintf(stderr, "imgbuild: blobs: %ld uploaded, %ld mounted, %ld already there\n", st->blobs_uploaded,
-		st->blobs_mounted, st->blobs_skipped);
+	fprintf(stderr, "imgbuild: blobs: %ld uploaded, %ld mounted, %ld already there\n",
+		st->blobs_uploaded, st->blobs_mounted, st->blobs_skipped);
 	for (size_t i = 0; i < n_tags; i++)
 		printf("pushed: %s/%s:%s\n", ref.registry, ref.repository, tags[i]);
 	rc = 0;

@@ -150,7 +150,9 @@ static int load_recipe(ctx_t *c, err_t *err)
  * also reaches the registry clients through o->reg. */
 static int make_http(ctx_t *c, err_t *err)
 {
-	http_opts_t ho = {.ca_cert = c->o->ca_cert ? c->o->ca_cert : c->o->reg ? c->o->reg->ca_cert : NULL};
+	http_opts_t ho = {.ca_cert = c->o->ca_cert ? c->o->ca_cert
+				     : c->o->reg   ? c->o->reg->ca_cert
+						   : NULL};
 	c->http = http_client_new(&ho, err);
 	return c->http ? 0 : -1;
 }

@@ -95,7 +95,8 @@ int ctx_virtuals(ctx_t *c, size_t i, virtual_set_t *out, err_t *err)
 	buf_t glibc = BUF_INIT;
 	int found = 0, rc = -1;
 	/* __glibc from the base image's own C library (oci/base.h), else --glibc */
-	if (ctx_base_image(c, i, &base, err) || (base && (found = oci_base_glibc(base, &glibc, err)) < 0))
+	if (ctx_base_image(c, i, &base, err) ||
+	    (base && (found = oci_base_glibc(base, &glibc, err)) < 0))
 		goto out;
 	virtual_opts_t vo = {base ? o->base : NULL, found ? glibc.data : NULL, o->glibc_version,
 			     o->cuda_version, c->plats[i].arch};

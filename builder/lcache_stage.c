@@ -26,8 +26,8 @@ struct lcache_stage {
 	size_t n_keys;
 };
 
-lcache_stage_t *lcache_stage_new(const char *cache_dir, const layer_opts_t *layer, const char *prefix,
-				 const char *python_version, err_t *err)
+lcache_stage_t *lcache_stage_new(const char *cache_dir, const layer_opts_t *layer,
+				 const char *prefix, const char *python_version, err_t *err)
 {
 	lcache_stage_t *s = xcalloc(1, sizeof *s);
 	buf_t root = BUF_INIT;
@@ -75,7 +75,7 @@ static const pkgrec_t **group_pkgs(const plan_t *plan, size_t g, const pkgrec_t 
 
 /* A group that cannot be keyed (a package without any digest) is simply built every time. */
 void lcache_stage_keys(lcache_stage_t *s, const plan_t *plan, const pkgrec_t *const *pkgs,
-			 log_fn log, void *ud)
+		       log_fn log, void *ud)
 {
 	buf_t canon = BUF_INIT;
 	free_keys(s);
@@ -93,7 +93,8 @@ void lcache_stage_keys(lcache_stage_t *s, const plan_t *plan, const pkgrec_t *co
 			s->keys[g].canonical = buf_detach(&canon);
 		} else {
 			s->keys[g].hex[0] = '\0';
-			log_msgf(log, ud, "layer %s is not cached: %s", plan_group_name(plan, g), err_msg(&why));
+			log_msgf(log, ud, "layer %s is not cached: %s", plan_group_name(plan, g),
+				 err_msg(&why));
 		}
 		err_clear(&why);
 		free(v);
@@ -112,15 +113,16 @@ int lcache_stage_lookup(lcache_stage_t *s, const plan_t *plan, const pkgrec_t *c
 		is_cached[g] = 0;
 		if (!s->keys[g].hex[0])
 			continue;
-		if (lcache_fetch(s->cache, s->keys[g].hex, blobs_dir, &descs[g], &st, &why, err) != 0)
+		if (lcache_fetch(s->cache, s->keys[g].hex, blobs_dir, &descs[g], &st, &why, err) !=
+		    0)
 			return err_prefix(err, "layer cache, group '%s'", plan_group_name(plan, g));
 		if (st == LCACHE_HIT) {
 			is_cached[g] = 1;
-			log_msgf(log, ud, "layer %s: reused from the layer cache (key %.12s, %s)", plan_group_name(plan, g),
-			      s->keys[g].hex, descs[g].digest);
+			log_msgf(log, ud, "layer %s: reused from the layer cache (key %.12s, %s)",
+				 plan_group_name(plan, g), s->keys[g].hex, descs[g].digest);
 		} else if (st == LCACHE_EVICTED) {
-			log_msgf(log, ud, "layer %s: cached copy dropped (%s); rebuilding it", plan_group_name(plan, g),
-			      why ? why : "bad entry");
+			log_msgf(log, ud, "layer %s: cached copy dropped (%s); rebuilding it",
+				 plan_group_name(plan, g), why ? why : "bad entry");
 		}
 	}
 	return 0;
@@ -134,7 +136,8 @@ int lcache_stage_store(lcache_stage_t *s, const plan_t *plan, size_t g, const pk
 	if (g >= s->n_keys || !s->keys[g].hex[0])
 		return 0;
 	if (oci_blob_path(blobs_dir, desc->digest, &blob, err))
-		return err_prefix(err, "storing layer '%s' in the layer cache", plan_group_name(plan, g));
+		return err_prefix(err, "storing layer '%s' in the layer cache",
+				  plan_group_name(plan, g));
 	const pkgrec_t **v = group_pkgs(plan, g, pkgs);
 	rc = lcache_store(s->cache, s->keys[g].hex, blob.data, desc, plan_group_name(plan, g), v,
 			  plan_group_size(plan, g), s->keys[g].canonical, err);

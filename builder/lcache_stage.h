@@ -21,8 +21,8 @@ typedef struct lcache_stage lcache_stage_t;
 /* cache_dir is the build's cache root (the layer cache lives in cache_dir/layers); layer,
  * prefix and python_version (may be NULL) are borrowed and must outlive the stage.
  * Caller frees. */
-lcache_stage_t *lcache_stage_new(const char *cache_dir, const layer_opts_t *layer, const char *prefix,
-				 const char *python_version, err_t *err);
+lcache_stage_t *lcache_stage_new(const char *cache_dir, const layer_opts_t *layer,
+				 const char *prefix, const char *python_version, err_t *err);
 void lcache_stage_free(lcache_stage_t *s);
 
 /* Computes each group's key and fetches hits into blobs_dir: descs[g] is filled and

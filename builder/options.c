@@ -91,7 +91,8 @@ const opt_def_t opt_defs[] = {
 	 "registry credentials (else $IMGBUILD_REGISTRY_USER/_PASSWORD, then ~/.docker/config.json "
 	 "or "
 	 "$DOCKER_CONFIG: auths, credHelpers)"},
-	{OPT_CA_CERT, "ca-cert", 0, "FILE", B | P | L | U, "also trust this PEM CA (channels, packages, registries)"},
+	{OPT_CA_CERT, "ca-cert", 0, "FILE", B | P | L | U,
+	 "also trust this PEM CA (channels, packages, registries)"},
 	{OPT_INSECURE_REGISTRY, "insecure-registry", 0, "HOST[:PORT]", B | P | L | U,
 	 "allow plain HTTP / unverified TLS (repeatable)"},
 	{OPT_HELP, "help", 'h', NULL, B | P | L | U, "show this help"},
@@ -531,19 +532,20 @@ static void print_hint(const err_t *err)
 {
 	switch (err ? err->hint : ERR_HINT_NONE) {
 	case ERR_HINT_TLS_UNTRUSTED:
-		fprintf(stderr, "imgbuild: hint: trust the server's CA with --ca-cert FILE (a PEM file), "
-				"or $SSL_CERT_FILE\n");
+		fprintf(stderr,
+			"imgbuild: hint: trust the server's CA with --ca-cert FILE (a PEM file), "
+			"or $SSL_CERT_FILE\n");
 		break;
 	case ERR_HINT_REGISTRY_TLS:
 		fprintf(stderr, "imgbuild: hint: trust the registry's CA with --ca-cert FILE (or "
 				"--insecure-registry HOST[:PORT] for a test registry)\n");
 		break;
 	case ERR_HINT_REGISTRY_CREDS:
-		fprintf(stderr, "imgbuild: hint: give credentials with --creds USER:PASSWORD, "
-				"$IMGBUILD_REGISTRY_USER/$IMGBUILD_REGISTRY_PASSWORD or `docker login`\n");
+		fprintf(stderr,
+			"imgbuild: hint: give credentials with --creds USER:PASSWORD, "
+			"$IMGBUILD_REGISTRY_USER/$IMGBUILD_REGISTRY_PASSWORD or `docker login`\n");
 		break;
-	default:
-		break;
+	default: break;
 	}
 }
 

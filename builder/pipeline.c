@@ -35,20 +35,20 @@ typedef struct build {
 	pipeline_log_fn log;
 	void *ud;
 	const char *prefix, *cache; /* the context's */
-	oci_base_t *base; /* --base for this platform (borrowed from the context), or NULL */
+	oci_base_t *base;  /* --base for this platform (borrowed from the context), or NULL */
 	oci_layout_t *out; /* the layout being written (layout_tmp) */
 	buf_t work, layout_tmp, blobs;
 	buf_t extract_cache; /* <cache>/extracted (install.h), empty with no_extract_cache */
 	solution_t *solution;
 	const pkgrec_t **pkgs; /* borrowed from solution, sorted by name */
 	size_t n_pkgs;
-	char **archives;       /* cached archive per package */
-	char **stages;         /* staging tree per package */
+	char **archives; /* cached archive per package */
+	char **stages;   /* staging tree per package */
 	char *python_version;
 	plan_t *plan;
 	build_layer_info_t *layers;
 	size_t n_layers;
-	lcache_stage_t *lcache;   /* layer cache (builder/lcache_stage.c); NULL with no_layer_cache */
+	lcache_stage_t *lcache; /* layer cache (builder/lcache_stage.c); NULL with no_layer_cache */
 	unsigned char *is_needed; /* per package: its layer must be built; NULL = all */
 	rcache_stage_t *rcache;   /* --cache-repo (builder/rcache_stage.c); NULL without it */
 } build_t;
@@ -155,7 +155,8 @@ static int layer_one(void *ctx, size_t g, err_t *err)
 	if (rc)
 		err_prefix(err, "layer for group '%s'", plan_group_name(b->plan, g));
 	else if (b->lcache)
-		rc = lcache_stage_store(b->lcache, b->plan, g, b->pkgs, b->blobs.data, &b->layers[g].desc, err);
+		rc = lcache_stage_store(b->lcache, b->plan, g, b->pkgs, b->blobs.data,
+					&b->layers[g].desc, err);
 	free(dirs);
 	return rc;
 }
@@ -185,16 +186,17 @@ static int reuse_layers(build_t *b, err_t *err)
 	b->is_needed = calloc(b->n_pkgs ? b->n_pkgs : 1, 1);
 	if (!descs || !is_cached || !from_registry || !b->is_needed)
 		abort();
-	if (!b->lcache || lcache_stage_lookup(b->lcache, b->plan, b->pkgs, b->blobs.data, descs, is_cached,
-					      b->log, b->ud, err))
+	if (!b->lcache || lcache_stage_lookup(b->lcache, b->plan, b->pkgs, b->blobs.data, descs,
+					      is_cached, b->log, b->ud, err))
 		goto out;
 	if (b->opts->cache_repo) { /* the shared registry cache: misses there mean "build it" */
-		b->rcache = rcache_stage_new(b->opts->cache_repo, b->opts->reg, b->cache, b->work.data, err);
+		b->rcache = rcache_stage_new(b->opts->cache_repo, b->opts->reg, b->cache,
+					     b->work.data, err);
 		if (!b->rcache)
 			goto out;
 		rcache_stage_set_mount_only(b->rcache, b->target->cache_repo_mount_only);
-		rcache_stage_lookup(b->rcache, b->lcache, b->plan, b->pkgs, &b->opts->layer, b->blobs.data, descs,
-				    is_cached, from_registry, b->log, b->ud);
+		rcache_stage_lookup(b->rcache, b->lcache, b->plan, b->pkgs, &b->opts->layer,
+				    b->blobs.data, descs, is_cached, from_registry, b->log, b->ud);
 	}
 	for (size_t g = 0; g < b->n_layers; g++) {
 		b->layers[g].is_cached = is_cached[g];
@@ -207,8 +209,9 @@ static int reuse_layers(build_t *b, err_t *err)
 	}
 	for (size_t i = 0; i < b->n_pkgs; i++)
 		n_needed += b->is_needed[i];
-	ctx_log(b->ctx, "layer cache: %zu of %zu layers reused; %zu of %zu packages to fetch and install", n_reused,
-	      b->n_layers, n_needed, b->n_pkgs);
+	ctx_log(b->ctx,
+		"layer cache: %zu of %zu layers reused; %zu of %zu packages to fetch and install",
+		n_reused, b->n_layers, n_needed, b->n_pkgs);
 	rc = 0;
 out:
 	free(descs);
@@ -220,10 +223,11 @@ out:
 static int build_layers(build_t *b, err_t *err)
 {
 	for (size_t g = 0; g < b->n_layers; g++)
-		ctx_log(b->ctx, "layer %zu: %s (%zu packages)%s", g + 1, b->layers[g].group, b->layers[g].n_packages,
-		      b->layers[g].is_from_registry ? ", from the registry cache"
-		      : b->layers[g].is_cached    ? ", from the layer cache"
-						  : "");
+		ctx_log(b->ctx, "layer %zu: %s (%zu packages)%s", g + 1, b->layers[g].group,
+			b->layers[g].n_packages,
+			b->layers[g].is_from_registry ? ", from the registry cache"
+			: b->layers[g].is_cached      ? ", from the layer cache"
+						      : "");
 	overlap_warn(b->plan, (const char *const *)b->stages, b->pkgs, b->log, b->ud);
 	/* Layers are independent: each one's bytes depend only on its own packages. */
 	return workpool_run(b->n_layers, b->opts->jobs, layer_one, b, err);
@@ -240,7 +244,8 @@ static int share_layers(build_t *b)
 		abort();
 	for (size_t g = 0; g < b->n_layers; g++)
 		descs[g] = b->layers[g].desc;
-	rcache_stage_publish(b->rcache, b->lcache, b->plan, b->pkgs, b->blobs.data, descs, b->log, b->ud);
+	rcache_stage_publish(b->rcache, b->lcache, b->plan, b->pkgs, b->blobs.data, descs, b->log,
+			     b->ud);
 	free(descs);
 	return 0;
 }
@@ -252,7 +257,8 @@ static void set_env(build_t *b, oci_image_t *img)
 	const envspec_t *env = ctx_env(b->ctx);
 	const char *base_path = oci_image_get_env(img, "PATH");
 	buf_addf(&path, "%s/bin:%s", b->prefix,
-		 base_path ? base_path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+		 base_path ? base_path
+			   : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 	oci_image_set_env(img, "PATH", path.data);
 	oci_image_set_env(img, "CONDA_PREFIX", b->prefix);
 	oci_image_set_env(img, "CONDA_DEFAULT_ENV", ctx_name(b->ctx));
@@ -276,7 +282,8 @@ static int write_image(build_t *b, build_result_t *res, err_t *err)
 		goto out;
 	for (size_t g = 0; g < b->n_layers; g++) {
 		buf_reset(&msg);
-		buf_addf(&msg, "imgbuild: layer group %s (%zu packages)", b->layers[g].group, b->layers[g].n_packages);
+		buf_addf(&msg, "imgbuild: layer group %s (%zu packages)", b->layers[g].group,
+			 b->layers[g].n_packages);
 		layer_desc_t *d = &b->layers[g].desc;
 		oci_image_add_layer(img, d->digest, d->diff_id, d->size, d->media_type, msg.data);
 	}
@@ -296,7 +303,8 @@ static int write_image(build_t *b, build_result_t *res, err_t *err)
 	oci_desc_t top = {.media_type = OCI_MT_MANIFEST, .digest = digest.data, .size = msize};
 	/* a tag added to an existing layout keeps the tags it already holds */
 	if (oci_layout_set_refs(b->out, &top, b->target->tags, b->target->n_tags, err) ||
-	    oci_layout_keep_refs(b->out, b->target->output_dir, err) || oci_layout_write_index(b->out, err))
+	    oci_layout_keep_refs(b->out, b->target->output_dir, err) ||
+	    oci_layout_write_index(b->out, err))
 		goto out;
 	res->manifest_digest = buf_detach(&digest);
 	res->manifest_size = msize;
@@ -317,9 +325,15 @@ static int check_output(const char *dir, err_t *err)
 	if (!fs_exists(dir))
 		return 0;
 	if (!fs_is_dir(dir))
-		return err_set(err, "--output %s exists and is not a directory; remove it or choose another path", dir);
+		return err_set(err,
+			       "--output %s exists and is not a directory; remove it or choose "
+			       "another path",
+			       dir);
 	if (!oci_layout_is_layout(dir) && rmdir(dir) != 0 && errno != ENOENT)
-		rc = err_set(err, "--output %s exists and is not an OCI image layout; remove it or choose another path", dir);
+		rc = err_set(err,
+			     "--output %s exists and is not an OCI image layout; remove it or "
+			     "choose another path",
+			     dir);
 	return rc;
 }
 
@@ -424,16 +438,19 @@ static void build_cleanup(build_t *b)
 
 int pipeline_build(ctx_t *ctx, const pipeline_target_t *t, build_result_t *out, err_t *err)
 {
-	build_t b = {.ctx = ctx, .opts = ctx_opts(ctx), .target = t, .plat = ctx_platform(ctx, t->platform)};
+	build_t b = {.ctx = ctx,
+		     .opts = ctx_opts(ctx),
+		     .target = t,
+		     .plat = ctx_platform(ctx, t->platform)};
 	int rc = -1;
 	memset(out, 0, sizeof *out);
 	b.log = ctx_log_fn(ctx, &b.ud);
 	b.prefix = ctx_prefix(ctx);
 	b.cache = ctx_cache_dir(ctx);
 	if (ctx_base_image(ctx, t->platform, &b.base, err) || setup_dirs(&b, err) ||
-	    get_packages(&b, err) || make_plan(&b, err) || reuse_layers(&b, err) || fetch_all(&b, err) ||
-	    install_all(&b, err) || build_layers(&b, err) || share_layers(&b) || write_image(&b, out, err) ||
-	    publish_output(&b, err))
+	    get_packages(&b, err) || make_plan(&b, err) || reuse_layers(&b, err) ||
+	    fetch_all(&b, err) || install_all(&b, err) || build_layers(&b, err) ||
+	    share_layers(&b) || write_image(&b, out, err) || publish_output(&b, err))
 		goto out;
 	out->prefix = xstrdup(b.prefix);
 	out->n_packages = b.n_pkgs;

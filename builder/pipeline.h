@@ -19,45 +19,48 @@ struct ctx;
 /* What the user asked for, for any command (builder/options.c fills it; the context reads it).
  * Strings and lists are borrowed. */
 typedef struct build_opts {
-	const char *env_path;          /* environment.yml; NULL only with lock_path */
-	const char *const *channels;   /* --channel, in order, before the file's channels */
+	const char *env_path;        /* environment.yml; NULL only with lock_path */
+	const char *const *channels; /* --channel, in order, before the file's channels */
 	size_t n_channels;
-	const char *channel_alias;     /* NULL = https://conda.anaconda.org */
-	const char *ca_cert;           /* extra PEM CA for channels and packages (http.h), NULL = env */
-	const char *prefix;            /* NULL = /opt/conda/envs/<name> */
-	const char *name;              /* NULL = the file's name:, else the lock's, else "env" */
-	const char *cache_dir;         /* NULL = $XDG_CACHE_HOME/imgbuild or ~/.cache/imgbuild */
-	const char *base;              /* --base: "oci:DIR[:TAG]", a registry reference, or NULL */
-	const char *const *platforms;  /* "linux/amd64", "linux/arm64"; none = linux/amd64 */
+	const char *channel_alias; /* NULL = https://conda.anaconda.org */
+	const char *ca_cert;       /* extra PEM CA for channels and packages (http.h), NULL = env */
+	const char *prefix;        /* NULL = /opt/conda/envs/<name> */
+	const char *name;          /* NULL = the file's name:, else the lock's, else "env" */
+	const char *cache_dir;     /* NULL = $XDG_CACHE_HOME/imgbuild or ~/.cache/imgbuild */
+	const char *base;          /* --base: "oci:DIR[:TAG]", a registry reference, or NULL */
+	const char *const *platforms; /* "linux/amd64", "linux/arm64"; none = linux/amd64 */
 	size_t n_platforms;
-	const char *recipe_path;       /* NULL = built-in recipes/default.yaml */
-	const char *cuda_version;      /* NULL = no __cuda */
-	const char *glibc_version;     /* NULL = the base image's, else the default */
-	const char *lock_path;         /* NULL = solve; else install exactly this lock's packages */
-	int channel_priority;          /* SOLVE_PRIORITY_STRICT (0), _FLEXIBLE or _DISABLED */
-	int offline;                   /* repodata from the cache only, never the network */
+	const char *recipe_path;   /* NULL = built-in recipes/default.yaml */
+	const char *cuda_version;  /* NULL = no __cuda */
+	const char *glibc_version; /* NULL = the base image's, else the default */
+	const char *lock_path;     /* NULL = solve; else install exactly this lock's packages */
+	int channel_priority;      /* SOLVE_PRIORITY_STRICT (0), _FLEXIBLE or _DISABLED */
+	int offline;               /* repodata from the cache only, never the network */
 	int ignore_pip;
-	int no_layer_cache;            /* neither reuse nor store layers (<cache>/layers) */
-	int no_extract_cache;          /* extract every package afresh (no <cache>/extracted) */
-	const char *cache_repo;        /* --cache-repo HOST[:PORT]/PATH: shared registry layer cache, or NULL */
-	const struct reg_opts *reg;    /* registry access (base pulls, cache repo, pushes); NULL = defaults */
-	int jobs;                      /* <= 0: one per CPU */
-	layer_opts_t layer;            /* compression, level, mtime */
+	int no_layer_cache;     /* neither reuse nor store layers (<cache>/layers) */
+	int no_extract_cache;   /* extract every package afresh (no <cache>/extracted) */
+	const char *cache_repo; /* --cache-repo HOST[:PORT]/PATH: shared registry layer cache, or
+				   NULL */
+	const struct reg_opts
+		*reg;       /* registry access (base pulls, cache repo, pushes); NULL = defaults */
+	int jobs;           /* <= 0: one per CPU */
+	layer_opts_t layer; /* compression, level, mtime */
 } build_opts_t;
 
 /* Where one platform's build goes. */
 typedef struct pipeline_target {
-	size_t platform;               /* index into the context's platforms */
-	const char *output_dir;        /* OCI layout directory to (re)write */
-	const char *const *tags;       /* ref names for index.json ("1.0") */
+	size_t platform;         /* index into the context's platforms */
+	const char *output_dir;  /* OCI layout directory to (re)write */
+	const char *const *tags; /* ref names for index.json ("1.0") */
 	size_t n_tags;
-	int cache_repo_mount_only;     /* registry-cache hits are not downloaded (their blobs stay out of
-	                                  the layout): only when the sole output is a push to cache_repo's
-	                                  registry, which mounts them (builder/publish.c decides) */
+	int cache_repo_mount_only; /* registry-cache hits are not downloaded (their blobs stay out
+				      of the layout): only when the sole output is a push to
+				      cache_repo's registry, which mounts them (builder/publish.c
+				      decides) */
 } pipeline_target_t;
 
 typedef struct build_layer_info {
-	char *group;          /* group name, or "base" for base image layers */
+	char *group; /* group name, or "base" for base image layers */
 	size_t n_packages;
 	layer_desc_t desc;
 	int is_cached;        /* reused from the layer cache, not built */

@@ -12,7 +12,6 @@
 #include "solve.h"
 #include "xalloc.h"
 
-
 static void fill_row(plan_row_t *row, lcache_stage_t *s, const plan_t *plan, size_t g,
 		     const pkgrec_t *const *pkgs)
 {
@@ -39,11 +38,13 @@ static void fill_row(plan_row_t *row, lcache_stage_t *s, const plan_t *plan, siz
 static int mark_in_registry(ctx_t *ctx, plan_report_t *r, err_t *err)
 {
 	const build_opts_t *opts = ctx_opts(ctx);
-	rcache_stage_t *rs = rcache_stage_new(opts->cache_repo, opts->reg, ctx_cache_dir(ctx), NULL, err);
+	rcache_stage_t *rs =
+		rcache_stage_new(opts->cache_repo, opts->reg, ctx_cache_dir(ctx), NULL, err);
 	int rc = -1;
 	if (!rs)
 		return -1;
-	ctx_log(ctx, "asking the registry cache %s about %zu layers", rcache_stage_repo(rs), r->n_rows);
+	ctx_log(ctx, "asking the registry cache %s about %zu layers", rcache_stage_repo(rs),
+		r->n_rows);
 	for (size_t g = 0; g < r->n_rows; g++) {
 		plan_row_t *row = &r->rows[g];
 		long long size = 0;
@@ -86,7 +87,8 @@ int plan_report_make(ctx_t *ctx, size_t i, plan_report_t *out, err_t *err)
 		pkgs[k] = solution_get(sol, k);
 	if (!(plan = plan_new(ctx_recipe(ctx), pkgs, out->n_packages, err)))
 		goto out;
-	if (!(s = lcache_stage_new(ctx_cache_dir(ctx), &opts->layer, out->prefix, out->python_version, err)))
+	if (!(s = lcache_stage_new(ctx_cache_dir(ctx), &opts->layer, out->prefix,
+				   out->python_version, err)))
 		goto out;
 	lcache_stage_keys(s, plan, pkgs, log, ud);
 	out->n_rows = plan_group_count(plan);

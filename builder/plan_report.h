@@ -12,17 +12,16 @@
 #include "err.h"
 #include "context.h"
 
-
 /* PLAN_IN_REGISTRY: not cached locally, but the --cache-repo registry cache holds the layer
  * (a build downloads it instead of building it; cached_size is its size there). */
 typedef enum { PLAN_TO_BUILD = 0, PLAN_CACHED_LOCALLY, PLAN_IN_REGISTRY } plan_status_t;
 
 typedef struct plan_row {
 	char *group;
-	char **packages;       /* dists, sorted by name */
+	char **packages; /* dists, sorted by name */
 	size_t n_packages;
-	long long est_bytes;   /* sum of the packages' repodata `size` (compressed archives) */
-	char key[65];          /* "" when the group cannot be keyed */
+	long long est_bytes; /* sum of the packages' repodata `size` (compressed archives) */
+	char key[65];        /* "" when the group cannot be keyed */
 	plan_status_t status;
 	long long cached_size; /* compressed layer size when cached, else 0 */
 } plan_row_t;

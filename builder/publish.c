@@ -19,7 +19,6 @@
 #include "ref.h"
 #include "xalloc.h"
 
-
 typedef struct pub {
 	const publish_opts_t *po;
 	ctx_t *ctx;
@@ -28,7 +27,8 @@ typedef struct pub {
 	size_t n_plats;
 	oci_ref_t *refs;   /* parsed -t (push and docker-archive) */
 	const char **tags; /* tag part of each -t for oci:DIR */
-	char *mount_src;   /* --cache-repo's repository when registry-cache hits are mounted, not pulled */
+	char *mount_src;   /* --cache-repo's repository when registry-cache hits are mounted, not
+			      pulled */
 } pub_t;
 
 /* "registry/name:tag" -> "tag"; no tag -> "latest"; a digest cannot be a layout tag. */
@@ -52,25 +52,34 @@ static int check_refs(pub_t *p, err_t *err)
 	if (!p->refs || !p->tags)
 		abort();
 	if (is_push && po->n_refs == 0)
-		return err_set(err, "nothing to do: pass -t REGISTRY/NAME:TAG to push, or --output oci:DIR / docker-archive:FILE");
+		return err_set(err, "nothing to do: pass -t REGISTRY/NAME:TAG to push, or --output "
+				    "oci:DIR / docker-archive:FILE");
 	for (size_t i = 0; i < po->n_refs; i++) {
 		const char *r = po->refs[i];
 		if (is_push && !oci_ref_names_registry(r))
-			return err_set(err, "-t %s names no registry, so there is nowhere to push it: use HOST/NAME:TAG "
-				       "(e.g. docker.io/%s) or write it locally with --output oci:DIR", r, r);
+			return err_set(
+				err,
+				"-t %s names no registry, so there is nowhere to push it: use "
+				"HOST/NAME:TAG "
+				"(e.g. docker.io/%s) or write it locally with --output oci:DIR",
+				r, r);
 		if (oci_ref_parse(r, &p->refs[i], err))
 			return err_prefix(err, "-t");
 		if (p->refs[i].digest)
 			return err_set(err, "-t %s: a digest cannot be assigned; use a tag", r);
 		p->tags[i] = tag_of(r);
 	}
-	if (po->output && strncmp(po->output, "oci:", 4) && strncmp(po->output, "docker-archive:", 15))
-		return err_set(err, "--output %s: expected oci:DIR or docker-archive:FILE", po->output);
+	if (po->output && strncmp(po->output, "oci:", 4) &&
+	    strncmp(po->output, "docker-archive:", 15))
+		return err_set(err, "--output %s: expected oci:DIR or docker-archive:FILE",
+			       po->output);
 	if (po->output && !strchr(po->output, ':')[1])
 		return err_set(err, "--output %s: the path is missing", po->output);
 	if (po->output && !strncmp(po->output, "docker-archive:", 15) && p->n_plats > 1)
-		return err_set(err, "--output docker-archive: holds one platform (docker load has no index); "
-			       "use --output oci:DIR or push for several --platform values");
+		return err_set(
+			err,
+			"--output docker-archive: holds one platform (docker load has no index); "
+			"use --output oci:DIR or push for several --platform values");
 	return 0;
 }
 
@@ -98,7 +107,8 @@ out:
 static int build_platforms(pub_t *p, publish_result_t *out, err_t *err)
 {
 	const publish_opts_t *po = p->po;
-	int is_oci = po->output && !strncmp(po->output, "oci:", 4), direct = is_oci && p->n_plats == 1;
+	int is_oci = po->output && !strncmp(po->output, "oci:", 4),
+	    direct = is_oci && p->n_plats == 1;
 	static const char *const latest[] = {"latest"};
 	buf_t outdir = BUF_INIT;
 	int rc = -1;
@@ -106,7 +116,8 @@ static int build_platforms(pub_t *p, publish_result_t *out, err_t *err)
 	out->platforms = xcalloc(p->n_plats, sizeof *out->platforms);
 	for (size_t i = 0; i < p->n_plats; i++) {
 		const ctx_platform_t *pl = ctx_platform(p->ctx, i);
-		pipeline_target_t t = {.platform = i, .cache_repo_mount_only = p->mount_src != NULL};
+		pipeline_target_t t = {.platform = i,
+				       .cache_repo_mount_only = p->mount_src != NULL};
 		if (is_oci) {
 			t.tags = po->n_refs ? p->tags : latest;
 			t.n_tags = po->n_refs ? po->n_refs : 1;
@@ -148,8 +159,10 @@ static int join_platforms(pub_t *p, const publish_result_t *res, oci_layout_t *l
 		buf_addf(&src, "/image-%s.oci", arch);
 		oci_layout_t *from = oci_layout_open(src.data, err);
 		/* platform order is the --platform order: same flags, same index bytes */
-		ms[i] = (oci_desc_t){.media_type = OCI_MT_MANIFEST, .digest = res->builds[i].manifest_digest,
-				     .size = res->builds[i].manifest_size, .os = "linux",
+		ms[i] = (oci_desc_t){.media_type = OCI_MT_MANIFEST,
+				     .digest = res->builds[i].manifest_digest,
+				     .size = res->builds[i].manifest_size,
+				     .os = "linux",
 				     .arch = arch};
 		int irc = from ? oci_layout_import(l, from, &ms[i], p->mount_src != NULL, err) : -1;
 		oci_layout_free(from);
@@ -176,7 +189,8 @@ static int write_index_layout(pub_t *p, publish_result_t *res, const char *dir, 
 	int rc = -1;
 	if (!l || join_platforms(p, res, l, &top, digest, err) ||
 	    oci_layout_set_refs(l, &top, is_oci ? p->tags : NULL, is_oci ? po->n_refs : 0, err) ||
-	    (is_oci && oci_layout_keep_refs(l, po->output + 4, err)) || oci_layout_write_index(l, err))
+	    (is_oci && oci_layout_keep_refs(l, po->output + 4, err)) ||
+	    oci_layout_write_index(l, err))
 		goto out;
 	res->digest = xstrdup(digest);
 	res->media_type = xstrdup(OCI_MT_INDEX);
@@ -192,7 +206,10 @@ static int move_layout(const char *from, const char *dir, err_t *err)
 	buf_t old = BUF_INIT;
 	int rc = -1;
 	if (fs_exists(dir) && !oci_layout_is_layout(dir) && rmdir(dir) != 0) {
-		err_set(err, "--output %s exists and is not an OCI image layout; remove it or choose another path", dir);
+		err_set(err,
+			"--output %s exists and is not an OCI image layout; remove it or choose "
+			"another path",
+			dir);
 		goto out;
 	}
 	if (fs_exists(dir)) {
@@ -214,7 +231,6 @@ out:
 	buf_free(&old);
 	return rc;
 }
-
 
 /* Pushes to every -t; tags of one repository share one blob pass. */
 static int push_all(pub_t *p, publish_result_t *out, err_t *err)
@@ -242,13 +258,15 @@ static int push_all(pub_t *p, publish_result_t *out, err_t *err)
 		reg_t *r = ctx_registry(p->ctx, p->refs[i].registry, err);
 		if (!r)
 			goto out;
-		ctx_log(p->ctx, "pushing to %s/%s (%zu tag%s)", p->refs[i].registry, p->refs[i].repository, n, n == 1 ? "" : "s");
-		if (oci_push_layout_from(r, p->final_layout.data, p->refs[i].repository, tags, n, ctx_cache_dir(p->ctx),
-					 p->mount_src, err))
+		ctx_log(p->ctx, "pushing to %s/%s (%zu tag%s)", p->refs[i].registry,
+			p->refs[i].repository, n, n == 1 ? "" : "s");
+		if (oci_push_layout_from(r, p->final_layout.data, p->refs[i].repository, tags, n,
+					 ctx_cache_dir(p->ctx), p->mount_src, err))
 			goto out;
 		for (size_t k = 0; k < n; k++) {
 			buf_reset(&s);
-			buf_addf(&s, "%s/%s:%s@%s", p->refs[i].registry, p->refs[i].repository, tags[k], out->digest);
+			buf_addf(&s, "%s/%s:%s@%s", p->refs[i].registry, p->refs[i].repository,
+				 tags[k], out->digest);
 			out->pushed[out->n_pushed++] = buf_detach(&s);
 		}
 	}
@@ -268,13 +286,17 @@ static int write_metadata(pub_t *p, const publish_result_t *res, err_t *err)
 		json_t *layers = json_array();
 		const build_result_t *b = &res->builds[i];
 		for (size_t l = 0; l < b->n_layers; l++)
-			json_array_append_new(layers, json_pack("{s:s, s:I, s:I, s:s, s:s, s:s}", "group", b->layers[l].group,
-								"packages", (json_int_t)b->layers[l].n_packages, "size",
-								(json_int_t)b->layers[l].desc.size, "digest",
-								b->layers[l].desc.digest, "diffID", b->layers[l].desc.diff_id,
-								"mediaType", b->layers[l].desc.media_type));
-		json_array_append_new(plats, json_pack("{s:s, s:s, s:o}", "platform", res->platforms[i], "digest",
-						       b->manifest_digest, "layers", layers));
+			json_array_append_new(layers,
+					      json_pack("{s:s, s:I, s:I, s:s, s:s, s:s}", "group",
+							b->layers[l].group, "packages",
+							(json_int_t)b->layers[l].n_packages, "size",
+							(json_int_t)b->layers[l].desc.size,
+							"digest", b->layers[l].desc.digest,
+							"diffID", b->layers[l].desc.diff_id,
+							"mediaType", b->layers[l].desc.media_type));
+		json_array_append_new(plats,
+				      json_pack("{s:s, s:s, s:o}", "platform", res->platforms[i],
+						"digest", b->manifest_digest, "layers", layers));
 	}
 	if (res->n_pushed)
 		for (size_t i = 0; i < res->n_pushed; i++)
@@ -282,8 +304,8 @@ static int write_metadata(pub_t *p, const publish_result_t *res, err_t *err)
 	else
 		for (size_t i = 0; i < p->po->n_refs; i++)
 			json_array_append_new(tags, json_string(p->po->refs[i]));
-	json_t *doc = json_pack("{s:s, s:s, s:o, s:O, s:O}", "digest", res->digest, "mediaType", res->media_type,
-				"tags", tags, "platforms", plats, "layers",
+	json_t *doc = json_pack("{s:s, s:s, s:o, s:O, s:O}", "digest", res->digest, "mediaType",
+				res->media_type, "tags", tags, "platforms", plats, "layers",
 				json_object_get(json_array_get(plats, 0), "layers"));
 	char *s = json_dumps(doc, JSON_SORT_KEYS | JSON_INDENT(2));
 	int rc = fs_write_atomic(p->po->metadata_file, s, strlen(s), err);
@@ -360,7 +382,8 @@ int publish_run(const publish_opts_t *po, ctx_t *ctx, publish_result_t *out, err
 	if (check_refs(&p, err))
 		goto out;
 	choose_mount_only(&p);
-	if (ctx_scratch(ctx, &p.work, err) || build_platforms(&p, out, err) || deliver(&p, out, err))
+	if (ctx_scratch(ctx, &p.work, err) || build_platforms(&p, out, err) ||
+	    deliver(&p, out, err))
 		goto out;
 	rc = 0;
 out:

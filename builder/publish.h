@@ -17,21 +17,21 @@
 #include "reg.h"
 
 typedef struct publish_opts {
-	const char *output;                 /* "oci:DIR", "docker-archive:FILE", or NULL = push */
-	const char *const *refs;            /* -t as written */
+	const char *output;      /* "oci:DIR", "docker-archive:FILE", or NULL = push */
+	const char *const *refs; /* -t as written */
 	size_t n_refs;
-	const char *metadata_file;          /* NULL = none */
+	const char *metadata_file; /* NULL = none */
 } publish_opts_t;
 
 typedef struct publish_result {
-	char *digest;            /* the manifest (one platform) or index digest */
+	char *digest; /* the manifest (one platform) or index digest */
 	char *media_type;
-	char **platforms;        /* "linux/amd64" per build */
-	build_result_t *builds;  /* one per platform, same order */
+	char **platforms;       /* "linux/amd64" per build */
+	build_result_t *builds; /* one per platform, same order */
 	size_t n_builds;
-	char **pushed;           /* "registry/repo:tag@digest" per pushed reference */
+	char **pushed; /* "registry/repo:tag@digest" per pushed reference */
 	size_t n_pushed;
-	reg_stats_t stats;       /* summed over registries */
+	reg_stats_t stats; /* summed over registries */
 } publish_result_t;
 
 /* Builds every platform of ctx (made with CTX_SOLVE | CTX_LAYERS) and delivers the image. On

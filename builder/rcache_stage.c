@@ -20,33 +20,38 @@
 #include "log.h"
 
 struct rcache_stage {
-	char *registry;  /* "host[:port]" */
-	char *repo;      /* "path/cache" */
-	char *display;   /* "host[:port]/path/cache" */
+	char *registry; /* "host[:port]" */
+	char *repo;     /* "path/cache" */
+	char *display;  /* "host[:port]/path/cache" */
 	const reg_opts_t *reg_opts;
-	reg_t *reg;      /* connected on first use */
+	reg_t *reg; /* connected on first use */
 	char *cache_dir;
 	char *scratch_dir;
-	int is_disabled; /* the registry failed once: stop asking for this build */
-	int is_mount_only; /* hits stay in the registry: the push mounts them */
+	int is_disabled;            /* the registry failed once: stop asking for this build */
+	int is_mount_only;          /* hits stay in the registry: the push mounts them */
 	unsigned char *in_registry; /* per group, filled by lookup */
 	size_t n_groups;
 };
 
-rcache_stage_t *rcache_stage_new(const char *cache_repo, const reg_opts_t *reg_opts, const char *cache_dir,
-				 const char *scratch_dir, err_t *err)
+rcache_stage_t *rcache_stage_new(const char *cache_repo, const reg_opts_t *reg_opts,
+				 const char *cache_dir, const char *scratch_dir, err_t *err)
 {
 	oci_ref_t ref = OCI_REF_INIT;
 	rcache_stage_t *s = NULL;
 	const char *slash = cache_repo ? strrchr(cache_repo, '/') : NULL;
 	if (!cache_repo || !oci_ref_names_registry(cache_repo) || !slash) {
-		err_set(err, "--cache-repo '%s': expected HOST[:PORT]/PATH (a repository in a registry, "
-			"e.g. registry.example.com/team/cache)", cache_repo ? cache_repo : "");
+		err_set(err,
+			"--cache-repo '%s': expected HOST[:PORT]/PATH (a repository in a registry, "
+			"e.g. registry.example.com/team/cache)",
+			cache_repo ? cache_repo : "");
 		return NULL;
 	}
 	if (strchr(slash, ':') || strchr(cache_repo, '@')) {
-		err_set(err, "--cache-repo '%s': names a repository, not an image: drop the :TAG or @DIGEST "
-			"(imgbuild tags the cache entries itself)", cache_repo);
+		err_set(err,
+			"--cache-repo '%s': names a repository, not an image: drop the :TAG or "
+			"@DIGEST "
+			"(imgbuild tags the cache entries itself)",
+			cache_repo);
 		return NULL;
 	}
 	if (oci_ref_parse(cache_repo, &ref, err)) {
@@ -117,7 +122,8 @@ static int tar_digest(const char *path, char hex[DIGEST_HEX_MAX], err_t *err)
 		abort();
 	archive_read_support_filter_all(a);
 	archive_read_support_format_raw(a);
-	if (archive_read_open_filename(a, path, 1 << 20) != ARCHIVE_OK || archive_read_next_header(a, &e) != ARCHIVE_OK) {
+	if (archive_read_open_filename(a, path, 1 << 20) != ARCHIVE_OK ||
+	    archive_read_next_header(a, &e) != ARCHIVE_OK) {
 		err_set(err, "%s: cannot decompress: %s", path, archive_error_string(a));
 		goto out;
 	}
@@ -155,7 +161,8 @@ static int fetch_verified(rcache_stage_t *s, const oci_cache_layer_t *cl, const 
 	if (tar_digest(path.data, hex, err))
 		goto out;
 	if (!digest_oci_hex(cl->diff_id) || strcmp(hex, digest_oci_hex(cl->diff_id)) != 0) {
-		err_set(err, "its blob uncompresses to sha256:%s, the artifact says %s", hex, cl->diff_id);
+		err_set(err, "its blob uncompresses to sha256:%s, the artifact says %s", hex,
+			cl->diff_id);
 		goto out;
 	}
 	memset(out, 0, sizeof *out);
@@ -181,11 +188,13 @@ static int take_remote(rcache_stage_t *s, const oci_cache_layer_t *cl, const lay
 	const char *want_mt = blob_media_type(layer->compression);
 	int exists = 0;
 	if (strcmp(cl->media_type, want_mt) != 0)
-		return err_set(err, "its layer is %s, this build writes %s", cl->media_type, want_mt);
+		return err_set(err, "its layer is %s, this build writes %s", cl->media_type,
+			       want_mt);
 	if (!get_reg(s, err) || reg_blob_exists(s->reg, s->repo, cl->digest, &exists, err))
 		return -1;
 	if (!exists)
-		return err_set(err, "its blob %s is not in the repository (HTTP 404 on HEAD)", cl->digest);
+		return err_set(err, "its blob %s is not in the repository (HTTP 404 on HEAD)",
+			       cl->digest);
 	memset(out, 0, sizeof *out);
 	memcpy(out->digest, cl->digest, strlen(cl->digest) + 1);
 	memcpy(out->diff_id, cl->diff_id, strlen(cl->diff_id) + 1);
@@ -205,9 +214,9 @@ static void record_mountable(rcache_stage_t *s, const char *digest)
 }
 
 static void lookup_one(rcache_stage_t *s, lcache_stage_t *ls, const plan_t *plan, size_t g,
-		       const pkgrec_t *const *pkgs, const layer_opts_t *layer, const char *blobs_dir,
-		       layer_desc_t *desc, unsigned char *is_cached, unsigned char *from_registry,
-		       pipeline_log_fn log, void *ud)
+		       const pkgrec_t *const *pkgs, const layer_opts_t *layer,
+		       const char *blobs_dir, layer_desc_t *desc, unsigned char *is_cached,
+		       unsigned char *from_registry, pipeline_log_fn log, void *ud)
 {
 	const char *key = lcache_stage_key(ls, g), *name = plan_group_name(plan, g);
 	oci_cache_layer_t cl;
@@ -215,12 +224,16 @@ static void lookup_one(rcache_stage_t *s, lcache_stage_t *ls, const plan_t *plan
 	int found = 0;
 	if (!get_reg(s, &why) || oci_cache_lookup(s->reg, s->repo, key, &cl, &found, &why)) {
 		if (strstr(err_msg(&why), "cache artifact ")) {
-			log_msgf(log, ud, "warning: layer %s: registry cache %s: unusable entry (%s); building the layer",
-			      name, s->display, err_msg(&why));
+			log_msgf(log, ud,
+				 "warning: layer %s: registry cache %s: unusable entry (%s); "
+				 "building the layer",
+				 name, s->display, err_msg(&why));
 		} else {
 			s->is_disabled = 1;
-			log_msgf(log, ud, "warning: registry cache %s cannot be read (%s); building without it", s->display,
-			      err_msg(&why));
+			log_msgf(log, ud,
+				 "warning: registry cache %s cannot be read (%s); building without "
+				 "it",
+				 s->display, err_msg(&why));
 		}
 		goto out;
 	}
@@ -234,20 +247,26 @@ static void lookup_one(rcache_stage_t *s, lcache_stage_t *ls, const plan_t *plan
 	if (s->is_mount_only ? take_remote(s, &cl, layer, desc, &why)
 			     : fetch_verified(s, &cl, layer, blobs_dir, desc, &why)) {
 		s->in_registry[g] = 0; /* publish what we build in its place */
-		log_msgf(log, ud, "warning: layer %s: registry cache %s entry %s%.12s is unusable (%s); building the layer",
-		      name, s->display, OCI_CACHE_TAG_PREFIX, key, err_msg(&why));
+		log_msgf(log, ud,
+			 "warning: layer %s: registry cache %s entry %s%.12s is unusable (%s); "
+			 "building the layer",
+			 name, s->display, OCI_CACHE_TAG_PREFIX, key, err_msg(&why));
 		goto out;
 	}
 	is_cached[g] = from_registry[g] = 1;
 	record_mountable(s, cl.digest);
 	if (s->is_mount_only) {
 		/* nothing local to keep: the local layer cache stores blobs, not pointers */
-		log_msgf(log, ud, "layer %s: from the registry cache %s (key %.12s, %s), not downloaded: the push "
-		      "mounts it", name, s->display, key, cl.digest);
+		log_msgf(log, ud,
+			 "layer %s: from the registry cache %s (key %.12s, %s), not downloaded: "
+			 "the push "
+			 "mounts it",
+			 name, s->display, key, cl.digest);
 		goto out;
 	}
-	log_msgf(log, ud, "layer %s: from the registry cache %s (key %.12s, %s), downloaded and verified", name,
-	      s->display, key, cl.digest);
+	log_msgf(log, ud,
+		 "layer %s: from the registry cache %s (key %.12s, %s), downloaded and verified",
+		 name, s->display, key, cl.digest);
 	/* the next build on this machine finds it locally */
 	err_clear(&why);
 	if (lcache_stage_store(ls, plan, g, pkgs, blobs_dir, desc, &why))
@@ -257,9 +276,9 @@ out:
 }
 
 void rcache_stage_lookup(rcache_stage_t *s, lcache_stage_t *ls, const plan_t *plan,
-			 const pkgrec_t *const *pkgs, const layer_opts_t *layer, const char *blobs_dir,
-			 layer_desc_t *descs, unsigned char *is_cached, unsigned char *from_registry,
-			 pipeline_log_fn log, void *ud)
+			 const pkgrec_t *const *pkgs, const layer_opts_t *layer,
+			 const char *blobs_dir, layer_desc_t *descs, unsigned char *is_cached,
+			 unsigned char *from_registry, pipeline_log_fn log, void *ud)
 {
 	size_t n_hits = 0;
 	free(s->in_registry);
@@ -271,16 +290,18 @@ void rcache_stage_lookup(rcache_stage_t *s, lcache_stage_t *ls, const plan_t *pl
 	for (size_t g = 0; g < s->n_groups && !s->is_disabled; g++) {
 		if (!lcache_stage_key(ls, g)[0])
 			continue;
-		lookup_one(s, ls, plan, g, pkgs, layer, blobs_dir, &descs[g], is_cached, from_registry, log, ud);
+		lookup_one(s, ls, plan, g, pkgs, layer, blobs_dir, &descs[g], is_cached,
+			   from_registry, log, ud);
 		n_hits += from_registry[g];
 	}
 	if (!s->is_disabled)
-		log_msgf(log, ud, "registry cache %s: %zu layer%s taken from it", s->display, n_hits, n_hits == 1 ? "" : "s");
+		log_msgf(log, ud, "registry cache %s: %zu layer%s taken from it", s->display,
+			 n_hits, n_hits == 1 ? "" : "s");
 }
 
 void rcache_stage_publish(rcache_stage_t *s, lcache_stage_t *ls, const plan_t *plan,
-			  const pkgrec_t *const *pkgs, const char *blobs_dir, const layer_desc_t *descs,
-			  pipeline_log_fn log, void *ud)
+			  const pkgrec_t *const *pkgs, const char *blobs_dir,
+			  const layer_desc_t *descs, pipeline_log_fn log, void *ud)
 {
 	buf_t blob = BUF_INIT;
 	err_t why = ERR_INIT;
@@ -301,17 +322,21 @@ void rcache_stage_publish(rcache_stage_t *s, lcache_stage_t *ls, const plan_t *p
 		oci_cache_layer_t cl = {.size = descs[g].size};
 		memcpy(cl.digest, descs[g].digest, strlen(descs[g].digest) + 1);
 		memcpy(cl.diff_id, descs[g].diff_id, strlen(descs[g].diff_id) + 1);
-		if (snprintf(cl.media_type, sizeof cl.media_type, "%s", descs[g].media_type) >= (int)sizeof cl.media_type)
+		if (snprintf(cl.media_type, sizeof cl.media_type, "%s", descs[g].media_type) >=
+		    (int)sizeof cl.media_type)
 			cl.media_type[0] = '\0';
 		err_clear(&why);
 		if (oci_blob_path(blobs_dir, descs[g].digest, &blob, &why) || !get_reg(s, &why) ||
 		    !s->scratch_dir ||
-		    oci_cache_publish(s->reg, s->repo, key, blob.data, &cl, &info, s->scratch_dir, &why)) {
+		    oci_cache_publish(s->reg, s->repo, key, blob.data, &cl, &info, s->scratch_dir,
+				      &why)) {
 			n_failed++;
 			log_msgf(log, ud,
-			      "warning: layer %s could not be stored in the registry cache %s (%s); the image is "
-			      "fine, other builds will just not find this layer there",
-			      plan_group_name(plan, g), s->display, err_msg(&why)[0] ? err_msg(&why) : "no scratch dir");
+				 "warning: layer %s could not be stored in the registry cache %s "
+				 "(%s); the image is "
+				 "fine, other builds will just not find this layer there",
+				 plan_group_name(plan, g), s->display,
+				 err_msg(&why)[0] ? err_msg(&why) : "no scratch dir");
 		} else {
 			n_stored++;
 			record_mountable(s, cl.digest);
@@ -321,8 +346,9 @@ void rcache_stage_publish(rcache_stage_t *s, lcache_stage_t *ls, const plan_t *p
 		free(dists);
 	}
 	if (n_stored || n_failed)
-		log_msgf(log, ud, "registry cache %s: %zu layer%s stored%s", s->display, n_stored, n_stored == 1 ? "" : "s",
-		      n_failed ? " (some could not be: see the warnings above)" : "");
+		log_msgf(log, ud, "registry cache %s: %zu layer%s stored%s", s->display, n_stored,
+			 n_stored == 1 ? "" : "s",
+			 n_failed ? " (some could not be: see the warnings above)" : "");
 	err_clear(&why);
 	buf_free(&blob);
 }

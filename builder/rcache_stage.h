@@ -6,9 +6,9 @@
  * repository instead of uploading it. In mount-only mode (the build's only output is a push
  * to the cache repository's registry) the blob is not downloaded at all: the artifact's
  * descriptor and diff_id are used as they are and the push mounts the blob (oci/push.h,
- * oci_push_layout_from); trust model in docs/layer-format.md, "Registry cache artifacts". After the build, every layer the repository lacks is
- * published there. The registry cache is best effort both ways: a failed read means "build
- * it", a failed write is a warning; neither fails the build.
+ * oci_push_layout_from); trust model in docs/layer-format.md, "Registry cache artifacts". After the
+ * build, every layer the repository lacks is published there. The registry cache is best effort
+ * both ways: a failed read means "build it", a failed write is a warning; neither fails the build.
  * Owns: the registry cache's client and what it found. May call: the local stage
  * (lcache_stage.h), oci/ (cache_artifact, reg, push), common/. */
 #ifndef IMGBUILD_RCACHE_STAGE_H
@@ -30,8 +30,8 @@ typedef struct rcache_stage rcache_stage_t;
  * outlive the stage); cache_dir is the build's cache root (the push's mount record lives
  * there); scratch_dir (may be NULL for lookups only) takes a small file. Nothing is contacted
  * yet. -1 with a message for a malformed cache_repo. Caller frees. */
-rcache_stage_t *rcache_stage_new(const char *cache_repo, const reg_opts_t *reg_opts, const char *cache_dir,
-				 const char *scratch_dir, err_t *err);
+rcache_stage_t *rcache_stage_new(const char *cache_repo, const reg_opts_t *reg_opts,
+				 const char *cache_dir, const char *scratch_dir, err_t *err);
 void rcache_stage_free(rcache_stage_t *s);
 /* Mount-only mode (see above): hits are checked to be present (HEAD) but not downloaded,
  * and their blobs are absent from blobs_dir. Off by default. */
@@ -41,18 +41,19 @@ const char *rcache_stage_repo(const rcache_stage_t *s);
 
 /* For each group keyed by ls: looks its artifact up; for a group with is_cached[g] == 0 found
  * there, places the verified blob in blobs_dir (mount-only mode: leaves it in the registry),
- * fills descs[g] and sets is_cached[g] and from_registry[g]. layer gives the media type a layer must have. Never fails: problems are
- * logged as warnings and the group is built. Arrays have plan_group_count entries. */
+ * fills descs[g] and sets is_cached[g] and from_registry[g]. layer gives the media type a layer
+ * must have. Never fails: problems are logged as warnings and the group is built. Arrays have
+ * plan_group_count entries. */
 void rcache_stage_lookup(rcache_stage_t *s, lcache_stage_t *ls, const plan_t *plan,
-			 const pkgrec_t *const *pkgs, const layer_opts_t *layer, const char *blobs_dir,
-			 layer_desc_t *descs, unsigned char *is_cached, unsigned char *from_registry,
-			 pipeline_log_fn log, void *ud);
+			 const pkgrec_t *const *pkgs, const layer_opts_t *layer,
+			 const char *blobs_dir, layer_desc_t *descs, unsigned char *is_cached,
+			 unsigned char *from_registry, pipeline_log_fn log, void *ud);
 
 /* After the build: publishes every keyed group the lookup did not find in the repository
  * (its blob blobs_dir/<hex>, descriptor descs[g]). Best effort: failures are warnings. */
 void rcache_stage_publish(rcache_stage_t *s, lcache_stage_t *ls, const plan_t *plan,
-			  const pkgrec_t *const *pkgs, const char *blobs_dir, const layer_desc_t *descs,
-			  pipeline_log_fn log, void *ud);
+			  const pkgrec_t *const *pkgs, const char *blobs_dir,
+			  const layer_desc_t *descs, pipeline_log_fn log, void *ud);
 
 /* For `imgbuild plan`: 1 when the repository holds a valid artifact for key_hex (*size gets
  * the layer's compressed size), 0 when not, -1 when the registry could not be asked. */

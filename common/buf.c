@@ -143,7 +143,8 @@ int buf_read_file(buf_t *b, const char *path, size_t max_bytes, err_t *err)
 		return err_set(err, "%s: cannot open: %s", path, strerror(errno));
 	while ((n = fread(tmp, 1, sizeof tmp, f)) > 0) {
 		if (b->len + n > max_bytes) {
-			err_set(err, "%s: larger than the %zu-byte limit for this kind of file", path, max_bytes);
+			err_set(err, "%s: larger than the %zu-byte limit for this kind of file",
+				path, max_bytes);
 			goto out;
 		}
 		buf_add(b, tmp, n);

@@ -17,7 +17,8 @@ digest_t *digest_new(digest_kind_t kind)
 	if (!d)
 		return NULL;
 	d->ctx = EVP_MD_CTX_new();
-	if (!d->ctx || EVP_DigestInit_ex(d->ctx, kind == DIGEST_MD5 ? EVP_md5() : EVP_sha256(), NULL) != 1) {
+	if (!d->ctx ||
+	    EVP_DigestInit_ex(d->ctx, kind == DIGEST_MD5 ? EVP_md5() : EVP_sha256(), NULL) != 1) {
 		digest_free(d);
 		return NULL;
 	}

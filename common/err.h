@@ -12,7 +12,10 @@ typedef struct err {
 	int hint;  /* ERR_HINT_*: advice only the CLI can phrase; ERR_HINT_NONE by default */
 } err_t;
 
-#define ERR_INIT {NULL, 0}
+#define ERR_INIT                                                                                   \
+	{                                                                                          \
+		NULL, 0                                                                            \
+	}
 
 /* What a user can do about an error, in terms only the CLI knows (its flags): a library says
  * what went wrong and where, and marks the error with a hint; the CLI adds the flag names. */
@@ -20,7 +23,8 @@ enum {
 	ERR_HINT_NONE = 0,
 	ERR_HINT_TLS_UNTRUSTED,  /* a server's certificate is not signed by a trusted CA */
 	ERR_HINT_REGISTRY_CREDS, /* a registry wants (other) credentials */
-	ERR_HINT_REGISTRY_TLS,   /* a registry's TLS is not trusted (a test registry may be insecure) */
+	ERR_HINT_REGISTRY_TLS, /* a registry's TLS is not trusted (a test registry may be insecure)
+				*/
 };
 
 #if defined(__GNUC__)

@@ -43,7 +43,8 @@ static int rm_rf_at(int dirfd, const char *name, err_t *err)
 {
 	struct stat st;
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-		return errno == ENOENT ? 0 : err_set(err, "%s: cannot stat: %s", name, strerror(errno));
+		return errno == ENOENT ? 0
+				       : err_set(err, "%s: cannot stat: %s", name, strerror(errno));
 	if (S_ISDIR(st.st_mode)) {
 		int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
 		if (fd < 0)
@@ -149,7 +150,8 @@ int fs_copy_file(const char *src, const char *dst, err_t *err)
 		err_set(err, "%s: cannot open: %s", src, strerror(errno));
 		goto out;
 	}
-	out_fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, st.st_mode & 0777);
+	out_fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		      st.st_mode & 0777);
 	if (out_fd < 0) {
 		err_set(err, "%s: cannot create: %s", tmp.data, strerror(errno));
 		goto out;
@@ -213,7 +215,8 @@ int fs_mkdtemp(const char *parent, const char *prefix, buf_t *out, err_t *err)
 	buf_addpath(out, prefix);
 	buf_addstr(out, "XXXXXX");
 	if (!mkdtemp(out->data))
-		return err_set(err, "%s: cannot create temporary directory: %s", parent, strerror(errno));
+		return err_set(err, "%s: cannot create temporary directory: %s", parent,
+			       strerror(errno));
 	return 0;
 }
 

@@ -75,7 +75,8 @@ pkgrec_t *pkgrec_from_json(const char *fn, json_t *entry, const char *channel, c
 	else if (json_is_true(na))
 		r->noarch = xstrdup("generic"); /* old-style boolean noarch */
 	if (str_array(json_object_get(entry, "depends"), &r->depends, &r->n_depends) != 0 ||
-	    str_array(json_object_get(entry, "constrains"), &r->constrains, &r->n_constrains) != 0) {
+	    str_array(json_object_get(entry, "constrains"), &r->constrains, &r->n_constrains) !=
+		    0) {
 		err_set(err, "repodata record %s: depends/constrains must be lists of strings", fn);
 		goto fail;
 	}
@@ -236,10 +237,16 @@ int pkgrec_build_ok(const char *s)
 
 /* The subdirs conda's Channel() recognises as the last path element of a channel. */
 static const char *const known_subdirs[] = {
-	"noarch", "linux-32", "linux-64", "linux-aarch64", "linux-armv6l", "linux-armv7l",
-	"linux-ppc64", "linux-ppc64le", "linux-riscv64", "linux-s390x", "osx-64", "osx-arm64",
-	"win-32", "win-64", "win-arm64", "zos-z", "freebsd-64", "emscripten-wasm32",
-	"wasi-wasm32", NULL,
+	"noarch",        "linux-32",
+	"linux-64",      "linux-aarch64",
+	"linux-armv6l",  "linux-armv7l",
+	"linux-ppc64",   "linux-ppc64le",
+	"linux-riscv64", "linux-s390x",
+	"osx-64",        "osx-arm64",
+	"win-32",        "win-64",
+	"win-arm64",     "zos-z",
+	"freebsd-64",    "emscripten-wasm32",
+	"wasi-wasm32",   NULL,
 };
 
 int pkgrec_subdir_is_known(const char *s)
@@ -283,26 +290,32 @@ int pkgrec_check(const pkgrec_t *r, err_t *err)
 {
 	const char *fn = r->fn ? r->fn : "?";
 	if (!pkgrec_name_ok(r->name))
-		return err_set(err, "record '%.100s': name '%.100s' is not a conda package name "
-				    "(lower-case letters, digits, '.', '_', '-')",
+		return err_set(err,
+			       "record '%.100s': name '%.100s' is not a conda package name "
+			       "(lower-case letters, digits, '.', '_', '-')",
 			       fn, r->name ? r->name : "");
 	if (!pkgrec_version_ok(r->version))
-		return err_set(err, "record '%.100s': version '%.100s' has characters conda versions "
-				    "never have (letters, digits, '.', '_', '+', '!')",
+		return err_set(err,
+			       "record '%.100s': version '%.100s' has characters conda versions "
+			       "never have (letters, digits, '.', '_', '+', '!')",
 			       fn, r->version ? r->version : "");
 	if (!pkgrec_build_ok(r->build))
-		return err_set(err, "record '%.100s': build '%.100s' has characters conda build "
-				    "strings never have (letters, digits, '_', '.', '+')",
+		return err_set(err,
+			       "record '%.100s': build '%.100s' has characters conda build "
+			       "strings never have (letters, digits, '_', '.', '+')",
 			       fn, r->build ? r->build : "");
 	if (r->subdir && !pkgrec_subdir_ok(r->subdir))
-		return err_set(err, "record '%.100s': subdir '%.100s' is not a conda platform "
-				    "(noarch, linux-64, osx-arm64, ...)",
+		return err_set(err,
+			       "record '%.100s': subdir '%.100s' is not a conda platform "
+			       "(noarch, linux-64, osx-arm64, ...)",
 			       fn, r->subdir);
 	if (r->build_number < 0)
-		return err_set(err, "record '%.100s': negative build_number %ld", fn, r->build_number);
+		return err_set(err, "record '%.100s': negative build_number %ld", fn,
+			       r->build_number);
 	if (!fn_is_dist(r))
-		return err_set(err, "record '%.100s': the file name must be %.64s-%.64s-%.64s.conda or "
-				    ".tar.bz2 (at most %d bytes)",
+		return err_set(err,
+			       "record '%.100s': the file name must be %.64s-%.64s-%.64s.conda or "
+			       ".tar.bz2 (at most %d bytes)",
 			       fn, r->name, r->version, r->build, PKGREC_FN_MAX);
 	return 0;
 }

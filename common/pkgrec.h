@@ -24,8 +24,8 @@ typedef struct pkgrec {
 	size_t n_depends;
 	char **constrains;
 	size_t n_constrains;
-	json_t *raw;    /* the repodata record as read (owned reference); used for conda-meta */
-	char *origin;   /* NULL for a channel's repodata; from a lock "lock file FILE:LINE" */
+	json_t *raw;  /* the repodata record as read (owned reference); used for conda-meta */
+	char *origin; /* NULL for a channel's repodata; from a lock "lock file FILE:LINE" */
 } pkgrec_t;
 
 /* Caller frees with pkgrec_free. */

@@ -23,7 +23,8 @@ int scratch_mkdtemp(const char *parent, const char *prefix, buf_t *out, err_t *e
 		return -1;
 	scratch_template(parent, prefix, out);
 	if (!mkdtemp(out->data))
-		return err_set(err, "%s: cannot create a temporary directory: %s", parent, strerror(errno));
+		return err_set(err, "%s: cannot create a temporary directory: %s", parent,
+			       strerror(errno));
 	return 0;
 }
 
@@ -34,7 +35,8 @@ int scratch_mkstemp(const char *parent, const char *prefix, buf_t *out, err_t *e
 	scratch_template(parent, prefix, out);
 	int fd = mkstemp(out->data);
 	if (fd < 0)
-		return err_set(err, "%s: cannot create a temporary file: %s", parent, strerror(errno));
+		return err_set(err, "%s: cannot create a temporary file: %s", parent,
+			       strerror(errno));
 	return fd;
 }
 

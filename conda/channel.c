@@ -63,10 +63,11 @@ int channel_resolve(const char *written, const char *channel_alias, buf_t *out, 
 		/* A URL: kept as written (scheme checked so typos fail here, not in curl). */
 		if (strncmp(written, "http://", 7) != 0 && strncmp(written, "https://", 8) != 0 &&
 		    strncmp(written, "file://", 7) != 0)
-			return err_set(err,
-				       "channel '%s': unsupported URL scheme (use https://, http:// or "
-				       "file://)",
-				       written);
+			return err_set(
+				err,
+				"channel '%s': unsupported URL scheme (use https://, http:// or "
+				"file://)",
+				written);
 		buf_setstr(out, written);
 		strip_trailing_slashes(out, (size_t)(strstr(written, "://") - written) + 3);
 		return 0;
@@ -95,16 +96,18 @@ int channel_resolve(const char *written, const char *channel_alias, buf_t *out, 
 		return 0;
 	}
 	if (strcmp(written, "nodefaults") == 0)
-		return err_set(err, "'nodefaults' is not a channel (it only drops the default channels)");
+		return err_set(
+			err, "'nodefaults' is not a channel (it only drops the default channels)");
 	if (strcmp(written, "defaults") == 0) {
 		buf_setstr(out, CHANNEL_DEFAULTS_URL);
 		return 0;
 	}
 	if (!name_is_valid(written))
-		return err_set(err,
-			       "channel '%s': not a channel name (letters, digits, '-', '_', '.', '/'), "
-			       "URL or absolute path",
-			       written);
+		return err_set(
+			err,
+			"channel '%s': not a channel name (letters, digits, '-', '_', '.', '/'), "
+			"URL or absolute path",
+			written);
 	buf_setstr(out, channel_alias && *channel_alias ? channel_alias : CHANNEL_DEFAULT_ALIAS);
 	strip_trailing_slashes(out, 0);
 	buf_addch(out, '/');
@@ -166,8 +169,9 @@ static void file_signature(const char *file_url, buf_t *sig)
 		return;
 	char *path = curl_easy_unescape(NULL, file_url + 7, 0, NULL);
 	if (path && stat(path, &st) == 0)
-		buf_addf(sig, "file:%lld:%lld.%09ld:%llu", (long long)st.st_size, (long long)st.st_mtim.tv_sec,
-			 (long)st.st_mtim.tv_nsec, (unsigned long long)st.st_ino);
+		buf_addf(sig, "file:%lld:%lld.%09ld:%llu", (long long)st.st_size,
+			 (long long)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec,
+			 (unsigned long long)st.st_ino);
 	curl_free(path);
 }
 
@@ -269,15 +273,17 @@ static int decompress_file(const char *src, const char *dst, const char *url, er
 	for (;;) {
 		la_ssize_t n = archive_read_data(a, chunk, sizeof chunk);
 		if (n < 0) {
-			err_set(err, "%s: corrupt compressed repodata: %s", url, archive_error_string(a));
+			err_set(err, "%s: corrupt compressed repodata: %s", url,
+				archive_error_string(a));
 			goto out;
 		}
 		if (n == 0)
 			break;
 		total += n;
 		if (total > CHANNEL_REPODATA_MAX_BYTES) {
-			err_set(err, "%s: repodata larger than the %lld-byte limit once decompressed", url,
-				CHANNEL_REPODATA_MAX_BYTES);
+			err_set(err,
+				"%s: repodata larger than the %lld-byte limit once decompressed",
+				url, CHANNEL_REPODATA_MAX_BYTES);
 			goto out;
 		}
 		if (fwrite(chunk, 1, (size_t)n, out) != (size_t)n) {
@@ -354,9 +360,9 @@ static void rf_free(repo_fetch_t *rf)
 		unlink(rf->tmp_path.data);
 	if (rf->plain_tmp.len && !strstr(rf->plain_tmp.data, "XXXXXX"))
 		unlink(rf->plain_tmp.data);
-	buf_t *bufs[] = {&rf->url,	 &rf->dir,	&rf->final_path, &rf->meta_path,
-			 &rf->tmp_path,	 &rf->plain_tmp, &rf->vurl,	  &rf->sig,
-			 &rf->old_etag, &rf->old_lm,	&rf->old_variant};
+	buf_t *bufs[] = {&rf->url,      &rf->dir,       &rf->final_path, &rf->meta_path,
+			 &rf->tmp_path, &rf->plain_tmp, &rf->vurl,       &rf->sig,
+			 &rf->old_etag, &rf->old_lm,    &rf->old_variant};
 	for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
 		buf_free(bufs[i]);
 	http_got_free(&rf->got);
@@ -390,7 +396,8 @@ static int rf_make_temps(repo_fetch_t *rf, err_t *err)
 	int fd2;
 	rf->fd = mkstemp(rf->tmp_path.data);
 	if (rf->fd < 0 || (fd2 = mkstemp(rf->plain_tmp.data)) < 0)
-		return err_set(err, "%s: cannot create temp file: %s", rf->dir.data, strerror(errno));
+		return err_set(err, "%s: cannot create temp file: %s", rf->dir.data,
+			       strerror(errno));
 	close(fd2);
 	return 0;
 }
@@ -454,7 +461,8 @@ static int rf_store(repo_fetch_t *rf, err_t *err)
 	if (rf->is_file ? rf->sig.len > 0 : (rf->got.etag.len || rf->got.last_modified.len)) {
 		/* "-" marks plain so an empty variant still reads back as "known" */
 		const char *vname = *variants[rf->v] ? variants[rf->v] : "-";
-		rc = write_meta(rf->meta_path.data, rf->url.data, rf->is_file ? &rf->sig : &rf->got.etag,
+		rc = write_meta(rf->meta_path.data, rf->url.data,
+				rf->is_file ? &rf->sig : &rf->got.etag,
 				rf->is_file ? &none : &rf->got.last_modified, vname, err);
 	}
 out:

@@ -84,10 +84,11 @@ static void seed_names(const char *const *specs, size_t n_specs, shard_index_t *
 				json_t *v;
 				for (size_t k = 0; idx[i] && k < shard_index_count(idx[i]); k++)
 					if (!fnmatch(m->name, shard_index_name(idx[i], k), 0))
-						want_name(wanted, pending, shard_index_name(idx[i], k));
-				json_object_foreach(dep_maps[i], name, v)
-				if (!fnmatch(m->name, name, 0))
-					want_name(wanted, pending, name);
+						want_name(wanted, pending,
+							  shard_index_name(idx[i], k));
+				json_object_foreach (dep_maps[i], name, v)
+					if (!fnmatch(m->name, name, 0))
+						want_name(wanted, pending, name);
 			}
 		}
 		matchspec_free(m);
@@ -97,8 +98,8 @@ static void seed_names(const char *const *specs, size_t n_specs, shard_index_t *
 /* Breadth-first over names: each name's shard from every sharded subdir, and its records'
  * dependency names from every subdir, until no new name appears. */
 static int close_over_names(channel_subdir_t *sd, size_t n, shard_index_t **idx, json_t **dep_maps,
-			    json_t **records, const char *cache_dir, json_t *wanted, json_t *pending,
-			    err_t *err)
+			    json_t **records, const char *cache_dir, json_t *wanted,
+			    json_t *pending, err_t *err)
 {
 	json_t *deps = json_object();
 	int rc = -1;
@@ -111,15 +112,16 @@ static int close_over_names(channel_subdir_t *sd, size_t n, shard_index_t **idx,
 			if (idx[i]) {
 				if (shard_index_hash(idx[i], name))
 					sd[i].n_shards++;
-				if (shard_add_records(idx[i], name, cache_dir, (sd[i].flags & CHANNEL_OFFLINE) != 0,
+				if (shard_add_records(idx[i], name, cache_dir,
+						      (sd[i].flags & CHANNEL_OFFLINE) != 0,
 						      records[i], deps, err) != 0)
 					goto out;
 			} else if (dep_maps[i]) {
 				json_object_update(deps, json_object_get(dep_maps[i], name));
 			}
 		}
-		json_object_foreach(deps, dep, v)
-		want_name(wanted, pending, dep);
+		json_object_foreach (deps, dep, v)
+			want_name(wanted, pending, dep);
 	}
 	rc = 0;
 out:
@@ -132,7 +134,8 @@ int channel_fetch_for_specs(const http_client_t *http, channel_subdir_t *sd, siz
 			    err_t *err)
 {
 	shard_index_t **idx = calloc(n + 1, sizeof *idx);
-	json_t **dep_maps = calloc(n + 1, sizeof *dep_maps), **records = calloc(n + 1, sizeof *records);
+	json_t **dep_maps = calloc(n + 1, sizeof *dep_maps),
+	       **records = calloc(n + 1, sizeof *records);
 	json_t *wanted = json_object(), *pending = json_array();
 	buf_t subdir_url = BUF_INIT;
 	size_t n_sharded = 0;
@@ -148,8 +151,9 @@ int channel_fetch_for_specs(const http_client_t *http, channel_subdir_t *sd, siz
 					    (sd[i].flags & CHANNEL_OFFLINE) != 0, &idx[i], err);
 		if (got < 0)
 			goto out;
-		if (got == 0 && channel_fetch_repodata(http, sd[i].base_url, sd[i].subdir, cache_dir,
-						       sd[i].flags, &sd[i].path, err) != 0)
+		if (got == 0 &&
+		    channel_fetch_repodata(http, sd[i].base_url, sd[i].subdir, cache_dir,
+					   sd[i].flags, &sd[i].path, err) != 0)
 			goto out;
 		n_sharded += got == 1;
 	}
@@ -170,7 +174,8 @@ int channel_fetch_for_specs(const http_client_t *http, channel_subdir_t *sd, siz
 	for (size_t i = 0; i < n; i++) {
 		if (!idx[i])
 			continue;
-		if (write_sharded_repodata(records[i], sd[i].subdir, cache_dir, &sd[i].path, err) != 0)
+		if (write_sharded_repodata(records[i], sd[i].subdir, cache_dir, &sd[i].path, err) !=
+		    0)
 			goto out;
 		sd[i].is_sharded = 1;
 		sd[i].n_downloaded = shard_index_downloads(idx[i]);

@@ -98,7 +98,8 @@ static int fail_at(envspec_ctx_t *c, const yaml_node_t *node, const char *fmt, .
 {
 	buf_t b = BUF_INIT;
 	va_list ap;
-	buf_addf(&b, "%s:%zu:%zu: ", c->path, node->start_mark.line + 1, node->start_mark.column + 1);
+	buf_addf(&b, "%s:%zu:%zu: ", c->path, node->start_mark.line + 1,
+		 node->start_mark.column + 1);
 	va_start(ap, fmt);
 	buf_vaddf(&b, fmt, ap);
 	va_end(ap);
@@ -135,8 +136,8 @@ static int is_env_name(const char *s)
 	if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
 		return 0;
 	for (s++; *s; s++)
-		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
-		      *s == '_'))
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_'))
 			return 0;
 	return 1;
 }
@@ -163,8 +164,9 @@ static int looks_numeric(const char *s)
 	    !strcmp(s, ".NaN") || !strcmp(s, ".NAN"))
 		return 1;
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'o' || s[1] == 'b'))
-		return is_digits(s + 2, s[1] == 'x' ? "0123456789abcdefABCDEF"
-					: s[1] == 'o' ? "01234567" : "01");
+		return is_digits(s + 2, s[1] == 'x'   ? "0123456789abcdefABCDEF"
+					: s[1] == 'o' ? "01234567"
+						      : "01");
 	if (!*s || !strchr("0123456789.", *s))
 		return 0;
 	exp = strpbrk(s, "eE");
@@ -188,12 +190,15 @@ static const char *non_string_type(const yaml_node_t *n)
 {
 	const char *v = scalar(n), *tag = (const char *)n->tag;
 	if (tag && strcmp(tag, YAML_STR_TAG) != 0)
-		return strcmp(tag, YAML_NULL_TAG) == 0 ? "null" : strcmp(tag, YAML_BOOL_TAG) == 0 ? "boolean"
-		     : (strcmp(tag, YAML_INT_TAG) == 0 || strcmp(tag, YAML_FLOAT_TAG) == 0) ? "number"
-		     : "non-string value";
+		return strcmp(tag, YAML_NULL_TAG) == 0   ? "null"
+		       : strcmp(tag, YAML_BOOL_TAG) == 0 ? "boolean"
+		       : (strcmp(tag, YAML_INT_TAG) == 0 || strcmp(tag, YAML_FLOAT_TAG) == 0)
+			       ? "number"
+			       : "non-string value";
 	if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
 		return NULL;
-	if (!*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") || !strcmp(v, "NULL"))
+	if (!*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") ||
+	    !strcmp(v, "NULL"))
 		return "null";
 	if (!strcmp(v, "true") || !strcmp(v, "True") || !strcmp(v, "TRUE") || !strcmp(v, "false") ||
 	    !strcmp(v, "False") || !strcmp(v, "FALSE"))
@@ -227,7 +232,8 @@ static int check_key(envspec_ctx_t *c, const yaml_node_t *map, const yaml_node_p
 	yaml_node_t *key = yaml_document_get_node(c->doc, pair->key), *first = NULL, *dup;
 	if (key->type != YAML_SCALAR_NODE)
 		return fail_at(c, key, "%s keys must be strings, found %s", what, node_kind(key));
-	if (pair == map->data.mapping.pairs.start && (dup = yamlutil_duplicate_key(c->doc, map, &first)))
+	if (pair == map->data.mapping.pairs.start &&
+	    (dup = yamlutil_duplicate_key(c->doc, map, &first)))
 		return fail_at(c, dup, "duplicate key '%s' (first at line %zu)", scalar(dup),
 			       first->start_mark.line + 1);
 	return 0;
@@ -258,18 +264,20 @@ static int read_string_list(envspec_ctx_t *c, const yaml_node_t *seq, const char
 		return 0;
 	if (seq->type != YAML_SEQUENCE_NODE)
 		return fail_at(c, seq, "`%s` must be a list, found %s", what, node_kind(seq));
-	for (yaml_node_item_t *it = seq->data.sequence.items.start; it < seq->data.sequence.items.top;
-	     it++) {
+	for (yaml_node_item_t *it = seq->data.sequence.items.start;
+	     it < seq->data.sequence.items.top; it++) {
 		yaml_node_t *n = yaml_document_get_node(c->doc, *it);
 		const char *type;
 		char *text;
 		if (n->type != YAML_SCALAR_NODE)
-			return fail_at(c, n, "`%s` items must be strings, found %s", what, node_kind(n));
+			return fail_at(c, n, "`%s` items must be strings, found %s", what,
+				       node_kind(n));
 		if (skip_nulls && is_null(n))
 			continue;
 		type = non_string_type(n);
 		if (type)
-			return fail_at(c, n, "`%s` items must be strings, found a %s '%s' (quote it)",
+			return fail_at(c, n,
+				       "`%s` items must be strings, found a %s '%s' (quote it)",
 				       what, type, scalar(n));
 		buf_t label = BUF_INIT;
 		buf_addf(&label, "a `%s` item", what);
@@ -290,14 +298,17 @@ static int read_string_list(envspec_ctx_t *c, const yaml_node_t *seq, const char
 /* The `- pip: [...]` item of dependencies. */
 static int read_pip_item(envspec_ctx_t *c, const yaml_node_t *map)
 {
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+	     p++) {
 		yaml_node_t *key = yaml_document_get_node(c->doc, p->key);
 		if (check_key(c, map, p, "`pip:` item") < 0)
 			return -1;
 		if (strcmp(scalar(key), "pip") != 0)
-			return fail_at(c, key, "unexpected key '%s' beside `pip:` in a dependencies item",
+			return fail_at(c, key,
+				       "unexpected key '%s' beside `pip:` in a dependencies item",
 				       scalar(key));
-		if (read_string_list(c, yaml_document_get_node(c->doc, p->value), "pip", 1, &c->env->pip) < 0)
+		if (read_string_list(c, yaml_document_get_node(c->doc, p->value), "pip", 1,
+				     &c->env->pip) < 0)
 			return -1;
 	}
 	return 0;
@@ -305,7 +316,8 @@ static int read_pip_item(envspec_ctx_t *c, const yaml_node_t *map)
 
 static int has_pip_key(envspec_ctx_t *c, const yaml_node_t *map)
 {
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+	     p++) {
 		yaml_node_t *key = yaml_document_get_node(c->doc, p->key);
 		if (key->type == YAML_SCALAR_NODE && strcmp(scalar(key), "pip") == 0)
 			return 1;
@@ -315,26 +327,33 @@ static int has_pip_key(envspec_ctx_t *c, const yaml_node_t *map)
 
 static int read_dependencies(envspec_ctx_t *c, const yaml_node_t *seq)
 {
-	static const char bad_item[] = "dependencies item must be a string MatchSpec or a `pip:` list";
+	static const char bad_item[] =
+		"dependencies item must be a string MatchSpec or a `pip:` list";
 	if (is_null(seq))
 		return 0;
 	if (seq->type != YAML_SEQUENCE_NODE)
 		return fail_at(c, seq, "`dependencies` must be a list, found %s", node_kind(seq));
-	for (yaml_node_item_t *it = seq->data.sequence.items.start; it < seq->data.sequence.items.top;
-	     it++) {
+	for (yaml_node_item_t *it = seq->data.sequence.items.start;
+	     it < seq->data.sequence.items.top; it++) {
 		yaml_node_t *n = yaml_document_get_node(c->doc, *it);
 		if (n->type == YAML_MAPPING_NODE) {
-			yaml_node_t *k0 = n->data.mapping.pairs.start < n->data.mapping.pairs.top
-						  ? yaml_document_get_node(c->doc, n->data.mapping.pairs.start->key)
-						  : NULL;
+			yaml_node_t *k0 =
+				n->data.mapping.pairs.start < n->data.mapping.pairs.top
+					? yaml_document_get_node(c->doc,
+								 n->data.mapping.pairs.start->key)
+					: NULL;
 			if (has_pip_key(c, n)) {
 				if (read_pip_item(c, n) < 0)
 					return -1;
 				continue;
 			}
-			if (k0 && k0->type == YAML_SCALAR_NODE && strncmp(scalar(k0), "sel(", 4) == 0)
-				return fail_at(c, n, "%s (mamba's `%s:` selectors are not conda syntax and "
-						     "not supported)", bad_item, scalar(k0));
+			if (k0 && k0->type == YAML_SCALAR_NODE &&
+			    strncmp(scalar(k0), "sel(", 4) == 0)
+				return fail_at(
+					c, n,
+					"%s (mamba's `%s:` selectors are not conda syntax and "
+					"not supported)",
+					bad_item, scalar(k0));
 			return fail_at(c, n, "%s, found a mapping", bad_item);
 		}
 		if (n->type != YAML_SCALAR_NODE)
@@ -343,8 +362,10 @@ static int read_dependencies(envspec_ctx_t *c, const yaml_node_t *seq)
 			const char *type = non_string_type(n);
 			char *text;
 			if (type)
-				return fail_at(c, n, "%s, found a %s '%s' (quote it if it is meant as a "
-						     "package name)", bad_item, type, scalar(n));
+				return fail_at(c, n,
+					       "%s, found a %s '%s' (quote it if it is meant as a "
+					       "package name)",
+					       bad_item, type, scalar(n));
 			if (check_text(c, n, "a dependencies item") < 0)
 				return -1;
 			text = dup_trimmed(scalar(n));
@@ -365,7 +386,8 @@ static int read_variables(envspec_ctx_t *c, const yaml_node_t *map)
 	if (map->type != YAML_MAPPING_NODE)
 		return fail_at(c, map, "`variables` must be a mapping of NAME: value, found %s",
 			       node_kind(map));
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+	     p++) {
 		yaml_node_t *key = yaml_document_get_node(c->doc, p->key);
 		yaml_node_t *val = yaml_document_get_node(c->doc, p->value);
 		if (check_key(c, map, p, "`variables`") < 0)
@@ -373,8 +395,9 @@ static int read_variables(envspec_ctx_t *c, const yaml_node_t *map)
 		if (!*scalar(key))
 			return fail_at(c, key, "empty variable name");
 		if (has_nul(key) || !is_env_name(scalar(key)))
-			return fail_at(c, key, "variable name '%s' is not an environment variable name "
-					       "(letters, digits and '_', not starting with a digit)",
+			return fail_at(c, key,
+				       "variable name '%s' is not an environment variable name "
+				       "(letters, digits and '_', not starting with a digit)",
 				       scalar(key));
 		if (val->type != YAML_SCALAR_NODE)
 			return fail_at(c, val, "variable '%s' must have a scalar value, found %s",
@@ -382,8 +405,9 @@ static int read_variables(envspec_ctx_t *c, const yaml_node_t *map)
 		if (is_null(val))
 			return fail_at(c, val, "variable '%s' has no value", scalar(key));
 		if (has_nul(val))
-			return fail_at(c, val, "variable '%s' holds a NUL character (\\0 or \\u0000), "
-					       "which an environment value cannot carry",
+			return fail_at(c, val,
+				       "variable '%s' holds a NUL character (\\0 or \\u0000), "
+				       "which an environment value cannot carry",
 				       scalar(key));
 		list_push(&c->env->vars, dup_str(scalar(key)), dup_str(scalar(val)), key);
 	}
@@ -406,8 +430,10 @@ static int read_name(envspec_ctx_t *c, const yaml_node_t *n)
 static int read_top(envspec_ctx_t *c, const yaml_node_t *root)
 {
 	if (root->type != YAML_MAPPING_NODE)
-		return fail_at(c, root, "the top level must be a mapping (name:, channels:, "
-					"dependencies:), found %s", node_kind(root));
+		return fail_at(c, root,
+			       "the top level must be a mapping (name:, channels:, "
+			       "dependencies:), found %s",
+			       node_kind(root));
 	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
 	     p++) {
 		yaml_node_t *key = yaml_document_get_node(c->doc, p->key);
@@ -442,13 +468,15 @@ static void set_yaml_error(const yaml_parser_t *parser, const char *path, const 
 	if (parser->error == YAML_MEMORY_ERROR)
 		err_set(err, "%s:1:1: out of memory while parsing YAML", path);
 	else if (parser->context)
-		err_set(err, "%s:%zu:%zu: invalid YAML: %s %s (line %zu)%s", path, line, col, problem,
-			parser->context, parser->context_mark.line + 1,
-			strchr(data, '\t') ? "; note YAML does not allow tabs for indentation" : "");
+		err_set(err, "%s:%zu:%zu: invalid YAML: %s %s (line %zu)%s", path, line, col,
+			problem, parser->context, parser->context_mark.line + 1,
+			strchr(data, '\t') ? "; note YAML does not allow tabs for indentation"
+					   : "");
 	else
 		err_set(err, "%s:%zu:%zu: invalid YAML: %s%s", path, line, col, problem,
 			parser->error == YAML_READER_ERROR ? " (the file must be UTF-8 text)"
-			: strchr(data, '\t') ? "; note YAML does not allow tabs for indentation" : "");
+			: strchr(data, '\t') ? "; note YAML does not allow tabs for indentation"
+					     : "");
 }
 
 envspec_t *envspec_parse(const char *display_name, const char *data, size_t len, err_t *err)
@@ -464,7 +492,8 @@ envspec_t *envspec_parse(const char *display_name, const char *data, size_t len,
 	if (!display_name)
 		display_name = "<environment.yml>";
 	if (len > ENVSPEC_MAX_BYTES) {
-		err_set(err, "%s: %zu bytes is larger than the %zu-byte limit for an environment file",
+		err_set(err,
+			"%s: %zu bytes is larger than the %zu-byte limit for an environment file",
 			display_name, len, ENVSPEC_MAX_BYTES);
 		goto out;
 	}
@@ -483,7 +512,8 @@ envspec_t *envspec_parse(const char *display_name, const char *data, size_t len,
 	have_doc = 1;
 	root = yaml_document_get_root_node(&doc);
 	if (!root) {
-		err_set(err, "%s:1:1: empty file; expected a mapping with `dependencies:`", display_name);
+		err_set(err, "%s:1:1: empty file; expected a mapping with `dependencies:`",
+			display_name);
 		goto out;
 	}
 	if (!yaml_parser_load(&parser, &extra)) {
@@ -492,7 +522,8 @@ envspec_t *envspec_parse(const char *display_name, const char *data, size_t len,
 	}
 	have_extra = 1;
 	if (yaml_document_get_root_node(&extra)) {
-		err_set(err, "%s:%zu:%zu: a second YAML document; an environment file holds exactly one",
+		err_set(err,
+			"%s:%zu:%zu: a second YAML document; an environment file holds exactly one",
 			display_name, extra.start_mark.line + 1, extra.start_mark.column + 1);
 		goto out;
 	}
@@ -546,17 +577,59 @@ void envspec_free(envspec_t *e)
 	free(e);
 }
 
-const char *envspec_name(const envspec_t *e) { return e->name; }
-const char *envspec_path(const envspec_t *e) { return e->path; }
-size_t envspec_channel_count(const envspec_t *e) { return e->channels.n; }
-const char *envspec_channel(const envspec_t *e, size_t i) { return e->channels.v[i].text; }
-size_t envspec_dep_count(const envspec_t *e) { return e->deps.n; }
-const char *envspec_dep(const envspec_t *e, size_t i) { return e->deps.v[i].text; }
-int envspec_dep_line(const envspec_t *e, size_t i) { return e->deps.v[i].line; }
-int envspec_dep_column(const envspec_t *e, size_t i) { return e->deps.v[i].column; }
-size_t envspec_pip_count(const envspec_t *e) { return e->pip.n; }
-const char *envspec_pip(const envspec_t *e, size_t i) { return e->pip.v[i].text; }
-int envspec_pip_line(const envspec_t *e, size_t i) { return e->pip.v[i].line; }
-size_t envspec_var_count(const envspec_t *e) { return e->vars.n; }
-const char *envspec_var_name(const envspec_t *e, size_t i) { return e->vars.v[i].text; }
-const char *envspec_var_value(const envspec_t *e, size_t i) { return e->vars.v[i].value; }
+const char *envspec_name(const envspec_t *e)
+{
+	return e->name;
+}
+const char *envspec_path(const envspec_t *e)
+{
+	return e->path;
+}
+size_t envspec_channel_count(const envspec_t *e)
+{
+	return e->channels.n;
+}
+const char *envspec_channel(const envspec_t *e, size_t i)
+{
+	return e->channels.v[i].text;
+}
+size_t envspec_dep_count(const envspec_t *e)
+{
+	return e->deps.n;
+}
+const char *envspec_dep(const envspec_t *e, size_t i)
+{
+	return e->deps.v[i].text;
+}
+int envspec_dep_line(const envspec_t *e, size_t i)
+{
+	return e->deps.v[i].line;
+}
+int envspec_dep_column(const envspec_t *e, size_t i)
+{
+	return e->deps.v[i].column;
+}
+size_t envspec_pip_count(const envspec_t *e)
+{
+	return e->pip.n;
+}
+const char *envspec_pip(const envspec_t *e, size_t i)
+{
+	return e->pip.v[i].text;
+}
+int envspec_pip_line(const envspec_t *e, size_t i)
+{
+	return e->pip.v[i].line;
+}
+size_t envspec_var_count(const envspec_t *e)
+{
+	return e->vars.n;
+}
+const char *envspec_var_name(const envspec_t *e, size_t i)
+{
+	return e->vars.v[i].text;
+}
+const char *envspec_var_value(const envspec_t *e, size_t i)
+{
+	return e->vars.v[i].value;
+}

@@ -18,14 +18,15 @@ envspec_t *envspec_parse(const char *display_name, const char *data, size_t len,
 void envspec_free(envspec_t *e);
 
 /* All returned strings are borrowed from e. */
-const char *envspec_name(const envspec_t *e);  /* NULL when the file has no name */
+const char *envspec_name(const envspec_t *e); /* NULL when the file has no name */
 const char *envspec_path(const envspec_t *e);
 size_t envspec_channel_count(const envspec_t *e);
-const char *envspec_channel(const envspec_t *e, size_t i); /* as written: "conda-forge", URL, "nodefaults" */
+const char *envspec_channel(const envspec_t *e,
+			    size_t i); /* as written: "conda-forge", URL, "nodefaults" */
 size_t envspec_dep_count(const envspec_t *e);
-const char *envspec_dep(const envspec_t *e, size_t i);     /* MatchSpec string, trimmed */
-int envspec_dep_line(const envspec_t *e, size_t i);        /* 1-based source line */
-int envspec_dep_column(const envspec_t *e, size_t i);      /* 1-based source column */
+const char *envspec_dep(const envspec_t *e, size_t i); /* MatchSpec string, trimmed */
+int envspec_dep_line(const envspec_t *e, size_t i);    /* 1-based source line */
+int envspec_dep_column(const envspec_t *e, size_t i);  /* 1-based source column */
 size_t envspec_pip_count(const envspec_t *e);
 const char *envspec_pip(const envspec_t *e, size_t i);
 int envspec_pip_line(const envspec_t *e, size_t i);

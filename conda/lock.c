@@ -50,14 +50,16 @@ pkgrec_t *lock_record_from_url(const char *url, const char *name, err_t *err)
 	/* a scheme first (not "://" anywhere), and no '#': @EXPLICIT splits the hash off there,
 	 * so a lock written back would read as another URL (fuzz_lock) */
 	if (!slash || !slash[1] || strchr(url, '#') ||
-	    (strncmp(url, "https://", 8) && strncmp(url, "http://", 7) && strncmp(url, "file://", 7)))
+	    (strncmp(url, "https://", 8) && strncmp(url, "http://", 7) &&
+	     strncmp(url, "file://", 7)))
 		goto bad;
 	/* URLs are ASCII (RFC 3986): a raw byte here would reach messages, curl and the lock
 	 * writer (libyaml's emitter crashes on invalid UTF-8) */
 	for (const unsigned char *p = (const unsigned char *)url; *p; p++) {
 		if (*p <= 0x20 || *p >= 0x7f) {
-			err_set(err, "'%.200s' is not a package URL: byte 0x%02x (spaces, control "
-				     "characters and non-ASCII must be percent-encoded)",
+			err_set(err,
+				"'%.200s' is not a package URL: byte 0x%02x (spaces, control "
+				"characters and non-ASCII must be percent-encoded)",
 				url, *p);
 			return NULL;
 		}
@@ -86,10 +88,11 @@ pkgrec_t *lock_record_from_url(const char *url, const char *name, err_t *err)
 	char *mid = name ? NULL : strrchr(dist, '-');
 	if (name) {
 		size_t nl = strlen(name);
-		/* The file name must start with "<name>-": a lock naming one package but pointing at
-		 * another is refused rather than installed under the wrong name. */
+		/* The file name must start with "<name>-": a lock naming one package but pointing
+		 * at another is refused rather than installed under the wrong name. */
 		if (strncasecmp(dist, name, nl) != 0 || dist[nl] != '-' || !dist[nl + 1]) {
-			err_set(err, "%s: the file name does not belong to package '%s'", url, name);
+			err_set(err, "%s: the file name does not belong to package '%s'", url,
+				name);
 			free(dist);
 			return NULL;
 		}
@@ -115,8 +118,9 @@ pkgrec_t *lock_record_from_url(const char *url, const char *name, err_t *err)
 	}
 	return r;
 bad:
-	err_set(err, "'%s' is not a conda package URL (expected CHANNEL/SUBDIR/NAME-VERSION-BUILD.conda "
-		     "or .tar.bz2)",
+	err_set(err,
+		"'%s' is not a conda package URL (expected CHANNEL/SUBDIR/NAME-VERSION-BUILD.conda "
+		"or .tar.bz2)",
 		url);
 	return NULL;
 }
@@ -209,13 +213,14 @@ static int read_explicit(lockfile_t *l, const char *path, const char *text, cons
 			while (*plat == ' ')
 				plat++;
 			if (platform && strcmp(plat, platform) != 0)
-				rc = err_set(err, "%s:%d: lock is for platform %s, not %s", path, line_no, plat,
-					     platform);
+				rc = err_set(err, "%s:%d: lock is for platform %s, not %s", path,
+					     line_no, plat, platform);
 		} else if (!strcmp(s, "@EXPLICIT")) {
 			seen_marker = 1;
 		} else if (*s && *s != '#') {
 			if (!seen_marker)
-				rc = err_set(err, "%s:%d: package URL before the @EXPLICIT line", path, line_no);
+				rc = err_set(err, "%s:%d: package URL before the @EXPLICIT line",
+					     path, line_no);
 			char *hash = rc ? NULL : strchr(s, '#');
 			if (hash) {
 				*hash++ = '\0';
@@ -227,8 +232,10 @@ static int read_explicit(lockfile_t *l, const char *path, const char *text, cons
 			if (!rc && !r)
 				rc = err_prefix(err, "%s:%d", path, line_no);
 			if (r && hash && set_hash(r, hash) != 0) {
-				rc = err_set(err, "%s:%d: '#%s' is neither an MD5 (32 hex digits) nor a SHA-256 "
-						  "(64) of %s",
+				rc = err_set(err,
+					     "%s:%d: '#%s' is neither an MD5 (32 hex digits) nor a "
+					     "SHA-256 "
+					     "(64) of %s",
 					     path, line_no, hash, r->fn);
 				pkgrec_free(r);
 				r = NULL;
@@ -254,9 +261,11 @@ static yaml_node_t *map_get(yaml_document_t *doc, yaml_node_t *map, const char *
 {
 	if (!map || map->type != YAML_MAPPING_NODE)
 		return NULL;
-	for (yaml_node_pair_t *pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top; pr++) {
+	for (yaml_node_pair_t *pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top;
+	     pr++) {
 		yaml_node_t *k = yaml_document_get_node(doc, pr->key);
-		if (k && k->type == YAML_SCALAR_NODE && !strcmp((const char *)k->data.scalar.value, key))
+		if (k && k->type == YAML_SCALAR_NODE &&
+		    !strcmp((const char *)k->data.scalar.value, key))
 			return yaml_document_get_node(doc, pr->value);
 	}
 	return NULL;
@@ -283,7 +292,8 @@ static int read_dependencies(yaml_document_t *doc, yaml_node_t *deps, pkgrec_t *
 	r->depends = calloc(n ? n : 1, sizeof *r->depends);
 	if (!r->depends)
 		abort();
-	for (yaml_node_pair_t *pr = deps->data.mapping.pairs.start; pr < deps->data.mapping.pairs.top; pr++) {
+	for (yaml_node_pair_t *pr = deps->data.mapping.pairs.start;
+	     pr < deps->data.mapping.pairs.top; pr++) {
 		const char *k = scalar(yaml_document_get_node(doc, pr->key));
 		const char *v = scalar(yaml_document_get_node(doc, pr->value));
 		if (!k || !v)
@@ -300,8 +310,8 @@ static int read_dependencies(yaml_document_t *doc, yaml_node_t *deps, pkgrec_t *
 }
 
 /* One `package:` entry; returns 0 (taken or skipped) or -1 with err set. */
-static int read_yaml_package(lockfile_t *l, yaml_document_t *doc, yaml_node_t *pkg, const char *path,
-			     const char *platform, err_t *err)
+static int read_yaml_package(lockfile_t *l, yaml_document_t *doc, yaml_node_t *pkg,
+			     const char *path, const char *platform, err_t *err)
 {
 	int line = (int)pkg->start_mark.line + 1;
 	const char *name = map_str(doc, pkg, "name");
@@ -321,30 +331,31 @@ static int read_yaml_package(lockfile_t *l, yaml_document_t *doc, yaml_node_t *p
 		return 0;
 	}
 	if (manager && strcmp(manager, "conda") != 0)
-		return err_set(err, "%s:%d: package %s: unknown manager '%s' (expected conda or pip)",
+		return err_set(err,
+			       "%s:%d: package %s: unknown manager '%s' (expected conda or pip)",
 			       path, line, name, manager);
 	pkgrec_t *r = lock_record_from_url(url, name, err);
 	if (!r)
 		return err_prefix(err, "%s:%d", path, line);
 	const char *version = map_str(doc, pkg, "version");
 	if (version && strcmp(version, r->version) != 0) {
-		err_set(err, "%s:%d: package %s: version %s does not match its URL %s", path, line, name,
-			version, url);
+		err_set(err, "%s:%d: package %s: version %s does not match its URL %s", path, line,
+			name, version, url);
 		pkgrec_free(r);
 		return -1;
 	}
 	yaml_node_t *hash = map_get(doc, pkg, "hash");
 	const char *md5 = map_str(doc, hash, "md5"), *sha = map_str(doc, hash, "sha256");
-	if ((md5 && set_hash(r, md5) != 0) || (sha && set_hash(r, sha) != 0) ||
-	    (md5 && !r->md5) || (sha && !r->sha256)) {
-		err_set(err, "%s:%d: package %s: malformed hash (md5 is 32 hex digits, sha256 64)", path,
-			line, name);
+	if ((md5 && set_hash(r, md5) != 0) || (sha && set_hash(r, sha) != 0) || (md5 && !r->md5) ||
+	    (sha && !r->sha256)) {
+		err_set(err, "%s:%d: package %s: malformed hash (md5 is 32 hex digits, sha256 64)",
+			path, line, name);
 		pkgrec_free(r);
 		return -1;
 	}
 	if (read_dependencies(doc, map_get(doc, pkg, "dependencies"), r) != 0) {
-		err_set(err, "%s:%d: package %s: dependencies must map names to version specs", path, line,
-			name);
+		err_set(err, "%s:%d: package %s: dependencies must map names to version specs",
+			path, line, name);
 		pkgrec_free(r);
 		return -1;
 	}
@@ -381,8 +392,9 @@ static int read_yaml(lockfile_t *l, const char *path, const char *text, size_t l
 	const char *version = map_str(&doc, root, "version");
 	yaml_node_t *pkgs = map_get(&doc, root, "package");
 	if (version && strcmp(version, "1") != 0) {
-		err_set(err, "%s: lock format version %s is not supported (imgbuild reads conda-lock "
-			     "version 1 and @EXPLICIT files; pixi.lock is a different format)",
+		err_set(err,
+			"%s: lock format version %s is not supported (imgbuild reads conda-lock "
+			"version 1 and @EXPLICIT files; pixi.lock is a different format)",
 			path, version);
 		goto out;
 	}
@@ -391,11 +403,14 @@ static int read_yaml(lockfile_t *l, const char *path, const char *text, size_t l
 	if (env_name && *env_name)
 		l->env_name = xstrdup(env_name);
 	if (!pkgs || pkgs->type != YAML_SEQUENCE_NODE) {
-		err_set(err, "%s: not a conda-lock file (no `package:` list) and not @EXPLICIT", path);
+		err_set(err, "%s: not a conda-lock file (no `package:` list) and not @EXPLICIT",
+			path);
 		goto out;
 	}
-	for (yaml_node_item_t *it = pkgs->data.sequence.items.start; it < pkgs->data.sequence.items.top; it++)
-		if (read_yaml_package(l, &doc, yaml_document_get_node(&doc, *it), path, platform, err) != 0)
+	for (yaml_node_item_t *it = pkgs->data.sequence.items.start;
+	     it < pkgs->data.sequence.items.top; it++)
+		if (read_yaml_package(l, &doc, yaml_document_get_node(&doc, *it), path, platform,
+				      err) != 0)
 			goto out;
 	rc = 0;
 out:
@@ -410,7 +425,8 @@ static int has_explicit_marker(const char *text)
 	for (const char *p = text; (p = strstr(p, "@EXPLICIT")) != NULL; p++) {
 		int at_line_start = p == text || p[-1] == '\n';
 		char after = p[9];
-		if (at_line_start && (after == '\0' || after == '\n' || after == '\r' || after == ' '))
+		if (at_line_start &&
+		    (after == '\0' || after == '\n' || after == '\r' || after == ' '))
 			return 1;
 	}
 	return 0;
@@ -427,7 +443,8 @@ lockfile_t *lock_read(const char *path, const char *platform, err_t *err)
 	if (buf_read_file(&text, path, LOCK_MAX_BYTES, err) != 0) {
 		rc = -1;
 	} else if (!text.len) { /* text.data is NULL: this crashed (/dev/null, exit 139) */
-		rc = err_set(err, "%s: empty file, not a lock (conda-lock YAML or @EXPLICIT)", path);
+		rc = err_set(err, "%s: empty file, not a lock (conda-lock YAML or @EXPLICIT)",
+			     path);
 	} else if (has_explicit_marker(text.data)) {
 		rc = read_explicit(l, path, text.data, platform, err);
 	} else {

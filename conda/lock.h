@@ -18,14 +18,14 @@ typedef enum lock_format {
 
 /* What the lock says about where it came from (all borrowed; any may be NULL/0). */
 typedef struct lock_meta {
-	const char *platform;          /* "linux-64" */
-	const char *const *channels;   /* as written in the environment ("conda-forge", URLs) */
+	const char *platform;        /* "linux-64" */
+	const char *const *channels; /* as written in the environment ("conda-forge", URLs) */
 	size_t n_channels;
-	const char *const *sources;    /* environment files the lock was made from */
+	const char *const *sources; /* environment files the lock was made from */
 	size_t n_sources;
-	const char *content_hash;      /* hex digest of the inputs (conda-lock's content_hash) */
-	const char *env_name;          /* the environment's name, or NULL: written as
-	                                  metadata.custom_metadata[LOCK_META_ENV_NAME] */
+	const char *content_hash; /* hex digest of the inputs (conda-lock's content_hash) */
+	const char *env_name;     /* the environment's name, or NULL: written as
+				     metadata.custom_metadata[LOCK_META_ENV_NAME] */
 } lock_meta_t;
 
 /* conda-lock's LockMeta.custom_metadata key under which imgbuild records the environment's
@@ -34,9 +34,9 @@ typedef struct lock_meta {
 
 /* One platform's records in a lock (lock_write_parts). */
 typedef struct lock_part {
-	const char *platform;         /* "linux-64"; NULL = linux-64 */
-	const char *content_hash;     /* that platform's content_hash, or NULL */
-	const pkgrec_t *const *recs;  /* borrowed */
+	const char *platform;        /* "linux-64"; NULL = linux-64 */
+	const char *content_hash;    /* that platform's content_hash, or NULL */
+	const pkgrec_t *const *recs; /* borrowed */
 	size_t n;
 } lock_part_t;
 
@@ -52,7 +52,7 @@ lockfile_t *lock_read(const char *path, const char *platform, err_t *err);
 void lock_free(lockfile_t *l); /* NULL is a no-op */
 size_t lock_count(const lockfile_t *l);
 const pkgrec_t *lock_get(const lockfile_t *l, size_t i); /* borrowed, in file order */
-size_t lock_pip_count(const lockfile_t *l);             /* manager: pip entries skipped */
+size_t lock_pip_count(const lockfile_t *l);              /* manager: pip entries skipped */
 /* metadata.custom_metadata[LOCK_META_ENV_NAME] as written, or NULL (borrowed). */
 const char *lock_env_name(const lockfile_t *l);
 const char *lock_pip_name(const lockfile_t *l, size_t i); /* borrowed */

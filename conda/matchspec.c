@@ -72,8 +72,9 @@ static int is_version_char(char c)
 static int check_version_atom(const char *s, size_t n, const char **why)
 {
 	size_t i = 0;
-	if (n >= 2 && (memcmp(s, "==", 2) == 0 || memcmp(s, "!=", 2) == 0 ||
-		       memcmp(s, "<=", 2) == 0 || memcmp(s, ">=", 2) == 0 || memcmp(s, "~=", 2) == 0))
+	if (n >= 2 &&
+	    (memcmp(s, "==", 2) == 0 || memcmp(s, "!=", 2) == 0 || memcmp(s, "<=", 2) == 0 ||
+	     memcmp(s, ">=", 2) == 0 || memcmp(s, "~=", 2) == 0))
 		i = 2;
 	else if (n >= 1 && (s[0] == '<' || s[0] == '>' || s[0] == '='))
 		i = 1;
@@ -97,7 +98,8 @@ static int check_version_atom(const char *s, size_t n, const char **why)
 		}
 		/* '!' ends the epoch, an integer ("1!2.0"): "cond!" would also make a trailing
 		 * space read as part of the version when the spec is written back */
-		if (s[i] == '!' && (i == start || i + 1 == n || strspn(s + start, "0123456789") != i - start)) {
+		if (s[i] == '!' &&
+		    (i == start || i + 1 == n || strspn(s + start, "0123456789") != i - start)) {
 			*why = "a '!' that is not after an epoch number";
 			return -1;
 		}
@@ -152,10 +154,13 @@ static int check_version(const char *v, const char *spec, err_t *err)
 		/* conda (and libsolv) take ^...$ as a regular expression; it is written back inside
 		 * [version='...'], so no quote, bracket, blank, '#' or ':' (fuzz_matchspec) */
 		for (const char *q = v; *q; q++)
-			if ((unsigned char)*q > 0x7e || (!isalnum((unsigned char)*q) &&
-							 !strchr("^$.*+?|()_-!,\\{}", *q)))
-				return err_set(err, "bad MatchSpec '%s': regular-expression version '%s' "
-						    "holds byte 0x%02x", spec, v, (unsigned char)*q);
+			if ((unsigned char)*q > 0x7e ||
+			    (!isalnum((unsigned char)*q) && !strchr("^$.*+?|()_-!,\\{}", *q)))
+				return err_set(
+					err,
+					"bad MatchSpec '%s': regular-expression version '%s' "
+					"holds byte 0x%02x",
+					spec, v, (unsigned char)*q);
 		return 0;
 	}
 	if (check_version_expr(&p, v + n, 0, &why) < 0 || p != v + n)
@@ -175,11 +180,16 @@ static int check_build(const char *b, const char *spec, err_t *err)
 		unsigned char c = (unsigned char)*p;
 		/* '#' would start a comment and a final '@' the feature form when written back */
 		if (c < 0x21 || c > 0x7e)
-			return err_set(err, "bad MatchSpec '%s': build string '%s' contains byte 0x%02x, "
-					    "which conda build strings never do", spec, b, c);
+			return err_set(
+				err,
+				"bad MatchSpec '%s': build string '%s' contains byte 0x%02x, "
+				"which conda build strings never do",
+				spec, b, c);
 		if (strchr("-=,|<>~()[]'\"#:@;\\", c))
-			return err_set(err, "bad MatchSpec '%s': build string '%s' contains '%c', "
-					    "which conda build strings never do", spec, b, c);
+			return err_set(err,
+				       "bad MatchSpec '%s': build string '%s' contains '%c', "
+				       "which conda build strings never do",
+				       spec, b, c);
 	}
 	return 0;
 }
@@ -200,9 +210,11 @@ static int check_channel(const char *chan, const char *spec, err_t *err)
 	for (const char *p = chan; *p; p++) {
 		unsigned char c = (unsigned char)*p;
 		if (c > 0x7e || (!isalnum(c) && !strchr("-_./:~%+@*", c)))
-			return err_set(err, "bad MatchSpec '%s': channel '%s' contains byte 0x%02x "
-					    "(channel names and URLs use letters, digits and -_./:~%%+@)",
-				       spec, chan, c);
+			return err_set(
+				err,
+				"bad MatchSpec '%s': channel '%s' contains byte 0x%02x "
+				"(channel names and URLs use letters, digits and -_./:~%%+@)",
+				spec, chan, c);
 	}
 	return 0;
 }
@@ -211,8 +223,10 @@ static int check_name(const char *name, const char *spec, err_t *err)
 {
 	for (const char *p = name; *p; p++) {
 		if (!isalnum((unsigned char)*p) && !strchr("_.-*", *p))
-			return err_set(err, "bad MatchSpec '%s': package name '%s' contains '%c' "
-					    "(names use letters, digits, '_', '.', '-')", spec, name, *p);
+			return err_set(err,
+				       "bad MatchSpec '%s': package name '%s' contains '%c' "
+				       "(names use letters, digits, '_', '.', '-')",
+				       spec, name, *p);
 	}
 	return 0;
 }
@@ -273,8 +287,9 @@ static void translate_leading_equals(buf_t *version, int has_build)
 /* Fields conda's MatchSpec can match on that have no place in a libsolv conda matchspec. */
 static int is_unsupported_conda_key(const char *key)
 {
-	static const char *const keys[] = {"track_features", "features", "url", "md5", "sha256",
-					   "license", "license_family", "fn", NULL};
+	static const char *const keys[] = {
+		"track_features", "features",       "url", "md5", "sha256",
+		"license",        "license_family", "fn",  NULL};
 	for (size_t i = 0; keys[i]; i++)
 		if (strcmp(key, keys[i]) == 0)
 			return 1;
@@ -302,7 +317,8 @@ static int parse_brackets(const char *s, const char *spec, matchspec_t *m, err_t
 		while (*p == ' ')
 			p++;
 		if (!key.len || *p != '=') {
-			err_set(err, "bad MatchSpec '%s': expected key=value in brackets at '%s'", spec, p);
+			err_set(err, "bad MatchSpec '%s': expected key=value in brackets at '%s'",
+				spec, p);
 			goto out;
 		}
 		p++;
@@ -311,13 +327,16 @@ static int parse_brackets(const char *s, const char *spec, matchspec_t *m, err_t
 		if (*p == '\'' || *p == '"') {
 			const char *close = strchr(p + 1, *p);
 			if (!close) {
-				err_set(err, "bad MatchSpec '%s': unterminated quote in brackets", spec);
+				err_set(err, "bad MatchSpec '%s': unterminated quote in brackets",
+					spec);
 				goto out;
 			}
 			buf_add(&val, p + 1, (size_t)(close - p - 1));
 			p = close + 1;
 			if (*p && *p != ',' && *p != ' ') {
-				err_set(err, "bad MatchSpec '%s': expected ',' after quoted value at '%s'",
+				err_set(err,
+					"bad MatchSpec '%s': expected ',' after quoted value at "
+					"'%s'",
 					spec, p);
 				goto out;
 			}
@@ -327,13 +346,15 @@ static int parse_brackets(const char *s, const char *spec, matchspec_t *m, err_t
 		}
 		trim_buf(&val);
 		if (!val.len) {
-			err_set(err, "bad MatchSpec '%s': key '%s' in brackets has no value", spec, key.data);
+			err_set(err, "bad MatchSpec '%s': key '%s' in brackets has no value", spec,
+				key.data);
 			goto out;
 		}
 		if (strcmp(key.data, "version") == 0) {
 			remove_spaces(&val);
 			set_field(&m->version, val.data);
-		} else if (strcmp(key.data, "build") == 0 || strcmp(key.data, "build_string") == 0) {
+		} else if (strcmp(key.data, "build") == 0 ||
+			   strcmp(key.data, "build_string") == 0) {
 			set_field(&m->build, val.data);
 		} else if (strcmp(key.data, "build_number") == 0) {
 			remove_spaces(&val);
@@ -345,13 +366,18 @@ static int parse_brackets(const char *s, const char *spec, matchspec_t *m, err_t
 		} else if (strcmp(key.data, "name") == 0) {
 			set_field(&m->name, val.data);
 		} else if (is_unsupported_conda_key(key.data)) {
-			err_set(err, "bad MatchSpec '%s': bracket key '%s' is valid for conda but not "
-				     "supported by imgbuild (use version, build, build_number, channel, subdir)",
+			err_set(err,
+				"bad MatchSpec '%s': bracket key '%s' is valid for conda but not "
+				"supported by imgbuild (use version, build, build_number, channel, "
+				"subdir)",
 				spec, key.data);
 			goto out;
 		} else {
-			err_set(err, "bad MatchSpec '%s': unknown key '%s' in brackets (conda knows version, "
-				     "build, build_number, channel, subdir, name, ...)", spec, key.data);
+			err_set(err,
+				"bad MatchSpec '%s': unknown key '%s' in brackets (conda knows "
+				"version, "
+				"build, build_number, channel, subdir, name, ...)",
+				spec, key.data);
 			goto out;
 		}
 	}
@@ -396,7 +422,8 @@ static int cut_brackets(buf_t *s, buf_t *brackets, const char *spec, err_t *err)
 	if (close[1] != '\0')
 		return err_set(err, "bad MatchSpec '%s': text after the closing ']'", spec);
 	if (strchr(open + 1, '[') || memchr(open + 1, ']', (size_t)(close - open - 1)))
-		return err_set(err, "bad MatchSpec '%s': multiple brackets sections not allowed", spec);
+		return err_set(err, "bad MatchSpec '%s': multiple brackets sections not allowed",
+			       spec);
 	buf_add(brackets, open + 1, (size_t)(close - open - 1));
 	buf_truncate(s, (size_t)(open - s->data));
 	trim_buf(s);
@@ -419,10 +446,13 @@ static int preprocess(buf_t *s, const char *spec, err_t *err)
 	if (n == 0)
 		return err_set(err, "bad MatchSpec '%s': empty spec (no package name)", spec);
 	if (s->data[n - 1] == '@')
-		return err_set(err, "bad MatchSpec '%s': the 'feature@' form is not supported", spec);
+		return err_set(err, "bad MatchSpec '%s': the 'feature@' form is not supported",
+			       spec);
 	if (ends_like_package_file(s->data))
-		return err_set(err, "bad MatchSpec '%s': explicit package files/URLs are not supported "
-				    "as dependencies; list the package by name (and pin version/build)", spec);
+		return err_set(err,
+			       "bad MatchSpec '%s': explicit package files/URLs are not supported "
+			       "as dependencies; list the package by name (and pin version/build)",
+			       spec);
 	return 0;
 }
 
@@ -488,8 +518,10 @@ static int writes_back(const matchspec_t *m, const char *spec, err_t *err)
 	int bad = strchr(text.data, '#') || strstr(text.data, " if ") ||
 		  text.data[text.len - 1] == '@' || ends_like_package_file(text.data);
 	if (bad)
-		err_set(err, "bad MatchSpec '%s': its parts cannot be written back as one MatchSpec "
-			     "('%s')", spec, text.data);
+		err_set(err,
+			"bad MatchSpec '%s': its parts cannot be written back as one MatchSpec "
+			"('%s')",
+			spec, text.data);
 	buf_free(&text);
 	return bad ? -1 : 0;
 }
@@ -508,20 +540,26 @@ static int validate(matchspec_t *m, const char *spec, err_t *err)
 	if (m->build && check_build(m->build, spec, err) < 0)
 		return -1;
 	if (m->build_number && matchspec_build_number_matches(m->build_number, 0) < 0)
-		return err_set(err, "bad MatchSpec '%s': build_number '%s' is not a number or a comparison "
-				    "(use 3, >=3, <5, !=2, or several joined by ',')",
-			       spec, m->build_number);
+		return err_set(
+			err,
+			"bad MatchSpec '%s': build_number '%s' is not a number or a comparison "
+			"(use 3, >=3, <5, !=2, or several joined by ',')",
+			spec, m->build_number);
 	if (m->channel && strcmp(m->channel, "*") == 0)
 		set_field(&m->channel, NULL);
 	if (m->channel && check_channel(m->channel, spec, err) < 0)
 		return -1;
 	if (m->subdir && !pkgrec_subdir_ok(m->subdir))
-		return err_set(err, "bad MatchSpec '%s': subdir '%s' is not a conda platform (noarch, "
-				    "linux-64, osx-arm64, ...)", spec, m->subdir);
+		return err_set(err,
+			       "bad MatchSpec '%s': subdir '%s' is not a conda platform (noarch, "
+			       "linux-64, osx-arm64, ...)",
+			       spec, m->subdir);
 	if (ends_like_package_file(m->name) || (m->version && ends_like_package_file(m->version)) ||
 	    (m->build && ends_like_package_file(m->build)))
-		return err_set(err, "bad MatchSpec '%s': a name, version or build ending in .conda or "
-				    ".tar.bz2 reads as a package file", spec);
+		return err_set(err,
+			       "bad MatchSpec '%s': a name, version or build ending in .conda or "
+			       ".tar.bz2 reads as a package file",
+			       spec);
 	return writes_back(m, spec, err);
 }
 
@@ -544,8 +582,10 @@ matchspec_t *matchspec_parse(const char *spec, err_t *err)
 	if (cut_brackets(&s, &brackets, spec, err) < 0)
 		goto out;
 	if (strchr(s.data, '(')) {
-		err_set(err, "bad MatchSpec '%s': parenthesised options outside [...] are not "
-			     "supported; put a version expression in [version='...']", spec);
+		err_set(err,
+			"bad MatchSpec '%s': parenthesised options outside [...] are not "
+			"supported; put a version expression in [version='...']",
+			spec);
 		goto out;
 	}
 	if (parse_outside_brackets(m, &s, spec, err) < 0)

@@ -10,12 +10,12 @@
 #include "err.h"
 
 typedef struct matchspec {
-	char *channel;     /* NULL, or "pytorch" / URL from "channel::name" or "channel/subdir::name" */
-	char *subdir;      /* NULL or "linux-64" */
-	char *name;        /* never NULL after a successful parse; lower-cased as conda compares */
-	char *version;     /* NULL (any) or conda version spec: "3.11.*", ">=1.21,<2", "==1.2.3" */
-	char *build;       /* NULL or build-string glob: "*mkl", "py39_0" */
-	char *build_number;/* NULL or "3", ">=3" (from brackets) */
+	char *channel; /* NULL, or "pytorch" / URL from "channel::name" or "channel/subdir::name" */
+	char *subdir;  /* NULL or "linux-64" */
+	char *name;    /* never NULL after a successful parse; lower-cased as conda compares */
+	char *version; /* NULL (any) or conda version spec: "3.11.*", ">=1.21,<2", "==1.2.3" */
+	char *build;   /* NULL or build-string glob: "*mkl", "py39_0" */
+	char *build_number; /* NULL or "3", ">=3" (from brackets) */
 } matchspec_t;
 
 /* Parses spec as conda's _parse_spec_str does ("=1.2" -> "1.2.*", "=1.2=b" -> "1.2" + b,

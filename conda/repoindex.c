@@ -61,7 +61,8 @@ int repoindex_write(const char *path, json_t *root, err_t *err)
 
 int repoindex_write_checked(const char *path, json_t *root, err_t *err)
 {
-	json_t *maps[2] = {json_object_get(root, "packages.conda"), json_object_get(root, "packages")};
+	json_t *maps[2] = {json_object_get(root, "packages.conda"),
+			   json_object_get(root, "packages")};
 	size_t n = json_object_size(maps[0]) + json_object_size(maps[1]), k = 0, kept = 0;
 	struct entry *e = calloc(n + 1, sizeof *e);
 	uint64_t *offs = calloc(n + 1, sizeof *offs);
@@ -73,13 +74,13 @@ int repoindex_write_checked(const char *path, json_t *root, err_t *err)
 	for (int m = 0; m < 2; m++) {
 		const char *fn;
 		json_t *rec;
-		json_object_foreach(maps[m], fn, rec)
-		{
+		json_object_foreach (maps[m], fn, rec) {
 			if (strchr(fn, '\n'))
 				continue; /* cannot be a package file name; never chosen */
 			e[k].fn = fn;
 			e[k].order = k;
-			e[k].text = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+			e[k].text =
+				json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
 			if (!e[k].text) {
 				err_set(err, "%s: cannot serialise record %s", path, fn);
 				goto out;
@@ -221,7 +222,8 @@ json_t *repoindex_get(const repoindex_t *ri, const char *fn, err_t *err)
 		const char *json;
 		const char *name = entry_at(ri, mid, &len, &json, &json_len);
 		if (!name) {
-			err_set(err, "%s: record index is damaged; delete it and solve again", ri->path);
+			err_set(err, "%s: record index is damaged; delete it and solve again",
+				ri->path);
 			return NULL;
 		}
 		int c = memcmp(name, fn, len < want ? len : want);
@@ -234,15 +236,20 @@ json_t *repoindex_get(const repoindex_t *ri, const char *fn, err_t *err)
 		} else {
 			json_t *rec = json_loadb(json, json_len, 0, NULL);
 			if (!rec)
-				err_set(err, "%s: entry for %s is not JSON; delete the index and solve again",
+				err_set(err,
+					"%s: entry for %s is not JSON; delete the index and solve "
+					"again",
 					ri->path, fn);
 			return rec;
 		}
 	}
 	if (strchr(fn, '/') || strchr(fn, '\n'))
-		err_set(err, "'%.100s' is not a package file name: the repodata record it came from is "
-			     "malformed", fn);
+		err_set(err,
+			"'%.100s' is not a package file name: the repodata record it came from is "
+			"malformed",
+			fn);
 	else
-		err_set(err, "%s: no record %.100s (stale index); delete it and solve again", ri->path, fn);
+		err_set(err, "%s: no record %.100s (stale index); delete it and solve again",
+			ri->path, fn);
 	return NULL;
 }

@@ -51,7 +51,8 @@ int shard_zstd_decode(const void *data, size_t len, long long max_bytes, buf_t *
 		out->len += ob.pos;
 		out->data[out->len] = '\0';
 		if ((long long)out->len > max_bytes) {
-			err_set(err, "larger than the %lld-byte limit once decompressed", max_bytes);
+			err_set(err, "larger than the %lld-byte limit once decompressed",
+				max_bytes);
 			goto out;
 		}
 		if (ob.pos == 0 && in.pos == before && in.pos == in.size) {
@@ -105,7 +106,8 @@ static int resolve_dir(const char *index_url, const char *ref, buf_t *out, err_t
 	if (!u)
 		abort();
 	if (curl_url_set(u, CURLUPART_URL, index_url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
-	    curl_url_set(u, CURLUPART_URL, *ref ? ref : "./", CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
+	    curl_url_set(u, CURLUPART_URL, *ref ? ref : "./", CURLU_NON_SUPPORT_SCHEME) !=
+		    CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_URL, &s, 0) != CURLUE_OK) {
 		err_set(err, "%s: cannot resolve '%s' against the index URL", index_url, ref);
 		goto out;
@@ -149,8 +151,7 @@ shard_index_t *shard_index_parse(const void *zst, size_t len, const char *index_
 	idx->names = calloc(json_object_size(idx->shards) + 1, sizeof *idx->names);
 	if (!idx->names)
 		abort();
-	json_object_foreach(idx->shards, key, val)
-	{
+	json_object_foreach (idx->shards, key, val) {
 		const char *hex = json_string_value(val);
 		/* the hash arrives as 32 raw bytes, i.e. 64 hex digits once read */
 		if (!hex || strlen(hex) != 64 || strspn(hex, "0123456789abcdef") != 64) {
@@ -297,8 +298,7 @@ void shard_add_dep_names(json_t *depends, json_t *dep_names)
 {
 	size_t i;
 	json_t *d;
-	json_array_foreach(depends, i, d)
-	{
+	json_array_foreach (depends, i, d) {
 		const char *s = json_string_value(d);
 		if (!s)
 			continue;
@@ -321,7 +321,8 @@ static int shard_bytes(shard_index_t *idx, const char *name, const char *hex, co
 	buf_addpath(&path, hex);
 	shard_index_shard_url(idx, hex, &url);
 	/* Re-hashed on every read: a damaged cache entry is replaced, never parsed. */
-	if (fs_exists(path.data) && buf_read_file(out, path.data, SHARD_MAX_COMPRESSED_BYTES, NULL) == 0) {
+	if (fs_exists(path.data) &&
+	    buf_read_file(out, path.data, SHARD_MAX_COMPRESSED_BYTES, NULL) == 0) {
 		digest_buf_hex(DIGEST_SHA256, out->data ? out->data : "", out->len, got);
 		if (!strcmp(got, hex)) {
 			rc = 0;
@@ -330,21 +331,26 @@ static int shard_bytes(shard_index_t *idx, const char *name, const char *hex, co
 		unlink(path.data);
 	}
 	if (offline && strncmp(url.data, "file:", 5) != 0) {
-		err_set(err, "shard of '%s' (%s) is not cached (expected %s), and the network may not be used",
+		err_set(err,
+			"shard of '%s' (%s) is not cached (expected %s), and the network may not "
+			"be used",
 			name, url.data, path.data);
 		goto out;
 	}
 	int r = shard_get(idx->http, &idx->curl, url.data, NULL, out, NULL, err);
 	if (r == HTTP_GOT_MISSING)
-		err_set(err, "shard of '%s' is missing: %s not found (the channel's %s names it; the "
-			     "channel may be mid-update: retry later)", name, url.data, idx->index_url);
+		err_set(err,
+			"shard of '%s' is missing: %s not found (the channel's %s names it; the "
+			"channel may be mid-update: retry later)",
+			name, url.data, idx->index_url);
 	if (r != HTTP_GOT_BODY)
 		goto out;
 	idx->downloads++;
 	digest_buf_hex(DIGEST_SHA256, out->data ? out->data : "", out->len, got);
 	if (strcmp(got, hex) != 0) {
-		err_set(err, "shard of '%s' from %s has sha256 %s but the index says %s: corrupt "
-			     "download or channel mid-update; nothing was cached, retry later",
+		err_set(err,
+			"shard of '%s' from %s has sha256 %s but the index says %s: corrupt "
+			"download or channel mid-update; nothing was cached, retry later",
 			name, url.data, got, hex);
 		goto out;
 	}
@@ -367,8 +373,7 @@ static int merge_records(shard_index_t *idx, json_t *from, json_t *into, json_t 
 		return 0;
 	if (!json_is_object(from))
 		return err_set(err, "%s: shard packages are not a map", url);
-	json_object_foreach(from, fn, rec)
-	{
+	json_object_foreach (from, fn, rec) {
 		if (!json_is_object(rec))
 			return err_set(err, "%s: record %s is not a map", url, fn);
 		if (idx->pkg_base) {
@@ -395,7 +400,8 @@ int shard_add_records(shard_index_t *idx, const char *name, const char *cache_di
 	shard_index_shard_url(idx, hex, &url);
 	if (shard_bytes(idx, name, hex, cache_dir, offline, &zst, err) != 0)
 		goto out;
-	if (shard_zstd_decode(zst.data ? zst.data : "", zst.len, SHARD_MAX_DECODED_BYTES, &raw, err) != 0 ||
+	if (shard_zstd_decode(zst.data ? zst.data : "", zst.len, SHARD_MAX_DECODED_BYTES, &raw,
+			      err) != 0 ||
 	    !(shard = shard_msgpack_to_json(raw.data ? raw.data : "", raw.len, err))) {
 		err_prefix(err, "shard of '%s' (%s)", name, url.data);
 		goto out;
@@ -411,7 +417,8 @@ int shard_add_records(shard_index_t *idx, const char *name, const char *cache_di
 			into = json_object();
 			json_object_set_new(repodata, key, into);
 		}
-		if (merge_records(idx, json_object_get(shard, key), into, dep_names, url.data, err) != 0)
+		if (merge_records(idx, json_object_get(shard, key), into, dep_names, url.data,
+				  err) != 0)
 			goto out;
 	}
 	rc = 0;
@@ -430,13 +437,14 @@ json_t *shard_dep_map_from_repodata(const char *repodata_path, err_t *err)
 	const char *fn;
 	json_t *rec;
 	if (!root) {
-		err_set(err, "%s: not valid JSON (line %d: %s)", repodata_path, jerr.line, jerr.text);
+		err_set(err, "%s: not valid JSON (line %d: %s)", repodata_path, jerr.line,
+			jerr.text);
 		return NULL;
 	}
 	map = json_object();
 	for (int k = 0; k < 2; k++) {
-		json_object_foreach(json_object_get(root, k ? "packages.conda" : "packages"), fn, rec)
-		{
+		json_object_foreach (json_object_get(root, k ? "packages.conda" : "packages"), fn,
+				     rec) {
 			const char *name = json_string_value(json_object_get(rec, "name"));
 			if (!name)
 				continue;

@@ -113,19 +113,21 @@ static json_t *read_map(struct reader *r, uint64_t n, int depth)
 			json_decref(k);
 			k = NULL;
 		}
-		/* refused as jansson refuses them in repodata.json (repodata.h): a NUL makes two keys
-		 * look alike to C readers, a duplicate shows one reader another's record */
+		/* refused as jansson refuses them in repodata.json (repodata.h): a NUL makes two
+		 * keys look alike to C readers, a duplicate shows one reader another's record */
 		if (k && memchr(json_string_value(k), '\0', json_string_length(k))) {
 			err_set(r->err, "MessagePack map key with a NUL byte");
 			json_decref(k);
 			k = NULL;
 		} else if (k && json_object_getn(o, json_string_value(k), json_string_length(k))) {
-			err_set(r->err, "duplicate MessagePack map key '%.100s'", json_string_value(k));
+			err_set(r->err, "duplicate MessagePack map key '%.100s'",
+				json_string_value(k));
 			json_decref(k);
 			k = NULL;
 		}
 		json_t *v = k ? read_value(r, depth + 1) : NULL;
-		if (!v || json_object_setn_new(o, json_string_value(k), json_string_length(k), v) != 0) {
+		if (!v ||
+		    json_object_setn_new(o, json_string_value(k), json_string_length(k), v) != 0) {
 			json_decref(k);
 			json_decref(o);
 			return NULL;
@@ -144,7 +146,8 @@ static json_t *read_int(struct reader *r, unsigned char t)
 		return NULL;
 	if (t <= 0xcf) {
 		if (u > (uint64_t)INT64_MAX) {
-			err_set(r->err, "MessagePack integer %llu is out of range", (unsigned long long)u);
+			err_set(r->err, "MessagePack integer %llu is out of range",
+				(unsigned long long)u);
 			return NULL;
 		}
 		return json_integer((json_int_t)u);
@@ -195,25 +198,29 @@ static json_t *read_value(struct reader *r, int depth)
 	if ((t & 0xe0) == 0xa0)
 		return read_str(r, t & 0x1f);
 	switch (t) {
-	case 0xc0:
-		return json_null();
-	case 0xc2:
-		return json_false();
-	case 0xc3:
-		return json_true();
-	case 0xc4: case 0xc5: case 0xc6:
-		return read_uint(r, (size_t)1 << (t - 0xc4), &n) ? NULL : read_bin(r, n);
-	case 0xca: case 0xcb:
-		return read_float(r, t);
-	case 0xcc: case 0xcd: case 0xce: case 0xcf:
-	case 0xd0: case 0xd1: case 0xd2: case 0xd3:
-		return read_int(r, t);
-	case 0xd9: case 0xda: case 0xdb:
-		return read_uint(r, (size_t)1 << (t - 0xd9), &n) ? NULL : read_str(r, n);
-	case 0xdc: case 0xdd:
-		return read_uint(r, t == 0xdc ? 2 : 4, &n) ? NULL : read_array(r, n, depth);
-	case 0xde: case 0xdf:
-		return read_uint(r, t == 0xde ? 2 : 4, &n) ? NULL : read_map(r, n, depth);
+	case 0xc0: return json_null();
+	case 0xc2: return json_false();
+	case 0xc3: return json_true();
+	case 0xc4:
+	case 0xc5:
+	case 0xc6: return read_uint(r, (size_t)1 << (t - 0xc4), &n) ? NULL : read_bin(r, n);
+	case 0xca:
+	case 0xcb: return read_float(r, t);
+	case 0xcc:
+	case 0xcd:
+	case 0xce:
+	case 0xcf:
+	case 0xd0:
+	case 0xd1:
+	case 0xd2:
+	case 0xd3: return read_int(r, t);
+	case 0xd9:
+	case 0xda:
+	case 0xdb: return read_uint(r, (size_t)1 << (t - 0xd9), &n) ? NULL : read_str(r, n);
+	case 0xdc:
+	case 0xdd: return read_uint(r, t == 0xdc ? 2 : 4, &n) ? NULL : read_array(r, n, depth);
+	case 0xde:
+	case 0xdf: return read_uint(r, t == 0xde ? 2 : 4, &n) ? NULL : read_map(r, n, depth);
 	default: /* 0xc1 (never used), ext types: nothing CEP-16 writes */
 		err_set(r->err, "unsupported MessagePack type 0x%02x", t);
 		return NULL;

@@ -115,7 +115,9 @@ static void apply_priorities(solver_t *s)
 {
 	for (size_t i = 0; i < s->n_infos; i++) {
 		Repo *repo = s->infos[i]->repo;
-		repo->priority = s->priority_mode == SOLVE_PRIORITY_DISABLED ? 0 : -s->infos[i]->channel_index;
+		repo->priority = s->priority_mode == SOLVE_PRIORITY_DISABLED
+					 ? 0
+					 : -s->infos[i]->channel_index;
 		repo->subpriority = strcmp(s->infos[i]->subdir, "noarch") == 0 ? 0 : 1;
 	}
 }
@@ -130,7 +132,8 @@ static int load_records(solver_t *s, struct repo_info *info, const char *repodat
 	if (s->cache_dir) {
 		repoindex_path(s->cache_dir, sha, &idx);
 		err_t ignored = ERR_INIT;
-		if (fs_exists(idx.data) && (info->records = repoindex_open(idx.data, &ignored)) != NULL) {
+		if (fs_exists(idx.data) &&
+		    (info->records = repoindex_open(idx.data, &ignored)) != NULL) {
 			rc = 0;
 			goto out;
 		}
@@ -167,8 +170,9 @@ static int load_json(solver_t *s, struct repo_info *info, Repo *repo, const char
 	int rc = repo_add_conda(repo, fp, 0);
 	fclose(fp);
 	if (rc != 0)
-		return err_set(err, "%s (repodata of %s/%s): libsolv cannot load it: %s", repodata_path,
-			       info->channel_url, info->subdir, pool_errstr(s->pool));
+		return err_set(err, "%s (repodata of %s/%s): libsolv cannot load it: %s",
+			       repodata_path, info->channel_url, info->subdir,
+			       pool_errstr(s->pool));
 	return 0;
 }
 
@@ -224,7 +228,8 @@ int solve_add_virtual(solver_t *s, const char *name, const char *version, const 
 		      err_t *err)
 {
 	if (!name || strncmp(name, "__", 2) != 0 || !version || !*version)
-		return err_set(err, "virtual package '%s' must be named __something and have a version",
+		return err_set(err,
+			       "virtual package '%s' must be named __something and have a version",
 			       name ? name : "");
 	if (!s->virtual_repo) {
 		s->virtual_repo = repo_create(s->pool, "@virtual");
@@ -246,13 +251,15 @@ int solve_add_virtual(solver_t *s, const char *name, const char *version, const 
 
 /* ---- specs to jobs ---- */
 
-static int info_matches_channel(const solver_t *s, const struct repo_info *info, const matchspec_t *m)
+static int info_matches_channel(const solver_t *s, const struct repo_info *info,
+				const matchspec_t *m)
 {
 	if (m->subdir && strcmp(m->subdir, info->subdir) != 0)
 		return 0;
 	if (!m->channel) /* "any-channel/linux-64::x": that subdir of every channel */
 		return 1;
-	if (strcmp(m->channel, info->channel_name) == 0 || strcmp(m->channel, info->channel_url) == 0)
+	if (strcmp(m->channel, info->channel_name) == 0 ||
+	    strcmp(m->channel, info->channel_url) == 0)
 		return 1;
 	/* "conda-forge::x" against a channel given as its URL, or the other way round. */
 	buf_t url = BUF_INIT;
@@ -288,7 +295,7 @@ static void versions_available(Pool *pool, const char *name, buf_t *out)
 	int n = 0, more = 0;
 	if (!nid)
 		return;
-	FOR_PROVIDES(p, pp, nid) {
+	FOR_PROVIDES (p, pp, nid) {
 		Solvable *sv = pool_id2solvable(pool, p);
 		if (sv->name != nid)
 			continue;
@@ -351,7 +358,7 @@ static int add_spec_job(solver_t *s, const char *spec, Queue *job, err_t *err)
 	int any_channel = 0;
 	/* libsolv reads neither channel::, subdir nor build_number: filter the providers here */
 	int filtered = m->channel || m->subdir || m->build_number;
-	FOR_PROVIDES(p, pp, dep) {
+	FOR_PROVIDES (p, pp, dep) {
 		Solvable *sv = pool_id2solvable(pool, p);
 		const struct repo_info *info = sv->repo->appdata;
 		if ((m->channel || m->subdir) && !(info && info_matches_channel(s, info, m)))
@@ -363,26 +370,32 @@ static int add_spec_job(solver_t *s, const char *spec, Queue *job, err_t *err)
 	if (filtered && !m->channel) {
 		if (!q.count) {
 			channels_searched(s, &where);
-			err_set(err, "cannot solve the environment: no package matches '%s' (%s; channels "
-				     "searched: %s)", spec,
+			err_set(err,
+				"cannot solve the environment: no package matches '%s' (%s; "
+				"channels "
+				"searched: %s)",
+				spec,
 				m->build_number && m->subdir ? "build number and subdir checked"
-				: m->build_number	      ? "build numbers checked"
-							      : "only that subdir",
+				: m->build_number            ? "build numbers checked"
+							     : "only that subdir",
 				where.data);
 			goto out;
 		}
-		queue_push2(job, SOLVER_INSTALL | SOLVER_SOLVABLE_ONE_OF, pool_queuetowhatprovides(pool, &q));
+		queue_push2(job, SOLVER_INSTALL | SOLVER_SOLVABLE_ONE_OF,
+			    pool_queuetowhatprovides(pool, &q));
 	} else if (m->channel) {
 		for (size_t i = 0; i < s->n_infos; i++)
 			any_channel |= info_matches_channel(s, s->infos[i], m);
 		/* An empty ONE_OF counts as satisfied in libsolv: refuse it here. */
 		if (!q.count) {
 			if (any_channel)
-				err_set(err, "no package matches '%s' in channel %s", spec, m->channel);
+				err_set(err, "no package matches '%s' in channel %s", spec,
+					m->channel);
 			else {
 				channels_searched(s, &where);
 				err_set(err,
-					"no package matches '%s' in channel %s: that channel is not in "
+					"no package matches '%s' in channel %s: that channel is "
+					"not in "
 					"the channel list (%s); add it under channels:",
 					spec, m->channel, where.data);
 			}
@@ -397,8 +410,11 @@ static int add_spec_job(solver_t *s, const char *spec, Queue *job, err_t *err)
 			channels_searched(s, &where);
 			buf_t avail = BUF_INIT;
 			versions_available(pool, m->name, &avail);
-			err_set(err, "cannot solve the environment: nothing provides '%s' (channels searched: %s)%s%s",
-				spec, where.data, avail.len ? "; versions available: " : "", avail.data ? avail.data : "");
+			err_set(err,
+				"cannot solve the environment: nothing provides '%s' (channels "
+				"searched: %s)%s%s",
+				spec, where.data, avail.len ? "; versions available: " : "",
+				avail.data ? avail.data : "");
 			buf_free(&avail);
 			goto out;
 		}
@@ -463,18 +479,20 @@ static int check_records_per_name(solver_t *s, err_t *err)
 	unsigned *count = xcalloc((size_t)pool->ss.nstrings, sizeof *count);
 	int rc = 0;
 	Id p;
-	FOR_POOL_SOLVABLES(p)
-	{
+	FOR_POOL_SOLVABLES (p) {
 		Solvable *sv = pool_id2solvable(pool, p);
 		if (sv->repo == s->virtual_repo || sv->name <= 0 || sv->name >= pool->ss.nstrings)
 			continue;
 		if (++count[sv->name] > REPODATA_MAX_RECORDS_PER_NAME) {
 			buf_t where = BUF_INIT;
 			channels_searched(s, &where);
-			rc = err_set(err, "cannot solve the environment: the channels (%s) hold more than "
-					  "%d records of package '%.100s', more than the solver can handle "
-					  "(its cost grows with the square of that number)",
-				     where.data, REPODATA_MAX_RECORDS_PER_NAME, pool_id2str(pool, sv->name));
+			rc = err_set(
+				err,
+				"cannot solve the environment: the channels (%s) hold more than "
+				"%d records of package '%.100s', more than the solver can handle "
+				"(its cost grows with the square of that number)",
+				where.data, REPODATA_MAX_RECORDS_PER_NAME,
+				pool_id2str(pool, sv->name));
 			buf_free(&where);
 			break;
 		}
@@ -510,7 +528,8 @@ solution_t *solve_run(solver_t *s, const char *const *specs, size_t n_specs, err
 	solv = solver_create(pool);
 	/* flexible: libsolv still prefers the higher-priority repo when choosing among candidates
 	 * (policy prune_to_highest_prio) but lets lower ones satisfy what it cannot. */
-	solver_set_flag(solv, SOLVER_FLAG_STRICT_REPO_PRIORITY, s->priority_mode == SOLVE_PRIORITY_STRICT);
+	solver_set_flag(solv, SOLVER_FLAG_STRICT_REPO_PRIORITY,
+			s->priority_mode == SOLVE_PRIORITY_STRICT);
 	if (solver_solve(solv, &job) != 0) {
 		solve_explain(solv, specs, n_specs, s->virtual_repo, &msg);
 		err_set(err, "%s", msg.data);
@@ -525,7 +544,8 @@ solution_t *solve_run(solver_t *s, const char *const *specs, size_t n_specs, err
 		abort();
 	for (int i = 0; i < trans->steps.count; i++) {
 		Id p = trans->steps.elements[i];
-		if (transaction_type(trans, p, SOLVER_TRANSACTION_SHOW_ALL) != SOLVER_TRANSACTION_INSTALL)
+		if (transaction_type(trans, p, SOLVER_TRANSACTION_SHOW_ALL) !=
+		    SOLVER_TRANSACTION_INSTALL)
 			continue;
 		if (pool_id2solvable(pool, p)->repo == s->virtual_repo)
 			continue;

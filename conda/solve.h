@@ -34,7 +34,8 @@ void solve_set_cache_dir(solver_t *s, const char *cache_dir);
 /* Adds a repodata.json file for channel base URL + subdir. Channels added first have the
  * highest priority. `channel_name` is what specs use in "name::pkg" (may equal the URL). */
 int solve_add_repodata(solver_t *s, const char *channel_name, const char *channel_url,
-		       const char *subdir, const char *repodata_path, int channel_index, err_t *err);
+		       const char *subdir, const char *repodata_path, int channel_index,
+		       err_t *err);
 /* Adds a virtual package (e.g. "__cuda", "12.4"; build NULL means "0"). It is installed and
  * locked for the solve and never appears in the solution. */
 int solve_add_virtual(solver_t *s, const char *name, const char *version, const char *build,

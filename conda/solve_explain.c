@@ -17,7 +17,7 @@ typedef struct line {
 	char *name;     /* package name the line is about ("" for requests) */
 	char *versions; /* ", "-joined distinct versions */
 	int n_versions;
-	char *text;     /* the rest of the line, after "name versions" */
+	char *text; /* the rest of the line, after "name versions" */
 } line_t;
 
 typedef struct lines {
@@ -102,7 +102,8 @@ static void requested_named(const char *const *specs, const int *in_problem, siz
 		const char *colons = strstr(sp, "::");
 		if (colons)
 			sp = colons + 2;
-		if (!in_problem[i] || strncmp(sp, name, nl) != 0 || (sp[nl] && strchr(" =<>!~[", sp[nl]) == NULL))
+		if (!in_problem[i] || strncmp(sp, name, nl) != 0 ||
+		    (sp[nl] && strchr(" =<>!~[", sp[nl]) == NULL))
 			continue;
 		if (out->len)
 			buf_addstr(out, " and ");
@@ -121,18 +122,21 @@ static void nothing_provides(Pool *pool, Repo *virtual_repo, Id dep, buf_t *text
 		Solvable *sv;
 		const char *have = NULL;
 		if (virtual_repo) {
-			FOR_REPO_SOLVABLES(virtual_repo, p, sv)
-			{
+			FOR_REPO_SOLVABLES (virtual_repo, p, sv) {
 				if (!strcmp(pool_id2str(pool, sv->name), name.data))
 					have = pool_id2str(pool, sv->evr);
 			}
 		}
 		if (have)
-			buf_addf(text, "the target has %s %s (virtual package; %s)", name.data, have,
-				 !strcmp(name.data, "__cuda") ? "set with --cuda" : "set with --glibc");
+			buf_addf(text, "the target has %s %s (virtual package; %s)", name.data,
+				 have,
+				 !strcmp(name.data, "__cuda") ? "set with --cuda"
+							      : "set with --glibc");
 		else
 			buf_addf(text, "the target has no %s (virtual package%s)", name.data,
-				 !strcmp(name.data, "__cuda") ? ": pass --cuda DRIVER_VERSION for GPU nodes" : "");
+				 !strcmp(name.data, "__cuda")
+					 ? ": pass --cuda DRIVER_VERSION for GPU nodes"
+					 : "");
 	} else {
 		buf_addstr(text, "no package in the channels matches it");
 	}
@@ -150,8 +154,12 @@ static int rule_line(Solver *solv, Id rid, const char *const *specs, const int *
 	 * gives the job index and flags instead, so never read those as solvables. */
 	int has_solvables = (type & SOLVER_RULE_TYPEMASK) == SOLVER_RULE_PKG ||
 			    type == SOLVER_RULE_STRICT_REPO_PRIORITY;
-	Solvable *s = has_solvables && source > 0 && source < pool->nsolvables ? pool_id2solvable(pool, source) : NULL;
-	Solvable *t = has_solvables && target > 0 && target < pool->nsolvables ? pool_id2solvable(pool, target) : NULL;
+	Solvable *s = has_solvables && source > 0 && source < pool->nsolvables
+			      ? pool_id2solvable(pool, source)
+			      : NULL;
+	Solvable *t = has_solvables && target > 0 && target < pool->nsolvables
+			      ? pool_id2solvable(pool, target)
+			      : NULL;
 	const char *sname = s ? pool_id2str(pool, s->name) : "";
 	const char *sver = s ? pool_id2str(pool, s->evr) : "";
 	buf_t text = BUF_INIT, name = BUF_INIT, req = BUF_INIT;
@@ -176,15 +184,15 @@ static int rule_line(Solver *solv, Id rid, const char *const *specs, const int *
 		break;
 	case SOLVER_RULE_STRICT_REPO_PRIORITY:
 		buf_addf(&text,
-			 "from channel %s is excluded by strict channel priority (%s is in a higher-priority "
+			 "from channel %s is excluded by strict channel priority (%s is in a "
+			 "higher-priority "
 			 "channel; use --channel-priority flexible or %s::%s)",
 			 channel_of(s), sname, channel_of(s), sname);
 		break;
 	case SOLVER_RULE_PKG_NOT_INSTALLABLE:
 		buf_addstr(&text, "cannot be installed on this platform");
 		break;
-	default:
-		used = 0; /* same-name, job, update/lock rules: said by the lines above */
+	default: used = 0; /* same-name, job, update/lock rules: said by the lines above */
 	}
 	if (used)
 		add_line(ls, sname, sver, text.data);

@@ -51,12 +51,14 @@ int virtual_set_fill(virtual_set_t *set, const virtual_opts_t *o, err_t *err)
 		glibc = o->base_glibc;
 		source = "base image";
 	} else if (o->base_name && !o->base_glibc) {
-		source = o->glibc ? "--glibc; base image has no glibc" : "default; base image has no glibc";
+		source = o->glibc ? "--glibc; base image has no glibc"
+				  : "default; base image has no glibc";
 	}
 	add(set, "__unix", "0", "0", "linux");
 	add(set, "__linux", DEFAULT_LINUX, "0", "default");
 	add(set, "__glibc", glibc, "0", source);
-	add(set, "__archspec", "1", o->oci_arch && !strcmp(o->oci_arch, "arm64") ? "aarch64" : "x86_64",
+	add(set, "__archspec", "1",
+	    o->oci_arch && !strcmp(o->oci_arch, "arm64") ? "aarch64" : "x86_64",
 	    "image architecture");
 	if (o->cuda)
 		add(set, "__cuda", o->cuda, "0", "--cuda");

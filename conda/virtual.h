@@ -14,9 +14,9 @@
 #define VIRTUAL_MAX 5
 
 typedef struct virtual_pkg {
-	const char *name;  /* "__glibc" */
-	char version[64];  /* "2.36" */
-	char build[32];    /* "0", or the microarchitecture for __archspec */
+	const char *name;   /* "__glibc" */
+	char version[64];   /* "2.36" */
+	char build[32];     /* "0", or the microarchitecture for __archspec */
 	const char *source; /* why this value: "base image", "--glibc", "default", ... */
 } virtual_pkg_t;
 
@@ -27,11 +27,11 @@ typedef struct virtual_set {
 
 /* Inputs of virtual_set_fill: everything NULL = the defaults (glibc 2.28, x86_64, no CUDA). */
 typedef struct virtual_opts {
-	const char *base_name;   /* the base image, for messages; NULL = no base image */
-	const char *base_glibc;  /* the glibc version found in the base image, NULL = none there */
-	const char *glibc;       /* --glibc: used when there is no base image */
-	const char *cuda;        /* --cuda: driver version of the target nodes, NULL = no __cuda */
-	const char *oci_arch;    /* "amd64" (default) or "arm64" */
+	const char *base_name;  /* the base image, for messages; NULL = no base image */
+	const char *base_glibc; /* the glibc version found in the base image, NULL = none there */
+	const char *glibc;      /* --glibc: used when there is no base image */
+	const char *cuda;       /* --cuda: driver version of the target nodes, NULL = no __cuda */
+	const char *oci_arch;   /* "amd64" (default) or "arm64" */
 } virtual_opts_t;
 
 /* Fills set. A base image whose layers hold no GNU libc (musl, distroless static: base_name

@@ -72,7 +72,8 @@ static int emit(void *ud, const unsigned char *p, size_t n, err_t *err)
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0)
-			return err_set(err, "%s: write failed: %s", w->tmp_path.data, strerror(errno));
+			return err_set(err, "%s: write failed: %s", w->tmp_path.data,
+				       strerror(errno));
 		p += k;
 		n -= (size_t)k;
 	}
@@ -103,15 +104,20 @@ static int init_zstd(blob_writer_t *w, int level, int threads, err_t *err)
 	 * checksum (XXH64) is written. Multithreaded mode cuts the input into jobs of a fixed
 	 * size, so its frame is the same for any nbWorkers >= 1 (but differs from nbWorkers 0,
 	 * which is therefore never used: one thread still gets one worker). */
-	if (zstd_check(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_compressionLevel, level), "level", err) ||
+	if (zstd_check(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_compressionLevel, level), "level",
+		       err) ||
 	    zstd_check(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_checksumFlag, 1), "checksum", err) ||
-	    zstd_check(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_contentSizeFlag, 0), "size flag", err) ||
+	    zstd_check(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_contentSizeFlag, 0), "size flag",
+		       err) ||
 	    zstd_check(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_dictIDFlag, 0), "dictID flag", err))
 		return -1;
-	if (ZSTD_isError(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_nbWorkers, threads < 1 ? 1 : threads)))
-		return err_set(err, "zstd: this libzstd has no multithreading support, which "
-				    "imgbuild's zstd layer format needs (install Debian's libzstd1)");
-	if (zstd_check(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_jobSize, BLOB_ZSTD_JOB_BYTES), "job size", err))
+	if (ZSTD_isError(
+		    ZSTD_CCtx_setParameter(w->zc, ZSTD_c_nbWorkers, threads < 1 ? 1 : threads)))
+		return err_set(err,
+			       "zstd: this libzstd has no multithreading support, which "
+			       "imgbuild's zstd layer format needs (install Debian's libzstd1)");
+	if (zstd_check(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_jobSize, BLOB_ZSTD_JOB_BYTES),
+		       "job size", err))
 		return -1;
 	return 0;
 }
@@ -147,7 +153,8 @@ blob_writer_t *blob_writer_new(const char *blobs_dir, layer_compression_t compre
 	buf_addpath(&w->tmp_path, ".tmp-layer-XXXXXX");
 	w->fd = mkostemp(w->tmp_path.data, O_CLOEXEC);
 	if (w->fd < 0) {
-		err_set(err, "%s: cannot create temporary blob: %s (does the blobs directory exist?)",
+		err_set(err,
+			"%s: cannot create temporary blob: %s (does the blobs directory exist?)",
 			w->tmp_path.data, strerror(errno));
 		buf_reset(&w->tmp_path);
 		goto out;
@@ -167,7 +174,8 @@ static int zstd_step(blob_writer_t *w, const void *data, size_t len, int is_end,
 	ZSTD_inBuffer in = {data, len, 0};
 	for (;;) {
 		ZSTD_outBuffer o = {w->out, BLOB_CHUNK, 0};
-		size_t r = ZSTD_compressStream2(w->zc, &o, &in, is_end ? ZSTD_e_end : ZSTD_e_continue);
+		size_t r =
+			ZSTD_compressStream2(w->zc, &o, &in, is_end ? ZSTD_e_end : ZSTD_e_continue);
 		if (zstd_check(r, "compress", err))
 			return -1;
 		if (o.pos && emit(w, w->out, o.pos, err))

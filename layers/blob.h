@@ -14,8 +14,8 @@
 
 typedef struct blob_writer blob_writer_t;
 
-/* level 0 = default (LAYER_GZIP_DEFAULT_LEVEL, LAYER_ZSTD_DEFAULT_LEVEL); gzip levels are libdeflate's 1..12. threads <= 0 = one
- * per online CPU. Caller frees. NULL + err on failure. */
+/* level 0 = default (LAYER_GZIP_DEFAULT_LEVEL, LAYER_ZSTD_DEFAULT_LEVEL); gzip levels are
+ * libdeflate's 1..12. threads <= 0 = one per online CPU. Caller frees. NULL + err on failure. */
 blob_writer_t *blob_writer_new(const char *blobs_dir, layer_compression_t compression, int level,
 			       int threads, err_t *err);
 int blob_writer_write(blob_writer_t *w, const void *data, size_t len, err_t *err);

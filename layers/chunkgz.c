@@ -156,7 +156,8 @@ chunkgz_t *chunkgz_new(int level, int threads, chunkgz_sink_fn sink, void *ud, e
 	c->workers = xcalloc((size_t)threads, sizeof *c->workers);
 	for (int i = 0; i < threads; i++) {
 		if (pthread_create(&c->workers[i], NULL, worker_main, c) != 0) {
-			err_set(err, "cannot start gzip compression thread %d of %d", i + 1, threads);
+			err_set(err, "cannot start gzip compression thread %d of %d", i + 1,
+				threads);
 			chunkgz_free(c);
 			return NULL;
 		}

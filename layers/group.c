@@ -142,7 +142,8 @@ static int parse_size(const char *file, const yaml_node_t *v, const char *key, l
 				return 0;
 			}
 	}
-	return err_set(err, "%s:%lu: `%s` must be a positive size such as 2147483648, 2GiB or 500MB",
+	return err_set(err,
+		       "%s:%lu: `%s` must be a positive size such as 2147483648, 2GiB or 500MB",
 		       file, node_line(v), key);
 }
 
@@ -177,8 +178,9 @@ static int parse_name_list(const char *file, yaml_document_t *doc, const yaml_no
 			return err_set(err, "%s:%lu: `%s` entries must be non-empty strings", file,
 				       node_line(item), key);
 		if (is_glob && !glob_is_valid(s))
-			return err_set(err, "%s:%lu: bad glob '%s' in `%s` (allowed: name characters, "
-					    "* ? and closed [classes])",
+			return err_set(err,
+				       "%s:%lu: bad glob '%s' in `%s` (allowed: name characters, "
+				       "* ? and closed [classes])",
 				       file, node_line(item), s, key);
 		g->names[g->n_names] = xstrdup(s);
 		if (!g->names[g->n_names])
@@ -192,8 +194,9 @@ static int rule_set(const char *file, const yaml_node_t *k, group_def_t *g, rule
 		    err_t *err)
 {
 	if (g->kind != RULE_NONE)
-		return err_set(err, "%s:%lu: group has more than one rule (closure_of, match, "
-				    "private_deps_of, rest)",
+		return err_set(err,
+			       "%s:%lu: group has more than one rule (closure_of, match, "
+			       "private_deps_of, rest)",
 			       file, node_line(k));
 	g->kind = kind;
 	return 0;
@@ -207,17 +210,19 @@ static int parse_group(const char *file, yaml_document_t *doc, yaml_node_t *node
 	if (node->type != YAML_MAPPING_NODE)
 		return err_set(err, "%s:%lu: a group must be a mapping with name and a rule", file,
 			       node_line(node));
-	for (yaml_node_pair_t *pr = node->data.mapping.pairs.start; pr < node->data.mapping.pairs.top;
-	     pr++) {
+	for (yaml_node_pair_t *pr = node->data.mapping.pairs.start;
+	     pr < node->data.mapping.pairs.top; pr++) {
 		yaml_node_t *k = yaml_document_get_node(doc, pr->key);
 		yaml_node_t *v = yaml_document_get_node(doc, pr->value);
 		const char *key = scalar(k);
 		if (!key)
-			return err_set(err, "%s:%lu: group keys must be strings", file, node_line(k));
+			return err_set(err, "%s:%lu: group keys must be strings", file,
+				       node_line(k));
 		if (!strcmp(key, "name") || !strcmp(key, "description")) {
 			const char *s = scalar(v);
 			if (!s)
-				return err_set(err, "%s:%lu: `%s` must be a string", file, node_line(v), key);
+				return err_set(err, "%s:%lu: `%s` must be a string", file,
+					       node_line(v), key);
 			char **dst = key[0] == 'n' ? &g->name : &g->description;
 			free(*dst);
 			*dst = xstrdup(s);
@@ -240,8 +245,9 @@ static int parse_group(const char *file, yaml_document_t *doc, yaml_node_t *node
 			if (parse_bool(file, v, key, &is_rest, err))
 				return -1;
 			if (!is_rest)
-				return err_set(err, "%s:%lu: `rest: false` means nothing; remove the key",
-					       file, node_line(v));
+				return err_set(
+					err, "%s:%lu: `rest: false` means nothing; remove the key",
+					file, node_line(v));
 			if (rule_set(file, k, g, RULE_REST, err))
 				return -1;
 		} else if (!strcmp(key, "exclusive_deps")) {
@@ -253,20 +259,24 @@ static int parse_group(const char *file, yaml_document_t *doc, yaml_node_t *node
 			if (parse_size(file, v, key, &g->max_layer_bytes, err))
 				return -1;
 		} else {
-			return err_set(err, "%s:%lu: unknown group key `%s` (expected name, description, "
-					    "closure_of, match, exclusive_deps, private_deps_of, rest, "
-					    "max_layer_bytes)",
-				       file, node_line(k), key);
+			return err_set(
+				err,
+				"%s:%lu: unknown group key `%s` (expected name, description, "
+				"closure_of, match, exclusive_deps, private_deps_of, rest, "
+				"max_layer_bytes)",
+				file, node_line(k), key);
 		}
 	}
 	if (!g->name || !*g->name)
 		return err_set(err, "%s:%lu: group without a `name`", file, node_line(node));
 	if (g->kind == RULE_NONE)
-		return err_set(err, "%s:%lu: group '%s' has no rule (closure_of, match, private_deps_of or rest)", file,
-			       node_line(node), g->name);
+		return err_set(err,
+			       "%s:%lu: group '%s' has no rule (closure_of, match, private_deps_of "
+			       "or rest)",
+			       file, node_line(node), g->name);
 	if (has_exclusive && g->kind != RULE_MATCH)
-		return err_set(err, "%s:%lu: group '%s': exclusive_deps only applies to `match`", file,
-			       node_line(exclusive_key), g->name);
+		return err_set(err, "%s:%lu: group '%s': exclusive_deps only applies to `match`",
+			       file, node_line(exclusive_key), g->name);
 	return 0;
 }
 
@@ -332,7 +342,9 @@ recipe_t *recipe_parse(const char *display_name, const char *data, size_t len, e
 			} else if (key && !strcmp(key, "version")) {
 				const char *s = scalar(v);
 				if (!s || strcmp(s, "1")) {
-					err_set(err, "%s:%lu: unsupported recipe version '%s' (expected 1)",
+					err_set(err,
+						"%s:%lu: unsupported recipe version '%s' (expected "
+						"1)",
 						display_name, node_line(v), s ? s : "?");
 					goto out;
 				}
@@ -340,13 +352,16 @@ recipe_t *recipe_parse(const char *display_name, const char *data, size_t len, e
 				if (parse_size(display_name, v, key, &r->max_layer_bytes, err))
 					goto out;
 			} else {
-				err_set(err, "%s:%lu: unknown recipe key `%s` (expected version, groups, max_layer_bytes)",
+				err_set(err,
+					"%s:%lu: unknown recipe key `%s` (expected version, "
+					"groups, max_layer_bytes)",
 					display_name, node_line(k), key ? key : "?");
 				goto out;
 			}
 		}
 		if (!groups) {
-			err_set(err, "%s:%lu: recipe has no `groups` list", display_name, node_line(root));
+			err_set(err, "%s:%lu: recipe has no `groups` list", display_name,
+				node_line(root));
 			goto out;
 		}
 		if (parse_groups(display_name, &doc, groups, r, err))
@@ -410,7 +425,8 @@ static int cmp_idx_by_name(const void *a, const void *b)
 	int c = strcmp(x->name, y->name);
 	if (c)
 		return c;
-	return (*(const size_t *)a > *(const size_t *)b) - (*(const size_t *)a < *(const size_t *)b);
+	return (*(const size_t *)a > *(const size_t *)b) -
+	       (*(const size_t *)a < *(const size_t *)b);
 }
 
 static long graph_find(const graph_t *g, const char *name)
@@ -452,10 +468,11 @@ static int graph_build(graph_t *g, const pkgrec_t *const *pkgs, size_t n, err_t 
 	qsort(g->by_name, n, sizeof *g->by_name, cmp_idx_by_name);
 	for (size_t i = 0; i + 1 < n; i++)
 		if (!strcmp(pkgs[g->by_name[i]]->name, pkgs[g->by_name[i + 1]]->name))
-			return err_set(err, "package '%s' appears twice in the solution (%s and %s)",
-				       pkgs[g->by_name[i]]->name,
-				       pkgs[g->by_name[i]]->fn ? pkgs[g->by_name[i]]->fn : "?",
-				       pkgs[g->by_name[i + 1]]->fn ? pkgs[g->by_name[i + 1]]->fn : "?");
+			return err_set(
+				err, "package '%s' appears twice in the solution (%s and %s)",
+				pkgs[g->by_name[i]]->name,
+				pkgs[g->by_name[i]]->fn ? pkgs[g->by_name[i]]->fn : "?",
+				pkgs[g->by_name[i + 1]]->fn ? pkgs[g->by_name[i + 1]]->fn : "?");
 	for (size_t i = 0; i < n; i++) {
 		g->deps[i] = xcalloc(pkgs[i]->n_depends ? pkgs[i]->n_depends : 1, sizeof(size_t));
 		for (size_t d = 0; d < pkgs[i]->n_depends; d++) {
@@ -516,7 +533,8 @@ static void claim_group(const graph_t *g, const group_def_t *def, const long *ow
 			in[i] = is_matched[i] = 1;
 		}
 	}
-	int is_exclusive = def->kind == RULE_PRIVATE_DEPS || (def->kind == RULE_MATCH && def->is_exclusive_deps);
+	int is_exclusive = def->kind == RULE_PRIVATE_DEPS ||
+			   (def->kind == RULE_MATCH && def->is_exclusive_deps);
 	if (def->kind == RULE_CLOSURE || is_exclusive)
 		closure_unclaimed(g, owner, in, stack);
 	if (!is_exclusive)
@@ -585,8 +603,8 @@ static long long add_saturated(long long a, long long b)
 	return b > LLONG_MAX - a ? LLONG_MAX : a + b;
 }
 
-static void plan_add_group(plan_t *p, const group_def_t *def, long long budget, const size_t *members,
-			   size_t n, const pkgrec_t *const *pkgs)
+static void plan_add_group(plan_t *p, const group_def_t *def, long long budget,
+			   const size_t *members, size_t n, const pkgrec_t *const *pkgs)
 {
 	size_t first = p->n_groups;
 	plan_group_t *pg = NULL;
@@ -637,14 +655,16 @@ plan_t *plan_new(const recipe_t *r, const pkgrec_t *const *pkgs, size_t n_pkgs, 
 			owner[i] = (long)gi;
 			members[n_members++] = i;
 		}
-		plan_add_group(p, def, def->max_layer_bytes > 0 ? def->max_layer_bytes : r->max_layer_bytes,
+		plan_add_group(p, def,
+			       def->max_layer_bytes > 0 ? def->max_layer_bytes : r->max_layer_bytes,
 			       members, n_members, pkgs);
 	}
 	for (size_t k = 0; k < n_pkgs; k++) {
 		size_t i = g.by_name[k];
 		if (owner[i] < 0) {
-			err_set(err, "package '%s' is claimed by no group of the recipe; add a final "
-				     "group with `rest: true`",
+			err_set(err,
+				"package '%s' is claimed by no group of the recipe; add a final "
+				"group with `rest: true`",
 				pkgs[i]->name);
 			goto out;
 		}
@@ -685,10 +705,12 @@ int plan_check_layer_limit(const plan_t *p, size_t n_base_layers, err_t *err)
 {
 	if (n_base_layers + p->n_groups <= PLAN_MAX_LAYERS)
 		return 0;
-	return err_set(err, "the image would have %zu layers (%zu from the base image, %zu from the "
-			    "layer plan), more than the %d that overlay filesystems stack: raise the "
-			    "recipe's max_layer_bytes, use fewer groups or a base image with fewer layers",
-		       n_base_layers + p->n_groups, n_base_layers, p->n_groups, PLAN_MAX_LAYERS);
+	return err_set(
+		err,
+		"the image would have %zu layers (%zu from the base image, %zu from the "
+		"layer plan), more than the %d that overlay filesystems stack: raise the "
+		"recipe's max_layer_bytes, use fewer groups or a base image with fewer layers",
+		n_base_layers + p->n_groups, n_base_layers, p->n_groups, PLAN_MAX_LAYERS);
 }
 
 const char *plan_group_description(const plan_t *p, size_t g)

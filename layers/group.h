@@ -68,8 +68,8 @@ void recipe_free(recipe_t *r);
 /* Assigns pkgs (borrowed; must outlive the plan) to groups. Caller frees the plan. */
 plan_t *plan_new(const recipe_t *r, const pkgrec_t *const *pkgs, size_t n_pkgs, err_t *err);
 void plan_free(plan_t *p);
-size_t plan_group_count(const plan_t *p);                 /* non-empty groups (parts), recipe order */
-const char *plan_group_name(const plan_t *p, size_t g);   /* borrowed; "<group>-<k>" for parts */
+size_t plan_group_count(const plan_t *p);               /* non-empty groups (parts), recipe order */
+const char *plan_group_name(const plan_t *p, size_t g); /* borrowed; "<group>-<k>" for parts */
 long long plan_group_est_bytes(const plan_t *p, size_t g); /* sum of repodata `size` */
 /* -1 and an error saying what to change when base + plan layers exceed PLAN_MAX_LAYERS. */
 int plan_check_layer_limit(const plan_t *p, size_t n_base_layers, err_t *err);

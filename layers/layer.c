@@ -36,7 +36,8 @@ static int merge_duplicates(tree_t *es, const char *const *stage_dirs, err_t *er
 			tree_entry_t *keep = &es->v[out - 1], *dup = &es->v[i];
 			if (!S_ISDIR(keep->mode) || !S_ISDIR(dup->mode)) {
 				err_set(err,
-					"path '%s' is in two layer trees: %s and %s (two packages in "
+					"path '%s' is in two layer trees: %s and %s (two packages "
+					"in "
 					"one layer install the same file)",
 					dup->rel, stage_dirs[keep->stage], stage_dirs[dup->stage]);
 				/* keep every remaining owner exactly once for entries_free */
@@ -154,8 +155,8 @@ static int read_link(const char *path, buf_t *out, err_t *err)
 	}
 }
 
-static int copy_file_data(struct archive *a, build_ctx_t *ctx, const char *path, const tree_entry_t *e,
-			  char *chunk)
+static int copy_file_data(struct archive *a, build_ctx_t *ctx, const char *path,
+			  const tree_entry_t *e, char *chunk)
 {
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), rc = -1;
 	struct stat st;
@@ -169,12 +170,14 @@ static int copy_file_data(struct archive *a, build_ctx_t *ctx, const char *path,
 	}
 	off_t left = e->size;
 	while (left > 0) {
-		ssize_t n = read(fd, chunk, left < LAYER_READ_CHUNK ? (size_t)left : LAYER_READ_CHUNK);
+		ssize_t n =
+			read(fd, chunk, left < LAYER_READ_CHUNK ? (size_t)left : LAYER_READ_CHUNK);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
 			err_set(ctx->err, "%s: %s", path,
-				n < 0 ? strerror(errno) : "file shrank while the layer was being written");
+				n < 0 ? strerror(errno)
+				      : "file shrank while the layer was being written");
 			goto out;
 		}
 		if (archive_write_data(a, chunk, (size_t)n) != n) {
@@ -294,8 +297,8 @@ static int pin_utf8_locale(const tree_t *es, locale_t *utf8, locale_t *saved, er
 static int tar_open(build_ctx_t *ctx, const layer_opts_t *opts, const char *blobs_dir,
 		    struct archive **a, int *is_open)
 {
-	ctx->blob = blob_writer_new(blobs_dir, opts->compression, opts->level, opts->threads,
-				    ctx->err);
+	ctx->blob =
+		blob_writer_new(blobs_dir, opts->compression, opts->level, opts->threads, ctx->err);
 	if (!ctx->blob)
 		return -1;
 	*a = archive_write_new();

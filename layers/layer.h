@@ -27,14 +27,14 @@ typedef enum { LAYER_GZIP = 0, LAYER_ZSTD } layer_compression_t;
 
 typedef struct layer_opts {
 	layer_compression_t compression;
-	int level;            /* compressor level; 0 = default (LAYER_*_DEFAULT_LEVEL) */
-	long long mtime;      /* entry mtime (SOURCE_DATE_EPOCH or 0) */
-	int threads;          /* compression threads per layer; <= 0 = online CPUs. The bytes
-			       * never depend on it (docs/layer-format.md, "Compression"). */
-	int consume_sources;  /* unlink each regular file once its bytes are in the tar: for
-			       * scratch staging trees, so that their data is dropped while
-			       * still in the page cache instead of written back and removed
-			       * later. Never changes the layer's bytes. */
+	int level;           /* compressor level; 0 = default (LAYER_*_DEFAULT_LEVEL) */
+	long long mtime;     /* entry mtime (SOURCE_DATE_EPOCH or 0) */
+	int threads;         /* compression threads per layer; <= 0 = online CPUs. The bytes
+			      * never depend on it (docs/layer-format.md, "Compression"). */
+	int consume_sources; /* unlink each regular file once its bytes are in the tar: for
+			      * scratch staging trees, so that their data is dropped while
+			      * still in the page cache instead of written back and removed
+			      * later. Never changes the layer's bytes. */
 } layer_opts_t;
 
 typedef struct layer_desc {

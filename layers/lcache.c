@@ -453,7 +453,8 @@ int lcache_fetch(lcache_t *c, const char *key_hex, const char *dest_blobs_dir, l
 		if (stat(src.data, &cst) == 0 && cst.st_ino == st.st_ino &&
 		    cst.st_dev == st.st_dev && pin_mtime(src.data, &st) == 0) {
 			err_t ignored = ERR_INIT;
-			int fd = lock_cache(c, &ignored); /* one writer of verified/<hex> at a time */
+			int fd = lock_cache(c,
+					    &ignored); /* one writer of verified/<hex> at a time */
 			if (fd >= 0)
 				write_stamp(c, want, &st, &ignored);
 			unlock_cache(fd);
@@ -544,7 +545,8 @@ int lcache_store(lcache_t *c, const char *key_hex, const char *blob_path, const 
 	buf_t p = BUF_INIT;
 	char *text = NULL;
 	int fd = -1, rc = -1;
-	if (!digest_is_hex(key_hex, 64) || !digest_oci_hex(desc->digest) || !digest_oci_hex(desc->diff_id)) {
+	if (!digest_is_hex(key_hex, 64) || !digest_oci_hex(desc->digest) ||
+	    !digest_oci_hex(desc->diff_id)) {
 		err_set(err, "layer cache: bad key '%s' or digest '%s'", key_hex, desc->digest);
 		goto out;
 	}

@@ -36,20 +36,19 @@ typedef struct lcache lcache_t;
 
 /* Everything a layer's bytes depend on. */
 typedef struct lcache_key_input {
-  const layer_opts_t *layer; /* compression, level (0 = its default), mtime */
-  const char *image_prefix;  /* absolute prefix in the image */
-  const char
-      *python_version; /* "3.11"; only keyed when a package is noarch: python */
-  const pkgrec_t *const *pkgs; /* the group's packages (borrowed), any order */
-  size_t n_pkgs;
+	const layer_opts_t *layer;   /* compression, level (0 = its default), mtime */
+	const char *image_prefix;    /* absolute prefix in the image */
+	const char *python_version;  /* "3.11"; only keyed when a package is noarch: python */
+	const pkgrec_t *const *pkgs; /* the group's packages (borrowed), any order */
+	size_t n_pkgs;
 } lcache_key_input_t;
 
 /* Computes the key (64 lower-case hex) and, when canonical is not NULL, the
  * canonical JSON it hashes. -1 (and err naming the package) when a package has
  * neither sha256 nor md5: such a layer cannot be keyed and must simply be
  * built. */
-int lcache_key(const lcache_key_input_t *in, char key_hex[DIGEST_HEX_MAX],
-               buf_t *canonical, err_t *err);
+int lcache_key(const lcache_key_input_t *in, char key_hex[DIGEST_HEX_MAX], buf_t *canonical,
+	       err_t *err);
 
 /* Opens (creating) the cache rooted at root and sweeps temporary files of dead
  * processes. Caller frees. */
@@ -58,17 +57,15 @@ void lcache_free(lcache_t *c);
 
 /* What a lookup found. */
 typedef enum {
-  LCACHE_MISS = 0, /* no entry */
-  LCACHE_HIT = 1,  /* entry and a verified blob */
-  LCACHE_EVICTED =
-      2, /* entry whose blob was missing, truncated or corrupt: removed */
+	LCACHE_MISS = 0,    /* no entry */
+	LCACHE_HIT = 1,     /* entry and a verified blob */
+	LCACHE_EVICTED = 2, /* entry whose blob was missing, truncated or corrupt: removed */
 } lcache_status_t;
 
 /* Looks key up without touching the blob (for `imgbuild plan`): HIT when the
  * entry exists and its blob has the recorded size. Fills out on a hit. Never
  * fails: errors read as MISS. */
-lcache_status_t lcache_peek(lcache_t *c, const char *key_hex,
-                            layer_desc_t *out);
+lcache_status_t lcache_peek(lcache_t *c, const char *key_hex, layer_desc_t *out);
 
 /* Looks key up and, on a hit, places the blob at dest_blobs_dir/<hex>
  * (hardlink, else copy) and verifies it there (stamp or full SHA-256), so the
@@ -76,17 +73,15 @@ lcache_status_t lcache_peek(lcache_t *c, const char *key_hex,
  * (media_type is a static string). A bad blob is removed from dest and from the
  * cache and reported as LCACHE_EVICTED with why in *why (static string, may be
  * NULL). -1 only on I/O errors worth stopping for (dest not writable). */
-int lcache_fetch(lcache_t *c, const char *key_hex, const char *dest_blobs_dir,
-                 layer_desc_t *out, lcache_status_t *status, const char **why,
-                 err_t *err);
+int lcache_fetch(lcache_t *c, const char *key_hex, const char *dest_blobs_dir, layer_desc_t *out,
+		 lcache_status_t *status, const char **why, err_t *err);
 
 /* Records a freshly built layer: blob_path (complete, its digest as in desc) is
  * hardlinked (else copied) into the cache, then the entry is written. group and
  * the package list (dists) are informational; key_input is the canonical JSON
  * (stored for debugging). */
-int lcache_store(lcache_t *c, const char *key_hex, const char *blob_path,
-                 const layer_desc_t *desc, const char *group,
-                 const pkgrec_t *const *pkgs, size_t n_pkgs,
-                 const char *key_input, err_t *err);
+int lcache_store(lcache_t *c, const char *key_hex, const char *blob_path, const layer_desc_t *desc,
+		 const char *group, const pkgrec_t *const *pkgs, size_t n_pkgs,
+		 const char *key_input, err_t *err);
 
 #endif

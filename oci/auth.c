@@ -83,7 +83,8 @@ static int from_auth_entry(json_t *entry, const char *where, auth_creds_t *out, 
 	const char *pass = json_string_value(json_object_get(entry, "password"));
 	const char *idtok = json_string_value(json_object_get(entry, "identitytoken"));
 	if (idtok && *idtok) {
-		/* `docker login` against an OAuth2 registry: "auth" then holds only the user name */
+		/* `docker login` against an OAuth2 registry: "auth" then holds only the user name
+		 */
 		out->identity_token = strdup(idtok);
 		out->user = strdup(user && *user ? user : "<token>");
 		out->secret = strdup("");
@@ -107,7 +108,10 @@ static int from_auth_entry(json_t *entry, const char *where, auth_creds_t *out, 
 		explicit_bzero(dec, strlen(auth) + 1);
 		free(dec);
 		if (rc)
-			return err_set(err, "%s: the \"auth\" value is not base64 of USER:PASSWORD; run `docker login` again", where);
+			return err_set(err,
+				       "%s: the \"auth\" value is not base64 of USER:PASSWORD; run "
+				       "`docker login` again",
+				       where);
 		return 0;
 	}
 	if (user && pass)
@@ -118,11 +122,13 @@ static int from_auth_entry(json_t *entry, const char *where, auth_creds_t *out, 
 /* posix_spawnp runs a name with a '/' as a path: "credsStore": "../../tmp/x" must not run. */
 static int check_helper_name(const char *name, err_t *err)
 {
-	static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.";
+	static const char ok[] =
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.";
 	if (*name && name[0] != '.' && strspn(name, ok) == strlen(name))
 		return 0;
-	return err_set(err, "the Docker config names credential helper '%.64s', which is not a "
-			    "helper name (letters, digits, '-', '_', '.'); fix credsStore/credHelpers",
+	return err_set(err,
+		       "the Docker config names credential helper '%.64s', which is not a "
+		       "helper name (letters, digits, '-', '_', '.'); fix credsStore/credHelpers",
 		       name);
 }
 
@@ -154,7 +160,10 @@ static int run_helper(const char *name, const char *server, auth_creds_t *out, e
 	in[0] = outp[1] = -1;
 	if (sp != 0) {
 		pid = -1;
-		err_set(err, "credential helper %s not found on PATH (named by the Docker config); install it or remove credsStore/credHelpers", prog.data);
+		err_set(err,
+			"credential helper %s not found on PATH (named by the Docker config); "
+			"install it or remove credsStore/credHelpers",
+			prog.data);
 		goto out;
 	}
 	if (write(in[1], server, strlen(server)) < 0) {
@@ -175,15 +184,19 @@ static int run_helper(const char *name, const char *server, auth_creds_t *out, e
 			rc = 0; /* the helper has nothing for this registry */
 			goto out;
 		}
-		err_set(err, "credential helper %s failed for %s (exit %d); check it with `echo %s | %s get`",
-			prog.data, server, WIFEXITED(status) ? WEXITSTATUS(status) : -1, server, prog.data);
+		err_set(err,
+			"credential helper %s failed for %s (exit %d); check it with `echo %s | %s "
+			"get`",
+			prog.data, server, WIFEXITED(status) ? WEXITSTATUS(status) : -1, server,
+			prog.data);
 		goto out;
 	}
 	j = json_loadb(data.data ? data.data : "", data.len, 0, NULL);
 	const char *user = json_string_value(json_object_get(j, "Username"));
 	const char *secret = json_string_value(json_object_get(j, "Secret"));
 	if (!user || !secret) {
-		err_set(err, "credential helper %s gave no Username/Secret JSON for %s", prog.data, server);
+		err_set(err, "credential helper %s gave no Username/Secret JSON for %s", prog.data,
+			server);
 		goto out;
 	}
 	if (!strcmp(user, "<token>")) {
@@ -248,8 +261,8 @@ static int from_docker_config(const auth_source_t *src, const char *registry, au
 		goto out;
 	cfg = json_loadb(buf_cstr(&data), data.len, 0, &je);
 	if (!cfg) { /* an empty file was "config.json:-1: ... (wrong arguments)" */
-		err_set(err, "%s:%d: not valid JSON (%s); fix or remove the Docker config", path.data,
-			je.line > 0 ? je.line : 1, je.text);
+		err_set(err, "%s:%d: not valid JSON (%s); fix or remove the Docker config",
+			path.data, je.line > 0 ? je.line : 1, je.text);
 		goto out;
 	}
 	if (!json_is_object(cfg)) {
@@ -257,14 +270,14 @@ static int from_docker_config(const auth_source_t *src, const char *registry, au
 		goto out;
 	}
 	const char *server = !strcmp(registry, "docker.io") ? DOCKER_HUB_KEY : registry;
-	json_object_foreach(json_object_get(cfg, "credHelpers"), key, v) {
+	json_object_foreach (json_object_get(cfg, "credHelpers"), key, v) {
 		normalise_host(key, &host);
 		if (!strcmp(host.data, registry) && json_is_string(v)) {
 			rc = run_helper(json_string_value(v), server, out, err);
 			goto out;
 		}
 	}
-	json_object_foreach(json_object_get(cfg, "auths"), key, v) {
+	json_object_foreach (json_object_get(cfg, "auths"), key, v) {
 		normalise_host(key, &host);
 		if (!strcmp(host.data, registry)) {
 			buf_reset(&host);
@@ -299,7 +312,8 @@ int auth_lookup(const auth_source_t *src, const char *registry, auth_creds_t *ou
 	}
 	if (user && *user) {
 		if (!pass)
-			return err_set(err, "IMGBUILD_REGISTRY_USER is set but IMGBUILD_REGISTRY_PASSWORD is not");
+			return err_set(err, "IMGBUILD_REGISTRY_USER is set but "
+					    "IMGBUILD_REGISTRY_PASSWORD is not");
 		return set_creds(out, user, strlen(user), pass);
 	}
 	auth_source_t none = {0};
@@ -382,7 +396,9 @@ int auth_challenge_parse(const char *header, auth_challenge_t *out, err_t *err)
 	else if (n == 5 && !strncasecmp(p, "Basic", 5))
 		out->scheme = strdup("Basic");
 	else
-		return err_set(err, "registry asks for unsupported authentication '%.*s' (only Basic and Bearer)",
+		return err_set(err,
+			       "registry asks for unsupported authentication '%.*s' (only Basic "
+			       "and Bearer)",
 			       (int)(n > 32 ? 32 : n), p);
 	p += n;
 	while (next_param(&p, &key, &val) == 0) {
@@ -392,7 +408,8 @@ int auth_challenge_parse(const char *header, auth_challenge_t *out, err_t *err)
 								 : NULL;
 		if (slot) {
 			free(*slot);
-			/* service="" is a service not named: absent (it was strdup(NULL), exit 139) */
+			/* service="" is a service not named: absent (it was strdup(NULL), exit 139)
+			 */
 			*slot = val.len ? xstrdup(val.data) : NULL;
 		}
 	}
@@ -404,7 +421,8 @@ int auth_challenge_parse(const char *header, auth_challenge_t *out, err_t *err)
 	}
 	if (!strcmp(out->scheme, "Bearer") && !realm_is_url(out->realm)) {
 		auth_challenge_clear(out);
-		return err_set(err, "registry sent a Bearer challenge whose realm is not an http(s) URL");
+		return err_set(
+			err, "registry sent a Bearer challenge whose realm is not an http(s) URL");
 	}
 	return 0;
 }

@@ -13,13 +13,13 @@
 #include "err.h"
 
 typedef struct auth_creds {
-	char *user;   /* NULL when none found */
+	char *user; /* NULL when none found */
 	char *secret;
 	char *identity_token; /* OAuth2 refresh token for the token endpoint, or NULL */
 } auth_creds_t;
 
 typedef struct auth_source {
-	const char *creds;       /* "USER:PASS" from --creds, or NULL */
+	const char *creds;             /* "USER:PASS" from --creds, or NULL */
 	const char *docker_config_dir; /* NULL = $DOCKER_CONFIG, else ~/.docker */
 } auth_source_t;
 

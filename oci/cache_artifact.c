@@ -36,7 +36,8 @@ static int is_key_hex(const char *s)
 int oci_cache_tag(const char *key_hex, buf_t *out, err_t *err)
 {
 	if (!is_key_hex(key_hex))
-		return err_set(err, "layer cache key '%s' is not 64 lower-case hex digits", key_hex ? key_hex : "");
+		return err_set(err, "layer cache key '%s' is not 64 lower-case hex digits",
+			       key_hex ? key_hex : "");
 	/* 67 characters: within the 128 a tag may have, and [a-z0-9-] only */
 	buf_setstr(out, OCI_CACHE_TAG_PREFIX);
 	buf_addstr(out, key_hex);
@@ -63,19 +64,24 @@ int oci_cache_manifest_make(const char *key_hex, const oci_cache_layer_t *layer,
 	buf_t pk = BUF_INIT;
 	char *s = NULL;
 	int rc = -1;
-	if (!is_key_hex(key_hex) || !oci_ref_is_digest(layer->digest) || !oci_ref_is_digest(layer->diff_id) ||
-	    layer->size <= 0 || !layer->media_type[0]) {
-		err_set(err, "cache artifact for key %.12s: incomplete layer descriptor (%s, %lld bytes)",
+	if (!is_key_hex(key_hex) || !oci_ref_is_digest(layer->digest) ||
+	    !oci_ref_is_digest(layer->diff_id) || layer->size <= 0 || !layer->media_type[0]) {
+		err_set(err,
+			"cache artifact for key %.12s: incomplete layer descriptor (%s, %lld "
+			"bytes)",
 			key_hex ? key_hex : "", layer->digest, layer->size);
 		goto out;
 	}
 	packages_summary(info, &pk);
-	json_t *m = json_pack("{s:i, s:s, s:s, s:{s:s, s:s, s:i, s:s}, s:[{s:s, s:s, s:I}], s:{s:s, s:s, s:s, s:s}}",
-			      "schemaVersion", 2, "mediaType", OCI_MT_MANIFEST, "artifactType", OCI_CACHE_ARTIFACT_TYPE,
-			      "config", "mediaType", OCI_MT_EMPTY, "digest", EMPTY_DIGEST, "size", 2, "data", "e30=",
-			      "layers", "mediaType", layer->media_type, "digest", layer->digest, "size",
-			      (json_int_t)layer->size, "annotations", ANN_KEY, key_hex, ANN_DIFF_ID, layer->diff_id,
-			      ANN_GROUP, info->group ? info->group : "", ANN_PACKAGES, pk.data);
+	json_t *m = json_pack("{s:i, s:s, s:s, s:{s:s, s:s, s:i, s:s}, s:[{s:s, s:s, s:I}], "
+			      "s:{s:s, s:s, s:s, s:s}}",
+			      "schemaVersion", 2, "mediaType", OCI_MT_MANIFEST, "artifactType",
+			      OCI_CACHE_ARTIFACT_TYPE, "config", "mediaType", OCI_MT_EMPTY,
+			      "digest", EMPTY_DIGEST, "size", 2, "data", "e30=", "layers",
+			      "mediaType", layer->media_type, "digest", layer->digest, "size",
+			      (json_int_t)layer->size, "annotations", ANN_KEY, key_hex, ANN_DIFF_ID,
+			      layer->diff_id, ANN_GROUP, info->group ? info->group : "",
+			      ANN_PACKAGES, pk.data);
 	if (!m) {
 		err_set(err, "cache artifact for key %.12s: cannot build the manifest", key_hex);
 		goto out;
@@ -119,7 +125,8 @@ int oci_cache_manifest_parse(const char *data, size_t len, const char *key_hex,
 	const char *at = json_string_value(json_object_get(m, "artifactType"));
 	const char *key = json_string_value(json_object_get(ann, ANN_KEY));
 	json_int_t size = json_integer_value(json_object_get(l, "size"));
-	if (json_integer_value(json_object_get(m, "schemaVersion")) != 2 || !mt || strcmp(mt, OCI_MT_MANIFEST))
+	if (json_integer_value(json_object_get(m, "schemaVersion")) != 2 || !mt ||
+	    strcmp(mt, OCI_MT_MANIFEST))
 		why = "not an OCI image manifest";
 	else if (!at || strcmp(at, OCI_CACHE_ARTIFACT_TYPE))
 		why = "artifactType is not " OCI_CACHE_ARTIFACT_TYPE;
@@ -127,15 +134,18 @@ int oci_cache_manifest_parse(const char *data, size_t len, const char *key_hex,
 		why = "it must list exactly one layer";
 	else if (!key || strcmp(key, key_hex))
 		why = "its " ANN_KEY " annotation names another key";
-	else if (copy_field(out->digest, sizeof out->digest, json_string_value(json_object_get(l, "digest"))) ||
+	else if (copy_field(out->digest, sizeof out->digest,
+			    json_string_value(json_object_get(l, "digest"))) ||
 		 !oci_ref_is_digest(out->digest))
 		why = "the layer digest is not sha256:<64 hex>";
-	else if (copy_field(out->diff_id, sizeof out->diff_id, json_string_value(json_object_get(ann, ANN_DIFF_ID))) ||
+	else if (copy_field(out->diff_id, sizeof out->diff_id,
+			    json_string_value(json_object_get(ann, ANN_DIFF_ID))) ||
 		 !oci_ref_is_digest(out->diff_id))
 		why = "the " ANN_DIFF_ID " annotation is not sha256:<64 hex>";
 	else if (size <= 0 || size > LAYER_SIZE_MAX)
 		why = "the layer size is out of range";
-	else if (copy_field(out->media_type, sizeof out->media_type, json_string_value(json_object_get(l, "mediaType"))))
+	else if (copy_field(out->media_type, sizeof out->media_type,
+			    json_string_value(json_object_get(l, "mediaType"))))
 		why = "the layer has no mediaType";
 	if (why) {
 		err_set(err, "cache artifact %s%s: %s", OCI_CACHE_TAG_PREFIX, key_hex, why);
@@ -157,8 +167,8 @@ int oci_cache_lookup(reg_t *r, const char *repo, const char *key_hex, oci_cache_
 	if (oci_cache_tag(key_hex, &tag, err))
 		goto out;
 	if (reg_manifest_get(r, repo, tag.data, &body, &mt, &digest, err) != 0) {
-		/* reg.h reports statuses only in the message ("...: HTTP 404 (...)"): a missing tag or
-		 * a repository nobody wrote yet is a miss, anything else a failure */
+		/* reg.h reports statuses only in the message ("...: HTTP 404 (...)"): a missing tag
+		 * or a repository nobody wrote yet is a miss, anything else a failure */
 		if (strstr(err_msg(err), ": HTTP 404")) {
 			err_clear(err);
 			rc = 0;
@@ -183,7 +193,8 @@ int oci_cache_publish(reg_t *r, const char *repo, const char *key_hex, const cha
 {
 	buf_t tag = BUF_INIT, manifest = BUF_INIT, empty = BUF_INIT;
 	int rc = -1;
-	if (oci_cache_tag(key_hex, &tag, err) || oci_cache_manifest_make(key_hex, layer, info, &manifest, err))
+	if (oci_cache_tag(key_hex, &tag, err) ||
+	    oci_cache_manifest_make(key_hex, layer, info, &manifest, err))
 		goto out;
 	buf_setstr(&empty, scratch_dir);
 	buf_addpath(&empty, "empty.json");

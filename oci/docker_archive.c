@@ -44,13 +44,14 @@ static int add_entry(struct archive *a, const char *name, long long size, long l
 	archive_entry_set_uid(e, 0);
 	archive_entry_set_gid(e, 0);
 	if (archive_write_header(a, e) != ARCHIVE_OK)
-		rc = err_set(err, "%s: writing %s: %s", path_for_errors, name, archive_error_string(a));
+		rc = err_set(err, "%s: writing %s: %s", path_for_errors, name,
+			     archive_error_string(a));
 	archive_entry_free(e);
 	return rc;
 }
 
-static int add_mem(struct archive *a, const char *name, const char *data, size_t len, long long mtime,
-		   const char *path, err_t *err)
+static int add_mem(struct archive *a, const char *name, const char *data, size_t len,
+		   long long mtime, const char *path, err_t *err)
 {
 	if (add_entry(a, name, (long long)len, mtime, path, err))
 		return -1;
@@ -101,8 +102,10 @@ static int plan_read(archive_plan_t *ap, const char *layout_dir, err_t *err)
 	    oci_layout_read_manifest(ap->layout, ap->top, &ap->manifest, err))
 		return -1;
 	if (oci_manifest_is_index(ap->manifest))
-		return err_set(err, "%s: the image is an image index; a docker archive holds one "
-				    "platform's image", layout_dir);
+		return err_set(err,
+			       "%s: the image is an image index; a docker archive holds one "
+			       "platform's image",
+			       layout_dir);
 	size_t n = oci_manifest_count(ap->manifest);
 	ap->blobs = xcalloc(n + 2, sizeof *ap->blobs);
 	for (size_t i = 0; i < n; i++)
@@ -134,12 +137,13 @@ static void plan_docker_manifest(archive_plan_t *ap, const char *const *repo_tag
 {
 	json_t *layers = json_array(), *tags = json_array();
 	for (size_t i = 0; i < oci_manifest_count(ap->manifest); i++)
-		json_array_append_new(layers, blob_name(oci_manifest_entry(ap->manifest, i)->digest));
+		json_array_append_new(layers,
+				      blob_name(oci_manifest_entry(ap->manifest, i)->digest));
 	for (size_t i = 0; i < n_tags; i++)
 		json_array_append_new(tags, json_string(repo_tags[i]));
 	json_t *dm = json_pack("[{s:o, s:o, s:o}]", "Config",
-			       blob_name(oci_manifest_config(ap->manifest)->digest), "RepoTags", tags,
-			       "Layers", layers);
+			       blob_name(oci_manifest_config(ap->manifest)->digest), "RepoTags",
+			       tags, "Layers", layers);
 	char *s = dm ? json_dumps(dm, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
 	if (!s)
 		abort(); /* only allocation fails here */
@@ -159,7 +163,8 @@ static int plan_index(archive_plan_t *ap, const char *const *repo_tags, size_t n
 	buf_t *names = xcalloc(n_tags ? n_tags : 1, sizeof *names);
 	int rc = -1;
 	for (size_t i = 0; i < (n_tags ? n_tags : 1); i++) {
-		entries[i] = (oci_desc_t){.media_type = OCI_MT_MANIFEST, .digest = ap->top->digest,
+		entries[i] = (oci_desc_t){.media_type = OCI_MT_MANIFEST,
+					  .digest = ap->top->digest,
 					  .size = ap->top->size};
 		if (!n_tags)
 			break;

@@ -17,16 +17,16 @@
 struct oci_image {
 	char *os;
 	char *arch;
-	json_t *layers;      /* descriptors {mediaType, digest, size} */
-	json_t *diff_ids;    /* strings */
+	json_t *layers;       /* descriptors {mediaType, digest, size} */
+	json_t *diff_ids;     /* strings */
 	json_t *base_history; /* verbatim from the base config */
-	json_t *own_history; /* {created_by} per added layer; "created" filled at write time */
-	json_t *env;         /* "NAME=value", insertion order */
-	json_t *cmd;         /* array or NULL */
-	json_t *entrypoint;  /* array or NULL */
-	json_t *workdir;     /* string or NULL */
-	json_t *labels;      /* object */
-	json_t *base_config; /* other keys of the base's config.config (User, ExposedPorts, ...) */
+	json_t *own_history;  /* {created_by} per added layer; "created" filled at write time */
+	json_t *env;          /* "NAME=value", insertion order */
+	json_t *cmd;          /* array or NULL */
+	json_t *entrypoint;   /* array or NULL */
+	json_t *workdir;      /* string or NULL */
+	json_t *labels;       /* object */
+	json_t *base_config;  /* other keys of the base's config.config (User, ExposedPorts, ...) */
 	long long created;
 };
 
@@ -75,8 +75,8 @@ static json_t *descriptor(const char *media_type, const char *digest, long long 
 			 (json_int_t)size);
 }
 
-void oci_image_add_layer(oci_image_t *img, const char *digest, const char *diff_id,
-			 long long size, const char *media_type, const char *created_by)
+void oci_image_add_layer(oci_image_t *img, const char *digest, const char *diff_id, long long size,
+			 const char *media_type, const char *created_by)
 {
 	json_array_append_new(img->layers, descriptor(media_type, digest, size));
 	json_array_append_new(img->diff_ids, json_string(diff_id));
@@ -198,9 +198,10 @@ static json_t *build_config(const oci_image_t *img)
 		json_object_set_new(h, "created", json_string(created.data));
 		json_array_append_new(history, h);
 	}
-	json_t *cfg = json_pack("{s:s, s:s, s:s, s:o, s:{s:s, s:O}, s:o}", "architecture", img->arch,
-				"os", img->os, "created", created.data, "config", cc, "rootfs",
-				"type", "layers", "diff_ids", img->diff_ids, "history", history);
+	json_t *cfg =
+		json_pack("{s:s, s:s, s:s, s:o, s:{s:s, s:O}, s:o}", "architecture", img->arch,
+			  "os", img->os, "created", created.data, "config", cc, "rootfs", "type",
+			  "layers", "diff_ids", img->diff_ids, "history", history);
 	buf_free(&created);
 	return cfg;
 }
@@ -219,10 +220,9 @@ int oci_image_write_blobs(oci_image_t *img, oci_layout_t *l, buf_t *manifest_dig
 	}
 	if (write_json_blob(cfg, l, &cfg_digest, &cfg_size, err))
 		goto out;
-	manifest = json_pack("{s:i, s:s, s:o, s:O}", "schemaVersion", 2, "mediaType",
-			     OCI_MT_MANIFEST, "config",
-			     descriptor(OCI_MT_CONFIG, cfg_digest.data, cfg_size), "layers",
-			     img->layers);
+	manifest = json_pack(
+		"{s:i, s:s, s:o, s:O}", "schemaVersion", 2, "mediaType", OCI_MT_MANIFEST, "config",
+		descriptor(OCI_MT_CONFIG, cfg_digest.data, cfg_size), "layers", img->layers);
 	if (!manifest) {
 		err_set(err, "cannot build image manifest JSON");
 		goto out;
@@ -251,7 +251,7 @@ static void take_history(oci_image_t *img, const oci_base_t *base)
 	json_t *created = json_object_get(base->config, "created");
 	size_t n_layers = oci_manifest_count(base->manifest), n = 0, i;
 	json_t *h;
-	json_array_foreach(history, i, h) {
+	json_array_foreach (history, i, h) {
 		json_t *copy = json_deep_copy(h);
 		if (!json_is_object(copy))
 			continue;
@@ -260,8 +260,9 @@ static void take_history(oci_image_t *img, const oci_base_t *base)
 		json_array_append_new(img->base_history, copy);
 	}
 	for (; n < n_layers; n++) {
-		json_t *e = json_pack("{s:s, s:s}", "created_by", "imgbuild: base image layer",
-				      "comment", "the base image has no history entry for this layer");
+		json_t *e =
+			json_pack("{s:s, s:s}", "created_by", "imgbuild: base image layer",
+				  "comment", "the base image has no history entry for this layer");
 		if (json_is_string(created))
 			json_object_set(e, "created", created);
 		json_array_append_new(img->base_history, e);
@@ -272,7 +273,7 @@ static void take_config(oci_image_t *img, json_t *cc)
 {
 	const char *key;
 	json_t *v;
-	json_object_foreach(cc, key, v) {
+	json_object_foreach (cc, key, v) {
 		if (!strcmp(key, "Env") && json_is_array(v)) {
 			for (size_t i = 0; i < json_array_size(v); i++) {
 				const char *kv = json_string_value(json_array_get(v, i));
@@ -291,7 +292,8 @@ static void take_config(oci_image_t *img, json_t *cc)
 			img->entrypoint = json_is_array(v) ? json_incref(v) : NULL;
 		} else if (!strcmp(key, "WorkingDir")) {
 			json_decref(img->workdir);
-			img->workdir = json_is_string(v) && *json_string_value(v) ? json_incref(v) : NULL;
+			img->workdir =
+				json_is_string(v) && *json_string_value(v) ? json_incref(v) : NULL;
 		} else if (!strcmp(key, "Labels") && json_is_object(v)) {
 			json_object_update(img->labels, v);
 		} else if (!json_is_null(v)) {

@@ -25,8 +25,8 @@ void oci_image_free(oci_image_t *img);
  * (docs/layer-format.md, "Image JSON"). */
 int oci_image_load_base(oci_image_t *img, const oci_base_t *base, oci_layout_t *out, err_t *err);
 /* Appends a layer (its blob already in the output layout). created_by goes to the history. */
-void oci_image_add_layer(oci_image_t *img, const char *digest, const char *diff_id,
-			 long long size, const char *media_type, const char *created_by);
+void oci_image_add_layer(oci_image_t *img, const char *digest, const char *diff_id, long long size,
+			 const char *media_type, const char *created_by);
 /* Sets (replacing) an environment variable "NAME=value". */
 void oci_image_set_env(oci_image_t *img, const char *name, const char *value);
 const char *oci_image_get_env(const oci_image_t *img, const char *name); /* borrowed or NULL */

@@ -28,7 +28,8 @@ static int get_blob(pull_t *pl, const oci_desc_t *d, err_t *err)
 	if (oci_blob_path(pl->cache_blobs.data, d->digest, &cached, err))
 		goto out;
 	if (stat(cached.data, &st) != 0 || st.st_size != d->size) {
-		if (reg_blob_fetch(pl->reg, pl->ref->repository, d->digest, d->size, cached.data, err))
+		if (reg_blob_fetch(pl->reg, pl->ref->repository, d->digest, d->size, cached.data,
+				   err))
 			goto out;
 	}
 	oci_seen_add(pl->seen.data, d->digest, pl->ref->repository);
@@ -63,7 +64,8 @@ static oci_manifest_t *resolve(pull_t *pl, const char *os, const char *arch, buf
 		m = child;
 	}
 	if (m && oci_manifest_is_index(m)) {
-		err_set(err, "%s: unsupported manifest type '%s' (need an OCI or Docker schema 2 image)",
+		err_set(err,
+			"%s: unsupported manifest type '%s' (need an OCI or Docker schema 2 image)",
 			pl->where.data, oci_manifest_media_type(m));
 		oci_manifest_free(m);
 		m = NULL;
@@ -76,8 +78,8 @@ static int write_layout(pull_t *pl, const oci_manifest_t *m, const char *digest,
 	char got[DIGEST_OCI_MAX];
 	size_t len = 0;
 	const void *raw = oci_manifest_bytes(m, &len);
-	oci_desc_t d = {.media_type = oci_manifest_media_type(m), .digest = digest,
-			.size = (long long)len};
+	oci_desc_t d = {
+		.media_type = oci_manifest_media_type(m), .digest = digest, .size = (long long)len};
 	if (oci_layout_write_blob(pl->layout, raw, len, got, err))
 		return -1;
 	if (strcmp(got, digest) != 0) /* reg_manifest_get hashed these bytes: never expected */

@@ -67,7 +67,8 @@ static char *seen_find(const char *seen_path, const char *digest, const char *re
 			char *nl = strchr(line, '\n');
 			if (nl)
 				*nl = '\0';
-			if (!strncmp(line, digest, dlen) && line[dlen] == ' ' && strcmp(line + dlen + 1, repo) != 0) {
+			if (!strncmp(line, digest, dlen) && line[dlen] == ' ' &&
+			    strcmp(line + dlen + 1, repo) != 0) {
 				free(found);
 				found = xstrdup(line + dlen + 1);
 			}
@@ -98,14 +99,19 @@ static int push_absent(push_t *p, const char *digest, long long size, const char
 	if (reg_blob_mount(p->reg, p->repo, digest, p->absent_from, &placed, err))
 		goto out;
 	if (!placed) {
-		buf_addf(&msg, "warning: registry %s: blob %s is neither local nor mountable from %s (the "
-			 "registry refused the mount); downloading it from there and uploading it",
-			 reg_name(p->reg), digest, p->absent_from);
+		buf_addf(
+			&msg,
+			"warning: registry %s: blob %s is neither local nor mountable from %s (the "
+			"registry refused the mount); downloading it from there and uploading it",
+			reg_name(p->reg), digest, p->absent_from);
 		reg_log(p->reg, msg.data);
 		if (reg_blob_fetch(p->reg, p->absent_from, digest, size, path, err) ||
 		    reg_blob_push(p->reg, p->repo, digest, path, size, NULL, err)) {
-			err_prefix(err, "registry %s: blob %s is neither local nor mountable from %s, and the "
-				   "fallback failed", reg_name(p->reg), digest, p->absent_from);
+			err_prefix(err,
+				   "registry %s: blob %s is neither local nor mountable from %s, "
+				   "and the "
+				   "fallback failed",
+				   reg_name(p->reg), digest, p->absent_from);
 			goto out;
 		}
 	}
@@ -203,8 +209,9 @@ int oci_push_layout(reg_t *reg, const char *layout_dir, const char *ref_name, co
 	return push_layout(reg, layout_dir, ref_name, repo, tags, n_tags, cache_dir, NULL, err);
 }
 
-int oci_push_layout_from(reg_t *reg, const char *layout_dir, const char *repo, const char *const *tags,
-			 size_t n_tags, const char *cache_dir, const char *absent_from, err_t *err)
+int oci_push_layout_from(reg_t *reg, const char *layout_dir, const char *repo,
+			 const char *const *tags, size_t n_tags, const char *cache_dir,
+			 const char *absent_from, err_t *err)
 {
 	return push_layout(reg, layout_dir, NULL, repo, tags, n_tags, cache_dir, absent_from, err);
 }

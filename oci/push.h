@@ -23,12 +23,13 @@ void oci_seen_add(const char *seen_path, const char *digest, const char *repo);
  * manifest has been PUT under any tag of the top image. */
 int oci_push_layout(reg_t *reg, const char *layout_dir, const char *ref_name, const char *repo,
 		    const char *const *tags, size_t n_tags, const char *cache_dir, err_t *err);
-/* The same for the layout's only image, in a layout that may lack some layer blobs (a build that took them from the
- * registry cache without downloading them): each blob absent from the layout is mounted from
- * absent_from, a repository of the same registry; when the registry refuses the mount (202)
- * a warning goes to the client's log and the blob is downloaded from absent_from (verified)
+/* The same for the layout's only image, in a layout that may lack some layer blobs (a build that
+ * took them from the registry cache without downloading them): each blob absent from the layout is
+ * mounted from absent_from, a repository of the same registry; when the registry refuses the mount
+ * (202) a warning goes to the client's log and the blob is downloaded from absent_from (verified)
  * into the layout and uploaded. absent_from NULL = every blob must be local. */
-int oci_push_layout_from(reg_t *reg, const char *layout_dir, const char *repo, const char *const *tags,
-			 size_t n_tags, const char *cache_dir, const char *absent_from, err_t *err);
+int oci_push_layout_from(reg_t *reg, const char *layout_dir, const char *repo,
+			 const char *const *tags, size_t n_tags, const char *cache_dir,
+			 const char *absent_from, err_t *err);
 
 #endif

@@ -79,8 +79,8 @@ static int registry_ok(const char *h, size_t n)
 	} else {
 		for (; i < n && h[i] != ':'; i++) {
 			char c = h[i];
-			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			      c == '-' || c == '.'))
+			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			      (c >= '0' && c <= '9') || c == '-' || c == '.'))
 				return 0;
 		}
 		if (i == 0)
@@ -114,8 +114,11 @@ int oci_ref_names_registry(const char *s)
 
 static int fail(err_t *err, const char *s, const char *why)
 {
-	return err_set(err, "invalid image reference '%s': %s (expected [REGISTRY/]NAME[:TAG][@sha256:DIGEST], e.g. registry.example.com/team/env:1.0)",
-		       s, why);
+	return err_set(
+		err,
+		"invalid image reference '%s': %s (expected [REGISTRY/]NAME[:TAG][@sha256:DIGEST], "
+		"e.g. registry.example.com/team/env:1.0)",
+		s, why);
 }
 
 static int check_path(const char *s, const char *path, err_t *err)
@@ -130,7 +133,9 @@ static int check_path(const char *s, const char *path, err_t *err)
 			if (p[i] >= 'A' && p[i] <= 'Z')
 				return fail(err, s, "repository names must be lower-case");
 		if (!component_ok(p, n))
-			return fail(err, s, "bad repository path component (use a-z, 0-9 and single . _ __ - separators)");
+			return fail(err, s,
+				    "bad repository path component (use a-z, 0-9 and single . _ __ "
+				    "- separators)");
 		if (!slash)
 			return 0;
 		p = slash + 1;
@@ -176,7 +181,8 @@ int oci_ref_parse(const char *s, oci_ref_t *out, err_t *err)
 	if (colon && !strchr(colon, '/')) {
 		*colon = '\0';
 		if (!tag_ok(colon + 1)) {
-			fail(err, s, "bad tag (1-128 of A-Z a-z 0-9 _ . -, not starting with . or -)");
+			fail(err, s,
+			     "bad tag (1-128 of A-Z a-z 0-9 _ . -, not starting with . or -)");
 			goto out;
 		}
 		r.tag = strdup(colon + 1);
@@ -193,8 +199,9 @@ int oci_ref_parse(const char *s, oci_ref_t *out, err_t *err)
 	/* distribution checks the length of the normalised name (registry/repository), so what
 	 * oci_ref_format writes always parses again */
 	if (strlen(r.registry) + 1 + strlen(r.repository) > REF_NAME_MAX) {
-		fail(err, s, "name (registry/repository, with docker.io/library/ for Docker Hub "
-			     "names) longer than 255 characters");
+		fail(err, s,
+		     "name (registry/repository, with docker.io/library/ for Docker Hub "
+		     "names) longer than 255 characters");
 		goto out;
 	}
 	if (!r.tag && !r.digest)

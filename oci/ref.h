@@ -11,11 +11,14 @@
 typedef struct oci_ref {
 	char *registry;   /* "docker.io", "localhost:5000", "127.0.0.1:5000", "[::1]:5000" */
 	char *repository; /* "library/ubuntu", "team/dl-env" */
-	char *tag;        /* "latest" when neither tag nor digest was written; NULL with a bare digest */
-	char *digest;     /* "sha256:<64 hex>" or NULL */
+	char *tag; /* "latest" when neither tag nor digest was written; NULL with a bare digest */
+	char *digest; /* "sha256:<64 hex>" or NULL */
 } oci_ref_t;
 
-#define OCI_REF_INIT {NULL, NULL, NULL, NULL}
+#define OCI_REF_INIT                                                                               \
+	{                                                                                          \
+		NULL, NULL, NULL, NULL                                                             \
+	}
 
 /* Parses s into out (fields owned by out; release with oci_ref_clear). -1 with a message
  * naming s and the rule it breaks. */

@@ -364,7 +364,8 @@ static void perform_once(reg_t *r, const reg_req_t *q, const char *auth_value, r
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &p->status);
 	if (p->curl_rc == CURLE_OK && x.out_error) {
 		p->curl_rc = CURLE_WRITE_ERROR;
-		snprintf(p->curl_err, sizeof p->curl_err, "writing the download: %s", strerror(x.out_error));
+		snprintf(p->curl_err, sizeof p->curl_err, "writing the download: %s",
+			 strerror(x.out_error));
 	}
 	/* the handle keeps pointers into this frame: drop them */
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
@@ -434,8 +435,8 @@ int reg_fail(reg_t *r, const char *op, const reg_resp_t *p, const char *hint, er
 	} else {
 		body_summary(p, &sum);
 		err_set(err, "registry %s: %s: HTTP %ld%s%s%s%s%s", r->name, op, p->status,
-			sum.len ? " (" : "", sum.data ? sum.data : "", sum.len ? ")" : "", hint ? "; " : "",
-			hint ? hint : "");
+			sum.len ? " (" : "", sum.data ? sum.data : "", sum.len ? ")" : "",
+			hint ? "; " : "", hint ? hint : "");
 	}
 	err_set_hint(err, kind);
 	buf_free(&sum);
@@ -521,7 +522,8 @@ static int fetch_token(reg_t *r, const char *op, err_t *err)
 		goto out;
 	}
 	if (auth_token_header(p.body.data, p.body.len, &r->auth_header) != 0) {
-		err_set(err, "registry %s: %s: the answer holds no usable token", r->name, what.data);
+		err_set(err, "registry %s: %s: the answer holds no usable token", r->name,
+			what.data);
 		goto out;
 	}
 	rc = 0;
@@ -601,8 +603,12 @@ static int ping(reg_t *r, err_t *err)
 		reg_url(r, NULL, "", &url);
 		q.url = url.data;
 		perform_once(r, &q, NULL, &p);
-		if (p.curl_rc == CURLE_SSL_CONNECT_ERROR && may_http && !strncmp(r->base.data, "https:", 6)) {
-			reg_logf(r, "registry %s does not speak TLS; using plain HTTP (insecure or loopback registry)", r->name);
+		if (p.curl_rc == CURLE_SSL_CONNECT_ERROR && may_http &&
+		    !strncmp(r->base.data, "https:", 6)) {
+			reg_logf(r,
+				 "registry %s does not speak TLS; using plain HTTP (insecure or "
+				 "loopback registry)",
+				 r->name);
 			buf_setstr(&r->base, "http://");
 			buf_addstr(&r->base, oci_ref_api_host(r->name));
 			attempt--;
@@ -653,15 +659,17 @@ static int check_url(reg_t *r, const char *op, const char *url, err_t *err)
 	if (reg_url_allowed(r->base.data, url, r->opts.insecure, r->opts.n_insecure))
 		return 0;
 	if (!strncasecmp(r->base.data, "https:", 6))
-		return err_set(err,
-			       "registry %s: %s: the registry sent us on to %s, which is refused: the "
-			       "registry speaks TLS, so only https:// URLs are followed (plain http:// "
-			       "only to a host listed as insecure)",
-			       r->name, op, url);
-	return err_set(err,
-		       "registry %s: %s: the registry sent us on to %s, which is refused: only https://, "
-		       "the registry itself, a loopback host or a host listed as insecure",
-		       r->name, op, url);
+		return err_set(
+			err,
+			"registry %s: %s: the registry sent us on to %s, which is refused: the "
+			"registry speaks TLS, so only https:// URLs are followed (plain http:// "
+			"only to a host listed as insecure)",
+			r->name, op, url);
+	return err_set(
+		err,
+		"registry %s: %s: the registry sent us on to %s, which is refused: only https://, "
+		"the registry itself, a loopback host or a host listed as insecure",
+		r->name, op, url);
 }
 
 /* A GET/HEAD answered with a redirect: the next URL to try into next (0), or -1 (none). */

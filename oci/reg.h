@@ -22,26 +22,26 @@ typedef void (*reg_log_fn)(void *ud, const char *message);
 
 typedef struct reg_opts {
 	const char *ca_cert;         /* extra PEM CA bundle trusted besides the system's, or NULL
-	                                ($SSL_CERT_FILE and friends, http.h) */
+					($SSL_CERT_FILE and friends, http.h) */
 	const char *const *insecure; /* hosts (host[:port]) allowed plain HTTP / unverified TLS */
 	size_t n_insecure;
-	auth_source_t auth;          /* where credentials come from (auth.h) */
-	int max_attempts;            /* per request, including the first; 0 = 5 */
-	long backoff_ms;             /* first retry delay, doubled each time; 0 = 300 */
-	long long chunk_bytes;       /* blobs larger than this go up in PATCH chunks; 0 =
-	                                $IMGBUILD_UPLOAD_CHUNK_BYTES (tests) or 32 MiB */
-	reg_log_fn log;              /* retries and fallbacks, or NULL */
+	auth_source_t auth;    /* where credentials come from (auth.h) */
+	int max_attempts;      /* per request, including the first; 0 = 5 */
+	long backoff_ms;       /* first retry delay, doubled each time; 0 = 300 */
+	long long chunk_bytes; /* blobs larger than this go up in PATCH chunks; 0 =
+				  $IMGBUILD_UPLOAD_CHUNK_BYTES (tests) or 32 MiB */
+	reg_log_fn log;        /* retries and fallbacks, or NULL */
 	void *ud;
 } reg_opts_t;
 
 /* What this client did, for progress output and tests. */
 typedef struct reg_stats {
-	long blobs_skipped;   /* HEAD said present */
+	long blobs_skipped; /* HEAD said present */
 	long blobs_mounted;
 	long blobs_uploaded;
 	long long bytes_uploaded;
 	long retries;
-	long resumes;         /* chunked uploads continued from the registry's Range */
+	long resumes; /* chunked uploads continued from the registry's Range */
 } reg_stats_t;
 
 /* registry is "host[:port]" as in a reference (docker.io is reached at registry-1.docker.io).
@@ -60,8 +60,8 @@ int reg_blob_exists(reg_t *r, const char *repo, const char *digest, int *exists,
 /* Pushes blob file path (size bytes, content digest `digest`) into repo unless it is there.
  * With mount_from, first asks the registry to mount it from that repository (201); a 202
  * answer is an ordinary upload session that is then used. The file is streamed. */
-int reg_blob_push(reg_t *r, const char *repo, const char *digest, const char *path,
-		  long long size, const char *mount_from, err_t *err);
+int reg_blob_push(reg_t *r, const char *repo, const char *digest, const char *path, long long size,
+		  const char *mount_from, err_t *err);
 /* PUT /v2/<repo>/manifests/<reference> with Content-Type media_type. Checks the registry's
  * Docker-Content-Digest against the bytes sent. */
 int reg_manifest_put(reg_t *r, const char *repo, const char *reference, const char *media_type,

@@ -13,37 +13,37 @@
 #define REG_BODY_MAX_BYTES (4u << 20) /* manifests, error bodies, token answers */
 
 typedef struct reg_req {
-	const char *method;      /* "GET", "HEAD", "POST", "PUT", "PATCH" */
-	const char *url;         /* absolute */
-	const char *op;          /* for messages: "HEAD blob sha256:..." */
+	const char *method; /* "GET", "HEAD", "POST", "PUT", "PATCH" */
+	const char *url;    /* absolute */
+	const char *op;     /* for messages: "HEAD blob sha256:..." */
 	const char *content_type;
 	const char *accept;
 	const char *content_range; /* "start-end" for PATCH */
-	const void *mem;         /* body from memory ... */
+	const void *mem;           /* body from memory ... */
 	size_t mem_len;
-	int fd;                  /* ... or from a file (fd >= 0) */
+	int fd; /* ... or from a file (fd >= 0) */
 	long long file_off, file_len;
-	int out_fd;              /* response body to a file (>= 0), else into resp body */
-	long long out_max;       /* >= 0: more than this to out_fd aborts (resp is_too_big);
-	                            reg_req_init sets -1, unbounded */
-	digest_t *out_digest;    /* hashes what goes to out_fd */
-	int is_once;             /* no retries here: the caller resumes (chunk PATCH) */
+	int out_fd;           /* response body to a file (>= 0), else into resp body */
+	long long out_max;    /* >= 0: more than this to out_fd aborts (resp is_too_big);
+				 reg_req_init sets -1, unbounded */
+	digest_t *out_digest; /* hashes what goes to out_fd */
+	int is_once;          /* no retries here: the caller resumes (chunk PATCH) */
 } reg_req_t;
 
 typedef struct reg_resp {
 	long status;
 	buf_t location, range, content_type, docker_digest, www_auth, retry_after;
 	buf_t body;
-	long long written;       /* bytes sent to out_fd */
-	int is_too_big;          /* the body went past the request's out_max */
-	int is_other_host;       /* answered by another host than the registry (no credentials) */
+	long long written; /* bytes sent to out_fd */
+	int is_too_big;    /* the body went past the request's out_max */
+	int is_other_host; /* answered by another host than the registry (no credentials) */
 	CURLcode curl_rc;
 	char curl_err[CURL_ERROR_SIZE];
 } reg_resp_t;
 
 struct reg {
-	char *name;         /* as in references */
-	buf_t base;         /* "https://host" or "http://host" */
+	char *name; /* as in references */
+	buf_t base; /* "https://host" or "http://host" */
 	reg_opts_t opts;
 	http_client_t *http; /* the shared policy: retries, timeouts, CA (http.h) */
 	CURL *curl;
@@ -51,8 +51,8 @@ struct reg {
 	int is_insecure;
 	int have_creds_lookup;
 	auth_creds_t creds;
-	buf_t auth_header;  /* "Authorization: ..." (secret; wiped on free) */
-	char *auth_scheme;  /* from the last challenge */
+	buf_t auth_header; /* "Authorization: ..." (secret; wiped on free) */
+	char *auth_scheme; /* from the last challenge */
 	char *realm, *service;
 	char **scopes;
 	size_t n_scopes;

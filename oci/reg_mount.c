@@ -35,8 +35,8 @@ static void cancel_session(reg_t *r, const char *post_url, const char *location)
 	buf_free(&url);
 }
 
-int reg_blob_mount(reg_t *r, const char *repo, const char *digest, const char *from_repo, int *placed,
-		   err_t *err)
+int reg_blob_mount(reg_t *r, const char *repo, const char *digest, const char *from_repo,
+		   int *placed, err_t *err)
 {
 	buf_t url = BUF_INIT, sfx = BUF_INIT, op = BUF_INIT;
 	reg_req_t q;
@@ -46,7 +46,8 @@ int reg_blob_mount(reg_t *r, const char *repo, const char *digest, const char *f
 	reg_req_init(&q);
 	reg_resp_init(&p);
 	if (!oci_ref_is_digest(digest))
-		return err_set(err, "registry %s: blob %s: not a sha256 digest", reg_name(r), digest);
+		return err_set(err, "registry %s: blob %s: not a sha256 digest", reg_name(r),
+			       digest);
 	if (reg_blob_exists(r, repo, digest, &exists, err))
 		goto out;
 	if (exists) {

@@ -11,8 +11,8 @@
 /* HEAD repo's digest (present: *placed = 1, counted as skipped), else POST
  * ?mount=digest&from=from_repo: 201 gives *placed = 1 (counted as mounted); 202 gives
  * *placed = 0 and 0 returned (the session is DELETEd, best effort). Other answers: -1. */
-int reg_blob_mount(reg_t *r, const char *repo, const char *digest, const char *from_repo, int *placed,
-		   err_t *err);
+int reg_blob_mount(reg_t *r, const char *repo, const char *digest, const char *from_repo,
+		   int *placed, err_t *err);
 /* Passes message to the client's log callback (reg_opts_t.log), if any. */
 void reg_log(reg_t *r, const char *message);
 

@@ -17,7 +17,7 @@
 #include "reg_internal.h"
 
 #define MT_OCTET "application/octet-stream"
-#define MANIFEST_ACCEPT                                                                   \
+#define MANIFEST_ACCEPT                                                                            \
 	OCI_MT_MANIFEST ", " OCI_MT_INDEX ", " OCI_MT_DOCKER_MANIFEST ", " OCI_MT_DOCKER_LIST
 
 int reg_blob_exists(reg_t *r, const char *repo, const char *digest, int *exists, err_t *err)
@@ -102,11 +102,13 @@ static int open_session(upload_t *u, const char *mount_from, int *mounted, err_t
 		goto out;
 	}
 	if (p.status != 202 || !p.location.len) {
-		reg_fail(u->r, op.data, &p, p.status == 202 ? "no Location in the answer" : NULL, err);
+		reg_fail(u->r, op.data, &p, p.status == 202 ? "no Location in the answer" : NULL,
+			 err);
 		goto out;
 	}
 	if (reg_resolve_location(url.data, p.location.data, &u->location)) {
-		err_set(err, "registry %s: %s: unusable Location in the answer", reg_name(u->r), op.data);
+		err_set(err, "registry %s: %s: unusable Location in the answer", reg_name(u->r),
+			op.data);
 		goto out;
 	}
 	rc = 0;
@@ -212,7 +214,8 @@ static int send_chunks(upload_t *u, err_t *err)
 		}
 		if (drc < 0 && p.curl_rc == CURLE_OK)
 			goto out; /* a refused URL or a failed challenge: err says which */
-		if (p.curl_rc == CURLE_OK && !http_status_is_transient(p.status) && p.status != 416) {
+		if (p.curl_rc == CURLE_OK && !http_status_is_transient(p.status) &&
+		    p.status != 416) {
 			reg_fail(r, u->op.data, &p, NULL, err);
 			goto out;
 		}
@@ -224,8 +227,8 @@ static int send_chunks(upload_t *u, err_t *err)
 			goto out;
 		}
 		err_clear(err);
-		reg_logf(r, "registry %s: %s: chunk at %lld failed; asking where to resume", reg_name(r),
-			 u->op.data, off);
+		reg_logf(r, "registry %s: %s: chunk at %lld failed; asking where to resume",
+			 reg_name(r), u->op.data, off);
 		reg_backoff(r, failures, &p);
 		int st = session_status(u, off, &off, err);
 		if (st < 0)
@@ -269,8 +272,8 @@ static int close_session(upload_t *u, int monolithic, err_t *err)
 		goto out; /* a refused URL or a failed challenge: err says which */
 	if (drc == 0 && (p.status == 201 || p.status == 204)) {
 		if (p.docker_digest.len && strcmp(p.docker_digest.data, u->digest) != 0) {
-			err_set(err, "registry %s: %s: the registry stored digest %s", reg_name(u->r), u->op.data,
-				p.docker_digest.data);
+			err_set(err, "registry %s: %s: the registry stored digest %s",
+				reg_name(u->r), u->op.data, p.docker_digest.data);
 			goto out;
 		}
 		if (monolithic)
@@ -291,8 +294,8 @@ out:
 	return rc;
 }
 
-int reg_blob_push(reg_t *r, const char *repo, const char *digest, const char *path,
-		  long long size, const char *mount_from, err_t *err)
+int reg_blob_push(reg_t *r, const char *repo, const char *digest, const char *path, long long size,
+		  const char *mount_from, err_t *err)
 {
 	upload_t u = {.r = r, .repo = repo, .digest = digest, .fd = -1, .size = size};
 	int exists = 0, mounted = 0, rc = -1;
@@ -381,9 +384,11 @@ int reg_manifest_put(reg_t *r, const char *repo, const char *reference, const ch
 		goto out;
 	}
 	digest_buf_hex(DIGEST_SHA256, data, len, hex);
-	if (p.docker_digest.len &&
-	    (strncmp(p.docker_digest.data, "sha256:", 7) || strcmp(p.docker_digest.data + 7, hex))) {
-		err_set(err, "registry %s: %s: the registry reports digest %s, the manifest is sha256:%s",
+	if (p.docker_digest.len && (strncmp(p.docker_digest.data, "sha256:", 7) ||
+				    strcmp(p.docker_digest.data + 7, hex))) {
+		err_set(err,
+			"registry %s: %s: the registry reports digest %s, the manifest is "
+			"sha256:%s",
 			r->name, op.data, p.docker_digest.data, hex);
 		goto out;
 	}
@@ -410,7 +415,8 @@ int reg_manifest_get(reg_t *r, const char *repo, const char *reference, buf_t *b
 		return -1;
 	buf_addf(&sfx, "manifests/%s", reference);
 	reg_url(r, repo, sfx.data, &url);
-	buf_addf(&op, "GET manifest %s%s%s", repo, oci_ref_is_digest(reference) ? "@" : ":", reference);
+	buf_addf(&op, "GET manifest %s%s%s", repo, oci_ref_is_digest(reference) ? "@" : ":",
+		 reference);
 	q.method = "GET";
 	q.url = url.data;
 	q.op = op.data;
@@ -418,25 +424,29 @@ int reg_manifest_get(reg_t *r, const char *repo, const char *reference, buf_t *b
 	if (reg_do(r, &q, &p, err))
 		goto out;
 	if (p.status != 200) {
-		reg_fail(r, op.data, &p, p.status == 404 ? "no such image: check the name and tag" : NULL, err);
+		reg_fail(r, op.data, &p,
+			 p.status == 404 ? "no such image: check the name and tag" : NULL, err);
 		goto out;
 	}
 	digest_buf_hex(DIGEST_SHA256, p.body.data ? p.body.data : "", p.body.len, hex);
 	buf_setstr(digest, "sha256:");
 	buf_addstr(digest, hex);
 	if (oci_ref_is_digest(reference) && strcmp(reference, digest->data) != 0) {
-		err_set(err, "registry %s: %s: the manifest's bytes hash to %s", r->name, op.data, digest->data);
+		err_set(err, "registry %s: %s: the manifest's bytes hash to %s", r->name, op.data,
+			digest->data);
 		goto out;
 	}
 	if (p.docker_digest.len && !strncmp(p.docker_digest.data, "sha256:", 7) &&
 	    strcmp(p.docker_digest.data, digest->data) != 0) {
-		err_set(err, "registry %s: %s: Docker-Content-Digest %s does not match the bytes (%s)",
+		err_set(err,
+			"registry %s: %s: Docker-Content-Digest %s does not match the bytes (%s)",
 			r->name, op.data, p.docker_digest.data, digest->data);
 		goto out;
 	}
 	buf_setstr(body, p.body.data ? p.body.data : "");
 	buf_reset(media_type);
-	buf_add(media_type, p.content_type.data ? p.content_type.data : "", strcspn(p.content_type.data ? p.content_type.data : "", ";"));
+	buf_add(media_type, p.content_type.data ? p.content_type.data : "",
+		strcspn(p.content_type.data ? p.content_type.data : "", ";"));
 	rc = 0;
 out:
 	reg_resp_free(&p);
@@ -447,7 +457,7 @@ out:
 }
 
 static const char *const known_types[] = {OCI_MT_MANIFEST, OCI_MT_INDEX, OCI_MT_DOCKER_MANIFEST,
-					   OCI_MT_DOCKER_LIST};
+					  OCI_MT_DOCKER_LIST};
 
 /* The static spelling of mt (len bytes, compared case-insensitively as media types are). */
 static const char *known_type(const char *mt, size_t len)
@@ -471,7 +481,8 @@ const char *reg_manifest_type(json_t *doc, const char *content_type)
 	/* neither says: OCI 1.0 documents may omit both (e.g. served as application/json) */
 	if (json_is_array(json_object_get(doc, "manifests")))
 		return OCI_MT_INDEX;
-	if (json_is_object(json_object_get(doc, "config")) && json_is_array(json_object_get(doc, "layers")))
+	if (json_is_object(json_object_get(doc, "config")) &&
+	    json_is_array(json_object_get(doc, "layers")))
 		return OCI_MT_MANIFEST;
 	return NULL;
 }
@@ -495,10 +506,11 @@ static int get_blob(reg_t *r, reg_req_t *q, reg_resp_t *p, char hex[DIGEST_HEX_M
 		if (drc < 0 && p->curl_rc == CURLE_OK)
 			return -1; /* a refused redirect or a failed challenge: err says which */
 		if (p->is_too_big)
-			return err_set(err,
-				       "registry %s: %s: the registry sends more than the %lld bytes its "
-				       "descriptor says: refused, nothing kept",
-				       r->name, q->op, q->out_max);
+			return err_set(
+				err,
+				"registry %s: %s: the registry sends more than the %lld bytes its "
+				"descriptor says: refused, nothing kept",
+				r->name, q->op, q->out_max);
 		if (drc == 0 && p->status == 200)
 			return 0;
 		int transient = drc ? 1 : http_status_is_transient(p->status);
@@ -522,7 +534,8 @@ int reg_blob_fetch(reg_t *r, const char *repo, const char *digest, long long siz
 	if (reg_connect(r, err))
 		return -1;
 	if (!oci_ref_is_digest(digest))
-		return err_set(err, "registry %s: blob '%s' in %s: not a sha256 digest", r->name, digest, repo);
+		return err_set(err, "registry %s: blob '%s' in %s: not a sha256 digest", r->name,
+			       digest, repo);
 	buf_addf(&sfx, "blobs/%s", digest);
 	reg_url(r, repo, sfx.data, &url);
 	buf_addf(&op, "GET blob %s from %s", digest, repo);
@@ -541,13 +554,13 @@ int reg_blob_fetch(reg_t *r, const char *repo, const char *digest, long long siz
 	if (get_blob(r, &q, &p, hex, err) != 0)
 		goto out;
 	if (p.written != size) {
-		err_set(err, "registry %s: %s: got %lld bytes, the manifest says %lld", r->name, op.data,
-			p.written, size);
+		err_set(err, "registry %s: %s: got %lld bytes, the manifest says %lld", r->name,
+			op.data, p.written, size);
 		goto out;
 	}
 	if (strcmp(hex, digest_oci_hex(digest)) != 0) {
-		err_set(err, "registry %s: %s: the bytes hash to sha256:%s (corrupt download)", r->name,
-			op.data, hex);
+		err_set(err, "registry %s: %s: the bytes hash to sha256:%s (corrupt download)",
+			r->name, op.data, hex);
 		goto out;
 	}
 	if (fsync(fd) != 0 || close(fd) != 0) {

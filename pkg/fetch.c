@@ -68,14 +68,16 @@ static int cache_path_for(const pkgrec_t *rec, const char *cache_dir, buf_t *out
 	buf_addstr(out, cache_dir);
 	if (rec->sha256 && *rec->sha256) {
 		if (!digest_is_hex(rec->sha256, 64))
-			return err_set(err, "package %s: repodata sha256 '%s' is not 64 hex digits (%s)",
+			return err_set(err,
+				       "package %s: repodata sha256 '%s' is not 64 hex digits (%s)",
 				       rec->fn, rec->sha256, rec->url);
 		*kind = DIGEST_SHA256;
 		*expected = rec->sha256;
 		buf_addpath(out, "pkgs/sha256");
 	} else if (rec->md5 && *rec->md5) {
 		if (!digest_is_hex(rec->md5, 32))
-			return err_set(err, "package %s: repodata md5 '%s' is not 32 hex digits (%s)",
+			return err_set(err,
+				       "package %s: repodata md5 '%s' is not 32 hex digits (%s)",
 				       rec->fn, rec->md5, rec->url);
 		*kind = DIGEST_MD5;
 		*expected = rec->md5;
@@ -85,14 +87,16 @@ static int cache_path_for(const pkgrec_t *rec, const char *cache_dir, buf_t *out
 			       "package %s has neither sha256 nor md5 in %s (%s): it cannot be "
 			       "verified; %s",
 			       rec->fn, pkgrec_origin(rec), rec->url,
-			       rec->origin ? "lock it again with hashes (imgbuild lock, or conda list "
-					     "--explicit --md5)"
-					   : "re-index the channel so its records carry hashes");
+			       rec->origin
+				       ? "lock it again with hashes (imgbuild lock, or conda list "
+					 "--explicit --md5)"
+				       : "re-index the channel so its records carry hashes");
 	}
 	buf_addpath(out, *expected);
 	/* keep the archive kind visible to readers that look at the name */
 	buf_addstr(out, archive_ext(rec->fn));
-	for (size_t i = out->len - strlen(*expected) - strlen(archive_ext(rec->fn)); i < out->len; i++)
+	for (size_t i = out->len - strlen(*expected) - strlen(archive_ext(rec->fn)); i < out->len;
+	     i++)
 		if (out->data[i] >= 'A' && out->data[i] <= 'F')
 			out->data[i] = (char)(out->data[i] - 'A' + 'a');
 	return 0;
@@ -105,11 +109,12 @@ static int check_url(const pkgrec_t *rec, const fetch_opts_t *o, err_t *err)
 		return 0;
 	if (rec->url && http_url_stays_on(rec->url, rec->channel, o->mirrors, o->n_mirrors))
 		return 0;
-	return err_set(err,
-		       "package %s: its repodata URL %s leaves its channel %s (a record may only point "
-		       "at its channel's own scheme and host, or a configured mirror): refusing to "
-		       "fetch it",
-		       rec->fn, rec->url ? rec->url : "(none)", rec->channel);
+	return err_set(
+		err,
+		"package %s: its repodata URL %s leaves its channel %s (a record may only point "
+		"at its channel's own scheme and host, or a configured mirror): refusing to "
+		"fetch it",
+		rec->fn, rec->url ? rec->url : "(none)", rec->channel);
 }
 
 static long long now_ms(void)
@@ -203,11 +208,13 @@ static int transfer_failed(run_t *r, transfer_t *t, CURLcode code, long status, 
 	buf_t what = BUF_INIT;
 	int hint = ERR_HINT_NONE;
 	if (t->is_too_big)
-		return err_set(err, "package %s from %s is larger than %s (%lld bytes): refusing it",
-			       t->rec->fn, t->rec->url,
-			       t->rec->size > 0 ? "its repodata size" : "the cap for packages without one",
-			       t->limit);
-	int transient = code != CURLE_OK ? http_curl_is_transient(code) : http_status_is_transient(status);
+		return err_set(
+			err, "package %s from %s is larger than %s (%lld bytes): refusing it",
+			t->rec->fn, t->rec->url,
+			t->rec->size > 0 ? "its repodata size" : "the cap for packages without one",
+			t->limit);
+	int transient =
+		code != CURLE_OK ? http_curl_is_transient(code) : http_status_is_transient(status);
 	if (transient && t->attempts < http_client_max_attempts(r->http))
 		return 1;
 	if (code != CURLE_OK)
@@ -240,21 +247,22 @@ static int transfer_finish(run_t *r, transfer_t *t, CURLcode code, err_t *err)
 	t->out = NULL;
 	digest_final_hex(t->digest, got);
 	if (strcasecmp(got, t->expected) != 0)
-		return err_set(err,
-			       "checksum mismatch for package %s from %s: %s says %s %s, the file "
-			       "has %s; %s; nothing was cached",
-			       t->rec->fn, t->rec->url, t->rec->origin ? t->rec->origin : "repodata",
-			       t->kind == DIGEST_SHA256 ? "sha256" : "md5", t->expected, got,
-			       t->rec->origin ? "the file on the channel is not the one that was locked "
-						"(lock again if the change is expected)"
-					      : "the channel's index and its files disagree (re-index "
-						"the channel or report it to its maintainers)");
+		return err_set(
+			err,
+			"checksum mismatch for package %s from %s: %s says %s %s, the file "
+			"has %s; %s; nothing was cached",
+			t->rec->fn, t->rec->url, t->rec->origin ? t->rec->origin : "repodata",
+			t->kind == DIGEST_SHA256 ? "sha256" : "md5", t->expected, got,
+			t->rec->origin ? "the file on the channel is not the one that was locked "
+					 "(lock again if the change is expected)"
+				       : "the channel's index and its files disagree (re-index "
+					 "the channel or report it to its maintainers)");
 	if (t->rec->size > 0 && t->received != t->rec->size)
 		return err_set(err, "package %s from %s: size %lld differs from repodata's %lld",
 			       t->rec->fn, t->rec->url, t->received, t->rec->size);
 	if (rename(t->tmp_path.data, t->final_path.data) != 0)
-		return err_set(err, "%s: cannot move into the package cache: %s", t->final_path.data,
-			       strerror(errno));
+		return err_set(err, "%s: cannot move into the package cache: %s",
+			       t->final_path.data, strerror(errno));
 	buf_reset(&t->tmp_path);
 	return 0;
 }
@@ -332,7 +340,7 @@ static int reap_transfers(run_t *r, err_t *err)
 			return -1;
 		if (rc == 1) {
 			t->retry_at_ms = now_ms() + http_client_retry_delay_ms(r->http, t->attempts,
-									      t->retry_after.data);
+									       t->retry_after.data);
 			r->waiting++;
 		} else if (r->o->progress) {
 			r->o->progress(r->o->ud, t->rec, 0);

@@ -20,12 +20,12 @@
 typedef void (*fetch_progress_fn)(void *ud, const pkgrec_t *rec, int from_cache);
 
 typedef struct fetch_opts {
-	const char *cache_dir;       /* archives go to <cache_dir>/pkgs/ */
-	int max_parallel;            /* transfers at once; <= 0 means 4 */
-	fetch_progress_fn progress;  /* per package, or NULL */
-	void *ud;                    /* for progress */
-	const http_client_t *http;   /* borrowed; NULL = defaults */
-	const char *const *mirrors;  /* base URLs records may point at besides their channel */
+	const char *cache_dir;      /* archives go to <cache_dir>/pkgs/ */
+	int max_parallel;           /* transfers at once; <= 0 means 4 */
+	fetch_progress_fn progress; /* per package, or NULL */
+	void *ud;                   /* for progress */
+	const http_client_t *http;  /* borrowed; NULL = defaults */
+	const char *const *mirrors; /* base URLs records may point at besides their channel */
 	size_t n_mirrors;
 } fetch_opts_t;
 

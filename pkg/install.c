@@ -110,7 +110,8 @@ static int create_new_file(inst_t *in, const char *dst_rel, int *fd, err_t *err)
 	close(pfd);
 	if (*fd < 0)
 		return inst_refuse(in, err, dst_rel,
-				   saved == EEXIST ? "installed twice (path collision)" : strerror(saved));
+				   saved == EEXIST ? "installed twice (path collision)"
+						   : strerror(saved));
 	return 0;
 }
 
@@ -119,9 +120,11 @@ static int finish_new_file(inst_t *in, const char *dst_rel, int fd, unsigned mod
 			   err_t *err)
 {
 	if (rc == 0 && fchmod(fd, mode) != 0)
-		rc = err_set(err, "package %s: %s: write failed: %s", in->dist, dst_rel, strerror(errno));
+		rc = err_set(err, "package %s: %s: write failed: %s", in->dist, dst_rel,
+			     strerror(errno));
 	if (close(fd) != 0 && rc == 0)
-		rc = err_set(err, "package %s: %s: write failed: %s", in->dist, dst_rel, strerror(errno));
+		rc = err_set(err, "package %s: %s: write failed: %s", in->dist, dst_rel,
+			     strerror(errno));
 	return rc;
 }
 
@@ -133,7 +136,8 @@ int inst_write_new_file(inst_t *in, const char *dst_rel, const char *data, size_
 	if (create_new_file(in, dst_rel, &fd, err) != 0)
 		return -1;
 	if (write_all(fd, data, len) != 0)
-		rc = err_set(err, "package %s: %s: write failed: %s", in->dist, dst_rel, strerror(errno));
+		rc = err_set(err, "package %s: %s: write failed: %s", in->dist, dst_rel,
+			     strerror(errno));
 	return finish_new_file(in, dst_rel, fd, mode, rc, err);
 }
 
@@ -165,8 +169,9 @@ int inst_cache_hint(inst_t *in, err_t *err)
 	if (!err || !in->is_shared_extract)
 		return -1;
 	buf_t hint = BUF_INIT;
-	buf_addf(&hint, "%s (installed from the extract cache %s: if it was modified, remove "
-			"that directory and build again, or build with --no-extract-cache)",
+	buf_addf(&hint,
+		 "%s (installed from the extract cache %s: if it was modified, remove "
+		 "that directory and build again, or build with --no-extract-cache)",
 		 err_msg(err), in->shared_extract_dir);
 	err_set(err, "%s", hint.data);
 	buf_free(&hint);
@@ -237,8 +242,8 @@ out:
 /* Rewrites the extracted file's placeholder into a new file at dst_rel (never in place: the
  * source may be the extract cache's inode). */
 static int install_with_placeholder(inst_t *in, const inst_path_t *p, int src_pfd,
-				    const char *src_base, const struct stat *st, const char *dst_rel,
-				    json_t *obj, err_t *err)
+				    const char *src_base, const struct stat *st,
+				    const char *dst_rel, json_t *obj, err_t *err)
 {
 	char hex[DIGEST_HEX_MAX];
 	ph_out_t o = {in, p->path, -1, digest_new(DIGEST_SHA256), 0, 0};
@@ -301,10 +306,12 @@ static int move_into_prefix(inst_t *in, const inst_path_t *p, int src_pfd, const
 	}
 	/* From the extract cache: a new name for the cached inode (link() of a symlink links
 	 * the symlink itself), which the layer writer reads and unlinks; else a move. */
-	if ((in->is_shared_extract ? linkat(src_pfd, src_base, pfd, base, 0)
-				   : renameat2(src_pfd, src_base, pfd, base, RENAME_NOREPLACE)) != 0) {
+	if ((in->is_shared_extract
+		     ? linkat(src_pfd, src_base, pfd, base, 0)
+		     : renameat2(src_pfd, src_base, pfd, base, RENAME_NOREPLACE)) != 0) {
 		int is_collision = errno == EEXIST;
-		inst_refuse(in, err, dst_rel, is_collision ? "installed twice (path collision)" : strerror(errno));
+		inst_refuse(in, err, dst_rel,
+			    is_collision ? "installed twice (path collision)" : strerror(errno));
 		if (!is_collision)
 			inst_cache_hint(in, err);
 		goto out;
@@ -317,7 +324,8 @@ static int move_into_prefix(inst_t *in, const inst_path_t *p, int src_pfd, const
 		long long size = 0;
 		fd = openat(pfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0 || digest_fd(fd, hex, &size) != 0) {
-			err_set(err, "package %s: %s: cannot read back: %s", in->dist, dst_rel, strerror(errno));
+			err_set(err, "package %s: %s: cannot read back: %s", in->dist, dst_rel,
+				strerror(errno));
 			goto out;
 		}
 		if (!p->sha256)
@@ -354,7 +362,7 @@ static int install_one_path(inst_t *in, const inst_path_t *p, err_t *err)
 		goto out;
 	}
 	json_t *obj = inst_add_rec(in, dst.data);
-	const char *type = p->path_type ? p->path_type
+	const char *type = p->path_type          ? p->path_type
 			   : S_ISLNK(st.st_mode) ? "softlink"
 			   : S_ISDIR(st.st_mode) ? "directory"
 						 : "hardlink";
@@ -363,7 +371,8 @@ static int install_one_path(inst_t *in, const inst_path_t *p, err_t *err)
 		json_object_set_new(obj, "sha256", json_string(p->sha256));
 	if (S_ISDIR(st.st_mode)) {
 		int dfd = inst_open_parent(in->px_fd, dst.data, 1, &base, &why);
-		rc = dfd < 0 ? inst_refuse(in, err, dst.data, why) : inst_extract_dir(in, dfd, base, dst.data, err);
+		rc = dfd < 0 ? inst_refuse(in, err, dst.data, why)
+			     : inst_extract_dir(in, dfd, base, dst.data, err);
 		if (dfd >= 0)
 			close(dfd);
 	} else if (p->placeholder && S_ISREG(st.st_mode)) {
@@ -481,8 +490,9 @@ static int check_record_names(const pkgrec_t *rec, err_t *err)
 				buf_addf(&shown, "\\x%02x", (unsigned)(unsigned char)*c);
 			else
 				buf_addch(&shown, *c);
-		err_set(err, "refusing to install package %s (%s): its %s \"%s\" %s, so it cannot name "
-			     "files (a hostile channel or lock?)",
+		err_set(err,
+			"refusing to install package %s (%s): its %s \"%s\" %s, so it cannot name "
+			"files (a hostile channel or lock?)",
 			rec->name && !component_problem(rec->name) ? rec->name : "?",
 			rec->fn ? rec->fn : "no file name", fields[i], shown.data, why);
 		buf_free(&shown);
@@ -490,8 +500,10 @@ static int check_record_names(const pkgrec_t *rec, err_t *err)
 	}
 	/* conda-meta/<dist>.json must fit NAME_MAX (255). */
 	if (strlen(rec->name) + strlen(rec->version) + strlen(rec->build) + 2 > 250)
-		return err_set(err, "refusing to install package %s: name-version-build is longer than "
-				    "250 bytes", rec->name);
+		return err_set(err,
+			       "refusing to install package %s: name-version-build is longer than "
+			       "250 bytes",
+			       rec->name);
 	return 0;
 }
 
@@ -501,11 +513,13 @@ static int check_inputs(inst_t *in, const char *archive_path, const char *dest_d
 	const install_opts_t *opts = in->opts;
 	struct stat st;
 	if (!opts || !opts->target_prefix || opts->target_prefix[0] != '/')
-		return err_set(err, "package %s: the target prefix must be an absolute path", in->dist);
+		return err_set(err, "package %s: the target prefix must be an absolute path",
+			       in->dist);
 	if (in->rec && check_record_names(in->rec, err) != 0)
 		return -1;
 	if (fs_exists(dest_dir))
-		return err_set(err, "package %s: %s already exists; remove it first", in->dist, dest_dir);
+		return err_set(err, "package %s: %s already exists; remove it first", in->dist,
+			       dest_dir);
 	long long archive_bytes = in->rec && in->rec->size > 0 ? in->rec->size : 0;
 	if (stat(archive_path, &st) == 0 && st.st_size > archive_bytes)
 		archive_bytes = (long long)st.st_size;
@@ -541,8 +555,8 @@ int install_package(const install_opts_t *opts, const pkgrec_t *rec, const char 
 		goto out;
 	buf_addf(&tmp_prefix, "%s/prefix", tmp.data);
 	if (rename(tmp_prefix.data, dest_dir) != 0) {
-		err_set(err, "package %s: cannot rename %s to %s: %s", in.dist, tmp_prefix.data, dest_dir,
-			strerror(errno));
+		err_set(err, "package %s: cannot rename %s to %s: %s", in.dist, tmp_prefix.data,
+			dest_dir, strerror(errno));
 		goto out;
 	}
 	rc = 0;
@@ -550,7 +564,8 @@ out:
 	inst_release(&in);
 	if (tmp.len) {
 		err_t ignored = ERR_INIT;
-		fs_rm_rf(tmp.data, &ignored); /* leftover extract/ on success, everything on failure */
+		fs_rm_rf(tmp.data,
+			 &ignored); /* leftover extract/ on success, everything on failure */
 		err_clear(&ignored);
 	}
 	buf_free(&tmp);

@@ -57,8 +57,8 @@ int install_package(const install_opts_t *opts, const pkgrec_t *rec, const char 
  * than placeholder is an error. */
 int install_replace_text(const char *data, size_t len, const char *placeholder,
 			 const char *new_prefix, buf_t *out);
-int install_replace_binary(char *data, size_t len, const char *placeholder,
-			   const char *new_prefix, err_t *err);
+int install_replace_binary(char *data, size_t len, const char *placeholder, const char *new_prefix,
+			   err_t *err);
 
 /* Path-safety checks applied to every archive member, exposed for tests.
  * install_check_member_name: 0 and the normalised name ("./a//b" -> "a/b") in normalized,

@@ -34,8 +34,7 @@ int inst_write_conda_meta(inst_t *in, err_t *err)
 	/* Fields the repodata record lacks come from info/index.json (e.g. tests without raw). */
 	const char *key;
 	json_t *value;
-	json_object_foreach(in->index, key, value)
-	{
+	json_object_foreach (in->index, key, value) {
 		if (!json_object_get(meta, key))
 			json_object_set(meta, key, value);
 	}
@@ -43,11 +42,13 @@ int inst_write_conda_meta(inst_t *in, err_t *err)
 		set_str_if(meta, "name", in->rec->name);
 		set_str_if(meta, "version", in->rec->version);
 		set_str_if(meta, "build", in->rec->build);
-		/* A file:// channel is a path on the build host: it would leak into the image and make
-		 * the layer depend on where the channel sits. Record it as conda-build's "local". */
+		/* A file:// channel is a path on the build host: it would leak into the image and
+		 * make the layer depend on where the channel sits. Record it as conda-build's
+		 * "local". */
 		if (in->rec->channel && !strncmp(in->rec->channel, "file://", 7)) {
 			buf_t local = BUF_INIT;
-			buf_addf(&local, "local/%s/%s", in->rec->subdir ? in->rec->subdir : "noarch",
+			buf_addf(&local, "local/%s/%s",
+				 in->rec->subdir ? in->rec->subdir : "noarch",
 				 in->rec->fn ? in->rec->fn : "");
 			set_str_if(meta, "channel", "local");
 			set_str_if(meta, "url", local.data);
@@ -63,7 +64,8 @@ int inst_write_conda_meta(inst_t *in, err_t *err)
 	/* Sorted by path so the record is byte-identical across runs (docs/layer-format.md). */
 	if (in->n_recs)
 		qsort(in->recs, in->n_recs, sizeof *in->recs, cmp_rec);
-	json_t *files = json_array(), *paths = json_array(), *pd = json_object(), *link = json_object();
+	json_t *files = json_array(), *paths = json_array(), *pd = json_object(),
+	       *link = json_object();
 	for (size_t i = 0; i < in->n_recs; i++) {
 		json_array_append_new(files, json_string(in->recs[i].path));
 		json_array_append(paths, in->recs[i].obj);

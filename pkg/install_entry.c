@@ -45,7 +45,9 @@ static int write_entry_point(inst_t *in, const char *spec, err_t *err)
 	char *eq = strchr(copy, '=');
 	char *colon = eq ? strchr(eq, ':') : NULL;
 	if (!eq || !colon) {
-		err_set(err, "package %s: info/link.json: entry point \"%s\" is not `name = module:func`",
+		err_set(err,
+			"package %s: info/link.json: entry point \"%s\" is not `name = "
+			"module:func`",
 			in->dist, spec);
 		goto out;
 	}
@@ -59,12 +61,14 @@ static int write_entry_point(inst_t *in, const char *spec, err_t *err)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f) {
 			/* "ok\nx" would become a file bin/ok<newline>x (issue 10). */
 			inst_refuse(in, err, "info/link.json",
-				    "entry point name contains a control character (newline, tab, ...)");
+				    "entry point name contains a control character (newline, tab, "
+				    "...)");
 			goto out;
 		}
 	if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, "..") ||
 	    strpbrk(name, " \t\"'\\") || !is_identifier_path(module) || !is_identifier_path(func)) {
-		inst_refuse(in, err, "info/link.json", "entry point with an unsafe name, module or function");
+		inst_refuse(in, err, "info/link.json",
+			    "entry point with an unsafe name, module or function");
 		goto out;
 	}
 	size_t import_len = strcspn(func, ".");
@@ -102,8 +106,10 @@ int inst_write_entry_points(inst_t *in, err_t *err)
 	for (size_t i = 0; i < json_array_size(eps); i++) {
 		const char *spec = json_string_value(json_array_get(eps, i));
 		if (!spec)
-			return err_set(err, "package %s: info/link.json: entry_points[%zu] is not a string",
-				       in->dist, i);
+			return err_set(
+				err,
+				"package %s: info/link.json: entry_points[%zu] is not a string",
+				in->dist, i);
 		if (write_entry_point(in, spec, err) != 0)
 			return -1;
 	}

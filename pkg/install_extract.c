@@ -120,13 +120,14 @@ int inst_open_parent(int root, const char *rel, int create, const char **base, c
 				goto fail;
 			}
 			fchmodat(fd, comp.data, 0755, 0); /* do not let the umask decide */
-			next = openat(fd, comp.data, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			next = openat(fd, comp.data,
+				      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		}
 		if (next < 0) {
 			*why = (errno == ELOOP || errno == ENOTDIR)
 				       ? "a parent directory is a symlink or not a directory"
-				       : errno == ENOENT ? "parent directory does not exist"
-							 : strerror(errno);
+			       : errno == ENOENT ? "parent directory does not exist"
+						 : strerror(errno);
 			goto fail;
 		}
 		close(fd);
@@ -166,9 +167,11 @@ static int extract_file(inst_t *in, pkg_t *pkg, const pkg_entry_t *e, int pfd, c
 	if (rc == 0)
 		rc = pkg_extract_to_fd(pkg, fd, err);
 	if (rc == 0 && fchmod(fd, inst_normal_file_mode(e->mode)) != 0)
-		rc = err_set(err, "package %s: %s: chmod failed: %s", in->dist, name, strerror(errno));
+		rc = err_set(err, "package %s: %s: chmod failed: %s", in->dist, name,
+			     strerror(errno));
 	if (close(fd) != 0 && rc == 0)
-		rc = err_set(err, "package %s: %s: write failed: %s", in->dist, name, strerror(errno));
+		rc = err_set(err, "package %s: %s: write failed: %s", in->dist, name,
+			     strerror(errno));
 	return rc;
 }
 
@@ -237,7 +240,8 @@ static int extract_entry(inst_t *in, pkg_t *pkg, const pkg_entry_t *e, err_t *er
 		buf_free(&msg);
 		goto out;
 	}
-	if (e->type == PKG_ENTRY_SYMLINK && install_check_symlink(name.data, e->symlink_target, &why) != 0) {
+	if (e->type == PKG_ENTRY_SYMLINK &&
+	    install_check_symlink(name.data, e->symlink_target, &why) != 0) {
 		buf_t msg = BUF_INIT;
 		buf_addf(&msg, "%s (-> %s)", why, e->symlink_target);
 		inst_refuse(in, err, name.data, msg.data);
@@ -250,23 +254,17 @@ static int extract_entry(inst_t *in, pkg_t *pkg, const pkg_entry_t *e, err_t *er
 		goto out;
 	}
 	switch (e->type) {
-	case PKG_ENTRY_FILE:
-		rc = extract_file(in, pkg, e, pfd, base, name.data, err);
-		break;
-	case PKG_ENTRY_DIR:
-		rc = inst_extract_dir(in, pfd, base, name.data, err);
-		break;
+	case PKG_ENTRY_FILE: rc = extract_file(in, pkg, e, pfd, base, name.data, err); break;
+	case PKG_ENTRY_DIR: rc = inst_extract_dir(in, pfd, base, name.data, err); break;
 	case PKG_ENTRY_SYMLINK:
 		if (symlinkat(e->symlink_target, pfd, base) != 0)
-			inst_refuse(in, err, name.data, errno == EEXIST ? "duplicate member" : strerror(errno));
+			inst_refuse(in, err, name.data,
+				    errno == EEXIST ? "duplicate member" : strerror(errno));
 		else
 			rc = 0;
 		break;
-	case PKG_ENTRY_HARDLINK:
-		rc = extract_hardlink(in, e, pfd, base, name.data, err);
-		break;
-	case PKG_ENTRY_OTHER:
-		break;
+	case PKG_ENTRY_HARDLINK: rc = extract_hardlink(in, e, pfd, base, name.data, err); break;
+	case PKG_ENTRY_OTHER: break;
 	}
 out:
 	if (pfd >= 0)

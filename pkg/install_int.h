@@ -18,11 +18,11 @@
 #define INSTALL_DEFAULT_PLACEHOLDER "/opt/anaconda1anaconda2anaconda3"
 
 typedef struct inst_path {
-	char *path;        /* as listed by the package (normalised) */
-	char *path_type;   /* "hardlink", "softlink", "directory" or NULL (old format) */
-	char *placeholder; /* NULL when none */
-	int is_binary;     /* placeholder file_mode == "binary" */
-	char *sha256;      /* from paths.json, or NULL */
+	char *path;           /* as listed by the package (normalised) */
+	char *path_type;      /* "hardlink", "softlink", "directory" or NULL (old format) */
+	char *placeholder;    /* NULL when none */
+	int is_binary;        /* placeholder file_mode == "binary" */
+	char *sha256;         /* from paths.json, or NULL */
 	long long size_bytes; /* from paths.json, -1 when unknown */
 } inst_path_t;
 
@@ -35,12 +35,12 @@ typedef struct inst {
 	const install_opts_t *opts;
 	const pkgrec_t *rec;
 	char *dist;
-	int ex_fd; /* tmp/extract, or the package's directory in the extract cache */
-	int is_shared_extract; /* ex_fd is in the extract cache: link members, never move them */
+	int ex_fd;                /* tmp/extract, or the package's directory in the extract cache */
+	int is_shared_extract;    /* ex_fd is in the extract cache: link members, never move them */
 	char *shared_extract_dir; /* its path, for messages */
-	int px_fd; /* tmp/prefix */
-	long long max_bytes;     /* extraction + rewriting cap (install_max_extracted_bytes) */
-	long long written_bytes; /* file bytes extracted (or found in the cache) and rewritten */
+	int px_fd;                /* tmp/prefix */
+	long long max_bytes;      /* extraction + rewriting cap (install_max_extracted_bytes) */
+	long long written_bytes;  /* file bytes extracted (or found in the cache) and rewritten */
 	json_t *index;
 	json_t *link;
 	int is_noarch_python;
@@ -63,8 +63,8 @@ typedef struct ph_stream {
 	ph_sink_fn sink;
 	void *ud;
 } ph_stream_t;
-void ph_stream_init(ph_stream_t *s, const char *placeholder, const char *new_prefix,
-		    int is_binary, ph_sink_fn sink, void *ud);
+void ph_stream_init(ph_stream_t *s, const char *placeholder, const char *new_prefix, int is_binary,
+		    ph_sink_fn sink, void *ud);
 int ph_stream_push(ph_stream_t *s, const char *data, size_t len, err_t *err);
 int ph_stream_finish(ph_stream_t *s, err_t *err);
 void ph_stream_free(ph_stream_t *s);
@@ -89,7 +89,8 @@ int inst_extract_dir(inst_t *in, int pfd, const char *base, const char *name, er
 int inst_extract_all(inst_t *in, const char *archive_path, err_t *err);
 int inst_load_metadata(inst_t *in, err_t *err);
 json_t *inst_add_rec(inst_t *in, const char *path);
-int inst_write_new_file(inst_t *in, const char *dst_rel, const char *data, size_t len, unsigned mode, err_t *err);
+int inst_write_new_file(inst_t *in, const char *dst_rel, const char *data, size_t len,
+			unsigned mode, err_t *err);
 int inst_write_entry_points(inst_t *in, err_t *err);
 int inst_write_conda_meta(inst_t *in, err_t *err);
 

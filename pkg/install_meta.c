@@ -75,8 +75,8 @@ static json_t *load_meta_json(inst_t *in, const char *rel, err_t *err, int *stat
 	if (*status == 1) {
 		j = json_loadb(b.data, b.len, 0, &jerr);
 		if (!j || !json_is_object(j)) {
-			err_set(err, "package %s: %s line %d: invalid JSON: %s", in->dist, rel, jerr.line,
-				j ? "not an object" : jerr.text);
+			err_set(err, "package %s: %s line %d: invalid JSON: %s", in->dist, rel,
+				jerr.line, j ? "not an object" : jerr.text);
 			json_decref(j);
 			j = NULL;
 			*status = -1;
@@ -112,7 +112,8 @@ static int load_paths_json(inst_t *in, json_t *pj, err_t *err)
 		json_t *it = json_array_get(arr, i);
 		const char *path = json_string_value(json_object_get(it, "_path"));
 		if (!path)
-			return err_set(err, "package %s: info/paths.json entry %zu has no \"_path\"",
+			return err_set(err,
+				       "package %s: info/paths.json entry %zu has no \"_path\"",
 				       in->dist, i);
 		inst_path_t *p = add_path(in, path);
 		p->path_type = json_strdup(it, "path_type");
@@ -204,20 +205,26 @@ static int load_old_listing(inst_t *in, buf_t *files, err_t *err)
 		if (nt == 0)
 			continue;
 		if (nt != 1 && nt != 3) {
-			err_set(err, "package %s: info/has_prefix line %ld: expected `placeholder mode path` or `path`",
+			err_set(err,
+				"package %s: info/has_prefix line %ld: expected `placeholder mode "
+				"path` or `path`",
 				in->dist, lineno);
 			goto out;
 		}
 		const char *path = nt == 1 ? tok[0] : tok[2];
 		const char *mode = nt == 1 ? "text" : tok[1];
 		if (strcmp(mode, "text") && strcmp(mode, "binary")) {
-			err_set(err, "package %s: info/has_prefix line %ld: unknown mode \"%s\" (text or binary)",
+			err_set(err,
+				"package %s: info/has_prefix line %ld: unknown mode \"%s\" (text "
+				"or binary)",
 				in->dist, lineno, mode);
 			goto out;
 		}
 		inst_path_t *p = find_path(in, path);
 		if (!p) {
-			err_set(err, "package %s: info/has_prefix line %ld: %s is not listed in info/files",
+			err_set(err,
+				"package %s: info/has_prefix line %ld: %s is not listed in "
+				"info/files",
 				in->dist, lineno, path);
 			goto out;
 		}
@@ -254,7 +261,9 @@ int inst_load_metadata(inst_t *in, err_t *err)
 		if ((st = read_meta(in, "info/files", &files, err)) < 0)
 			goto out;
 		if (st == 0) {
-			err_set(err, "package %s has neither info/paths.json nor info/files; not a conda package?",
+			err_set(err,
+				"package %s has neither info/paths.json nor info/files; not a "
+				"conda package?",
 				in->dist);
 			goto out;
 		}
@@ -264,8 +273,8 @@ int inst_load_metadata(inst_t *in, err_t *err)
 	}
 	const char *noarch = in->rec ? in->rec->noarch : NULL;
 	const char *idx_noarch = json_string_value(json_object_get(in->index, "noarch"));
-	const char *link_type = json_string_value(
-		json_object_get(json_object_get(in->link, "noarch"), "type"));
+	const char *link_type =
+		json_string_value(json_object_get(json_object_get(in->link, "noarch"), "type"));
 	in->is_noarch_python = (noarch && !strcmp(noarch, "python")) ||
 			       (idx_noarch && !strcmp(idx_noarch, "python")) ||
 			       (link_type && !strcmp(link_type, "python")) ||

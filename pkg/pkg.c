@@ -25,14 +25,14 @@ struct pkg {
 	char *dist;
 	int is_conda;
 	struct archive *outer;
-	struct archive *inner;      /* current inner tar of a .conda, else NULL */
+	struct archive *inner; /* current inner tar of a .conda, else NULL */
 	pkg_part_t inner_part;
-	char *inner_name;           /* zip member name of the inner tar, for messages */
-	int saw_info, saw_pkg;      /* .conda: which inner tars were found */
+	char *inner_name;      /* zip member name of the inner tar, for messages */
+	int saw_info, saw_pkg; /* .conda: which inner tars were found */
 	long n_members;
-	long long max_total_bytes;  /* pkg_set_max_total_bytes; 0 = none */
-	long long declared_bytes;   /* sum of the file members' header sizes so far */
-	long long read_bytes;       /* member data actually returned */
+	long long max_total_bytes; /* pkg_set_max_total_bytes; 0 = none */
+	long long declared_bytes;  /* sum of the file members' header sizes so far */
+	long long read_bytes;      /* member data actually returned */
 	pkg_entry_t entry;
 	buf_t name, symlink, hardlink;
 	char chunk[PKG_CHUNK_BYTES]; /* buffer the inner reader's callback fills */
@@ -156,16 +156,11 @@ static void close_inner(pkg_t *p)
 static const char *other_kind_of(mode_t filetype)
 {
 	switch (filetype) {
-	case AE_IFCHR:
-		return "character device";
-	case AE_IFBLK:
-		return "block device";
-	case AE_IFIFO:
-		return "fifo";
-	case AE_IFSOCK:
-		return "socket";
-	default:
-		return "entry of unknown type";
+	case AE_IFCHR: return "character device";
+	case AE_IFBLK: return "block device";
+	case AE_IFIFO: return "fifo";
+	case AE_IFSOCK: return "socket";
+	default: return "entry of unknown type";
 	}
 }
 
@@ -268,8 +263,8 @@ int pkg_next(pkg_t *p, const pkg_entry_t **e, err_t *err)
 				continue;
 			}
 			if (r < ARCHIVE_WARN)
-				return err_set(err, "%s: %s: corrupt tar: %s", p->path, p->inner_name,
-					       archive_error_string(p->inner));
+				return err_set(err, "%s: %s: corrupt tar: %s", p->path,
+					       p->inner_name, archive_error_string(p->inner));
 			if (fill_entry(p, ae, p->inner_part, err) != 0)
 				return -1;
 			*e = &p->entry;
@@ -278,7 +273,8 @@ int pkg_next(pkg_t *p, const pkg_entry_t **e, err_t *err)
 		int r = archive_read_next_header(p->outer, &ae);
 		if (r == ARCHIVE_EOF) {
 			if (p->is_conda && (!p->saw_info || !p->saw_pkg))
-				return err_set(err, "%s: not a valid .conda package: no %s member", p->path,
+				return err_set(err, "%s: not a valid .conda package: no %s member",
+					       p->path,
 					       p->saw_info ? "pkg-*.tar.zst" : "info-*.tar.zst");
 			return 0;
 		}
@@ -330,8 +326,8 @@ int pkg_extract_to_fd(pkg_t *p, int fd, err_t *err)
 			if (w < 0 && errno == EINTR)
 				continue;
 			if (w < 0)
-				return err_set(err, "%s: %s: write failed: %s", p->path, p->entry.name,
-					       strerror(errno));
+				return err_set(err, "%s: %s: write failed: %s", p->path,
+					       p->entry.name, strerror(errno));
 			off += w;
 		}
 	}
@@ -424,8 +420,8 @@ int pkg_complete_record(pkgrec_t *r, const char *archive, err_t *err)
 	if (r->raw)
 		return 0;
 	if (stat(archive, &st) != 0)
-		return err_set(err, "%s: cannot stat the downloaded archive of %s: %s", archive, r->fn,
-			       strerror(errno));
+		return err_set(err, "%s: cannot stat the downloaded archive of %s: %s", archive,
+			       r->fn, strerror(errno));
 	r->size = (long long)st.st_size;
 	/* A lock may carry one hash only; the archive was verified against it, so the other is
 	 * derived from the archive. */
@@ -445,7 +441,8 @@ int pkg_complete_record(pkgrec_t *r, const char *archive, err_t *err)
 	if (!r->depends)
 		str_list_from_json(json_object_get(index, "depends"), &r->depends, &r->n_depends);
 	if (!r->constrains)
-		str_list_from_json(json_object_get(index, "constrains"), &r->constrains, &r->n_constrains);
+		str_list_from_json(json_object_get(index, "constrains"), &r->constrains,
+				   &r->n_constrains);
 	/* The fields a repodata record would have given (common/pkgrec.c): noarch decides where
 	 * python files go, and so whether the layer key holds the python version. */
 	json_t *na = json_object_get(index, "noarch"), *bn = json_object_get(index, "build_number");

@@ -16,7 +16,7 @@
 typedef struct pkg pkg_t;
 
 typedef enum {
-	PKG_ENTRY_FILE,     /* regular file; data via pkg_read_data / pkg_extract_to_fd */
+	PKG_ENTRY_FILE, /* regular file; data via pkg_read_data / pkg_extract_to_fd */
 	PKG_ENTRY_DIR,
 	PKG_ENTRY_SYMLINK,  /* symlink_target set */
 	PKG_ENTRY_HARDLINK, /* hardlink_target set (another member's name) */
@@ -29,7 +29,7 @@ typedef enum {
 } pkg_part_t;
 
 typedef struct pkg_entry {
-	const char *name;            /* as stored in the archive */
+	const char *name; /* as stored in the archive */
 	pkg_entry_type_t type;
 	unsigned mode;               /* permission bits (07777) as stored */
 	long long size_bytes;        /* data size for PKG_ENTRY_FILE, else 0 */

@@ -14,6 +14,16 @@ if grep -nE '\b(sprintf|strcpy|strcat|strncpy|strtok|sscanf|atoi|gets)\s*\(' \
   echo "error: banned function used (see CONVENTIONS.md §14)"; exit 1
 fi
 
+echo "== formatting (.clang-format, CONVENTIONS.md §15)"
+# Every C file of the tree as clang-format (Debian 12's, version 14) writes it, so diffs show
+# only meaning. Fix with: clang-format -i FILE
+unformatted=""
+for f in $(ls common/*.[ch] builder/*.[ch] conda/*.[ch] pypi/*.[ch] pkg/*.[ch] layers/*.[ch] \
+    oci/*.[ch] tests/unit/*.[ch] tests/unit/helpers/*.[ch] tests/fuzz/*.[ch] bench/*.c 2>/dev/null); do
+  clang-format --dry-run --Werror "$f" >/dev/null 2>&1 || unformatted="$unformatted $f"
+done
+if [ -n "$unformatted" ]; then echo "error: not formatted (run clang-format -i):$unformatted"; exit 1; fi
+
 echo "== module edges (README, Layout): private headers stay in their module"
 # Link edges make a wrong public include fail to compile; private headers (*_int.h,
 # *_internal.h) sit in the same directory, so this check keeps them there (unit tests may

@@ -57,7 +57,12 @@ static void test_bearer_challenge_parses_realm_service_scope(void **s)
 	(void)s;
 	auth_challenge_t c;
 	err_t err = ERR_INIT;
-	assert_int_equal(auth_challenge_parse("Bearer realm=\"https://auth.example.com/token\",service=\"registry.example.com\",scope=\"repository:a/b:pull,push\"", &c, &err), 0);
+	assert_int_equal(auth_challenge_parse("Bearer "
+					      "realm=\"https://auth.example.com/"
+					      "token\",service=\"registry.example.com\",scope="
+					      "\"repository:a/b:pull,push\"",
+					      &c, &err),
+			 0);
 	assert_string_equal(c.scheme, "Bearer");
 	assert_string_equal(c.realm, "https://auth.example.com/token");
 	assert_string_equal(c.service, "registry.example.com");
@@ -101,13 +106,16 @@ static void test_bearer_with_an_empty_service_does_not_crash(void **s)
 	(void)s;
 	auth_challenge_t c;
 	err_t err = ERR_INIT;
-	assert_int_equal(auth_challenge_parse("Bearer service=\"\",realm=\"https://auth.example/token\"",
-					      &c, &err), 0);
+	assert_int_equal(
+		auth_challenge_parse("Bearer service=\"\",realm=\"https://auth.example/token\"", &c,
+				     &err),
+		0);
 	assert_string_equal(c.realm, "https://auth.example/token");
 	assert_null(c.service);
 	auth_challenge_clear(&c);
-	assert_int_equal(auth_challenge_parse("Bearer realm=\"https://a/t\",scope=\"\",service=", &c,
-					      &err), 0);
+	assert_int_equal(
+		auth_challenge_parse("Bearer realm=\"https://a/t\",scope=\"\",service=", &c, &err),
+		0);
 	assert_null(c.scope);
 	assert_null(c.service);
 	auth_challenge_clear(&c);
@@ -252,7 +260,8 @@ static void test_helper_token_user_means_identity_token(void **s)
 	auth_creds_t c;
 	buf_t bin = BUF_INIT, path = BUF_INIT;
 	err_t err = ERR_INIT;
-	const char *script = "#!/bin/sh\nread s\necho '{\"Username\":\"<token>\",\"Secret\":\"rt-456\"}'\n";
+	const char *script =
+		"#!/bin/sh\nread s\necho '{\"Username\":\"<token>\",\"Secret\":\"rt-456\"}'\n";
 	buf_addstr(&bin, dir);
 	buf_addpath(&bin, "docker-credential-tok");
 	assert_int_equal(fs_write_atomic(bin.data, script, strlen(script), &err), 0);
@@ -272,7 +281,8 @@ static void test_docker_hub_uses_index_key(void **s)
 {
 	(void)s;
 	auth_creds_t c;
-	write_config("{\"auths\":{\"https://index.docker.io/v1/\":{\"username\":\"hub\",\"password\":\"pw\"}}}");
+	write_config("{\"auths\":{\"https://index.docker.io/v1/"
+		     "\":{\"username\":\"hub\",\"password\":\"pw\"}}}");
 	lookup("docker.io", NULL, &c);
 	assert_string_equal(c.user, "hub");
 	auth_creds_clear(&c);
@@ -308,7 +318,8 @@ static void test_cred_helper_is_run(void **s)
 	err_t err = ERR_INIT;
 	buf_addstr(&bin, dir);
 	buf_addpath(&bin, "docker-credential-unit");
-	buf_addstr(&script, "#!/bin/sh\nread s\n[ \"$s\" = h.io ] || { echo 'credentials not found'; exit 1; }\n"
+	buf_addstr(&script, "#!/bin/sh\nread s\n[ \"$s\" = h.io ] || { echo 'credentials not "
+			    "found'; exit 1; }\n"
 			    "echo '{\"Username\":\"helper\",\"Secret\":\"hs\"}'\n");
 	assert_int_equal(fs_write_atomic(bin.data, script.data, script.len, &err), 0);
 	chmod(bin.data, 0755);

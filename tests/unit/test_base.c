@@ -34,7 +34,9 @@ typedef struct file {
 	size_t len;          /* 0 = strlen(content) */
 } file_t;
 
-#define BANNER(v) "\177ELF....\0GNU C Library (Debian GLIBC " v "-9+deb12u4) stable release version " v ".\n\0more"
+#define BANNER(v)                                                                                  \
+	"\177ELF....\0GNU C Library (Debian GLIBC " v "-9+deb12u4) stable release version " v      \
+	".\n\0more"
 
 /* gzip -c src > dst. */
 static void gzip_file(const char *src, const char *dst)
@@ -90,8 +92,10 @@ static void write_layer(const char *layout, const file_t *files, size_t n, buf_t
 	buf_addf(&dst, "%s/blobs/sha256/%s", layout, hex);
 	assert_int_equal(rename(gz.data, dst.data), 0);
 	unlink(tar.data);
-	buf_addf(desc, "{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":"
-		       "\"sha256:%s\",\"size\":%lld}", hex, (long long)st.st_size);
+	buf_addf(desc,
+		 "{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":"
+		 "\"sha256:%s\",\"size\":%lld}",
+		 hex, (long long)st.st_size);
 	buf_free(&tar);
 	buf_free(&gz);
 	buf_free(&dst);
@@ -100,7 +104,8 @@ static void write_layer(const char *layout, const file_t *files, size_t n, buf_t
 /* {"mediaType":mt,"digest":d,"size":n} for the text blob just written. */
 static void text_desc(const char *mt, const char *digest, const char *text, buf_t *out)
 {
-	buf_addf(out, "{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu}", mt, digest, strlen(text));
+	buf_addf(out, "{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu}", mt, digest,
+		 strlen(text));
 }
 
 /* A linux/amd64 layout whose image (tagged "t") has one layer per NULL-separated group of
@@ -123,13 +128,18 @@ static char *make_layout(const file_t *files, size_t n)
 		buf_free(&id);
 		start = i + 1;
 	}
-	buf_addf(&doc, "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
-		       "\"diff_ids\":[%s]}}", diff_ids.data);
+	buf_addf(&doc,
+		 "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
+		 "\"diff_ids\":[%s]}}",
+		 diff_ids.data);
 	char *cd = mklayout_text_blob(layout.data, doc.data);
 	text_desc("application/vnd.oci.image.config.v1+json", cd, doc.data, &desc);
 	buf_reset(&doc);
-	buf_addf(&doc, "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-		       "\"config\":%s,\"layers\":[%s]}", desc.data, layers.data);
+	buf_addf(
+		&doc,
+		"{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+		"\"config\":%s,\"layers\":[%s]}",
+		desc.data, layers.data);
 	char *md = mklayout_text_blob(layout.data, doc.data);
 	buf_reset(&desc);
 	text_desc("application/vnd.oci.image.manifest.v1+json", md, doc.data, &desc);
@@ -205,7 +215,8 @@ static void test_glibc_later_layer_replaces_earlier(void **state)
 {
 	(void)state;
 	static const char libc[] = BANNER("2.39");
-	file_t f[] = {{"lib/libc-2.28.so", "\177ELF", 0}, {NULL, NULL, 0},
+	file_t f[] = {{"lib/libc-2.28.so", "\177ELF", 0},
+		      {NULL, NULL, 0},
 		      {"usr/lib/x86_64-linux-gnu/libc.so.6", libc, sizeof libc - 1}};
 	expect_glibc(f, 3, 1, "2.39");
 }
@@ -213,7 +224,8 @@ static void test_glibc_later_layer_replaces_earlier(void **state)
 static void test_glibc_absent_from_musl_image(void **state)
 {
 	(void)state;
-	file_t f[] = {{"lib/ld-musl-x86_64.so.1", "\177ELF musl", 0}, {"lib/libc.musl-x86_64.so.1", NULL, 0}};
+	file_t f[] = {{"lib/ld-musl-x86_64.so.1", "\177ELF musl", 0},
+		      {"lib/libc.musl-x86_64.so.1", NULL, 0}};
 	expect_glibc(f, 2, 0, NULL);
 	/* and the set falls back to the default, saying why */
 	char *layout = make_layout(f, 2);
@@ -240,8 +252,9 @@ static void test_set_uses_base_glibc_and_flags(void **state)
 	err_t err = ERR_INIT;
 	assert_int_equal(fill_with_base(&vs, o, layout, &err), 0);
 	virtual_set_describe(&vs, &d);
-	assert_string_equal(d.data, "__unix=0 (linux), __linux=5.10 (default), __glibc=2.36 (base image), "
-				    "__archspec=1=aarch64 (image architecture), __cuda=12.4 (--cuda)");
+	assert_string_equal(d.data,
+			    "__unix=0 (linux), __linux=5.10 (default), __glibc=2.36 (base image), "
+			    "__archspec=1=aarch64 (image architecture), __cuda=12.4 (--cuda)");
 	/* an older --glibc is a deliberate, safe choice: it wins */
 	o.glibc = "2.17";
 	assert_int_equal(fill_with_base(&vs, o, layout, &err), 0);
@@ -261,7 +274,8 @@ static void test_glibc_flag_newer_than_base_is_refused(void **state)
 	virtual_set_t vs;
 	err_t err = ERR_INIT;
 	assert_int_equal(fill_with_base(&vs, o, layout, &err), -1);
-	assert_non_null(strstr(err_msg(&err), "--glibc 2.39 is newer than the base image's glibc 2.36"));
+	assert_non_null(
+		strstr(err_msg(&err), "--glibc 2.39 is newer than the base image's glibc 2.36"));
 	assert_non_null(strstr(err_msg(&err), layout));
 	err_clear(&err);
 	free(layout);
@@ -303,8 +317,11 @@ static void test_real_debian_base_is_glibc_2_36(void **state)
 	const char *src = getenv("IMGBUILD_SRC");
 	buf_t cmd = BUF_INIT, out = BUF_INIT, v = BUF_INIT;
 	err_t err = ERR_INIT;
-	if (!src || system("command -v umoci >/dev/null 2>&1 && command -v dpkg-deb >/dev/null 2>&1") != 0) {
-		printf("skipped: needs IMGBUILD_SRC and umoci/dpkg-deb for tests/fixtures/mkbase\n");
+	if (!src ||
+	    system("command -v umoci >/dev/null 2>&1 && command -v dpkg-deb >/dev/null 2>&1") !=
+		    0) {
+		printf("skipped: needs IMGBUILD_SRC and umoci/dpkg-deb for "
+		       "tests/fixtures/mkbase\n");
 		return;
 	}
 	buf_addf(&out, "%s/debian-base", tmpdir.data);

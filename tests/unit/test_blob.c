@@ -39,9 +39,23 @@ typedef struct result {
  * and a stretch of incompressible bytes, from a fixed-seed generator. */
 static unsigned char *make_input(void)
 {
-	static const char *const words[] = {"import ", "numpy", " as np\n", "def ", "return ",
-					    "self.", "tensor", "(x, y)", "\x7f" "ELF", "\0\0\0\0",
-					    "cuda", "_kernel", "0x", "libtorch", "    ", "\n"};
+	static const char *const words[] = {"import ",
+					    "numpy",
+					    " as np\n",
+					    "def ",
+					    "return ",
+					    "self.",
+					    "tensor",
+					    "(x, y)",
+					    "\x7f"
+					    "ELF",
+					    "\0\0\0\0",
+					    "cuda",
+					    "_kernel",
+					    "0x",
+					    "libtorch",
+					    "    ",
+					    "\n"};
 	unsigned char *p = malloc(INPUT_BYTES);
 	uint64_t s = 0x9e3779b97f4a7c15ull;
 	size_t i = 0;
@@ -265,14 +279,24 @@ static void test_abandoned_writer_leaves_no_files(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_gzip_bytes_do_not_depend_on_threads_or_write_sizes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_zstd_bytes_do_not_depend_on_threads_or_write_sizes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_chunked_gzip_is_members_that_gunzip_to_the_exact_input, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_chunked_gzip_is_at_most_5_percent_larger_than_zlib_6, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_empty_stream_is_one_valid_gzip_member, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_zstd_layer_is_one_frame_that_decompresses_to_the_input, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_gzip_level_out_of_range_is_rejected, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_abandoned_writer_leaves_no_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_gzip_bytes_do_not_depend_on_threads_or_write_sizes, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_zstd_bytes_do_not_depend_on_threads_or_write_sizes, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_chunked_gzip_is_members_that_gunzip_to_the_exact_input, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_chunked_gzip_is_at_most_5_percent_larger_than_zlib_6, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_empty_stream_is_one_valid_gzip_member, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_zstd_layer_is_one_frame_that_decompresses_to_the_input, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_gzip_level_out_of_range_is_rejected, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_abandoned_writer_leaves_no_files, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -105,13 +105,17 @@ static void test_manifest_is_an_oci_artifact_with_the_empty_config(void **state)
 	json_t *m = json_loads(b.data, 0, NULL);
 	assert_non_null(m);
 	assert_int_equal(json_integer_value(json_object_get(m, "schemaVersion")), 2);
-	assert_string_equal(json_string_value(json_object_get(m, "mediaType")), "application/vnd.oci.image.manifest.v1+json");
-	assert_string_equal(json_string_value(json_object_get(m, "artifactType")), OCI_CACHE_ARTIFACT_TYPE);
+	assert_string_equal(json_string_value(json_object_get(m, "mediaType")),
+			    "application/vnd.oci.image.manifest.v1+json");
+	assert_string_equal(json_string_value(json_object_get(m, "artifactType")),
+			    OCI_CACHE_ARTIFACT_TYPE);
 	json_t *c = json_object_get(m, "config");
-	assert_string_equal(json_string_value(json_object_get(c, "mediaType")), "application/vnd.oci.empty.v1+json");
+	assert_string_equal(json_string_value(json_object_get(c, "mediaType")),
+			    "application/vnd.oci.empty.v1+json");
 	assert_int_equal(json_integer_value(json_object_get(c, "size")), 2);
 	json_t *ann = json_object_get(m, "annotations");
-	assert_string_equal(json_string_value(json_object_get(ann, "io.imgbuild.cache.group")), "base-python");
+	assert_string_equal(json_string_value(json_object_get(ann, "io.imgbuild.cache.group")),
+			    "base-python");
 	assert_string_equal(json_string_value(json_object_get(ann, "io.imgbuild.cache.packages")),
 			    "2 packages: python-3.11.9-h0_0, zlib-1.3-h0_0");
 	json_decref(m);
@@ -150,7 +154,8 @@ static void test_parse_refuses_manifests_that_are_not_ours(void **state)
 	s = edited("artifactType", json_string("application/vnd.example"), 0);
 	expect_refused(s, "artifactType is not");
 	free(s);
-	s = edited("mediaType", json_string("application/vnd.docker.distribution.manifest.v2+json"), 0);
+	s = edited("mediaType", json_string("application/vnd.docker.distribution.manifest.v2+json"),
+		   0);
 	expect_refused(s, "not an OCI image manifest");
 	free(s);
 	s = edited("layers", json_array(), 0);
@@ -175,7 +180,8 @@ static void test_parse_refuses_a_bad_layer_size(void **state)
 	buf_t b = BUF_INIT;
 	make(KEY, &b);
 	json_t *m = json_loads(b.data, 0, NULL);
-	json_object_set_new(json_array_get(json_object_get(m, "layers"), 0), "size", json_integer(0));
+	json_object_set_new(json_array_get(json_object_get(m, "layers"), 0), "size",
+			    json_integer(0));
 	char *s = json_dumps(m, JSON_COMPACT);
 	expect_refused(s, "size is out of range");
 	free(s);
@@ -212,7 +218,8 @@ static void test_long_package_lists_are_summarised(void **state)
 	err_t err = ERR_INIT;
 	assert_int_equal(oci_cache_manifest_make(KEY, &l, &info, &b, &err), 0);
 	json_t *m = json_loads(b.data, 0, NULL);
-	const char *p = json_string_value(json_object_get(json_object_get(m, "annotations"), "io.imgbuild.cache.packages"));
+	const char *p = json_string_value(
+		json_object_get(json_object_get(m, "annotations"), "io.imgbuild.cache.packages"));
 	assert_true(strlen(p) <= 4096);
 	assert_int_equal(strncmp(p, "2000 packages: package-0000", 27), 0);
 	assert_non_null(strstr(p, "more)"));

@@ -26,7 +26,8 @@
 
 static const char *GOOD_REPODATA =
 	"{\"info\": {\"subdir\": \"linux-64\"}, \"packages\": {}, \"packages.conda\": {\n"
-	"  \"zlib-1.2.13-h0_0.conda\": {\"name\": \"zlib\", \"version\": \"1.2.13\", \"build\": \"h0_0\"}}}\n";
+	"  \"zlib-1.2.13-h0_0.conda\": {\"name\": \"zlib\", \"version\": \"1.2.13\", \"build\": "
+	"\"h0_0\"}}}\n";
 static const char *BAD_REPODATA = "{\"info\": {\"subdir\": \"osx-64\"},\n  \"packages\": {oops}}\n";
 
 /* Serves files under argv[1] on 127.0.0.1 (port chosen by the OS, written to argv[2]),
@@ -173,7 +174,8 @@ static int cache_files(struct fixture *f, const char *suffix)
 		struct dirent *e;
 		while ((e = readdir(d)) != NULL) {
 			size_t l = strlen(e->d_name), sl = strlen(suffix);
-			if (e->d_name[0] != '.' && l >= sl && strcmp(e->d_name + l - sl, suffix) == 0)
+			if (e->d_name[0] != '.' && l >= sl &&
+			    strcmp(e->d_name + l - sl, suffix) == 0)
 				n++;
 		}
 		closedir(d);
@@ -207,8 +209,8 @@ static void expect_resolve_error(const char *written, const char *needle)
 	err_t err = ERR_INIT;
 	assert_int_equal(channel_resolve(written, NULL, &out, &err), -1);
 	if (!strstr(err_msg(&err), needle))
-		fail_msg("error for '%s' is '%s', expected it to contain '%s'", written, err_msg(&err),
-			 needle);
+		fail_msg("error for '%s' is '%s', expected it to contain '%s'", written,
+			 err_msg(&err), needle);
 	err_clear(&err);
 	buf_free(&out);
 }
@@ -217,13 +219,15 @@ static void test_resolve_name_uses_default_alias(void **state)
 {
 	(void)state;
 	expect_resolve("conda-forge", NULL, "https://conda.anaconda.org/conda-forge");
-	expect_resolve("pytorch/label/nightly", "", "https://conda.anaconda.org/pytorch/label/nightly");
+	expect_resolve("pytorch/label/nightly", "",
+		       "https://conda.anaconda.org/pytorch/label/nightly");
 }
 
 static void test_resolve_name_uses_given_alias(void **state)
 {
 	(void)state;
-	expect_resolve("bioconda", "https://mirror.example/conda/", "https://mirror.example/conda/bioconda");
+	expect_resolve("bioconda", "https://mirror.example/conda/",
+		       "https://mirror.example/conda/bioconda");
 }
 
 static void test_resolve_defaults_is_anaconda_main(void **state)
@@ -305,7 +309,8 @@ static void test_fetch_writes_the_record_index_from_the_validation_parse(void **
 		fail_msg("%s", err_msg(&err));
 	json_t *rec = repoindex_get(ri, "zlib-1.2.13-h0_0.conda", &err);
 	assert_non_null(rec);
-	json_t *want = json_pack("{s:s, s:s, s:s}", "name", "zlib", "version", "1.2.13", "build", "h0_0");
+	json_t *want =
+		json_pack("{s:s, s:s, s:s}", "name", "zlib", "version", "1.2.13", "build", "h0_0");
 	assert_true(json_equal(rec, want));
 	assert_null(repoindex_get(ri, "zlib-1.2.13-h0_0.tar.bz2", &err));
 	assert_non_null(strstr(err_msg(&err), "no record zlib-1.2.13-h0_0.tar.bz2"));
@@ -327,9 +332,13 @@ static void test_fetch_file_unchanged_channel_is_not_reread(void **state)
 	err_t err = ERR_INIT;
 	const char *marker = "{\"packages\": {}, \"marker\": 1}";
 	file_base(f, &base);
-	assert_int_equal(channel_fetch_repodata(NULL, base.data, "linux-64", f->cache.data, 0, &path, &err), 0);
+	assert_int_equal(
+		channel_fetch_repodata(NULL, base.data, "linux-64", f->cache.data, 0, &path, &err),
+		0);
 	write_file(path.data, marker); /* only a re-read would replace this */
-	assert_int_equal(channel_fetch_repodata(NULL, base.data, "linux-64", f->cache.data, 0, &path, &err), 0);
+	assert_int_equal(
+		channel_fetch_repodata(NULL, base.data, "linux-64", f->cache.data, 0, &path, &err),
+		0);
 	assert_int_equal(buf_read_file(&text, path.data, 1 << 20, &err), 0);
 	assert_string_equal(text.data, marker);
 	buf_free(&base);
@@ -344,10 +353,14 @@ static void test_fetch_file_rereads_a_changed_channel(void **state)
 	err_t err = ERR_INIT;
 	const char *changed = "{\"packages\": {}, \"changed\": true}";
 	file_base(f, &base);
-	assert_int_equal(channel_fetch_repodata(NULL, base.data, "linux-64", f->cache.data, 0, &path, &err), 0);
+	assert_int_equal(
+		channel_fetch_repodata(NULL, base.data, "linux-64", f->cache.data, 0, &path, &err),
+		0);
 	buf_addf(&src, "%s/linux-64/repodata.json", f->chan.data);
 	write_file(src.data, changed);
-	assert_int_equal(channel_fetch_repodata(NULL, base.data, "linux-64", f->cache.data, 0, &path, &err), 0);
+	assert_int_equal(
+		channel_fetch_repodata(NULL, base.data, "linux-64", f->cache.data, 0, &path, &err),
+		0);
 	buf_reset(&text);
 	assert_int_equal(buf_read_file(&text, path.data, 1 << 20, &err), 0);
 	assert_string_equal(text.data, changed);
@@ -363,7 +376,9 @@ static void test_fetch_file_missing_subdir_names_channel_and_url(void **state)
 	buf_t base = BUF_INIT, path = BUF_INIT;
 	err_t err = ERR_INIT;
 	file_base(f, &base);
-	assert_int_equal(channel_fetch_repodata(NULL, base.data, "noarch", f->cache.data, 0, &path, &err), -1);
+	assert_int_equal(
+		channel_fetch_repodata(NULL, base.data, "noarch", f->cache.data, 0, &path, &err),
+		-1);
 	assert_non_null(strstr(err_msg(&err), "has no noarch/repodata.json"));
 	assert_non_null(strstr(err_msg(&err), "/chan/noarch/repodata.json"));
 	assert_non_null(strstr(err_msg(&err), "check the channel name/URL"));
@@ -379,13 +394,15 @@ static void test_fetch_file_missing_ok_gives_empty_repodata(void **state)
 	buf_t base = BUF_INIT, path = BUF_INIT;
 	err_t err = ERR_INIT;
 	file_base(f, &base);
-	if (channel_fetch_repodata(NULL, base.data, "noarch", f->cache.data, CHANNEL_MISSING_OK, &path, &err) != 0)
+	if (channel_fetch_repodata(NULL, base.data, "noarch", f->cache.data, CHANNEL_MISSING_OK,
+				   &path, &err) != 0)
 		fail_msg("%s", err_msg(&err));
 	json_t *root = json_load_file(path.data, 0, NULL);
 	assert_non_null(root);
 	assert_int_equal(json_object_size(json_object_get(root, "packages")), 0);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(root, "info"), "subdir")),
-			    "noarch");
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(root, "info"), "subdir")),
+		"noarch");
 	json_decref(root);
 	buf_free(&base);
 	buf_free(&path);
@@ -397,7 +414,9 @@ static void test_fetch_file_bad_json_names_url_and_line_and_caches_nothing(void 
 	buf_t base = BUF_INIT, path = BUF_INIT;
 	err_t err = ERR_INIT;
 	file_base(f, &base);
-	assert_int_equal(channel_fetch_repodata(NULL, base.data, "osx-64", f->cache.data, 0, &path, &err), -1);
+	assert_int_equal(
+		channel_fetch_repodata(NULL, base.data, "osx-64", f->cache.data, 0, &path, &err),
+		-1);
 	assert_non_null(strstr(err_msg(&err), "/chan/osx-64/repodata.json"));
 	assert_non_null(strstr(err_msg(&err), "not valid JSON (line 2"));
 	assert_int_equal(cache_files(f, ""), 0);
@@ -438,7 +457,8 @@ static void test_fetch_http_downloads_and_revalidates_with_etag(void **state)
 	assert_int_equal(log_count(f, "/linux-64/repodata.json 200"), before200 + 1);
 
 	/* Second fetch: conditional request, 304, the cached file is reused. */
-	if (channel_fetch_repodata(NULL, base.data, "linux-64", f->cache.data, 0, &path2, &err) != 0)
+	if (channel_fetch_repodata(NULL, base.data, "linux-64", f->cache.data, 0, &path2, &err) !=
+	    0)
 		fail_msg("%s", err_msg(&err));
 	assert_string_equal(path2.data, path.data);
 	assert_int_equal(log_count(f, "/linux-64/repodata.json 304"), before304 + 1);
@@ -449,7 +469,9 @@ static void test_fetch_http_downloads_and_revalidates_with_etag(void **state)
 	/* Changed upstream: the ETag no longer matches and the new body replaces the entry. */
 	buf_addf(&src, "%s/linux-64/repodata.json", f->chan.data);
 	write_file(src.data, "{\"packages\": {}, \"v\": 2}");
-	assert_int_equal(channel_fetch_repodata(NULL, base.data, "linux-64", f->cache.data, 0, &path2, &err), 0);
+	assert_int_equal(
+		channel_fetch_repodata(NULL, base.data, "linux-64", f->cache.data, 0, &path2, &err),
+		0);
 	buf_reset(&text);
 	assert_int_equal(buf_read_file(&text, path2.data, 1 << 20, &err), 0);
 	assert_string_equal(text.data, "{\"packages\": {}, \"v\": 2}");
@@ -467,13 +489,17 @@ static void test_fetch_http_404_names_channel_and_caches_nothing(void **state)
 	buf_t base = BUF_INIT, path = BUF_INIT;
 	err_t err = ERR_INIT;
 	http_base(f, &base);
-	assert_int_equal(channel_fetch_repodata(NULL, base.data, "win-64", f->cache.data, 0, &path, &err), -1);
+	assert_int_equal(
+		channel_fetch_repodata(NULL, base.data, "win-64", f->cache.data, 0, &path, &err),
+		-1);
 	assert_non_null(strstr(err_msg(&err), "has no win-64/repodata.json"));
 	assert_non_null(strstr(err_msg(&err), base.data));
 	assert_int_equal(cache_files(f, ""), 0);
 	err_clear(&err);
 	/* ... unless missing is acceptable. */
-	assert_int_equal(channel_fetch_repodata(NULL, base.data, "win-64", f->cache.data, CHANNEL_MISSING_OK, &path, &err), 0);
+	assert_int_equal(channel_fetch_repodata(NULL, base.data, "win-64", f->cache.data,
+						CHANNEL_MISSING_OK, &path, &err),
+			 0);
 	assert_int_equal(cache_files(f, ".json"), 1);
 	buf_free(&base);
 	buf_free(&path);
@@ -485,7 +511,9 @@ static void test_fetch_http_bad_json_caches_nothing(void **state)
 	buf_t base = BUF_INIT, path = BUF_INIT;
 	err_t err = ERR_INIT;
 	http_base(f, &base);
-	assert_int_equal(channel_fetch_repodata(NULL, base.data, "osx-64", f->cache.data, 0, &path, &err), -1);
+	assert_int_equal(
+		channel_fetch_repodata(NULL, base.data, "osx-64", f->cache.data, 0, &path, &err),
+		-1);
 	assert_non_null(strstr(err_msg(&err), "osx-64/repodata.json: not valid JSON (line 2"));
 	assert_int_equal(cache_files(f, ""), 0);
 	err_clear(&err);
@@ -499,10 +527,11 @@ static void test_fetch_connection_refused_names_url(void **state)
 	buf_t path = BUF_INIT;
 	err_t err = ERR_INIT;
 	/* Port 1 on loopback: nothing listens there (and we are not allowed to bind it). */
-	assert_int_equal(channel_fetch_repodata(NULL, "http://127.0.0.1:1/chan", "linux-64", f->cache.data, 0,
-						&path, &err),
+	assert_int_equal(channel_fetch_repodata(NULL, "http://127.0.0.1:1/chan", "linux-64",
+						f->cache.data, 0, &path, &err),
 			 -1);
-	assert_non_null(strstr(err_msg(&err), "cannot fetch http://127.0.0.1:1/chan/linux-64/repodata.json"));
+	assert_non_null(strstr(err_msg(&err),
+			       "cannot fetch http://127.0.0.1:1/chan/linux-64/repodata.json"));
 	assert_int_equal(cache_files(f, ""), 0);
 	err_clear(&err);
 	buf_free(&path);
@@ -518,15 +547,19 @@ int main(void)
 		cmocka_unit_test(test_resolve_absolute_path_becomes_file_url),
 		cmocka_unit_test(test_resolve_rejects_bad_names),
 		cmocka_unit_test_setup(test_fetch_file_copies_repodata_into_cache, test_setup),
-		cmocka_unit_test_setup(test_fetch_writes_the_record_index_from_the_validation_parse, test_setup),
+		cmocka_unit_test_setup(test_fetch_writes_the_record_index_from_the_validation_parse,
+				       test_setup),
 		cmocka_unit_test_setup(test_fetch_file_unchanged_channel_is_not_reread, test_setup),
 		cmocka_unit_test_setup(test_fetch_file_rereads_a_changed_channel, test_setup),
-		cmocka_unit_test_setup(test_fetch_file_missing_subdir_names_channel_and_url, test_setup),
-		cmocka_unit_test_setup(test_fetch_file_missing_ok_gives_empty_repodata, test_setup),
-		cmocka_unit_test_setup(test_fetch_file_bad_json_names_url_and_line_and_caches_nothing,
+		cmocka_unit_test_setup(test_fetch_file_missing_subdir_names_channel_and_url,
 				       test_setup),
-		cmocka_unit_test_setup(test_fetch_http_downloads_and_revalidates_with_etag, test_setup),
-		cmocka_unit_test_setup(test_fetch_http_404_names_channel_and_caches_nothing, test_setup),
+		cmocka_unit_test_setup(test_fetch_file_missing_ok_gives_empty_repodata, test_setup),
+		cmocka_unit_test_setup(
+			test_fetch_file_bad_json_names_url_and_line_and_caches_nothing, test_setup),
+		cmocka_unit_test_setup(test_fetch_http_downloads_and_revalidates_with_etag,
+				       test_setup),
+		cmocka_unit_test_setup(test_fetch_http_404_names_channel_and_caches_nothing,
+				       test_setup),
 		cmocka_unit_test_setup(test_fetch_http_bad_json_caches_nothing, test_setup),
 		cmocka_unit_test_setup(test_fetch_connection_refused_names_url, test_setup),
 	};

@@ -76,7 +76,8 @@ static void test_crlf_and_escapes_in_a_message_are_not_echoed_raw(void **state)
 static void test_path_safety_table(void **state)
 {
 	(void)state;
-	const char *ok[] = {"a", "a/b", "lib/python3.11/site-packages/x.py", "a/b/", "..a", "a/..b", "a/./b"};
+	const char *ok[] = {"a",     "a/b",  "lib/python3.11/site-packages/x.py", "a/b/", "..a",
+			    "a/..b", "a/./b"};
 	const char *bad[] = {"", "/etc/passwd", "..", "../x", "a/../../x", "a/..", "a//b"};
 	for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
 		assert_true(fs_path_is_safe_relative(ok[i]));
@@ -126,7 +127,8 @@ static void test_sha256_known_vector(void **state)
 	(void)state;
 	char hex[DIGEST_HEX_MAX];
 	digest_buf_hex(DIGEST_SHA256, "abc", 3, hex);
-	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	assert_string_equal(hex,
+			    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	digest_buf_hex(DIGEST_MD5, "abc", 3, hex);
 	assert_string_equal(hex, "900150983cd24fb0d6963f7d28e17f72");
 }
@@ -147,10 +149,15 @@ static void test_oci_digest_hex_part_is_strict(void **state)
 	const char *hex = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 	char d[DIGEST_OCI_MAX];
 	digest_oci_from_hex(hex, d);
-	assert_string_equal(d, "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	assert_string_equal(
+		d, "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 	assert_ptr_equal(digest_oci_hex(d), d + 7);
 	const char *bad[] = {
-		NULL, "", "sha256:", "sha512:e3b0", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+		NULL,
+		"",
+		"sha256:",
+		"sha512:e3b0",
+		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
 		"sha256:E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855",
 		"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85",
 		"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b8555",

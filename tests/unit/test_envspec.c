@@ -49,22 +49,21 @@ static void expect_error(const char *yaml, const char *where, const char *what)
 
 static void test_full_file_keeps_name_channels_deps_pip_variables(void **state)
 {
-	static const char yaml[] =
-		"name: demo   # a comment\n"
-		"channels:\n"
-		"  - conda-forge\n"
-		"  - nodefaults\n"
-		"dependencies:\n"
-		"  - python=3.11\n"
-		"  -   numpy >=1.21,<2   \n"
-		"  - pip\n"
-		"  - pip:\n"
-		"      - requests==2.31\n"
-		"      - \"--index-url https://example.org/simple\"\n"
-		"variables:\n"
-		"  MY_VAR: some value\n"
-		"  THREADS: 4\n"
-		"prefix: /opt/conda/envs/demo\n";
+	static const char yaml[] = "name: demo   # a comment\n"
+				   "channels:\n"
+				   "  - conda-forge\n"
+				   "  - nodefaults\n"
+				   "dependencies:\n"
+				   "  - python=3.11\n"
+				   "  -   numpy >=1.21,<2   \n"
+				   "  - pip\n"
+				   "  - pip:\n"
+				   "      - requests==2.31\n"
+				   "      - \"--index-url https://example.org/simple\"\n"
+				   "variables:\n"
+				   "  MY_VAR: some value\n"
+				   "  THREADS: 4\n"
+				   "prefix: /opt/conda/envs/demo\n";
 	envspec_t *e = parse_ok(yaml);
 	(void)state;
 	assert_string_equal(envspec_name(e), "demo");
@@ -154,7 +153,8 @@ static void test_top_level_list_is_rejected(void **state)
 static void test_duplicate_top_level_key_is_rejected(void **state)
 {
 	(void)state;
-	expect_error("name: a\ndependencies: [zlib]\nname: b\n", "3:1", "duplicate key 'name' (first at line 1)");
+	expect_error("name: a\ndependencies: [zlib]\nname: b\n", "3:1",
+		     "duplicate key 'name' (first at line 1)");
 }
 
 static void test_duplicate_variable_is_rejected(void **state)
@@ -179,13 +179,16 @@ static void test_unclosed_flow_list_is_a_yaml_error(void **state)
 static void test_invalid_utf8_is_a_yaml_error_with_position(void **state)
 {
 	(void)state;
-	expect_error("name: x\ndependencies:\n  - zl\xff" "ib\n", "3:7", "UTF-8");
+	expect_error("name: x\ndependencies:\n  - zl\xff"
+		     "ib\n",
+		     "3:7", "UTF-8");
 }
 
 static void test_second_document_is_rejected(void **state)
 {
 	(void)state;
-	expect_error("dependencies: [zlib]\n---\ndependencies: [bzip2]\n", "2:1", "second YAML document");
+	expect_error("dependencies: [zlib]\n---\ndependencies: [bzip2]\n", "2:1",
+		     "second YAML document");
 }
 
 static void test_channels_not_a_list_is_rejected(void **state)
@@ -210,7 +213,8 @@ static void test_numeric_dependency_is_rejected(void **state)
 {
 	(void)state;
 	expect_error("dependencies:\n  - zlib\n  - 3.8\n", "3:5",
-		     "dependencies item must be a string MatchSpec or a `pip:` list, found a number '3.8'");
+		     "dependencies item must be a string MatchSpec or a `pip:` list, found a "
+		     "number '3.8'");
 	expect_error("dependencies:\n  - 42\n", "2:5", "found a number");
 	expect_error("dependencies:\n  - true\n", "2:5", "found a boolean");
 }
@@ -249,7 +253,8 @@ static void test_pip_not_a_list_is_rejected(void **state)
 
 static void test_commented_out_pip_item_is_skipped(void **state)
 {
-	envspec_t *e = parse_ok("dependencies:\n  - pip:\n    - six\n    - # av==14.4.0\n    - rich\n");
+	envspec_t *e =
+		parse_ok("dependencies:\n  - pip:\n    - six\n    - # av==14.4.0\n    - rich\n");
 	(void)state;
 	assert_int_equal(envspec_pip_count(e), 2);
 	assert_string_equal(envspec_pip(e, 1), "rich");
@@ -260,7 +265,8 @@ static void test_commented_out_pip_item_is_skipped(void **state)
 static void test_pip_mapping_with_extra_key_is_rejected(void **state)
 {
 	(void)state;
-	expect_error("dependencies:\n  - pip: [a]\n    conda: [b]\n", "3:5", "unexpected key 'conda'");
+	expect_error("dependencies:\n  - pip: [a]\n    conda: [b]\n", "3:5",
+		     "unexpected key 'conda'");
 }
 
 static void test_variables_not_a_mapping_is_rejected(void **state)
@@ -420,7 +426,8 @@ static void walk_corpus_dir(const char *dir, corpus_counts_t *counts)
 			counts->rejected++;
 			print_message("  rejected %s\n", err_msg(&err));
 			if (!has_position_prefix(err_msg(&err), path.data))
-				fail_msg("%s: message lacks '<path>:<line>:<col>: ': %s", names[i], err_msg(&err));
+				fail_msg("%s: message lacks '<path>:<line>:<col>: ': %s", names[i],
+					 err_msg(&err));
 		} else {
 			counts->parsed++;
 			for (size_t k = 0; k < envspec_dep_count(e); k++) {
@@ -430,7 +437,8 @@ static void walk_corpus_dir(const char *dir, corpus_counts_t *counts)
 					counts->deps_ok++;
 				} else {
 					counts->deps_bad++;
-					print_message("  %s:%d: %s\n", path.data, envspec_dep_line(e, k), err_msg(&err));
+					print_message("  %s:%d: %s\n", path.data,
+						      envspec_dep_line(e, k), err_msg(&err));
 					assert_true(strlen(err_msg(&err)) > 0);
 				}
 				matchspec_free(m);
@@ -457,8 +465,9 @@ static void test_every_corpus_env_parses_or_fails_with_position(void **state)
 	if (ext)
 		walk_corpus_dir(ext, &counts);
 	print_message("corpus: %d files, %d parsed, %d rejected; %d dependency strings, %d parsed "
-		      "as MatchSpecs, %d rejected\n", counts.files, counts.parsed, counts.rejected,
-		      counts.deps, counts.deps_ok, counts.deps_bad);
+		      "as MatchSpecs, %d rejected\n",
+		      counts.files, counts.parsed, counts.rejected, counts.deps, counts.deps_ok,
+		      counts.deps_bad);
 	assert_true(counts.files >= 50);
 	/* Only mamba's four `sel(...)` files are expected to fail; conda files must parse. */
 	assert_true(counts.rejected <= 4);
@@ -538,7 +547,8 @@ static void test_corpus_dinov2_has_channel_specs_and_three_pip(void **state)
 
 static void test_corpus_rattler_variables_file_keeps_variable(void **state)
 {
-	envspec_t *e = load_corpus("conda__rattler__test-data__environments__variables.environment.yaml");
+	envspec_t *e =
+		load_corpus("conda__rattler__test-data__environments__variables.environment.yaml");
 	(void)state;
 	assert_int_equal(envspec_var_count(e), 1);
 	assert_string_equal(envspec_var_name(e, 0), "MY_ENV_VAR");
@@ -548,7 +558,8 @@ static void test_corpus_rattler_variables_file_keeps_variable(void **state)
 
 static void test_corpus_extra_white_space_specs_are_trimmed(void **state)
 {
-	envspec_t *e = load_corpus("mamba-org__mamba__micromamba__tests__env-extra-white-space.yaml");
+	envspec_t *e =
+		load_corpus("mamba-org__mamba__micromamba__tests__env-extra-white-space.yaml");
 	(void)state;
 	assert_null(envspec_name(e));
 	assert_int_equal(envspec_dep_count(e), 4);

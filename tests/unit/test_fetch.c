@@ -46,7 +46,8 @@ static int teardown(void **state)
 }
 
 /* Writes a fake archive file and returns a record for it (caller frees). */
-static pkgrec_t *make_pkg(fixture_t *f, const char *fn, const char *content, const char *sha_override)
+static pkgrec_t *make_pkg(fixture_t *f, const char *fn, const char *content,
+			  const char *sha_override)
 {
 	buf_t p = BUF_INIT;
 	err_t e = ERR_INIT;
@@ -71,7 +72,10 @@ static pkgrec_t *make_pkg(fixture_t *f, const char *fn, const char *content, con
 static int fetch(const pkgrec_t *const *recs, size_t n, const char *cache_dir, int max_parallel,
 		 fetch_progress_fn progress, void *ud, char **paths, err_t *err)
 {
-	fetch_opts_t o = {.cache_dir = cache_dir, .max_parallel = max_parallel, .progress = progress, .ud = ud};
+	fetch_opts_t o = {.cache_dir = cache_dir,
+			  .max_parallel = max_parallel,
+			  .progress = progress,
+			  .ud = ud};
 	return fetch_packages(recs, n, &o, paths, err);
 }
 
@@ -108,7 +112,9 @@ static void test_verified_packages_enter_cache_and_are_reused(void **state)
 		snprintf(content, sizeof content, "package body %d", i);
 		recs[i] = make_pkg(f, name, content, NULL);
 	}
-	assert_int_equal(fetch((const pkgrec_t *const *)recs, 8, f->cache.data, 3, NULL, NULL, paths, &e), 0);
+	assert_int_equal(
+		fetch((const pkgrec_t *const *)recs, 8, f->cache.data, 3, NULL, NULL, paths, &e),
+		0);
 	for (int i = 0; i < 8; i++) {
 		char hex[DIGEST_HEX_MAX];
 		err_t e2 = ERR_INIT;
@@ -119,7 +125,9 @@ static void test_verified_packages_enter_cache_and_are_reused(void **state)
 		free(paths[i]);
 	}
 	int cached = 0;
-	assert_int_equal(fetch((const pkgrec_t *const *)recs, 8, f->cache.data, 3, count_cached, &cached, paths, &e), 0);
+	assert_int_equal(fetch((const pkgrec_t *const *)recs, 8, f->cache.data, 3, count_cached,
+			       &cached, paths, &e),
+			 0);
 	assert_int_equal(cached, 8);
 	for (int i = 0; i < 8; i++) {
 		free(paths[i]);
@@ -135,7 +143,8 @@ static void test_checksum_mismatch_names_package_and_url_and_caches_nothing(void
 	char *path = NULL;
 	err_t e = ERR_INIT;
 	buf_t dir = BUF_INIT;
-	assert_int_equal(fetch((const pkgrec_t *const *)&r, 1, f->cache.data, 1, NULL, NULL, &path, &e), -1);
+	assert_int_equal(
+		fetch((const pkgrec_t *const *)&r, 1, f->cache.data, 1, NULL, NULL, &path, &e), -1);
 	assert_non_null(strstr(err_msg(&e), "checksum mismatch for package bad-1-0.conda"));
 	assert_non_null(strstr(err_msg(&e), r->url));
 	assert_null(path);
@@ -158,8 +167,10 @@ static void test_missing_file_names_url(void **state)
 	err_t e = ERR_INIT;
 	free(r->url);
 	r->url = strdup("file:///nonexistent/imgbuild/gone-1-0.conda");
-	assert_int_equal(fetch((const pkgrec_t *const *)&r, 1, f->cache.data, 1, NULL, NULL, &path, &e), -1);
-	assert_non_null(strstr(err_msg(&e), "cannot download package gone-1-0.conda from file:///nonexistent/imgbuild/gone-1-0.conda"));
+	assert_int_equal(
+		fetch((const pkgrec_t *const *)&r, 1, f->cache.data, 1, NULL, NULL, &path, &e), -1);
+	assert_non_null(strstr(err_msg(&e), "cannot download package gone-1-0.conda from "
+					    "file:///nonexistent/imgbuild/gone-1-0.conda"));
 	err_clear(&e);
 	pkgrec_free(r);
 }
@@ -172,7 +183,8 @@ static void test_record_without_hash_is_refused(void **state)
 	err_t e = ERR_INIT;
 	free(r->sha256);
 	r->sha256 = NULL;
-	assert_int_equal(fetch((const pkgrec_t *const *)&r, 1, f->cache.data, 1, NULL, NULL, &path, &e), -1);
+	assert_int_equal(
+		fetch((const pkgrec_t *const *)&r, 1, f->cache.data, 1, NULL, NULL, &path, &e), -1);
 	assert_non_null(strstr(err_msg(&e), "neither sha256 nor md5"));
 	err_clear(&e);
 	pkgrec_free(r);
@@ -188,14 +200,16 @@ static void test_md5_only_record_is_verified_with_md5(void **state)
 	r->sha256 = NULL;
 	digest_buf_hex(DIGEST_MD5, "old style", 9, hex);
 	r->md5 = strdup(hex);
-	assert_int_equal(fetch((const pkgrec_t *const *)&r, 1, f->cache.data, 1, NULL, NULL, &path, &e), 0);
+	assert_int_equal(
+		fetch((const pkgrec_t *const *)&r, 1, f->cache.data, 1, NULL, NULL, &path, &e), 0);
 	assert_non_null(strstr(path, "/pkgs/md5/"));
 	free(path);
 	free(r->md5);
 	r->md5 = strdup("ffffffffffffffffffffffffffffffff");
 	free(r->fn);
 	r->fn = strdup("old2-1-0.tar.bz2");
-	assert_int_equal(fetch((const pkgrec_t *const *)&r, 1, f->cache.data, 1, NULL, NULL, &path, &e), -1);
+	assert_int_equal(
+		fetch((const pkgrec_t *const *)&r, 1, f->cache.data, 1, NULL, NULL, &path, &e), -1);
 	assert_non_null(strstr(err_msg(&e), "md5"));
 	err_clear(&e);
 	pkgrec_free(r);
@@ -219,7 +233,8 @@ static void test_downloads_of_dead_builds_are_swept_live_ones_kept(void **state)
 	assert_int_equal(fs_mkdir_p(tmp.data, &e), 0);
 	assert_int_equal(fs_write_atomic(dead.data, "x", 1, &e), 0);
 	assert_int_equal(fs_write_atomic(live.data, "y", 1, &e), 0);
-	assert_int_equal(fetch((const pkgrec_t *const *)&r, 1, f->cache.data, 1, NULL, NULL, &path, &e), 0);
+	assert_int_equal(
+		fetch((const pkgrec_t *const *)&r, 1, f->cache.data, 1, NULL, NULL, &path, &e), 0);
 	assert_false(fs_exists(dead.data));
 	assert_true(fs_exists(live.data));
 	free(path);
@@ -232,12 +247,18 @@ static void test_downloads_of_dead_builds_are_swept_live_ones_kept(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_verified_packages_enter_cache_and_are_reused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_checksum_mismatch_names_package_and_url_and_caches_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verified_packages_enter_cache_and_are_reused,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_checksum_mismatch_names_package_and_url_and_caches_nothing, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(test_missing_file_names_url, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_record_without_hash_is_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_md5_only_record_is_verified_with_md5, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_downloads_of_dead_builds_are_swept_live_ones_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_without_hash_is_refused, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_md5_only_record_is_verified_with_md5, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_downloads_of_dead_builds_are_swept_live_ones_kept, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

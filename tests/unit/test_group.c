@@ -136,8 +136,9 @@ static void test_bad_glob_is_rejected(void **state)
 static void test_group_without_rule_is_rejected(void **state)
 {
 	(void)state;
-	assert_recipe_error("groups:\n  - name: a\n    rest: true\n  - name: lonely\n    description: x\n",
-			    "test.yaml:4: group 'lonely' has no rule");
+	assert_recipe_error(
+		"groups:\n  - name: a\n    rest: true\n  - name: lonely\n    description: x\n",
+		"test.yaml:4: group 'lonely' has no rule");
 }
 
 static void test_group_with_two_rules_is_rejected(void **state)
@@ -193,8 +194,9 @@ static void test_closure_of_python_takes_whole_closure(void **state)
 	add_pkg(&s, "numpy", "python >=3.11, libgcc-ng");
 	add_pkg(&s, "zlib", "");
 	char *got = plan_for(ML_RECIPE, &s);
-	assert_string_equal(got, "base-python: ca-certificates libffi libgcc-ng openssl python tzdata; "
-				 "rest: numpy zlib");
+	assert_string_equal(got,
+			    "base-python: ca-certificates libffi libgcc-ng openssl python tzdata; "
+			    "rest: numpy zlib");
 	free(got);
 	pkgset_free(&s);
 }
@@ -215,8 +217,9 @@ static void test_shared_dep_needed_by_rest_stays_out_of_cuda_and_frameworks(void
 	char *got = plan_for(ML_RECIPE, &s);
 	/* libocl: needed by opencv (rest) -> only rest; libstdcxx-ng: needed by libocl, which
 	 * is an outsider once removed -> rest too. sleef: only pytorch needs it -> frameworks. */
-	assert_string_equal(got, "base-python: python; cuda-runtime: cuda-cudart cuda-version libcublas; "
-				 "frameworks: pytorch sleef; rest: libocl libstdcxx-ng opencv");
+	assert_string_equal(
+		got, "base-python: python; cuda-runtime: cuda-cudart cuda-version libcublas; "
+		     "frameworks: pytorch sleef; rest: libocl libstdcxx-ng opencv");
 	free(got);
 	pkgset_free(&s);
 }
@@ -231,7 +234,8 @@ static void test_dep_needed_only_by_matched_packages_joins_their_group(void **st
 	add_pkg(&s, "libdeep", "");
 	add_pkg(&s, "pytorch", "libcublas");
 	char *got = plan_for(ML_RECIPE, &s);
-	assert_string_equal(got, "cuda-runtime: cuda-nvrtc libcublas libdeep libhelper; frameworks: pytorch");
+	assert_string_equal(
+		got, "cuda-runtime: cuda-nvrtc libcublas libdeep libhelper; frameworks: pytorch");
 	free(got);
 	pkgset_free(&s);
 }
@@ -272,7 +276,8 @@ static void test_match_without_exclusive_deps_takes_only_matches(void **state)
 	pkgset_t s = {0};
 	add_pkg(&s, "jaxlib", "libabseil");
 	add_pkg(&s, "libabseil", "");
-	char *got = plan_for("groups:\n  - {name: fw, match: [jax*]}\n  - {name: rest, rest: true}\n", &s);
+	char *got = plan_for(
+		"groups:\n  - {name: fw, match: [jax*]}\n  - {name: rest, rest: true}\n", &s);
 	assert_string_equal(got, "fw: jaxlib; rest: libabseil");
 	free(got);
 	pkgset_free(&s);
@@ -301,8 +306,9 @@ static void test_private_deps_of_takes_only_the_private_dependencies(void **stat
 			     "  - {name: fw, match: *fw, exclusive_deps: true}\n"
 			     "  - {name: rest, rest: true}\n",
 			     &s);
-	assert_string_equal(got, "base-python: python; fw-deps: llvm-openmp mkl mpmath sleef sympy; "
-				 "fw: libtorch pytorch; rest: libocl opencv");
+	assert_string_equal(got,
+			    "base-python: python; fw-deps: llvm-openmp mkl mpmath sleef sympy; "
+			    "fw: libtorch pytorch; rest: libocl opencv");
 	free(got);
 	pkgset_free(&s);
 }
@@ -333,9 +339,11 @@ static void test_private_deps_of_with_another_rule_is_rejected(void **state)
 	(void)state;
 	assert_recipe_error("groups:\n  - name: a\n    match: [x]\n    private_deps_of: [y]\n",
 			    "test.yaml:4: group has more than one rule");
-	assert_recipe_error("groups:\n  - name: a\n    private_deps_of: [y]\n    exclusive_deps: true\n",
-			    "test.yaml:4: group 'a': exclusive_deps only applies to `match`");
-	assert_recipe_error("groups:\n  - name: a\n    private_deps_of: ['lib foo']\n", "bad glob 'lib foo'");
+	assert_recipe_error(
+		"groups:\n  - name: a\n    private_deps_of: [y]\n    exclusive_deps: true\n",
+		"test.yaml:4: group 'a': exclusive_deps only applies to `match`");
+	assert_recipe_error("groups:\n  - name: a\n    private_deps_of: ['lib foo']\n",
+			    "bad glob 'lib foo'");
 }
 
 static void test_unclaimed_package_is_an_error(void **state)

@@ -155,16 +155,22 @@ static void test_budget_units_parse(void **state)
 	static const struct {
 		const char *text;
 		long long bytes;
-	} cases[] = {{"3", 3}, {"3B", 3}, {"2KB", 2000}, {"2 MiB", 2LL << 20}, {"1GiB", 1LL << 30},
+	} cases[] = {{"3", 3},
+		     {"3B", 3},
+		     {"2KB", 2000},
+		     {"2 MiB", 2LL << 20},
+		     {"1GiB", 1LL << 30},
 		     {"5GB", 5000000000LL}};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		pkgset_t s = {0};
 		buf_t y = BUF_INIT;
 		add(&s, "a", cases[i].bytes), add(&s, "b", 1);
-		buf_addf(&y, "max_layer_bytes: %s\ngroups:\n  - {name: rest, rest: true}\n", cases[i].text);
+		buf_addf(&y, "max_layer_bytes: %s\ngroups:\n  - {name: rest, rest: true}\n",
+			 cases[i].text);
 		recipe_t *r = parse(y.data);
 		plan_t *p = plan_of(r, &s);
-		assert_int_equal(plan_group_count(p), 2); /* a fills the budget exactly; b goes next */
+		assert_int_equal(plan_group_count(p),
+				 2); /* a fills the budget exactly; b goes next */
 		plan_free(p), recipe_free(r), pkgset_free(&s), buf_free(&y);
 	}
 }
@@ -176,9 +182,11 @@ static void test_bad_budget_names_file_and_line(void **state)
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		buf_t y = BUF_INIT;
 		err_t err = ERR_INIT;
-		buf_addf(&y, "groups:\n  - name: rest\n    rest: true\n    max_layer_bytes: %s\n", bad[i]);
+		buf_addf(&y, "groups:\n  - name: rest\n    rest: true\n    max_layer_bytes: %s\n",
+			 bad[i]);
 		assert_null(recipe_parse("test.yaml", y.data, y.len, &err));
-		assert_non_null(strstr(err_msg(&err), "test.yaml:4: `max_layer_bytes` must be a positive size"));
+		assert_non_null(strstr(err_msg(&err),
+				       "test.yaml:4: `max_layer_bytes` must be a positive size"));
 		err_clear(&err), buf_free(&y);
 	}
 }
@@ -220,7 +228,8 @@ static void test_more_than_127_layers_is_refused(void **state)
 	plan_t *p = plan_of(r, &s); /* 127: fits alone */
 	assert_int_equal(plan_check_layer_limit(p, 0, &err), 0);
 	assert_int_equal(plan_check_layer_limit(p, 1, &err), -1);
-	assert_non_null(strstr(err_msg(&err), "128 layers (1 from the base image, 127 from the layer plan)"));
+	assert_non_null(strstr(err_msg(&err),
+			       "128 layers (1 from the base image, 127 from the layer plan)"));
 	err_clear(&err);
 	plan_free(p), recipe_free(r), pkgset_free(&s);
 }

@@ -115,7 +115,8 @@ static int write_index(oci_layout_t *l, const char *digest, long long size, cons
 		       size_t n_tags, err_t *err)
 {
 	oci_desc_t d = {.media_type = OCI_MT_MANIFEST, .digest = digest, .size = size};
-	return oci_layout_set_refs(l, &d, tags, n_tags, err) || oci_layout_write_index(l, err) ? -1 : 0;
+	return oci_layout_set_refs(l, &d, tags, n_tags, err) || oci_layout_write_index(l, err) ? -1
+											       : 0;
 }
 
 /* Opens the base image dir:tag for img's platform (linux/arch) and loads it into the layout
@@ -153,8 +154,10 @@ static char *build_image(const fixture_t *f, const char *layout, const char *suf
 	oci_image_set_cmd(img, cmd, 1);
 	oci_image_set_label(img, "org.opencontainers.image.title", "demo");
 	oci_image_set_created(img, 0);
-	oci_image_add_layer(img, l1.digest, l1.diff_id, l1.size, l1.media_type, "imgbuild layer base");
-	oci_image_add_layer(img, l2.digest, l2.diff_id, l2.size, l2.media_type, "imgbuild layer rest");
+	oci_image_add_layer(img, l1.digest, l1.diff_id, l1.size, l1.media_type,
+			    "imgbuild layer base");
+	oci_image_add_layer(img, l2.digest, l2.diff_id, l2.size, l2.media_type,
+			    "imgbuild layer rest");
 	long long msize = 0;
 	if (oci_image_write_blobs(img, out, &mdigest, &msize, &err))
 		fail_msg("write_blobs: %s", err_msg(&err));
@@ -212,12 +215,13 @@ static void test_layout_json_is_canonical_and_complete(void **state)
 	buf_addf(&mpath, "%s/%s", p, digest_oci_hex(mdigest));
 	struct stat st;
 	assert_int_equal(stat(mpath.data, &st), 0);
-	buf_addf(&want,
-		 "{\"manifests\":[{\"annotations\":{\"org.opencontainers.image.ref.name\":\"demo\"},"
-		 "\"digest\":\"%s\",\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-		 "\"size\":%lld}],\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
-		 "\"schemaVersion\":2}",
-		 mdigest, (long long)st.st_size);
+	buf_addf(
+		&want,
+		"{\"manifests\":[{\"annotations\":{\"org.opencontainers.image.ref.name\":\"demo\"},"
+		"\"digest\":\"%s\",\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+		"\"size\":%lld}],\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
+		"\"schemaVersion\":2}",
+		mdigest, (long long)st.st_size);
 	assert_string_equal(b.data, want.data);
 
 	assert_int_equal(json_integer_value(json_object_get(manifest, "schemaVersion")), 2);
@@ -229,7 +233,8 @@ static void test_layout_json_is_canonical_and_complete(void **state)
 	json_t *layers = json_object_get(manifest, "layers");
 	assert_int_equal(json_array_size(layers), 2);
 	json_t *cfg = load_blob(layout, json_string_value(json_object_get(cdesc, "digest")));
-	assert_string_equal(json_string_value(json_object_get(cfg, "created")), "1970-01-01T00:00:00Z");
+	assert_string_equal(json_string_value(json_object_get(cfg, "created")),
+			    "1970-01-01T00:00:00Z");
 	assert_string_equal(json_string_value(json_object_get(cfg, "architecture")), "amd64");
 	assert_string_equal(json_string_value(json_object_get(cfg, "os")), "linux");
 	json_t *cc = json_object_get(cfg, "config");
@@ -242,23 +247,26 @@ static void test_layout_json_is_canonical_and_complete(void **state)
 	assert_string_equal(json_string_value(json_array_get(json_object_get(cc, "Cmd"), 0)),
 			    "/opt/conda/envs/demo/bin/hello");
 	assert_string_equal(json_string_value(json_object_get(json_object_get(cc, "Labels"),
-								  "org.opencontainers.image.title")),
+							      "org.opencontainers.image.title")),
 			    "demo");
 	json_t *rootfs = json_object_get(cfg, "rootfs");
 	assert_string_equal(json_string_value(json_object_get(rootfs, "type")), "layers");
 	assert_int_equal(json_array_size(json_object_get(rootfs, "diff_ids")), 2);
 	json_t *hist = json_object_get(cfg, "history");
 	assert_int_equal(json_array_size(hist), 2);
-	assert_string_equal(json_string_value(json_object_get(json_array_get(hist, 1), "created_by")),
-			    "imgbuild layer rest");
+	assert_string_equal(
+		json_string_value(json_object_get(json_array_get(hist, 1), "created_by")),
+		"imgbuild layer rest");
 	assert_string_equal(json_string_value(json_object_get(json_array_get(hist, 1), "created")),
 			    "1970-01-01T00:00:00Z");
 	/* config blob bytes are compact with sorted keys */
 	buf_t cpath = BUF_INIT;
-	buf_addf(&cpath, "%s/%s", p, digest_oci_hex(json_string_value(json_object_get(cdesc, "digest"))));
+	buf_addf(&cpath, "%s/%s", p,
+		 digest_oci_hex(json_string_value(json_object_get(cdesc, "digest"))));
 	buf_reset(&b);
 	assert_int_equal(buf_read_file(&b, cpath.data, 1 << 20, &err), 0);
-	assert_int_equal(strncmp(b.data, "{\"architecture\":\"amd64\",\"config\":{\"Cmd\":", 40), 0);
+	assert_int_equal(strncmp(b.data, "{\"architecture\":\"amd64\",\"config\":{\"Cmd\":", 40),
+			 0);
 	assert_null(strchr(b.data, '\n'));
 	assert_null(strstr(b.data, ", "));
 	json_decref(cfg);
@@ -293,7 +301,8 @@ static void test_image_passes_umoci_oci_image_tool_and_skopeo(void **state)
 	char *mdigest = build_image(f, layout, "");
 	run_ok(f, "oci-image-tool validate --type image --ref name=demo %s", layout);
 	run_ok(f, "skopeo inspect oci:%s:demo", layout);
-	run_ok(f, "umoci unpack %s --image %s:demo %s", geteuid() ? "--rootless" : "", layout, bundle);
+	run_ok(f, "umoci unpack %s --image %s:demo %s", geteuid() ? "--rootless" : "", layout,
+	       bundle);
 	buf_t b = BUF_INIT;
 	err_t err = ERR_INIT;
 	char *hello = join(bundle, "rootfs/opt/conda/envs/demo/bin/hello");
@@ -326,8 +335,9 @@ static char *make_umoci_base(const fixture_t *f)
 	char *file = join(bundle, "rootfs/etc/base.txt");
 	write_file(file, "from base\n", 0644);
 	run_ok(f, "umoci repack --image %s:base %s", base, bundle);
-	run_ok(f, "umoci config --image %s:base --config.env FOO=bar --config.cmd /bin/sh "
-		  "--config.workingdir /srv",
+	run_ok(f,
+	       "umoci config --image %s:base --config.env FOO=bar --config.cmd /bin/sh "
+	       "--config.workingdir /srv",
 	       base);
 	free(file);
 	free(bundle);
@@ -360,19 +370,26 @@ static void test_load_base_carries_layers_and_config(void **state)
 	assert_int_equal(write_index(out, md.data, ms, tags, 1, &err), 0);
 	oci_layout_free(out);
 	json_t *manifest = load_blob(layout, md.data);
-	json_t *cfg = load_blob(layout, json_string_value(json_object_get(json_object_get(manifest, "config"), "digest")));
+	json_t *cfg = load_blob(layout, json_string_value(json_object_get(
+						json_object_get(manifest, "config"), "digest")));
 	json_t *cc = json_object_get(cfg, "config");
 	assert_string_equal(json_string_value(json_object_get(cc, "WorkingDir")), "/srv");
-	assert_string_equal(json_string_value(json_array_get(json_object_get(cc, "Cmd"), 0)), "/bin/sh");
-	assert_int_equal(json_array_size(json_object_get(json_object_get(cfg, "rootfs"), "diff_ids")), 2);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(cc, "Cmd"), 0)),
+			    "/bin/sh");
+	assert_int_equal(
+		json_array_size(json_object_get(json_object_get(cfg, "rootfs"), "diff_ids")), 2);
 	/* umoci's history entries come first, ours last */
 	json_t *hist = json_object_get(cfg, "history");
 	assert_true(json_array_size(hist) >= 2);
-	assert_string_equal(json_string_value(json_object_get(json_array_get(hist, json_array_size(hist) - 1), "created_by")), "mine");
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(hist, json_array_size(hist) - 1), "created_by")),
+			    "mine");
 	if (have_tool("oci-image-tool"))
 		run_ok(f, "oci-image-tool validate --type image --ref name=v1 %s", layout);
-	run_ok(f, "umoci unpack %s --image %s:v1 %s", geteuid() ? "--rootless" : "", layout, bundle);
-	char *from_base = join(bundle, "rootfs/etc/base.txt"), *mine = join(bundle, "rootfs/opt/conda/envs/demo/bin/tool");
+	run_ok(f, "umoci unpack %s --image %s:v1 %s", geteuid() ? "--rootless" : "", layout,
+	       bundle);
+	char *from_base = join(bundle, "rootfs/etc/base.txt"),
+	     *mine = join(bundle, "rootfs/opt/conda/envs/demo/bin/tool");
 	assert_true(fs_exists(from_base));
 	assert_true(fs_exists(mine));
 	json_decref(cfg);
@@ -401,9 +418,11 @@ static void test_load_base_rejects_corrupt_layer_naming_digest(void **state)
 	buf_t idx = BUF_INIT;
 	buf_addf(&idx, "%s/index.json", base);
 	json_t *ij = load_json(idx.data);
-	const char *mdig = json_string_value(json_object_get(json_array_get(json_object_get(ij, "manifests"), 0), "digest"));
+	const char *mdig = json_string_value(
+		json_object_get(json_array_get(json_object_get(ij, "manifests"), 0), "digest"));
 	json_t *manifest = load_blob(base, mdig);
-	const char *ldig = json_string_value(json_object_get(json_array_get(json_object_get(manifest, "layers"), 0), "digest"));
+	const char *ldig = json_string_value(
+		json_object_get(json_array_get(json_object_get(manifest, "layers"), 0), "digest"));
 	buf_t lpath = BUF_INIT;
 	buf_addf(&lpath, "%s/blobs/sha256/%s", base, digest_oci_hex(ldig));
 	/* flip the last byte (a new inode, so the copy linked into blobs/ above is untouched) */
@@ -435,7 +454,9 @@ static void test_load_base_rejects_other_architecture(void **state)
 	err_t err = ERR_INIT;
 	oci_image_t *img = oci_image_new("linux", "arm64");
 	assert_int_equal(load_base(img, "arm64", base, "base", blobs, &err), -1);
-	assert_non_null(strstr(err_msg(&err), "base image is linux/amd64 but the image being built is linux/arm64"));
+	assert_non_null(
+		strstr(err_msg(&err),
+		       "base image is linux/amd64 but the image being built is linux/arm64"));
 	err_clear(&err);
 	oci_image_free(img);
 	free(base);
@@ -468,18 +489,25 @@ static char *make_base_with_history(const fixture_t *f, const char *name, const 
 	char *dir = join(f->root.data, name);
 	char *l1 = mklayout_text_blob(dir, "layer one"), *l2 = mklayout_text_blob(dir, "layer two");
 	buf_t cfg = BUF_INIT, man = BUF_INIT, idx = BUF_INIT;
-	buf_addf(&cfg, "{\"architecture\":\"amd64\",\"os\":\"linux\",\"created\":\"2023-11-14T22:13:20Z\","
-		       "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\",\"%s\"]}%s%s}",
-		 l1, l2, history ? ",\"history\":" : "", history ? history : "");
+	buf_addf(
+		&cfg,
+		"{\"architecture\":\"amd64\",\"os\":\"linux\",\"created\":\"2023-11-14T22:13:20Z\","
+		"\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\",\"%s\"]}%s%s}",
+		l1, l2, history ? ",\"history\":" : "", history ? history : "");
 	char *cd = mklayout_text_blob(dir, cfg.data);
-	buf_addf(&man,
-		 "{\"schemaVersion\":2,\"mediaType\":\"" OCI_MT_MANIFEST "\",\"config\":{\"mediaType\":\"" OCI_MT_CONFIG
-		 "\",\"digest\":\"%s\",\"size\":%zu},\"layers\":[{\"mediaType\":\"" OCI_MT_LAYER_GZIP
-		 "\",\"digest\":\"%s\",\"size\":9},{\"mediaType\":\"" OCI_MT_LAYER_GZIP "\",\"digest\":\"%s\",\"size\":9}]}",
-		 cd, cfg.len, l1, l2);
+	buf_addf(
+		&man,
+		"{\"schemaVersion\":2,\"mediaType\":\"" OCI_MT_MANIFEST
+		"\",\"config\":{\"mediaType\":\"" OCI_MT_CONFIG
+		"\",\"digest\":\"%s\",\"size\":%zu},\"layers\":[{\"mediaType\":\"" OCI_MT_LAYER_GZIP
+		"\",\"digest\":\"%s\",\"size\":9},{\"mediaType\":\"" OCI_MT_LAYER_GZIP
+		"\",\"digest\":\"%s\",\"size\":9}]}",
+		cd, cfg.len, l1, l2);
 	char *md = mklayout_text_blob(dir, man.data);
-	buf_addf(&idx, "{\"manifests\":[{\"mediaType\":\"" OCI_MT_MANIFEST "\",\"digest\":\"%s\",\"size\":%zu}]}", md,
-		 man.len);
+	buf_addf(&idx,
+		 "{\"manifests\":[{\"mediaType\":\"" OCI_MT_MANIFEST
+		 "\",\"digest\":\"%s\",\"size\":%zu}]}",
+		 md, man.len);
 	mklayout_index(dir, idx.data);
 	free(l1);
 	free(l2);
@@ -507,7 +535,8 @@ static json_t *history_on(const fixture_t *f, const char *base)
 	long long ms = 0;
 	assert_int_equal(oci_image_write_blobs(img, lo, &md, &ms, &err), 0);
 	json_t *manifest = load_blob(out, md.data);
-	json_t *cfg = load_blob(out, json_string_value(json_object_get(json_object_get(manifest, "config"), "digest")));
+	json_t *cfg = load_blob(out, json_string_value(json_object_get(
+					     json_object_get(manifest, "config"), "digest")));
 	json_t *hist = json_incref(json_object_get(cfg, "history"));
 	json_decref(cfg);
 	json_decref(manifest);
@@ -543,9 +572,10 @@ static void test_history_of_a_base_keeps_empty_entries_and_pairs_the_rest(void *
 {
 	fixture_t *f = *state;
 	/* one real entry, one empty_layer entry, then one entry too many for two layers... */
-	char *base = make_base_with_history(f, "extra", "[{\"created_by\":\"a\"},{\"created_by\":\"env\","
-							 "\"empty_layer\":true},{\"created_by\":\"b\"},"
-							 "{\"created_by\":\"c\"}]");
+	char *base = make_base_with_history(f, "extra",
+					    "[{\"created_by\":\"a\"},{\"created_by\":\"env\","
+					    "\"empty_layer\":true},{\"created_by\":\"b\"},"
+					    "{\"created_by\":\"c\"}]");
 	json_t *hist = history_on(f, base);
 	assert_int_equal(json_array_size(hist), 5);
 	assert_string_equal(created_by(hist, 2), "b");
@@ -570,16 +600,19 @@ static void test_history_of_a_base_keeps_empty_entries_and_pairs_the_rest(void *
 static void test_load_base_empty_manifest_blob_has_a_real_position(void **state)
 {
 	fixture_t *f = *state;
-	static const char empty_hex[] = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+	static const char empty_hex[] =
+		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 	char *layout = join(f->root.data, "empty"), *blobs = join(f->root.data, "eb");
 	char *index = join(layout, "index.json"), *blob = join(layout, "blobs/sha256/");
 	buf_t blob_path = BUF_INIT, text = BUF_INIT;
 	err_t err = ERR_INIT;
 	buf_addf(&blob_path, "%s%s", blob, empty_hex);
 	write_file(blob_path.data, "", 0644);
-	buf_addf(&text, "{\"schemaVersion\": 2, \"manifests\": [{\"mediaType\": "
-			"\"application/vnd.oci.image.manifest.v1+json\", \"digest\": \"sha256:%s\", "
-			"\"size\": 0}]}", empty_hex);
+	buf_addf(&text,
+		 "{\"schemaVersion\": 2, \"manifests\": [{\"mediaType\": "
+		 "\"application/vnd.oci.image.manifest.v1+json\", \"digest\": \"sha256:%s\", "
+		 "\"size\": 0}]}",
+		 empty_hex);
 	write_file(index, text.data, 0644);
 	oci_image_t *img = oci_image_new("linux", "amd64");
 	assert_int_equal(load_base(img, "amd64", layout, NULL, blobs, &err), -1);
@@ -598,18 +631,27 @@ static void test_load_base_empty_manifest_blob_has_a_real_position(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_layout_json_is_canonical_and_complete, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_same_image_built_twice_has_same_manifest_digest, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_image_passes_umoci_oci_image_tool_and_skopeo, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_load_base_carries_layers_and_config, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_load_base_rejects_corrupt_layer_naming_digest, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_load_base_rejects_other_architecture, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_load_base_unknown_tag_lists_tags, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_history_matches_layers_on_a_base_without_history, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_history_of_a_base_keeps_empty_entries_and_pairs_the_rest, setup,
+		cmocka_unit_test_setup_teardown(test_layout_json_is_canonical_and_complete, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_load_base_empty_manifest_blob_has_a_real_position, setup,
+		cmocka_unit_test_setup_teardown(
+			test_same_image_built_twice_has_same_manifest_digest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_image_passes_umoci_oci_image_tool_and_skopeo,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_base_carries_layers_and_config, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_load_base_rejects_corrupt_layer_naming_digest,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_base_rejects_other_architecture, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_load_base_unknown_tag_lists_tags, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_history_matches_layers_on_a_base_without_history, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_history_of_a_base_keeps_empty_entries_and_pairs_the_rest, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_load_base_empty_manifest_blob_has_a_real_position, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -58,8 +58,9 @@ static pkgrec_t *make_rec(const char *name, const char *version, const char *bui
 			  const char *subdir, const char *noarch, const char *fn)
 {
 	err_t err = ERR_INIT;
-	json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:s, s:[s]}", "name", name, "version", version,
-			      "build", build, "build_number", 0, "subdir", subdir, "depends", "libc");
+	json_t *j =
+		json_pack("{s:s, s:s, s:s, s:i, s:s, s:[s]}", "name", name, "version", version,
+			  "build", build, "build_number", 0, "subdir", subdir, "depends", "libc");
 	if (noarch)
 		json_object_set_new(j, "noarch", json_string(noarch));
 	pkgrec_t *r = pkgrec_from_json(fn, j, "https://conda.anaconda.org/test-chan", subdir, &err);
@@ -126,11 +127,12 @@ static void test_text_placeholder_longer_and_shorter_prefixes(void **state)
 	const char *in = "#!/opt/anaconda1anaconda2anaconda3/bin/python\n";
 	assert_int_equal(install_replace_text(in, strlen(in), ph, "/e", &out), 0);
 	assert_string_equal(out.data, "#!/e/bin/python\n");
-	assert_int_equal(install_replace_text(in, strlen(in), ph,
-					      "/a/very/long/prefix/that/is/longer/than/the/placeholder",
-					      &out), 0);
-	assert_string_equal(out.data,
-			    "#!/a/very/long/prefix/that/is/longer/than/the/placeholder/bin/python\n");
+	assert_int_equal(install_replace_text(
+				 in, strlen(in), ph,
+				 "/a/very/long/prefix/that/is/longer/than/the/placeholder", &out),
+			 0);
+	assert_string_equal(
+		out.data, "#!/a/very/long/prefix/that/is/longer/than/the/placeholder/bin/python\n");
 	buf_free(&out);
 }
 
@@ -141,7 +143,8 @@ static void test_binary_placeholder_is_padded_with_nuls(void **state)
 	(void)state;
 	err_t err = ERR_INIT;
 	char data[] = "AB\0/placeholder/lib\0CD";
-	assert_int_equal(install_replace_binary(data, sizeof data - 1, "/placeholder", "/opt", &err), 0);
+	assert_int_equal(
+		install_replace_binary(data, sizeof data - 1, "/placeholder", "/opt", &err), 0);
 	const char want[] = "AB\0/opt/lib\0\0\0\0\0\0\0\0\0CD";
 	assert_int_equal(sizeof want, sizeof data);
 	assert_memory_equal(data, want, sizeof data);
@@ -164,10 +167,12 @@ static void test_binary_placeholder_longer_prefix_is_rejected(void **state)
 	char data[] = "\0/ph/lib\0";
 	char copy[sizeof data];
 	memcpy(copy, data, sizeof data);
-	assert_int_equal(install_replace_binary(data, sizeof data - 1, "/ph", "/opt/longer", &err), -1);
-	assert_string_equal(err_msg(&err),
-			    "target prefix /opt/longer (11 bytes) is longer than the package's binary "
-			    "placeholder (3 bytes); use a shorter --prefix");
+	assert_int_equal(install_replace_binary(data, sizeof data - 1, "/ph", "/opt/longer", &err),
+			 -1);
+	assert_string_equal(
+		err_msg(&err),
+		"target prefix /opt/longer (11 bytes) is longer than the package's binary "
+		"placeholder (3 bytes); use a shorter --prefix");
 	assert_memory_equal(data, copy, sizeof data); /* untouched */
 	err_clear(&err);
 }
@@ -187,7 +192,9 @@ static void test_binary_without_placeholder_allows_any_prefix(void **state)
 	(void)state;
 	err_t err = ERR_INIT;
 	char data[] = "no placeholder here";
-	assert_int_equal(install_replace_binary(data, sizeof data - 1, "/ph", "/much/longer/prefix", &err), 0);
+	assert_int_equal(
+		install_replace_binary(data, sizeof data - 1, "/ph", "/much/longer/prefix", &err),
+		0);
 	assert_string_equal(data, "no placeholder here");
 }
 
@@ -255,7 +262,9 @@ static void test_symlink_targets_are_checked(void **state)
 
 /* ---- hostile archives ---- */
 
-#define INDEX_JSON "{\"name\": \"hostile\", \"version\": \"1.0\", \"build\": \"0\", \"subdir\": \"linux-64\"}"
+#define INDEX_JSON                                                                                 \
+	"{\"name\": \"hostile\", \"version\": \"1.0\", \"build\": \"0\", \"subdir\": "             \
+	"\"linux-64\"}"
 
 static void assert_refused(const mkpkg_member_t *m, size_t n, const char *expected)
 {
@@ -301,7 +310,9 @@ static void test_hostile_escaping_symlink_is_refused(void **state)
 	(void)state;
 	const mkpkg_member_t m[] = {{"info/index.json", MKPKG_FILE, INDEX_JSON, 0},
 				    {"lib/evil", MKPKG_SYMLINK, "../../../etc/passwd", 0}};
-	assert_refused(m, 2, "lib/evil: symlink target points outside the prefix (-> ../../../etc/passwd)");
+	assert_refused(
+		m, 2,
+		"lib/evil: symlink target points outside the prefix (-> ../../../etc/passwd)");
 }
 
 static void test_hostile_absolute_symlink_is_refused(void **state)
@@ -352,7 +363,9 @@ static void test_hostile_hardlink_to_missing_member_is_refused(void **state)
 	(void)state;
 	const mkpkg_member_t m[] = {{"info/index.json", MKPKG_FILE, INDEX_JSON, 0},
 				    {"bin/b", MKPKG_HARDLINK, "bin/a", 0}};
-	assert_refused(m, 2, "bin/b: hardlink to bin/a, which is not a regular file earlier in the archive");
+	assert_refused(
+		m, 2,
+		"bin/b: hardlink to bin/a, which is not a regular file earlier in the archive");
 }
 
 static void test_hostile_duplicate_member_is_refused(void **state)
@@ -376,7 +389,8 @@ static int install_members(const mkpkg_member_t *m, size_t n, int as_conda, cons
 	char *dist = pkgrec_dist(rec);
 	fresh_path(&pkg, rec->fn);
 	fresh_path(dest, "dest");
-	int rc = as_conda ? mkpkg_write_conda(pkg.data, dist, NULL, m, n) : mkpkg_write_tar_bz2(pkg.data, m, n);
+	int rc = as_conda ? mkpkg_write_conda(pkg.data, dist, NULL, m, n)
+			  : mkpkg_write_tar_bz2(pkg.data, m, n);
 	assert_int_equal(rc, 0);
 	rc = install_package(opts, rec, pkg.data, dest->data, err);
 	free(dist);
@@ -385,12 +399,14 @@ static int install_members(const mkpkg_member_t *m, size_t n, int as_conda, cons
 }
 
 static const mkpkg_member_t demo_pkg[] = {
-	{"info/index.json", MKPKG_FILE, "{\"name\": \"demo\", \"version\": \"1.0\", \"build\": \"0\"}", 0},
+	{"info/index.json", MKPKG_FILE,
+	 "{\"name\": \"demo\", \"version\": \"1.0\", \"build\": \"0\"}", 0},
 	{"info/paths.json", MKPKG_FILE,
 	 "{\"paths_version\": 1, \"paths\": ["
 	 "{\"_path\": \"bin/tool\", \"path_type\": \"hardlink\"},"
 	 "{\"_path\": \"bin/tool-alias\", \"path_type\": \"softlink\"},"
-	 "{\"_path\": \"lib/pkgconfig/demo.pc\", \"path_type\": \"hardlink\", \"file_mode\": \"text\","
+	 "{\"_path\": \"lib/pkgconfig/demo.pc\", \"path_type\": \"hardlink\", \"file_mode\": "
+	 "\"text\","
 	 " \"prefix_placeholder\": \"/opt/anaconda1anaconda2anaconda3\"},"
 	 "{\"_path\": \"lib/libdemo.so\", \"path_type\": \"hardlink\", \"file_mode\": \"binary\","
 	 " \"prefix_placeholder\": \"/opt/anaconda1anaconda2anaconda3\"},"
@@ -398,7 +414,8 @@ static const mkpkg_member_t demo_pkg[] = {
 	 0},
 	{"bin/tool", MKPKG_FILE, "#!/bin/sh\necho tool\n", 0775},
 	{"bin/tool-alias", MKPKG_SYMLINK, "tool", 0},
-	{"lib/pkgconfig/demo.pc", MKPKG_FILE, "prefix=/opt/anaconda1anaconda2anaconda3\nlibdir=${prefix}/lib\n", 0666},
+	{"lib/pkgconfig/demo.pc", MKPKG_FILE,
+	 "prefix=/opt/anaconda1anaconda2anaconda3\nlibdir=${prefix}/lib\n", 0666},
 	{"lib/libdemo.so", MKPKG_FILE, "ELF\001rpath=/opt/anaconda1anaconda2anaconda3/lib", 0755},
 	{"share/doc/README", MKPKG_FILE, "read me\n", 0600},
 	{"share/doc/UNLISTED", MKPKG_FILE, "not in paths.json\n", 0644},
@@ -416,9 +433,8 @@ static void test_synthetic_package_installs_listed_paths_with_replaced_prefix(vo
 		fail_msg("%s", err_msg(&err));
 	char *listing = tree_listing(dest.data);
 	/* modes normalised to 0644/0755, symlink kept, UNLISTED and info/ absent */
-	const char *want_prefix =
-		"bin d755\n"
-		"bin/tool f755 ";
+	const char *want_prefix = "bin d755\n"
+				  "bin/tool f755 ";
 	assert_true(strncmp(listing, want_prefix, strlen(want_prefix)) == 0);
 	assert_non_null(strstr(listing, "bin/tool-alias l tool\n"));
 	assert_non_null(strstr(listing, "lib/pkgconfig/demo.pc f644 "));
@@ -450,7 +466,8 @@ static void test_synthetic_package_installs_listed_paths_with_replaced_prefix(vo
 static void test_extract_cache_is_reused_and_never_written_through(void **state)
 {
 	(void)state;
-	buf_t d0 = BUF_INIT, d1 = BUF_INIT, d2 = BUF_INIT, cache = BUF_INIT, p = BUF_INIT, q = BUF_INIT;
+	buf_t d0 = BUF_INIT, d1 = BUF_INIT, d2 = BUF_INIT, cache = BUF_INIT, p = BUF_INIT,
+	      q = BUF_INIT;
 	err_t err = ERR_INIT;
 	const char *sha = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 	pkgrec_t *rec = make_rec("demo", "1.0", "0", "linux-64", NULL, "demo-1.0-0.tar.bz2");
@@ -489,7 +506,9 @@ static void test_extract_cache_is_reused_and_never_written_through(void **state)
 	buf_addf(&p, "%s/%s/share/doc/README", cache.data, sha);
 	assert_int_equal(unlink(p.data), 0);
 	fresh_path(&d2, "dest");
-	assert_int_equal(install_package(&cached, rec, "/nonexistent/demo-1.0-0.tar.bz2", d2.data, &err), -1);
+	assert_int_equal(
+		install_package(&cached, rec, "/nonexistent/demo-1.0-0.tar.bz2", d2.data, &err),
+		-1);
 	assert_non_null(strstr(err_msg(&err), "/nonexistent/demo-1.0-0.tar.bz2"));
 	err_clear(&err);
 	buf_reset(&p);
@@ -497,9 +516,17 @@ static void test_extract_cache_is_reused_and_never_written_through(void **state)
 	assert_int_equal(access(p.data, F_OK), -1); /* evicted */
 	assert_int_equal(access(d2.data, F_OK), -1);
 	assert_no_temp_left();
-	free(l0); free(l1); free(l2); free(pc);
+	free(l0);
+	free(l1);
+	free(l2);
+	free(pc);
 	pkgrec_free(rec);
-	buf_free(&d0); buf_free(&d1); buf_free(&d2); buf_free(&cache); buf_free(&p); buf_free(&q);
+	buf_free(&d0);
+	buf_free(&d1);
+	buf_free(&d2);
+	buf_free(&cache);
+	buf_free(&p);
+	buf_free(&q);
 }
 
 /* A refused archive leaves nothing in the extract cache, so the next build refuses it too. */
@@ -528,7 +555,10 @@ static void test_extract_cache_keeps_nothing_of_a_refused_archive(void **state)
 	assert_int_equal(access(p.data, F_OK), -1);
 	assert_no_temp_left();
 	pkgrec_free(rec);
-	buf_free(&pkg); buf_free(&dest); buf_free(&cache); buf_free(&p);
+	buf_free(&pkg);
+	buf_free(&dest);
+	buf_free(&cache);
+	buf_free(&p);
 }
 
 static void test_binary_placeholder_longer_prefix_fails_install(void **state)
@@ -541,8 +571,10 @@ static void test_binary_placeholder_longer_prefix_fails_install(void **state)
 	pkgrec_t *rec = make_rec("demo", "1.0", "0", "linux-64", NULL, "demo-1.0-0.tar.bz2");
 	assert_int_equal(install_members(demo_pkg, 8, 0, rec, &opts, &dest, &err), -1);
 	buf_t want = BUF_INIT;
-	buf_addf(&want, "package demo-1.0-0 file lib/libdemo.so: target prefix %s (%zu bytes) is longer "
-		 "than the package's binary placeholder (32 bytes); use a shorter --prefix", longp, strlen(longp));
+	buf_addf(&want,
+		 "package demo-1.0-0 file lib/libdemo.so: target prefix %s (%zu bytes) is longer "
+		 "than the package's binary placeholder (32 bytes); use a shorter --prefix",
+		 longp, strlen(longp));
 	assert_string_equal(err_msg(&err), want.data);
 	assert_false(fs_exists(dest.data));
 	assert_no_temp_left();
@@ -626,8 +658,8 @@ static void test_old_format_bad_has_prefix_mode_names_line(void **state)
 	install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 0};
 	pkgrec_t *rec = make_rec("old", "1.0", "0", "linux-64", NULL, "old-1.0-0.tar.bz2");
 	assert_int_equal(install_members(m, 3, 0, rec, &opts, &dest, &err), -1);
-	assert_string_equal(err_msg(&err),
-			    "package old-1.0-0: info/has_prefix line 2: unknown mode \"weird\" (text or binary)");
+	assert_string_equal(err_msg(&err), "package old-1.0-0: info/has_prefix line 2: unknown "
+					   "mode \"weird\" (text or binary)");
 	err_clear(&err);
 	pkgrec_free(rec);
 	buf_free(&dest);
@@ -637,12 +669,14 @@ static const mkpkg_member_t noarch_pkg[] = {
 	{"info/index.json", MKPKG_FILE, "{\"name\": \"tool\", \"noarch\": \"python\"}", 0},
 	{"info/link.json", MKPKG_FILE,
 	 "{\"noarch\": {\"type\": \"python\", \"entry_points\": [\"tool = tool.cli:main\","
-	 " \"tool-x=tool.cli:Group.run\"]}, \"package_metadata_version\": 1}", 0},
+	 " \"tool-x=tool.cli:Group.run\"]}, \"package_metadata_version\": 1}",
+	 0},
 	{"info/paths.json", MKPKG_FILE,
 	 "{\"paths_version\": 1, \"paths\": ["
 	 "{\"_path\": \"site-packages/tool/__init__.py\", \"path_type\": \"hardlink\"},"
 	 "{\"_path\": \"site-packages/tool/cli.py\", \"path_type\": \"hardlink\"},"
-	 "{\"_path\": \"python-scripts/tool-helper\", \"path_type\": \"hardlink\"}]}", 0},
+	 "{\"_path\": \"python-scripts/tool-helper\", \"path_type\": \"hardlink\"}]}",
+	 0},
 	{"site-packages/tool/__init__.py", MKPKG_FILE, "", 0},
 	{"site-packages/tool/cli.py", MKPKG_FILE, "def main():\n    return 0\n", 0},
 	{"python-scripts/tool-helper", MKPKG_FILE, "#!/usr/bin/env python\n", 0755},
@@ -654,9 +688,11 @@ static void test_noarch_python_without_python_is_an_error(void **state)
 	buf_t dest = BUF_INIT;
 	err_t err = ERR_INIT;
 	install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 0};
-	pkgrec_t *rec = make_rec("tool", "1.0", "py_0", "noarch", "python", "tool-1.0-py_0.tar.bz2");
+	pkgrec_t *rec =
+		make_rec("tool", "1.0", "py_0", "noarch", "python", "tool-1.0-py_0.tar.bz2");
 	assert_int_equal(install_members(noarch_pkg, 6, 0, rec, &opts, &dest, &err), -1);
-	assert_string_equal(err_msg(&err), "noarch python package tool-1.0-py_0 needs python in the environment");
+	assert_string_equal(err_msg(&err),
+			    "noarch python package tool-1.0-py_0 needs python in the environment");
 	assert_false(fs_exists(dest.data));
 	err_clear(&err);
 	pkgrec_free(rec);
@@ -680,21 +716,24 @@ static void test_noarch_python_is_relocated_with_entry_points(void **state)
 	assert_null(strstr(listing, "python-scripts"));
 	buf_addf(&p, "%s/bin/tool-x", dest.data);
 	char *s = slurp(p.data);
-	assert_string_equal(s, "#!" TARGET "/bin/python\n"
-			       "# -*- coding: utf-8 -*-\n"
-			       "import re\n"
-			       "import sys\n"
-			       "\n"
-			       "from tool.cli import Group\n"
-			       "\n"
-			       "if __name__ == '__main__':\n"
-			       "    sys.argv[0] = re.sub(r'(-script\\.pyw?|\\.exe)?$', '', sys.argv[0])\n"
-			       "    sys.exit(Group.run())\n");
+	assert_string_equal(
+		s, "#!" TARGET "/bin/python\n"
+		   "# -*- coding: utf-8 -*-\n"
+		   "import re\n"
+		   "import sys\n"
+		   "\n"
+		   "from tool.cli import Group\n"
+		   "\n"
+		   "if __name__ == '__main__':\n"
+		   "    sys.argv[0] = re.sub(r'(-script\\.pyw?|\\.exe)?$', '', sys.argv[0])\n"
+		   "    sys.exit(Group.run())\n");
 	free(s);
 	buf_reset(&p);
 	buf_addf(&p, "%s/conda-meta/tool-1.0-py_0.json", dest.data);
 	s = slurp(p.data);
-	assert_non_null(strstr(s, "\"_path\": \"bin/tool-x\",\n        \"path_type\": \"unix_python_entry_point\""));
+	assert_non_null(strstr(
+		s,
+		"\"_path\": \"bin/tool-x\",\n        \"path_type\": \"unix_python_entry_point\""));
 	free(s);
 	free(listing);
 	pkgrec_free(rec);
@@ -707,14 +746,17 @@ static void test_noarch_entry_point_with_code_in_name_is_refused(void **state)
 	(void)state;
 	mkpkg_member_t m[6];
 	memcpy(m, noarch_pkg, sizeof m);
-	m[1].data = "{\"noarch\": {\"type\": \"python\", \"entry_points\": [\"x = os;import evil:f\"]}}";
+	m[1].data = "{\"noarch\": {\"type\": \"python\", \"entry_points\": [\"x = os;import "
+		    "evil:f\"]}}";
 	buf_t dest = BUF_INIT;
 	err_t err = ERR_INIT;
 	install_opts_t opts = {TARGET, "3.11", NULL, NULL, NULL, 0};
-	pkgrec_t *rec = make_rec("tool", "1.0", "py_0", "noarch", "python", "tool-1.0-py_0.tar.bz2");
+	pkgrec_t *rec =
+		make_rec("tool", "1.0", "py_0", "noarch", "python", "tool-1.0-py_0.tar.bz2");
 	assert_int_equal(install_members(m, 6, 0, rec, &opts, &dest, &err), -1);
-	assert_string_equal(err_msg(&err), "refusing to install tool-1.0-py_0: info/link.json: entry point "
-					   "with an unsafe name, module or function");
+	assert_string_equal(err_msg(&err),
+			    "refusing to install tool-1.0-py_0: info/link.json: entry point "
+			    "with an unsafe name, module or function");
 	err_clear(&err);
 	pkgrec_free(rec);
 	buf_free(&dest);
@@ -759,8 +801,10 @@ static void test_record_with_dotdot_build_cannot_write_outside_staging(void **st
 	static const struct {
 		const char *version, *build, *why;
 	} cases[] = {
-		{"1.0", "x/../../../../escaped", "its build \"x/../../../../escaped\" contains '/'"},
-		{"1.0/../../../../escaped", "0", "its version \"1.0/../../../../escaped\" contains '/'"},
+		{"1.0", "x/../../../../escaped",
+		 "its build \"x/../../../../escaped\" contains '/'"},
+		{"1.0/../../../../escaped", "0",
+		 "its version \"1.0/../../../../escaped\" contains '/'"},
 		{"1.0", "..", "its build \"..\" is a relative directory name"},
 		{"1.0", "ok\nx", "its build \"ok\\x0ax\" contains a control character"},
 	};
@@ -773,7 +817,8 @@ static void test_record_with_dotdot_build_cannot_write_outside_staging(void **st
 		pkgrec_t *rec = make_rec("demo", cases[i].version, cases[i].build, "linux-64", NULL,
 					 "demo-1.0-0.tar.bz2");
 		assert_int_equal(install_members(demo_pkg, 8, 0, rec, &opts, &dest, &err), -1);
-		if (!strstr(err_msg(&err), cases[i].why) || !strstr(err_msg(&err), "refusing to install package demo"))
+		if (!strstr(err_msg(&err), cases[i].why) ||
+		    !strstr(err_msg(&err), "refusing to install package demo"))
 			fail_msg("case %zu: %s", i, err_msg(&err));
 		assert_false(fs_exists(escaped.data));
 		assert_false(fs_exists(dest.data));
@@ -790,7 +835,8 @@ static void test_record_with_dotdot_build_cannot_write_outside_staging(void **st
 static void test_parent_opener_refuses_dotdot_components(void **state)
 {
 	(void)state;
-	static const char *const bad[] = {"conda-meta/../../x.json", "a/./b", "a//b", "..", "a/..", "a/"};
+	static const char *const bad[] = {
+		"conda-meta/../../x.json", "a/./b", "a//b", "..", "a/..", "a/"};
 	buf_t root = BUF_INIT;
 	fresh_path(&root, "confine");
 	assert_int_equal(mkdir(root.data, 0755), 0);
@@ -817,8 +863,10 @@ static void test_entry_point_name_with_newline_is_refused(void **state)
 	(void)state;
 	/* (A "\u0000" in the name never gets here: jansson refuses the document.) */
 	static const char *const links[] = {
-		"{\"noarch\": {\"type\": \"python\", \"entry_points\": [\"ok\\nx = tool.cli:main\"]}}",
-		"{\"noarch\": {\"type\": \"python\", \"entry_points\": [\"ok\\u001bx = tool.cli:main\"]}}",
+		"{\"noarch\": {\"type\": \"python\", \"entry_points\": [\"ok\\nx = "
+		"tool.cli:main\"]}}",
+		"{\"noarch\": {\"type\": \"python\", \"entry_points\": [\"ok\\u001bx = "
+		"tool.cli:main\"]}}",
 	};
 	for (size_t i = 0; i < 2; i++) {
 		mkpkg_member_t m[6];
@@ -827,11 +875,13 @@ static void test_entry_point_name_with_newline_is_refused(void **state)
 		buf_t dest = BUF_INIT;
 		err_t err = ERR_INIT;
 		install_opts_t opts = {TARGET, "3.11", NULL, NULL, NULL, 0};
-		pkgrec_t *rec = make_rec("tool", "1.0", "py_0", "noarch", "python", "tool-1.0-py_0.tar.bz2");
+		pkgrec_t *rec = make_rec("tool", "1.0", "py_0", "noarch", "python",
+					 "tool-1.0-py_0.tar.bz2");
 		assert_int_equal(install_members(m, 6, 0, rec, &opts, &dest, &err), -1);
 		if (!strstr(err_msg(&err), "refusing to install tool-1.0-py_0: info/link.json"))
 			fail_msg("%s", err_msg(&err));
-		assert_non_null(strstr(err_msg(&err), "entry point name contains a control character"));
+		assert_non_null(
+			strstr(err_msg(&err), "entry point name contains a control character"));
 		err_clear(&err);
 		pkgrec_free(rec);
 		buf_free(&dest);
@@ -853,7 +903,10 @@ static void bomb_tar(buf_t *out, const char *name, long long declared)
 	snprintf(p + 136, 12, "%011o", 0);
 	memset(p + 148, ' ', 8);
 	p[156] = '0';
-	memcpy(p + 257, "ustar\0" "00", 8);
+	memcpy(p + 257,
+	       "ustar\0"
+	       "00",
+	       8);
 	unsigned sum = 0;
 	for (size_t i = 0; i < sizeof h; i++)
 		sum += (unsigned char)h[i];
@@ -908,11 +961,14 @@ static void test_archives_declaring_gigabytes_fail_fast_naming_the_package(void 
 		} else {
 			unsigned int bn = (unsigned)tar.len + 1024;
 			char *bz = malloc(bn);
-			assert_int_equal(BZ2_bzBuffToBuffCompress(bz, &bn, tar.data, (unsigned)tar.len, 9, 0, 0), BZ_OK);
+			assert_int_equal(BZ2_bzBuffToBuffCompress(bz, &bn, tar.data,
+								  (unsigned)tar.len, 9, 0, 0),
+					 BZ_OK);
 			write_file(pkg.data, bz, bn);
 			free(bz);
 		}
-		pkgrec_t *rec = make_rec("hostile", "1.0", "0", "linux-64", NULL, "hostile-1.0-0.tar.bz2");
+		pkgrec_t *rec =
+			make_rec("hostile", "1.0", "0", "linux-64", NULL, "hostile-1.0-0.tar.bz2");
 		install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 0};
 		fresh_path(&dest, "dest");
 		struct rlimit saved, small;
@@ -925,7 +981,8 @@ static void test_archives_declaring_gigabytes_fail_fast_naming_the_package(void 
 		setrlimit(RLIMIT_FSIZE, &saved);
 		signal(SIGXFSZ, old);
 		assert_int_equal(rc, -1);
-		if (!strstr(err_msg(&err), "package hostile-1.0-0") || !strstr(err_msg(&err), "lib/bomb takes") ||
+		if (!strstr(err_msg(&err), "package hostile-1.0-0") ||
+		    !strstr(err_msg(&err), "lib/bomb takes") ||
 		    !strstr(err_msg(&err), "past 268435456 bytes, the cap for this package"))
 			fail_msg("%s", err_msg(&err));
 		assert_false(fs_exists(dest.data));
@@ -951,7 +1008,8 @@ static void test_placeholder_bomb_stops_at_the_cap_before_the_disk_fills(void **
 		{"info/index.json", MKPKG_FILE, INDEX_JSON, 0},
 		{"info/paths.json", MKPKG_FILE,
 		 "{\"paths_version\": 1, \"paths\": [{\"_path\": \"share/a.txt\", \"path_type\": "
-		 "\"hardlink\", \"file_mode\": \"text\", \"prefix_placeholder\": \"a\"}]}", 0},
+		 "\"hardlink\", \"file_mode\": \"text\", \"prefix_placeholder\": \"a\"}]}",
+		 0},
 		{"share/a.txt", MKPKG_FILE, big, 0},
 	};
 	buf_t dest = BUF_INIT;
@@ -972,7 +1030,8 @@ static void test_placeholder_bomb_stops_at_the_cap_before_the_disk_fills(void **
 	setrlimit(RLIMIT_FSIZE, &saved);
 	signal(SIGXFSZ, old);
 	assert_int_equal(rc, -1);
-	if (!strstr(err_msg(&err), "package hostile-1.0-0: share/a.txt takes what the package writes past 8388608 bytes"))
+	if (!strstr(err_msg(&err), "package hostile-1.0-0: share/a.txt takes what the package "
+				   "writes past 8388608 bytes"))
 		fail_msg("%s", err_msg(&err));
 	assert_no_temp_left();
 	err_clear(&err);
@@ -1043,13 +1102,17 @@ static void test_streamed_placeholder_rewrite_equals_whole_buffer_at_every_chunk
 				buf_reset(&got);
 				ph_stream_init(&s, phs[k], np, is_binary, sink_buf, &got);
 				for (size_t off = 0; off < sizeof data - 1; off += chunk) {
-					size_t len = sizeof data - 1 - off < chunk ? sizeof data - 1 - off : chunk;
-					assert_int_equal(ph_stream_push(&s, data + off, len, &err), 0);
+					size_t len = sizeof data - 1 - off < chunk
+							     ? sizeof data - 1 - off
+							     : chunk;
+					assert_int_equal(ph_stream_push(&s, data + off, len, &err),
+							 0);
 				}
 				assert_int_equal(ph_stream_finish(&s, &err), 0);
 				ph_stream_free(&s);
 				if (got.len != want.len || memcmp(got.data, want.data, got.len))
-					fail_msg("placeholder %s binary %d chunk %zu differs", phs[k], is_binary, chunk);
+					fail_msg("placeholder %s binary %d chunk %zu differs",
+						 phs[k], is_binary, chunk);
 			}
 		}
 	}
@@ -1058,13 +1121,15 @@ static void test_streamed_placeholder_rewrite_equals_whole_buffer_at_every_chunk
 }
 
 static const mkpkg_member_t linked_pkg[] = {
-	{"info/index.json", MKPKG_FILE, "{\"name\": \"linked\", \"version\": \"1.0\", \"build\": \"0\"}", 0},
+	{"info/index.json", MKPKG_FILE,
+	 "{\"name\": \"linked\", \"version\": \"1.0\", \"build\": \"0\"}", 0},
 	{"info/paths.json", MKPKG_FILE,
 	 "{\"paths_version\": 1, \"paths\": ["
 	 "{\"_path\": \"bin/tool\", \"path_type\": \"hardlink\"},"
 	 "{\"_path\": \"bin/tool-hard\", \"path_type\": \"hardlink\"},"
 	 "{\"_path\": \"share/same-a\", \"path_type\": \"hardlink\"},"
-	 "{\"_path\": \"share/same-b\", \"path_type\": \"hardlink\"}]}", 0},
+	 "{\"_path\": \"share/same-b\", \"path_type\": \"hardlink\"}]}",
+	 0},
 	{"bin/tool", MKPKG_FILE, "#!/bin/sh\necho tool\n", 0755},
 	{"bin/tool-hard", MKPKG_HARDLINK, "bin/tool", 0},
 	{"share/same-a", MKPKG_FILE, "same bytes\n", 0},
@@ -1095,7 +1160,8 @@ static int same_inode(const char *dir, const char *a, const char *b)
 }
 
 /* Installs linked_pkg with the extract cache at cache (log captured), returns the layer. */
-static void install_linked(const char *cache, log_capture_t *log, buf_t *dest, char digest[LAYER_DIGEST_MAX])
+static void install_linked(const char *cache, log_capture_t *log, buf_t *dest,
+			   char digest[LAYER_DIGEST_MAX])
 {
 	err_t err = ERR_INIT;
 	buf_t blobs = BUF_INIT;
@@ -1127,7 +1193,8 @@ static void test_modified_file_in_extract_cache_is_evicted_and_layer_unchanged(v
 	install_linked(cache.data, &log, &d1, l1);
 	assert_string_equal(l0, l1);
 	assert_int_equal(log.n, 0);
-	buf_addf(&p, "%s/1111111111111111111111111111111111111111111111111111111111111111/bin/tool", cache.data);
+	buf_addf(&p, "%s/1111111111111111111111111111111111111111111111111111111111111111/bin/tool",
+		 cache.data);
 	int fd = open(p.data, O_WRONLY);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "#!/bin/sh\nrm -rf /\n", 19), 19); /* same size, planted */
@@ -1136,8 +1203,10 @@ static void test_modified_file_in_extract_cache_is_evicted_and_layer_unchanged(v
 	assert_string_equal(l0, l2);
 	assert_int_equal(log.n, 1);
 	assert_non_null(strstr(log.text.data, "warning: extract cache entry "));
-	assert_non_null(strstr(log.text.data, "of package linked-1.0-0 is not used: bin/tool was modified or replaced; "
-					      "removing it and extracting the archive again"));
+	assert_non_null(
+		strstr(log.text.data,
+		       "of package linked-1.0-0 is not used: bin/tool was modified or replaced; "
+		       "removing it and extracting the archive again"));
 	char *s = slurp(p.data);
 	assert_string_equal(s, "#!/bin/sh\necho tool\n"); /* the entry was replaced */
 	free(s);
@@ -1155,7 +1224,8 @@ static void test_planted_extract_cache_entry_without_stamp_is_never_used(void **
 	err_t err = ERR_INIT;
 	install_linked(NULL, &log, &d0, l0);
 	fresh_path(&cache, "xcache");
-	buf_addf(&p, "%s/1111111111111111111111111111111111111111111111111111111111111111/bin", cache.data);
+	buf_addf(&p, "%s/1111111111111111111111111111111111111111111111111111111111111111/bin",
+		 cache.data);
 	assert_int_equal(fs_mkdir_p(p.data, &err), 0);
 	buf_addstr(&p, "/tool");
 	write_file(p.data, "#!/bin/sh\nevil\n", 15);
@@ -1197,7 +1267,12 @@ static void test_package_defect_with_extract_cache_has_no_cache_hint(void **stat
 	buf_t dest = BUF_INIT, cache = BUF_INIT;
 	err_t err = ERR_INIT;
 	fresh_path(&cache, "xcache");
-	install_opts_t opts = {"/opt/conda/envs/a-rather-long-environment-name-indeed", NULL, cache.data, NULL, NULL, 0};
+	install_opts_t opts = {"/opt/conda/envs/a-rather-long-environment-name-indeed",
+			       NULL,
+			       cache.data,
+			       NULL,
+			       NULL,
+			       0};
 	pkgrec_t *rec = make_rec("demo", "1.0", "0", "linux-64", NULL, "demo-1.0-0.tar.bz2");
 	rec->sha256 = strdup("2222222222222222222222222222222222222222222222222222222222222222");
 	assert_int_equal(install_members(demo_pkg, 8, 0, rec, &opts, &dest, &err), -1);
@@ -1280,7 +1355,8 @@ static int corpus_pkg(buf_t *b, const char *fn)
 
 /* Installs a corpus package; rec is built from the file name. Returns install's result. */
 static int install_corpus(const char *fn, const char *name, const char *version, const char *build,
-			  const char *subdir, const char *noarch, const char *py, buf_t *dest, err_t *err)
+			  const char *subdir, const char *noarch, const char *py, buf_t *dest,
+			  err_t *err)
 {
 	buf_t path = BUF_INIT;
 	if (!corpus_pkg(&path, fn)) {
@@ -1310,15 +1386,16 @@ static void test_corpus_zlib_tar_bz2_gets_prefix_in_pkgconfig(void **state)
 	(void)state;
 	buf_t dest = BUF_INIT;
 	err_t err = ERR_INIT;
-	if (install_corpus("zlib-1.2.11-h7b6447c_3.tar.bz2", "zlib", "1.2.11", "h7b6447c_3", "linux-64",
-			   NULL, NULL, &dest, &err) != 0)
+	if (install_corpus("zlib-1.2.11-h7b6447c_3.tar.bz2", "zlib", "1.2.11", "h7b6447c_3",
+			   "linux-64", NULL, NULL, &dest, &err) != 0)
 		fail_msg("%s", err_msg(&err));
 	char *pc = read_in(&dest, "lib/pkgconfig/zlib.pc");
 	assert_non_null(strstr(pc, "prefix=" TARGET "\n"));
 	assert_null(strstr(pc, "anaconda1anaconda2"));
 	char *meta = read_in(&dest, "conda-meta/zlib-1.2.11-h7b6447c_3.json");
-	assert_non_null(strstr(meta, "\"files\": [\n    \"include/zconf.h\",\n    \"include/zlib.h\",\n"
-				     "    \"lib/libz.a\",\n    \"lib/libz.so\",\n"));
+	assert_non_null(strstr(meta,
+			       "\"files\": [\n    \"include/zconf.h\",\n    \"include/zlib.h\",\n"
+			       "    \"lib/libz.a\",\n    \"lib/libz.so\",\n"));
 	assert_non_null(strstr(meta, "\"sha256_in_prefix\""));
 	assert_non_null(strstr(meta, "\"channel\": \"https://conda.anaconda.org/test-chan\""));
 	assert_null(strstr(meta, tmpdir)); /* no host path */
@@ -1339,10 +1416,12 @@ static void test_corpus_zlib_conda_empty_symlink_target_is_refused(void **state)
 	 * can create such a link, so it is refused rather than guessed. */
 	buf_t dest = BUF_INIT;
 	err_t err = ERR_INIT;
-	assert_int_equal(install_corpus("zlib-1.2.11-h7b6447c_3.conda", "zlib", "1.2.11", "h7b6447c_3",
-					"linux-64", NULL, NULL, &dest, &err), -1);
-	assert_string_equal(err_msg(&err), "refusing to install zlib-1.2.11-h7b6447c_3: lib/libz.so.1: "
-					   "symlink has an empty target (damaged archive) (-> )");
+	assert_int_equal(install_corpus("zlib-1.2.11-h7b6447c_3.conda", "zlib", "1.2.11",
+					"h7b6447c_3", "linux-64", NULL, NULL, &dest, &err),
+			 -1);
+	assert_string_equal(err_msg(&err),
+			    "refusing to install zlib-1.2.11-h7b6447c_3: lib/libz.so.1: "
+			    "symlink has an empty target (damaged archive) (-> )");
 	assert_false(fs_exists(dest.data));
 	assert_no_temp_left();
 	err_clear(&err);
@@ -1354,8 +1433,8 @@ static void test_corpus_ca_certificates_conda_in_folder_keeps_symlink(void **sta
 	(void)state;
 	buf_t dest = BUF_INIT;
 	err_t err = ERR_INIT;
-	if (install_corpus("ca-certificates-2024.7.4-hbcca054_0.conda", "ca-certificates", "2024.7.4",
-			   "hbcca054_0", "linux-64", NULL, NULL, &dest, &err) != 0)
+	if (install_corpus("ca-certificates-2024.7.4-hbcca054_0.conda", "ca-certificates",
+			   "2024.7.4", "hbcca054_0", "linux-64", NULL, NULL, &dest, &err) != 0)
 		fail_msg("%s", err_msg(&err));
 	char *listing = tree_listing(dest.data);
 	assert_non_null(strstr(listing, "ssl/cert.pem l cacert.pem\n"));
@@ -1370,8 +1449,8 @@ static void test_corpus_nano_gzip_disguised_as_bz2_installs(void **state)
 	(void)state;
 	buf_t dest = BUF_INIT;
 	err_t err = ERR_INIT;
-	if (install_corpus("nano-2.4.1-0.tar.bz2", "nano", "2.4.1", "0", "osx-64", NULL, NULL, &dest,
-			   &err) != 0)
+	if (install_corpus("nano-2.4.1-0.tar.bz2", "nano", "2.4.1", "0", "osx-64", NULL, NULL,
+			   &dest, &err) != 0)
 		fail_msg("%s", err_msg(&err));
 	char *listing = tree_listing(dest.data);
 	assert_non_null(strstr(listing, "bin/rnano l nano\n"));
@@ -1386,8 +1465,8 @@ static void test_corpus_andes_noarch_entry_point(void **state)
 	buf_t dest = BUF_INIT, p = BUF_INIT;
 	err_t err = ERR_INIT;
 	struct stat st;
-	if (install_corpus("andes-1.8.3-pyhd8ed1ab_0.conda", "andes", "1.8.3", "pyhd8ed1ab_0", "noarch",
-			   "python", "3.11", &dest, &err) != 0)
+	if (install_corpus("andes-1.8.3-pyhd8ed1ab_0.conda", "andes", "1.8.3", "pyhd8ed1ab_0",
+			   "noarch", "python", "3.11", &dest, &err) != 0)
 		fail_msg("%s", err_msg(&err));
 	buf_addf(&p, "%s/lib/python3.11/site-packages/andes/__init__.py", dest.data);
 	assert_true(fs_exists(p.data));
@@ -1399,7 +1478,8 @@ static void test_corpus_andes_noarch_entry_point(void **state)
 	assert_int_equal(lstat(p.data, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0755);
 	char *s = slurp(p.data);
-	assert_true(strncmp(s, "#!" TARGET "/bin/python\n", strlen("#!" TARGET "/bin/python\n")) == 0);
+	assert_true(strncmp(s, "#!" TARGET "/bin/python\n", strlen("#!" TARGET "/bin/python\n")) ==
+		    0);
 	assert_non_null(strstr(s, "\nfrom andes.cli import main\n"));
 	assert_non_null(strstr(s, "    sys.exit(main())\n"));
 	free(s);
@@ -1426,8 +1506,8 @@ static void test_corpus_flask_old_format_installs(void **state)
 	(void)state;
 	buf_t dest = BUF_INIT;
 	err_t err = ERR_INIT;
-	if (install_corpus("flask-0.11.1-py_0.tar.bz2", "flask", "0.11.1", "py_0", "noarch", "python",
-			   "3.11", &dest, &err) != 0)
+	if (install_corpus("flask-0.11.1-py_0.tar.bz2", "flask", "0.11.1", "py_0", "noarch",
+			   "python", "3.11", &dest, &err) != 0)
 		fail_msg("%s", err_msg(&err));
 	char *listing = tree_listing(dest.data);
 	assert_non_null(strstr(listing, "lib/python3.11/site-packages/flask/app.py f644 "));
@@ -1448,7 +1528,8 @@ static void test_corpus_empty_payload_package_installs_only_conda_meta(void **st
 			   "noarch", "generic", NULL, &dest, &err) != 0)
 		fail_msg("%s", err_msg(&err));
 	char *listing = tree_listing(dest.data);
-	assert_true(strncmp(listing, "conda-meta d755\nconda-meta/_r-mutex-1.0.1-anacondar_1.json f644 ",
+	assert_true(strncmp(listing,
+			    "conda-meta d755\nconda-meta/_r-mutex-1.0.1-anacondar_1.json f644 ",
 			    63) == 0);
 	size_t lines = 0;
 	for (const char *c = listing; *c; c++)
@@ -1474,10 +1555,10 @@ static void test_corpus_mock_conda_and_tar_bz2_install_identically(void **state)
 	 * authors with symlinks turned into empty files. mock's pair is faithful. */
 	buf_t d1 = BUF_INIT, d2 = BUF_INIT;
 	err_t err = ERR_INIT;
-	if (install_corpus("mock-2.0.0-py37_1000.conda", "mock", "2.0.0", "py37_1000", "osx-64", NULL,
-			   NULL, &d1, &err) != 0 ||
-	    install_corpus("mock-2.0.0-py37_1000.tar.bz2", "mock", "2.0.0", "py37_1000", "osx-64", NULL,
-			   NULL, &d2, &err) != 0)
+	if (install_corpus("mock-2.0.0-py37_1000.conda", "mock", "2.0.0", "py37_1000", "osx-64",
+			   NULL, NULL, &d1, &err) != 0 ||
+	    install_corpus("mock-2.0.0-py37_1000.tar.bz2", "mock", "2.0.0", "py37_1000", "osx-64",
+			   NULL, NULL, &d2, &err) != 0)
 		fail_msg("%s", err_msg(&err));
 	remove_conda_meta(&d1); /* differs in fn and url only */
 	remove_conda_meta(&d2);
@@ -1497,8 +1578,9 @@ static void test_corpus_info_only_stub_is_reported_damaged(void **state)
 	 * such a package too ("path specified in the package manifest cannot be found"). */
 	buf_t dest = BUF_INIT;
 	err_t err = ERR_INIT;
-	assert_int_equal(install_corpus("fly-2.5.2-0.tar.bz2", "fly", "2.5.2", "0", "osx-64", NULL, NULL,
-					&dest, &err), -1);
+	assert_int_equal(install_corpus("fly-2.5.2-0.tar.bz2", "fly", "2.5.2", "0", "osx-64", NULL,
+					NULL, &dest, &err),
+			 -1);
 	assert_string_equal(err_msg(&err), "package fly-2.5.2-0 is damaged: bin/fly is listed in "
 					   "info/files but is not in the archive");
 	assert_false(fs_exists(dest.data));
@@ -1545,8 +1627,10 @@ int main(void)
 		cmocka_unit_test(test_entry_point_name_with_newline_is_refused),
 		cmocka_unit_test(test_archives_declaring_gigabytes_fail_fast_naming_the_package),
 		cmocka_unit_test(test_placeholder_bomb_stops_at_the_cap_before_the_disk_fills),
-		cmocka_unit_test(test_streamed_placeholder_rewrite_equals_whole_buffer_at_every_chunk_size),
-		cmocka_unit_test(test_modified_file_in_extract_cache_is_evicted_and_layer_unchanged),
+		cmocka_unit_test(
+			test_streamed_placeholder_rewrite_equals_whole_buffer_at_every_chunk_size),
+		cmocka_unit_test(
+			test_modified_file_in_extract_cache_is_evicted_and_layer_unchanged),
 		cmocka_unit_test(test_planted_extract_cache_entry_without_stamp_is_never_used),
 		cmocka_unit_test(test_cp_r_copy_of_extract_cache_gives_the_same_layer),
 		cmocka_unit_test(test_package_defect_with_extract_cache_has_no_cache_hint),

@@ -30,7 +30,8 @@
 #include "overlap.h"
 #include "pkgrec.h"
 
-#define LONG_DIR "a-directory-name-that-is-long-enough-to-push-the-full-tar-path-over-one-hundred-bytes"
+#define LONG_DIR                                                                                   \
+	"a-directory-name-that-is-long-enough-to-push-the-full-tar-path-over-one-hundred-bytes"
 
 typedef struct fixture {
 	buf_t root; /* temp dir holding stage dirs and blobs */
@@ -267,7 +268,12 @@ static void test_same_trees_built_twice_differently_give_identical_digests(void 
 	/* same tar, different compression */
 	assert_string_equal(za.diff_id, la.diff_id);
 	assert_string_not_equal(za.digest, la.digest);
-	free(a0); free(a1); free(b0); free(b1); free(a); free(b);
+	free(a0);
+	free(a1);
+	free(b0);
+	free(b1);
+	free(a);
+	free(b);
 }
 
 /* Regular files left under root (directories and symlinks are not counted). */
@@ -308,14 +314,21 @@ static void test_consume_sources_gives_the_same_layer_and_empties_the_trees(void
 	layer_desc_t la, lb;
 	err_t err = ERR_INIT;
 	layer_opts_t o = {.compression = LAYER_GZIP, .mtime = 315532800};
-	assert_int_equal(layer_build(da, 2, "/opt/conda/envs/demo", &o, f->blobs.data, &la, &err), 0);
+	assert_int_equal(layer_build(da, 2, "/opt/conda/envs/demo", &o, f->blobs.data, &la, &err),
+			 0);
 	o.consume_sources = 1;
-	assert_int_equal(layer_build(db, 2, "/opt/conda/envs/demo", &o, f->blobs.data, &lb, &err), 0);
+	assert_int_equal(layer_build(db, 2, "/opt/conda/envs/demo", &o, f->blobs.data, &lb, &err),
+			 0);
 	assert_string_equal(la.digest, lb.digest);
 	assert_int_equal(la.files, lb.files);
 	assert_int_equal(count_regular_files(a0) + count_regular_files(a1), 8);
 	assert_int_equal(count_regular_files(b0) + count_regular_files(b1), 0);
-	free(a0); free(a1); free(b0); free(b1); free(a); free(b);
+	free(a0);
+	free(a1);
+	free(b0);
+	free(b1);
+	free(a);
+	free(b);
 }
 
 static void test_tar_listing_has_fixed_order_owner_modes_mtime_and_links(void **state)
@@ -524,7 +537,8 @@ static void test_cache_links_between_packages_do_not_change_the_layer(void **sta
 	build_ok(copied, 2, "/opt/conda", LAYER_GZIP, f->blobs.data, &d2);
 	char *bp = blob_path(f->blobs.data, d1.digest), *got = list_tar(bp);
 	assert_non_null(strstr(got, "f opt/conda/other.txt 0644 0/0 315532800 16\n"));
-	assert_non_null(strstr(got, "h opt/conda/twin.txt 0644 0/0 315532800 0 => opt/conda/same.txt\n"));
+	assert_non_null(
+		strstr(got, "h opt/conda/twin.txt 0644 0/0 315532800 0 => opt/conda/same.txt\n"));
 	assert_string_equal(d1.digest, d2.digest);
 	free(got), free(bp), free(src), free(dst);
 	free(a), free(b), free(a2), free(b2);
@@ -571,7 +585,10 @@ static void test_disk_full_while_writing_is_an_error_without_leaks(void **state)
 	static const struct {
 		layer_compression_t c;
 		int kib, threads;
-	} cases[] = {{LAYER_GZIP, 2048, 2}, {LAYER_GZIP, 300, 1}, {LAYER_ZSTD, 2048, 2}, {LAYER_ZSTD, 300, 1}};
+	} cases[] = {{LAYER_GZIP, 2048, 2},
+		     {LAYER_GZIP, 300, 1},
+		     {LAYER_ZSTD, 2048, 2},
+		     {LAYER_ZSTD, 300, 1}};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		buf_t name = BUF_INIT;
 		buf_addf(&name, "big%zu", i);
@@ -580,7 +597,8 @@ static void test_disk_full_while_writing_is_an_error_without_leaks(void **state)
 		assert_int_equal(getrlimit(RLIMIT_FSIZE, &saved), 0);
 		small = saved;
 		small.rlim_cur = 64 * 1024;
-		void (*old)(int) = signal(SIGXFSZ, ignore_signal); /* write() returns EFBIG instead */
+		void (*old)(int) =
+			signal(SIGXFSZ, ignore_signal); /* write() returns EFBIG instead */
 		assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
 		const char *dirs[] = {s};
 		layer_desc_t d;
@@ -595,7 +613,8 @@ static void test_disk_full_while_writing_is_an_error_without_leaks(void **state)
 		DIR *dir = opendir(f->blobs.data);
 		struct dirent *de;
 		while ((de = readdir(dir)) != NULL)
-			assert_true(de->d_name[0] == '.' && (!de->d_name[1] || !strcmp(de->d_name, "..")));
+			assert_true(de->d_name[0] == '.' &&
+				    (!de->d_name[1] || !strcmp(de->d_name, "..")));
 		closedir(dir);
 		err_clear(&err);
 		buf_free(&name);
@@ -633,13 +652,15 @@ static void test_same_path_in_two_layers_is_a_warning_naming_both_packages(void 
 {
 	fixture_t *f = *state;
 	err_t err = ERR_INIT;
-	const char *yaml = "groups:\n  - {name: base, match: [foo]}\n  - {name: rest, rest: true}\n";
+	const char *yaml =
+		"groups:\n  - {name: base, match: [foo]}\n  - {name: rest, rest: true}\n";
 	recipe_t *r = recipe_parse("test.yaml", yaml, strlen(yaml), &err);
 	assert_non_null(r);
 	pkgrec_t *p[3] = {overlap_pkg("foo"), overlap_pkg("bar"), overlap_pkg("baz")};
 	plan_t *plan = plan_new(r, (const pkgrec_t *const *)p, 3, &err);
 	assert_non_null(plan);
-	char *s[3] = {join(f->root.data, "foo"), join(f->root.data, "bar"), join(f->root.data, "baz")};
+	char *s[3] = {join(f->root.data, "foo"), join(f->root.data, "bar"),
+		      join(f->root.data, "baz")};
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(mkdir(s[i], 0755), 0);
 		mk_dir(s[i], "lib", 0755);
@@ -649,10 +670,11 @@ static void test_same_path_in_two_layers_is_a_warning_naming_both_packages(void 
 	log_capture_t c = {BUF_INIT, 0};
 	overlap_warn(plan, (const char *const *)s, (const pkgrec_t *const *)p, capture_log, &c);
 	assert_int_equal(c.n, 1);
-	assert_string_equal(c.text.data,
-			    "warning: lib/libx.so is installed by both foo-1.0-0 (layer base) and "
-			    "bar-1.0-0 (layer rest); the image has bar-1.0-0's copy (the later layer "
-			    "wins)\n");
+	assert_string_equal(
+		c.text.data,
+		"warning: lib/libx.so is installed by both foo-1.0-0 (layer base) and "
+		"bar-1.0-0 (layer rest); the image has bar-1.0-0's copy (the later layer "
+		"wins)\n");
 	buf_free(&c.text);
 	plan_free(plan);
 	recipe_free(r);
@@ -663,19 +685,35 @@ static void test_same_path_in_two_layers_is_a_warning_naming_both_packages(void 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_same_trees_built_twice_differently_give_identical_digests, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_consume_sources_gives_the_same_layer_and_empties_the_trees, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tar_listing_has_fixed_order_owner_modes_mtime_and_links, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_digest_is_sha256_of_blob_and_diff_id_of_gunzipped_blob, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_same_trees_built_twice_differently_give_identical_digests, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_consume_sources_gives_the_same_layer_and_empties_the_trees, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_tar_listing_has_fixed_order_owner_modes_mtime_and_links, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_digest_is_sha256_of_blob_and_diff_id_of_gunzipped_blob, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(test_gzip_header_is_fixed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_zstd_layer_decompresses_to_diff_id, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_empty_stage_dir_gives_only_prefix_dirs, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_same_file_in_two_stage_dirs_is_an_error_naming_both, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_zstd_layer_decompresses_to_diff_id, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_empty_stage_dir_gives_only_prefix_dirs, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_same_file_in_two_stage_dirs_is_an_error_naming_both, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relative_prefix_is_rejected, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fifo_in_stage_dir_is_rejected, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cache_links_between_packages_do_not_change_the_layer, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_disk_full_while_writing_is_an_error_without_leaks, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_same_path_in_two_layers_is_a_warning_naming_both_packages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fifo_in_stage_dir_is_rejected, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_cache_links_between_packages_do_not_change_the_layer, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_disk_full_while_writing_is_an_error_without_leaks, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_same_path_in_two_layers_is_a_warning_naming_both_packages, setup,
+			teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -125,7 +125,8 @@ static void round_trip_one(const char *path, const char *name)
 		for (size_t i = 0; i < lock_count(l); i++)
 			hashless |= !recs[i]->md5 && !recs[i]->sha256;
 		if (f && hashless) {
-			assert_int_not_equal(lock_write(outp, fmt, &meta, recs, lock_count(l), &err), 0);
+			assert_int_not_equal(
+				lock_write(outp, fmt, &meta, recs, lock_count(l), &err), 0);
 			assert_non_null(strstr(err_msg(&err), "neither sha256 nor md5"));
 			err_clear(&err);
 			free(outp);
@@ -143,7 +144,8 @@ static void round_trip_one(const char *path, const char *name)
 				for (size_t j = 0; j < lock_count(l); j++)
 					if (!strcmp(lock_get(l, j)->url, y->url)) {
 						assert_true(str_eq(lock_get(l, j)->md5, y->md5));
-						assert_int_equal(lock_get(l, j)->n_depends, y->n_depends);
+						assert_int_equal(lock_get(l, j)->n_depends,
+								 y->n_depends);
 					}
 			}
 		lock_free(back);
@@ -173,10 +175,12 @@ static void test_corpus_locks_round_trip_with_urls_and_hashes_as_written(void **
 		const char *nm = de->d_name;
 		if (nm[0] == '.' || strstr(nm, "pixi") || !strcmp(nm, "SOURCES.tsv"))
 			continue;
-		/* rattler-v4/v6 files are rattler's own format; they must be refused, not misread */
+		/* rattler-v4/v6 files are rattler's own format; they must be refused, not misread
+		 */
 		buf_setstr(&p, dir.data);
 		buf_addpath(&p, nm);
-		if (!strncmp(nm, "rattler-v", 9) && strcmp(nm, "rattler-v0-numpy-conda-lock.yml") != 0) {
+		if (!strncmp(nm, "rattler-v", 9) &&
+		    strcmp(nm, "rattler-v0-numpy-conda-lock.yml") != 0) {
 			err_t err = ERR_INIT;
 			assert_null(lock_read(p.data, "linux-64", &err));
 			assert_non_null(strstr(err_msg(&err), "not supported"));
@@ -203,11 +207,12 @@ static void test_explicit_md5_and_sha256_fragments_are_told_apart_by_length(void
 {
 	(void)state;
 	err_t err = ERR_INIT;
-	char *p = write_tmp("e.txt", "# platform: linux-64\n@EXPLICIT\n"
-				     "https://h/c/linux-64/zlib-1.3.1-hb9d3cd8_2.conda#"
-				     "c9f075ab2f33b3bbee9e62d4ad0a6cd8\n"
-				     "https://h/c/noarch/tzdata-2024a-h0c530f3_0.conda#sha256:"
-				     "0123456789abcdef0123456789abcdef0123456789abcdef0123456789ABCDEF\n");
+	char *p = write_tmp("e.txt",
+			    "# platform: linux-64\n@EXPLICIT\n"
+			    "https://h/c/linux-64/zlib-1.3.1-hb9d3cd8_2.conda#"
+			    "c9f075ab2f33b3bbee9e62d4ad0a6cd8\n"
+			    "https://h/c/noarch/tzdata-2024a-h0c530f3_0.conda#sha256:"
+			    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789ABCDEF\n");
 	lockfile_t *l = lock_read(p, "linux-64", &err);
 	assert_non_null(l);
 	assert_int_equal(lock_count(l), 2);
@@ -234,8 +239,8 @@ static void test_explicit_bad_hash_names_file_and_line(void **state)
 static void test_explicit_line_that_is_not_a_package_url_is_refused(void **state)
 {
 	(void)state;
-	expect_read_error("notpkg.txt", "@EXPLICIT\nhttps://h/c/linux-64/readme.txt\n", "notpkg.txt:2",
-			  "not a conda package URL");
+	expect_read_error("notpkg.txt", "@EXPLICIT\nhttps://h/c/linux-64/readme.txt\n",
+			  "notpkg.txt:2", "not a conda package URL");
 }
 
 static void test_explicit_for_another_platform_is_refused(void **state)
@@ -260,19 +265,20 @@ static void test_yaml_pip_and_other_platforms_are_skipped_and_counted(void **sta
 {
 	(void)state;
 	err_t err = ERR_INIT;
-	char *p = write_tmp("mixed.yml",
-			    "version: 1\nmetadata: {}\npackage:\n"
-			    "- {name: zlib, version: '1.3', manager: conda, platform: linux-64, dependencies: "
-			    "{libgcc: '>=13', __glibc: ''}, url: 'https://h/c/linux-64/zlib-1.3-h_0.conda', "
-			    "hash: {md5: c9f075ab2f33b3bbee9e62d4ad0a6cd8}, category: main, optional: false}\n"
-			    "- {name: zlib, version: '1.3', manager: conda, platform: osx-64, url: "
-			    "'https://h/c/osx-64/zlib-1.3-h_0.conda', hash: {md5: "
-			    "c9f075ab2f33b3bbee9e62d4ad0a6cd8}}\n"
-			    "- {name: requests, version: '2.0', manager: pip, platform: linux-64, url: "
-			    "'https://files/requests-2.0.whl', hash: {sha256: aa}}\n"
-			    "- {name: pytest, version: '8.0', manager: conda, platform: linux-64, url: "
-			    "'https://h/c/noarch/pytest-8.0-pyh_0.conda', hash: {md5: "
-			    "c9f075ab2f33b3bbee9e62d4ad0a6cd8}, category: dev, optional: true}\n");
+	char *p = write_tmp(
+		"mixed.yml",
+		"version: 1\nmetadata: {}\npackage:\n"
+		"- {name: zlib, version: '1.3', manager: conda, platform: linux-64, dependencies: "
+		"{libgcc: '>=13', __glibc: ''}, url: 'https://h/c/linux-64/zlib-1.3-h_0.conda', "
+		"hash: {md5: c9f075ab2f33b3bbee9e62d4ad0a6cd8}, category: main, optional: false}\n"
+		"- {name: zlib, version: '1.3', manager: conda, platform: osx-64, url: "
+		"'https://h/c/osx-64/zlib-1.3-h_0.conda', hash: {md5: "
+		"c9f075ab2f33b3bbee9e62d4ad0a6cd8}}\n"
+		"- {name: requests, version: '2.0', manager: pip, platform: linux-64, url: "
+		"'https://files/requests-2.0.whl', hash: {sha256: aa}}\n"
+		"- {name: pytest, version: '8.0', manager: conda, platform: linux-64, url: "
+		"'https://h/c/noarch/pytest-8.0-pyh_0.conda', hash: {md5: "
+		"c9f075ab2f33b3bbee9e62d4ad0a6cd8}, category: dev, optional: true}\n");
 	lockfile_t *l = lock_read(p, "linux-64", &err);
 	if (!l)
 		fail_msg("%s", err_msg(&err));
@@ -291,8 +297,8 @@ static void test_written_yaml_quotes_numeric_looking_strings(void **state)
 	(void)state;
 	err_t err = ERR_INIT;
 	buf_t out = BUF_INIT;
-	pkgrec_t *r = lock_record_from_url("https://h/c/linux-64/_libgcc_mutex-0.1-conda_forge.tar.bz2",
-					   NULL, &err);
+	pkgrec_t *r = lock_record_from_url(
+		"https://h/c/linux-64/_libgcc_mutex-0.1-conda_forge.tar.bz2", NULL, &err);
 	assert_non_null(r);
 	r->md5 = strdup("d7c89558ba9fa0495403155b64376d81");
 	r->depends = calloc(1, sizeof(char *));
@@ -309,8 +315,9 @@ static void test_written_yaml_quotes_numeric_looking_strings(void **state)
 	/* YAML 1.1 readers (conda-lock uses PyYAML/ruamel) must read the version back as text */
 	buf_reset(&out);
 	assert_int_equal(lock_render(LOCK_FORMAT_EXPLICIT, &meta, recs, 1, &out, &err), 0);
-	assert_non_null(strstr(out.data, "@EXPLICIT\nhttps://h/c/linux-64/_libgcc_mutex-0.1-conda_forge"
-					 ".tar.bz2#d7c89558ba9fa0495403155b64376d81\n"));
+	assert_non_null(strstr(out.data,
+			       "@EXPLICIT\nhttps://h/c/linux-64/_libgcc_mutex-0.1-conda_forge"
+			       ".tar.bz2#d7c89558ba9fa0495403155b64376d81\n"));
 	pkgrec_free(r);
 	buf_free(&out);
 }
@@ -351,8 +358,8 @@ static void test_empty_lock_file_is_an_error_not_a_crash(void **state)
 static void test_yaml_lock_with_bad_utf8_names_its_line(void **state)
 {
 	(void)state;
-	expect_read_error("utf8.yml", "version: 1\npackage:\n  - name: z\xffz\n", "utf8.yml:3:12:",
-			  "not valid YAML");
+	expect_read_error("utf8.yml", "version: 1\npackage:\n  - name: z\xffz\n",
+			  "utf8.yml:3:12:", "not valid YAML");
 }
 
 /* Two `url:` keys in one entry: this reader took the first, another tool may take the last. */
@@ -387,7 +394,8 @@ static void test_lock_url_with_a_raw_non_ascii_byte_is_refused(void **state)
 	(void)state;
 	expect_read_error("byte.lock",
 			  "@EXPLICIT\nhttps://conda.anaconda.org\xad"
-			  "conda-forge/noarch/tzdata-2024a-h0c530f3_0.conda#161081fc7cec0bfda0d86d7cb595f8d8\n",
+			  "conda-forge/noarch/"
+			  "tzdata-2024a-h0c530f3_0.conda#161081fc7cec0bfda0d86d7cb595f8d8\n",
 			  "byte.lock:2", "byte 0xad");
 }
 
@@ -470,8 +478,10 @@ static void test_multi_platform_lock_round_trips_with_its_name(void **state)
 {
 	(void)state;
 	err_t err = ERR_INIT;
-	pkgrec_t *amd = lock_record_from_url("https://h/c/linux-64/python-3.11.2-h0_0.conda", NULL, &err);
-	pkgrec_t *arm = lock_record_from_url("https://h/c/linux-aarch64/python-3.11.2-h0_0.conda", NULL, &err);
+	pkgrec_t *amd =
+		lock_record_from_url("https://h/c/linux-64/python-3.11.2-h0_0.conda", NULL, &err);
+	pkgrec_t *arm = lock_record_from_url("https://h/c/linux-aarch64/python-3.11.2-h0_0.conda",
+					     NULL, &err);
 	pkgrec_t *na = lock_record_from_url("https://h/c/noarch/demo-data-2.0-0.conda", NULL, &err);
 	amd->md5 = strdup("d7c89558ba9fa0495403155b64376d81");
 	arm->md5 = strdup("e7c89558ba9fa0495403155b64376d81");
@@ -493,11 +503,13 @@ static void test_multi_platform_lock_round_trips_with_its_name(void **state)
 	}
 	buf_t text = BUF_INIT;
 	assert_int_equal(buf_read_file(&text, path, 1 << 20, &err), 0);
-	assert_non_null(strstr(text.data, "  content_hash:\n    linux-64: aa\n    linux-aarch64: bb\n"));
+	assert_non_null(
+		strstr(text.data, "  content_hash:\n    linux-64: aa\n    linux-aarch64: bb\n"));
 	assert_non_null(strstr(text.data, "  platforms:\n  - linux-64\n  - linux-aarch64\n"));
 	assert_non_null(strstr(text.data, "  custom_metadata:\n    imgbuild.name: demo\n"));
 	/* @EXPLICIT has one "# platform:" line: several platforms cannot go there */
-	assert_int_not_equal(lock_write_parts(path, LOCK_FORMAT_EXPLICIT, &meta, parts, 2, &err), 0);
+	assert_int_not_equal(lock_write_parts(path, LOCK_FORMAT_EXPLICIT, &meta, parts, 2, &err),
+			     0);
 	assert_non_null(strstr(err_msg(&err), "@EXPLICIT lock holds one platform"));
 	err_clear(&err);
 	buf_free(&text);

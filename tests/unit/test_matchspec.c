@@ -27,7 +27,8 @@ static const good_case_t good_cases[] = {
 	{"python=3.11", NULL, NULL, "python", "3.11.*", NULL, NULL, "python 3.11.*"},
 	{"python==3.11.4", NULL, NULL, "python", "==3.11.4", NULL, NULL, "python ==3.11.4"},
 	{"python 3.11.*", NULL, NULL, "python", "3.11.*", NULL, NULL, "python 3.11.*"},
-	{"numpy >=1,<2|==0.9", NULL, NULL, "numpy", ">=1,<2|==0.9", NULL, NULL, "numpy >=1,<2|==0.9"},
+	{"numpy >=1,<2|==0.9", NULL, NULL, "numpy", ">=1,<2|==0.9", NULL, NULL,
+	 "numpy >=1,<2|==0.9"},
 	{"numpy>=1.0", NULL, NULL, "numpy", ">=1.0", NULL, NULL, "numpy >=1.0"},
 	{"numpy=1.2=py39_0", NULL, NULL, "numpy", "1.2", "py39_0", NULL, "numpy 1.2 py39_0"},
 	{"libblas=*=*mkl", NULL, NULL, "libblas", "*", "*mkl", NULL, "libblas * *mkl"},
@@ -40,8 +41,8 @@ static const good_case_t good_cases[] = {
 	 "pytorch", NULL, NULL, NULL, "pytorch"},
 	{"https://repo.example.com:8443/chan/noarch::pkg=1", "https://repo.example.com:8443/chan",
 	 "noarch", "pkg", "1.*", NULL, NULL, "pkg 1.*"},
-	{"name[version='>=1', build=*cuda*, build_number=3]", NULL, NULL, "name", ">=1", "*cuda*", "3",
-	 "name >=1 *cuda*"},
+	{"name[version='>=1', build=*cuda*, build_number=3]", NULL, NULL, "name", ">=1", "*cuda*",
+	 "3", "name >=1 *cuda*"},
 	{"name >=1[build=*cuda*]", NULL, NULL, "name", ">=1", "*cuda*", NULL, "name >=1 *cuda*"},
 	/* conda turns "=>3.11" into ">3.11*"; libsolv then matches 3.11 and later. */
 	{"python=>3.11", NULL, NULL, "python", ">3.11*", NULL, NULL, "python >3.11*"},
@@ -52,14 +53,16 @@ static const good_case_t good_cases[] = {
 	{"numpy=*", NULL, NULL, "numpy", "*", NULL, NULL, "numpy"},
 	{"scipy   >=    1.5.0,  < 2.0.0", NULL, NULL, "scipy", ">=1.5.0,<2.0.0", NULL, NULL,
 	 "scipy >=1.5.0,<2.0.0"},
-	{"python >= 3.8, < 3.9", NULL, NULL, "python", ">=3.8,<3.9", NULL, NULL, "python >=3.8,<3.9"},
+	{"python >= 3.8, < 3.9", NULL, NULL, "python", ">=3.8,<3.9", NULL, NULL,
+	 "python >=3.8,<3.9"},
 	{"libarchive>=3.8 lgpl_*", NULL, NULL, "libarchive", ">=3.8", "lgpl_*", NULL,
 	 "libarchive >=3.8 lgpl_*"},
 	{"jaxlib>=0.4.31=cuda12*", NULL, NULL, "jaxlib", ">=0.4.31", "cuda12*", NULL,
 	 "jaxlib >=0.4.31 cuda12*"},
 	{"Pillow==12.3.0", NULL, NULL, "pillow", "==12.3.0", NULL, NULL, "pillow ==12.3.0"},
 	{"python > 3.11", NULL, NULL, "python", ">3.11", NULL, NULL, "python >3.11"},
-	{"pytorch::pytorch=2.0.0", "pytorch", NULL, "pytorch", "2.0.0.*", NULL, NULL, "pytorch 2.0.0.*"},
+	{"pytorch::pytorch=2.0.0", "pytorch", NULL, "pytorch", "2.0.0.*", NULL, NULL,
+	 "pytorch 2.0.0.*"},
 	{"sphinx=6.*", NULL, NULL, "sphinx", "6.*", NULL, NULL, "sphinx 6.*"},
 	{"blas[build=mkl]", NULL, NULL, "blas", NULL, "mkl", NULL, "blas * mkl"},
 	{"numpy  # pinned later", NULL, NULL, "numpy", NULL, NULL, NULL, "numpy"},
@@ -68,13 +71,14 @@ static const good_case_t good_cases[] = {
 	{"pkg >=1.0 , < 2.0 py34_0", NULL, NULL, "pkg", ">=1.0,<2.0", "py34_0", NULL,
 	 "pkg >=1.0,<2.0 py34_0"},
 	/* libsolv would read "=1.2" before a build as exact; conda means "starts with". */
-	{"pkg[version='=1.2', build=py_0]", NULL, NULL, "pkg", "=1.2", "py_0", NULL, "pkg 1.2.* py_0"},
+	{"pkg[version='=1.2', build=py_0]", NULL, NULL, "pkg", "=1.2", "py_0", NULL,
+	 "pkg 1.2.* py_0"},
 	{"*/linux-64::foo", NULL, "linux-64", "foo", NULL, NULL, NULL, "foo"},
 	{"pkg=1.2,<2", NULL, NULL, "pkg", "=1.2,<2", NULL, NULL, "pkg 1.2.*,<2"},
 	{"pkg[version=\"(>=1,<2)|3.*\"]", NULL, NULL, "pkg", "(>=1,<2)|3.*", NULL, NULL,
 	 "pkg (>=1,<2)|3.*"},
-	{"pytorch/label/nightly::pytorch", "pytorch/label/nightly", NULL, "pytorch", NULL, NULL, NULL,
-	 "pytorch"},
+	{"pytorch/label/nightly::pytorch", "pytorch/label/nightly", NULL, "pytorch", NULL, NULL,
+	 NULL, "pytorch"},
 	{"pkg=1.2.*=py39_0", NULL, NULL, "pkg", "1.2.*", "py39_0", NULL, "pkg 1.2.* py39_0"},
 	{"pkg 1.0 *", NULL, NULL, "pkg", "1.0", "*", NULL, "pkg 1.0 *"},
 	{"numpy=1.21 if __unix", NULL, NULL, "numpy", "1.21.*", NULL, NULL, "numpy 1.21.*"},
@@ -167,11 +171,13 @@ static void test_malformed_specs_are_rejected_with_reason(void **state)
 		err_t err = ERR_INIT;
 		matchspec_t *m = matchspec_parse(c->input, &err);
 		if (m)
-			fail_msg("'%s' accepted (name '%s', version '%s'), expected an error about %s",
-				 c->input, m->name, m->version ? m->version : "(null)", c->message_part);
-		if (!strstr(err_msg(&err), c->message_part))
-			fail_msg("'%s': message '%s' does not mention '%s'", c->input, err_msg(&err),
+			fail_msg("'%s' accepted (name '%s', version '%s'), expected an error about "
+				 "%s",
+				 c->input, m->name, m->version ? m->version : "(null)",
 				 c->message_part);
+		if (!strstr(err_msg(&err), c->message_part))
+			fail_msg("'%s': message '%s' does not mention '%s'", c->input,
+				 err_msg(&err), c->message_part);
 		if (!strstr(err_msg(&err), "bad MatchSpec"))
 			fail_msg("'%s': message '%s' lacks the 'bad MatchSpec' prefix", c->input,
 				 err_msg(&err));
@@ -228,11 +234,12 @@ static void test_to_string_round_trips_through_parse(void **state)
 		matchspec_to_string(a, &s1);
 		b = matchspec_parse(buf_cstr(&s1), &err);
 		if (!b)
-			fail_msg("'%s' rendered as '%s', which does not parse: %s", good_cases[i].input,
-				 buf_cstr(&s1), err_msg(&err));
+			fail_msg("'%s' rendered as '%s', which does not parse: %s",
+				 good_cases[i].input, buf_cstr(&s1), err_msg(&err));
 		matchspec_to_string(b, &s2);
 		if (strcmp(buf_cstr(&s1), buf_cstr(&s2)) != 0)
-			fail_msg("'%s' → '%s' → '%s'", good_cases[i].input, buf_cstr(&s1), buf_cstr(&s2));
+			fail_msg("'%s' → '%s' → '%s'", good_cases[i].input, buf_cstr(&s1),
+				 buf_cstr(&s2));
 		matchspec_free(a);
 		matchspec_free(b);
 		buf_free(&s1);
@@ -248,13 +255,13 @@ static void test_accepted_specs_write_back_to_the_same_spec(void **state)
 {
 	(void)state;
 	static const char *const inputs[] = {
-		"x.cOnda",		  /* lower-cased to "x.conda": a package file name */
-		"pkg[build=cuda@]",	  /* "pkg * cuda@": the feature@ form */
-		"pkg[build='a#b']",	  /* "#b" read as a comment */
-		"pkg[build=b.CONDA]",	  /* "pkg * b.CONDA": a package file */
-		"kg cond!  nuo",	  /* version "cond!" swallowed the build when written back */
-		"x::y[subdir=n5-_4]",	  /* "x/n5-_4::y": not a subdir conda splits off */
-		"y[channel='a b']",	  /* a blank inside the channel */
+		"x.cOnda",               /* lower-cased to "x.conda": a package file name */
+		"pkg[build=cuda@]",      /* "pkg * cuda@": the feature@ form */
+		"pkg[build='a#b']",      /* "#b" read as a comment */
+		"pkg[build=b.CONDA]",    /* "pkg * b.CONDA": a package file */
+		"kg cond!  nuo",         /* version "cond!" swallowed the build when written back */
+		"x::y[subdir=n5-_4]",    /* "x/n5-_4::y": not a subdir conda splits off */
+		"y[channel='a b']",      /* a blank inside the channel */
 		"y[channel=c/linux-64]", /* read as channel c, subdir linux-64 on the way back */
 		"y[version=if, build=b]", /* "y if b": conda drops " if ..." */
 		/* fuzz_matchspec: a regular-expression version took any byte, and written back
@@ -321,21 +328,22 @@ static void test_build_number_specs_match_like_conda(void **state)
 		long bn;
 		int want;
 	} cases[] = {
-		{"3", 3, 1},      {"3", 4, 0},       {"==3", 3, 1},     {">=3", 3, 1},   {">=3", 2, 0},
-		{">3", 3, 0},     {"<5", 4, 1},      {"<=5", 5, 1},     {"!=2", 2, 0},   {"!=2", 1, 1},
-		{">=2,<5", 4, 1}, {">=2,<5", 5, 0},  {"1|3", 3, 1},     {"1|3", 2, 0},   {" >= 2 ", 2, 1},
-		{"", 0, -1},      {"x", 0, -1},      {">=", 0, -1},     {"3.5", 3, -1},  {"=>3", 3, -1},
+		{"3", 3, 1},      {"3", 4, 0},      {"==3", 3, 1}, {">=3", 3, 1},  {">=3", 2, 0},
+		{">3", 3, 0},     {"<5", 4, 1},     {"<=5", 5, 1}, {"!=2", 2, 0},  {"!=2", 1, 1},
+		{">=2,<5", 4, 1}, {">=2,<5", 5, 0}, {"1|3", 3, 1}, {"1|3", 2, 0},  {" >= 2 ", 2, 1},
+		{"", 0, -1},      {"x", 0, -1},     {">=", 0, -1}, {"3.5", 3, -1}, {"=>3", 3, -1},
 		{"1,", 1, -1},    {"~=3", 3, -1},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		int got = matchspec_build_number_matches(cases[i].spec, cases[i].bn);
 		if (got != cases[i].want)
-			fail_msg("build_number '%s' vs %ld: %d, want %d", cases[i].spec, cases[i].bn, got,
-				 cases[i].want);
+			fail_msg("build_number '%s' vs %ld: %d, want %d", cases[i].spec,
+				 cases[i].bn, got, cases[i].want);
 	}
 	err_t err = ERR_INIT;
 	assert_null(matchspec_parse("blas[build_number=abc]", &err));
-	assert_non_null(strstr(err_msg(&err), "build_number 'abc' is not a number or a comparison"));
+	assert_non_null(
+		strstr(err_msg(&err), "build_number 'abc' is not a number or a comparison"));
 	err_clear(&err);
 }
 

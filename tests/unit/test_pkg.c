@@ -54,8 +54,11 @@ static int list_members(const char *path, buf_t *out, err_t *err)
 	if (!p)
 		return -1;
 	while ((r = pkg_next(p, &e, err)) == 1) {
-		buf_addf(out, "%s|%d|%s|%s|", e->name, (int)e->type, e->part == PKG_PART_INFO ? "info" : "pkg",
-			 e->symlink_target ? e->symlink_target : e->hardlink_target ? e->hardlink_target : "");
+		buf_addf(out, "%s|%d|%s|%s|", e->name, (int)e->type,
+			 e->part == PKG_PART_INFO ? "info" : "pkg",
+			 e->symlink_target    ? e->symlink_target
+			 : e->hardlink_target ? e->hardlink_target
+					      : "");
 		if (e->type == PKG_ENTRY_FILE) {
 			char chunk[7]; /* small on purpose: many reads per member */
 			ssize_t n;
@@ -118,8 +121,9 @@ static void test_conda_members_under_a_folder_are_matched_by_basename(void **sta
 	buf_t path = BUF_INIT, out = BUF_INIT;
 	err_t err = ERR_INIT;
 	buf_addf(&path, "%s/nested-1.0-0.conda", tmpdir);
-	assert_int_equal(mkpkg_write_conda(path.data, "nested-1.0-0", "Users/x/Downloads/nested-1.0-0",
-					   sample, 3), 0);
+	assert_int_equal(mkpkg_write_conda(path.data, "nested-1.0-0",
+					   "Users/x/Downloads/nested-1.0-0", sample, 3),
+			 0);
 	assert_int_equal(list_members(path.data, &out, &err), 0);
 	assert_non_null(strstr(out.data, "bin/tool|0|pkg||#!/bin/sh"));
 	assert_non_null(strstr(out.data, "info/index.json|0|info|"));
@@ -176,7 +180,9 @@ static void test_conda_without_inner_tars_is_rejected(void **state)
 	pkg_t *p = pkg_open(path.data, &err);
 	assert_non_null(p);
 	assert_int_equal(pkg_next(p, &e, &err), -1);
-	assert_non_null(strstr(err_msg(&err), "hollow-1.0-0.conda: not a valid .conda package: no info-*.tar.zst member"));
+	assert_non_null(
+		strstr(err_msg(&err),
+		       "hollow-1.0-0.conda: not a valid .conda package: no info-*.tar.zst member"));
 	pkg_free(p);
 	err_clear(&err);
 	buf_free(&path);

@@ -10,7 +10,8 @@
 
 #include "ref.h"
 
-static void expect_ref(const char *s, const char *reg, const char *repo, const char *tag, const char *digest)
+static void expect_ref(const char *s, const char *reg, const char *repo, const char *tag,
+		       const char *digest)
 {
 	oci_ref_t r;
 	err_t err = ERR_INIT;

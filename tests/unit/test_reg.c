@@ -1,8 +1,9 @@
 /* test_reg.c — the registry client's logic that needs no server: upload session URLs
  * (Location with ?_state=, relative Locations, the closing PUT's digest=), the Range answers
  * a resumed upload continues from, which Locations and redirects are followed (issue 10 #4;
- * the retry schedule is test_http.c's), challenge scopes, and picking a manifest's media type. The HTTP side is covered
- * by tests/e2e/test_registry*.sh against a real registry, a token server and a fault proxy. */
+ * the retry schedule is test_http.c's), challenge scopes, and picking a manifest's media type. The
+ * HTTP side is covered by tests/e2e/test_registry*.sh against a real registry, a token server and a
+ * fault proxy. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,9 +25,12 @@ static void test_put_url_appends_digest_after_state(void **s)
 {
 	(void)s;
 	buf_t out = BUF_INIT;
-	reg_session_put_url("http://127.0.0.1:5000/v2/a/b/blobs/uploads/u-1?_state=AbC%3D", DIGEST, &out);
-	assert_string_equal(out.data, "http://127.0.0.1:5000/v2/a/b/blobs/uploads/u-1?_state=AbC%3D"
-				      "&digest=sha256%3A2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae");
+	reg_session_put_url("http://127.0.0.1:5000/v2/a/b/blobs/uploads/u-1?_state=AbC%3D", DIGEST,
+			    &out);
+	assert_string_equal(out.data,
+			    "http://127.0.0.1:5000/v2/a/b/blobs/uploads/u-1?_state=AbC%3D"
+			    "&digest=sha256%"
+			    "3A2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae");
 	buf_free(&out);
 }
 
@@ -44,7 +48,8 @@ static void test_relative_location_resolves_against_request(void **s)
 	(void)s;
 	buf_t out = BUF_INIT;
 	assert_int_equal(reg_resolve_location("http://127.0.0.1:5000/v2/a/blobs/uploads/",
-					      "/v2/a/blobs/uploads/u-2?_state=x", &out), 0);
+					      "/v2/a/blobs/uploads/u-2?_state=x", &out),
+			 0);
 	assert_string_equal(out.data, "http://127.0.0.1:5000/v2/a/blobs/uploads/u-2?_state=x");
 	buf_free(&out);
 }
@@ -53,8 +58,10 @@ static void test_absolute_location_is_kept_with_its_state(void **s)
 {
 	(void)s;
 	buf_t out = BUF_INIT;
-	assert_int_equal(reg_resolve_location("http://127.0.0.1:5000/v2/a/blobs/uploads/",
-					      "https://storage.example:8443/up/u-3?_state=q%2Bz&x=1", &out), 0);
+	assert_int_equal(
+		reg_resolve_location("http://127.0.0.1:5000/v2/a/blobs/uploads/",
+				     "https://storage.example:8443/up/u-3?_state=q%2Bz&x=1", &out),
+		0);
 	assert_string_equal(out.data, "https://storage.example:8443/up/u-3?_state=q%2Bz&x=1");
 	buf_free(&out);
 }
@@ -97,38 +104,47 @@ static const char *const insecure[] = {"reg.test:5000"};
 static void test_location_on_the_registry_itself_is_followed(void **s)
 {
 	(void)s;
-	assert_true(reg_url_allowed("http://127.0.0.1:5000", "http://127.0.0.1:5000/v2/a/blobs/uploads/u", NULL, 0));
-	assert_true(reg_url_allowed("https://r.example", "https://r.example/v2/a/blobs/uploads/u", NULL, 0));
+	assert_true(reg_url_allowed("http://127.0.0.1:5000",
+				    "http://127.0.0.1:5000/v2/a/blobs/uploads/u", NULL, 0));
+	assert_true(reg_url_allowed("https://r.example", "https://r.example/v2/a/blobs/uploads/u",
+				    NULL, 0));
 }
 
 static void test_https_location_elsewhere_is_followed(void **s)
 {
 	(void)s;
-	assert_true(reg_url_allowed("https://r.example", "https://storage.example/blob?sig=x", NULL, 0));
+	assert_true(reg_url_allowed("https://r.example", "https://storage.example/blob?sig=x", NULL,
+				    0));
 }
 
 static void test_plain_http_location_from_a_tls_registry_is_refused(void **s)
 {
 	(void)s;
-	assert_false(reg_url_allowed("https://r.example", "http://r.example/v2/a/blobs/uploads/u", NULL, 0));
+	assert_false(reg_url_allowed("https://r.example", "http://r.example/v2/a/blobs/uploads/u",
+				     NULL, 0));
 	assert_false(reg_url_allowed("https://r.example", "http://storage.example/blob", NULL, 0));
 	/* loopback is no exception once the registry itself speaks TLS */
-	assert_false(reg_url_allowed("https://127.0.0.1:5000", "http://127.0.0.1:5000/v2/x", NULL, 0));
-	assert_false(reg_url_allowed("https://127.0.0.1:5000", "http://localhost:6000/v2/x", NULL, 0));
+	assert_false(
+		reg_url_allowed("https://127.0.0.1:5000", "http://127.0.0.1:5000/v2/x", NULL, 0));
+	assert_false(
+		reg_url_allowed("https://127.0.0.1:5000", "http://localhost:6000/v2/x", NULL, 0));
 }
 
 static void test_plain_http_location_to_an_insecure_host_is_followed(void **s)
 {
 	(void)s;
 	assert_true(reg_url_allowed("https://r.example", "http://reg.test:5000/v2/x", insecure, 1));
-	assert_false(reg_url_allowed("https://r.example", "http://reg.test:5001/v2/x", insecure, 1));
+	assert_false(
+		reg_url_allowed("https://r.example", "http://reg.test:5001/v2/x", insecure, 1));
 }
 
 static void test_plain_http_registry_may_send_us_to_loopback_only(void **s)
 {
 	(void)s;
-	assert_true(reg_url_allowed("http://127.0.0.1:5000", "http://localhost:6000/v2/x", NULL, 0));
-	assert_true(reg_url_allowed("http://127.0.0.1:5000", "http://127.0.0.2:6000/v2/x", NULL, 0));
+	assert_true(
+		reg_url_allowed("http://127.0.0.1:5000", "http://localhost:6000/v2/x", NULL, 0));
+	assert_true(
+		reg_url_allowed("http://127.0.0.1:5000", "http://127.0.0.2:6000/v2/x", NULL, 0));
 	assert_false(reg_url_allowed("http://127.0.0.1:5000", "http://r.example/v2/x", NULL, 0));
 }
 
@@ -148,9 +164,11 @@ static void test_challenge_with_several_scopes_keeps_them_together(void **s)
 	err_t err = ERR_INIT;
 	auth_challenge_t c;
 	/* distribution's answer to a cross-repository mount: two scopes, space separated */
-	assert_int_equal(auth_challenge_parse("Bearer realm=\"http://127.0.0.1:9/token\",service=\"reg\","
-					      "scope=\"repository:b:pull,push repository:a:pull\"",
-					      &c, &err), 0);
+	assert_int_equal(
+		auth_challenge_parse("Bearer realm=\"http://127.0.0.1:9/token\",service=\"reg\","
+				     "scope=\"repository:b:pull,push repository:a:pull\"",
+				     &c, &err),
+		0);
 	assert_string_equal(c.scope, "repository:b:pull,push repository:a:pull");
 	assert_string_equal(c.realm, "http://127.0.0.1:9/token");
 	auth_challenge_clear(&c);
@@ -161,8 +179,11 @@ static void test_challenge_with_unquoted_values_and_spaces(void **s)
 	(void)s;
 	err_t err = ERR_INIT;
 	auth_challenge_t c;
-	assert_int_equal(auth_challenge_parse("  BEARER realm=https://a/t, service=svc,error=\"insufficient_scope\"",
-					      &c, &err), 0);
+	assert_int_equal(
+		auth_challenge_parse(
+			"  BEARER realm=https://a/t, service=svc,error=\"insufficient_scope\"", &c,
+			&err),
+		0);
 	assert_string_equal(c.scheme, "Bearer");
 	assert_string_equal(c.realm, "https://a/t");
 	assert_string_equal(c.service, "svc");
@@ -185,16 +206,18 @@ static const char *type_of(const char *json, const char *content_type)
 static void test_document_media_type_wins_over_header(void **s)
 {
 	(void)s;
-	assert_string_equal(type_of("{\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\"}",
-				    "application/vnd.oci.image.manifest.v1+json"),
-			    "application/vnd.docker.distribution.manifest.v2+json");
+	assert_string_equal(
+		type_of("{\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\"}",
+			"application/vnd.oci.image.manifest.v1+json"),
+		"application/vnd.docker.distribution.manifest.v2+json");
 }
 
 static void test_header_type_with_parameters_is_used(void **s)
 {
 	(void)s;
-	const char *t = type_of("{\"schemaVersion\":2,\"manifests\":[]}",
-				"application/vnd.docker.distribution.manifest.list.v2+json; charset=utf-8");
+	const char *t =
+		type_of("{\"schemaVersion\":2,\"manifests\":[]}",
+			"application/vnd.docker.distribution.manifest.list.v2+json; charset=utf-8");
 	assert_string_equal(t, "application/vnd.docker.distribution.manifest.list.v2+json");
 	assert_true(reg_type_is_index(t));
 }
@@ -213,7 +236,9 @@ static void test_untyped_documents_are_recognised_by_shape(void **s)
 static void test_foreign_media_types_are_refused(void **s)
 {
 	(void)s;
-	assert_null(type_of("{\"mediaType\":\"application/vnd.docker.distribution.manifest.v1+prettyjws\"}", NULL));
+	assert_null(type_of(
+		"{\"mediaType\":\"application/vnd.docker.distribution.manifest.v1+prettyjws\"}",
+		NULL));
 	assert_null(type_of("{\"schemaVersion\":1,\"fsLayers\":[]}", "application/json"));
 }
 

@@ -51,8 +51,8 @@ static void expect_fetch_refused(const char *chan, const char *text, const char 
 	free(write_repodata(chan, "linux-64", text));
 	channel_url(chan, &url);
 	buf_addf(&cache, "%s/cache-%s", tmpdir.data, chan);
-	assert_int_equal(channel_fetch_repodata(NULL, url.data, "linux-64", cache.data, 0, &path, &err),
-			 -1);
+	assert_int_equal(
+		channel_fetch_repodata(NULL, url.data, "linux-64", cache.data, 0, &path, &err), -1);
 	if (!strstr(err_msg(&err), url.data) || !strstr(err_msg(&err), want1) ||
 	    (want2 && !strstr(err_msg(&err), want2)))
 		fail_msg("error '%s' lacks the URL, '%s' or '%s'", err_msg(&err), want1,

@@ -194,10 +194,10 @@ static int test_setup(void **state)
 	return 0;
 }
 
-#define SKIP_WITHOUT_CORPUS()                                                                  \
-	do {                                                                                   \
-		if (!F->root.len)                                                              \
-			skip();                                                                \
+#define SKIP_WITHOUT_CORPUS()                                                                      \
+	do {                                                                                       \
+		if (!F->root.len)                                                                  \
+			skip();                                                                    \
 	} while (0)
 
 /* Requests the server saw whose path contains needle. */
@@ -248,8 +248,9 @@ static void test_msgpack_bin_becomes_lowercase_hex(void **state)
 {
 	(void)state;
 	/* {"sha256": bin8 of 4 bytes, "n": -3, "ok": true, "v": nil} */
-	const unsigned char mp[] = {0x84, 0xa6, 's', 'h', 'a', '2', '5', '6', 0xc4, 4, 0xde, 0xad, 0xbe, 0xef,
-				    0xa1, 'n', 0xfd, 0xa2, 'o', 'k', 0xc3, 0xa1, 'v', 0xc0};
+	const unsigned char mp[] = {0x84, 0xa6, 's',  'h',  'a',  '2',  '5',  '6',
+				    0xc4, 4,    0xde, 0xad, 0xbe, 0xef, 0xa1, 'n',
+				    0xfd, 0xa2, 'o',  'k',  0xc3, 0xa1, 'v',  0xc0};
 	err_t err = ERR_INIT;
 	json_t *v = shard_msgpack_to_json(mp, sizeof mp, &err);
 	if (!v)
@@ -265,8 +266,9 @@ static void test_msgpack_wide_integers_and_strings(void **state)
 {
 	(void)state;
 	/* [uint64 1534516107109, int16 -300, str8 "abc", float64 0.5] */
-	const unsigned char mp[] = {0x94, 0xcf, 0, 0, 0x01, 0x65, 0x48, 0x49, 0x97, 0x65, 0xd1, 0xfe, 0xd4,
-				    0xd9, 3, 'a', 'b', 'c', 0xcb, 0x3f, 0xe0, 0, 0, 0, 0, 0, 0};
+	const unsigned char mp[] = {0x94, 0xcf, 0,    0,    0x01, 0x65, 0x48, 0x49, 0x97,
+				    0x65, 0xd1, 0xfe, 0xd4, 0xd9, 3,    'a',  'b',  'c',
+				    0xcb, 0x3f, 0xe0, 0,    0,    0,    0,    0,    0};
 	err_t err = ERR_INIT;
 	json_t *v = shard_msgpack_to_json(mp, sizeof mp, &err);
 	if (!v)
@@ -328,8 +330,9 @@ static void test_index_of_the_real_sample_names_both_shards(void **state)
 	err_t err = ERR_INIT;
 	buf_addf(&path, "%s/linux-64_repodata_shards.msgpack.zst", F->sample.data);
 	assert_int_equal(buf_read_file(&data, path.data, 1 << 20, &err), 0);
-	shard_index_t *idx = shard_index_parse(data.data, data.len,
-					       "https://example.org/chan/linux-64/repodata_shards.msgpack.zst", &err);
+	shard_index_t *idx = shard_index_parse(
+		data.data, data.len,
+		"https://example.org/chan/linux-64/repodata_shards.msgpack.zst", &err);
 	if (!idx)
 		fail_msg("%s", err_msg(&err));
 	assert_int_equal(shard_index_count(idx), 2);
@@ -339,7 +342,8 @@ static void test_index_of_the_real_sample_names_both_shards(void **state)
 	assert_null(shard_index_hash(idx, "python"));
 	/* an empty shards_base_url means "beside the index" */
 	shard_index_shard_url(idx, ZLIB_SHARD, &url);
-	assert_string_equal(url.data, "https://example.org/chan/linux-64/" ZLIB_SHARD ".msgpack.zst");
+	assert_string_equal(url.data,
+			    "https://example.org/chan/linux-64/" ZLIB_SHARD ".msgpack.zst");
 	shard_index_free(idx);
 	buf_free(&path);
 	buf_free(&data);
@@ -350,7 +354,8 @@ static void test_index_that_is_not_zstd_names_the_url(void **state)
 {
 	(void)state;
 	err_t err = ERR_INIT;
-	assert_null(shard_index_parse("hello", 5, "https://x/linux-64/repodata_shards.msgpack.zst", &err));
+	assert_null(shard_index_parse("hello", 5, "https://x/linux-64/repodata_shards.msgpack.zst",
+				      &err));
 	assert_non_null(strstr(err_msg(&err), "https://x/linux-64/repodata_shards.msgpack.zst"));
 	assert_non_null(strstr(err_msg(&err), "zstd"));
 	err_clear(&err);
@@ -373,7 +378,8 @@ static void test_closure_fetches_only_the_requested_names_shard(void **state)
 	assert_int_equal(requests(LIBGCC_SHARD), 1);
 	assert_int_equal(requests(ZLIB_SHARD), 0);
 	assert_int_equal(json_object_size(json_object_get(rd, "packages")), 1);
-	assert_non_null(json_object_get(json_object_get(rd, "packages"), "libgcc-ng-8.2.0-hdf63c60_1.tar.bz2"));
+	assert_non_null(json_object_get(json_object_get(rd, "packages"),
+					"libgcc-ng-8.2.0-hdf63c60_1.tar.bz2"));
 	/* noarch has no shard index: the plain repodata.json (after probing for shards) */
 	assert_int_equal(sd[1].is_sharded, 0);
 	assert_int_equal(requests("/good/noarch/repodata_shards.msgpack.zst 404"), 1);
@@ -400,7 +406,8 @@ static void test_closure_follows_dependencies_into_other_shards(void **state)
 	json_t *want = json_load_file(plain.data, 0, NULL);
 	assert_non_null(want);
 	assert_true(json_equal(json_object_get(rd, "packages"), json_object_get(want, "packages")));
-	assert_true(json_equal(json_object_get(rd, "packages.conda"), json_object_get(want, "packages.conda")));
+	assert_true(json_equal(json_object_get(rd, "packages.conda"),
+			       json_object_get(want, "packages.conda")));
 	(void)err;
 	json_decref(want);
 	json_decref(rd);
@@ -570,7 +577,8 @@ static void test_solve_from_shards_gives_the_channels_records(void **state)
 	solver_t *s = solve_new(&err);
 	assert_non_null(s);
 	for (int i = 0; i < 2; i++)
-		if (solve_add_repodata(s, "good", base.data, sd[i].subdir, sd[i].path.data, 0, &err) != 0)
+		if (solve_add_repodata(s, "good", base.data, sd[i].subdir, sd[i].path.data, 0,
+				       &err) != 0)
 			fail_msg("%s", err_msg(&err));
 	solution_t *sol = solve_run(s, specs, 1, &err);
 	if (!sol)
@@ -579,7 +587,8 @@ static void test_solve_from_shards_gives_the_channels_records(void **state)
 	const pkgrec_t *z = solution_find(sol, "zlib");
 	assert_non_null(z);
 	assert_string_equal(z->fn, "zlib-1.2.11-h7b6447c_3.conda");
-	assert_string_equal(z->sha256, "f33afff2144e1d6c4cf2e3e184937db8bf825b4537df74662aea5ee207b6a31b");
+	assert_string_equal(z->sha256,
+			    "f33afff2144e1d6c4cf2e3e184937db8bf825b4537df74662aea5ee207b6a31b");
 	buf_t want = BUF_INIT;
 	buf_addf(&want, "%s/linux-64/zlib-1.2.11-h7b6447c_3.conda", base.data);
 	assert_string_equal(z->url, want.data);
@@ -600,17 +609,21 @@ int main(void)
 		cmocka_unit_test(test_msgpack_truncated_nested_and_trailing_are_errors),
 		cmocka_unit_test(test_index_of_the_real_sample_names_both_shards),
 		cmocka_unit_test(test_index_that_is_not_zstd_names_the_url),
-		cmocka_unit_test_setup(test_closure_fetches_only_the_requested_names_shard, test_setup),
-		cmocka_unit_test_setup(test_closure_follows_dependencies_into_other_shards, test_setup),
+		cmocka_unit_test_setup(test_closure_fetches_only_the_requested_names_shard,
+				       test_setup),
+		cmocka_unit_test_setup(test_closure_follows_dependencies_into_other_shards,
+				       test_setup),
 		cmocka_unit_test_setup(test_second_fetch_takes_shards_from_the_cache, test_setup),
 		cmocka_unit_test_setup(test_offline_uses_cached_index_and_shards, test_setup),
 		cmocka_unit_test_setup(test_file_channel_works_the_same, test_setup),
-		cmocka_unit_test_setup(test_shard_hash_mismatch_names_the_shard_url_and_caches_nothing,
-				       test_setup),
+		cmocka_unit_test_setup(
+			test_shard_hash_mismatch_names_the_shard_url_and_caches_nothing,
+			test_setup),
 		cmocka_unit_test_setup(test_missing_shard_names_the_shard_url, test_setup),
 		cmocka_unit_test_setup(test_closure_crosses_from_a_plain_channel_into_a_sharded_one,
 				       test_setup),
-		cmocka_unit_test_setup(test_solve_from_shards_gives_the_channels_records, test_setup),
+		cmocka_unit_test_setup(test_solve_from_shards_gives_the_channels_records,
+				       test_setup),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

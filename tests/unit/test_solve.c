@@ -32,7 +32,8 @@ static char *write_repodata(const char *chan, const char *subdir, const char *pa
 	buf_addf(&dir, "%s/%s/%s", tmpdir.data, chan, subdir);
 	assert_int_equal(fs_mkdir_p(dir.data, &err), 0);
 	buf_addstr(&dir, "/repodata.json");
-	buf_addf(&text, "{\"info\": {\"subdir\": \"%s\"}, \"packages\": {%s}, \"packages.conda\": {%s}}",
+	buf_addf(&text,
+		 "{\"info\": {\"subdir\": \"%s\"}, \"packages\": {%s}, \"packages.conda\": {%s}}",
 		 subdir, packages ? packages : "", packages_conda ? packages_conda : "");
 	assert_int_equal(fs_write_atomic(dir.data, text.data, text.len, &err), 0);
 	buf_free(&text);
@@ -54,9 +55,9 @@ static void add_repo(solver_t *s, const char *chan, const char *subdir, int inde
 
 /* A repodata record: name, version, build, build_number, depends (JSON list body),
  * constrains (JSON list body). */
-#define REC(fn, name, ver, build, bn, deps, cons)                                               \
+#define REC(fn, name, ver, build, bn, deps, cons)                                                  \
 	"\"" fn "\": {\"name\": \"" name "\", \"version\": \"" ver "\", \"build\": \"" build       \
-	"\", \"build_number\": " #bn ", \"depends\": [" deps "], \"constrains\": [" cons          \
+	"\", \"build_number\": " #bn ", \"depends\": [" deps "], \"constrains\": [" cons           \
 	"], \"subdir\": \"linux-64\"}"
 
 static solution_t *solve1(solver_t *s, const char *spec, err_t *err)
@@ -83,7 +84,8 @@ static solver_t *new_solver(void)
 	return s;
 }
 
-static void assert_has(const solution_t *sol, const char *name, const char *version, const char *build)
+static void assert_has(const solution_t *sol, const char *name, const char *version,
+		       const char *build)
 {
 	const pkgrec_t *r = solution_find(sol, name);
 	if (!r)
@@ -105,14 +107,17 @@ static solver_t *two_channels(void)
 {
 	solver_t *s = new_solver();
 	add_repo(s, "chan-a", "linux-64", 0,
-		 REC("foo-1.0-h0_0.conda", "foo", "1.0", "h0_0", 0, "\"bar >=1\"", "") ","
-		 REC("bar-1.0-h0_0.conda", "bar", "1.0", "h0_0", 0, "", ""), NULL);
+		 REC("foo-1.0-h0_0.conda", "foo", "1.0", "h0_0", 0, "\"bar >=1\"",
+		     "") "," REC("bar-1.0-h0_0.conda", "bar", "1.0", "h0_0", 0, "", ""),
+		 NULL);
 	add_repo(s, "chan-a", "noarch", 0, NULL, NULL);
 	add_repo(s, "chan-b", "linux-64", 1,
-		 REC("foo-2.0-h0_0.conda", "foo", "2.0", "h0_0", 0, "\"bar >=1\"", "") ","
-		 REC("qux-1.0-h0_0.conda", "qux", "1.0", "h0_0", 0, "\"bar >=2\"", "") ","
-		 REC("bar-2.0-h0_0.conda", "bar", "2.0", "h0_0", 0, "", "") ","
-		 REC("baz-1.0-h0_0.conda", "baz", "1.0", "h0_0", 0, "\"bar\"", ""), NULL);
+		 REC("foo-2.0-h0_0.conda", "foo", "2.0", "h0_0", 0, "\"bar >=1\"",
+		     "") "," REC("qux-1.0-h0_0.conda", "qux", "1.0", "h0_0", 0, "\"bar >=2\"",
+				 "") "," REC("bar-2.0-h0_0.conda", "bar", "2.0", "h0_0", 0, "",
+					     "") "," REC("baz-1.0-h0_0.conda", "baz", "1.0", "h0_0",
+							 0, "\"bar\"", ""),
+		 NULL);
 	return s;
 }
 
@@ -128,7 +133,8 @@ static void test_first_channel_wins_over_newer_versions_elsewhere(void **state)
 	assert_has(sol, "foo", "1.0", "h0_0");
 	assert_has(sol, "bar", "1.0", NULL); /* strict: bar 2.0 of chan-b is not even considered */
 	assert_non_null(strstr(solution_find(sol, "foo")->channel, "/chan-a"));
-	assert_non_null(strstr(solution_find(sol, "foo")->url, "/chan-a/linux-64/foo-1.0-h0_0.conda"));
+	assert_non_null(
+		strstr(solution_find(sol, "foo")->url, "/chan-a/linux-64/foo-1.0-h0_0.conda"));
 	/* A name only the second channel has still comes from there. */
 	solution_free(sol);
 	const char *specs2[] = {"baz"};
@@ -171,7 +177,8 @@ static void test_channel_prefix_restricts_to_that_channel(void **state)
 	assert_null(solve1(s, "chan-b::qux", &err));
 	assert_err_contains(&err, "requested: chan-b::qux");
 	assert_err_contains(&err, "qux 1.0 requires bar >=2");
-	assert_err_contains(&err, "bar 2.0 from channel chan-b is excluded by strict channel priority");
+	assert_err_contains(&err,
+			    "bar 2.0 from channel chan-b is excluded by strict channel priority");
 	err_clear(&err);
 	solve_free(s);
 }
@@ -228,18 +235,21 @@ static void test_explain_requested_version_against_a_dependency(void **state)
 	solver_t *s = new_solver();
 	add_repo(s, "c", "linux-64", 0,
 		 REC("pytorch-2.3.0-py311_0.conda", "pytorch", "2.3.0", "py311_0", 0,
-		     "\"python >=3.11,<3.12.0a0\"", "") ","
-		 REC("pytorch-2.3.0-py311_1.conda", "pytorch", "2.3.0", "py311_1", 1,
-		     "\"python >=3.11,<3.12.0a0\"", "") ","
-		 REC("python-3.11.9-h0_0.conda", "python", "3.11.9", "h0_0", 0, "", "") ","
-		 REC("python-3.12.3-h0_0.conda", "python", "3.12.3", "h0_0", 0, "", ""), NULL);
+		     "\"python >=3.11,<3.12.0a0\"",
+		     "") "," REC("pytorch-2.3.0-py311_1.conda", "pytorch", "2.3.0", "py311_1", 1,
+				 "\"python >=3.11,<3.12.0a0\"",
+				 "") "," REC("python-3.11.9-h0_0.conda", "python", "3.11.9", "h0_0",
+					     0, "", "") "," REC("python-3.12.3-h0_0.conda",
+								"python", "3.12.3", "h0_0", 0, "",
+								""),
+		 NULL);
 	const char *specs[] = {"python=3.12", "pytorch=2.3"};
 	assert_null(solve_run(s, specs, 2, &err));
 	print_message("%s\n", err_msg(&err));
-	assert_string_equal(err_msg(&err),
-			    "cannot solve the environment:\n"
-			    "  requested: python=3.12, pytorch=2.3\n"
-			    "    - pytorch 2.3.0 requires python >=3.11,<3.12.0a0, but python=3.12 was requested");
+	assert_string_equal(err_msg(&err), "cannot solve the environment:\n"
+					   "  requested: python=3.12, pytorch=2.3\n"
+					   "    - pytorch 2.3.0 requires python >=3.11,<3.12.0a0, "
+					   "but python=3.12 was requested");
 	err_clear(&err);
 	solve_free(s);
 }
@@ -250,11 +260,15 @@ static void test_explain_two_packages_wanting_different_versions(void **state)
 	err_t err = ERR_INIT;
 	solver_t *s = new_solver();
 	add_repo(s, "c", "linux-64", 0,
-		 REC("left-1.0-h0_0.conda", "left", "1.0", "h0_0", 0, "\"shared 1.*\"", "") ","
-		 REC("left-1.1-h0_0.conda", "left", "1.1", "h0_0", 0, "\"shared 1.*\"", "") ","
-		 REC("right-1.0-h0_0.conda", "right", "1.0", "h0_0", 0, "\"shared >=2\"", "") ","
-		 REC("shared-1.5-h0_0.conda", "shared", "1.5", "h0_0", 0, "", "") ","
-		 REC("shared-2.1-h0_0.conda", "shared", "2.1", "h0_0", 0, "", ""), NULL);
+		 REC("left-1.0-h0_0.conda", "left", "1.0", "h0_0", 0, "\"shared 1.*\"", "") "," REC(
+			 "left-1.1-h0_0.conda", "left", "1.1", "h0_0", 0, "\"shared 1.*\"",
+			 "") "," REC("right-1.0-h0_0.conda", "right", "1.0", "h0_0", 0,
+				     "\"shared >=2\"",
+				     "") "," REC("shared-1.5-h0_0.conda", "shared", "1.5", "h0_0",
+						 0, "", "") "," REC("shared-2.1-h0_0.conda",
+								    "shared", "2.1", "h0_0", 0, "",
+								    ""),
+		 NULL);
 	const char *specs[] = {"left", "right"};
 	assert_null(solve_run(s, specs, 2, &err));
 	print_message("%s\n", err_msg(&err));
@@ -274,11 +288,12 @@ static void test_explain_missing_cuda_driver_says_how_to_fix(void **state)
 	assert_int_equal(solve_add_virtual(s, "__glibc", "2.36", NULL, &err), 0);
 	assert_null(solve1(s, "gpulib >=1", &err));
 	print_message("%s\n", err_msg(&err));
-	assert_string_equal(err_msg(&err),
-			    "cannot solve the environment:\n"
-			    "  requested: gpulib >=1\n"
-			    "    - gpulib 1.0 requires __cuda >=12, but the target has no __cuda (virtual "
-			    "package: pass --cuda DRIVER_VERSION for GPU nodes)");
+	assert_string_equal(
+		err_msg(&err),
+		"cannot solve the environment:\n"
+		"  requested: gpulib >=1\n"
+		"    - gpulib 1.0 requires __cuda >=12, but the target has no __cuda (virtual "
+		"package: pass --cuda DRIVER_VERSION for GPU nodes)");
 	err_clear(&err);
 	solve_free(s);
 }
@@ -290,8 +305,9 @@ static void test_explain_old_glibc_names_the_target_version(void **state)
 	solver_t *s = gpu_channel();
 	assert_int_equal(solve_add_virtual(s, "__glibc", "2.36", NULL, &err), 0);
 	assert_null(solve1(s, "newlibc", &err));
-	assert_err_contains(&err, "newlibc 1.0 requires __glibc >=2.40, but the target has __glibc 2.36 "
-				  "(virtual package; set with --glibc)");
+	assert_err_contains(&err,
+			    "newlibc 1.0 requires __glibc >=2.40, but the target has __glibc 2.36 "
+			    "(virtual package; set with --glibc)");
 	err_clear(&err);
 	solve_free(s);
 }
@@ -302,8 +318,9 @@ static void test_explain_constrains(void **state)
 	err_t err = ERR_INIT;
 	solver_t *s = new_solver();
 	add_repo(s, "c", "linux-64", 0,
-		 REC("app-1.0-h0_0.conda", "app", "1.0", "h0_0", 0, "", "\"lib <2\"") ","
-		 REC("lib-2.0-h0_0.conda", "lib", "2.0", "h0_0", 0, "", ""), NULL);
+		 REC("app-1.0-h0_0.conda", "app", "1.0", "h0_0", 0, "",
+		     "\"lib <2\"") "," REC("lib-2.0-h0_0.conda", "lib", "2.0", "h0_0", 0, "", ""),
+		 NULL);
 	const char *specs[] = {"app", "lib >=2"};
 	assert_null(solve_run(s, specs, 2, &err));
 	print_message("%s\n", err_msg(&err));
@@ -336,8 +353,9 @@ static void test_channel_prefix_resolves_with_the_channel_alias(void **state)
 	solver_t *s = new_solver();
 	err_t err = ERR_INIT;
 	buf_t url = BUF_INIT, alias = BUF_INIT;
-	char *path = write_repodata("mirror/conda-forge", "linux-64",
-				    REC("foo-1.0-h0_0.conda", "foo", "1.0", "h0_0", 0, "", ""), NULL);
+	char *path =
+		write_repodata("mirror/conda-forge", "linux-64",
+			       REC("foo-1.0-h0_0.conda", "foo", "1.0", "h0_0", 0, "", ""), NULL);
 	buf_addf(&alias, "file://%s/mirror", tmpdir.data);
 	buf_addf(&url, "%s/conda-forge", alias.data);
 	if (solve_add_repodata(s, url.data, url.data, "linux-64", path, 0, &err) != 0)
@@ -363,7 +381,8 @@ static void test_unknown_package_names_channels_searched(void **state)
 	solver_t *s = two_channels();
 	err_t err = ERR_INIT;
 	assert_null(solve1(s, "nosuchpkg >=1", &err));
-	assert_err_contains(&err, "nothing provides 'nosuchpkg >=1' (channels searched: chan-a, chan-b)");
+	assert_err_contains(&err,
+			    "nothing provides 'nosuchpkg >=1' (channels searched: chan-a, chan-b)");
 	err_clear(&err);
 	assert_null(solve1(s, "foo >=3", &err));
 	assert_err_contains(&err, "nothing provides 'foo >=3'");
@@ -376,9 +395,12 @@ static solver_t *gpu_channel(void)
 {
 	solver_t *s = new_solver();
 	add_repo(s, "gpu", "linux-64", 0,
-		 REC("gpulib-1.0-cuda_0.conda", "gpulib", "1.0", "cuda_0", 0, "\"__cuda >=12\", \"__glibc >=2.17\"", "") ","
-		 REC("gpulib-0.9-cpu_0.conda", "gpulib", "0.9", "cpu_0", 0, "\"__glibc >=2.17\"", "") ","
-		 REC("newlibc-1.0-h0_0.conda", "newlibc", "1.0", "h0_0", 0, "\"__glibc >=2.40\"", ""),
+		 REC("gpulib-1.0-cuda_0.conda", "gpulib", "1.0", "cuda_0", 0,
+		     "\"__cuda >=12\", \"__glibc >=2.17\"",
+		     "") "," REC("gpulib-0.9-cpu_0.conda", "gpulib", "0.9", "cpu_0", 0,
+				 "\"__glibc >=2.17\"",
+				 "") "," REC("newlibc-1.0-h0_0.conda", "newlibc", "1.0", "h0_0", 0,
+					     "\"__glibc >=2.40\"", ""),
 		 NULL);
 	return s;
 }
@@ -459,10 +481,12 @@ static void test_conflict_names_the_packages_involved(void **state)
 	err_t err = ERR_INIT;
 	solver_t *s = new_solver();
 	add_repo(s, "c", "linux-64", 0,
-		 REC("left-1.0-h0_0.conda", "left", "1.0", "h0_0", 0, "\"shared 1.*\"", "") ","
-		 REC("right-1.0-h0_0.conda", "right", "1.0", "h0_0", 0, "\"shared >=2\"", "") ","
-		 REC("shared-1.5-h0_0.conda", "shared", "1.5", "h0_0", 0, "", "") ","
-		 REC("shared-2.1-h0_0.conda", "shared", "2.1", "h0_0", 0, "", ""), NULL);
+		 REC("left-1.0-h0_0.conda", "left", "1.0", "h0_0", 0, "\"shared 1.*\"", "") "," REC(
+			 "right-1.0-h0_0.conda", "right", "1.0", "h0_0", 0, "\"shared >=2\"",
+			 "") "," REC("shared-1.5-h0_0.conda", "shared", "1.5", "h0_0", 0, "",
+				     "") "," REC("shared-2.1-h0_0.conda", "shared", "2.1", "h0_0",
+						 0, "", ""),
+		 NULL);
 	const char *specs[] = {"left", "right"};
 	assert_null(solve_run(s, specs, 2, &err));
 	assert_err_contains(&err, "cannot solve the environment:\n");
@@ -479,8 +503,9 @@ static solver_t *blas_channel(void)
 	solver_t *s = new_solver();
 	/* openblas has the higher build number, so it is the default pick. */
 	add_repo(s, "c", "linux-64", 0,
-		 REC("blas-1.0-h1_mkl.conda", "blas", "1.0", "h1_mkl", 1, "", "") ","
-		 REC("blas-1.0-h2_openblas.conda", "blas", "1.0", "h2_openblas", 2, "", ""), NULL);
+		 REC("blas-1.0-h1_mkl.conda", "blas", "1.0", "h1_mkl", 1, "", "") "," REC(
+			 "blas-1.0-h2_openblas.conda", "blas", "1.0", "h2_openblas", 2, "", ""),
+		 NULL);
 	return s;
 }
 
@@ -531,10 +556,12 @@ static void test_any_channel_subdir_prefix_restricts_the_subdir(void **state)
 	err_t err = ERR_INIT;
 	solver_t *s = new_solver();
 	/* the noarch build is newer, so it wins without a subdir restriction */
-	add_repo(s, "c", "linux-64", 0, REC("tool-1.0-h0_0.conda", "tool", "1.0", "h0_0", 0, "", ""), NULL);
+	add_repo(s, "c", "linux-64", 0,
+		 REC("tool-1.0-h0_0.conda", "tool", "1.0", "h0_0", 0, "", ""), NULL);
 	add_repo(s, "c", "noarch", 0,
 		 "\"tool-2.0-pyh0_0.conda\": {\"name\": \"tool\", \"version\": \"2.0\", \"build\": "
-		 "\"pyh0_0\", \"build_number\": 0, \"depends\": [], \"subdir\": \"noarch\"}", NULL);
+		 "\"pyh0_0\", \"build_number\": 0, \"depends\": [], \"subdir\": \"noarch\"}",
+		 NULL);
 	solution_t *sol = solve1(s, "tool", &err);
 	assert_non_null(sol);
 	assert_has(sol, "tool", "2.0", NULL);
@@ -557,10 +584,12 @@ static void test_constrains_are_honoured(void **state)
 	err_t err = ERR_INIT;
 	solver_t *s = new_solver();
 	add_repo(s, "c", "linux-64", 0,
-		 REC("app-1.0-h0_0.conda", "app", "1.0", "h0_0", 0, "\"lib\"", "") ","
-		 REC("other-1.0-h0_0.conda", "other", "1.0", "h0_0", 0, "", "\"lib <2\"") ","
-		 REC("lib-1.0-h0_0.conda", "lib", "1.0", "h0_0", 0, "", "") ","
-		 REC("lib-2.0-h0_0.conda", "lib", "2.0", "h0_0", 0, "", ""), NULL);
+		 REC("app-1.0-h0_0.conda", "app", "1.0", "h0_0", 0, "\"lib\"", "") "," REC(
+			 "other-1.0-h0_0.conda", "other", "1.0", "h0_0", 0, "",
+			 "\"lib <2\"") "," REC("lib-1.0-h0_0.conda", "lib", "1.0", "h0_0", 0, "",
+					       "") "," REC("lib-2.0-h0_0.conda", "lib", "2.0",
+							   "h0_0", 0, "", ""),
+		 NULL);
 	solution_t *sol = solve1(s, "app", &err);
 	assert_non_null(sol);
 	assert_has(sol, "lib", "2.0", NULL);
@@ -582,8 +611,7 @@ static void test_conda_format_record_is_preferred_over_tar_bz2(void **state)
 	(void)state;
 	err_t err = ERR_INIT;
 	solver_t *s = new_solver();
-	add_repo(s, "c", "linux-64", 0,
-		 REC("z-1.0-h0_0.conda", "z", "1.0", "h0_0", 0, "", ""),
+	add_repo(s, "c", "linux-64", 0, REC("z-1.0-h0_0.conda", "z", "1.0", "h0_0", 0, "", ""),
 		 REC("z-1.0-h0_0.tar.bz2", "z", "1.0", "h0_0", 0, "", ""));
 	solution_t *sol = solve1(s, "z", &err);
 	assert_non_null(sol);
@@ -601,7 +629,8 @@ static void test_bad_repodata_names_the_file(void **state)
 	solver_t *s = new_solver();
 	buf_addf(&path, "%s/broken.json", tmpdir.data);
 	assert_int_equal(fs_write_atomic(path.data, "{\"packages\": {\n oops", 20, &err), 0);
-	assert_int_equal(solve_add_repodata(s, "x", "file:///x", "linux-64", path.data, 0, &err), -1);
+	assert_int_equal(solve_add_repodata(s, "x", "file:///x", "linux-64", path.data, 0, &err),
+			 -1);
 	assert_err_contains(&err, path.data);
 	assert_err_contains(&err, "line 2");
 	err_clear(&err);
@@ -616,7 +645,7 @@ typedef struct {
 } virt_t;
 
 static const virt_t VIRTUALS[] = {
-	{"__glibc", "2.36", "0"}, {"__linux", "6.1", "0"}, {"__unix", "0", "0"},
+	{"__glibc", "2.36", "0"}, {"__linux", "6.1", "0"},       {"__unix", "0", "0"},
 	{"__cuda", "12.4", "0"},  {"__archspec", "1", "x86_64"},
 };
 #define N_VIRTUALS (sizeof VIRTUALS / sizeof VIRTUALS[0])
@@ -656,19 +685,22 @@ static const char *check_consistent(const pkgrec_t *const *recs, size_t n, const
 				char name[256];
 				const char *v, *b;
 				if (condaver_dep_name(deps[d], name, sizeof name) != 0) {
-					buf_addf(msg, "%s: unreadable dependency '%s'", recs[i]->fn, deps[d]);
+					buf_addf(msg, "%s: unreadable dependency '%s'", recs[i]->fn,
+						 deps[d]);
 					break;
 				}
 				if (!lookup(recs, n, name, &v, &b)) {
 					if (!kind)
-						buf_addf(msg, "%s depends on '%s' but no %s was chosen",
+						buf_addf(msg,
+							 "%s depends on '%s' but no %s was chosen",
 							 recs[i]->fn, deps[d], name);
 					continue; /* a constraint on an absent package holds */
 				}
 				int r = condaver_dep_matches(deps[d], name, v, b);
 				if (r != 1)
-					buf_addf(msg, "%s %s '%s' but %s %s %s was chosen%s", recs[i]->fn,
-						 kind ? "constrains" : "depends on", deps[d], name, v, b,
+					buf_addf(msg, "%s %s '%s' but %s %s %s was chosen%s",
+						 recs[i]->fn, kind ? "constrains" : "depends on",
+						 deps[d], name, v, b,
 						 r < 0 ? " (unreadable spec)" : "");
 			}
 		}
@@ -687,10 +719,11 @@ static const char *check_consistent(const pkgrec_t *const *recs, size_t n, const
 static void test_condaver_orders_like_conda(void **state)
 {
 	(void)state;
-	const char *ascending[] = {"0.4", "0.4.1.rc", "0.4.1", "0.5a1", "0.5b3", "0.5C1", "0.5",
-				   "0.9.6", "0.960923", "1.0", "1.1dev1", "1.1a1", "1.1.0dev1",
-				   "1.1.a1", "1.1.0rc1", "1.1.0", "1.1.0post1", "1.1post1",
-				   "1996.07.12", "1!0.4.1", "1!3.1.1.6", "2!0.4.1"};
+	const char *ascending[] = {"0.4",       "0.4.1.rc",   "0.4.1",     "0.5a1",      "0.5b3",
+				   "0.5C1",     "0.5",        "0.9.6",     "0.960923",   "1.0",
+				   "1.1dev1",   "1.1a1",      "1.1.0dev1", "1.1.a1",     "1.1.0rc1",
+				   "1.1.0",     "1.1.0post1", "1.1post1",  "1996.07.12", "1!0.4.1",
+				   "1!3.1.1.6", "2!0.4.1"};
 	size_t n = sizeof ascending / sizeof ascending[0];
 	for (size_t i = 0; i + 1 < n; i++)
 		if (condaver_cmp(ascending[i], ascending[i + 1]) >= 0)
@@ -702,9 +735,12 @@ static void test_condaver_orders_like_conda(void **state)
 static void test_condaver_matches_dependency_strings(void **state)
 {
 	(void)state;
-	assert_int_equal(condaver_dep_matches("python >=3.12,<3.13.0a0", "python", "3.12.12", "h_0"), 1);
-	assert_int_equal(condaver_dep_matches("python >=3.12,<3.13.0a0", "python", "3.13.0rc1", "h"), 0);
-	assert_int_equal(condaver_dep_matches("python >=3.12,<3.13.0a0", "python", "3.11.9", "h"), 0);
+	assert_int_equal(
+		condaver_dep_matches("python >=3.12,<3.13.0a0", "python", "3.12.12", "h_0"), 1);
+	assert_int_equal(
+		condaver_dep_matches("python >=3.12,<3.13.0a0", "python", "3.13.0rc1", "h"), 0);
+	assert_int_equal(condaver_dep_matches("python >=3.12,<3.13.0a0", "python", "3.11.9", "h"),
+			 0);
 	assert_int_equal(condaver_dep_matches("python 3.12.*", "python", "3.12.1", "h"), 1);
 	assert_int_equal(condaver_dep_matches("python 3.1.*", "python", "3.12.1", "h"), 0);
 	assert_int_equal(condaver_dep_matches("python 2.7.*|>=3.5", "python", "3.12.1", "h"), 1);
@@ -713,10 +749,17 @@ static void test_condaver_matches_dependency_strings(void **state)
 	assert_int_equal(condaver_dep_matches("rich ~=11.1.0", "rich", "11.2.0", "h"), 0);
 	assert_int_equal(condaver_dep_matches("pt >=2.0.0,!=3.0.0,<3.1.0", "pt", "3.0.0", "h"), 0);
 	assert_int_equal(condaver_dep_matches("libgcc-ng >=12", "libgcc-ng", "13.2.0", "h0"), 1);
-	assert_int_equal(condaver_dep_matches("_libgcc_mutex 0.1 conda_forge", "_libgcc_mutex", "0.1", "conda_forge"), 1);
-	assert_int_equal(condaver_dep_matches("_libgcc_mutex 0.1 conda_forge", "_libgcc_mutex", "0.1", "main"), 0);
-	assert_int_equal(condaver_dep_matches("pytorch * cuda*", "pytorch", "2.3.0", "cuda120_py311_300"), 1);
-	assert_int_equal(condaver_dep_matches("pytorch * cuda*", "pytorch", "2.3.0", "cpu_py311_300"), 0);
+	assert_int_equal(condaver_dep_matches("_libgcc_mutex 0.1 conda_forge", "_libgcc_mutex",
+					      "0.1", "conda_forge"),
+			 1);
+	assert_int_equal(condaver_dep_matches("_libgcc_mutex 0.1 conda_forge", "_libgcc_mutex",
+					      "0.1", "main"),
+			 0);
+	assert_int_equal(
+		condaver_dep_matches("pytorch * cuda*", "pytorch", "2.3.0", "cuda120_py311_300"),
+		1);
+	assert_int_equal(
+		condaver_dep_matches("pytorch * cuda*", "pytorch", "2.3.0", "cpu_py311_300"), 0);
 	assert_int_equal(condaver_dep_matches("numpy 1.2", "numpy", "1.2.0", "h"), 1);
 	assert_int_equal(condaver_dep_matches("numpy 1.2", "numpy", "1.2.1", "h"), 0);
 	assert_int_equal(condaver_request_matches("python=3.12", "python", "3.12.12", "h"), 1);
@@ -760,7 +803,8 @@ static solver_t *corpus_solver_without(const char *skip_virtual)
 	buf_t base = BUF_INIT, path = BUF_INIT, url = BUF_INIT;
 	err_t err = ERR_INIT;
 	solver_t *s = NULL;
-	buf_addf(&base, "%s/corpus/channels/conda-forge-from-locks", shared ? shared : "/nonexistent");
+	buf_addf(&base, "%s/corpus/channels/conda-forge-from-locks",
+		 shared ? shared : "/nonexistent");
 	if (!fs_is_dir(base.data))
 		goto out;
 	s = new_solver();
@@ -770,14 +814,15 @@ static solver_t *corpus_solver_without(const char *skip_virtual)
 	for (int i = 0; i < 2; i++) {
 		buf_reset(&path);
 		buf_addf(&path, "%s/%s/repodata.json", base.data, subdirs[i]);
-		if (solve_add_repodata(s, "conda-forge", url.data, subdirs[i], path.data, 0, &err) != 0)
+		if (solve_add_repodata(s, "conda-forge", url.data, subdirs[i], path.data, 0,
+				       &err) != 0)
 			fail_msg("%s", err_msg(&err));
 	}
 	for (size_t i = 0; i < N_VIRTUALS; i++)
 		if (!skip_virtual || strcmp(skip_virtual, VIRTUALS[i].name) != 0)
 			assert_int_equal(solve_add_virtual(s, VIRTUALS[i].name, VIRTUALS[i].version,
-						   VIRTUALS[i].build, &err),
-				 0);
+							   VIRTUALS[i].build, &err),
+					 0);
 out:
 	buf_free(&base);
 	buf_free(&path);
@@ -820,7 +865,8 @@ static void test_corpus_python_pytorch_is_consistent_and_uses_cuda(void **state)
 	(void)state;
 	solver_t *s = corpus_solver();
 	if (!s) {
-		print_message("skipping: $IMGBUILD_SHARED/corpus/channels/conda-forge-from-locks absent\n");
+		print_message("skipping: $IMGBUILD_SHARED/corpus/channels/conda-forge-from-locks "
+			      "absent\n");
 		skip();
 	}
 	/* The corpus holds only CUDA builds of pytorch 2.3 (py311); python=3.11 matches it. */
@@ -830,7 +876,8 @@ static void test_corpus_python_pytorch_is_consistent_and_uses_cuda(void **state)
 	const pkgrec_t *pt = solution_find(sol, "pytorch");
 	assert_non_null(pt);
 	if (strncmp(pt->build, "cuda", 4) != 0)
-		fail_msg("pytorch build %s is not a CUDA build although __cuda 12.4 is present", pt->build);
+		fail_msg("pytorch build %s is not a CUDA build although __cuda 12.4 is present",
+			 pt->build);
 	assert_null(solution_find(sol, "__cuda"));
 	solution_free(sol);
 	solve_free(s);
@@ -923,7 +970,8 @@ static void test_corpus_warm_solve_from_solv_cache_equals_cold(void **state)
 	if (!cold) {
 		g_solv_cache = NULL;
 		buf_free(&cache);
-		print_message("skipping: $IMGBUILD_SHARED/corpus/channels/conda-forge-from-locks absent\n");
+		print_message("skipping: $IMGBUILD_SHARED/corpus/channels/conda-forge-from-locks "
+			      "absent\n");
 		skip();
 	}
 	struct timespec t0, t1;
@@ -966,7 +1014,8 @@ static void test_solv_cache_records_come_from_the_index(void **state)
 	for (int round = 0; round < 3; round++) {
 		solver_t *s = new_solver();
 		solve_set_cache_dir(s, cache.data);
-		assert_int_equal(solve_add_repodata(s, "cc", url.data, "linux-64", path, 0, &err), 0);
+		assert_int_equal(solve_add_repodata(s, "cc", url.data, "linux-64", path, 0, &err),
+				 0);
 		solution_t *sol = solve1(s, "zz", &err);
 		if (round < 2) { /* cold, then warm: both fine */
 			if (!sol)
@@ -974,7 +1023,8 @@ static void test_solv_cache_records_come_from_the_index(void **state)
 			assert_has(sol, "zz", "1.0", "h0_0");
 		} else {
 			assert_null(sol);
-			assert_err_contains(&err, ".idx: no record zz-1.0-h0_0.conda (stale index)");
+			assert_err_contains(&err,
+					    ".idx: no record zz-1.0-h0_0.conda (stale index)");
 			assert_err_contains(&err, "solve again");
 			err_clear(&err);
 		}

@@ -22,10 +22,14 @@ static void write_channel(const char *dir, int n)
 	err_t e = ERR_INIT;
 	buf_addstr(&j, "{\"info\":{\"subdir\":\"linux-64\"},\"packages\":{");
 	for (int i = 0; i < n; i++)
-		buf_addf(&j, "\"p%03d-1.0-0.tar.bz2\":{\"name\":\"p%03d\",\"version\":\"1.0\",\"build\":\"0\","
-			     "\"build_number\":0,\"depends\":[],\"subdir\":\"linux-64\"},", i, i);
-	buf_addstr(&j, "\"gpu-1.0-0.tar.bz2\":{\"name\":\"gpu\",\"version\":\"1.0\",\"build\":\"0\","
-		       "\"build_number\":0,\"depends\":[\"__cuda >=12\"],\"subdir\":\"linux-64\"}}}");
+		buf_addf(&j,
+			 "\"p%03d-1.0-0.tar.bz2\":{\"name\":\"p%03d\",\"version\":\"1.0\","
+			 "\"build\":\"0\","
+			 "\"build_number\":0,\"depends\":[],\"subdir\":\"linux-64\"},",
+			 i, i);
+	buf_addstr(&j,
+		   "\"gpu-1.0-0.tar.bz2\":{\"name\":\"gpu\",\"version\":\"1.0\",\"build\":\"0\","
+		   "\"build_number\":0,\"depends\":[\"__cuda >=12\"],\"subdir\":\"linux-64\"}}}");
 	buf_setstr(&path, dir);
 	buf_addpath(&path, "linux-64.json");
 	assert_int_equal(fs_write_atomic(path.data, j.data, j.len, &e), 0);
@@ -47,7 +51,8 @@ static void test_many_specs_conflict_is_explained_without_crashing(void **state)
 	buf_addpath(&path, "linux-64.json");
 	solver_t *s = solve_new(&e);
 	assert_non_null(s);
-	assert_int_equal(solve_add_repodata(s, "local", "file:///local", "linux-64", path.data, 0, &e), 0);
+	assert_int_equal(
+		solve_add_repodata(s, "local", "file:///local", "linux-64", path.data, 0, &e), 0);
 	assert_int_equal(solve_add_virtual(s, "__glibc", "2.36", "0", &e), 0);
 	for (int i = 0; i < N; i++) {
 		snprintf(names[i], sizeof names[i], "p%03d", i);

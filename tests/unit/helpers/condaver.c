@@ -298,8 +298,8 @@ int condaver_dep_name(const char *dep, char *name_out, unsigned cap)
 	return 0;
 }
 
-static int match_parts(const char *want_name, const char *vspec, const char *bglob, const char *name,
-		       const char *version, const char *build)
+static int match_parts(const char *want_name, const char *vspec, const char *bglob,
+		       const char *name, const char *version, const char *build)
 {
 	if (strcmp(want_name, name) != 0)
 		return 0;
@@ -319,7 +319,8 @@ int condaver_dep_matches(const char *dep, const char *name, const char *version,
 	int n = split3(dep, tok);
 	if (n < 0)
 		return -1;
-	return match_parts(tok[0], n > 1 ? tok[1] : NULL, n > 2 ? tok[2] : NULL, name, version, build);
+	return match_parts(tok[0], n > 1 ? tok[1] : NULL, n > 2 ? tok[2] : NULL, name, version,
+			   build);
 }
 
 int condaver_request_matches(const char *req, const char *name, const char *version,

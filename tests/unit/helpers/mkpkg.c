@@ -64,8 +64,7 @@ out:
 	return rc;
 }
 
-static int write_tar(struct archive *a, const mkpkg_member_t *m, size_t n, int want_info,
-		     int all)
+static int write_tar(struct archive *a, const mkpkg_member_t *m, size_t n, int want_info, int all)
 {
 	for (size_t i = 0; i < n; i++) {
 		int is_info = strncmp(m[i].name, "info/", 5) == 0;

@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 typedef enum {
-	MKPKG_FILE,     /* data = contents */
+	MKPKG_FILE, /* data = contents */
 	MKPKG_DIR,
 	MKPKG_SYMLINK,  /* data = target */
 	MKPKG_HARDLINK, /* data = target member name */
