@@ -56,7 +56,7 @@ oci_base_t *oci_base_open(const char *layout_dir, const char *tag, const char *o
 	    oci_layout_read_blob(b->layout, oci_manifest_config(b->manifest), OCI_JSON_MAX_BYTES,
 				 &raw, err))
 		goto fail;
-	b->config = json_loadb(raw.data, raw.len, 0, &je);
+	b->config = json_loadb(buf_cstr(&raw), raw.len, 0, &je);
 	if (!json_is_object(b->config)) {
 		err_set(err, "%s: base config %s is not a JSON object: %s", layout_dir,
 			oci_manifest_config(b->manifest)->digest, b->config ? "" : je.text);

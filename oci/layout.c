@@ -109,7 +109,7 @@ oci_layout_t *oci_layout_open(const char *dir, err_t *err)
 			err_msg(&why));
 		goto out;
 	}
-	index = json_loadb(data.data, data.len, 0, &je);
+	index = json_loadb(buf_cstr(&data), data.len, 0, &je);
 	l->manifests = json_incref(json_object_get(index, "manifests"));
 	if (!json_is_array(l->manifests)) {
 		err_set(err, "%s: %s: is it an OCI image layout?", path.data,

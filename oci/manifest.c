@@ -167,7 +167,7 @@ oci_manifest_t *oci_manifest_parse(const void *data, size_t len, const char *typ
 	json_error_t je;
 	m->where = xstrdup(where);
 	buf_add(&m->raw, data, len);
-	m->doc = json_loadb(data, len, 0, &je);
+	m->doc = json_loadb(data ? data : "", len, 0, &je); /* an empty blob: data may be NULL */
 	if (!json_is_object(m->doc)) {
 		err_set(err, "%s: not a JSON object: %s (line %d)", where,
 			m->doc ? "another JSON value" : je.text, je.line);
