@@ -11,11 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base.h"
 #include "cache_artifact.h"
 #include "digest.h"
 #include "fsutil.h"
 #include "fuzz_util.h"
 #include "image.h"
+#include "layout.h"
 #include "reg.h"
 
 #define KEY "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -110,8 +112,13 @@ static void base_layout(const uint8_t *data, size_t size)
 	const char *it = index_text ? index_text : index_raw;
 	fuzz_write_file("layout/index.json", (const uint8_t *)it, strlen(it), &path);
 	oci_image_t *img = oci_image_new("linux", "amd64");
-	if (oci_image_load_base(img, layout.data, NULL, out.data, &err) != 0)
+	/* the base image is read through oci/base and copied through oci/layout */
+	oci_base_t *base = oci_base_open(layout.data, NULL, "linux", "amd64", &err);
+	oci_layout_t *to = base ? oci_layout_create(out.data, &err) : NULL;
+	if (!to || oci_image_load_base(img, base, to, &err) != 0)
 		fuzz_check_message(&err, NULL);
+	oci_layout_free(to);
+	oci_base_free(base);
 	oci_image_free(img);
 	json_decref(index);
 	json_decref(man);
