@@ -71,7 +71,7 @@ check_eq "channel: the framework is Debian's PyTorch 1.13.1, CPU build" "1.13.1 
   "$(rec pytorch | jq -r '.version + " " + (.build | split("_")[0])') $(rec libtorch | jq -r .version)"
 check_eq "channel: conda-forge's names for the framework's libraries and python dependencies" "" \
   "$(for n in libopenblas libblas libcblas liblapack sleef onednn gloo libprotobuf glog libgcc-ng libstdcxx-ng \
-      libgomp numpy typing_extensions sympy mpmath python_abi; do [ "$(rec $n)" != null ] || echo "missing $n"; done)"
+      libgomp numpy typing_extensions sympy mpmath python_abi; do rec $n | jq -e .name >/dev/null || echo "missing $n"; done)"
 check_eq "channel: the CUDA 11.8 subset (cudart, cuBLAS, NVRTC) and cuda-version, not the full set" \
   "cuda-version=11.8 cuda-cudart=11.8.89 libcublas=11.11.3.6 cuda-nvrtc=11.8.89 libcufft=null" \
   "$(for n in cuda-version cuda-cudart libcublas cuda-nvrtc libcufft; do printf '%s=%s ' $n "$(rec $n | jq -r .version)"; done | sed 's/ $//')"
