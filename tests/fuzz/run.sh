@@ -84,7 +84,7 @@ for h in $harnesses; do
 	printf '%-10s %8s %10s %9s %6s %7s %9s\n' "$h" "$seconds" "${execs:-?}" "${speed:-?}" \
 		"${cov:-?}" "${ft:-?}" "$(find "$corpus" -type f | wc -l)"
 	if [ "$rc" != 0 ]; then
-		echo "fuzz: fuzz_$h FAILED (exit $rc); log: $log"
+		echo "fuzz: fuzz_$h FAILED (libFuzzer exit $rc); log: $log"
 		grep -a -E 'fuzz property violated|ERROR: |SUMMARY:|Test unit written' "$log" | head -8
 		failed="$failed $h"
 	fi

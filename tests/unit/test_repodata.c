@@ -162,6 +162,47 @@ static void test_records_that_are_not_objects_or_of_wrong_types_are_refused(void
 	}
 }
 
+/* fuzz_repodata: real repodata has "depends": null; the check took it but the record reader
+ * refused the solver's choice ("depends/constrains must be lists of strings"). */
+static void test_record_with_null_depends_is_installable(void **state)
+{
+	(void)state;
+	err_t err = ERR_INIT;
+	solver_t *s = new_solver();
+	const char *specs[] = {"x"};
+	if (add_to_solver(
+		    s, "null-depends", "linux-64",
+		    "{\"packages.conda\": {\"x-1-0.conda\": {\"name\": \"x\", \"version\": \"1\", "
+		    "\"build\": \"0\", \"depends\": null, \"constrains\": null}}}",
+		    &err) != 0)
+		fail_msg("%s", err_msg(&err));
+	solution_t *sol = solve_run(s, specs, 1, &err);
+	if (!sol)
+		fail_msg("%s", err_msg(&err));
+	assert_non_null(solution_find(sol, "x"));
+	solution_free(sol);
+	solve_free(s);
+}
+
+/* fuzz_repodata (LeakSanitizer): libsolv refused a record whose subdir differs from
+ * info.subdir with "subdir mismatch" and leaked; it is refused first, naming the record. */
+static void test_record_subdir_other_than_the_documents_is_refused_naming_it(void **state)
+{
+	(void)state;
+	err_t err = ERR_INIT;
+	solver_t *s = new_solver();
+	assert_int_equal(
+		add_to_solver(s, "subdir-mismatch", "linux-64",
+			      "{\"info\": {\"subdir\": \"linux-64\"}, \"packages.conda\": {"
+			      "\"x-1-0.conda\": {\"name\": \"x\", \"version\": \"1\", "
+			      "\"build\": \"0\", \"subdir\": \"osx-64\"}}}",
+			      &err),
+		-1);
+	assert_contains(&err, "record 'x-1-0.conda': subdir 'osx-64' differs from info.subdir");
+	err_clear(&err);
+	solve_free(s);
+}
+
 /* ---- duplicate keys (issue 10, #5) ---- */
 
 static void test_duplicate_key_in_a_record_is_refused_naming_the_url_and_key(void **state)
@@ -395,6 +436,8 @@ int main(void)
 			test_info_holding_an_object_with_package_fields_is_refused_before_libsolv),
 		cmocka_unit_test(test_info_holding_an_array_is_refused_before_libsolv),
 		cmocka_unit_test(test_records_that_are_not_objects_or_of_wrong_types_are_refused),
+		cmocka_unit_test(test_record_with_null_depends_is_installable),
+		cmocka_unit_test(test_record_subdir_other_than_the_documents_is_refused_naming_it),
 		cmocka_unit_test(test_duplicate_key_in_a_record_is_refused_naming_the_url_and_key),
 		cmocka_unit_test(
 			test_duplicate_record_key_cannot_install_another_version_than_solved),

@@ -320,6 +320,25 @@ static void test_msgpack_truncated_nested_and_trailing_are_errors(void **state)
 	expect_msgpack_error(ext, sizeof ext, "unsupported MessagePack type 0xd4");
 }
 
+/* A shard whose record repeats a key (or whose keys differ only after a NUL) would be read one
+ * way here and another by whoever takes the other value: refused, as in repodata.json. */
+static void test_msgpack_duplicate_and_nul_keys_are_refused(void **state)
+{
+	(void)state;
+	const unsigned char dup[] = {0x82, 0xa1, 'v', 0x01, 0xa1, 'v', 0x02};
+	const unsigned char nul[] = {0x82, 0xa3, 'a', 0, 'x', 0x01, 0xa3, 'a', 0, 'y', 0x02};
+	expect_msgpack_error(dup, sizeof dup, "duplicate MessagePack map key 'v'");
+	expect_msgpack_error(nul, sizeof nul, "key with a NUL byte");
+}
+
+/* A NaN float made the reader fail without saying why ("unknown error"). */
+static void test_msgpack_nan_float_says_why(void **state)
+{
+	(void)state;
+	const unsigned char nan[] = {0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0};
+	expect_msgpack_error(nan, sizeof nan, "not a finite number");
+}
+
 /* ---- the index ---- */
 
 static void test_index_of_the_real_sample_names_both_shards(void **state)
@@ -607,6 +626,8 @@ int main(void)
 		cmocka_unit_test(test_msgpack_wide_integers_and_strings),
 		cmocka_unit_test(test_msgpack_counts_beyond_the_data_are_refused),
 		cmocka_unit_test(test_msgpack_truncated_nested_and_trailing_are_errors),
+		cmocka_unit_test(test_msgpack_duplicate_and_nul_keys_are_refused),
+		cmocka_unit_test(test_msgpack_nan_float_says_why),
 		cmocka_unit_test(test_index_of_the_real_sample_names_both_shards),
 		cmocka_unit_test(test_index_that_is_not_zstd_names_the_url),
 		cmocka_unit_test_setup(test_closure_fetches_only_the_requested_names_shard,
