@@ -4,6 +4,8 @@
 #endif
 #include "fsutil.h"
 
+#include "scratch.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -80,45 +82,65 @@ int fs_rm_rf(const char *path, err_t *err)
 	return 0;
 }
 
-int fs_write_atomic(const char *path, const void *data, size_t len, err_t *err)
+/* Writes data to the open temporary file tmp, then renames it to path; on failure the
+ * temporary file is removed. Closes fd. */
+static int finish_atomic(int fd, const char *tmp, const char *path, const void *data, size_t len,
+			 err_t *err)
 {
-	buf_t tmp = BUF_INIT;
-	int fd = -1, rc = -1;
-	buf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-	fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		err_set(err, "%s: cannot create: %s", tmp.data, strerror(errno));
-		goto out;
-	}
-	const char *p = data;
-	size_t left = len;
-	while (left > 0) {
-		ssize_t n = write(fd, p, left);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err_set(err, "%s: write failed: %s", tmp.data, strerror(errno));
-			goto out;
-		}
-		p += n;
-		left -= (size_t)n;
+	int werr = fs_write_all(fd, data, len);
+	if (werr == 0 && fchmod(fd, 0644) != 0)
+		werr = errno;
+	if (werr != 0) {
+		close(fd);
+		err_set(err, "%s: write failed: %s", tmp, strerror(werr));
+		goto fail;
 	}
 	if (fsync(fd) != 0 || close(fd) != 0) {
-		fd = -1;
-		err_set(err, "%s: cannot flush: %s", tmp.data, strerror(errno));
-		goto out;
+		err_set(err, "%s: cannot flush: %s", tmp, strerror(errno));
+		goto fail;
 	}
-	fd = -1;
-	if (rename(tmp.data, path) != 0) {
+	if (rename(tmp, path) != 0) {
 		err_set(err, "%s: cannot rename into place: %s", path, strerror(errno));
-		goto out;
+		goto fail;
 	}
-	rc = 0;
-out:
+	return 0;
+fail:
+	unlink(tmp);
+	return -1;
+}
+
+/* The temporary file is "<name>.tmp.<pid>-XXXXXX" beside path: unique per call, so threads
+ * of one process writing the same path never share it, and scratch_sweep can tell a dead
+ * process's leftover. */
+int fs_write_atomic(const char *path, const void *data, size_t len, err_t *err)
+{
+	buf_t dir = BUF_INIT, prefix = BUF_INIT, tmp = BUF_INIT;
+	const char *slash = strrchr(path, '/');
+	int rc = -1;
+	if (slash) {
+		buf_add(&dir, path, (size_t)(slash - path + (slash == path)));
+		buf_addf(&prefix, "%s.tmp.", slash + 1);
+	} else {
+		buf_setstr(&dir, ".");
+		buf_addf(&prefix, "%s.tmp.", path);
+	}
+	int fd = scratch_mkstemp(dir.data, prefix.data, &tmp, err);
 	if (fd >= 0)
-		close(fd);
-	if (rc != 0)
-		unlink(tmp.data);
+		rc = finish_atomic(fd, tmp.data, path, data, len, err);
+	buf_free(&dir);
+	buf_free(&prefix);
+	buf_free(&tmp);
+	return rc;
+}
+
+int fs_write_atomic_via(const char *path, const char *tmpdir, const void *data, size_t len,
+			err_t *err)
+{
+	buf_t tmp = BUF_INIT;
+	int rc = -1;
+	int fd = scratch_mkstemp(tmpdir, "", &tmp, err);
+	if (fd >= 0)
+		rc = finish_atomic(fd, tmp.data, path, data, len, err);
 	buf_free(&tmp);
 	return rc;
 }

@@ -15,6 +15,10 @@ int fs_mkdir_p(const char *path, err_t *err);
 int fs_rm_rf(const char *path, err_t *err);
 /* Writes data to path atomically (path.tmp.PID then rename). */
 int fs_write_atomic(const char *path, const void *data, size_t len, err_t *err);
+/* Same, with the temporary file made in tmpdir (same file system as path) as scratch.h
+ * names it, so that a sweep of tmpdir removes what a killed process left. */
+int fs_write_atomic_via(const char *path, const char *tmpdir, const void *data, size_t len,
+			err_t *err);
 /* Writes all n bytes to fd (retrying short writes and EINTR): 0, or the errno (EIO when the
  * system gave none). */
 int fs_write_all(int fd, const void *data, size_t n);

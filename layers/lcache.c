@@ -177,6 +177,19 @@ static void tmp_name(const lcache_t *c, buf_t *out)
 		 (unsigned long)atomic_fetch_add(&g_tmp_counter, 1));
 }
 
+/* Entries and stamps are made complete in tmp/ (which lcache_open sweeps), never beside
+ * their final name, so a killed build leaves nothing in keys/ or verified/. */
+static int write_small(const lcache_t *c, const char *path, const void *data, size_t len,
+		       err_t *err)
+{
+	buf_t dir = BUF_INIT;
+	buf_setstr(&dir, c->root.data);
+	buf_addpath(&dir, "tmp");
+	int rc = fs_write_atomic_via(path, dir.data, data, len, err);
+	buf_free(&dir);
+	return rc;
+}
+
 static int lock_cache(const lcache_t *c, err_t *err)
 {
 	buf_t p = BUF_INIT;
@@ -334,7 +347,7 @@ static int write_stamp(const lcache_t *c, const char *hex, const struct stat *st
 	buf_t p = BUF_INIT, s = BUF_INIT;
 	path_of(c, &p, "verified", hex, NULL);
 	stamp_of(st, &s);
-	int rc = fs_write_atomic(p.data, s.data, s.len, err);
+	int rc = write_small(c, p.data, s.data, s.len, err);
 	buf_free(&p);
 	buf_free(&s);
 	return rc;
@@ -558,7 +571,7 @@ int lcache_store(lcache_t *c, const char *key_hex, const char *blob_path, const 
 		goto out;
 	/* The entry goes last: it is what makes the blob findable. */
 	path_of(c, &p, "keys", key_hex, ".json");
-	if (fs_write_atomic(p.data, text, strlen(text), err) != 0)
+	if (write_small(c, p.data, text, strlen(text), err) != 0)
 		goto out;
 	rc = 0;
 out:

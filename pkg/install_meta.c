@@ -73,14 +73,22 @@ static json_t *load_meta_json(inst_t *in, const char *rel, err_t *err, int *stat
 	json_t *j = NULL;
 	*status = read_meta(in, rel, &b, err);
 	if (*status == 1) {
-		j = json_loadb(b.data, b.len, 0, &jerr);
-		if (!j || !json_is_object(j)) {
+		j = b.len ? json_loadb(b.data, b.len, 0, &jerr) : NULL;
+		if (!b.len) {
+			err_set(err,
+				"package %s: %s is empty (a JSON object was expected); the "
+				"archive is damaged or not a conda package",
+				in->dist, rel);
+		} else if (!j) {
 			err_set(err, "package %s: %s line %d: invalid JSON: %s", in->dist, rel,
-				jerr.line, j ? "not an object" : jerr.text);
+				jerr.line, jerr.text);
+		} else if (!json_is_object(j)) {
+			err_set(err, "package %s: %s: a JSON object was expected", in->dist, rel);
 			json_decref(j);
 			j = NULL;
-			*status = -1;
 		}
+		if (!j)
+			*status = -1;
 	}
 	buf_free(&b);
 	return j;

@@ -1,5 +1,7 @@
 /* test_common.c — the shared bottom layer: buffers, errors, path safety, atomic writes, the
  * thread pool's deterministic error choice. */
+#include <dirent.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -122,6 +124,62 @@ static void test_atomic_write_replaces_whole_file(void **state)
 	err_clear(&e);
 }
 
+struct atomic_writer {
+	const char *path;
+	char byte;
+	int failures;
+};
+
+static void *write_many(void *arg)
+{
+	struct atomic_writer *w = arg;
+	char text[4096];
+	memset(text, w->byte, sizeof text);
+	for (int i = 0; i < 200; i++) {
+		err_t e = ERR_INIT;
+		if (fs_write_atomic(w->path, text, sizeof text, &e) != 0)
+			w->failures++;
+		err_clear(&e);
+	}
+	return NULL;
+}
+
+/* Two threads of one process replacing one file (parallel layers writing one cache entry):
+ * every write succeeds, the file is always one writer's whole text, nothing is left
+ * beside it. */
+static void test_atomic_write_from_two_threads(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/imgbuild-test-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	buf_t p = BUF_INIT, got = BUF_INIT;
+	err_t e = ERR_INIT;
+	buf_addstr(&p, dir);
+	buf_addpath(&p, "entry.json");
+	struct atomic_writer w[2] = {{p.data, 'a', 0}, {p.data, 'b', 0}};
+	pthread_t t[2];
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, write_many, &w[i]), 0);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	assert_int_equal(w[0].failures + w[1].failures, 0);
+	assert_int_equal(buf_read_file(&got, p.data, 8192, &e), 0);
+	assert_int_equal(got.len, 4096);
+	for (size_t i = 1; i < got.len; i++)
+		assert_int_equal(got.data[i], got.data[0]);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int entries = 0;
+	while ((de = readdir(d)) != NULL)
+		entries += de->d_name[0] != '.';
+	closedir(d);
+	assert_int_equal(entries, 1);
+	assert_int_equal(fs_rm_rf(dir, &e), 0);
+	buf_free(&p);
+	buf_free(&got);
+	err_clear(&e);
+}
+
 static void test_sha256_known_vector(void **state)
 {
 	(void)state;
@@ -217,6 +275,7 @@ int main(void)
 		cmocka_unit_test(test_err_prefix_keeps_the_cause),
 		cmocka_unit_test(test_crlf_and_escapes_in_a_message_are_not_echoed_raw),
 		cmocka_unit_test(test_path_safety_table),
+		cmocka_unit_test(test_atomic_write_from_two_threads),
 		cmocka_unit_test(test_path_normalize),
 		cmocka_unit_test(test_atomic_write_replaces_whole_file),
 		cmocka_unit_test(test_sha256_known_vector),

@@ -289,6 +289,39 @@ static void assert_refused(const mkpkg_member_t *m, size_t n, const char *expect
 	buf_free(&want);
 }
 
+static void assert_meta_refused(const mkpkg_member_t *m, size_t n, const char *expected)
+{
+	buf_t pkg = BUF_INIT, dest = BUF_INIT;
+	err_t err = ERR_INIT;
+	install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 0};
+	pkgrec_t *rec = make_rec("hostile", "1.0", "0", "linux-64", NULL, "hostile-1.0-0.tar.bz2");
+	fresh_path(&pkg, "hostile-1.0-0.tar.bz2");
+	fresh_path(&dest, "dest");
+	assert_int_equal(mkpkg_write_tar_bz2(pkg.data, m, n), 0);
+	assert_int_equal(install_package(&opts, rec, pkg.data, dest.data, &err), -1);
+	if (!strstr(err_msg(&err), expected) || strstr(err_msg(&err), "line -1"))
+		fail_msg("error \"%s\" lacks \"%s\"", err_msg(&err), expected);
+	assert_false(fs_exists(dest.data));
+	pkgrec_free(rec);
+	err_clear(&err);
+	buf_free(&pkg);
+	buf_free(&dest);
+}
+
+/* An empty or non-object metadata file names the file and what was expected, never a
+ * jansson position of -1. */
+static void test_empty_or_non_object_metadata_is_named(void **state)
+{
+	(void)state;
+	const mkpkg_member_t empty[] = {{"info/index.json", MKPKG_FILE, INDEX_JSON, 0},
+					{"info/paths.json", MKPKG_FILE, "", 0}};
+	assert_meta_refused(empty, 2, "info/paths.json is empty (a JSON object was expected)");
+	const mkpkg_member_t array[] = {{"info/index.json", MKPKG_FILE, "[1]", 0}};
+	assert_meta_refused(array, 1, "info/index.json: a JSON object was expected");
+	const mkpkg_member_t broken[] = {{"info/index.json", MKPKG_FILE, "{\n\"name\": ", 0}};
+	assert_meta_refused(broken, 1, "info/index.json line 2: invalid JSON");
+}
+
 static void test_hostile_absolute_member_is_refused(void **state)
 {
 	(void)state;
@@ -1608,6 +1641,7 @@ int main(void)
 		cmocka_unit_test(test_binary_without_placeholder_allows_any_prefix),
 		cmocka_unit_test(test_member_names_are_checked),
 		cmocka_unit_test(test_symlink_targets_are_checked),
+		cmocka_unit_test(test_empty_or_non_object_metadata_is_named),
 		cmocka_unit_test(test_hostile_absolute_member_is_refused),
 		cmocka_unit_test(test_hostile_dotdot_member_is_refused),
 		cmocka_unit_test(test_hostile_escaping_symlink_is_refused),
