@@ -5,6 +5,7 @@
 #include "base.h"
 #include "http.h"
 #include "layout.h"
+#include "lock.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -37,16 +38,40 @@ pipeline_log_fn ctx_log_fn(const ctx_t *c, void **ud)
 	return c->log;
 }
 
-/* --platform names -> conda subdir and OCI architecture; none = linux/amd64. */
+/* Without --platform, a lock's platforms (those it has packages for, amd64 first); a lock
+ * with none of them keeps linux/amd64, whose read then names the problem. */
+static size_t lock_platforms(const char *lock_path, const char **names)
+{
+	static const char *const subdirs[] = {"linux-64", "linux-aarch64"};
+	static const char *const platforms[] = {"linux/amd64", "linux/arm64"};
+	size_t n = 0;
+	for (size_t i = 0; i < 2; i++) {
+		err_t ignored = ERR_INIT;
+		lockfile_t *l = lock_read(lock_path, subdirs[i], &ignored);
+		if (l)
+			names[n++] = platforms[i];
+		lock_free(l);
+		err_clear(&ignored);
+	}
+	if (n == 0)
+		names[n++] = platforms[0];
+	return n;
+}
+
+/* --platform names -> conda subdir and OCI architecture; none = the lock's platforms, or
+ * linux/amd64. */
 static int resolve_platforms(ctx_t *c, err_t *err)
 {
 	const build_opts_t *o = c->o;
+	const char *implied[2] = {"linux/amd64", NULL};
 	size_t n = o->n_platforms ? o->n_platforms : 1;
+	if (!o->n_platforms && o->lock_path)
+		n = lock_platforms(o->lock_path, implied);
 	c->plats = xcalloc(n, sizeof *c->plats);
 	c->plat_names = xcalloc(n, sizeof *c->plat_names);
 	c->bases = xcalloc(n, sizeof *c->bases);
 	for (size_t i = 0; i < n; i++) {
-		const char *s = o->n_platforms ? o->platforms[i] : "linux/amd64";
+		const char *s = o->n_platforms ? o->platforms[i] : implied[i];
 		ctx_platform_t *pl = &c->plats[c->n_plats];
 		if (!strcmp(s, "linux/amd64") || !strcmp(s, "linux/x86_64")) {
 			pl->subdir = "linux-64";

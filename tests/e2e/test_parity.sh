@@ -118,6 +118,12 @@ idx="$T/multilock.oci/blobs/sha256/$(jq -r '.manifests[0].digest' "$T/multilock.
 check_eq "... writes an image index with both platforms" "amd64 arm64" "$(jq -r '[.manifests[].platform.architecture] | join(" ")' "$idx" 2>/dev/null)"
 check_eq "... whose images are the solved build's" "$(jq -r '[.manifests[].digest]|join(" ")' "$T/c-plat.oci/blobs/sha256/$(jq -r '.manifests[0].digest' "$T/c-plat.oci/index.json" | cut -d: -f2)" | sed 's/ /\n/g' | sort | paste -sd' ')" \
   "$(jq -r '[.manifests[].digest]|join(" ")' "$idx" | sed 's/ /\n/g' | sort | paste -sd' ')"
+check "build --lock of it without --platform" "$BIN" build --lock "$T/multi.yml" \
+  --cache-dir "$T/c-plat" --output "oci:$T/multidef.oci" -t m:1
+check_eq "... builds every platform of the lock (the same index)" "$(jq -r '.manifests[0].digest' "$T/multilock.oci/index.json")" \
+  "$(jq -r '.manifests[0].digest' "$T/multidef.oci/index.json" 2>/dev/null)"
+check "a one-platform lock without --platform builds that platform" "$BIN" build --lock "$T/demo.yml" \
+  --cache-dir "$T/c-demo" --output "oci:$T/onedef.oci" -t m:1
 expect_fail "a platform the lock lacks is named" "no conda packages for platform linux-aarch64" \
   "$BIN" build --lock "$T/demo.yml" --platform linux/arm64 --cache-dir "$T/c-demo" --output "oci:$T/x.oci"
 expect_fail "@EXPLICIT holds one platform" "@EXPLICIT lock holds one platform" \
