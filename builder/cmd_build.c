@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "pipeline.h"
 #include "publish.h"
+#include "sbom.h" /* issue 15 */
 #include "solve.h"
 
 #define MAX_LIST 64
@@ -36,6 +37,8 @@ static const char usage[] =
 	"      --cuda VERSION       __cuda virtual package (driver version of the target nodes)\n"
 	"      --glibc VERSION      __glibc virtual package (default: the base image's glibc, else 2.28)\n"
 	"      --compression gzip|zstd  layer compression (default gzip)\n"
+	"      --sbom none|spdx|cyclonedx  SBOM of the image and of each layer, attached as an\n"
+	"                           OCI 1.1 referrer (default spdx)\n"
 	"      --compression-level N  gzip 1..12 (libdeflate; default 4), zstd 1..19 (default 3)\n"
 	"      --cache-dir DIR      cache (default $XDG_CACHE_HOME/imgbuild or ~/.cache/imgbuild)\n"
 	"      --ignore-pip         build without the file's pip: dependencies\n"
@@ -124,6 +127,7 @@ int cmd_build(int argc, char **argv)
 		{"compression", required_argument, NULL, 'Z'}, {"compression-level", required_argument, NULL, 1010}, {"cache-dir", required_argument, NULL, 'C'},
 		{"ignore-pip", no_argument, NULL, 'I'}, {"no-layer-cache", no_argument, NULL, 1001},
 		{"no-extract-cache", no_argument, NULL, 1011},
+		{"sbom", required_argument, NULL, 1015}, /* issue 15 */
 		{"cache-repo", required_argument, NULL, 1002},    {"jobs", required_argument, NULL, 'j'},
 		{"lock", required_argument, NULL, 'L'},    {"channel-priority", required_argument, NULL, 'p'},
 		{"offline", no_argument, NULL, 'O'},
@@ -133,7 +137,7 @@ int cmd_build(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
 	const char *channels[MAX_LIST], *refs[MAX_LIST];
 	const char *platforms[MAX_LIST], *insecure[MAX_LIST];
-	build_opts_t o = {.platform_subdir = "linux-64"};
+	build_opts_t o = {.platform_subdir = "linux-64", .sbom_format = SBOM_SPDX}; /* issue 15 */
 	publish_opts_t po = {.refs = refs, .platforms = platforms, .reg.insecure = insecure};
 	publish_result_t res;
 	char *plat_list = NULL;
@@ -214,6 +218,12 @@ int cmd_build(int argc, char **argv)
 			break;
 		case 1001: o.no_layer_cache = 1; break;
 		case 1011: o.no_extract_cache = 1; break;
+		case 1015: /* issue 15 */
+			if (sbom_format_parse(optarg, (sbom_format_t *)&o.sbom_format, &err)) {
+				fprintf(stderr, "imgbuild: %s\n", err_msg(&err));
+				goto out;
+			}
+			break;
 		case 1002: o.cache_repo = optarg; break;
 		case 'j':
 			if (parse_long(optarg, "--jobs", &num) || num < 1 || num > 256)

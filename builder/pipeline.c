@@ -27,10 +27,12 @@
 #include "pkg.h"
 #include "pkgrec.h"
 #include "rcache_stage.h"
+#include "sbom.h" /* issue 15 */
 #include "scratch.h"
 #include "solve.h"
 #include "virtual.h"
 #include "workpool.h"
+#include "xalloc.h" /* issue 15 */
 
 
 typedef struct build {
@@ -509,6 +511,22 @@ static void set_env(build_t *b, oci_image_t *img)
 	buf_free(&path);
 }
 
+/* issue 15: the SBOM of the image and of each of its own layers, attached to the manifest. */
+static int attach_sbom(build_t *b, const oci_desc_t *top, err_t *err)
+{
+	const char **digests = xcalloc(b->n_layers ? b->n_layers : 1, sizeof *digests);
+	char digest[DIGEST_OCI_MAX];
+	size_t n = 0;
+	for (size_t g = 0; g < b->n_layers; g++)
+		digests[g] = b->layers[g].desc.digest;
+	sbom_layer_t *layers = sbom_layers_from_plan(b->plan, b->pkgs, digests, &n);
+	sbom_image_t img = {b->name.data, top->digest, b->opts->layer.mtime, layers, n};
+	int rc = sbom_attach(b->out, &img, (sbom_format_t)b->opts->sbom_format, top, digest, err);
+	sbom_layers_free(layers, n);
+	free(digests);
+	return rc;
+}
+
 static int write_image(build_t *b, build_result_t *res, err_t *err)
 {
 	const build_opts_t *o = b->opts;
@@ -544,6 +562,8 @@ static int write_image(build_t *b, build_result_t *res, err_t *err)
 	if (oci_image_write_blobs(img, b->out, &digest, &msize, err))
 		goto out;
 	oci_desc_t top = {.media_type = OCI_MT_MANIFEST, .digest = digest.data, .size = msize};
+	if (o->sbom_format && attach_sbom(b, &top, err)) /* issue 15 */
+		goto out;
 	/* a tag added to an existing layout keeps the tags it already holds */
 	if (oci_layout_set_refs(b->out, &top, o->tags, o->n_tags, err) ||
 	    oci_layout_keep_refs(b->out, o->output_dir, err) || oci_layout_write_index(b->out, err))

@@ -44,6 +44,7 @@ typedef struct build_opts {
 	                                  registry, which mounts them (builder/publish.c decides) */
 	int jobs;                      /* <= 0: one per CPU */
 	layer_opts_t layer;            /* compression, level, mtime */
+	int sbom_format;               /* issue 15: sbom_format_t (builder/sbom.h); 0 = none */
 } build_opts_t;
 
 typedef struct build_layer_info {

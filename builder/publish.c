@@ -3,6 +3,7 @@
  * happens in <cache>/tmp/build-XXXXXX (swept like the pipeline's if killed), removed at the end; an oci:DIR output appears by
  * rename only once complete, and a push writes tags only after all content is in. */
 #include "publish.h"
+#include "referrers.h" /* issue 15 */
 
 #include <errno.h>
 #include <jansson.h>
@@ -361,6 +362,10 @@ static int push_all(pub_t *p, publish_result_t *out, err_t *err)
 		logf_(p, "pushing to %s/%s (%zu tag%s)", p->refs[i].registry, p->refs[i].repository, n, n == 1 ? "" : "s");
 		if (oci_push_layout_from(r, p->final_layout.data, p->refs[i].repository, tags, n, p->cache.data,
 					 p->mount_src, err))
+			goto out;
+		/* issue 15: artifacts attached to the image (SBOM) after it, by the tag schema */
+		if (oci_referrers_push(r, p->final_layout.data, out->digest, p->refs[i].repository,
+				       p->cache.data, NULL, err))
 			goto out;
 		for (size_t k = 0; k < n; k++) {
 			buf_reset(&s);

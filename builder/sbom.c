@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "digest.h"
+#include "referrers.h"
 #include "version.h"
 #include "xalloc.h"
 
@@ -441,4 +442,31 @@ void sbom_layers_free(sbom_layer_t *layers, size_t n)
 	for (size_t g = 0; g < n; g++)
 		free((void *)layers[g].pkgs);
 	free(layers);
+}
+
+int sbom_attach(oci_layout_t *l, const sbom_image_t *img, sbom_format_t f,
+		const oci_desc_t *subject, char digest[DIGEST_OCI_MAX], err_t *err)
+{
+	size_t n = img->n_layers + 1;
+	buf_t *docs = xcalloc(n, sizeof *docs);
+	oci_artifact_part_t *parts = xcalloc(n, sizeof *parts);
+	int rc = -1;
+	for (size_t i = 0; i < n; i++) {
+		size_t layer = i == 0 ? SBOM_WHOLE_IMAGE : i - 1;
+		if (sbom_write(img, f, layer, &docs[i], err))
+			goto out;
+		parts[i] = (oci_artifact_part_t){
+			.media_type = sbom_media_type(f), .data = docs[i].data, .len = docs[i].len};
+		if (i > 0) {
+			parts[i].ann_key = SBOM_ANN_LAYER_DIGEST;
+			parts[i].ann_value = img->layers[i - 1].digest;
+		}
+	}
+	rc = oci_referrers_attach(l, subject, sbom_media_type(f), parts, n, digest, err);
+out:
+	for (size_t i = 0; i < n; i++)
+		buf_free(&docs[i]);
+	free(docs);
+	free(parts);
+	return rc;
 }

@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "err.h"
 #include "group.h"
+#include "layout.h"
 #include "pkgrec.h"
 
 typedef enum { SBOM_NONE = 0, SBOM_SPDX, SBOM_CYCLONEDX } sbom_format_t;
@@ -61,5 +62,12 @@ int sbom_write(const sbom_image_t *img, sbom_format_t f, size_t layer, buf_t *ou
 sbom_layer_t *sbom_layers_from_plan(const plan_t *plan, const pkgrec_t *const *pkgs,
 				    const char *const *digests, size_t *n);
 void sbom_layers_free(sbom_layer_t *layers, size_t n);
+
+/* Attaches the SBOM of img in format f to the image manifest subject in layout l, the OCI 1.1
+ * way (oci/referrers.h): one artifact manifest of artifactType sbom_media_type(f) whose first
+ * blob is the image's document and each next one a layer's, annotated SBOM_ANN_LAYER_DIGEST.
+ * Its digest goes into digest. */
+int sbom_attach(oci_layout_t *l, const sbom_image_t *img, sbom_format_t f,
+		const oci_desc_t *subject, char digest[DIGEST_OCI_MAX], err_t *err);
 
 #endif
