@@ -562,10 +562,10 @@ static int write_image(build_t *b, build_result_t *res, err_t *err)
 	if (oci_image_write_blobs(img, b->out, &digest, &msize, err))
 		goto out;
 	oci_desc_t top = {.media_type = OCI_MT_MANIFEST, .digest = digest.data, .size = msize};
-	if (o->sbom_format && attach_sbom(b, &top, err)) /* issue 15 */
-		goto out;
-	/* a tag added to an existing layout keeps the tags it already holds */
+	/* a tag added to an existing layout keeps the tags it already holds; the SBOM's
+	 * referrers entry (issue 15) comes after the image's tags */
 	if (oci_layout_set_refs(b->out, &top, o->tags, o->n_tags, err) ||
+	    (o->sbom_format && attach_sbom(b, &top, err)) ||
 	    oci_layout_keep_refs(b->out, o->output_dir, err) || oci_layout_write_index(b->out, err))
 		goto out;
 	res->manifest_digest = buf_detach(&digest);

@@ -34,6 +34,11 @@ const char *sbom_media_type(sbom_format_t f)
 	return f == SBOM_SPDX ? SBOM_MT_SPDX : f == SBOM_CYCLONEDX ? SBOM_MT_CYCLONEDX : NULL;
 }
 
+static int is_local(const char *url)
+{
+	return url && !strncmp(url, "file://", 7);
+}
+
 /* purl spec: everything but unreserved characters is percent-encoded in names, versions and
  * qualifier values. */
 static void purl_escape(buf_t *b, const char *s)
@@ -47,11 +52,15 @@ static void purl_escape(buf_t *b, const char *s)
 	}
 }
 
-/* The channel as conda names it: "conda-forge" for https://conda.anaconda.org/conda-forge. */
+/* The channel as conda names it: "conda-forge" for https://conda.anaconda.org/conda-forge,
+ * and "local" for a file:// channel, as conda-meta records it (docs/layer-format.md, "Layer
+ * cache key"), so moving a local channel changes no SBOM byte. */
 static const char *channel_label(const char *channel)
 {
 	if (!channel)
 		return "";
+	if (is_local(channel))
+		return "local";
 	if (!strncmp(channel, ANACONDA_ORG, strlen(ANACONDA_ORG)))
 		return channel + strlen(ANACONDA_ORG);
 	return channel;
@@ -187,9 +196,9 @@ static json_t *spdx_package(const pkgrec_t *r, json_t *extracted)
 	json_t *pkg =
 		json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:[o]}", "SPDXID", id, "name",
 			  r->name, "versionInfo", r->version, "downloadLocation",
-			  r->url ? r->url : "NOASSERTION", "filesAnalyzed", 0, "licenseConcluded",
-			  "NOASSERTION", "copyrightText", "NOASSERTION", "primaryPackagePurpose",
-			  "INSTALL", "externalRefs", spdx_purl_ref(purl));
+			  r->url && !is_local(r->url) ? r->url : "NOASSERTION", "filesAnalyzed", 0,
+			  "licenseConcluded", "NOASSERTION", "copyrightText", "NOASSERTION",
+			  "primaryPackagePurpose", "INSTALL", "externalRefs", spdx_purl_ref(purl));
 	if (r->sha256)
 		json_array_append_new(sums, spdx_checksum("SHA256", r->sha256));
 	if (r->md5)
@@ -310,7 +319,7 @@ static json_t *cdx_package(const pkgrec_t *r)
 	else if (lic)
 		json_object_set_new(c, "licenses",
 				    json_pack("[{s:{s:s}}]", "license", "name", lic));
-	if (r->url)
+	if (r->url && !is_local(r->url))
 		json_object_set_new(
 			c, "externalReferences",
 			json_pack("[{s:s, s:s}]", "type", "distribution", "url", r->url));
