@@ -38,7 +38,7 @@ static const char usage[] =
 	"      --glibc VERSION      __glibc virtual package (default: the base image's glibc, else 2.28)\n"
 	"      --compression gzip|zstd  layer compression (default gzip)\n"
 	"      --sbom none|spdx|cyclonedx  SBOM of the image and of each layer, attached as an\n"
-	"                           OCI 1.1 referrer (default spdx)\n"
+	"                           OCI 1.1 referrer (default: spdx on a push, none for --output)\n"
 	"      --compression-level N  gzip 1..12 (libdeflate; default 4), zstd 1..19 (default 3)\n"
 	"      --cache-dir DIR      cache (default $XDG_CACHE_HOME/imgbuild or ~/.cache/imgbuild)\n"
 	"      --ignore-pip         build without the file's pip: dependencies\n"
@@ -138,6 +138,7 @@ int cmd_build(int argc, char **argv)
 	const char *channels[MAX_LIST], *refs[MAX_LIST];
 	const char *platforms[MAX_LIST], *insecure[MAX_LIST];
 	build_opts_t o = {.platform_subdir = "linux-64", .sbom_format = SBOM_SPDX}; /* issue 15 */
+	int sbom_given = 0; /* issue 15 */
 	publish_opts_t po = {.refs = refs, .platforms = platforms, .reg.insecure = insecure};
 	publish_result_t res;
 	char *plat_list = NULL;
@@ -219,6 +220,7 @@ int cmd_build(int argc, char **argv)
 		case 1001: o.no_layer_cache = 1; break;
 		case 1011: o.no_extract_cache = 1; break;
 		case 1015: /* issue 15 */
+			sbom_given = 1;
 			if (sbom_format_parse(optarg, (sbom_format_t *)&o.sbom_format, &err)) {
 				fprintf(stderr, "imgbuild: %s\n", err_msg(&err));
 				goto out;
@@ -243,6 +245,10 @@ int cmd_build(int argc, char **argv)
 	o.env_path = argv[optind];
 	po.output = output;
 	po.n_refs = n_refs;
+	/* issue 15: a local output gets an SBOM only when asked: tools before OCI 1.1 (Debian's
+	 * oci-image-tool) refuse a layout holding artifacts (docs/sbom.md) */
+	if (output && !sbom_given)
+		o.sbom_format = SBOM_NONE;
 	const char *sde = getenv("SOURCE_DATE_EPOCH");
 	if (sde && *sde) {
 		if (parse_long(sde, "SOURCE_DATE_EPOCH", &num) || num < 0)

@@ -82,7 +82,7 @@ check_eq "no package is in two layers" "$(sort "$T/parts" | uniq -d)" ""
 
 # --- determinism -------------------------------------------------------------------------
 rm -rf "$T/cache/layers"
-check "rebuild into another layout" build --output "oci:$T/b.oci" -t demo:1.0
+check "rebuild into another layout" build --sbom spdx --output "oci:$T/b.oci" -t demo:1.0
 check_eq "SBOM artifact bytes are identical on rebuild" "$art" \
   "$(blob "$T/b.oci" "$(jq -r --arg t "$rtag" '.manifests[]|select(.annotations["org.opencontainers.image.ref.name"]==$t)|.digest' "$T/b.oci/index.json")" | jq -r '.manifests[0].digest')"
 
@@ -92,13 +92,15 @@ check_eq "the artifact is CycloneDX" "application/vnd.cyclonedx+json" \
   "$(blob "$T/c.oci" "$(jq -r '.manifests[]|select(.annotations["org.opencontainers.image.ref.name"]|startswith("sha256-"))|.digest' "$T/c.oci/index.json")" | jq -r '.manifests[0].artifactType')"
 check "build with --sbom none" build --sbom none --output "oci:$T/n.oci" -t demo:1.0
 check_eq "--sbom none attaches nothing" "1" "$(jq '.manifests|length' "$T/n.oci/index.json")"
+check "build into a layout without --sbom" build --output "oci:$T/d.oci" -t demo:1.0
+check_eq "a local output has no SBOM unless asked (pre-1.1 layout readers)" "1" "$(jq '.manifests|length' "$T/d.oci/index.json")"
 expect_fail "--sbom with an unknown format" "expected none, spdx or cyclonedx" build --sbom xml --output "oci:$T/x.oci"
 
 # --- push to Debian's registry: the referrers tag schema ---------------------------------
 P=$("$REG" start "$T/reg" --tls --htpasswd u:p) || { echo "FAIL: registry did not start"; exit 1; }
 H="127.0.0.1:$P"
 cu() { curl -sf --cacert "$T/reg/tls/crt.pem" -u u:p "$@"; }
-check "push with --sbom spdx" build --creds u:p --ca-cert "$T/reg/tls/crt.pem" -t "$H/team/demo:1.0"
+check "push (SBOM by default)" build --creds u:p --ca-cert "$T/reg/tls/crt.pem" -t "$H/team/demo:1.0"
 check_eq "the registry has no referrers API (so the tag schema is needed)" "404" \
   "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$T/reg/tls/crt.pem" -u u:p "https://$H/v2/team/demo/referrers/$mdig")"
 cu -H 'Accept: application/vnd.oci.image.index.v1+json' "https://$H/v2/team/demo/manifests/$rtag" >"$T/remote-idx.json"
