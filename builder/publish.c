@@ -3,6 +3,8 @@
  * context's scratch directory (swept if killed, removed at the end); an oci:DIR output appears
  * by rename only once complete, and a push writes tags only after all content is in. */
 #include "publish.h"
+#include "referrers.h" /* issue 15 */
+#include "sign.h"      /* issue 15 */
 
 #include <errno.h>
 #include <jansson.h>
@@ -25,10 +27,11 @@ typedef struct pub {
 	const char *work; /* the context's scratch directory */
 	buf_t final_layout;
 	size_t n_plats;
-	oci_ref_t *refs;   /* parsed -t (push and docker-archive) */
-	const char **tags; /* tag part of each -t for oci:DIR */
-	char *mount_src;   /* --cache-repo's repository when registry-cache hits are mounted, not
-			      pulled */
+	oci_ref_t *refs;     /* parsed -t (push and docker-archive) */
+	const char **tags;   /* tag part of each -t for oci:DIR */
+	char *mount_src;     /* --cache-repo's repository when registry-cache hits are mounted, not
+				pulled */
+	oci_sign_key_t *key; /* issue 15: --sign-key, loaded before the build; or NULL */
 } pub_t;
 
 /* "registry/name:tag" -> "tag"; no tag -> "latest"; a digest cannot be a layout tag. */
@@ -263,6 +266,14 @@ static int push_all(pub_t *p, publish_result_t *out, err_t *err)
 		if (oci_push_layout_from(r, p->final_layout.data, p->refs[i].repository, tags, n,
 					 ctx_cache_dir(p->ctx), p->mount_src, err))
 			goto out;
+		/* issue 15: artifacts attached to the image (SBOM) after it, by the tag schema */
+		if (oci_referrers_push(r, p->final_layout.data, out->digest, p->refs[i].repository,
+				       ctx_cache_dir(p->ctx), NULL, err))
+			goto out;
+		/* issue 15: then its signature, in the repository's sha256-<hex>.sig tag */
+		if (p->key && oci_sign_push(r, p->key, p->refs[i].registry, p->refs[i].repository,
+					    tags, n, out->digest, p->work, err))
+			goto out;
 		for (size_t k = 0; k < n; k++) {
 			buf_reset(&s);
 			buf_addf(&s, "%s/%s:%s@%s", p->refs[i].registry, p->refs[i].repository,
@@ -382,6 +393,18 @@ int publish_run(const publish_opts_t *po, ctx_t *ctx, publish_result_t *out, err
 	if (check_refs(&p, err))
 		goto out;
 	choose_mount_only(&p);
+	/* issue 15: a key that cannot sign fails the run before anything is built */
+	if (po->sign_key && po->output) {
+		err_set(err,
+			"--sign-key signs pushed images, and --output %s pushes none: push "
+			"with -t REGISTRY/NAME:TAG",
+			po->output);
+		goto out;
+	}
+	if (po->sign_key && !(p.key = oci_sign_key_load(po->sign_key, err))) {
+		err_prefix(err, "--sign-key");
+		goto out;
+	}
 	if (ctx_scratch(ctx, &p.work, err) || build_platforms(&p, out, err) ||
 	    deliver(&p, out, err))
 		goto out;
@@ -392,6 +415,7 @@ out:
 	free(p.refs);
 	free(p.tags);
 	free(p.mount_src);
+	oci_sign_key_free(p.key);
 	buf_free(&p.final_layout);
 	if (rc)
 		publish_result_free(out);
