@@ -235,6 +235,26 @@ out:
 	return rc;
 }
 
+/* issue 15: the referrers of each platform's image (its layout holds them, oci/referrers.h),
+ * by the tag schema where the registry lacks the referrers API. */
+static int push_referrers(pub_t *p, reg_t *r, const char *repo, const publish_result_t *out,
+			  err_t *err)
+{
+	buf_t dir = BUF_INIT;
+	int rc = 0;
+	for (size_t k = 0; rc == 0 && k < out->n_builds; k++) {
+		buf_setstr(&dir, p->final_layout.data);
+		if (p->n_plats > 1) {
+			buf_setstr(&dir, p->work);
+			buf_addf(&dir, "/image-%s.oci", ctx_platform(p->ctx, k)->arch);
+		}
+		rc = oci_referrers_push(r, dir.data, out->builds[k].manifest_digest, repo,
+					ctx_cache_dir(p->ctx), NULL, err);
+	}
+	buf_free(&dir);
+	return rc;
+}
+
 /* Pushes to every -t; tags of one repository share one blob pass. */
 static int push_all(pub_t *p, publish_result_t *out, err_t *err)
 {
@@ -266,9 +286,8 @@ static int push_all(pub_t *p, publish_result_t *out, err_t *err)
 		if (oci_push_layout_from(r, p->final_layout.data, p->refs[i].repository, tags, n,
 					 ctx_cache_dir(p->ctx), p->mount_src, err))
 			goto out;
-		/* issue 15: artifacts attached to the image (SBOM) after it, by the tag schema */
-		if (oci_referrers_push(r, p->final_layout.data, out->digest, p->refs[i].repository,
-				       ctx_cache_dir(p->ctx), NULL, err))
+		/* issue 15: the artifacts attached to each image (SBOM, provenance) after it */
+		if (push_referrers(p, r, p->refs[i].repository, out, err))
 			goto out;
 		/* issue 15: then its signature, in the repository's sha256-<hex>.sig tag */
 		if (p->key && oci_sign_push(r, p->key, p->refs[i].registry, p->refs[i].repository,

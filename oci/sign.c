@@ -243,6 +243,7 @@ static int write_signature_manifest(oci_layout_t *l, const oci_sign_key_t *k, co
 			"rootfs", "type", "layers", "diff_ids", diff_ids);
 	dump_into(doc, &bytes);
 	json_decref(doc);
+	doc = NULL;
 	if (oci_layout_write_blob(l, bytes.data, bytes.len, cd, err))
 		goto out;
 	doc = json_pack("{s:i, s:s, s:{s:s, s:s, s:I}, s:O}", "schemaVersion", 2, "mediaType",

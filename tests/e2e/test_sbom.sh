@@ -8,7 +8,8 @@
 # the `sha256-<hex>` index listing the SBOM; --sbom cyclonedx / none behave. Provenance (part
 # 3): an in-toto statement with a SLSA v1 predicate attached beside the SBOM, naming the
 # environment file's sha256, SOURCE_DATE_EPOCH and every installed package by sha256;
-# identical on rebuild; listed with the SBOM in the pushed referrers index.
+# identical on rebuild; listed with the SBOM in the pushed referrers index, for each image of a
+# two-platform push too.
 set -u
 . "$(dirname "$0")/lib.sh"
 e2e_need_root
@@ -143,5 +144,16 @@ check "the pushed SBOM is the layout's" cmp "$T/remote.spdx.json" "$T/image.spdx
 check "a second push keeps one entry" build --creds u:p --ca-cert "$T/reg/tls/crt.pem" -t "$H/team/demo:1.0"
 check_eq "the referrers tag still lists two artifacts" "2" \
   "$(cu -H 'Accept: application/vnd.oci.image.index.v1+json' "https://$H/v2/team/demo/manifests/$rtag" | jq '.manifests|length')"
+
+# --- two platforms: each platform's image carries its own referrers -------------------------
+printf 'name: multi\nchannels: [nodefaults]\ndependencies: [demo-data=1.0]\n' >"$T/multi.yml"
+check "a two-platform push" "$BIN" build "$T/multi.yml" --channel "$CH" --cache-dir "$T/cache" \
+  --platform linux/amd64,linux/arm64 --creds u:p --ca-cert "$T/reg/tls/crt.pem" -t "$H/team/multi:1.0"
+plats=$(cu -H 'Accept: application/vnd.oci.image.index.v1+json' "https://$H/v2/team/multi/manifests/1.0" | jq -r '.manifests[].digest')
+check_eq "the index lists two images" "2" "$(echo "$plats" | grep -c sha256)"
+for d in $plats; do
+  check_eq "the image $d lists its SBOM and provenance" "application/spdx+json application/vnd.in-toto+json" \
+    "$(cu -H 'Accept: application/vnd.oci.image.index.v1+json' "https://$H/v2/team/multi/manifests/sha256-${d#sha256:}" | jq -r '[.manifests[].artifactType]|join(" ")')"
+done
 
 e2e_finish
