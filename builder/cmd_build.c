@@ -7,6 +7,7 @@
 #include "context.h"
 #include "options.h"
 #include "publish.h"
+#include "sbom_attach.h" /* issue 15 */
 
 static const char usage[] =
 	"usage: imgbuild build ENV.yml -t REGISTRY/NAME[:TAG]... [options]   (build and push)\n"
@@ -58,6 +59,7 @@ int cmd_build(int argc, char **argv)
 		rc = rc == 1 ? 0 : 2;
 		goto out;
 	}
+	attach_resolve_defaults(&a.build, a.output != NULL); /* issue 15 */
 	if (!(ctx = ctx_new(&a.build, CTX_SOLVE | CTX_LAYERS, cli_log, NULL, &err)) ||
 	    publish_run(&a.publish, ctx, &res, &err)) {
 		rc = cli_fail(&err);

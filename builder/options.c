@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "provenance.h"
+#include "sbom.h"
 #include "solve.h"
 #include "xalloc.h"
 
@@ -95,6 +97,17 @@ const opt_def_t opt_defs[] = {
 	 "also trust this PEM CA (channels, packages, registries)"},
 	{OPT_INSECURE_REGISTRY, "insecure-registry", 0, "HOST[:PORT]", B | P | L | U,
 	 "allow plain HTTP / unverified TLS (repeatable)"},
+	/* issue 15: what is attached to a built image, and its signature */
+	{OPT_SBOM, "sbom", 0, "none|spdx|cyclonedx", B,
+	 "SBOM of the image and of each layer, attached as an OCI 1.1 referrer (default: spdx on "
+	 "a push, none for --output)"},
+	{OPT_PROVENANCE, "provenance", 0, "none|slsa", B,
+	 "in-toto statement with a SLSA v1 provenance predicate (builder, inputs by sha256, "
+	 "packages by digest), attached as an OCI 1.1 referrer (default: slsa on a push, none for "
+	 "--output)"},
+	{OPT_SIGN_KEY, "sign-key", 0, "FILE", B,
+	 "sign each pushed image with this ECDSA P-256 private key (PEM), laid out as cosign's "
+	 "sigstore attachments (a sha256-<hex>.sig tag)"},
 	{OPT_HELP, "help", 'h', NULL, B | P | L | U, "show this help"},
 };
 const size_t opt_n_defs = sizeof opt_defs / sizeof opt_defs[0];
@@ -163,6 +176,23 @@ static void add_platforms(cli_args_t *a, const char *list)
 	}
 }
 
+/* issue 15: --sbom and --provenance. 0, or 2 after a usage error. */
+static int attach_option(cmd_bit_t cmd, opt_id_t id, const char *v, build_opts_t *o)
+{
+	err_t err = ERR_INIT;
+	sbom_format_t f;
+	provenance_format_t p;
+	int rc = 0;
+	if (id == OPT_SBOM ? sbom_format_parse(v, &f, &err) : provenance_format_parse(v, &p, &err))
+		rc = usage_error(cmd, "%s", err_msg(&err));
+	else if (id == OPT_SBOM)
+		o->sbom_format = (int)f;
+	else
+		o->provenance = (int)p;
+	err_clear(&err);
+	return rc;
+}
+
 /* Values checked here, once for every command. 0, or 2 after a usage error. */
 static int apply_value(cmd_bit_t cmd, opt_id_t id, const char *v, cli_args_t *a)
 {
@@ -192,6 +222,9 @@ static int apply_value(cmd_bit_t cmd, opt_id_t id, const char *v, cli_args_t *a)
 		o->jobs = (int)num;
 		o->layer.threads = (int)num; /* compression threads per layer */
 		return 0;
+	case OPT_SBOM:
+	case OPT_PROVENANCE: return attach_option(cmd, id, v, o);
+	case OPT_SIGN_KEY: a->publish.sign_key = v; return 0;
 	case OPT_FORMAT:
 		if (strcmp(v, "conda-lock") && strcmp(v, "explicit") && strcmp(v, "json"))
 			return usage_error(cmd, "--format %s: use conda-lock, explicit or json", v);
@@ -419,6 +452,7 @@ int cli_parse(cmd_bit_t cmd, const char *usage, int argc, char **argv, cli_args_
 	struct option *lo = make_longopts(cmd, shortopts, sizeof shortopts);
 	int c, rc = 0;
 	memset(out, 0, sizeof *out);
+	out->build.sbom_format = out->build.provenance = -1; /* not given (sbom_attach.h) */
 	opterr = 0;
 	optind = 0; /* glibc: 0 also resets its internal state, for a second parse in one process */
 	while (rc == 0 && (c = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {

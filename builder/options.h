@@ -56,6 +56,9 @@ typedef enum opt_id {
 	OPT_CREDS,
 	OPT_CA_CERT,
 	OPT_INSECURE_REGISTRY,
+	OPT_SBOM, /* issue 15: attachments and signing */
+	OPT_PROVENANCE,
+	OPT_SIGN_KEY,
 	OPT_HELP,
 } opt_id_t;
 

@@ -22,6 +22,7 @@
 #include "overlap.h"
 #include "pkgrec.h"
 #include "rcache_stage.h"
+#include "sbom_attach.h" /* issue 15 */
 #include "scratch.h"
 #include "solve.h"
 #include "workpool.h"
@@ -267,6 +268,19 @@ static void set_env(build_t *b, oci_image_t *img)
 	buf_free(&path);
 }
 
+/* issue 15: the SBOM and provenance of the image, attached to its manifest. */
+static int attach_all(build_t *b, const oci_desc_t *top, err_t *err)
+{
+	const char **digests = xcalloc(b->n_layers ? b->n_layers : 1, sizeof *digests);
+	for (size_t g = 0; g < b->n_layers; g++)
+		digests[g] = b->layers[g].desc.digest;
+	attach_input_t in = {b->ctx, b->target->platform, b->plan, b->pkgs, b->n_pkgs, digests,
+			     b->out};
+	int rc = attach_image_artifacts(&in, top, err);
+	free(digests);
+	return rc;
+}
+
 static int write_image(build_t *b, build_result_t *res, err_t *err)
 {
 	const build_opts_t *o = b->opts;
@@ -301,9 +315,10 @@ static int write_image(build_t *b, build_result_t *res, err_t *err)
 	if (oci_image_write_blobs(img, b->out, &digest, &msize, err))
 		goto out;
 	oci_desc_t top = {.media_type = OCI_MT_MANIFEST, .digest = digest.data, .size = msize};
-	/* a tag added to an existing layout keeps the tags it already holds */
+	/* a tag added to an existing layout keeps the tags it already holds; the referrers entry
+	 * of the SBOM and provenance (issue 15) comes after the image's tags */
 	if (oci_layout_set_refs(b->out, &top, b->target->tags, b->target->n_tags, err) ||
-	    oci_layout_keep_refs(b->out, b->target->output_dir, err) ||
+	    attach_all(b, &top, err) || oci_layout_keep_refs(b->out, b->target->output_dir, err) ||
 	    oci_layout_write_index(b->out, err))
 		goto out;
 	res->manifest_digest = buf_detach(&digest);

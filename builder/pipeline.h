@@ -45,6 +45,10 @@ typedef struct build_opts {
 		*reg;       /* registry access (base pulls, cache repo, pushes); NULL = defaults */
 	int jobs;           /* <= 0: one per CPU */
 	layer_opts_t layer; /* compression, level, mtime */
+	/* issue 15: what is attached to the image (builder/sbom_attach.c). -1 = not given:
+	 * spdx / slsa on a push, none for --output (docs/sbom.md) */
+	int sbom_format; /* sbom_format_t (builder/sbom.h) */
+	int provenance;  /* provenance_format_t (builder/provenance.h) */
 } build_opts_t;
 
 /* Where one platform's build goes. */

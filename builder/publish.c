@@ -3,6 +3,8 @@
  * context's scratch directory (swept if killed, removed at the end); an oci:DIR output appears
  * by rename only once complete, and a push writes tags only after all content is in. */
 #include "publish.h"
+#include "referrers.h" /* issue 15 */
+#include "sign.h"      /* issue 15 */
 
 #include <errno.h>
 #include <jansson.h>
@@ -25,10 +27,11 @@ typedef struct pub {
 	const char *work; /* the context's scratch directory */
 	buf_t final_layout;
 	size_t n_plats;
-	oci_ref_t *refs;   /* parsed -t (push and docker-archive) */
-	const char **tags; /* tag part of each -t for oci:DIR */
-	char *mount_src;   /* --cache-repo's repository when registry-cache hits are mounted, not
-			      pulled */
+	oci_ref_t *refs;     /* parsed -t (push and docker-archive) */
+	const char **tags;   /* tag part of each -t for oci:DIR */
+	char *mount_src;     /* --cache-repo's repository when registry-cache hits are mounted, not
+				pulled */
+	oci_sign_key_t *key; /* issue 15: --sign-key, loaded before the build; or NULL */
 } pub_t;
 
 /* "registry/name:tag" -> "tag"; no tag -> "latest"; a digest cannot be a layout tag. */
@@ -232,6 +235,26 @@ out:
 	return rc;
 }
 
+/* issue 15: the referrers of each platform's image (its layout holds them, oci/referrers.h),
+ * by the tag schema where the registry lacks the referrers API. */
+static int push_referrers(pub_t *p, reg_t *r, const char *repo, const publish_result_t *out,
+			  err_t *err)
+{
+	buf_t dir = BUF_INIT;
+	int rc = 0;
+	for (size_t k = 0; rc == 0 && k < out->n_builds; k++) {
+		buf_setstr(&dir, p->final_layout.data);
+		if (p->n_plats > 1) {
+			buf_setstr(&dir, p->work);
+			buf_addf(&dir, "/image-%s.oci", ctx_platform(p->ctx, k)->arch);
+		}
+		rc = oci_referrers_push(r, dir.data, out->builds[k].manifest_digest, repo,
+					ctx_cache_dir(p->ctx), NULL, err);
+	}
+	buf_free(&dir);
+	return rc;
+}
+
 /* Pushes to every -t; tags of one repository share one blob pass. */
 static int push_all(pub_t *p, publish_result_t *out, err_t *err)
 {
@@ -262,6 +285,13 @@ static int push_all(pub_t *p, publish_result_t *out, err_t *err)
 			p->refs[i].repository, n, n == 1 ? "" : "s");
 		if (oci_push_layout_from(r, p->final_layout.data, p->refs[i].repository, tags, n,
 					 ctx_cache_dir(p->ctx), p->mount_src, err))
+			goto out;
+		/* issue 15: the artifacts attached to each image (SBOM, provenance) after it */
+		if (push_referrers(p, r, p->refs[i].repository, out, err))
+			goto out;
+		/* issue 15: then its signature, in the repository's sha256-<hex>.sig tag */
+		if (p->key && oci_sign_push(r, p->key, p->refs[i].registry, p->refs[i].repository,
+					    tags, n, out->digest, p->work, err))
 			goto out;
 		for (size_t k = 0; k < n; k++) {
 			buf_reset(&s);
@@ -382,6 +412,18 @@ int publish_run(const publish_opts_t *po, ctx_t *ctx, publish_result_t *out, err
 	if (check_refs(&p, err))
 		goto out;
 	choose_mount_only(&p);
+	/* issue 15: a key that cannot sign fails the run before anything is built */
+	if (po->sign_key && po->output) {
+		err_set(err,
+			"--sign-key signs pushed images, and --output %s pushes none: push "
+			"with -t REGISTRY/NAME:TAG",
+			po->output);
+		goto out;
+	}
+	if (po->sign_key && !(p.key = oci_sign_key_load(po->sign_key, err))) {
+		err_prefix(err, "--sign-key");
+		goto out;
+	}
 	if (ctx_scratch(ctx, &p.work, err) || build_platforms(&p, out, err) ||
 	    deliver(&p, out, err))
 		goto out;
@@ -392,6 +434,7 @@ out:
 	free(p.refs);
 	free(p.tags);
 	free(p.mount_src);
+	oci_sign_key_free(p.key);
 	buf_free(&p.final_layout);
 	if (rc)
 		publish_result_free(out);

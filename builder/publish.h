@@ -21,6 +21,7 @@ typedef struct publish_opts {
 	const char *const *refs; /* -t as written */
 	size_t n_refs;
 	const char *metadata_file; /* NULL = none */
+	const char *sign_key;      /* issue 15: --sign-key PEM file (oci/sign.h), or NULL */
 } publish_opts_t;
 
 typedef struct publish_result {

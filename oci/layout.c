@@ -13,6 +13,7 @@
 
 #include "fsutil.h"
 #include "layout_int.h"
+#include "referrers.h" /* issue 15: only_image */
 #include "xalloc.h"
 
 #define IMPORT_DEPTH_MAX 4 /* index -> manifest is 2; nothing imgbuild reads nests deeper */
@@ -367,10 +368,24 @@ static void tag_list(const oci_layout_t *l, buf_t *out)
 		buf_addstr(out, "none");
 }
 
+/* issue 15: the one entry that is not a referrers index (sha256-<hex>, referrers.h), or -1 */
+static long only_image(const oci_layout_t *l)
+{
+	long at = -1;
+	for (size_t i = 0; i < l->n_views; i++) {
+		if (oci_is_referrers_tag(l->views[i].ref_name))
+			continue;
+		if (at >= 0)
+			return -1;
+		at = (long)i;
+	}
+	return at;
+}
+
 const oci_desc_t *oci_layout_find(const oci_layout_t *l, const char *ref_name, err_t *err)
 {
 	buf_t tags = BUF_INIT;
-	long at = ref_name ? entry_named(l, ref_name) : l->n_views == 1 ? 0 : -1;
+	long at = ref_name ? entry_named(l, ref_name) : only_image(l);
 	if (at >= 0)
 		return &l->views[at];
 	tag_list(l, &tags);

@@ -40,7 +40,9 @@ EOF
 # two environments that differ only in the last group (demo-data 1.0 vs demo-app + demo-data 2.0)
 printf 'name: team-a\nchannels: [%s]\ndependencies: [python=3.11, prefixdemo, hello-noarch, linkdemo, demo-data=1.0]\n' "$CH" >"$T/a.yml"
 printf 'name: team-b\nchannels: [%s]\ndependencies: [python=3.11, prefixdemo, hello-noarch, linkdemo, demo-app]\n' "$CH" >"$T/b.yml"
-build() { "$BIN" build "$@" --recipe "$T/recipe.yaml" --prefix /opt/env; }
+# --sbom/--provenance none: this test counts layer and config uploads; the referrers (SBOM,
+# provenance) are test_sbom.sh's (issue 15)
+build() { "$BIN" build "$@" --recipe "$T/recipe.yaml" --prefix /opt/env --sbom none --provenance none; }
 manifest() { curl -sf -H 'Accept: application/vnd.oci.image.manifest.v1+json' "http://$H/v2/$1/manifests/$2"; }
 log_from() { tail -n +"$(( $1 + 1 ))" "$T/reg/registry.log"; }
 # digests of finished blob uploads (PUT .../blobs/uploads/...?digest=) and of 201 mounts
