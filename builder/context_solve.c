@@ -5,6 +5,7 @@
  * records do (pkg_complete_record). */
 #include "context_int.h"
 #include "base.h"
+#include "context_pip.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -235,5 +236,7 @@ int ctx_packages(ctx_t *c, size_t i, solution_t **out, char ***archives, err_t *
 	if (archives)
 		*archives = NULL;
 	*out = c->o->lock_path ? lock_platform(c, i, archives, err) : solve_platform(c, i, err);
+	if (*out && ctx_pip_add(c, i, out, archives, err)) /* the pip: section (context_pip.c) */
+		return -1;
 	return *out ? 0 : -1;
 }

@@ -728,3 +728,8 @@ size_t plan_group_pkg(const plan_t *p, size_t g, size_t j)
 {
 	return p->groups[g].pkgs[j];
 }
+
+int group_is_pip(const pkgrec_t *r)
+{
+	return r && r->subdir && !strcmp(r->subdir, GROUP_PIP_SUBDIR);
+}

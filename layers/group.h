@@ -57,6 +57,16 @@
  * Docker's own limit is 127. */
 #define PLAN_MAX_LAYERS 127
 
+/* A pip package (a wheel) in a package set is a record with subdir GROUP_PIP_SUBDIR and
+ * build GROUP_PIP_BUILD, as `conda list` shows pip packages; "pypi" can never be a conda
+ * subdir ("<os>-<arch>", pkgrec_subdir_ok). Its name is the PEP 503 normalised project name,
+ * fn the wheel's file name, sha256 the wheel's, depends the names of the projects (or conda
+ * packages) it requires. */
+#define GROUP_PIP_SUBDIR "pypi"
+#define GROUP_PIP_BUILD "pypi_0"
+/* 1 when r is a pip package. */
+int group_is_pip(const pkgrec_t *r);
+
 typedef struct recipe recipe_t;
 typedef struct plan plan_t;
 
