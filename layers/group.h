@@ -11,6 +11,9 @@
  *   private_deps_of: [globs]  the dependencies only the matched packages need, without the
  *                        matched packages themselves (they are left for a later group).
  *   rest: true           every package not yet claimed.
+ * and optionally `kind: conda` or `kind: pip`: the rule sees only conda packages or only pip
+ * packages (wheels, group_is_pip); without it a rule sees both kinds, so `match: [torch]`
+ * takes a torch wheel as `match: [pytorch]` takes the conda package.
  * Unknown keys, malformed globs, a group without (or with two) rules and duplicate names are
  * errors naming file:line.
  *
