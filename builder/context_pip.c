@@ -289,7 +289,15 @@ static pkgrec_t *wheel_record(ctx_pip_t *p, size_t i, pip_wheel_t *w, err_t *err
 {
 	const pypi_candidate_t *cand = pypi_resolution_candidate(p->res, i);
 	const pypi_file_t *f = pypi_index_provider_file(cand);
-	pkgrec_t *r = pkgrec_new();
+	pkgrec_t *r;
+	/* checked here too: a layer-cache hit never downloads the wheel */
+	if (w->pin && f->sha256[0] && strcmp(w->pin, f->sha256)) {
+		err_set(err,
+			"%s: the index gives sha256 %s but the requirement pins --hash=sha256:%s",
+			f->filename, f->sha256, w->pin);
+		return NULL;
+	}
+	r = pkgrec_new();
 	w->file = f;
 	w->is_requested = pypi_resolution_is_requested(p->res, i);
 	r->name = xstrdup(pypi_resolution_key(p->res, i));
