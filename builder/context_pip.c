@@ -183,7 +183,8 @@ static int open_index(ctx_t *c, size_t i, const pkgrec_t *python, ctx_pip_t *p, 
 	if (!(p->target = pypi_target_new(python->version, c->plats[i].subdir,
 					  glibc ? glibc : "2.17", err)))
 		return -1;
-	collect_urls(c, p);
+	if (!c->o->lock_path) /* a lock's wheels are fetched by their URLs */
+		collect_urls(c, p);
 	pypi_index_opts_t io = {(const char *const *)p->urls,
 				p->n_index,
 				(const char *const *)p->urls + p->n_index,
@@ -390,16 +391,127 @@ static int resolve_platform(ctx_t *c, size_t i, solution_t *sol, char *const *ar
 	return 0;
 }
 
+size_t ctx_pip_lock_filter(ctx_t *c, pkgrec_t **recs, size_t n)
+{
+	size_t kept = 0, dropped = 0;
+	if (!c->o->ignore_pip)
+		return n;
+	for (size_t k = 0; k < n; k++) {
+		if (group_is_pip(recs[k])) {
+			pkgrec_free(recs[k]);
+			dropped++;
+		} else {
+			recs[kept++] = recs[k];
+		}
+	}
+	if (dropped)
+		ctx_log(c, "%s: ignoring %zu pip packages (--ignore-pip)", c->o->lock_path,
+			dropped);
+	return kept;
+}
+
+static int is_top_level(const pypi_reqset_t *rs, const char *key)
+{
+	for (size_t k = 0; k < pypi_reqset_count(rs); k++)
+		if (!strcmp(pypi_req_key(pypi_reqset_req(rs, k)), key))
+			return 1;
+	return 0;
+}
+
+/* Without the environment file, a pip entry of a lock is taken as a top-level requirement
+ * when no other entry depends on it (conda-lock v1 does not record which ones were asked
+ * for; REQUESTED may then differ from the build that solved). */
+static int lock_is_requested(const solution_t *sol, const pkgrec_t *r)
+{
+	for (size_t k = 0; k < solution_count(sol); k++) {
+		const pkgrec_t *o = solution_get(sol, k);
+		for (size_t d = 0; group_is_pip(o) && d < o->n_depends; d++) {
+			char *name = pkgrec_dep_name(o->depends[d]);
+			int is_dep = !strcmp(name, r->name);
+			free(name);
+			if (is_dep)
+				return 0;
+		}
+	}
+	return 1;
+}
+
+/* --lock: the lock's pip entries are the wheels, by URL and sha256; no resolution. */
+static int lock_wheels(ctx_t *c, size_t i, solution_t *sol, char *const *archives, ctx_pip_t *p,
+		       err_t *err)
+{
+	size_t n = solution_count(sol), n_conda = 0, n_pip = 0;
+	const pkgrec_t *python = solution_find(sol, "python");
+	const pkgrec_t **v = xcalloc(n ? n : 1, sizeof *v);
+	char **a = xcalloc(n ? n : 1, sizeof *a), *python_xy = solution_python_version(sol);
+	buf_t url = BUF_INIT;
+	int rc = -1;
+	for (size_t k = 0; k < n; k++) {
+		if (group_is_pip(solution_get(sol, k))) {
+			n_pip++;
+			continue;
+		}
+		a[n_conda] = archives ? archives[k] : NULL;
+		v[n_conda++] = solution_get(sol, k);
+	}
+	if (!n_pip) {
+		rc = 0;
+		goto out;
+	}
+	if (!python) {
+		err_set(err, "%s: the lock has pip packages but no python package",
+			c->o->lock_path);
+		goto out;
+	}
+	if (!(p->conda = pip_conda_scan(c, v, n_conda, a, python_xy ? python_xy : "3", err)) ||
+	    open_index(c, i, python, p, err) || note_installed(p, err))
+		goto out;
+	p->wheels = xcalloc(n_pip, sizeof *p->wheels);
+	for (size_t k = 0; k < n; k++) {
+		pkgrec_t *r = solution_record(sol, k);
+		pip_wheel_t *w = &p->wheels[p->n_wheels];
+		if (!group_is_pip(r))
+			continue;
+		buf_setstr(&url, r->url);
+		buf_addf(&url, "#sha256=%s", r->sha256);
+		if (!(w->file = pypi_index_url_file(p->ix, url.data, err))) {
+			err_prefix(err, "%s", pkgrec_origin(r));
+			goto out;
+		}
+		w->rec = r;
+		if (c->pip_reqs) { /* the environment file says what was asked for */
+			requirement_of(c->pip_reqs, r->name, w->file, w);
+			w->is_requested = is_top_level(c->pip_reqs, r->name);
+		} else {
+			w->is_requested = lock_is_requested(sol, r);
+		}
+		w->pin = r->sha256;
+		if (!r->raw)
+			r->raw = wheel_raw(p, w, w->file);
+		p->n_wheels++;
+	}
+	ctx_log(c, "pip: %zu wheel(s) from %s", p->n_wheels, c->o->lock_path);
+	rc = 0;
+out:
+	free(v);
+	free(a);
+	free(python_xy);
+	buf_free(&url);
+	return rc;
+}
+
 int ctx_pip_add(ctx_t *c, size_t i, solution_t **sol, char ***archives, err_t *err)
 {
 	ctx_pip_t *p;
 	pkgrec_t **recs = NULL;
-	if (!c->pip_reqs)
+	if (!c->pip_reqs && !c->o->lock_path)
 		return 0;
 	if (!c->pip)
 		c->pip = xcalloc(c->n_plats, sizeof *c->pip);
 	pip_free(c->pip[i]);
 	p = c->pip[i] = xcalloc(1, sizeof *p);
+	if (c->o->lock_path)
+		return lock_wheels(c, i, *sol, archives ? *archives : NULL, p, err);
 	ctx_log(c, "resolving %zu pip requirement(s)%s%s", pypi_reqset_count(c->pip_reqs),
 		c->n_plats > 1 ? " for " : "", c->n_plats > 1 ? c->plats[i].name : "");
 	if (resolve_platform(c, i, *sol, archives ? *archives : NULL, p, &recs, err)) {

@@ -26,6 +26,9 @@ int ctx_pip_load(ctx_t *c, err_t *err);
  * wheel; *archives (when not NULL and set) is realigned, pip records' entries NULL. Nothing
  * to do without a pip list. */
 int ctx_pip_add(ctx_t *c, size_t i, solution_t **sol, char ***archives, err_t *err);
+/* --lock: with --ignore-pip, frees the pip records among recs[0..n) and returns how many
+ * records are left (compacted, in order); else n. */
+size_t ctx_pip_lock_filter(ctx_t *c, pkgrec_t **recs, size_t n);
 /* Frees every platform's state and the list (ctx_free). */
 void ctx_pip_free_all(ctx_t *c);
 

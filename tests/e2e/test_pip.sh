@@ -178,6 +178,32 @@ env_file nopython demo-data -- six
 expect_fail "a pip section without a conda python" "needs python among the conda dependencies" \
   build "$T/nopython.yml" --pypi-index "$IDX" --output "oci:$T/bad8.oci"
 
+# --- locks: conda-lock v1 pip entries, installed exactly and verified -------------------------
+check "imgbuild lock writes the pip packages" "$BIN" lock "$T/good.yml" --pypi-index "$IDX" --cache-dir "$T/cache" -o "$T/lock.yml"
+check_eq "... as six manager: pip entries with url and sha256" "6 6" \
+  "$(grep -c 'manager: pip' "$T/lock.yml") $(grep -A8 'manager: pip' "$T/lock.yml" | grep -c 'sha256: [0-9a-f]\{64\}')"
+check "build --lock installs them (fresh cache)" "$BIN" build "$T/good.yml" --lock "$T/lock.yml" --cache-dir "$T/cache-lock" --output "oci:$T/locked.oci"
+check_eq "... the same image as the build that solved" "$(digest_of "$T/good.oci")" "$(digest_of "$T/locked.oci")"
+check "build --lock alone (no environment file) builds" "$BIN" build --lock "$T/lock.yml" --cache-dir "$T/cache-lock" --output "oci:$T/locked2.oci"
+sed 's/^\(    sha256: \)[0-9a-f]\{8\}/\1deadbeef/' "$T/lock.yml" >"$T/lock-bad.yml"
+# only pip entries' hashes matter here: put the conda ones back
+python3 - "$T/lock.yml" "$T/lock-bad.yml" <<'EOF2'
+import sys, yaml
+good, bad = (yaml.safe_load(open(f)) for f in sys.argv[1:3])
+for g, b in zip(good["package"], bad["package"]):
+    if g["manager"] == "conda":
+        b["hash"] = g["hash"]
+yaml.safe_dump(bad, open(sys.argv[2], "w"), sort_keys=False)
+EOF2
+expect_fail "a lock whose wheel sha256 is wrong is refused" "coverage-6.5.0-.*whl.*expected deadbeef.*damaged or was altered" \
+  "$BIN" build --lock "$T/lock-bad.yml" --cache-dir "$T/cache-lock2" --output "oci:$T/bad9.oci"
+no_output "$T/bad9.oci" "wrong wheel hash in the lock"
+expect_fail "@EXPLICIT refuses pip packages with a clear message" "an @EXPLICIT lock cannot hold pip packages.*conda-lock YAML" \
+  "$BIN" lock "$T/good.yml" --pypi-index "$IDX" --cache-dir "$T/cache" -o "$T/lock.txt"
+no_output "$T/lock.txt" "@EXPLICIT lock with pip packages"
+check "build --lock --ignore-pip leaves the lock's pip packages out" "$BIN" build --lock "$T/lock.yml" --ignore-pip --cache-dir "$T/cache-lock" --output "oci:$T/locked3.oci"
+check_eq "... one layer" "1" "$(layers_of "$T/locked3.oci" | wc -w)"
+
 # --- --ignore-pip ------------------------------------------------------------------------------
 check "--ignore-pip builds without the pip section" build "$T/good.yml" --ignore-pip --output "oci:$T/nopip.oci"
 check_eq "... into the conda layer only" "1" "$(layers_of "$T/nopip.oci" | wc -w)"
