@@ -500,6 +500,20 @@ out:
 	return rc;
 }
 
+/* On failure the package set and its archives go: the caller gets none (ctx_packages). */
+static int drop_packages(solution_t **sol, char ***archives)
+{
+	for (size_t k = 0; archives && *archives && k < solution_count(*sol); k++)
+		free((*archives)[k]);
+	if (archives && *archives) {
+		free(*archives);
+		*archives = NULL;
+	}
+	solution_free(*sol);
+	*sol = NULL;
+	return -1;
+}
+
 int ctx_pip_add(ctx_t *c, size_t i, solution_t **sol, char ***archives, err_t *err)
 {
 	ctx_pip_t *p;
@@ -510,17 +524,18 @@ int ctx_pip_add(ctx_t *c, size_t i, solution_t **sol, char ***archives, err_t *e
 		c->pip = xcalloc(c->n_plats, sizeof *c->pip);
 	pip_free(c->pip[i]);
 	p = c->pip[i] = xcalloc(1, sizeof *p);
-	if (c->o->lock_path)
-		return lock_wheels(c, i, *sol, archives ? *archives : NULL, p, err);
+	if (c->o->lock_path) {
+		if (lock_wheels(c, i, *sol, archives ? *archives : NULL, p, err))
+			return drop_packages(sol, archives);
+		return 0;
+	}
 	ctx_log(c, "resolving %zu pip requirement(s)%s%s", pypi_reqset_count(c->pip_reqs),
 		c->n_plats > 1 ? " for " : "", c->n_plats > 1 ? c->plats[i].name : "");
 	if (resolve_platform(c, i, *sol, archives ? *archives : NULL, p, &recs, err)) {
 		for (size_t k = 0; recs && k < p->n_wheels; k++)
 			pkgrec_free(recs[k]);
 		free(recs);
-		solution_free(*sol);
-		*sol = NULL;
-		return -1;
+		return drop_packages(sol, archives);
 	}
 	ctx_log(c, "pip: %zu wheel(s) to install, %zu distribution(s) already installed by conda",
 		p->n_wheels, p->n_installed);
