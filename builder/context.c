@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cachedir.h"
+#include "context_pip.h"
 #include "fetch.h"
 #include "fsutil.h"
 #include "pull.h"
@@ -97,8 +98,8 @@ static int resolve_platforms(ctx_t *c, err_t *err)
 	return 0;
 }
 
-/* The environment file: pip dependencies are refused (or, with --ignore-pip, left out), and
- * a solve needs at least one conda dependency. */
+/* The environment file (its pip: list read, or with --ignore-pip left out); a solve needs at
+ * least one conda dependency. */
 static int load_env(ctx_t *c, err_t *err)
 {
 	const build_opts_t *o = c->o;
@@ -108,16 +109,8 @@ static int load_env(ctx_t *c, err_t *err)
 			       : err_set(err, "no environment file: name one, or pass --lock FILE");
 	if (!(c->env = envspec_load(o->env_path, err)))
 		return -1;
-	if (envspec_pip_count(c->env) > 0 && !o->ignore_pip)
-		return err_set(
-			err,
-			"%s:%d: the environment has pip dependencies (%s, ...), which imgbuild "
-			"cannot "
-			"install yet; remove them or pass --ignore-pip to build without them",
-			envspec_path(c->env), envspec_pip_line(c->env, 0), envspec_pip(c->env, 0));
-	if (envspec_pip_count(c->env) > 0)
-		ctx_log(c, "%s: ignoring %zu pip dependencies (--ignore-pip)", envspec_path(c->env),
-			envspec_pip_count(c->env));
+	if (ctx_pip_load(c, err)) /* the pip: list (context_pip.c) */
+		return -1;
 	if (!o->lock_path && envspec_dep_count(c->env) == 0)
 		return err_set(err, "%s: no conda dependencies to install", envspec_path(c->env));
 	return 0;
@@ -218,6 +211,7 @@ void ctx_free(ctx_t *c)
 	}
 	free(c->ch_written);
 	free(c->ch_urls);
+	ctx_pip_free_all(c);
 	http_client_free(c->http);
 	for (size_t i = 0; c->bases && i < c->n_plats; i++) {
 		oci_base_free(c->bases[i].image);

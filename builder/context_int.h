@@ -32,6 +32,9 @@ struct ctx {
 	reg_t **regs;
 	size_t n_regs;
 	struct http_client *http; /* channels, shards and packages (common/http.h) */
+	struct pypi_reqset
+		*pip_reqs;    /* the pip: list (context_pip.c), NULL: none or --ignore-pip */
+	struct ctx_pip **pip; /* per platform: its pip resolution (context_pip.c) or NULL */
 };
 
 /* context_solve.c: --channel entries, then the file's, resolved (CTX_SOLVE without --lock). */

@@ -5,11 +5,13 @@
  * records do (pkg_complete_record). */
 #include "context_int.h"
 #include "base.h"
+#include "context_pip.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "channel.h"
+#include "group.h"
 #include "lock.h"
 #include "pkg.h"
 #include "xalloc.h"
@@ -58,18 +60,14 @@ out:
 	return rc;
 }
 
-/* The lock's records for platform i's subdir: pip entries are refused unless --ignore-pip
- * (their packages would be silently missing). Caller frees. */
+/* The lock's records for platform i's subdir (pip entries too: context_pip.c installs them).
+ * Caller frees. */
 static lockfile_t *read_lock(ctx_t *c, size_t i, err_t *err)
 {
-	const build_opts_t *o = c->o;
-	lockfile_t *l = lock_read(o->lock_path, c->plats[i].subdir, err);
-	if (l && lock_pip_count(l) && !o->ignore_pip) {
-		err_set(err,
-			"%s: the lock has %zu pip package(s) (%s, ...), which imgbuild cannot "
-			"install "
-			"yet; pass --ignore-pip to build without them",
-			o->lock_path, lock_pip_count(l), lock_pip_name(l, 0));
+	lockfile_t *l = lock_read(c->o->lock_path, c->plats[i].subdir, err);
+	if (l && lock_pip_problem(l) && !c->o->ignore_pip) {
+		err_set(err, "%s; pass --ignore-pip to build without the lock's pip packages",
+			lock_pip_problem(l));
 		lock_free(l);
 		return NULL;
 	}
@@ -205,16 +203,24 @@ static solution_t *lock_platform(ctx_t *c, size_t i, char ***archives, err_t *er
 		return NULL;
 	recs = lock_take_records(l, &n);
 	lock_free(l);
+	n = ctx_pip_lock_filter(c, recs, n); /* --ignore-pip drops the pip entries */
 	sol = solution_from_records(recs, n);
 	ctx_log(c, "using the %zu packages of %s%s%s (no solve)", n, c->o->lock_path,
 		c->n_plats > 1 ? " for " : "", c->n_plats > 1 ? c->plats[i].name : "");
 	const pkgrec_t **v = xcalloc(n ? n : 1, sizeof *v);
-	char **paths = xcalloc(n ? n : 1, sizeof *paths);
-	for (size_t k = 0; k < n; k++)
-		v[k] = solution_get(sol, k);
-	int rc = ctx_fetch(c, v, n, paths, err);
+	char **paths = xcalloc(n ? n : 1, sizeof *paths), **got = xcalloc(n ? n : 1, sizeof *got);
+	size_t n_conda = 0;
+	for (size_t k = 0; k < n; k++) /* pip entries' wheels come later (context_pip.c) */
+		if (!group_is_pip(solution_get(sol, k)))
+			v[n_conda++] = solution_get(sol, k);
+	int rc = ctx_fetch(c, v, n_conda, got, err);
+	for (size_t k = 0, j = 0; k < n; k++)
+		if (!group_is_pip(solution_get(sol, k)))
+			paths[k] = got[j++];
+	free(got);
 	for (size_t k = 0; rc == 0 && k < n; k++)
-		rc = pkg_complete_record(solution_record(sol, k), paths[k], err);
+		if (paths[k])
+			rc = pkg_complete_record(solution_record(sol, k), paths[k], err);
 	free(v);
 	if (rc == 0 && archives) {
 		*archives = paths;
@@ -235,5 +241,7 @@ int ctx_packages(ctx_t *c, size_t i, solution_t **out, char ***archives, err_t *
 	if (archives)
 		*archives = NULL;
 	*out = c->o->lock_path ? lock_platform(c, i, archives, err) : solve_platform(c, i, err);
+	if (*out && ctx_pip_add(c, i, out, archives, err)) /* the pip: section (context_pip.c) */
+		return -1;
 	return *out ? 0 : -1;
 }

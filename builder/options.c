@@ -44,6 +44,9 @@ const opt_def_t opt_defs[] = {
 	 "package records that layer keys hash"},
 	{OPT_IGNORE_PIP, "ignore-pip", 0, NULL, B | P | L,
 	 "leave out the file's (or lock's) pip: dependencies"},
+	{OPT_PYPI_INDEX, "pypi-index", 0, "URL", B | P | L,
+	 "the pip: section's package index (PEP 503/691 simple API root) when the list sets no "
+	 "--index-url (default: $PIP_INDEX_URL, else https://pypi.org/simple/)"},
 	{OPT_NAME, "name", 0, "NAME", B | P,
 	 "environment name (default: the file's name:, else the lock's, else env)"},
 	{OPT_PREFIX, "prefix", 0, "PATH", B | P,
@@ -248,6 +251,7 @@ static int apply(cmd_bit_t cmd, opt_id_t id, const char *v, cli_args_t *a)
 	case OPT_GLIBC: o->glibc_version = v; break;
 	case OPT_LOCK: o->lock_path = v; break;
 	case OPT_IGNORE_PIP: o->ignore_pip = 1; break;
+	case OPT_PYPI_INDEX: o->pypi_index = v; break;
 	case OPT_NAME: o->name = v; break;
 	case OPT_PREFIX: o->prefix = v; break;
 	case OPT_RECIPE: o->recipe_path = v; break;

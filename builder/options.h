@@ -37,6 +37,7 @@ typedef enum opt_id {
 	OPT_GLIBC,
 	OPT_LOCK,
 	OPT_IGNORE_PIP,
+	OPT_PYPI_INDEX,
 	OPT_NAME,
 	OPT_PREFIX,
 	OPT_RECIPE,

@@ -13,6 +13,7 @@
 #include "base.h"
 #include "buf.h"
 #include "context.h"
+#include "context_pip.h"
 #include "fsutil.h"
 #include "group.h"
 #include "image.h"
@@ -71,7 +72,7 @@ static int get_packages(build_t *b, err_t *err)
 /* Fetches the packages whose layer is not cached (all when is_needed is NULL); archives[i]
  * stays NULL for the others: a reused layer never reads its packages. A lock's archives were
  * fetched with its records (context_solve.c). */
-static int fetch_all(build_t *b, err_t *err)
+static int fetch_conda(build_t *b, err_t *err)
 {
 	const pkgrec_t **sub;
 	char **sub_paths;
@@ -83,23 +84,33 @@ static int fetch_all(build_t *b, err_t *err)
 	sub = xcalloc(b->n_pkgs ? b->n_pkgs : 1, sizeof *sub);
 	sub_paths = xcalloc(b->n_pkgs ? b->n_pkgs : 1, sizeof *sub_paths);
 	for (size_t i = 0; i < b->n_pkgs; i++)
-		if (!b->is_needed || b->is_needed[i])
+		if ((!b->is_needed || b->is_needed[i]) && !group_is_pip(b->pkgs[i]))
 			sub[k++] = b->pkgs[i];
 	rc = ctx_fetch(b->ctx, sub, k, sub_paths, err);
 	k = 0;
 	for (size_t i = 0; i < b->n_pkgs; i++)
-		if (!b->is_needed || b->is_needed[i])
+		if ((!b->is_needed || b->is_needed[i]) && !group_is_pip(b->pkgs[i]))
 			b->archives[i] = sub_paths[k++];
 	free(sub);
 	free(sub_paths);
 	return rc;
 }
 
+/* Conda archives, then the wheels of pip packages (context_pip.c). */
+static int fetch_all(build_t *b, err_t *err)
+{
+	return fetch_conda(b, err) || ctx_pip_fetch_all(b->ctx, b->target->platform, b->pkgs,
+							b->n_pkgs, b->is_needed, b->archives, err);
+}
+
 static int install_one(void *ctx, size_t i, err_t *err)
 {
 	build_t *b = ctx;
 	if (b->is_needed && !b->is_needed[i])
-		return 0; /* its layer comes from the layer cache */
+		return 0;             /* its layer comes from the layer cache */
+	if (group_is_pip(b->pkgs[i])) /* a wheel (context_pip.c) */
+		return ctx_pip_install(b->ctx, b->target->platform, b->pkgs[i], b->archives[i],
+				       b->stages[i], err);
 	install_opts_t io = {.target_prefix = b->prefix,
 			     .python_version = b->python_version,
 			     .extract_cache = b->extract_cache.len ? b->extract_cache.data : NULL,

@@ -37,6 +37,7 @@ typedef struct build_opts {
 	int channel_priority;      /* SOLVE_PRIORITY_STRICT (0), _FLEXIBLE or _DISABLED */
 	int offline;               /* repodata from the cache only, never the network */
 	int ignore_pip;
+	const char *pypi_index; /* --pypi-index: the pip section's index, NULL = env/default */
 	int no_layer_cache;     /* neither reuse nor store layers (<cache>/layers) */
 	int no_extract_cache;   /* extract every package afresh (no <cache>/extracted) */
 	const char *cache_repo; /* --cache-repo HOST[:PORT]/PATH: shared registry layer cache, or

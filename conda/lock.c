@@ -22,7 +22,8 @@ struct lockfile {
 	json_t *by_name; /* name -> index in recs */
 	char **pip;
 	size_t n_pip;
-	char *env_name; /* metadata.custom_metadata[LOCK_META_ENV_NAME] */
+	char *env_name;    /* metadata.custom_metadata[LOCK_META_ENV_NAME] */
+	char *pip_problem; /* why the first unusable pip entry cannot be installed, or NULL */
 };
 
 static int is_hex_of_len(const char *s, size_t len)
@@ -309,6 +310,54 @@ static int read_dependencies(yaml_document_t *doc, yaml_node_t *deps, pkgrec_t *
 	return 0;
 }
 
+/* A `manager: pip` entry: a wheel by https/http/file URL with its sha256 (the build
+ * verifies the download against it). */
+static int read_pip_package(lockfile_t *l, yaml_document_t *doc, yaml_node_t *pkg, const char *path,
+			    int line, err_t *err)
+{
+	const char *name = map_str(doc, pkg, "name"), *url = map_str(doc, pkg, "url");
+	const char *version = map_str(doc, pkg, "version");
+	const char *sha = map_str(doc, map_get(doc, pkg, "hash"), "sha256");
+	const char *fn = strrchr(url, '/'), *why = NULL;
+	size_t fn_len = fn ? strcspn(fn + 1, "#?") : 0;
+	if (strncmp(url, "https://", 8) && strncmp(url, "http://", 7) && strncmp(url, "file://", 7))
+		why = "its url must be https://, http:// or file://";
+	else if (!fn || fn_len < 5 || fn_len > PKGREC_FN_MAX ||
+		 strncmp(fn + 1 + fn_len - 4, ".whl", 4))
+		why = "its url must name a wheel (.whl)";
+	else if (!version || !*version)
+		why = "it has no version";
+	else if (!sha || !is_hex_of_len(sha, 64))
+		why = "it needs hash: {sha256: <64 hex digits>} to verify the wheel";
+	if (why) { /* reading goes on: --ignore-pip may drop them (lock_pip_problem) */
+		if (!l->pip_problem) {
+			buf_t m = BUF_INIT;
+			buf_addf(&m, "%s:%d: pip package %s: %s", path, line, name, why);
+			l->pip_problem = buf_detach(&m);
+		}
+		push_pip(l, name);
+		return 0;
+	}
+	pkgrec_t *r = pkgrec_new();
+	r->name = lower_dup(name);
+	r->version = xstrdup(version);
+	r->build = xstrdup("pypi_0");
+	r->subdir = xstrdup(LOCK_PIP_SUBDIR);
+	r->channel = xstrdup(LOCK_PIP_SUBDIR);
+	r->fn = xstrndup(fn + 1, fn_len);
+	r->url = xstrdup(url);
+	r->sha256 = lower_dup(sha);
+	if (read_dependencies(doc, map_get(doc, pkg, "dependencies"), r) != 0) {
+		err_set(err, "%s:%d: pip package %s: dependencies must map names to specifiers",
+			path, line, name);
+		pkgrec_free(r);
+		return -1;
+	}
+	set_origin(r, path, line);
+	push_pip(l, name);
+	return add_record(l, r, path, line, err);
+}
+
 /* One `package:` entry; returns 0 (taken or skipped) or -1 with err set. */
 static int read_yaml_package(lockfile_t *l, yaml_document_t *doc, yaml_node_t *pkg,
 			     const char *path, const char *platform, err_t *err)
@@ -326,10 +375,8 @@ static int read_yaml_package(lockfile_t *l, yaml_document_t *doc, yaml_node_t *p
 	/* conda-lock installs optional (dev/extra category) packages only on request. */
 	if (optional && !strcmp(optional, "true"))
 		return 0;
-	if (manager && !strcmp(manager, "pip")) {
-		push_pip(l, name);
-		return 0;
-	}
+	if (manager && !strcmp(manager, "pip"))
+		return read_pip_package(l, doc, pkg, path, line, err);
 	if (manager && strcmp(manager, "conda") != 0)
 		return err_set(err,
 			       "%s:%d: package %s: unknown manager '%s' (expected conda or pip)",
@@ -472,6 +519,7 @@ void lock_free(lockfile_t *l)
 	for (size_t i = 0; i < l->n_pip; i++)
 		free(l->pip[i]);
 	free(l->pip);
+	free(l->pip_problem);
 	free(l->env_name);
 	free(l);
 }
@@ -484,6 +532,11 @@ size_t lock_count(const lockfile_t *l)
 const pkgrec_t *lock_get(const lockfile_t *l, size_t i)
 {
 	return l && i < l->n ? l->recs[i] : NULL;
+}
+
+const char *lock_pip_problem(const lockfile_t *l)
+{
+	return l ? l->pip_problem : NULL;
 }
 
 size_t lock_pip_count(const lockfile_t *l)

@@ -42,9 +42,17 @@ typedef struct lock_part {
 
 typedef struct lockfile lockfile_t;
 
+/* pip packages are records with subdir LOCK_PIP_SUBDIR (the same marker as layers/group.h's
+ * GROUP_PIP_SUBDIR), build "pypi_0", fn the wheel's file name, url and sha256 the wheel's,
+ * depends the projects it requires. In conda-lock YAML they are `manager: pip` entries; an
+ * @EXPLICIT lock cannot express them (writing one with pip packages is an error). */
+#define LOCK_PIP_SUBDIR "pypi"
+
 /* Reads a lock for `platform` (e.g. "linux-64"; conda-lock lists noarch packages under the
  * platform they were solved for). Format by content: a line "@EXPLICIT" makes it explicit,
- * else YAML with a `package:` list. pip entries are counted, not returned. Each record gets
+ * else YAML with a `package:` list. pip entries (manager: pip, a wheel URL and its sha256)
+ * are returned as pip records (LOCK_PIP_SUBDIR) and counted; others are counted and named by
+ * lock_pip_problem. Each conda record gets
  * url, fn, channel (URL minus /subdir/fn), subdir, name, version, build (from fn), md5/sha256
  * and depends exactly as written. Errors name path:line and what is wrong.
  * Caller frees with lock_free. */
@@ -52,7 +60,10 @@ lockfile_t *lock_read(const char *path, const char *platform, err_t *err);
 void lock_free(lockfile_t *l); /* NULL is a no-op */
 size_t lock_count(const lockfile_t *l);
 const pkgrec_t *lock_get(const lockfile_t *l, size_t i); /* borrowed, in file order */
-size_t lock_pip_count(const lockfile_t *l);              /* manager: pip entries skipped */
+size_t lock_pip_count(const lockfile_t *l); /* manager: pip entries (returned or not) */
+/* "path:line: pip package X: why" for the first pip entry imgbuild cannot install (an sdist
+ * or VCS URL, no sha256), which is then not returned; NULL when every pip entry was. */
+const char *lock_pip_problem(const lockfile_t *l);
 /* metadata.custom_metadata[LOCK_META_ENV_NAME] as written, or NULL (borrowed). */
 const char *lock_env_name(const lockfile_t *l);
 const char *lock_pip_name(const lockfile_t *l, size_t i); /* borrowed */

@@ -132,12 +132,19 @@ static void emit_dependencies(emit_t *e, const pkgrec_t *r)
 	map_end(e);
 }
 
+static int is_pip(const pkgrec_t *r)
+{
+	return r->subdir && !strcmp(r->subdir, LOCK_PIP_SUBDIR);
+}
+
+/* conda-lock's pip entries: the wheel's URL and sha256; dependencies name the projects
+ * (conda-lock writes their specifiers; the resolved versions are the entries themselves). */
 static void emit_package(emit_t *e, const pkgrec_t *r, const char *platform)
 {
 	map_start(e, 0);
 	emit_kv(e, "name", r->name);
 	emit_kv(e, "version", r->version);
-	emit_kv(e, "manager", "conda");
+	emit_kv(e, "manager", is_pip(r) ? "pip" : "conda");
 	emit_kv(e, "platform", platform);
 	emit_str(e, "dependencies");
 	emit_dependencies(e, r);
@@ -252,6 +259,13 @@ static int render_explicit(const lock_part_t *part, buf_t *out, err_t *err)
 	if (part->content_hash)
 		buf_addf(out, "# input_hash: %s\n", part->content_hash);
 	buf_addstr(out, "@EXPLICIT\n");
+	for (size_t i = 0; i < part->n; i++)
+		if (is_pip(part->recs[i]))
+			return err_set(err,
+				       "pip package %s: an @EXPLICIT lock cannot hold pip packages "
+				       "(it lists conda archives only); write conda-lock YAML "
+				       "instead (-o FILE.yml or --format conda-lock)",
+				       part->recs[i]->name);
 	for (size_t i = 0; i < part->n; i++) {
 		const pkgrec_t *r = part->recs[i];
 		const char *hash = r->sha256 ? r->sha256 : r->md5;

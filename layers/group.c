@@ -18,10 +18,15 @@
 
 typedef enum { RULE_NONE = 0, RULE_CLOSURE, RULE_MATCH, RULE_PRIVATE_DEPS, RULE_REST } rule_kind_t;
 
+/* Which packages a group's rule sees (`kind:`): conda packages and pip packages alike by
+ * default. */
+typedef enum { PKG_KIND_ANY = 0, PKG_KIND_CONDA, PKG_KIND_PIP } pkg_kind_t;
+
 typedef struct group_def {
 	char *name;
 	char *description;
 	rule_kind_t kind;
+	pkg_kind_t pkg_kind;
 	char **names; /* closure_of names, or match / private_deps_of globs */
 	size_t n_names;
 	int is_exclusive_deps;
@@ -255,6 +260,12 @@ static int parse_group(const char *file, yaml_document_t *doc, yaml_node_t *node
 				return -1;
 			has_exclusive = 1;
 			exclusive_key = k;
+		} else if (!strcmp(key, "kind")) {
+			const char *s = scalar(v);
+			if (!s || (strcmp(s, "conda") && strcmp(s, "pip")))
+				return err_set(err, "%s:%lu: `kind` must be conda or pip", file,
+					       node_line(v));
+			g->pkg_kind = s[0] == 'c' ? PKG_KIND_CONDA : PKG_KIND_PIP;
 		} else if (!strcmp(key, "max_layer_bytes")) {
 			if (parse_size(file, v, key, &g->max_layer_bytes, err))
 				return -1;
@@ -262,7 +273,7 @@ static int parse_group(const char *file, yaml_document_t *doc, yaml_node_t *node
 			return err_set(
 				err,
 				"%s:%lu: unknown group key `%s` (expected name, description, "
-				"closure_of, match, exclusive_deps, private_deps_of, rest, "
+				"closure_of, match, exclusive_deps, private_deps_of, rest, kind, "
 				"max_layer_bytes)",
 				file, node_line(k), key);
 		}
@@ -625,11 +636,26 @@ static void plan_add_group(plan_t *p, const group_def_t *def, long long budget,
 	}
 }
 
+/* What a group with a `kind:` sees: packages of the other kind count as claimed, so its rule
+ * neither takes nor walks through them (seen: scratch of n entries). */
+static const long *owner_for_kind(const group_def_t *def, const pkgrec_t *const *pkgs, size_t n,
+				  const long *owner, long *seen)
+{
+	if (def->pkg_kind == PKG_KIND_ANY)
+		return owner;
+	for (size_t i = 0; i < n; i++) {
+		int is_other = group_is_pip(pkgs[i]) != (def->pkg_kind == PKG_KIND_PIP);
+		seen[i] = is_other && owner[i] < 0 ? 0 : owner[i];
+	}
+	return seen;
+}
+
 plan_t *plan_new(const recipe_t *r, const pkgrec_t *const *pkgs, size_t n_pkgs, err_t *err)
 {
 	graph_t g;
 	long *owner = NULL;
 	unsigned char *in = NULL, *is_matched = NULL;
+	long *seen = NULL;
 	size_t *stack = NULL, *members = NULL;
 	int rc = -1;
 	plan_t *p = xcalloc(1, sizeof *p);
@@ -637,6 +663,7 @@ plan_t *plan_new(const recipe_t *r, const pkgrec_t *const *pkgs, size_t n_pkgs, 
 		goto out;
 	size_t n1 = n_pkgs ? n_pkgs : 1;
 	owner = xmalloc(n1 * sizeof *owner);
+	seen = xmalloc(n1 * sizeof *seen);
 	in = xmalloc(n1);
 	is_matched = xmalloc(n1);
 	stack = xmalloc(n1 * sizeof *stack);
@@ -646,7 +673,8 @@ plan_t *plan_new(const recipe_t *r, const pkgrec_t *const *pkgs, size_t n_pkgs, 
 	for (size_t gi = 0; gi < r->n_groups; gi++) {
 		const group_def_t *def = &r->groups[gi];
 		size_t n_members = 0;
-		claim_group(&g, def, owner, in, is_matched, stack);
+		claim_group(&g, def, owner_for_kind(def, pkgs, n_pkgs, owner, seen), in, is_matched,
+			    stack);
 		/* Walking g.by_name yields the group's members already sorted by name. */
 		for (size_t k = 0; k < n_pkgs; k++) {
 			size_t i = g.by_name[k];
@@ -676,6 +704,7 @@ out:
 	graph_free(&g);
 	free(members);
 	free(owner);
+	free(seen);
 	free(in);
 	free(is_matched);
 	free(stack);
@@ -727,4 +756,9 @@ size_t plan_group_size(const plan_t *p, size_t g)
 size_t plan_group_pkg(const plan_t *p, size_t g, size_t j)
 {
 	return p->groups[g].pkgs[j];
+}
+
+int group_is_pip(const pkgrec_t *r)
+{
+	return r && r->subdir && !strcmp(r->subdir, GROUP_PIP_SUBDIR);
 }

@@ -11,6 +11,9 @@
  *   private_deps_of: [globs]  the dependencies only the matched packages need, without the
  *                        matched packages themselves (they are left for a later group).
  *   rest: true           every package not yet claimed.
+ * and optionally `kind: conda` or `kind: pip`: the rule sees only conda packages or only pip
+ * packages (wheels, group_is_pip); without it a rule sees both kinds, so `match: [torch]`
+ * takes a torch wheel as `match: [pytorch]` takes the conda package.
  * Unknown keys, malformed globs, a group without (or with two) rules and duplicate names are
  * errors naming file:line.
  *
@@ -56,6 +59,16 @@
 /* Layers an image may have, base included: overlayfs stacks at most 128 lower dirs and
  * Docker's own limit is 127. */
 #define PLAN_MAX_LAYERS 127
+
+/* A pip package (a wheel) in a package set is a record with subdir GROUP_PIP_SUBDIR and
+ * build GROUP_PIP_BUILD, as `conda list` shows pip packages; "pypi" can never be a conda
+ * subdir ("<os>-<arch>", pkgrec_subdir_ok). Its name is the PEP 503 normalised project name,
+ * fn the wheel's file name, sha256 the wheel's, depends the names of the projects (or conda
+ * packages) it requires. */
+#define GROUP_PIP_SUBDIR "pypi"
+#define GROUP_PIP_BUILD "pypi_0"
+/* 1 when r is a pip package. */
+int group_is_pip(const pkgrec_t *r);
 
 typedef struct recipe recipe_t;
 typedef struct plan plan_t;

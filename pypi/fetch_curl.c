@@ -1,96 +1,146 @@
-/* fetch_curl.c — a plain libcurl binding of the pyfetch.h interface, standing in until
- * common/http (retries, proxies, credentials, one connection pool) is bound instead; kept
- * in this one file so that swap touches nothing else. One easy handle per request; http and
- * https only (redirects too), TLS verified, 30 s to connect, a transfer slower than 1 KB/s
- * for 60 s is abandoned. */
+/* fetch_curl.c — the pyfetch.h interface over the one shared HTTP client (common/http.h):
+ * pip's pages, metadata files and wheels get the same CA, proxy, timeout, redirect and retry
+ * rules as channels and packages. The body streams into the caller's sink, which cannot be
+ * rewound, so a transient failure (a 5xx, 429, a refused or reset connection) is retried
+ * only while no byte of the body has reached the sink; a transfer cut after that fails with
+ * the URL named (the index client keeps nothing of a partial download). */
 #include "pyfetch.h"
 
 #include <curl/curl.h>
-#include <pthread.h>
+#include <string.h>
 #include <strings.h>
 
-typedef struct sink_ctx {
+#include "http.h"
+
+typedef struct attempt {
 	const pypi_fetch_req_t *req;
 	err_t *err;
-	int failed;
-	long status;
 	CURL *curl;
-} sink_ctx_t;
+	int is_sink_failed;
+	long long delivered_bytes; /* body bytes given to the sink, over all attempts */
+	buf_t retry_after;
+	char errbuf[CURL_ERROR_SIZE];
+} attempt_t;
 
 static size_t on_data(char *data, size_t size, size_t n, void *ud)
 {
-	sink_ctx_t *c = ud;
-	/* only a 2xx body goes to the sink (an error page is not the file) */
-	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &c->status);
-	if (c->status < 200 || c->status >= 300)
-		return size * n;
-	if (c->req->sink(c->req->sink_ud, data, size * n, c->err) < 0) {
-		c->failed = 1;
+	attempt_t *a = ud;
+	if (!http_answer_is_document(a->curl))
+		return size * n; /* an error page or a redirect's body is not the file */
+	if (a->req->sink(a->req->sink_ud, data, size * n, a->err) < 0) {
+		a->is_sink_failed = 1;
 		return 0;
 	}
+	a->delivered_bytes += (long long)(size * n);
 	return size * n;
 }
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-
-static void curl_init_once(void)
+static size_t on_header(char *line, size_t size, size_t n, void *ud)
 {
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	attempt_t *a = ud;
+	if (size * n > 5 && !strncmp(line, "HTTP/", 5))
+		buf_reset(&a->retry_after); /* a new answer: only the final one's header counts */
+	else
+		http_header_value(line, size * n, "Retry-After", &a->retry_after);
+	return size * n;
 }
 
-static int run(CURL *curl, const pypi_fetch_req_t *req, pypi_fetch_resp_t *resp, err_t *err)
+static CURLcode run_once(const http_client_t *c, attempt_t *a, long *status)
 {
-	sink_ctx_t ctx = {req, err, 0, 0, curl};
 	struct curl_slist *headers = NULL;
 	buf_t accept = BUF_INIT;
-	char *ct = NULL, *final = NULL;
 	CURLcode rc;
-	if (req->accept) {
-		buf_addf(&accept, "Accept: %s", req->accept);
+	curl_easy_reset(a->curl);
+	http_client_setup(c, a->curl, a->req->url, HTTP_FOLLOW);
+	if (a->req->accept) {
+		buf_addf(&accept, "Accept: %s", a->req->accept);
 		headers = curl_slist_append(headers, buf_cstr(&accept));
+		curl_easy_setopt(a->curl, CURLOPT_HTTPHEADER, headers);
 	}
-	curl_easy_setopt(curl, CURLOPT_URL, req->url);
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 10L);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 30L);
-	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_USERAGENT, "imgbuild");
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &ctx);
-	rc = curl_easy_perform(curl);
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &ctx.status);
-	curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &ct);
-	curl_easy_getinfo(curl, CURLINFO_EFFECTIVE_URL, &final);
-	buf_setstr(&resp->content_type, ct ? ct : "");
-	buf_setstr(&resp->final_url, final ? final : req->url);
+	a->errbuf[0] = '\0';
+	curl_easy_setopt(a->curl, CURLOPT_ERRORBUFFER, a->errbuf);
+	curl_easy_setopt(a->curl, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(a->curl, CURLOPT_WRITEDATA, a);
+	curl_easy_setopt(a->curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(a->curl, CURLOPT_HEADERDATA, a);
+	rc = curl_easy_perform(a->curl);
+	*status = 0;
+	curl_easy_getinfo(a->curl, CURLINFO_RESPONSE_CODE, status);
+	curl_easy_setopt(a->curl, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(headers);
 	buf_free(&accept);
-	if (ctx.failed)
-		return -1;
-	if (rc != CURLE_OK)
-		return err_set(err, "%s: %s", req->url, curl_easy_strerror(rc));
-	if (ctx.status == 404 || ctx.status == 410)
-		return PYPI_FETCH_NOT_FOUND;
-	if (ctx.status < 200 || ctx.status >= 300)
-		return err_set(err, "%s: HTTP %ld", req->url, ctx.status);
-	return 0;
+	return rc;
 }
 
-int pypi_fetch_default(void *ud, const pypi_fetch_req_t *req, pypi_fetch_resp_t *resp, err_t *err)
+/* What the last attempt's outcome means (see pyfetch.h). */
+static int judge(attempt_t *a, CURLcode rc, long status, int attempts, err_t *err)
 {
-	CURL *curl;
+	const char *url = a->req->url;
+	buf_t what = BUF_INIT, tries = BUF_INIT;
+	int hint = ERR_HINT_NONE, r = -1;
+	if (attempts > 1)
+		buf_addf(&tries, " (gave up after %d attempts)", attempts);
+	if (a->is_sink_failed) {
+		r = -1; /* the sink set err */
+	} else if (rc != CURLE_OK) {
+		http_describe_error(rc, a->errbuf, &what, &hint);
+		err_set(err, "cannot fetch %s: %s%s", url, buf_cstr(&what), buf_cstr(&tries));
+		err_set_hint(err, hint);
+	} else if (status == 404 || status == 410) {
+		r = PYPI_FETCH_NOT_FOUND;
+	} else if (status == 401 || status == 403) {
+		err_set(err,
+			"%s: HTTP %ld (access denied): is the index private, or the URL wrong?",
+			url, status);
+	} else if (status < 200 || status >= 300) {
+		err_set(err, "%s: HTTP %ld%s", url, status, buf_cstr(&tries));
+	} else {
+		r = 0;
+	}
+	buf_free(&what);
+	buf_free(&tries);
+	return r;
+}
+
+static int fetch_http(const http_client_t *c, const pypi_fetch_req_t *req, pypi_fetch_resp_t *resp,
+		      err_t *err)
+{
+	attempt_t a = {.req = req, .err = err, .retry_after = BUF_INIT};
+	char *ct = NULL, *final = NULL;
+	CURLcode rc = CURLE_OK;
+	long status = 0;
+	int attempt, r;
+	if (!(a.curl = curl_easy_init()))
+		return err_set(err, "%s: cannot start a libcurl transfer", req->url);
+	for (attempt = 1;; attempt++) {
+		rc = run_once(c, &a, &status);
+		int is_transient = rc != CURLE_OK ? http_curl_is_transient(rc)
+						  : http_status_is_transient(status);
+		if (a.is_sink_failed || a.delivered_bytes > 0 || !is_transient ||
+		    attempt >= http_client_max_attempts(c))
+			break;
+		http_sleep_ms(http_client_retry_delay_ms(c, attempt, a.retry_after.data));
+	}
+	curl_easy_getinfo(a.curl, CURLINFO_CONTENT_TYPE, &ct);
+	curl_easy_getinfo(a.curl, CURLINFO_EFFECTIVE_URL, &final);
+	buf_setstr(&resp->content_type, ct ? ct : "");
+	buf_setstr(&resp->final_url, final ? final : req->url);
+	r = judge(&a, rc, status, attempt, err);
+	curl_easy_cleanup(a.curl);
+	buf_free(&a.retry_after);
+	return r;
+}
+
+int pypi_fetch_http(void *ud, const pypi_fetch_req_t *req, pypi_fetch_resp_t *resp, err_t *err)
+{
+	http_client_t *own = NULL;
+	const http_client_t *c = ud;
 	int r;
 	if (!strncasecmp(req->url, "file:", 5))
-		return pypi_fetch_file(ud, req, resp, err);
-	pthread_once(&curl_once, curl_init_once);
-	if (!(curl = curl_easy_init()))
-		return err_set(err, "%s: cannot start a libcurl transfer", req->url);
-	r = run(curl, req, resp, err);
-	curl_easy_cleanup(curl);
+		return pypi_fetch_file(NULL, req, resp, err);
+	if (!c && !(c = own = http_client_new(NULL, err)))
+		return -1;
+	r = fetch_http(c, req, resp, err);
+	http_client_free(own);
 	return r;
 }

@@ -1,6 +1,6 @@
 /* pyfetch.h — how pypi/ gets bytes: one small interface the index client calls for every
- * page, metadata file and wheel, so the caller binds it to its HTTP client (common/http
- * when that lands; pypi/fetch_curl.c is a stand-in over libcurl) and to local files. The
+ * page, metadata file and wheel, so the caller binds it to its HTTP client (pypi_fetch_http:
+ * common/http, the build's shared client) and to local files. The
  * body streams into a sink, so a 2 GB wheel is never held in memory. */
 #ifndef IMGBUILD_PYFETCH_H
 #define IMGBUILD_PYFETCH_H
@@ -43,9 +43,10 @@ typedef struct pypi_fetcher {
  * unused. */
 int pypi_fetch_file(void *ud, const pypi_fetch_req_t *req, pypi_fetch_resp_t *resp, err_t *err);
 
-/* http(s):// through libcurl (fetch_curl.c), file:// through pypi_fetch_file. TLS is
- * verified against the system CAs; redirects are followed within http and https. ud is
- * unused. */
-int pypi_fetch_default(void *ud, const pypi_fetch_req_t *req, pypi_fetch_resp_t *resp, err_t *err);
+/* http(s):// through the shared HTTP client (common/http.h: its CA, proxies, timeouts,
+ * redirects that never leave https, retries of transient failures while no body byte has
+ * reached the sink), file:// through pypi_fetch_file. ud is the http_client_t (borrowed;
+ * NULL: a client with the defaults for this one request). */
+int pypi_fetch_http(void *ud, const pypi_fetch_req_t *req, pypi_fetch_resp_t *resp, err_t *err);
 
 #endif

@@ -108,8 +108,8 @@ printf 'name: unsat\nchannels: [%s]\ndependencies:\n  - demo-app\n  - demo-data=
 expect_fail "unsatisfiable spec is explained" "cannot solve the environment.*demo-app.*requires demo-data >=2" build "$T/unsat.yml" --cache-dir "$T/cache" --output "oci:$T/o3"
 no_output "$T/o3" "unsatisfiable spec"
 printf 'name: pip\nchannels: [%s]\ndependencies:\n  - python=3.11\n  - pip:\n    - requests\n' "$CH" >"$T/pip.yml"
-expect_fail "pip section without --ignore-pip is refused with its line" "pip.yml:6: .*pip dependencies.*--ignore-pip" build "$T/pip.yml" --cache-dir "$T/cache" --output "oci:$T/o4"
-no_output "$T/o4" "pip section"
+expect_fail "pip section against an unreachable index names the URL" "cannot fetch http://127.0.0.1:1/simple/requests/" build "$T/pip.yml" --cache-dir "$T/cache" --output "oci:$T/o4" --pypi-index http://127.0.0.1:1/simple/
+no_output "$T/o4" "pip section (unreachable index)"
 mkdir -p "$T/precious" && echo keep >"$T/precious/file"
 expect_fail "a non-layout output directory is refused" "not an OCI image layout" build "$ENV" --channel "$CH" --cache-dir "$T/cache" --output "oci:$T/precious"
 check_eq "and left untouched" "keep" "$(cat "$T/precious/file")"

@@ -46,6 +46,13 @@ static void add_pkg(pkgset_t *s, const char *name, const char *deps_csv)
 	s->p[s->n++] = r;
 }
 
+/* A pip package (a wheel's record, as builder/context_pip.c makes them). */
+static void add_pip(pkgset_t *s, const char *name, const char *deps_csv)
+{
+	add_pkg(s, name, deps_csv);
+	s->p[s->n - 1]->subdir = strdup(GROUP_PIP_SUBDIR);
+}
+
 static void pkgset_free(pkgset_t *s)
 {
 	for (size_t i = 0; i < s->n; i++)
@@ -376,12 +383,13 @@ static void test_default_recipe_loads_and_groups_ml_env(void **state)
 	recipe_t *r = recipe_load(path.data, &err);
 	if (!r)
 		fail_msg("%s", err_msg(&err));
-	assert_int_equal(recipe_group_count(r), 5);
+	assert_int_equal(recipe_group_count(r), 6);
 	assert_string_equal(recipe_group_name(r, 0), "base-python");
 	assert_string_equal(recipe_group_name(r, 1), "cuda-runtime");
 	assert_string_equal(recipe_group_name(r, 2), "framework-deps");
 	assert_string_equal(recipe_group_name(r, 3), "frameworks");
 	assert_string_equal(recipe_group_name(r, 4), "rest");
+	assert_string_equal(recipe_group_name(r, 5), "pip");
 
 	pkgset_t s = {0};
 	add_pkg(&s, "python", "openssl");
@@ -414,6 +422,70 @@ static void test_default_recipe_loads_and_groups_ml_env(void **state)
 	buf_free(&path);
 }
 
+/* The default recipe's rules see wheels too: a torch wheel is a framework, NVIDIA's CUDA
+ * wheels are cuda-runtime, what only torch needs (a wheel or a conda package) is
+ * framework-deps, the other wheels get the pip layer and conda's leftovers stay in rest. */
+static void test_default_recipe_places_pip_packages(void **state)
+{
+	(void)state;
+	const char *src = getenv("IMGBUILD_SRC");
+	if (!src)
+		skip();
+	buf_t path = BUF_INIT;
+	buf_addstr(&path, src);
+	buf_addpath(&path, "recipes/default.yaml");
+	err_t err = ERR_INIT;
+	recipe_t *r = recipe_load(path.data, &err);
+	if (!r)
+		fail_msg("%s", err_msg(&err));
+	pkgset_t s = {0};
+	add_pkg(&s, "python", "");
+	add_pkg(&s, "numpy", "python");
+	add_pkg(&s, "zlib", "");
+	add_pip(&s, "torch", "nvidia-cublas-cu12, filelock, numpy");
+	add_pip(&s, "nvidia-cublas-cu12", "");
+	add_pip(&s, "filelock", "");
+	add_pip(&s, "six", "");
+	add_pip(&s, "pyyaml", "");
+	plan_t *pl = plan_new(r, (const pkgrec_t *const *)s.p, s.n, &err);
+	if (!pl)
+		fail_msg("%s", err_msg(&err));
+	char *got = plan_str(pl, &s);
+	assert_string_equal(got, "base-python: python; cuda-runtime: nvidia-cublas-cu12; "
+				 "framework-deps: filelock numpy; frameworks: torch; "
+				 "rest: zlib; pip: pyyaml six");
+	free(got);
+	plan_free(pl);
+	recipe_free(r);
+	pkgset_free(&s);
+	buf_free(&path);
+}
+
+/* `kind:` limits what a rule sees, walking included. */
+static void test_kind_limits_a_rule_to_conda_or_pip_packages(void **state)
+{
+	(void)state;
+	pkgset_t s = {0};
+	add_pkg(&s, "yaml", "");
+	add_pip(&s, "pyyaml", "yaml");
+	add_pip(&s, "six", "");
+	char *got = plan_for("groups:\n"
+			     "  - {name: wheels, kind: pip, match: ['*']}\n"
+			     "  - {name: conda, kind: conda, rest: true}\n",
+			     &s);
+	assert_string_equal(got, "wheels: pyyaml six; conda: yaml");
+	free(got);
+	got = plan_for("groups:\n"
+		       "  - {name: c, kind: conda, match: ['*yaml']}\n"
+		       "  - {name: rest, rest: true}\n",
+		       &s);
+	assert_string_equal(got, "c: yaml; rest: pyyaml six");
+	free(got);
+	assert_recipe_error("groups:\n  - {name: a, kind: npm, rest: true}\n",
+			    "test.yaml:2: `kind` must be conda or pip");
+	pkgset_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -437,6 +509,8 @@ int main(void)
 		cmocka_unit_test(test_private_deps_of_with_another_rule_is_rejected),
 		cmocka_unit_test(test_unclaimed_package_is_an_error),
 		cmocka_unit_test(test_default_recipe_loads_and_groups_ml_env),
+		cmocka_unit_test(test_default_recipe_places_pip_packages),
+		cmocka_unit_test(test_kind_limits_a_rule_to_conda_or_pip_packages),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -84,7 +84,8 @@ static void assert_as_written(const lockfile_t *l, const buf_t *text, const char
 		assert_non_null(r->version);
 		assert_non_null(r->build);
 		assert_non_null(r->channel);
-		assert_true(!strcmp(r->subdir, "linux-64") || !strcmp(r->subdir, "noarch"));
+		assert_true(!strcmp(r->subdir, "linux-64") || !strcmp(r->subdir, "noarch") ||
+			    !strcmp(r->subdir, LOCK_PIP_SUBDIR));
 	}
 }
 
@@ -121,9 +122,19 @@ static void round_trip_one(const char *path, const char *name)
 		lock_format_t fmt = f ? LOCK_FORMAT_EXPLICIT : LOCK_FORMAT_CONDA_LOCK;
 		char *outp = write_tmp(f ? "rt.lock" : "rt.yml", "");
 		/* explicit needs a hash per line; locks without any cannot be written that way */
-		int hashless = 0;
-		for (size_t i = 0; i < lock_count(l); i++)
+		int hashless = 0, has_pip = 0;
+		for (size_t i = 0; i < lock_count(l); i++) {
 			hashless |= !recs[i]->md5 && !recs[i]->sha256;
+			has_pip |= !strcmp(recs[i]->subdir, LOCK_PIP_SUBDIR);
+		}
+		if (f && has_pip) { /* @EXPLICIT cannot express pip packages */
+			assert_int_not_equal(
+				lock_write(outp, fmt, &meta, recs, lock_count(l), &err), 0);
+			assert_non_null(strstr(err_msg(&err), "cannot hold pip packages"));
+			err_clear(&err);
+			free(outp);
+			continue;
+		}
 		if (f && hashless) {
 			assert_int_not_equal(
 				lock_write(outp, fmt, &meta, recs, lock_count(l), &err), 0);
@@ -261,7 +272,7 @@ static void test_yaml_url_of_another_package_is_refused(void **state)
 			  "mism.yml:4", "does not belong to package 'numpy'");
 }
 
-static void test_yaml_pip_and_other_platforms_are_skipped_and_counted(void **state)
+static void test_yaml_pip_entries_are_read_as_pip_records_and_other_platforms_skipped(void **state)
 {
 	(void)state;
 	err_t err = ERR_INIT;
@@ -275,21 +286,97 @@ static void test_yaml_pip_and_other_platforms_are_skipped_and_counted(void **sta
 		"'https://h/c/osx-64/zlib-1.3-h_0.conda', hash: {md5: "
 		"c9f075ab2f33b3bbee9e62d4ad0a6cd8}}\n"
 		"- {name: requests, version: '2.0', manager: pip, platform: linux-64, url: "
-		"'https://files/requests-2.0.whl', hash: {sha256: aa}}\n"
+		"'https://files/requests-2.0-py3-none-any.whl', hash: {sha256: "
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa}, "
+		"dependencies: {idna: ''}}\n"
 		"- {name: pytest, version: '8.0', manager: conda, platform: linux-64, url: "
 		"'https://h/c/noarch/pytest-8.0-pyh_0.conda', hash: {md5: "
 		"c9f075ab2f33b3bbee9e62d4ad0a6cd8}, category: dev, optional: true}\n");
 	lockfile_t *l = lock_read(p, "linux-64", &err);
 	if (!l)
 		fail_msg("%s", err_msg(&err));
-	assert_int_equal(lock_count(l), 1);
+	assert_int_equal(lock_count(l), 2);
 	assert_int_equal(lock_pip_count(l), 1);
 	assert_string_equal(lock_pip_name(l, 0), "requests");
+	const pkgrec_t *pip = lock_get(l, 1);
+	assert_string_equal(pip->subdir, LOCK_PIP_SUBDIR);
+	assert_string_equal(pip->fn, "requests-2.0-py3-none-any.whl");
+	assert_string_equal(pip->sha256,
+			    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	assert_int_equal(pip->n_depends, 1);
+	assert_string_equal(pip->depends[0], "idna");
 	assert_int_equal(lock_get(l, 0)->n_depends, 2);
 	assert_string_equal(lock_get(l, 0)->depends[0], "libgcc >=13");
 	assert_string_equal(lock_get(l, 0)->depends[1], "__glibc");
 	lock_free(l);
 	free(p);
+}
+
+/* A pip entry imgbuild cannot install (no sha256, an sdist) is counted and named, not read. */
+static void test_unusable_pip_entries_are_named_not_read(void **state)
+{
+	(void)state;
+	err_t err = ERR_INIT;
+	char *p =
+		write_tmp("pipbad.yml",
+			  "version: 1\nmetadata: {}\npackage:\n"
+			  "- {name: zlib, version: '1.3', manager: conda, platform: linux-64, url: "
+			  "'https://h/c/linux-64/zlib-1.3-h_0.conda', hash: {md5: "
+			  "c9f075ab2f33b3bbee9e62d4ad0a6cd8}}\n"
+			  "- name: six\n  version: '1.16.0'\n"
+			  "  manager: pip\n  platform: linux-64\n"
+			  "  url: https://h/six-1.16.0-py3-none-any.whl\n  hash: {md5: "
+			  "c9f075ab2f33b3bbee9e62d4ad0a6cd8}\n"
+			  "- name: cowsay\n  version: '6.1'\n  manager: pip\n  platform: linux-64\n"
+			  "  url: https://h/v6.1.tar.gz\n  hash: {sha256: "
+			  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa}\n");
+	lockfile_t *l = lock_read(p, "linux-64", &err);
+	if (!l)
+		fail_msg("%s", err_msg(&err));
+	assert_int_equal(lock_count(l), 1);
+	assert_int_equal(lock_pip_count(l), 2);
+	assert_non_null(strstr(lock_pip_problem(l),
+			       "pipbad.yml:5: pip package six: it needs hash: {sha256"));
+	lock_free(l);
+	free(p);
+	p = write_tmp("pipsdist.yml",
+		      "version: 1\nmetadata: {}\npackage:\n"
+		      "- {name: zlib, version: '1.3', manager: conda, platform: linux-64, url: "
+		      "'https://h/c/linux-64/zlib-1.3-h_0.conda', hash: {md5: "
+		      "c9f075ab2f33b3bbee9e62d4ad0a6cd8}}\n"
+		      "- name: cowsay\n  version: '6.1'\n"
+		      "  manager: pip\n  platform: linux-64\n"
+		      "  url: https://h/v6.1.tar.gz\n  hash: {sha256: "
+		      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa}\n");
+	l = lock_read(p, "linux-64", &err);
+	assert_non_null(l);
+	assert_non_null(strstr(lock_pip_problem(l), "must name a wheel"));
+	lock_free(l);
+	free(p);
+}
+
+/* @EXPLICIT lists conda archives only: a pip record is refused with what to write instead. */
+static void test_explicit_refuses_pip_records(void **state)
+{
+	(void)state;
+	err_t err = ERR_INIT;
+	buf_t out = BUF_INIT;
+	pkgrec_t *r = pkgrec_new();
+	r->name = strdup("six");
+	r->version = strdup("1.16.0");
+	r->build = strdup("pypi_0");
+	r->subdir = strdup(LOCK_PIP_SUBDIR);
+	r->url = strdup("https://h/six-1.16.0-py3-none-any.whl");
+	r->fn = strdup("six-1.16.0-py3-none-any.whl");
+	r->sha256 = strdup("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	const pkgrec_t *recs[1] = {r};
+	assert_int_equal(lock_render(LOCK_FORMAT_EXPLICIT, NULL, recs, 1, &out, &err), -1);
+	assert_non_null(strstr(err_msg(&err), "an @EXPLICIT lock cannot hold pip packages"));
+	err_clear(&err);
+	assert_int_equal(lock_render(LOCK_FORMAT_CONDA_LOCK, NULL, recs, 1, &out, &err), 0);
+	assert_non_null(strstr(buf_cstr(&out), "manager: pip"));
+	buf_free(&out);
+	pkgrec_free(r);
 }
 
 static void test_written_yaml_quotes_numeric_looking_strings(void **state)
@@ -529,7 +616,10 @@ int main(void)
 		cmocka_unit_test(test_explicit_line_that_is_not_a_package_url_is_refused),
 		cmocka_unit_test(test_explicit_for_another_platform_is_refused),
 		cmocka_unit_test(test_yaml_url_of_another_package_is_refused),
-		cmocka_unit_test(test_yaml_pip_and_other_platforms_are_skipped_and_counted),
+		cmocka_unit_test(
+			test_yaml_pip_entries_are_read_as_pip_records_and_other_platforms_skipped),
+		cmocka_unit_test(test_unusable_pip_entries_are_named_not_read),
+		cmocka_unit_test(test_explicit_refuses_pip_records),
 		cmocka_unit_test(test_written_yaml_quotes_numeric_looking_strings),
 		cmocka_unit_test(test_written_lock_is_sorted_and_byte_identical),
 		cmocka_unit_test(test_multi_platform_lock_round_trips_with_its_name),

@@ -139,7 +139,7 @@ static void open_index(ctx_t *c, const char *root, const char *find_links, const
 			       links,
 			       find_links ? 1 : 0,
 			       buf_cstr(&c->cache),
-			       {pypi_fetch_default, NULL},
+			       {pypi_fetch_http, NULL},
 			       t ? t : t311};
 	c->ix = pypi_index_new(&o, &err);
 	assert_non_null(c->ix);
@@ -439,6 +439,28 @@ static void test_corrupted_downloads_are_refused_and_not_cached(void **state)
 	buf_free(&root);
 	buf_free(&path);
 	buf_free(&cmd);
+}
+
+/* The shared HTTP client's retries reach pip downloads: a 503 before any body byte is
+ * retried (the /flaky/ view answers 503 to the first request of every path). */
+static void test_transient_failures_are_retried(void **state)
+{
+	(void)state;
+	ctx_t c;
+	buf_t root = BUF_INIT, path = BUF_INIT;
+	char sha[65];
+	err_t err = ERR_INIT;
+	buf_addf(&root, "%s/flaky/simple/", buf_cstr(&base));
+	open_index(&c, buf_cstr(&root), NULL, NULL);
+	const pypi_file_t *f = file_named(&c, "six", "six-1.16.0-py2.py3-none-any.whl");
+	assert_int_equal(served("/flaky/simple/six/"), 1);
+	if (pypi_index_download(c.ix, f, NULL, &path, sha, &err) != 0)
+		fail_msg("%s", err_msg(&err));
+	assert_string_equal(sha, f->sha256);
+	assert_int_equal(served("/flaky/files/six-1.16.0-py2.py3-none-any.whl"), 1);
+	close_index(&c);
+	buf_free(&root);
+	buf_free(&path);
 }
 
 static void test_unreachable_index_and_bad_api_version_are_errors(void **state)
@@ -752,6 +774,7 @@ int main(void)
 		cmocka_unit_test(test_metadata_falls_back_to_the_wheel),
 		cmocka_unit_test(test_downloads_are_verified_and_cached_by_sha256),
 		cmocka_unit_test(test_corrupted_downloads_are_refused_and_not_cached),
+		cmocka_unit_test(test_transient_failures_are_retried),
 		cmocka_unit_test(test_unreachable_index_and_bad_api_version_are_errors),
 		cmocka_unit_test(test_html_page_details),
 		cmocka_unit_test(test_fetcher_follows_pep503_redirects),
