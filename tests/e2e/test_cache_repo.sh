@@ -56,7 +56,10 @@ tags=$(curl -sf "http://$H/v2/shared/layer-cache/tags/list" | jq -r '.tags[]' | 
 check_eq "four lk-<key> tags" "4" "$(grep -cE '^lk-[0-9a-f]{64}$' <<<"$tags")"
 am=$(manifest team-a/env 1)
 a_digest="sha256:$(printf '%s' "$am" | sha256sum | cut -d' ' -f1)"
-a_layers=$(jq -r '.layers[].digest' <<<"$am" | cut -d: -f2)
+# layer 0 is the root filesystem layer (no base: docs/base-images.md), built on every run and
+# never a cache entry; the four group layers follow
+a_rootfs=$(jq -r '.layers[0].digest' <<<"$am" | cut -d: -f2)
+a_layers=$(jq -r '.layers[1:][].digest' <<<"$am" | cut -d: -f2)
 t1=$(head -1 <<<"$tags")
 art=$(manifest shared/layer-cache "$t1")
 check_eq "the artifact: type, empty config, one layer, key annotation" \
@@ -90,15 +93,19 @@ want=$(jq -r '.["packages.conda"]["demo-data-2.0-0.conda"].sha256, .packages["de
 check_eq "B's package cache holds only its own group's packages" "$want" \
   "$(ls "$T/cb/pkgs/sha256" | sed 's/\..*//' | sort | paste -sd' ')"
 bm=$(manifest team-b/env 1)
-b_layers=$(jq -r '.layers[].digest' <<<"$bm" | cut -d: -f2)
+b_rootfs=$(jq -r '.layers[0].digest' <<<"$bm" | cut -d: -f2)
+b_layers=$(jq -r '.layers[1:][].digest' <<<"$bm" | cut -d: -f2)
+check_eq "B's root filesystem layer is A's (the same bytes)" "$a_rootfs" "$b_rootfs"
 check_eq "B's shared layers are A's blobs" "$(head -3 <<<"$a_layers")" "$(head -3 <<<"$b_layers")"
 b_own=$(sed -n 4p <<<"$b_layers")
 b_cfg=$(jq -r .config.digest <<<"$bm" | cut -d: -f2)
 b_up=$(log_from "$mark" | uploaded)
-check_eq "B uploads only its own layer and its config" "$(printf '%s\n' "$b_own" "$b_cfg" | sort)" "$b_up"
+check_eq "B uploads only its own layer, the root filesystem layer and its config" \
+  "$(printf '%s\n' "$b_own" "$b_rootfs" "$b_cfg" | sort)" "$b_up"
 check_eq "B uploads no byte of the shared layers" "" "$(comm -12 <(printf '%s\n' "$b_up") <(head -3 <<<"$a_layers" | sort))"
 bytes=0; for d in $b_up; do bytes=$((bytes + $(blob_size "$d"))); done
-check_eq "B's uploaded bytes = its own layer + config" "$(( $(blob_size "$b_own") + $(blob_size "$b_cfg") ))" "$bytes"
+check_eq "B's uploaded bytes = its own layer + root filesystem layer + config" \
+  "$(( $(blob_size "$b_own") + $(blob_size "$b_rootfs") + $(blob_size "$b_cfg") ))" "$bytes"
 check_eq "B mounts the three shared layers into team-b/env" "$(head -3 <<<"$a_layers" | sort)" \
   "$(log_from "$mark" | grep '/v2/team-b/env/' | mounted | grep -vx "$b_own")"
 check "B's blob GETs came from the cache repository only" test -z "$(log_from "$mark" | grep -E '"GET /v2/team-a/')"
@@ -169,7 +176,8 @@ check_eq "refused mounts: one warning per layer naming blob and source repositor
   "$(grep -cE "warning: registry $PH: blob sha256:[0-9a-f]{64} is neither local nor mountable from shared/layer-cache \(the registry refused the mount\); downloading" "$T/r.log")"
 r_gets=$(for d in $b_layers; do log_from "$mark" | grep -cE "\"GET /v2/shared/layer-cache/blobs/sha256:$d"; done | paste -sd' ')
 check_eq "refused mounts: each layer is downloaded once from the cache repository" "1 1 1 1" "$r_gets"
-check_eq "refused mounts: ... and uploaded into team-c/env" "$(printf '%s\n' $b_layers | sort)" \
+check_eq "refused mounts: ... and uploaded into team-c/env (with the root filesystem layer)" \
+  "$(printf '%s\n' $b_layers "$b_rootfs" | sort)" \
   "$(log_from "$mark" | grep '/v2/team-c/env/' | uploaded | grep -vx "$b_cfg")"
 check_eq "refused mounts: the sessions the refusals opened are cancelled (DELETE)" "4" \
   "$(log_from "$mark" | grep -cE '"DELETE /v2/team-c/env/blobs/uploads/[^ ]* HTTP/[0-9.]+" 204')"
