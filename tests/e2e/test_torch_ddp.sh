@@ -124,7 +124,9 @@ done
 echo "nodes: pulled and unpacked in $(secs "$t0") s"
 RA="$T/node-a/bundle/rootfs"
 RB="$T/node-b/bundle/rootfs"
-check_eq "the image has no base: its rootfs is the environment alone" "opt" "$(ls "$RA")"
+# no base: the environment and the root filesystem basics (docs/base-images.md)
+check_eq "the image has no base: its rootfs is the environment and the root filesystem layer" \
+  "etc opt root tmp" "$(ls "$RA" | paste -sd' ')"
 stage_done "pulling and unpacking on the nodes"
 
 # --- the layers against the recipe's intent ---------------------------------------------------------
