@@ -5,10 +5,13 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "provenance.h"
+#include "rootfs.h"
 #include "sbom.h"
 #include "solve.h"
 #include "xalloc.h"
@@ -32,8 +35,10 @@ const opt_def_t opt_defs[] = {
 	 "linux/amd64,linux/arm64: one solve each (build: one image each, joined by an index; "
 	 "lock: one "
 	 "lock listing each; default linux/amd64)"},
-	{OPT_BASE, "base", 0, "oci:DIR[:TAG]|REF", B | P | L,
-	 "base image (REF is pulled): its glibc sets __glibc; build puts the layers on top of it"},
+	{OPT_BASE, "base", 0, "oci:DIR[:TAG]|REF|scratch", B | P | L,
+	 "base image (REF is pulled): its glibc sets __glibc; build puts the layers on top of it. "
+	 "Required when a package needs the system C library (docs/base-images.md); scratch: "
+	 "none, build anyway"},
 	{OPT_CUDA, "cuda", 0, "VERSION", B | P | L,
 	 "__cuda virtual package (driver version of the target nodes)"},
 	{OPT_GLIBC, "glibc", 0, "VERSION", B | P | L,
@@ -71,6 +76,28 @@ const opt_def_t opt_defs[] = {
 	 "name a "
 	 "registry and is pushed there"},
 	{OPT_METADATA_FILE, "metadata-file", 0, "F", B, "write JSON (digest, tags, layers) for CI"},
+	/* the image config (issue 11 part 3; README "Image config"), spelled as buildx/ko/apko */
+	{OPT_USER, "user", 0, "UID[:GID]|NAME", B,
+	 "the image's user: added to /etc/passwd when the base has none (NAME gets uid 1000 and "
+	 "/home/NAME); config User is numeric for Kubernetes' runAsNonRoot"},
+	{OPT_ENTRYPOINT, "entrypoint", 0, "JSON|PROG", B,
+	 "config Entrypoint: a JSON array of strings ('[\"python\",\"-m\",\"app\"]') or one "
+	 "program; '' or '[]' for none. Drops the default Cmd unless --cmd is given"},
+	{OPT_CMD, "cmd", 0, "JSON|ARG", B,
+	 "config Cmd (default: the environment's python): a JSON array of strings or one "
+	 "argument; '' or '[]' for none"},
+	{OPT_WORKDIR, "workdir", 0, "DIR", B, "config WorkingDir (an absolute path)"},
+	{OPT_ENV, "env", 0, "K=V", B,
+	 "config Env variable, after the environment's own (repeatable)"},
+	{OPT_LABEL, "label", 0, "K=V", B, "config label (repeatable)"},
+	{OPT_ANNOTATION, "annotation", 0, "K=V", B,
+	 "manifest annotation, also on the image index of a multi-platform build (repeatable)"},
+	{OPT_SOURCE, "source", 0, "URL", B,
+	 "org.opencontainers.image.source label and annotation (default: "
+	 "$GITHUB_SERVER_URL/$GITHUB_REPOSITORY, else $CI_PROJECT_URL)"},
+	{OPT_REVISION, "revision", 0, "REV", B,
+	 "org.opencontainers.image.revision (default: $GITHUB_SHA, else $CI_COMMIT_SHA); "
+	 "org.opencontainers.image.created comes from $SOURCE_DATE_EPOCH"},
 	{OPT_CACHE_DIR, "cache-dir", 0, "DIR", B | P | L | U,
 	 "cache (default $XDG_CACHE_HOME/imgbuild or ~/.cache/imgbuild); it and its parents must "
 	 "not be "
@@ -237,6 +264,105 @@ static int apply_value(cmd_bit_t cmd, opt_id_t id, const char *v, cli_args_t *a)
 	}
 }
 
+static void free_argv(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* --entrypoint/--cmd: a JSON array of strings (the exec form of Dockerfile's ENTRYPOINT
+ * ["a", "b"]), "" for none, any other text one argument (as `docker run --entrypoint`).
+ * Replaces an earlier value. 0, or 2 after a usage error. */
+static int parse_argv_flag(cmd_bit_t cmd, const char *flag, const char *v, char ***out, size_t *n)
+{
+	json_error_t je;
+	json_t *a = NULL, *e;
+	size_t i;
+	free_argv(*out, *n);
+	*out = NULL;
+	*n = 0;
+	if (v[0] != '[') {
+		if (*v) {
+			*out = xcalloc(1, sizeof **out);
+			(*out)[(*n)++] = xstrdup(v);
+		}
+		return 0;
+	}
+	if (!(a = json_loads(v, JSON_REJECT_DUPLICATES, &je)))
+		return usage_error(cmd, "--%s %s: not a JSON array (column %d: %s)", flag, v,
+				   je.column, je.text);
+	*out = xcalloc(json_array_size(a) + 1, sizeof **out);
+	json_array_foreach (a, i, e) {
+		if (!json_is_string(e) || memchr(json_string_value(e), 0, json_string_length(e))) {
+			json_decref(a);
+			return usage_error(cmd,
+					   "--%s %s: element %zu is not a string; expected a JSON "
+					   "array of strings such as [\"python\", \"-m\", \"app\"]",
+					   flag, v, i + 1);
+		}
+		(*out)[(*n)++] = xstrdup(json_string_value(e));
+	}
+	json_decref(a);
+	return 0;
+}
+
+/* --label/--annotation/--env: KEY=VALUE with a non-empty KEY (VALUE may be empty). */
+static int check_kv(cmd_bit_t cmd, const char *flag, const char *v)
+{
+	const char *eq = strchr(v, '=');
+	if (!eq)
+		return usage_error(cmd, "--%s %s: expected KEY=VALUE", flag, v);
+	if (eq == v)
+		return usage_error(cmd, "--%s %s: the key before '=' is empty", flag, v);
+	return 0;
+}
+
+/* The image config flags, checked here so that a typo fails before anything is solved. */
+static int apply_image_config(cmd_bit_t cmd, opt_id_t id, const char *v, cli_args_t *a)
+{
+	err_t err = ERR_INIT;
+	rootfs_user_t user;
+	switch (id) {
+	case OPT_USER:
+		if (rootfs_user_parse(v, &user, &err)) {
+			usage_error(cmd, "%s", err_msg(&err));
+			err_clear(&err);
+			return 2;
+		}
+		rootfs_user_clear(&user);
+		a->build.user = v;
+		return 0;
+	case OPT_ENTRYPOINT:
+		a->build.image.has_entrypoint = 1;
+		return parse_argv_flag(cmd, "entrypoint", v, &a->entrypoint, &a->n_entrypoint);
+	case OPT_CMD:
+		a->build.image.has_cmd = 1;
+		return parse_argv_flag(cmd, "cmd", v, &a->cmd, &a->n_cmd);
+	case OPT_WORKDIR:
+		if (v[0] != '/')
+			return usage_error(cmd, "--workdir %s: must be an absolute path (as /app)",
+					   v);
+		a->build.image.workdir = v;
+		return 0;
+	case OPT_ENV:
+		if (check_kv(cmd, "env", v))
+			return 2;
+		push_str(&a->envs, &a->n_envs, v);
+		return 0;
+	case OPT_LABEL:
+		if (check_kv(cmd, "label", v))
+			return 2;
+		push_str(&a->labels, &a->n_labels, v);
+		return 0;
+	default:
+		if (check_kv(cmd, "annotation", v))
+			return 2;
+		push_str(&a->annotations, &a->n_annotations, v);
+		return 0;
+	}
+}
+
 /* Stores one parsed option. 0, 1 for --help, or 2 after a usage error. */
 static int apply(cmd_bit_t cmd, opt_id_t id, const char *v, cli_args_t *a)
 {
@@ -246,7 +372,11 @@ static int apply(cmd_bit_t cmd, opt_id_t id, const char *v, cli_args_t *a)
 	case OPT_CHANNEL_ALIAS: o->channel_alias = v; break;
 	case OPT_OFFLINE: o->offline = 1; break;
 	case OPT_PLATFORM: add_platforms(a, v); break;
-	case OPT_BASE: o->base = v; break;
+	case OPT_BASE:
+		o->base_ref = v;
+		o->base_is_scratch = !strcmp(v, "scratch"); /* Docker's name for the empty image */
+		o->base = o->base_is_scratch ? NULL : v;
+		break;
 	case OPT_CUDA: o->cuda_version = v; break;
 	case OPT_GLIBC: o->glibc_version = v; break;
 	case OPT_LOCK: o->lock_path = v; break;
@@ -267,7 +397,16 @@ static int apply(cmd_bit_t cmd, opt_id_t id, const char *v, cli_args_t *a)
 	case OPT_CREDS: a->reg.auth.creds = v; break;
 	case OPT_CA_CERT: a->reg.ca_cert = v; break;
 	case OPT_INSECURE_REGISTRY: push_str(&a->insecure, &a->n_insecure, v); break;
+	case OPT_SOURCE: o->image.source = v; break;
+	case OPT_REVISION: o->image.revision = v; break;
 	case OPT_HELP: return 1;
+	case OPT_USER:
+	case OPT_ENTRYPOINT:
+	case OPT_CMD:
+	case OPT_WORKDIR:
+	case OPT_ENV:
+	case OPT_LABEL:
+	case OPT_ANNOTATION: return apply_image_config(cmd, id, v, a);
 	default: return apply_value(cmd, id, v, a);
 	}
 	return 0;
@@ -411,6 +550,26 @@ static int missing_argument(cmd_bit_t cmd, int which)
 	return usage_error(cmd, "--%s needs an argument (%s)", d->name, d->arg);
 }
 
+/* org.opencontainers.image.source/revision from the CI's standard variables, unless --source
+ * and --revision were given: GitHub Actions, then GitLab CI. */
+static void ci_source_revision(cli_args_t *a)
+{
+	image_config_opts_t *c = &a->build.image;
+	const char *server = getenv("GITHUB_SERVER_URL"), *repo = getenv("GITHUB_REPOSITORY");
+	const char *gh_sha = getenv("GITHUB_SHA"), *gl_url = getenv("CI_PROJECT_URL");
+	const char *gl_sha = getenv("CI_COMMIT_SHA");
+	if (!c->source && server && *server && repo && *repo) {
+		buf_t url = BUF_INIT;
+		buf_addf(&url, "%s/%s", server, repo);
+		a->owned = xrealloc(a->owned, (a->n_owned + 1) * sizeof *a->owned);
+		c->source = a->owned[a->n_owned++] = buf_detach(&url);
+	} else if (!c->source && gl_url && *gl_url) {
+		c->source = gl_url;
+	}
+	if (!c->revision)
+		c->revision = gh_sha && *gh_sha ? gh_sha : gl_sha && *gl_sha ? gl_sha : NULL;
+}
+
 /* The environment, for the commands that key layers (SOURCE_DATE_EPOCH is in every key). */
 static int apply_environment(cmd_bit_t cmd, cli_args_t *a)
 {
@@ -423,7 +582,9 @@ static int apply_environment(cmd_bit_t cmd, cli_args_t *a)
 			return usage_error(
 				cmd, "SOURCE_DATE_EPOCH: '%s' is not a number of seconds", sde);
 		a->build.layer.mtime = num;
+		a->build.image.has_created = 1;
 	}
+	ci_source_revision(a);
 	if (!a->build.cache_repo && repo && *repo)
 		a->build.cache_repo = repo;
 	if (a->build.cache_repo && a->build.no_layer_cache) {
@@ -445,6 +606,16 @@ static void link_lists(cli_args_t *a)
 	a->reg.log = cli_log;
 	a->reg.insecure = a->insecure;
 	a->reg.n_insecure = a->n_insecure;
+	a->build.image.labels = a->labels;
+	a->build.image.n_labels = a->n_labels;
+	a->build.image.annotations = a->annotations;
+	a->build.image.n_annotations = a->n_annotations;
+	a->build.image.env = a->envs;
+	a->build.image.n_env = a->n_envs;
+	a->build.image.entrypoint = (const char *const *)a->entrypoint;
+	a->build.image.n_entrypoint = a->n_entrypoint;
+	a->build.image.cmd = (const char *const *)a->cmd;
+	a->build.image.n_cmd = a->n_cmd;
 	a->publish.refs = a->tags;
 	a->publish.n_refs = a->n_tags;
 	a->publish.output = a->output;
@@ -501,6 +672,11 @@ void cli_args_free(cli_args_t *a)
 	free((void *)a->tags);
 	free((void *)a->insecure);
 	free((void *)a->platforms);
+	free((void *)a->labels);
+	free((void *)a->annotations);
+	free((void *)a->envs);
+	free_argv(a->entrypoint, a->n_entrypoint);
+	free_argv(a->cmd, a->n_cmd);
 	for (size_t i = 0; i < a->n_owned; i++)
 		free(a->owned[i]);
 	free(a->owned);

@@ -48,6 +48,16 @@ typedef enum opt_id {
 	OPT_FORMAT,
 	OPT_TAG,
 	OPT_METADATA_FILE,
+	/* the image config flags (issue 11 part 3), one block */
+	OPT_USER,
+	OPT_ENTRYPOINT,
+	OPT_CMD,
+	OPT_WORKDIR,
+	OPT_ENV,
+	OPT_LABEL,
+	OPT_ANNOTATION,
+	OPT_SOURCE,
+	OPT_REVISION,
 	OPT_CACHE_DIR,
 	OPT_CACHE_REPO,
 	OPT_NO_LAYER_CACHE,
@@ -91,7 +101,11 @@ typedef struct cli_args {
 	size_t n_args;
 	const char **channels, **tags, **insecure, **platforms;
 	size_t n_channels, n_tags, n_insecure, n_platforms;
-	char **owned; /* --platform copies, split at the commas */
+	const char **labels, **annotations, **envs; /* --label, --annotation, --env: "K=V" */
+	size_t n_labels, n_annotations, n_envs;
+	char **entrypoint, **cmd; /* --entrypoint, --cmd as argv (owned) */
+	size_t n_entrypoint, n_cmd;
+	char **owned; /* --platform copies, split at the commas; the CI's source URL */
 	size_t n_owned;
 } cli_args_t;
 

@@ -21,6 +21,8 @@
 #include "layout.h"
 #include "lcache_stage.h"
 #include "overlap.h"
+#include "pipeline_base.h"
+#include "pipeline_config.h"
 #include "pkgrec.h"
 #include "rcache_stage.h"
 #include "sbom_attach.h" /* issue 15 */
@@ -53,6 +55,7 @@ typedef struct build {
 	lcache_stage_t *lcache; /* layer cache (builder/lcache_stage.c); NULL with no_layer_cache */
 	unsigned char *is_needed; /* per package: its layer must be built; NULL = all */
 	rcache_stage_t *rcache;   /* --cache-repo (builder/rcache_stage.c); NULL without it */
+	pipeline_base_t *pbase;   /* base image policy, root filesystem layer (pipeline_base.c) */
 } build_t;
 
 /* The platform's package set: a solve, or a lock's records (already fetched: their archives
@@ -303,6 +306,7 @@ static int write_image(build_t *b, build_result_t *res, err_t *err)
 		err_prefix(err, "base image %s", b->opts->base);
 		goto out;
 	}
+	pipeline_base_add_layer(b->pbase, img);
 	if (plan_check_layer_limit(b->plan, oci_image_layer_count(img), err))
 		goto out;
 	for (size_t g = 0; g < b->n_layers; g++) {
@@ -323,6 +327,7 @@ static int write_image(build_t *b, build_result_t *res, err_t *err)
 	oci_image_set_label(img, "io.imgbuild.prefix", b->prefix);
 	oci_image_set_label(img, "io.imgbuild.layer-format", LAYER_FORMAT_VERSION_STRING);
 	oci_image_set_created(img, o->layer.mtime);
+	pipeline_config_apply(o, pipeline_base_user(b->pbase), img);
 	if (oci_image_write_blobs(img, b->out, &digest, &msize, err))
 		goto out;
 	oci_desc_t top = {.media_type = OCI_MT_MANIFEST, .digest = digest.data, .size = msize};
@@ -452,6 +457,7 @@ static void build_cleanup(build_t *b)
 	free(b->python_version);
 	rcache_stage_free(b->rcache);
 	lcache_stage_free(b->lcache);
+	pipeline_base_free(b->pbase);
 	free(b->is_needed);
 	plan_free(b->plan);
 	solution_free(b->solution);
@@ -475,8 +481,11 @@ int pipeline_build(ctx_t *ctx, const pipeline_target_t *t, build_result_t *out, 
 	b.cache = ctx_cache_dir(ctx);
 	if (ctx_base_image(ctx, t->platform, &b.base, err) || setup_dirs(&b, err) ||
 	    get_packages(&b, err) || make_plan(&b, err) || reuse_layers(&b, err) ||
-	    fetch_all(&b, err) || install_all(&b, err) || build_layers(&b, err) ||
-	    share_layers(&b) || write_image(&b, out, err) || publish_output(&b, err))
+	    !(b.pbase = pipeline_base_new(ctx, t->platform, b.pkgs, b.n_pkgs, b.is_needed, err)) ||
+	    fetch_all(&b, err) || install_all(&b, err) ||
+	    pipeline_base_check(b.pbase, (const char *const *)b.stages, b.blobs.data, err) ||
+	    build_layers(&b, err) || share_layers(&b) || write_image(&b, out, err) ||
+	    publish_output(&b, err))
 		goto out;
 	out->prefix = xstrdup(b.prefix);
 	out->n_packages = b.n_pkgs;

@@ -16,6 +16,27 @@
 struct reg_opts;
 struct ctx;
 
+/* The image config and manifest flags (issue 11 part 3; builder/pipeline_config.c applies
+ * them). "K=V" entries were checked by the CLI (a non-empty K); lists and strings borrowed. */
+typedef struct image_config_opts {
+	const char *const *labels; /* --label K=V: config Labels, after the built-in ones */
+	size_t n_labels;
+	const char *const *annotations; /* --annotation K=V: manifest (and image index) */
+	size_t n_annotations;
+	const char *const *env; /* --env K=V: config Env, after the environment's */
+	size_t n_env;
+	const char *const *entrypoint; /* --entrypoint, as an argv; has_entrypoint: given */
+	size_t n_entrypoint;
+	int has_entrypoint;
+	const char *const *cmd; /* --cmd, as an argv; has_cmd: given */
+	size_t n_cmd;
+	int has_cmd;
+	const char *workdir;  /* --workdir (absolute) or NULL */
+	const char *source;   /* org.opencontainers.image.source: --source or the CI's, or NULL */
+	const char *revision; /* org.opencontainers.image.revision: --revision or the CI's */
+	int has_created;      /* SOURCE_DATE_EPOCH was set: org.opencontainers.image.created */
+} image_config_opts_t;
+
 /* What the user asked for, for any command (builder/options.c fills it; the context reads it).
  * Strings and lists are borrowed. */
 typedef struct build_opts {
@@ -28,6 +49,9 @@ typedef struct build_opts {
 	const char *name;          /* NULL = the file's name:, else the lock's, else "env" */
 	const char *cache_dir;     /* NULL = $XDG_CACHE_HOME/imgbuild or ~/.cache/imgbuild */
 	const char *base;          /* --base: "oci:DIR[:TAG]", a registry reference, or NULL */
+	const char *base_ref;      /* --base as written (messages), "scratch" too; or NULL */
+	int base_is_scratch;       /* --base scratch: no base image, and no C library check */
+	const char *user;          /* --user UID[:GID]|NAME (checked by rootfs_user_parse) */
 	const char *const *platforms; /* "linux/amd64", "linux/arm64"; none = linux/amd64 */
 	size_t n_platforms;
 	const char *recipe_path;   /* NULL = built-in recipes/default.yaml */
@@ -48,8 +72,9 @@ typedef struct build_opts {
 	layer_opts_t layer; /* compression, level, mtime */
 	/* issue 15: what is attached to the image (builder/sbom_attach.c). -1 = not given:
 	 * spdx / slsa on a push, none for --output (docs/sbom.md) */
-	int sbom_format; /* sbom_format_t (builder/sbom.h) */
-	int provenance;  /* provenance_format_t (builder/provenance.h) */
+	int sbom_format;           /* sbom_format_t (builder/sbom.h) */
+	int provenance;            /* provenance_format_t (builder/provenance.h) */
+	image_config_opts_t image; /* --label, --env, --entrypoint, ... */
 } build_opts_t;
 
 /* Where one platform's build goes. */

@@ -17,6 +17,7 @@
 #include "docker_archive.h"
 #include "fsutil.h"
 #include "layout.h"
+#include "pipeline_config.h"
 #include "push.h"
 #include "ref.h"
 #include "xalloc.h"
@@ -173,7 +174,8 @@ static int join_platforms(pub_t *p, const publish_result_t *res, oci_layout_t *l
 			goto out;
 	}
 	*top = (oci_desc_t){.media_type = OCI_MT_INDEX, .digest = digest};
-	rc = oci_layout_write_image_index(l, ms, p->n_plats, digest, &top->size, err);
+	rc = pipeline_config_write_index(ctx_opts(p->ctx), l, ms, p->n_plats, digest, &top->size,
+					 err); /* --annotation on the index too */
 out:
 	free(ms);
 	buf_free(&src);

@@ -12,6 +12,7 @@
 
 #include "base_int.h"
 #include "layout.h"
+#include "layout_int.h"
 #include "xalloc.h"
 
 struct oci_image {
@@ -26,6 +27,7 @@ struct oci_image {
 	json_t *entrypoint;   /* array or NULL */
 	json_t *workdir;      /* string or NULL */
 	json_t *labels;       /* object */
+	json_t *annotations;  /* object: the manifest's */
 	json_t *base_config;  /* other keys of the base's config.config (User, ExposedPorts, ...) */
 	long long created;
 };
@@ -41,9 +43,11 @@ oci_image_t *oci_image_new(const char *os, const char *arch)
 	img->own_history = json_array();
 	img->env = json_array();
 	img->labels = json_object();
+	img->annotations = json_object();
 	img->base_config = json_object();
 	if (!img->os || !img->arch || !img->layers || !img->diff_ids || !img->base_history ||
-	    !img->own_history || !img->env || !img->labels || !img->base_config) {
+	    !img->own_history || !img->env || !img->labels || !img->annotations ||
+	    !img->base_config) {
 		oci_image_free(img);
 		return NULL;
 	}
@@ -65,6 +69,7 @@ void oci_image_free(oci_image_t *img)
 	json_decref(img->entrypoint);
 	json_decref(img->workdir);
 	json_decref(img->labels);
+	json_decref(img->annotations);
 	json_decref(img->base_config);
 	free(img);
 }
@@ -134,12 +139,54 @@ static json_t *argv_json(const char *const *argv, size_t argc)
 void oci_image_set_cmd(oci_image_t *img, const char *const *argv, size_t argc)
 {
 	json_decref(img->cmd);
-	img->cmd = argv_json(argv, argc);
+	img->cmd = argv ? argv_json(argv, argc) : NULL;
+}
+
+void oci_image_set_entrypoint(oci_image_t *img, const char *const *argv, size_t argc)
+{
+	json_decref(img->entrypoint);
+	img->entrypoint = argv ? argv_json(argv, argc) : NULL;
+}
+
+void oci_image_set_workdir(oci_image_t *img, const char *dir)
+{
+	json_decref(img->workdir);
+	img->workdir = dir ? json_string(dir) : NULL;
+}
+
+/* User is one of the base config's keys that imgbuild otherwise carries over unchanged. */
+void oci_image_set_user(oci_image_t *img, const char *user)
+{
+	if (user)
+		json_object_set_new(img->base_config, "User", json_string(user));
+	else
+		json_object_del(img->base_config, "User");
+}
+
+void oci_image_set_annotation(oci_image_t *img, const char *key, const char *value)
+{
+	json_object_set_new(img->annotations, key, json_string(value));
 }
 
 void oci_image_set_label(oci_image_t *img, const char *key, const char *value)
 {
 	json_object_set_new(img->labels, key, json_string(value));
+}
+
+size_t oci_image_annotation_count(const oci_image_t *img)
+{
+	return json_object_size(img->annotations);
+}
+
+const char *oci_image_annotation(const oci_image_t *img, size_t i, const char **value)
+{
+	void *it = json_object_iter(img->annotations);
+	for (; it && i > 0; i--)
+		it = json_object_iter_next(img->annotations, it);
+	if (!it)
+		return NULL;
+	*value = json_string_value(json_object_iter_value(it));
+	return json_object_iter_key(it);
 }
 
 void oci_image_set_created(oci_image_t *img, long long epoch)
@@ -227,6 +274,8 @@ int oci_image_write_blobs(oci_image_t *img, oci_layout_t *l, buf_t *manifest_dig
 		err_set(err, "cannot build image manifest JSON");
 		goto out;
 	}
+	if (json_object_size(img->annotations))
+		json_object_set(manifest, "annotations", img->annotations);
 	if (write_json_blob(manifest, l, manifest_digest, manifest_size, err))
 		goto out;
 	rc = 0;
@@ -234,6 +283,34 @@ out:
 	json_decref(cfg);
 	json_decref(manifest);
 	buf_free(&cfg_digest);
+	return rc;
+}
+
+int oci_image_write_index(oci_layout_t *l, const oci_desc_t *entries, size_t n,
+			  const char *const *keys, const char *const *values, size_t n_annotations,
+			  char digest[DIGEST_OCI_MAX], long long *size, err_t *err)
+{
+	json_t *manifests = json_array(), *ann = json_object(), *index;
+	char *s;
+	int rc;
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(manifests, oci_desc_to_json(&entries[i]));
+	for (size_t i = 0; i < n_annotations; i++)
+		json_object_set_new(ann, keys[i], json_string(values[i]));
+	index = json_pack("{s:i, s:s, s:o}", "schemaVersion", 2, "mediaType", OCI_MT_INDEX,
+			  "manifests", manifests);
+	if (!index)
+		abort(); /* only allocation fails here: xalloc.h's policy */
+	if (n_annotations)
+		json_object_set(index, "annotations", ann);
+	json_decref(ann);
+	/* the canonical form of every JSON blob (docs/layer-format.md, "Image JSON") */
+	if (!(s = json_dumps(index, JSON_SORT_KEYS | JSON_COMPACT)))
+		abort();
+	rc = oci_layout_write_blob(l, s, strlen(s), digest, err);
+	*size = (long long)strlen(s);
+	free(s);
+	json_decref(index);
 	return rc;
 }
 

@@ -30,7 +30,19 @@ void oci_image_add_layer(oci_image_t *img, const char *digest, const char *diff_
 /* Sets (replacing) an environment variable "NAME=value". */
 void oci_image_set_env(oci_image_t *img, const char *name, const char *value);
 const char *oci_image_get_env(const oci_image_t *img, const char *name); /* borrowed or NULL */
+/* Cmd and Entrypoint (replacing the base's): argv NULL removes it, argc 0 is an empty
+ * array. Strings are copied. */
 void oci_image_set_cmd(oci_image_t *img, const char *const *argv, size_t argc);
+void oci_image_set_entrypoint(oci_image_t *img, const char *const *argv, size_t argc);
+/* WorkingDir and User ("UID:GID", "UID" or a name), replacing the base's; NULL removes. */
+void oci_image_set_workdir(oci_image_t *img, const char *dir);
+void oci_image_set_user(oci_image_t *img, const char *user);
+/* An annotation of the image manifest (replacing one of that key). */
+void oci_image_set_annotation(oci_image_t *img, const char *key, const char *value);
+/* The manifest annotations set so far: key i (borrowed; NULL past the end), its value in
+ * *value. */
+size_t oci_image_annotation_count(const oci_image_t *img);
+const char *oci_image_annotation(const oci_image_t *img, size_t i, const char **value);
 size_t oci_image_layer_count(const oci_image_t *img); /* base + added layers */
 void oci_image_set_label(oci_image_t *img, const char *key, const char *value);
 /* "created" timestamp in seconds since the epoch (SOURCE_DATE_EPOCH or 0). */
@@ -40,5 +52,12 @@ void oci_image_set_created(oci_image_t *img, long long epoch);
  * "sha256:...", size) in the out params; index.json is the caller's (oci_layout_set_refs). */
 int oci_image_write_blobs(oci_image_t *img, oci_layout_t *l, buf_t *manifest_digest,
 			  long long *manifest_size, err_t *err);
+
+/* Writes an image index blob listing entries (with their platforms) into l, as
+ * oci_layout_write_image_index does, plus the index's own annotations keys[i] = values[i]
+ * (none: the same bytes as that function). Its digest and size go to the out params. */
+int oci_image_write_index(oci_layout_t *l, const oci_desc_t *entries, size_t n,
+			  const char *const *keys, const char *const *values, size_t n_annotations,
+			  char digest[DIGEST_OCI_MAX], long long *size, err_t *err);
 
 #endif

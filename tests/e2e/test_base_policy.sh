@@ -4,9 +4,9 @@
 # PT_INTERP the plain /lib64/ld-linux-x86-64.so.2, depends "__glibc >=2.17") and
 # ca-certificates (ssl/cacert.pem) without changing the demo packages. The detection runs on
 # that real package and on mkbase's real layers (through test_basecheck's fixture test); the
-# image built on mkbase's base runs hello. What needs the pipeline wiring (a build without
-# --base failing clearly, --base scratch, --user and the root filesystem layer in the image)
-# runs when WIRED=1 and prints SKIP with the reason until then.
+# image built on mkbase's base runs hello; a build without --base fails clearly, --base
+# scratch builds with a warning, and --user and the root filesystem layer work in the image
+# (builder/pipeline_base.c, docs/base-images.md "Wiring").
 set -u
 . "$(dirname "$0")/lib.sh"
 e2e_need_root
@@ -17,12 +17,6 @@ BUILD=${IMGBUILD_BUILD:-$SRC/build}
 T=$(mktemp -d /tmp/imgbuild-e2e.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 export SOURCE_DATE_EPOCH=0
-
-# TODO(integrator, issue 11): set WIRED=1 once the pipeline calls basecheck_verify and
-# rootfs_build and the CLI has --base scratch and --user (docs/base-images.md, "Wiring").
-WIRED=0
-skip_check() { E2E_SKIP=$((E2E_SKIP + 1)); echo "SKIP: $1 ($2)"; }
-NOT_WIRED="not wired yet: WIRED=0 in tests/e2e/test_base_policy.sh, see docs/base-images.md"
 
 LOADER=/lib64/ld-linux-x86-64.so.2
 FX="$SRC/tests/fixtures"
@@ -76,33 +70,25 @@ check "hello builds on the fixture base" build --base "oci:$T/base:base" --outpu
 umoci unpack --image "$T/out/b.oci:1" "$T/bundle-b" >/dev/null 2>&1
 check_eq "hello runs on a base with glibc" "Hello, world!" "$(run_in "$T/bundle-b/rootfs" /opt/conda/envs/e/bin/hello)"
 
-if [ "$WIRED" = 1 ]; then
-	expect_fail "without --base the build fails naming hello, the loader and what to pass" \
-		"package hello \(bin/hello\) needs the system loader $LOADER, which no base image provides: pass --base docker.io/library/debian:bookworm-slim@sha256:.*, or --base scratch to build anyway" \
-		build --output "oci:$T/out/none.oci" -t none:1
-	check_eq "and leaves no output" "" "$(ls -d "$T/out/none.oci" 2>/dev/null)"
-	# the layer now comes from the layer cache: the same decision with the scan findings
-	# remembered, and with them gone (hello is then installed just to be scanned)
-	rm -rf "$T/cache/basecheck"
-	expect_fail "the same message when the layer is cached and nothing was remembered" \
-		"package hello \(bin/hello\) needs the system loader $LOADER, which no base image provides" \
-		build --output "oci:$T/out/none.oci" -t none:1
-	check "the scan's findings are remembered per package" test -n "$(ls "$T"/cache/basecheck/*.json 2>/dev/null)"
-	out=$(build --base scratch --output "oci:$T/out/s.oci" -t s:1 2>&1)
-	check "--base scratch builds anyway" test -f "$T/out/s.oci/index.json"
-	case "$out" in
-	*"warning: --base scratch: package hello (bin/hello) needs the system loader $LOADER"*) e2e_ok "--base scratch warns, naming hello" ;;
-	*) e2e_bad "--base scratch warns, naming hello" "$out" ;;
-	esac
-	umoci unpack --image "$T/out/s.oci:1" "$T/bundle-s" >/dev/null 2>&1
-	R="$T/bundle-s/rootfs"
-else
-	skip_check "without --base the build fails naming hello and suggesting --base" "$NOT_WIRED"
-	skip_check "--base scratch builds anyway, with a warning" "$NOT_WIRED"
-	check "today the image builds without a base" build --output "oci:$T/out/s.oci" -t s:1
-	umoci unpack --image "$T/out/s.oci:1" "$T/bundle-s" >/dev/null 2>&1
-	R="$T/bundle-s/rootfs"
-fi
+expect_fail "without --base the build fails naming hello, the loader and what to pass" \
+	"package hello \(bin/hello\) needs the system loader $LOADER, which no base image provides: pass --base docker.io/library/debian:bookworm-slim@sha256:.*, or --base scratch to build anyway" \
+	build --output "oci:$T/out/none.oci" -t none:1
+check_eq "and leaves no output" "" "$(ls -d "$T/out/none.oci" 2>/dev/null)"
+# the layer now comes from the layer cache: the same decision with the scan findings
+# remembered, and with them gone (hello is then installed just to be scanned)
+rm -rf "$T/cache/basecheck"
+expect_fail "the same message when the layer is cached and nothing was remembered" \
+	"package hello \(bin/hello\) needs the system loader $LOADER, which no base image provides" \
+	build --output "oci:$T/out/none.oci" -t none:1
+check "the scan's findings are remembered per package" test -n "$(ls "$T"/cache/basecheck/*.json 2>/dev/null)"
+out=$(build --base scratch --output "oci:$T/out/s.oci" -t s:1 2>&1)
+check "--base scratch builds anyway" test -f "$T/out/s.oci/index.json"
+case "$out" in
+*"warning: --base scratch: package hello (bin/hello) needs the system loader $LOADER"*) e2e_ok "--base scratch warns, naming hello" ;;
+*) e2e_bad "--base scratch warns, naming hello" "$out" ;;
+esac
+umoci unpack --image "$T/out/s.oci:1" "$T/bundle-s" >/dev/null 2>&1
+R="$T/bundle-s/rootfs"
 # the failure the policy exists for: the image has no loader, so exec fails
 expect_fail "in an image without a C library hello cannot start" "No such file or directory" \
 	run_in "$R" /opt/conda/envs/e/bin/hello
@@ -121,34 +107,27 @@ as_user() { # as_user ROOTFS UID:GID CMD...: CMD inside ROOTFS as that user
 	mkdir -p "$root/proc"
 	unshare -m -p -f --mount-proc="$root/proc" chroot --userspec="$ids" "$root" "$@" 2>&1
 }
-if [ "$WIRED" = 1 ]; then
-	check "python builds with --base scratch --user alice" "$BIN" build "$T/py.yml" --cache-dir "$T/cache" \
-		--base scratch --user alice --output "oci:$T/out/u.oci" -t u:1
-	umoci unpack --image "$T/out/u.oci:1" "$T/bundle-u" >/dev/null 2>&1
-	U="$T/bundle-u/rootfs"
-	PY=/opt/conda/envs/p/bin/python
-	check_eq "config User is numeric (runAsNonRoot can check it)" "1000:1000" "$(image_config "$T/out/u.oci" | jq -r .config.User)"
-	check_eq "/tmp is 1777" "1777" "$(stat -c %a "$U/tmp")"
-	check_eq "passwd has root and alice" "root:x:0:0:root:/root:/bin/sh
+check "python builds with --base scratch --user alice" "$BIN" build "$T/py.yml" --cache-dir "$T/cache" \
+	--base scratch --user alice --output "oci:$T/out/u.oci" -t u:1
+umoci unpack --image "$T/out/u.oci:1" "$T/bundle-u" >/dev/null 2>&1
+U="$T/bundle-u/rootfs"
+PY=/opt/conda/envs/p/bin/python
+check_eq "config User is numeric (runAsNonRoot can check it)" "1000:1000" "$(image_config "$T/out/u.oci" | jq -r .config.User)"
+check_eq "/tmp is 1777" "1777" "$(stat -c %a "$U/tmp")"
+check_eq "passwd has root and alice" "root:x:0:0:root:/root:/bin/sh
 alice:x:1000:1000:alice:/home/alice:/bin/sh" "$(cat "$U/etc/passwd")"
-	check_eq "alice owns her home" "1000:1000" "$(stat -c %u:%g "$U/home/alice")"
-	check_eq "python's pwd finds alice" "alice /home/alice" \
-		"$(as_user "$U" 1000:1000 $PY -c 'import os, pwd; p = pwd.getpwuid(os.getuid()); print(p.pw_name, p.pw_dir)')"
-	check_eq "python's pwd finds root" "root" "$(as_user "$U" 1000:1000 $PY -c 'import pwd; print(pwd.getpwuid(0).pw_name)')"
-	check_eq "tempfile works as alice" "/tmp ok" \
-		"$(as_user "$U" 1000:1000 $PY -c 'import tempfile; d = tempfile.gettempdir(); tempfile.NamedTemporaryFile(); print(d, "ok")')"
-	check_eq "the CA bundle is found at Debian's path" "yes" \
-		"$(as_user "$U" 1000:1000 $PY -c 'import ssl; c = ssl.create_default_context(cafile="/etc/ssl/certs/ca-certificates.crt"); print("yes" if c.cert_store_stats()["x509_ca"] > 100 else "no")')"
-	check "python builds on the fixture base with --user alice" "$BIN" build "$T/py.yml" --cache-dir "$T/cache" \
-		--base "oci:$T/base:base" --user 1000:1000 --output "oci:$T/out/ub.oci" -t ub:1
-	umoci unpack --image "$T/out/ub.oci:1" "$T/bundle-ub" >/dev/null 2>&1
-	check_eq "the base's own passwd is kept" "$(sed -n 2p "$T/bundle-b/rootfs/etc/passwd")" "$(sed -n 2p "$T/bundle-ub/rootfs/etc/passwd")"
-	check "what the base lacks is added (nsswitch.conf)" test -f "$T/bundle-ub/rootfs/etc/nsswitch.conf"
-else
-	for c in "--user alice: passwd, group, /tmp 1777, alice's home" "python's pwd and tempfile as alice" \
-		"the CA bundle at /etc/ssl/certs/ca-certificates.crt" "a base's own /etc/passwd is kept"; do
-		skip_check "$c" "$NOT_WIRED"
-	done
-fi
+check_eq "alice owns her home" "1000:1000" "$(stat -c %u:%g "$U/home/alice")"
+check_eq "python's pwd finds alice" "alice /home/alice" \
+	"$(as_user "$U" 1000:1000 $PY -c 'import os, pwd; p = pwd.getpwuid(os.getuid()); print(p.pw_name, p.pw_dir)')"
+check_eq "python's pwd finds root" "root" "$(as_user "$U" 1000:1000 $PY -c 'import pwd; print(pwd.getpwuid(0).pw_name)')"
+check_eq "tempfile works as alice" "/tmp ok" \
+	"$(as_user "$U" 1000:1000 $PY -c 'import tempfile; d = tempfile.gettempdir(); tempfile.NamedTemporaryFile(); print(d, "ok")')"
+check_eq "the CA bundle is found at Debian's path" "yes" \
+	"$(as_user "$U" 1000:1000 $PY -c 'import ssl; c = ssl.create_default_context(cafile="/etc/ssl/certs/ca-certificates.crt"); print("yes" if c.cert_store_stats()["x509_ca"] > 100 else "no")')"
+check "python builds on the fixture base with --user alice" "$BIN" build "$T/py.yml" --cache-dir "$T/cache" \
+	--base "oci:$T/base:base" --user 1000:1000 --output "oci:$T/out/ub.oci" -t ub:1
+umoci unpack --image "$T/out/ub.oci:1" "$T/bundle-ub" >/dev/null 2>&1
+check_eq "the base's own passwd is kept" "$(sed -n 2p "$T/bundle-b/rootfs/etc/passwd")" "$(sed -n 2p "$T/bundle-ub/rootfs/etc/passwd")"
+check "what the base lacks is added (nsswitch.conf)" test -f "$T/bundle-ub/rootfs/etc/nsswitch.conf"
 
 e2e_finish

@@ -42,9 +42,11 @@ check_eq "config Env has CONDA_PREFIX" "CONDA_PREFIX=/opt/conda/envs/demo" "$(jq
 check_eq "config Env has the file's variables" "DEMO_GREETING=hello" "$(jq -r '.config.Env[] | select(startswith("DEMO_GREETING="))' <<<"$cfg")"
 check_eq "PATH starts with the env's bin" "PATH=/opt/conda/envs/demo/bin:" "$(jq -r '.config.Env[] | select(startswith("PATH="))' <<<"$cfg" | cut -c1-30)"
 nlayers=$(jq '.rootfs.diff_ids | length' <<<"$cfg")
-nhist=$(jq '[.history[] | select(.created_by | test("imgbuild: layer group .* \\([0-9]+ packages\\)"))] | length' <<<"$cfg")
-check_eq "one history entry per layer naming group and package count" "$nlayers" "$nhist"
-check_eq "base-python is the first layer" "base-python" "$(jq -r '.history[0].created_by' <<<"$cfg" | awk '{print $4}')"
+nhist=$(jq '[.history[] | select(.created_by | test("imgbuild: layer group .* \\([0-9]+ packages\\)|imgbuild: root filesystem \\("))] | length' <<<"$cfg")
+check_eq "one history entry per layer naming group and package count (or the root filesystem)" "$nlayers" "$nhist"
+# no base: the root filesystem basics (docs/base-images.md) are the first layer
+check_eq "the root filesystem layer is the first" "imgbuild: root filesystem (etc/" "$(jq -r '.history[0].created_by' <<<"$cfg" | cut -c1-31)"
+check_eq "base-python is the first group layer" "base-python" "$(jq -r '.history[1].created_by' <<<"$cfg" | awk '{print $4}')"
 
 # --- determinism: another cache, another output dir, one job, other umask/TZ/locale ------
 d1=$(jq -r '.manifests[0].digest' "$L/index.json")

@@ -58,7 +58,10 @@ tags=$(curl -sf "http://$H/v2/shared/layer-cache/tags/list" | jq -r '.tags[]' | 
 check_eq "four lk-<key> tags" "4" "$(grep -cE '^lk-[0-9a-f]{64}$' <<<"$tags")"
 am=$(manifest team-a/env 1)
 a_digest="sha256:$(printf '%s' "$am" | sha256sum | cut -d' ' -f1)"
-a_layers=$(jq -r '.layers[].digest' <<<"$am" | cut -d: -f2)
+# layer 0 is the root filesystem layer (no base: docs/base-images.md), built on every run and
+# never a cache entry; the four group layers follow
+a_rootfs=$(jq -r '.layers[0].digest' <<<"$am" | cut -d: -f2)
+a_layers=$(jq -r '.layers[1:][].digest' <<<"$am" | cut -d: -f2)
 t1=$(head -1 <<<"$tags")
 art=$(manifest shared/layer-cache "$t1")
 check_eq "the artifact: type, empty config, one layer, key annotation" \
@@ -88,19 +91,28 @@ for g in base-python tools noarch; do
     grep -q "layer $g: from the registry cache $CACHE .*not downloaded: the push mounts it" "$T/b.log"
 done
 check "B builds only its own group" grep -q "layer cache: 3 of 4 layers reused; 2 of .* packages to fetch and install" "$T/b.log"
-want=$(jq -r '.["packages.conda"]["demo-data-2.0-0.conda"].sha256, .packages["demo-app-1.0-0.tar.bz2"].sha256' "$T/channel/noarch/repodata.json" | sort | paste -sd' ')
-check_eq "B's package cache holds only its own group's packages" "$want" \
-  "$(ls "$T/cb/pkgs/sha256" | sed 's/\..*//' | sort | paste -sd' ')"
+want=$(jq -r '.["packages.conda"]["demo-data-2.0-0.conda"].sha256, .packages["demo-app-1.0-0.tar.bz2"].sha256' "$T/channel/noarch/repodata.json" | sort)
+# a fresh cache holds no scan findings for the shared layers' packages, so the base image
+# policy fetches and installs them to be scanned (docs/base-images.md, "Determinism and the
+# layer cache"); their layers still come from the registry cache and are not built
+check "B fetches the shared layers' packages only to scan them" \
+  grep -qE "base image policy: [0-9]+ packages of cached layers were never scanned; installing them to be scanned" "$T/b.log"
+check_eq "B's package cache holds its own group's packages" "" \
+  "$(comm -23 <(printf '%s\n' "$want") <(ls "$T/cb/pkgs/sha256" | sed 's/\..*//' | sort))"
 bm=$(manifest team-b/env 1)
-b_layers=$(jq -r '.layers[].digest' <<<"$bm" | cut -d: -f2)
+b_rootfs=$(jq -r '.layers[0].digest' <<<"$bm" | cut -d: -f2)
+b_layers=$(jq -r '.layers[1:][].digest' <<<"$bm" | cut -d: -f2)
+check_eq "B's root filesystem layer is A's (the same bytes)" "$a_rootfs" "$b_rootfs"
 check_eq "B's shared layers are A's blobs" "$(head -3 <<<"$a_layers")" "$(head -3 <<<"$b_layers")"
 b_own=$(sed -n 4p <<<"$b_layers")
 b_cfg=$(jq -r .config.digest <<<"$bm" | cut -d: -f2)
 b_up=$(log_from "$mark" | uploaded)
-check_eq "B uploads only its own layer and its config" "$(printf '%s\n' "$b_own" "$b_cfg" | sort)" "$b_up"
+check_eq "B uploads only its own layer, the root filesystem layer and its config" \
+  "$(printf '%s\n' "$b_own" "$b_rootfs" "$b_cfg" | sort)" "$b_up"
 check_eq "B uploads no byte of the shared layers" "" "$(comm -12 <(printf '%s\n' "$b_up") <(head -3 <<<"$a_layers" | sort))"
 bytes=0; for d in $b_up; do bytes=$((bytes + $(blob_size "$d"))); done
-check_eq "B's uploaded bytes = its own layer + config" "$(( $(blob_size "$b_own") + $(blob_size "$b_cfg") ))" "$bytes"
+check_eq "B's uploaded bytes = its own layer + root filesystem layer + config" \
+  "$(( $(blob_size "$b_own") + $(blob_size "$b_rootfs") + $(blob_size "$b_cfg") ))" "$bytes"
 check_eq "B mounts the three shared layers into team-b/env" "$(head -3 <<<"$a_layers" | sort)" \
   "$(log_from "$mark" | grep '/v2/team-b/env/' | mounted | grep -vx "$b_own")"
 check "B's blob GETs came from the cache repository only" test -z "$(log_from "$mark" | grep -E '"GET /v2/team-a/')"
@@ -113,8 +125,8 @@ for d in $(head -3 <<<"$a_layers"); do
   shared_mounts=$((shared_mounts + $(log_from "$mark" | grep -cE "\"POST /v2/team-b/env/blobs/uploads/\?mount=sha256:$d[^ ]* HTTP/[0-9.]+\" 201"))); done
 check_eq "... and mounts each of them once (POST ?mount= 201)" "3" "$shared_mounts"
 check_eq "B's config takes the shared layers' diff_ids from the artifacts: they equal A's" \
-  "$(curl -sf "http://$H/v2/team-a/env/blobs/$(jq -r .config.digest <<<"$am")" | jq -r '.rootfs.diff_ids[0:3][]' | paste -sd' ')" \
-  "$(curl -sf "http://$H/v2/team-b/env/blobs/$(jq -r .config.digest <<<"$bm")" | jq -r '.rootfs.diff_ids[0:3][]' | paste -sd' ')"
+  "$(curl -sf "http://$H/v2/team-a/env/blobs/$(jq -r .config.digest <<<"$am")" | jq -r '.rootfs.diff_ids[1:4][]' | paste -sd' ')" \
+  "$(curl -sf "http://$H/v2/team-b/env/blobs/$(jq -r .config.digest <<<"$bm")" | jq -r '.rootfs.diff_ids[1:4][]' | paste -sd' ')"
 check_eq "B's local package and layer caches got none of the shared layers" "" \
   "$(for d in $(head -3 <<<"$a_layers"); do find "$T/cb" -name "$d*" 2>/dev/null; done)"
 check "skopeo copies B's image" sk copy --src-tls-verify=false "docker://$H/team-b/env:1" "oci:$T/b.oci:1"
@@ -171,7 +183,8 @@ check_eq "refused mounts: one warning per layer naming blob and source repositor
   "$(grep -cE "warning: registry $PH: blob sha256:[0-9a-f]{64} is neither local nor mountable from shared/layer-cache \(the registry refused the mount\); downloading" "$T/r.log")"
 r_gets=$(for d in $b_layers; do log_from "$mark" | grep -cE "\"GET /v2/shared/layer-cache/blobs/sha256:$d"; done | paste -sd' ')
 check_eq "refused mounts: each layer is downloaded once from the cache repository" "1 1 1 1" "$r_gets"
-check_eq "refused mounts: ... and uploaded into team-c/env" "$(printf '%s\n' $b_layers | sort)" \
+check_eq "refused mounts: ... and uploaded into team-c/env (with the root filesystem layer)" \
+  "$(printf '%s\n' $b_layers "$b_rootfs" | sort)" \
   "$(log_from "$mark" | grep '/v2/team-c/env/' | uploaded | grep -vx "$b_cfg")"
 check_eq "refused mounts: the sessions the refusals opened are cancelled (DELETE)" "4" \
   "$(log_from "$mark" | grep -cE '"DELETE /v2/team-c/env/blobs/uploads/[^ ]* HTTP/[0-9.]+" 204')"

@@ -32,8 +32,10 @@ env_with() { # env_with FILE DEMO_DATA_VERSION
 env_with "$T/a.yml" 1.0
 env_with "$T/b.yml" 2.0
 build() { "$BIN" build "$@" --recipe "$T/recipe.yaml"; }
+# the group layers: layer 0 is the root filesystem layer (no base: docs/base-images.md), which
+# is built on every run and never stored in the layer cache
 layers_of() { jq -r '.manifests[0].digest' "$1/index.json" | cut -d: -f2 |
-  xargs -I{} jq -r '.layers[].digest' "$1/blobs/sha256/{}"; }
+  xargs -I{} jq -r '.layers[1:][].digest' "$1/blobs/sha256/{}"; }
 manifest_of() { jq -r '.manifests[0].digest' "$1/index.json" 2>/dev/null; }
 # every blob under its sha256 name, every entry pointing at a present blob of the right size
 cache_is_valid() {

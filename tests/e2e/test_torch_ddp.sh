@@ -124,7 +124,9 @@ done
 echo "nodes: pulled and unpacked in $(secs "$t0") s"
 RA="$T/node-a/bundle/rootfs"
 RB="$T/node-b/bundle/rootfs"
-check_eq "the image has no base: its rootfs is the environment alone" "opt" "$(ls "$RA")"
+# no base: the environment and the root filesystem basics (docs/base-images.md)
+check_eq "the image has no base: its rootfs is the environment and the root filesystem layer" \
+  "etc opt root tmp" "$(ls "$RA" | paste -sd' ')"
 stage_done "pulling and unpacking on the nodes"
 
 # --- the layers against the recipe's intent ---------------------------------------------------------
@@ -132,8 +134,11 @@ L="$T/node-a/layout"
 blob() { echo "$L/blobs/sha256/${1#sha256:}"; }
 MF=$(jq -r '.manifests[0].digest' "$L/index.json")
 CFG=$(jq -r .config.digest "$(blob "$MF")")
-groups=$(jq -r '.history[].created_by' "$(blob "$CFG")" | awk '{print $4}')
-layers=$(jq -r '.layers[].digest' "$(blob "$MF")")
+# layer 0 is the root filesystem layer (no base: docs/base-images.md); the groups follow
+check_eq "the root filesystem layer comes first" "imgbuild: root filesystem (" \
+  "$(jq -r '.history[0].created_by' "$(blob "$CFG")" | cut -c1-27)"
+groups=$(jq -r '.history[1:][].created_by' "$(blob "$CFG")" | awk '{print $4}')
+layers=$(jq -r '.layers[1:][].digest' "$(blob "$MF")")
 check_eq "four layers, in the recipe's order (rest is empty: every package is claimed below it)" \
   "base-python cuda-runtime framework-deps frameworks" "$(echo $groups)"
 : >"$T/layers.pairs"

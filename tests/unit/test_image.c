@@ -280,6 +280,79 @@ static void test_layout_json_is_canonical_and_complete(void **state)
 	free(layout);
 }
 
+/* Entrypoint, WorkingDir, User replace what a base set, Cmd NULL removes it, annotations go
+ * to the manifest (never the config). */
+static void test_config_setters_and_manifest_annotations(void **state)
+{
+	fixture_t *f = *state;
+	char *layout = join(f->root.data, "setters");
+	buf_t digest = BUF_INIT;
+	err_t err = ERR_INIT;
+	long long size = 0;
+	oci_layout_t *out = oci_layout_create(layout, &err);
+	oci_image_t *img = oci_image_new("linux", "amd64");
+	const char *ep[] = {"/bin/sh", "-c"}, *cmd[] = {"true"};
+	assert_non_null(out);
+	oci_image_set_cmd(img, cmd, 1);
+	oci_image_set_cmd(img, NULL, 0);
+	oci_image_set_entrypoint(img, ep, 2);
+	oci_image_set_workdir(img, "/w");
+	oci_image_set_user(img, "1000:1000");
+	oci_image_set_annotation(img, "a.b", "c");
+	oci_image_set_annotation(img, "a.b", "d");
+	assert_int_equal(oci_image_write_blobs(img, out, &digest, &size, &err), 0);
+	json_t *m = load_blob(layout, digest.data);
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(m, "annotations"), "a.b")), "d");
+	json_t *cfg = load_blob(
+		layout, json_string_value(json_object_get(json_object_get(m, "config"), "digest")));
+	json_t *cc = json_object_get(cfg, "config");
+	assert_null(json_object_get(cc, "Cmd"));
+	assert_int_equal(json_array_size(json_object_get(cc, "Entrypoint")), 2);
+	assert_string_equal(json_string_value(json_object_get(cc, "WorkingDir")), "/w");
+	assert_string_equal(json_string_value(json_object_get(cc, "User")), "1000:1000");
+	assert_null(json_object_get(cfg, "annotations"));
+	json_decref(cfg);
+	json_decref(m);
+	oci_image_free(img);
+	oci_layout_free(out);
+	buf_free(&digest);
+	free(layout);
+}
+
+/* Without annotations the index bytes are oci_layout_write_image_index's; with them, the
+ * index carries its own. */
+static void test_image_index_annotations(void **state)
+{
+	fixture_t *f = *state;
+	char *layout = join(f->root.data, "index");
+	err_t err = ERR_INIT;
+	char d1[DIGEST_OCI_MAX], d2[DIGEST_OCI_MAX], d3[DIGEST_OCI_MAX];
+	long long s1 = 0, s2 = 0, s3 = 0;
+	const char *keys[] = {"org.example.k"}, *values[] = {"v"};
+	oci_desc_t e = {.media_type = OCI_MT_MANIFEST,
+			.digest =
+				"sha256:"
+				"0000000000000000000000000000000000000000000000000000000000000000",
+			.size = 1,
+			.os = "linux",
+			.arch = "arm64"};
+	oci_layout_t *l = oci_layout_create(layout, &err);
+	assert_non_null(l);
+	assert_int_equal(oci_layout_write_image_index(l, &e, 1, d1, &s1, &err), 0);
+	assert_int_equal(oci_image_write_index(l, &e, 1, NULL, NULL, 0, d2, &s2, &err), 0);
+	assert_string_equal(d1, d2);
+	assert_int_equal(oci_image_write_index(l, &e, 1, keys, values, 1, d3, &s3, &err), 0);
+	json_t *idx = load_blob(layout, d3);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(idx, "annotations"),
+							      "org.example.k")),
+			    "v");
+	assert_int_equal(json_array_size(json_object_get(idx, "manifests")), 1);
+	json_decref(idx);
+	oci_layout_free(l);
+	free(layout);
+}
+
 static void test_same_image_built_twice_has_same_manifest_digest(void **state)
 {
 	fixture_t *f = *state;
@@ -631,6 +704,9 @@ static void test_load_base_empty_manifest_blob_has_a_real_position(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_config_setters_and_manifest_annotations, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_image_index_annotations, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_layout_json_is_canonical_and_complete, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(

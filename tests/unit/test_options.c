@@ -72,13 +72,16 @@ static void test_every_listed_option_parses(void **state)
 	for (size_t i = 0; i < opt_n_defs; i++) {
 		const opt_def_t *d = &opt_defs[i];
 		char flag[64], *msg;
-		const char *value = d->id == OPT_CHANNEL_PRIORITY ? "flexible"
-				    : d->id == OPT_COMPRESSION    ? "zstd"
-				    : d->id == OPT_FORMAT         ? "json"
-				    : d->id == OPT_SBOM           ? "spdx" /* issue 15 */
-				    : d->id == OPT_PROVENANCE     ? "slsa"
-				    : d->id == OPT_COMPRESSION_LEVEL || d->id == OPT_JOBS ? "3"
-											  : "x";
+		const char *value =
+			d->id == OPT_CHANNEL_PRIORITY                         ? "flexible"
+			: d->id == OPT_COMPRESSION                            ? "zstd"
+			: d->id == OPT_FORMAT                                 ? "json"
+			: d->id == OPT_SBOM                                   ? "spdx"
+			: d->id == OPT_PROVENANCE                             ? "slsa"
+			: d->id == OPT_COMPRESSION_LEVEL || d->id == OPT_JOBS ? "3"
+			: d->id == OPT_WORKDIR                                ? "/x"
+			: d->id == OPT_ENV || d->id == OPT_LABEL || d->id == OPT_ANNOTATION ? "k=v"
+											    : "x";
 		snprintf(flag, sizeof flag, "--%s", d->name);
 		for (size_t c = 0; c < sizeof all_commands / sizeof all_commands[0]; c++) {
 			cli_args_t a;
@@ -202,6 +205,107 @@ static void test_an_environment_file_is_optional_only_with_a_lock(void **state)
 	cli_args_free(&a);
 }
 
+/* The image config flags: values land in build.image, bad ones fail naming the flag. */
+static void test_image_config_flags_reach_the_build_options(void **state)
+{
+	(void)state;
+	cli_args_t a;
+	char *msg;
+	assert_int_equal(parse(CMD_BUILD, &a, &msg, "--label", "a=b=c", "--label",
+			       "e=", "--annotation", "k=v", "--env", "X=1", "--entrypoint",
+			       "[\"/bin/sh\", \"-c\"]", "--cmd", "echo hi", "--workdir", "/w",
+			       "--user", "1000:100", "--base", "scratch", "env.yml", NULL),
+			 0);
+	assert_int_equal(a.build.image.n_labels, 2);
+	assert_string_equal(a.build.image.labels[0], "a=b=c");
+	assert_string_equal(a.build.image.labels[1], "e=");
+	assert_string_equal(a.build.image.annotations[0], "k=v");
+	assert_string_equal(a.build.image.env[0], "X=1");
+	assert_true(a.build.image.has_entrypoint);
+	assert_int_equal(a.build.image.n_entrypoint, 2);
+	assert_string_equal(a.build.image.entrypoint[1], "-c");
+	assert_true(a.build.image.has_cmd);
+	assert_int_equal(a.build.image.n_cmd, 1); /* one argument, no shell splitting */
+	assert_string_equal(a.build.image.cmd[0], "echo hi");
+	assert_string_equal(a.build.image.workdir, "/w");
+	assert_string_equal(a.build.user, "1000:100");
+	assert_true(a.build.base_is_scratch);
+	assert_null(a.build.base);
+	assert_string_equal(a.build.base_ref, "scratch");
+	free(msg);
+	cli_args_free(&a);
+	assert_int_equal(parse(CMD_BUILD, &a, &msg, "--entrypoint", "", "--cmd", "[]", NULL), 0);
+	assert_true(a.build.image.has_entrypoint && a.build.image.has_cmd);
+	assert_int_equal(a.build.image.n_entrypoint + a.build.image.n_cmd, 0);
+	free(msg);
+	cli_args_free(&a);
+}
+
+static void test_bad_image_config_values_name_the_flag(void **state)
+{
+	(void)state;
+	static const char *const cases[][3] = {
+		{"--label", "novalue", "--label novalue: expected KEY=VALUE"},
+		{"--annotation", "=v", "--annotation =v: the key before '=' is empty"},
+		{"--env", "PATH", "--env PATH: expected KEY=VALUE"},
+		{"--entrypoint", "[\"a\",", "--entrypoint [\"a\",: not a JSON array"},
+		{"--cmd", "[1]", "--cmd [1]: element 1 is not a string"},
+		{"--workdir", "app", "--workdir app: must be an absolute path"},
+		{"--user", "Alice:x", "--user 'Alice:x'"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		cli_args_t a;
+		char *msg;
+		assert_int_equal(parse(CMD_BUILD, &a, &msg, cases[i][0], cases[i][1], NULL), 2);
+		if (!strstr(msg, cases[i][2]))
+			fail_msg("%s %s: %s", cases[i][0], cases[i][1], msg);
+		free(msg);
+		cli_args_free(&a);
+	}
+}
+
+/* org.opencontainers.image.source/revision: the flags, else GitHub's, else GitLab's. */
+static void test_source_and_revision_come_from_flags_or_the_ci(void **state)
+{
+	(void)state;
+	cli_args_t a;
+	char *msg;
+	setenv("GITHUB_SERVER_URL", "https://github.com", 1);
+	setenv("GITHUB_REPOSITORY", "o/r", 1);
+	setenv("GITHUB_SHA", "abc", 1);
+	setenv("CI_PROJECT_URL", "https://gitlab.example/o/r", 1);
+	setenv("CI_COMMIT_SHA", "def", 1);
+	assert_int_equal(parse(CMD_BUILD, &a, &msg, NULL), 0);
+	assert_string_equal(a.build.image.source, "https://github.com/o/r");
+	assert_string_equal(a.build.image.revision, "abc");
+	free(msg);
+	cli_args_free(&a);
+	unsetenv("GITHUB_SERVER_URL");
+	unsetenv("GITHUB_SHA");
+	assert_int_equal(parse(CMD_BUILD, &a, &msg, NULL), 0);
+	assert_string_equal(a.build.image.source, "https://gitlab.example/o/r");
+	assert_string_equal(a.build.image.revision, "def");
+	free(msg);
+	cli_args_free(&a);
+	assert_int_equal(parse(CMD_BUILD, &a, &msg, "--source", "s", "--revision", "r", NULL), 0);
+	assert_string_equal(a.build.image.source, "s");
+	assert_string_equal(a.build.image.revision, "r");
+	assert_false(a.build.image.has_created);
+	free(msg);
+	cli_args_free(&a);
+	unsetenv("GITHUB_REPOSITORY");
+	unsetenv("CI_PROJECT_URL");
+	unsetenv("CI_COMMIT_SHA");
+	setenv("SOURCE_DATE_EPOCH", "5", 1);
+	assert_int_equal(parse(CMD_BUILD, &a, &msg, NULL), 0);
+	unsetenv("SOURCE_DATE_EPOCH");
+	assert_null(a.build.image.source);
+	assert_null(a.build.image.revision);
+	assert_true(a.build.image.has_created);
+	free(msg);
+	cli_args_free(&a);
+}
+
 static void test_nearest_word_is_a_typo_away_or_none(void **state)
 {
 	(void)state;
@@ -222,6 +326,9 @@ int main(void)
 		cmocka_unit_test(test_values_are_checked_once_for_every_command),
 		cmocka_unit_test(test_lists_and_environment_reach_the_option_structs),
 		cmocka_unit_test(test_an_environment_file_is_optional_only_with_a_lock),
+		cmocka_unit_test(test_image_config_flags_reach_the_build_options),
+		cmocka_unit_test(test_bad_image_config_values_name_the_flag),
+		cmocka_unit_test(test_source_and_revision_come_from_flags_or_the_ci),
 		cmocka_unit_test(test_nearest_word_is_a_typo_away_or_none),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
