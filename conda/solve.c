@@ -35,7 +35,8 @@ struct solver {
 		char *name, *version, *build;
 	} * virtuals; /* added to the pool at solve_run, after the channels' records */
 	size_t n_virtuals;
-	size_t n_loaded; /* records handed to libsolv (solve_records_loaded) */
+	size_t n_loaded;                 /* records handed to libsolv (solve_records_loaded) */
+	char loaded_key[DIGEST_HEX_MAX]; /* the inputs the repos hold records for */
 };
 
 struct solution {
@@ -298,6 +299,23 @@ static const char **sparse_seeds(const solver_t *s, const char *const *specs, si
 	return seeds;
 }
 
+/* Another solve_run on the same solver with other specs: the repos are filled again. */
+static void unload_repos(solver_t *s)
+{
+	for (size_t i = 0; i < s->n_infos; i++) {
+		struct repo_info *info = s->infos[i];
+		if (info->repo)
+			repo_free(info->repo, 1);
+		info->repo = NULL;
+		repoindex_free(info->records);
+		info->records = NULL;
+		json_decref(info->root);
+		info->root = NULL;
+	}
+	s->n_loaded = 0;
+	s->loaded_key[0] = 0;
+}
+
 /* Fills each channel's repo with the records the specs can reach (solve_sparse.c). */
 static int load_repos(solver_t *s, const char *const *specs, size_t n_specs, err_t *err)
 {
@@ -306,13 +324,16 @@ static int load_repos(solver_t *s, const char *const *specs, size_t n_specs, err
 	char key[DIGEST_HEX_MAX] = "";
 	buf_t path = BUF_INIT, doc = BUF_INIT, where = BUF_INIT;
 	int rc = -1;
-	if (s->cache_dir) {
-		solve_sparse_key(s->infos, s->n_infos, seeds, n_seeds, key);
-		for (size_t i = 0; i < s->n_infos; i++) {
-			solve_sparse_subset_path(s->cache_dir, s->infos[i]->sha, key, &path, NULL);
-			cached += fs_exists(path.data);
-		}
+	solve_sparse_key(s->infos, s->n_infos, seeds, n_seeds, key);
+	for (size_t i = 0; s->cache_dir && i < s->n_infos; i++) {
+		solve_sparse_subset_path(s->cache_dir, s->infos[i]->sha, key, &path, NULL);
+		cached += fs_exists(path.data);
 	}
+	if (!strcmp(key, s->loaded_key)) { /* solved before with the same seeds */
+		rc = 0;
+		goto out;
+	}
+	unload_repos(s);
 	channels_searched(s, &where);
 	if (cached < s->n_infos || !s->n_infos) /* warm: every subset is in the cache */
 		if (solve_sparse_select(s->infos, s->n_infos, seeds, n_seeds, where.data, err) != 0)
@@ -339,6 +360,7 @@ static int load_repos(solver_t *s, const char *const *specs, size_t n_specs, err
 		}
 		s->n_loaded += (size_t)info->repo->nsolvables;
 	}
+	memcpy(s->loaded_key, key, sizeof key);
 	rc = 0;
 out:
 	free(seeds);
