@@ -43,6 +43,12 @@ const char *shard_index_hash(const shard_index_t *idx, const char *name);
 void shard_index_shard_url(const shard_index_t *idx, const char *hex, buf_t *out);
 /* Shards downloaded (not served from the cache) so far through this index. */
 size_t shard_index_downloads(const shard_index_t *idx);
+/* Downloads (verified, into the cache) the shards of those names that have one and are not
+ * cached yet, several at once on fresh connections, so shard_add_records then reads them from
+ * the cache; a closure step's names go out together instead of one request after another.
+ * Errors name the shard and URL (the lowest failing name's, workpool.h). */
+int shard_prefetch(shard_index_t *idx, const char *const *names, size_t n, const char *cache_dir,
+		   int offline, err_t *err);
 
 /* Adds the records of name's shard to repodata ({"packages": {}, "packages.conda": {}}),
  * with sha256/md5 as hex and, when the index's base_url moves the packages elsewhere, a "url"
