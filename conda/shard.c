@@ -7,6 +7,7 @@
 #include "digest.h"
 #include "fsutil.h"
 #include "http.h"
+#include "repoindex_scan.h"
 #include "workpool.h"
 
 #include <errno.h>
@@ -496,30 +497,24 @@ out:
 
 json_t *shard_dep_map_from_repodata(const char *repodata_path, err_t *err)
 {
-	json_error_t jerr;
-	json_t *root = json_load_file(repodata_path, 0, &jerr), *map = NULL;
-	const char *fn;
-	json_t *rec;
-	if (!root) {
-		err_set(err, "%s: not valid JSON (line %d: %s)", repodata_path, jerr.line,
-			jerr.text);
+	/* the sparse scan (repoindex_scan.h): names and their dependency names, no JSON tree */
+	nameidx_t *ni = nameidx_scan_file(repodata_path, repodata_path, err);
+	if (!ni)
 		return NULL;
-	}
-	map = json_object();
-	for (int k = 0; k < 2; k++) {
-		json_object_foreach (json_object_get(root, k ? "packages.conda" : "packages"), fn,
-				     rec) {
-			const char *name = json_string_value(json_object_get(rec, "name"));
-			if (!name)
-				continue;
-			json_t *deps = json_object_get(map, name);
-			if (!deps) {
-				deps = json_object();
-				json_object_set_new(map, name, deps);
-			}
-			shard_add_dep_names(json_object_get(rec, "depends"), deps);
+	json_t *map = json_object();
+	for (size_t id = 0; id < nameidx_count(ni); id++) {
+		size_t len, n_deps, dep_len;
+		if (!nameidx_records_of(ni, id))
+			continue; /* only a dependency name here */
+		const char *name = nameidx_str(ni, id, &len);
+		const uint32_t *deps = nameidx_deps(ni, id, &n_deps);
+		json_t *set = json_object();
+		for (size_t k = 0; k < n_deps; k++) {
+			const char *dep = nameidx_str(ni, deps[k], &dep_len);
+			json_object_setn_new(set, dep, dep_len, json_true());
 		}
+		json_object_setn_new(map, name, len, set);
 	}
-	json_decref(root);
+	nameidx_free(ni);
 	return map;
 }

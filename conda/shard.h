@@ -58,8 +58,9 @@ int shard_prefetch(shard_index_t *idx, const char *const *names, size_t n, const
 int shard_add_records(shard_index_t *idx, const char *name, const char *cache_dir, int offline,
 		      json_t *repodata, json_t *dep_names, err_t *err);
 
-/* Name -> set of dependency names, for a whole repodata.json (a channel without shards
- * next to one with them: the closure must cross both). Caller decrefs; NULL + err. */
+/* Name -> set of dependency names (depends, constrains, requires), for a whole repodata.json
+ * (a channel without shards next to one with them: the closure must cross both), from the
+ * sparse scan (repoindex_scan.h). Caller decrefs; NULL + err. */
 json_t *shard_dep_map_from_repodata(const char *repodata_path, err_t *err);
 /* Adds the package names of dependency strings ("numpy >=1.21", "python_abi 3.11.* *_cp311")
  * in depends (a JSON array) to the set dep_names. */
