@@ -6,7 +6,7 @@
 # Medians of N runs (default 3). Writes bench/out/solve-report.md; --write updates the
 # "Solver" section of BENCHMARKS.md (other sections kept). --baseline BIN also times cold solves
 # with another imgbuild binary (e.g. an older build) in the same run, and checks that its
-# locks are identical.
+# locks are identical, and its warm solves (its own cache) beside the current binary's.
 #
 #   bench/bench_solve.sh [--runs N] [--records N] [--baseline BIN] [--write]
 # Needs: a built imgbuild (IMGBUILD_BIN or build/imgbuild), node + `npm ci` in bench/rattler.
@@ -46,8 +46,8 @@ report=$out/report.md
   echo "Channel: \`bench/gen_channel\` ($(python3 -c "import json;d=json.load(open('$chan/stats.json'));print(f\"{d['records']:,} records, {d['names']:,} names\")")), file:// for imgbuild, loopback HTTP for rattler."
   echo
   if [ -n "$baseline" ]; then
-    echo "| environment | packages (imgbuild / rattler) | baseline cold | imgbuild cold | imgbuild warm | rattler cold (process) | rattler solve call | rattler 2nd call, same process | warm vs rattler cold |"
-    echo "|---|---|---|---|---|---|---|---|---|"
+    echo "| environment | packages (imgbuild / rattler) | baseline cold | imgbuild cold | baseline warm | imgbuild warm | rattler cold (process) | rattler solve call | rattler 2nd call, same process | warm vs rattler cold |"
+    echo "|---|---|---|---|---|---|---|---|---|---|"
   else
     echo "| environment | packages (imgbuild / rattler) | imgbuild cold | imgbuild warm | rattler cold (process) | rattler solve call | rattler 2nd call, same process | warm vs rattler cold |"
     echo "|---|---|---|---|---|---|---|---|"
@@ -59,7 +59,7 @@ for e in "${envs[@]}"; do
   envf=$out/$name.yml
   { echo "channels:"; echo "  - file://$chan"; echo "  - nodefaults"; echo "dependencies:"
     for s in $specs; do echo "  - $s"; done; } >"$envf"
-  cold=() warm=() rproc=() rcall=() rsecond=() base=()
+  cold=() warm=() rproc=() rcall=() rsecond=() base=() basewarm=()
   for i in $(seq "$runs"); do
     if [ -n "$baseline" ]; then # alternating with the current binary: load changes hit both alike
       rm -rf "$out/cache-base"
@@ -75,12 +75,24 @@ for e in "${envs[@]}"; do
     "$bin" lock "$envf" -o "$out/$name.cold.txt" --format explicit $flags --cache-dir "$out/cache-cold" >/dev/null 2>&1
     cold+=($(( $(now_ms) - t0 )))
   done
+  if [ -n "$baseline" ]; then # the baseline's own warm cache, filled once
+    rm -rf "$out/cache-basewarm"
+    # shellcheck disable=SC2086
+    "$baseline" lock "$envf" -o "$out/$name.base.txt" --format explicit $flags --cache-dir "$out/cache-basewarm" >/dev/null 2>&1
+  fi
   for i in $(seq "$runs"); do
+    if [ -n "$baseline" ]; then
+      t0=$(now_ms)
+      # shellcheck disable=SC2086
+      "$baseline" lock "$envf" -o "$out/$name.base.txt" --format explicit $flags --cache-dir "$out/cache-basewarm" >/dev/null 2>&1
+      basewarm+=($(( $(now_ms) - t0 )))
+    fi
     t0=$(now_ms)
     # shellcheck disable=SC2086
     "$bin" lock "$envf" -o "$out/$name.warm.txt" --format explicit $flags --cache-dir "$out/cache-cold" >/dev/null 2>&1
     warm+=($(( $(now_ms) - t0 )))
   done
+  rm -rf "$out/cache-basewarm"
   cmp -s "$out/$name.cold.txt" "$out/$name.warm.txt" || { echo "bench_solve: $name: warm and cold solutions differ" >&2; exit 1; }
   if [ -n "$baseline" ]; then
     cmp -s "$out/$name.cold.txt" "$out/$name.base.txt" || { echo "bench_solve: $name: baseline and current solutions differ" >&2; exit 1; }
@@ -100,9 +112,11 @@ for e in "${envs[@]}"; do
   ms=$(printf '%s\n' "${rsecond[@]}" | median)
   ratio=$(awk -v a="$mr" -v b="$mw" 'BEGIN {printf "%.1fx faster", a / b}')
   bcell=
+  bwcell=
   [ -z "$baseline" ] || bcell="$(printf '%s\n' "${base[@]}" | median) ms | "
-  echo "| $name (\`$specs\` $flags) | $n_img / $n_rat | $bcell$mc ms | $mw ms | $mp ms | $mr ms | $ms ms | $ratio |" >>"$report"
-  echo "bench_solve: $name: baseline cold ${base[*]:-} imgbuild cold ${cold[*]} warm ${warm[*]}; rattler process ${rproc[*]} call ${rcall[*]} second ${rsecond[*]}" >&2
+  [ -z "$baseline" ] || bwcell="$(printf '%s\n' "${basewarm[@]}" | median) ms | "
+  echo "| $name (\`$specs\` $flags) | $n_img / $n_rat | $bcell$mc ms | $bwcell$mw ms | $mp ms | $mr ms | $ms ms | $ratio |" >>"$report"
+  echo "bench_solve: $name: baseline cold ${base[*]:-} warm ${basewarm[*]:-} imgbuild cold ${cold[*]} warm ${warm[*]}; rattler process ${rproc[*]} call ${rcall[*]} second ${rsecond[*]}" >&2
 done
 {
   echo

@@ -9,7 +9,7 @@
 #include "fsutil.h"
 #include "http.h"
 #include "repodata.h"
-#include "repoindex.h"
+#include "repoindex_scan.h"
 
 #include <ctype.h>
 #include <archive.h>
@@ -175,58 +175,21 @@ static void file_signature(const char *file_url, buf_t *sig)
 	curl_free(path);
 }
 
-/* Feeds jansson from the file and hashes the bytes on the way through. */
-struct hashing_reader {
-	FILE *fp;
-	digest_t *d;
-};
-
-static size_t read_hashing(void *buffer, size_t len, void *data)
-{
-	struct hashing_reader *hr = data;
-	size_t n = fread(buffer, 1, len, hr->fp);
-	if (n == 0 && ferror(hr->fp))
-		return (size_t)-1;
-	digest_update(hr->d, buffer, n);
-	return n;
-}
-
-/* Checks that the downloaded file is a JSON object (as repodata must be) and, from the same
- * parse, writes its record index (repoindex.h, named by the file's sha256): the solver then
- * reads the repodata once, with libsolv's own parser, instead of parsing it with jansson again.
- * The index is a cache: failing to write it only costs the solver that second parse. */
+/* Checks the downloaded file as a solve would (repoindex_scan.h: syntax, duplicate keys,
+ * shape, every record, caps; one pass, no DOM) so a malformed document is refused here,
+ * naming its URL, and records that its sha256 passed: the solver then need not scan it again
+ * before it knows which names it wants. */
 static int validate_and_index(const char *path, const char *url, const char *cache_dir, err_t *err)
 {
-	char sha[DIGEST_HEX_MAX], chunk[1 << 14];
-	struct hashing_reader hr = {fopen(path, "rb"), digest_new(DIGEST_SHA256)};
-	buf_t idx = BUF_INIT;
-	json_t *root = NULL;
-	int rc = -1;
-	if (!hr.fp || !hr.d) {
-		err_set(err, "%s: cannot read: %s", path, strerror(errno));
-		goto out;
-	}
-	root = repodata_parse(read_hashing, &hr, url, err); /* duplicate keys, shape, caps */
-	if (!root)
-		goto out;
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, hr.fp)) > 0) /* jansson stops at EOF; be sure */
-		digest_update(hr.d, chunk, n);
-	digest_final_hex(hr.d, sha);
-	repoindex_path(cache_dir, sha, &idx);
-	if (!fs_exists(idx.data)) {
-		err_t ignored = ERR_INIT;
-		repoindex_write_checked(idx.data, root, &ignored);
-		err_clear(&ignored);
-	}
-	rc = 0;
-out:
-	json_decref(root);
-	if (hr.fp)
-		fclose(hr.fp);
-	digest_free(hr.d);
-	buf_free(&idx);
-	return rc;
+	char sha[DIGEST_HEX_MAX];
+	nameidx_t *ni = nameidx_scan_file(path, url, err);
+	if (!ni)
+		return -1;
+	nameidx_free(ni);
+	if (digest_file_hex(DIGEST_SHA256, path, sha, err) != 0)
+		return -1;
+	nameidx_mark_checked(cache_dir, sha);
+	return 0;
 }
 
 static int write_empty_repodata(const char *path, const char *subdir, err_t *err)

@@ -8,6 +8,7 @@
 #include "matchspec.h"
 #include "repoindex.h"
 #include "shard.h"
+#include "xalloc.h"
 
 #include <fnmatch.h>
 #include <jansson.h>
@@ -95,6 +96,26 @@ static void seed_names(const char *const *specs, size_t n_specs, shard_index_t *
 	}
 }
 
+/* The shards of the names pending[from..] (one breadth-first level) from every sharded subdir,
+ * downloaded together (shard_prefetch); *level_end = where the level ends. */
+static int prefetch_level(channel_subdir_t *sd, size_t n, shard_index_t **idx,
+			  const char *cache_dir, json_t *pending, size_t from, size_t *level_end,
+			  err_t *err)
+{
+	size_t count = json_array_size(pending) - from;
+	const char **names = xcalloc(count + 1, sizeof *names);
+	int rc = 0;
+	for (size_t k = 0; k < count; k++)
+		names[k] = json_string_value(json_array_get(pending, from + k));
+	for (size_t i = 0; i < n && !rc; i++)
+		if (idx[i])
+			rc = shard_prefetch(idx[i], names, count, cache_dir,
+					    (sd[i].flags & CHANNEL_OFFLINE) != 0, err);
+	free(names);
+	*level_end = from + count;
+	return rc;
+}
+
 /* Breadth-first over names: each name's shard from every sharded subdir, and its records'
  * dependency names from every subdir, until no new name appears. */
 static int close_over_names(channel_subdir_t *sd, size_t n, shard_index_t **idx, json_t **dep_maps,
@@ -102,8 +123,12 @@ static int close_over_names(channel_subdir_t *sd, size_t n, shard_index_t **idx,
 			    json_t *pending, err_t *err)
 {
 	json_t *deps = json_object();
+	size_t level_end = 0;
 	int rc = -1;
 	for (size_t next = 0; next < json_array_size(pending); next++) {
+		if (next == level_end &&
+		    prefetch_level(sd, n, idx, cache_dir, pending, next, &level_end, err) != 0)
+			goto out;
 		const char *name = json_string_value(json_array_get(pending, next));
 		const char *dep;
 		json_t *v;

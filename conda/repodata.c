@@ -4,6 +4,7 @@
  * object or array there crashes it: info may hold plain values only. */
 #include "repodata.h"
 #include "buf.h"
+#include "repodata_int.h"
 #include "pkgrec.h"
 
 #include <stdio.h>
@@ -63,21 +64,9 @@ json_t *repodata_parse_mem(const char *data, size_t len, const char *where, err_
 
 /* ---- shape ---- */
 
-enum {
-	T_STRING = 1,
-	T_STRLIST = 2, /* array of strings */
-	T_UINT = 4,    /* integer >= 0 */
-	T_NUMBER = 8,  /* integer or real >= 0 */
-	T_BOOL = 16,
-	T_REQUIRED = 32,
-};
-
 /* The record fields libsolv's reader or imgbuild's (pkgrec.c) look at; null is "absent".
  * Others are kept as they are (conda-meta copies the record). */
-static const struct field_rule {
-	const char *key;
-	unsigned types;
-} record_fields[] = {
+static const struct repodata_field record_fields[] = {
 	{"name", T_STRING | T_REQUIRED},
 	{"version", T_STRING | T_REQUIRED},
 	{"build", T_STRING | T_REQUIRED},
@@ -123,7 +112,13 @@ static int has_type(json_t *v, unsigned types)
 	return 0;
 }
 
-static const char *type_words(unsigned types)
+const struct repodata_field *repodata_record_fields(size_t *n)
+{
+	*n = sizeof record_fields / sizeof record_fields[0];
+	return record_fields;
+}
+
+const char *repodata_type_words(unsigned types)
 {
 	if (types & T_STRLIST)
 		return types & T_STRING ? "a string or a list of strings" : "a list of strings";
@@ -137,15 +132,34 @@ static const char *type_words(unsigned types)
 static int check_record_fields(json_t *rec, const char *fn, err_t *err)
 {
 	for (size_t i = 0; i < sizeof record_fields / sizeof record_fields[0]; i++) {
-		const struct field_rule *f = &record_fields[i];
+		const struct repodata_field *f = &record_fields[i];
 		json_t *v = json_object_get(rec, f->key);
 		if ((!v || json_is_null(v)) && !(f->types & T_REQUIRED))
 			continue;
 		if (!v || !has_type(v, f->types))
 			return err_set(err, "record '%.100s': \"%s\" must be %s", fn, f->key,
-				       type_words(f->types));
+				       repodata_type_words(f->types));
 	}
 	return 0;
+}
+
+int repodata_check_names(const struct repodata_names *n, err_t *err)
+{
+	pkgrec_t r = {
+		.name = (char *)n->name,
+		.version = (char *)n->version,
+		.build = (char *)n->build,
+		.build_number = n->build_number,
+		.subdir = (char *)(n->subdir ? n->subdir : n->info_subdir),
+		.fn = (char *)n->fn,
+	};
+	if (n->fn_field && strcmp(n->fn_field, n->fn) != 0)
+		return err_set(err, "record '%.100s': its \"fn\" field names another file", n->fn);
+	/* libsolv 0.7.23 refuses the whole document then (and leaks on that path): say which. */
+	if (n->subdir && n->info_subdir && strcmp(n->subdir, n->info_subdir) != 0)
+		return err_set(err, "record '%.100s': subdir '%.64s' differs from info.subdir '%s'",
+			       n->fn, n->subdir, n->info_subdir);
+	return pkgrec_check(&r, err);
 }
 
 /* pkgrec_check's grammar on the record's borrowed strings (no copies: this runs on every
@@ -153,23 +167,17 @@ static int check_record_fields(json_t *rec, const char *fn, err_t *err)
 static int check_record_grammar(json_t *rec, const char *fn, const char *info_subdir, err_t *err)
 {
 	json_t *bn = json_object_get(rec, "build_number");
-	const char *subdir = json_string_value(json_object_get(rec, "subdir"));
-	pkgrec_t r = {
-		.name = (char *)json_string_value(json_object_get(rec, "name")),
-		.version = (char *)json_string_value(json_object_get(rec, "version")),
-		.build = (char *)json_string_value(json_object_get(rec, "build")),
+	struct repodata_names n = {
+		.fn = fn,
+		.name = json_string_value(json_object_get(rec, "name")),
+		.version = json_string_value(json_object_get(rec, "version")),
+		.build = json_string_value(json_object_get(rec, "build")),
 		.build_number = json_is_integer(bn) ? (long)json_integer_value(bn) : 0,
-		.subdir = (char *)(subdir ? subdir : info_subdir),
-		.fn = (char *)fn,
+		.subdir = json_string_value(json_object_get(rec, "subdir")),
+		.info_subdir = info_subdir,
+		.fn_field = json_string_value(json_object_get(rec, "fn")),
 	};
-	json_t *fn_field = json_object_get(rec, "fn");
-	if (json_is_string(fn_field) && strcmp(json_string_value(fn_field), fn) != 0)
-		return err_set(err, "record '%.100s': its \"fn\" field names another file", fn);
-	/* libsolv 0.7.23 refuses the whole document then (and leaks on that path): say which. */
-	if (subdir && info_subdir && strcmp(subdir, info_subdir) != 0)
-		return err_set(err, "record '%.100s': subdir '%.64s' differs from info.subdir '%s'",
-			       fn, subdir, info_subdir);
-	return pkgrec_check(&r, err);
+	return repodata_check_names(&n, err);
 }
 
 /* Counts a record of name in counts; -1 past the per-name cap. */

@@ -7,6 +7,8 @@
 #include "digest.h"
 #include "fsutil.h"
 #include "http.h"
+#include "repoindex_scan.h"
+#include "workpool.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -310,34 +312,38 @@ void shard_add_dep_names(json_t *depends, json_t *dep_names)
 	}
 }
 
-/* The shard's bytes, from the cache or downloaded and verified (then cached). */
-static int shard_bytes(shard_index_t *idx, const char *name, const char *hex, const char *cache_dir,
-		       int offline, buf_t *out, err_t *err)
+/* The shard's bytes from the cache when its entry is sound (re-hashed on every read: a damaged
+ * entry is removed, never parsed). 1 = read, 0 = not cached. */
+static int shard_cached(const char *path, const char *hex, buf_t *out)
 {
-	buf_t path = BUF_INIT, url = BUF_INIT;
+	char got[DIGEST_HEX_MAX];
+	if (!fs_exists(path) || buf_read_file(out, path, SHARD_MAX_COMPRESSED_BYTES, NULL) != 0)
+		return 0;
+	digest_buf_hex(DIGEST_SHA256, out->data ? out->data : "", out->len, got);
+	if (!strcmp(got, hex))
+		return 1;
+	unlink(path);
+	buf_reset(out);
+	return 0;
+}
+
+/* Downloads the shard of name (hex), verifies it and caches it at path. curl: a kept
+ * connection, or NULL for one of its own (a prefetch thread). */
+static int shard_download(shard_index_t *idx, const char *name, const char *hex, const char *path,
+			  int offline, CURL **curl, buf_t *out, err_t *err)
+{
+	buf_t url = BUF_INIT;
 	char got[DIGEST_HEX_MAX];
 	int rc = -1;
-	shards_dir(cache_dir, &path);
-	buf_addpath(&path, hex);
 	shard_index_shard_url(idx, hex, &url);
-	/* Re-hashed on every read: a damaged cache entry is replaced, never parsed. */
-	if (fs_exists(path.data) &&
-	    buf_read_file(out, path.data, SHARD_MAX_COMPRESSED_BYTES, NULL) == 0) {
-		digest_buf_hex(DIGEST_SHA256, out->data ? out->data : "", out->len, got);
-		if (!strcmp(got, hex)) {
-			rc = 0;
-			goto out;
-		}
-		unlink(path.data);
-	}
 	if (offline && strncmp(url.data, "file:", 5) != 0) {
 		err_set(err,
 			"shard of '%s' (%s) is not cached (expected %s), and the network may not "
 			"be used",
-			name, url.data, path.data);
+			name, url.data, path);
 		goto out;
 	}
-	int r = shard_get(idx->http, &idx->curl, url.data, NULL, out, NULL, err);
+	int r = shard_get(idx->http, curl, url.data, NULL, out, NULL, err);
 	if (r == HTTP_GOT_MISSING)
 		err_set(err,
 			"shard of '%s' is missing: %s not found (the channel's %s names it; the "
@@ -345,7 +351,7 @@ static int shard_bytes(shard_index_t *idx, const char *name, const char *hex, co
 			name, url.data, idx->index_url);
 	if (r != HTTP_GOT_BODY)
 		goto out;
-	idx->downloads++;
+	__atomic_add_fetch(&idx->downloads, 1, __ATOMIC_RELAXED);
 	digest_buf_hex(DIGEST_SHA256, out->data ? out->data : "", out->len, got);
 	if (strcmp(got, hex) != 0) {
 		err_set(err,
@@ -354,12 +360,71 @@ static int shard_bytes(shard_index_t *idx, const char *name, const char *hex, co
 			name, url.data, got, hex);
 		goto out;
 	}
-	if (fs_write_atomic(path.data, out->data ? out->data : "", out->len, err) != 0)
-		goto out;
-	rc = 0;
+	rc = fs_write_atomic(path, out->data ? out->data : "", out->len, err);
 out:
-	buf_free(&path);
 	buf_free(&url);
+	return rc;
+}
+
+/* The shard's bytes, from the cache or downloaded and verified (then cached). */
+static int shard_bytes(shard_index_t *idx, const char *name, const char *hex, const char *cache_dir,
+		       int offline, buf_t *out, err_t *err)
+{
+	buf_t path = BUF_INIT;
+	shards_dir(cache_dir, &path);
+	buf_addpath(&path, hex);
+	int rc = shard_cached(path.data, hex, out)
+			 ? 0
+			 : shard_download(idx, name, hex, path.data, offline, &idx->curl, out, err);
+	buf_free(&path);
+	return rc;
+}
+
+/* ---- concurrent prefetch ---- */
+
+#define SHARD_PREFETCH_THREADS 4 /* shards are small: latency, not bandwidth, is the cost */
+
+typedef struct prefetch {
+	shard_index_t *idx;
+	const char *const *names; /* the uncached ones */
+	const char *cache_dir;
+	int offline;
+} prefetch_t;
+
+static int prefetch_one(void *ctx, size_t i, err_t *err)
+{
+	prefetch_t *pf = ctx;
+	const char *hex = shard_index_hash(pf->idx, pf->names[i]);
+	buf_t path = BUF_INIT, body = BUF_INIT;
+	shards_dir(pf->cache_dir, &path);
+	buf_addpath(&path, hex);
+	int rc = shard_download(pf->idx, pf->names[i], hex, path.data, pf->offline, NULL, &body,
+				err);
+	buf_free(&path);
+	buf_free(&body);
+	return rc;
+}
+
+int shard_prefetch(shard_index_t *idx, const char *const *names, size_t n, const char *cache_dir,
+		   int offline, err_t *err)
+{
+	const char **todo = xcalloc(n + 1, sizeof *todo);
+	buf_t path = BUF_INIT;
+	size_t n_todo = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *hex = shard_index_hash(idx, names[i]);
+		if (!hex)
+			continue;
+		shards_dir(cache_dir, &path);
+		buf_addpath(&path, hex);
+		if (!fs_exists(path.data)) /* a damaged entry is caught by shard_bytes later */
+			todo[n_todo++] = names[i];
+	}
+	prefetch_t pf = {idx, todo, cache_dir, offline};
+	int rc = n_todo > 1 ? workpool_run(n_todo, SHARD_PREFETCH_THREADS, prefetch_one, &pf, err)
+			    : 0;
+	free(todo);
+	buf_free(&path);
 	return rc;
 }
 
@@ -432,30 +497,24 @@ out:
 
 json_t *shard_dep_map_from_repodata(const char *repodata_path, err_t *err)
 {
-	json_error_t jerr;
-	json_t *root = json_load_file(repodata_path, 0, &jerr), *map = NULL;
-	const char *fn;
-	json_t *rec;
-	if (!root) {
-		err_set(err, "%s: not valid JSON (line %d: %s)", repodata_path, jerr.line,
-			jerr.text);
+	/* the sparse scan (repoindex_scan.h): names and their dependency names, no JSON tree */
+	nameidx_t *ni = nameidx_scan_file(repodata_path, repodata_path, err);
+	if (!ni)
 		return NULL;
-	}
-	map = json_object();
-	for (int k = 0; k < 2; k++) {
-		json_object_foreach (json_object_get(root, k ? "packages.conda" : "packages"), fn,
-				     rec) {
-			const char *name = json_string_value(json_object_get(rec, "name"));
-			if (!name)
-				continue;
-			json_t *deps = json_object_get(map, name);
-			if (!deps) {
-				deps = json_object();
-				json_object_set_new(map, name, deps);
-			}
-			shard_add_dep_names(json_object_get(rec, "depends"), deps);
+	json_t *map = json_object();
+	for (size_t id = 0; id < nameidx_count(ni); id++) {
+		size_t len, n_deps, dep_len;
+		if (!nameidx_records_of(ni, id))
+			continue; /* only a dependency name here */
+		const char *name = nameidx_str(ni, id, &len);
+		const uint32_t *deps = nameidx_deps(ni, id, &n_deps);
+		json_t *set = json_object();
+		for (size_t k = 0; k < n_deps; k++) {
+			const char *dep = nameidx_str(ni, deps[k], &dep_len);
+			json_object_setn_new(set, dep, dep_len, json_true());
 		}
+		json_object_setn_new(map, name, len, set);
 	}
-	json_decref(root);
+	nameidx_free(ni);
 	return map;
 }

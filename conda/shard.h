@@ -43,6 +43,12 @@ const char *shard_index_hash(const shard_index_t *idx, const char *name);
 void shard_index_shard_url(const shard_index_t *idx, const char *hex, buf_t *out);
 /* Shards downloaded (not served from the cache) so far through this index. */
 size_t shard_index_downloads(const shard_index_t *idx);
+/* Downloads (verified, into the cache) the shards of those names that have one and are not
+ * cached yet, several at once on fresh connections, so shard_add_records then reads them from
+ * the cache; a closure step's names go out together instead of one request after another.
+ * Errors name the shard and URL (the lowest failing name's, workpool.h). */
+int shard_prefetch(shard_index_t *idx, const char *const *names, size_t n, const char *cache_dir,
+		   int offline, err_t *err);
 
 /* Adds the records of name's shard to repodata ({"packages": {}, "packages.conda": {}}),
  * with sha256/md5 as hex and, when the index's base_url moves the packages elsewhere, a "url"
@@ -52,8 +58,9 @@ size_t shard_index_downloads(const shard_index_t *idx);
 int shard_add_records(shard_index_t *idx, const char *name, const char *cache_dir, int offline,
 		      json_t *repodata, json_t *dep_names, err_t *err);
 
-/* Name -> set of dependency names, for a whole repodata.json (a channel without shards
- * next to one with them: the closure must cross both). Caller decrefs; NULL + err. */
+/* Name -> set of dependency names (depends, constrains, requires), for a whole repodata.json
+ * (a channel without shards next to one with them: the closure must cross both), from the
+ * sparse scan (repoindex_scan.h). Caller decrefs; NULL + err. */
 json_t *shard_dep_map_from_repodata(const char *repodata_path, err_t *err);
 /* Adds the package names of dependency strings ("numpy >=1.21", "python_abi 3.11.* *_cp311")
  * in depends (a JSON array) to the set dep_names. */

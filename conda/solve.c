@@ -12,6 +12,7 @@
 #include "matchspec.h"
 #include "repodata.h"
 #include "repoindex.h"
+#include "repoindex_scan.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -30,6 +31,12 @@ struct solver {
 	int priority_mode;   /* SOLVE_PRIORITY_* */
 	char *cache_dir;     /* NULL: no .solv cache */
 	char *channel_alias; /* what "name::pkg" names resolve against; NULL = the default */
+	struct virtual_pkg {
+		char *name, *version, *build;
+	} * virtuals; /* added to the pool at solve_run, after the channels' records */
+	size_t n_virtuals;
+	size_t n_loaded;                 /* records handed to libsolv (solve_records_loaded) */
+	char loaded_key[DIGEST_HEX_MAX]; /* the inputs the repos hold records for */
 };
 
 struct solution {
@@ -52,6 +59,9 @@ static void repo_info_free(struct repo_info *info)
 	free(info->subdir);
 	repoindex_free(info->records);
 	json_decref(info->root);
+	free(info->path);
+	free(info->where);
+	nameidx_free(info->names);
 	free(info);
 }
 
@@ -77,6 +87,12 @@ void solve_free(solver_t *s)
 	for (size_t i = 0; i < s->n_infos; i++)
 		repo_info_free(s->infos[i]);
 	free(s->infos);
+	for (size_t i = 0; i < s->n_virtuals; i++) {
+		free(s->virtuals[i].name);
+		free(s->virtuals[i].version);
+		free(s->virtuals[i].build);
+	}
+	free(s->virtuals);
 	free(s->cache_dir);
 	free(s->channel_alias);
 	pool_free(s->pool);
@@ -127,7 +143,7 @@ static void apply_priorities(solver_t *s)
 static int load_records(solver_t *s, struct repo_info *info, const char *repodata_path,
 			const char *sha, err_t *err)
 {
-	buf_t idx = BUF_INIT, where = BUF_INIT;
+	buf_t idx = BUF_INIT;
 	int rc = -1;
 	if (s->cache_dir) {
 		repoindex_path(s->cache_dir, sha, &idx);
@@ -139,8 +155,7 @@ static int load_records(solver_t *s, struct repo_info *info, const char *repodat
 		}
 		err_clear(&ignored); /* damaged: rebuilt below */
 	}
-	buf_addf(&where, "%s (repodata of %s/%s)", repodata_path, info->channel_url, info->subdir);
-	info->root = repodata_parse_file(repodata_path, where.data, err);
+	info->root = repodata_parse_file(repodata_path, info->where, err);
 	if (!info->root)
 		goto out;
 	if (s->cache_dir) {
@@ -156,33 +171,51 @@ static int load_records(solver_t *s, struct repo_info *info, const char *repodat
 	rc = 0;
 out:
 	buf_free(&idx);
-	buf_free(&where);
 	return rc;
 }
 
-/* Cold load: libsolv's own parser for the repo. */
-static int load_json(solver_t *s, struct repo_info *info, Repo *repo, const char *repodata_path,
-		     err_t *err)
+/* libsolv's own parser for the repo (fp: the subset document). */
+static int load_json(solver_t *s, struct repo_info *info, Repo *repo, FILE *fp, err_t *err)
 {
-	FILE *fp = fopen(repodata_path, "r");
 	if (!fp)
-		return err_set(err, "%s: cannot open repodata", repodata_path);
+		return err_set(err, "%s: cannot read the repodata subset", info->where);
 	int rc = repo_add_conda(repo, fp, 0);
 	fclose(fp);
 	if (rc != 0)
-		return err_set(err, "%s (repodata of %s/%s): libsolv cannot load it: %s",
-			       repodata_path, info->channel_url, info->subdir,
+		return err_set(err, "%s: libsolv cannot load it: %s", info->where,
 			       pool_errstr(s->pool));
 	return 0;
+}
+
+/* One document's subset from its file in the cache: record index and .solv as for any
+ * repodata (warm: both exist, no JSON is read). */
+static int load_subset_file(solver_t *s, struct repo_info *info, const char *path, err_t *err)
+{
+	char sha[DIGEST_HEX_MAX];
+	if (solve_cache_key(path, sha, err) != 0 || load_records(s, info, path, sha, err) != 0)
+		return -1;
+	if (solve_cache_load(s->cache_dir, sha, info->repo))
+		return 0;
+	if (load_json(s, info, info->repo, fopen(path, "r"), err) != 0)
+		return -1;
+	solve_cache_store(s->cache_dir, sha, info->repo);
+	return 0;
+}
+
+/* Without a cache dir: the subset parsed and loaded from memory. */
+static int load_subset_mem(solver_t *s, struct repo_info *info, const buf_t *doc, err_t *err)
+{
+	info->root = repodata_parse_mem(doc->data, doc->len, info->where, err);
+	if (!info->root)
+		return -1;
+	return load_json(s, info, info->repo, fmemopen(doc->data, doc->len, "r"), err);
 }
 
 int solve_add_repodata(solver_t *s, const char *channel_name, const char *channel_url,
 		       const char *subdir, const char *repodata_path, int channel_index, err_t *err)
 {
 	struct repo_info *info = NULL;
-	buf_t repo_name = BUF_INIT;
-	char sha[DIGEST_HEX_MAX] = "";
-	Repo *repo = NULL;
+	buf_t where = BUF_INIT;
 	int rc = -1;
 
 	info = calloc(1, sizeof *info);
@@ -191,36 +224,25 @@ int solve_add_repodata(solver_t *s, const char *channel_name, const char *channe
 	info->channel_name = dup_or_empty(channel_name ? channel_name : channel_url);
 	info->channel_url = dup_or_empty(channel_url);
 	info->subdir = dup_or_empty(subdir);
-	buf_addf(&repo_name, "%s/%s", channel_url, subdir);
-	repo = repo_create(s->pool, repo_name.data);
-	if (s->cache_dir && solve_cache_key(repodata_path, sha, err) != 0)
-		goto out;
-	/* Records first: where the index is missing its jansson parse is also the JSON check. */
-	if (load_records(s, info, repodata_path, sha, err) != 0)
-		goto out;
-	/* Warm: the .solv written by an earlier cold load of the same bytes, no JSON at all. */
-	if (!s->cache_dir || !solve_cache_load(s->cache_dir, sha, repo)) {
-		if (load_json(s, info, repo, repodata_path, err) != 0)
-			goto out;
-		if (s->cache_dir)
-			solve_cache_store(s->cache_dir, sha, repo);
-	}
-	repo->appdata = info;
-	info->repo = repo;
+	info->path = xstrdup(repodata_path);
+	buf_addf(&where, "%s (repodata of %s/%s)", repodata_path, channel_url, subdir);
+	info->where = buf_detach(&where);
 	info->channel_index = channel_index;
+	if (s->cache_dir && solve_cache_key(repodata_path, info->sha, err) != 0)
+		goto out;
+	/* The checks run here (a document refused names itself at once); the records wait for
+	 * solve_run, which knows which names it needs. */
+	if (solve_sparse_check(s->cache_dir, info, err) != 0)
+		goto out;
 	struct repo_info **grown = realloc(s->infos, (s->n_infos + 1) * sizeof *grown);
 	if (!grown)
 		abort();
 	s->infos = grown;
 	s->infos[s->n_infos++] = info;
 	info = NULL;
-	repo = NULL;
 	rc = 0;
 out:
-	if (repo)
-		repo_free(repo, 1);
 	repo_info_free(info);
-	buf_free(&repo_name);
 	return rc;
 }
 
@@ -231,22 +253,126 @@ int solve_add_virtual(solver_t *s, const char *name, const char *version, const 
 		return err_set(err,
 			       "virtual package '%s' must be named __something and have a version",
 			       name ? name : "");
-	if (!s->virtual_repo) {
-		s->virtual_repo = repo_create(s->pool, "@virtual");
-		s->virtual_data = repo_add_repodata(s->virtual_repo, 0);
-		pool_set_installed(s->pool, s->virtual_repo);
-	}
-	Pool *pool = s->pool;
-	Id p = repo_add_solvable(s->virtual_repo);
-	Solvable *sv = pool_id2solvable(pool, p);
-	sv->name = pool_str2id(pool, name, 1);
-	sv->evr = pool_str2id(pool, version, 1);
-	sv->provides = repo_addid_dep(s->virtual_repo, sv->provides,
-				      pool_rel2id(pool, sv->name, sv->evr, REL_EQ, 1), 0);
-	/* conda's virtual packages carry build "0" unless they say otherwise (__archspec). */
-	repodata_add_poolstr_array(s->virtual_data, p, SOLVABLE_BUILDFLAVOR,
-				   build && *build ? build : "0");
+	s->virtuals = xrealloc(s->virtuals, (s->n_virtuals + 1) * sizeof *s->virtuals);
+	s->virtuals[s->n_virtuals++] = (struct virtual_pkg){
+		xstrdup(name), xstrdup(version), build && *build ? xstrdup(build) : NULL};
 	return 0;
+}
+
+/* The virtual packages as installed solvables, after the channels' records (the order the
+ * pool had when they were added at once). */
+static void add_virtuals(solver_t *s)
+{
+	Pool *pool = s->pool;
+	if (!s->n_virtuals || s->virtual_repo)
+		return;
+	s->virtual_repo = repo_create(pool, "@virtual");
+	s->virtual_data = repo_add_repodata(s->virtual_repo, 0);
+	pool_set_installed(pool, s->virtual_repo);
+	for (size_t i = 0; i < s->n_virtuals; i++) {
+		Id p = repo_add_solvable(s->virtual_repo);
+		Solvable *sv = pool_id2solvable(pool, p);
+		sv->name = pool_str2id(pool, s->virtuals[i].name, 1);
+		sv->evr = pool_str2id(pool, s->virtuals[i].version, 1);
+		sv->provides = repo_addid_dep(s->virtual_repo, sv->provides,
+					      pool_rel2id(pool, sv->name, sv->evr, REL_EQ, 1), 0);
+		/* conda's virtual packages carry build "0" unless they say otherwise
+		 * (__archspec). */
+		repodata_add_poolstr_array(s->virtual_data, p, SOLVABLE_BUILDFLAVOR,
+					   s->virtuals[i].build ? s->virtuals[i].build : "0");
+	}
+}
+
+static void channels_searched(const solver_t *s, buf_t *out);
+
+/* The seeds of the closure: the specs and the virtual packages' names. Caller frees the
+ * array (the strings are borrowed). */
+static const char **sparse_seeds(const solver_t *s, const char *const *specs, size_t n_specs,
+				 size_t *n)
+{
+	const char **seeds = xcalloc(n_specs + s->n_virtuals + 1, sizeof *seeds);
+	for (size_t i = 0; i < n_specs; i++)
+		seeds[i] = specs[i];
+	for (size_t i = 0; i < s->n_virtuals; i++)
+		seeds[n_specs + i] = s->virtuals[i].name;
+	*n = n_specs + s->n_virtuals;
+	return seeds;
+}
+
+/* Another solve_run on the same solver with other specs: the repos are filled again. */
+static void unload_repos(solver_t *s)
+{
+	for (size_t i = 0; i < s->n_infos; i++) {
+		struct repo_info *info = s->infos[i];
+		if (info->repo)
+			repo_free(info->repo, 1);
+		info->repo = NULL;
+		repoindex_free(info->records);
+		info->records = NULL;
+		json_decref(info->root);
+		info->root = NULL;
+	}
+	s->n_loaded = 0;
+	s->loaded_key[0] = 0;
+}
+
+/* Fills each channel's repo with the records the specs can reach (solve_sparse.c). */
+static int load_repos(solver_t *s, const char *const *specs, size_t n_specs, err_t *err)
+{
+	size_t n_seeds, cached = 0;
+	const char **seeds = sparse_seeds(s, specs, n_specs, &n_seeds);
+	char key[DIGEST_HEX_MAX] = "";
+	buf_t path = BUF_INIT, doc = BUF_INIT, where = BUF_INIT;
+	int rc = -1;
+	solve_sparse_key(s->infos, s->n_infos, seeds, n_seeds, key);
+	for (size_t i = 0; s->cache_dir && i < s->n_infos; i++) {
+		solve_sparse_subset_path(s->cache_dir, s->infos[i]->sha, key, &path, NULL);
+		cached += fs_exists(path.data);
+	}
+	if (!strcmp(key, s->loaded_key)) { /* solved before with the same seeds */
+		rc = 0;
+		goto out;
+	}
+	unload_repos(s);
+	channels_searched(s, &where);
+	if (cached < s->n_infos || !s->n_infos) /* warm: every subset is in the cache */
+		if (solve_sparse_select(s->infos, s->n_infos, seeds, n_seeds, where.data, err) != 0)
+			goto out;
+	for (size_t i = 0; i < s->n_infos; i++) {
+		struct repo_info *info = s->infos[i];
+		buf_t name = BUF_INIT;
+		buf_addf(&name, "%s/%s", info->channel_url, info->subdir);
+		info->repo = repo_create(s->pool, name.data);
+		info->repo->appdata = info;
+		buf_free(&name);
+		if (info->names)
+			nameidx_subset(info->names, &doc);
+		if (s->cache_dir) {
+			if (solve_sparse_subset_path(s->cache_dir, info->sha, key, &path, err))
+				goto out;
+			if (cached < s->n_infos &&
+			    fs_write_atomic(path.data, doc.data, doc.len, err))
+				goto out;
+			if (load_subset_file(s, info, path.data, err) != 0)
+				goto out;
+		} else if (load_subset_mem(s, info, &doc, err) != 0) {
+			goto out;
+		}
+		s->n_loaded += (size_t)info->repo->nsolvables;
+	}
+	memcpy(s->loaded_key, key, sizeof key);
+	rc = 0;
+out:
+	free(seeds);
+	buf_free(&path);
+	buf_free(&doc);
+	buf_free(&where);
+	return rc;
+}
+
+size_t solve_records_loaded(const solver_t *s)
+{
+	return s->n_loaded;
 }
 
 /* ---- specs to jobs ---- */
@@ -511,6 +637,9 @@ solution_t *solve_run(solver_t *s, const char *const *specs, size_t n_specs, err
 	Queue job;
 	queue_init(&job);
 
+	if (load_repos(s, specs, n_specs, err) != 0)
+		goto fail;
+	add_virtuals(s);
 	if (s->virtual_data)
 		repodata_internalize(s->virtual_data);
 	apply_priorities(s);

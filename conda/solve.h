@@ -44,6 +44,10 @@ int solve_add_virtual(solver_t *s, const char *name, const char *version, const 
  * plain words. Caller frees the solution. */
 solution_t *solve_run(solver_t *s, const char *const *specs, size_t n_specs, err_t *err);
 
+/* Records solve_run handed to libsolv: only those of the names the specs can reach through
+ * depends/constrains (plus the virtual packages'), from every channel (issue 14). */
+size_t solve_records_loaded(const solver_t *s);
+
 size_t solution_count(const solution_t *sol);
 const pkgrec_t *solution_get(const solution_t *sol, size_t i); /* borrowed, sorted by name */
 /* Finds a package by name; NULL when absent (borrowed). */

@@ -33,7 +33,29 @@ struct repo_info {
 	Repo *repo;
 	struct repoindex *records; /* the repodata's record index (repoindex.h), or */
 	json_t *root;              /* the parsed repodata.json (no cache dir, or no index) */
+	/* sparse loading (solve_sparse.c): the whole document, read at solve_run */
+	char *path;            /* the channel's repodata.json */
+	char *where;           /* "path (repodata of url/subdir)" for messages */
+	char sha[65];          /* its sha256 (with a cache dir) */
+	struct nameidx *names; /* its scan (repoindex_scan.h); NULL until needed */
 };
+
+/* ---- sparse input (solve_sparse.c) ---- */
+/* At solve_add_repodata: scans the document unless the cache records that a document of the
+ * same sha256 passed the scan (then the scan waits until a solve needs it). */
+int solve_sparse_check(const char *cache_dir, struct repo_info *info, err_t *err);
+/* The key of one solve's subsets: every document's sha256 and the seed names. */
+void solve_sparse_key(struct repo_info **infos, size_t n, const char *const *seeds, size_t n_seeds,
+		      char key[65]);
+/* <cache>/repodata/sparse/<sha>-<key>.json; with err, the directory is created. */
+int solve_sparse_subset_path(const char *cache_dir, const char *sha, const char *key, buf_t *out,
+			     err_t *err);
+/* Scans what is not scanned yet, selects in every document the names reachable from the
+ * seeds (specs' names and virtual package names) through depends/constrains/requires across
+ * all documents, and refuses a name with more records than the solver can handle across
+ * them (channels names the channels searched for the message). */
+int solve_sparse_select(struct repo_info **infos, size_t n, const char *const *seeds,
+			size_t n_seeds, const char *channels, err_t *err);
 
 /* ---- .solv cache (solve_cache.c) ---- */
 #include "digest.h"

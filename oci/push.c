@@ -16,6 +16,7 @@
 
 #include "fsutil.h"
 #include "layout.h"
+#include "push_par.h"
 #include "reg_mount.h"
 #include "xalloc.h"
 
@@ -91,27 +92,28 @@ typedef struct push {
 /* A blob the layout does not hold: mount it from p->absent_from; a refused mount (202) is
  * reported as a warning and the blob is fetched from there (size and digest verified) into
  * the layout and uploaded, so the push still completes. */
-static int push_absent(push_t *p, const char *digest, long long size, const char *path, err_t *err)
+static int push_absent(push_t *p, reg_t *reg, const char *digest, long long size, const char *path,
+		       err_t *err)
 {
 	buf_t msg = BUF_INIT;
 	int placed = 0, rc = -1;
-	reg_add_scope(p->reg, p->absent_from, "pull");
-	if (reg_blob_mount(p->reg, p->repo, digest, p->absent_from, &placed, err))
+	reg_add_scope(reg, p->absent_from, "pull");
+	if (reg_blob_mount(reg, p->repo, digest, p->absent_from, &placed, err))
 		goto out;
 	if (!placed) {
 		buf_addf(
 			&msg,
 			"warning: registry %s: blob %s is neither local nor mountable from %s (the "
 			"registry refused the mount); downloading it from there and uploading it",
-			reg_name(p->reg), digest, p->absent_from);
-		reg_log(p->reg, msg.data);
-		if (reg_blob_fetch(p->reg, p->absent_from, digest, size, path, err) ||
-		    reg_blob_push(p->reg, p->repo, digest, path, size, NULL, err)) {
+			reg_name(reg), digest, p->absent_from);
+		reg_log(reg, msg.data);
+		if (reg_blob_fetch(reg, p->absent_from, digest, size, path, err) ||
+		    reg_blob_push(reg, p->repo, digest, path, size, NULL, err)) {
 			err_prefix(err,
 				   "registry %s: blob %s is neither local nor mountable from %s, "
 				   "and the "
 				   "fallback failed",
-				   reg_name(p->reg), digest, p->absent_from);
+				   reg_name(reg), digest, p->absent_from);
 			goto out;
 		}
 	}
@@ -121,7 +123,8 @@ out:
 	return rc;
 }
 
-static int push_blob(push_t *p, const oci_desc_t *d, err_t *err)
+/* One blob on reg (the push's client, or one of push_par.c's). */
+static int push_blob(push_t *p, reg_t *reg, const oci_desc_t *d, err_t *err)
 {
 	const char *dir = oci_layout_dir(p->layout);
 	buf_t path = BUF_INIT;
@@ -131,7 +134,7 @@ static int push_blob(push_t *p, const oci_desc_t *d, err_t *err)
 	if (oci_layout_blob_path(p->layout, d->digest, &path, err))
 		goto out;
 	if (stat(path.data, &st) != 0 && errno == ENOENT && p->absent_from && d->size > 0) {
-		if (push_absent(p, d->digest, d->size, path.data, err))
+		if (push_absent(p, reg, d->digest, d->size, path.data, err))
 			goto out;
 	} else if (stat(path.data, &st) != 0 || st.st_size != d->size) {
 		err_set(err, "%s: blob %s is missing or not %lld bytes", dir, d->digest, d->size);
@@ -139,8 +142,8 @@ static int push_blob(push_t *p, const oci_desc_t *d, err_t *err)
 	} else {
 		from = p->seen.len ? seen_find(p->seen.data, d->digest, p->repo) : NULL;
 		if (from)
-			reg_add_scope(p->reg, from, "pull");
-		if (reg_blob_push(p->reg, p->repo, d->digest, path.data, d->size, from, err))
+			reg_add_scope(reg, from, "pull");
+		if (reg_blob_push(reg, p->repo, d->digest, path.data, d->size, from, err))
 			goto out;
 	}
 	if (p->seen.len)
@@ -149,6 +152,30 @@ static int push_blob(push_t *p, const oci_desc_t *d, err_t *err)
 out:
 	free(from);
 	buf_free(&path);
+	return rc;
+}
+
+/* The manifest's blobs (config first, then its layers), on push_par.c's threads. */
+typedef struct blob_list {
+	push_t *p;
+	const oci_desc_t **descs;
+} blob_list_t;
+
+static int push_blob_job(void *ctx, reg_t *reg, size_t i, err_t *err)
+{
+	blob_list_t *bl = ctx;
+	return push_blob(bl->p, reg, bl->descs[i], err);
+}
+
+static int push_blobs(push_t *p, const oci_manifest_t *m, err_t *err)
+{
+	size_t n = oci_manifest_count(m) + 1;
+	blob_list_t bl = {p, xcalloc(n, sizeof *bl.descs)};
+	bl.descs[0] = oci_manifest_config(m);
+	for (size_t i = 1; i < n; i++)
+		bl.descs[i] = oci_manifest_entry(m, i - 1);
+	int rc = oci_push_par_run(p->reg, p->repo, n, push_blob_job, &bl, err);
+	free(bl.descs);
 	return rc;
 }
 
@@ -163,13 +190,12 @@ static int push_manifest(push_t *p, const oci_desc_t *d, const char *const *tags
 	if (oci_layout_read_manifest(p->layout, d, &m, err))
 		goto out;
 	int is_index = oci_manifest_is_index(m);
-	if (!is_index && push_blob(p, oci_manifest_config(m), err))
+	/* every blob is in (push_blobs returns when all have finished) before the manifest */
+	if (!is_index && push_blobs(p, m, err))
 		goto out;
-	for (size_t i = 0; i < oci_manifest_count(m); i++) {
-		const oci_desc_t *e = oci_manifest_entry(m, i);
-		if (is_index ? push_manifest(p, e, NULL, 0, err) : push_blob(p, e, err))
+	for (size_t i = 0; is_index && i < oci_manifest_count(m); i++)
+		if (push_manifest(p, oci_manifest_entry(m, i), NULL, 0, err))
 			goto out;
-	}
 	/* tags only once every blob (and child manifest) is in: no tag points at a gap */
 	const void *raw = oci_manifest_bytes(m, &len);
 	const char *mt = oci_manifest_media_type(m);

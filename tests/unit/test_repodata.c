@@ -412,6 +412,140 @@ static void test_records_of_one_name_are_capped_across_a_whole_solve(void **stat
 	buf_free(&doc);
 }
 
+/* ---- sparse loading (issue 14, part 2) ---- */
+
+#define DEP(fn, name, deps, cons)                                                                  \
+	"\"" fn "\": {\"name\": \"" name "\", \"version\": \"1\", \"build\": \"0\", \"depends\": " \
+	"[" deps "], \"constrains\": [" cons "]}"
+
+/* a -> b -> d (a dependency of a dependency), a constrains c, e unreachable, f only named
+ * by e; each name has two records (a .conda and its .tar.bz2 twin for a). */
+static const char sparse_doc[] =
+	"{\"info\": {\"subdir\": \"linux-64\"}, \"packages\": {" DEP(
+		"a-1-0.tar.bz2", "a", "\"b >=1\"",
+		"\"c <2\"") "}, "
+			    "\"packages.conda\": {" DEP("a-1-0.conda", "a", "\"b >=1\"", "\"c <2\"") ", " DEP(
+				    "b-1-0.conda", "b", "\"d\"",
+				    "") ", " DEP("c-1-0.conda", "c", "",
+						 "") ", " DEP("d-1-0.conda", "d", "",
+							      "") ", " DEP("e-1-0.conda", "e",
+									   "\"f\"",
+									   "") ", " DEP("f-1-0."
+											"conda",
+											"f", "",
+											"") "}}";
+
+static void test_records_of_unreachable_names_are_not_loaded(void **state)
+{
+	(void)state;
+	err_t err = ERR_INIT;
+	solver_t *s = new_solver();
+	const char *specs[] = {"a"};
+	if (add_to_solver(s, "sparse", "linux-64", sparse_doc, &err) != 0)
+		fail_msg("%s", err_msg(&err));
+	solution_t *sol = solve_run(s, specs, 1, &err);
+	if (!sol)
+		fail_msg("%s", err_msg(&err));
+	/* a (its twins merged by libsolv), b, c (only constrained), d (b's dependency); not e
+	 * nor f */
+	assert_int_equal(solve_records_loaded(s), 4);
+	assert_non_null(solution_find(sol, "d"));
+	assert_null(solution_find(sol, "c"));
+	solution_free(sol);
+	solve_free(s);
+}
+
+/* The closure crosses documents: a noarch record's dependency is a linux-64 name. */
+static void test_a_name_reached_through_another_subdir_is_loaded(void **state)
+{
+	(void)state;
+	err_t err = ERR_INIT;
+	solver_t *s = new_solver();
+	const char *specs[] = {"n"};
+	if (add_to_solver(s, "sparse2", "linux-64", sparse_doc, &err) != 0 ||
+	    add_to_solver(s, "sparse2", "noarch",
+			  "{\"packages.conda\": {" DEP("n-1-0.conda", "n", "\"e\"", "") "}}",
+			  &err) != 0)
+		fail_msg("%s", err_msg(&err));
+	solution_t *sol = solve_run(s, specs, 1, &err);
+	if (!sol)
+		fail_msg("%s", err_msg(&err));
+	assert_int_equal(solve_records_loaded(s), 3); /* n, e, f */
+	assert_non_null(solution_find(sol, "f"));
+	solution_free(sol);
+	solve_free(s);
+}
+
+/* A record no solve would load is still checked: the document is refused as a whole. */
+static void test_a_malformed_unreachable_record_still_refuses_the_document(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *doc, *want;
+	} cases[] = {
+		{"{\"packages.conda\": {" DEP("a-1-0.conda", "a", "", "") ",\n\"e-1-0.conda\": "
+									  "{\"name\": \"e\",}}}",
+		 "not valid JSON (line 2"},
+		{"{\"packages.conda\": {" DEP("a-1-0.conda", "a", "",
+					      "") ",\n\"e-1-0.conda\": "
+						  "{\"name\": \"e\", \"x\": "
+						  "{\"k\": 1, \"k\": 2}}}}",
+		 "duplicate key (line 2"},
+		{"{\"packages.conda\": {" DEP("a-1-0.conda", "a", "",
+					      "") ", " DEP("e-1-0.conda", "e", "1", "") "}}",
+		 "\"depends\" must be a list of strings"},
+		{"{\"packages.conda\": {" DEP("a-1-0.conda", "a", "",
+					      "") ", " DEP("e-1-0.conda", "..", "", "") "}}",
+		 "name '..'"},
+		{"{\"packages.conda\": {" DEP("a-1-0.conda", "a", "", "") "}} x",
+		 "end of file expected"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		err_t err = ERR_INIT;
+		solver_t *s = new_solver();
+		if (add_to_solver(s, "unreachable-bad", "linux-64", cases[i].doc, &err) == 0)
+			fail_msg("accepted %s", cases[i].doc);
+		assert_contains(&err, cases[i].want);
+		assert_contains(&err, "unreachable-bad/linux-64");
+		err_clear(&err);
+		/* jansson + repodata_check refuse the same documents */
+		json_t *root = repodata_parse_mem(cases[i].doc, strlen(cases[i].doc), "doc", &err);
+		assert_null(root);
+		assert_contains(&err, cases[i].want);
+		err_clear(&err);
+		solve_free(s);
+	}
+}
+
+/* With a cache: the second solve of the same inputs finds its subsets and gives the same
+ * answer (the warm path: .solv and record index of each subset, no JSON parsed). */
+static void test_a_warm_solve_reuses_the_subsets(void **state)
+{
+	(void)state;
+	buf_t cache = BUF_INIT, url = BUF_INIT;
+	err_t err = ERR_INIT;
+	const char *specs[] = {"a"};
+	char *path = write_repodata("sparse-warm", "linux-64", sparse_doc);
+	buf_addf(&cache, "%s/cache-sparse-warm", tmpdir.data);
+	channel_url("sparse-warm", &url);
+	for (int pass = 0; pass < 2; pass++) {
+		solver_t *s = new_solver();
+		solve_set_cache_dir(s, cache.data);
+		if (solve_add_repodata(s, "c", url.data, "linux-64", path, 0, &err) != 0)
+			fail_msg("%s", err_msg(&err));
+		solution_t *sol = solve_run(s, specs, 1, &err);
+		if (!sol)
+			fail_msg("%s", err_msg(&err));
+		assert_int_equal(solve_records_loaded(s), 4);
+		assert_string_equal(solution_find(sol, "b")->fn, "b-1-0.conda");
+		solution_free(sol);
+		solve_free(s);
+	}
+	free(path);
+	buf_free(&cache);
+	buf_free(&url);
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -449,6 +583,10 @@ int main(void)
 		cmocka_unit_test(test_record_index_is_not_written_for_an_unchecked_document),
 		cmocka_unit_test(test_more_records_of_one_name_than_the_cap_are_refused),
 		cmocka_unit_test(test_records_of_one_name_are_capped_across_a_whole_solve),
+		cmocka_unit_test(test_records_of_unreachable_names_are_not_loaded),
+		cmocka_unit_test(test_a_name_reached_through_another_subdir_is_loaded),
+		cmocka_unit_test(test_a_malformed_unreachable_record_still_refuses_the_document),
+		cmocka_unit_test(test_a_warm_solve_reuses_the_subsets),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
