@@ -95,6 +95,12 @@ const opt_def_t opt_defs[] = {
 	 "also trust this PEM CA (channels, packages, registries)"},
 	{OPT_INSECURE_REGISTRY, "insecure-registry", 0, "HOST[:PORT]", B | P | L | U,
 	 "allow plain HTTP / unverified TLS (repeatable)"},
+	{OPT_QUIET, "quiet", 'q', NULL, B | U,
+	 "stdout gets only the pushed references HOST/REPO@sha256:... (one per repository; the "
+	 "digest for --output); stderr only warnings and errors"},
+	{OPT_PROGRESS, "progress", 0, "auto|tty|plain|json", B | P | L | U,
+	 "progress on stderr: tty = lines redrawn in place, plain = a line per step (and every "
+	 "5 s on long ones), json = one object per event (default auto: tty on a terminal)"},
 	{OPT_HELP, "help", 'h', NULL, B | P | L | U, "show this help"},
 };
 const size_t opt_n_defs = sizeof opt_defs / sizeof opt_defs[0];
@@ -103,6 +109,9 @@ const size_t opt_n_defs = sizeof opt_defs / sizeof opt_defs[0];
 #undef P
 #undef L
 #undef U
+
+/* -q: cli_log keeps only warnings (the run's one output mode, set by cli_parse). */
+static int cli_is_quiet;
 
 #define HELP_COLUMN 27 /* where help text starts */
 #define HELP_WIDTH 96  /* and where it wraps */
@@ -192,6 +201,12 @@ static int apply_value(cmd_bit_t cmd, opt_id_t id, const char *v, cli_args_t *a)
 		o->jobs = (int)num;
 		o->layer.threads = (int)num; /* compression threads per layer */
 		return 0;
+	case OPT_PROGRESS:
+		if (strcmp(v, "auto") && strcmp(v, "tty") && strcmp(v, "plain") &&
+		    strcmp(v, "json"))
+			return usage_error(cmd, "--progress %s: use auto, tty, plain or json", v);
+		a->progress = v;
+		return 0;
 	case OPT_FORMAT:
 		if (strcmp(v, "conda-lock") && strcmp(v, "explicit") && strcmp(v, "json"))
 			return usage_error(cmd, "--format %s: use conda-lock, explicit or json", v);
@@ -227,6 +242,7 @@ static int apply(cmd_bit_t cmd, opt_id_t id, const char *v, cli_args_t *a)
 	case OPT_NO_LAYER_CACHE: o->no_layer_cache = 1; break;
 	case OPT_NO_EXTRACT_CACHE: o->no_extract_cache = 1; break;
 	case OPT_VERBOSE: a->is_verbose = 1; break;
+	case OPT_QUIET: a->is_quiet = 1; break;
 	case OPT_CREDS: a->reg.auth.creds = v; break;
 	case OPT_CA_CERT: a->reg.ca_cert = v; break;
 	case OPT_INSECURE_REGISTRY: push_str(&a->insecure, &a->n_insecure, v); break;
@@ -436,6 +452,7 @@ int cli_parse(cmd_bit_t cmd, const char *usage, int argc, char **argv, cli_args_
 		cli_print_help(stdout, cmd, usage);
 	if (rc)
 		return rc;
+	cli_is_quiet = out->is_quiet;
 	out->args = argv + optind;
 	out->n_args = (size_t)(argc - optind);
 	link_lists(out);
@@ -523,6 +540,8 @@ void cli_print_help(FILE *f, cmd_bit_t cmd, const char *usage)
 void cli_log(void *ud, const char *msg)
 {
 	(void)ud;
+	if (cli_is_quiet && strncmp(msg, "warning", 7) != 0)
+		return;
 	fprintf(stderr, "imgbuild: %s\n", msg);
 }
 

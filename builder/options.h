@@ -56,6 +56,8 @@ typedef enum opt_id {
 	OPT_CREDS,
 	OPT_CA_CERT,
 	OPT_INSECURE_REGISTRY,
+	OPT_QUIET,
+	OPT_PROGRESS,
 	OPT_HELP,
 } opt_id_t;
 
@@ -83,6 +85,8 @@ typedef struct cli_args {
 	const char *output;     /* -o as given: build oci:DIR|docker-archive:FILE, lock FILE */
 	const char *format;     /* lock --format, or NULL */
 	int is_verbose;         /* plan --verbose */
+	int is_quiet;           /* -q: stdout = the pushed references only (cli_result_refs) */
+	const char *progress;   /* --progress auto|tty|plain|json as given, or NULL (auto) */
 	char **args;            /* positional arguments, in order (borrowed from argv) */
 	size_t n_args;
 	const char **channels, **tags, **insecure, **platforms;

@@ -75,6 +75,7 @@ static void test_every_listed_option_parses(void **state)
 		const char *value = d->id == OPT_CHANNEL_PRIORITY ? "flexible"
 				    : d->id == OPT_COMPRESSION    ? "zstd"
 				    : d->id == OPT_FORMAT         ? "json"
+				    : d->id == OPT_PROGRESS       ? "plain"
 				    : d->id == OPT_COMPRESSION_LEVEL || d->id == OPT_JOBS ? "3"
 											  : "x";
 		snprintf(flag, sizeof flag, "--%s", d->name);
