@@ -73,9 +73,21 @@ static void print_result(const publish_result_t *r, const char *output, int is_q
 	for (size_t i = 0; i < r->n_pushed; i++)
 		printf("pushed: %s\n", r->pushed[i]);
 	if (r->n_pushed)
-		fprintf(stderr, "imgbuild: blobs: %ld uploaded, %ld mounted, %ld already there\n",
-			r->stats.blobs_uploaded, r->stats.blobs_mounted, r->stats.blobs_skipped);
+		cli_logf("blobs: %ld uploaded, %ld mounted, %ld already there",
+			 r->stats.blobs_uploaded, r->stats.blobs_mounted, r->stats.blobs_skipped);
 	printf("digest: %s\n", r->digest);
+}
+
+/* Registries and platforms, before anything is solved or built (preflight.h). A registry
+ * cache that refused is left out of the run (the context borrows a->build). */
+static int checks_before_build(ctx_t *ctx, cli_args_t *a, err_t *err)
+{
+	int cache_usable = 1;
+	if (preflight_registries(ctx, &a->publish, &cache_usable, err))
+		return -1;
+	if (!cache_usable)
+		a->build.cache_repo = NULL;
+	return preflight_platforms(ctx, err);
 }
 
 int cmd_build(int argc, char **argv)
@@ -92,8 +104,7 @@ int cmd_build(int argc, char **argv)
 		goto out;
 	}
 	if (!(ctx = ctx_new(&a.build, CTX_SOLVE | CTX_LAYERS, cli_log, NULL, &err)) ||
-	    preflight_registries(ctx, &a.publish, &err) || preflight_platforms(ctx, &err) ||
-	    publish_run(&a.publish, ctx, &res, &err)) {
+	    checks_before_build(ctx, &a, &err) || publish_run(&a.publish, ctx, &res, &err)) {
 		rc = cli_fail(&err);
 		goto out;
 	}

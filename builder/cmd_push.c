@@ -107,8 +107,8 @@ int cmd_push(int argc, char **argv)
 	}
 	const reg_stats_t *st = reg_get_stats(reg);
 	if (!a.is_quiet)
-		fprintf(stderr, "imgbuild: blobs: %ld uploaded, %ld mounted, %ld already there\n",
-			st->blobs_uploaded, st->blobs_mounted, st->blobs_skipped);
+		cli_logf("blobs: %ld uploaded, %ld mounted, %ld already there", st->blobs_uploaded,
+			 st->blobs_mounted, st->blobs_skipped);
 	print_pushed(&a, &ref, tags, n_tags, digest.data);
 	rc = 0;
 out:

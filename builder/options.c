@@ -5,9 +5,12 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+#include "progress_render.h"
 #include "solve.h"
 #include "xalloc.h"
 
@@ -453,6 +456,8 @@ int cli_parse(cmd_bit_t cmd, const char *usage, int argc, char **argv, cli_args_
 	if (rc)
 		return rc;
 	cli_is_quiet = out->is_quiet;
+	progress_setup(out->progress, out->is_quiet);
+	out->reg.progress = out->build.progress = progress_cli_sink();
 	out->args = argv + optind;
 	out->n_args = (size_t)(argc - optind);
 	link_lists(out);
@@ -542,7 +547,7 @@ void cli_log(void *ud, const char *msg)
 	(void)ud;
 	if (cli_is_quiet && strncmp(msg, "warning", 7) != 0)
 		return;
-	fprintf(stderr, "imgbuild: %s\n", msg);
+	progress_log_line(msg);
 }
 
 /* The library says what went wrong and where; only the CLI knows its flags (CONVENTIONS §1),
@@ -551,26 +556,37 @@ static void print_hint(const err_t *err)
 {
 	switch (err ? err->hint : ERR_HINT_NONE) {
 	case ERR_HINT_TLS_UNTRUSTED:
-		fprintf(stderr,
-			"imgbuild: hint: trust the server's CA with --ca-cert FILE (a PEM file), "
-			"or $SSL_CERT_FILE\n");
+		progress_text_line("hint",
+				   "trust the server's CA with --ca-cert FILE (a PEM file), "
+				   "or $SSL_CERT_FILE");
 		break;
 	case ERR_HINT_REGISTRY_TLS:
-		fprintf(stderr, "imgbuild: hint: trust the registry's CA with --ca-cert FILE (or "
-				"--insecure-registry HOST[:PORT] for a test registry)\n");
+		progress_text_line("hint", "trust the registry's CA with --ca-cert FILE (or "
+					   "--insecure-registry HOST[:PORT] for a test registry)");
 		break;
 	case ERR_HINT_REGISTRY_CREDS:
-		fprintf(stderr,
-			"imgbuild: hint: give credentials with --creds USER:PASSWORD, "
-			"$IMGBUILD_REGISTRY_USER/$IMGBUILD_REGISTRY_PASSWORD or `docker login`\n");
+		progress_text_line("hint", "give credentials with --creds USER:PASSWORD, "
+					   "$IMGBUILD_REGISTRY_USER/$IMGBUILD_REGISTRY_PASSWORD or "
+					   "`docker login`");
 		break;
 	default: break;
 	}
 }
 
+void cli_logf(const char *fmt, ...)
+{
+	buf_t m = BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vaddf(&m, fmt, ap);
+	va_end(ap);
+	cli_log(NULL, m.data);
+	buf_free(&m);
+}
+
 int cli_fail(const err_t *err)
 {
-	fprintf(stderr, "imgbuild: error: %s\n", err_msg(err));
+	progress_text_line("error", err_msg(err));
 	print_hint(err);
 	return 1;
 }

@@ -114,6 +114,7 @@ void cli_print_help(FILE *f, cmd_bit_t cmd, const char *usage);
  * "imgbuild: MESSAGE" on stderr. cli_fail prints "imgbuild: error: MESSAGE" and returns 1,
  * the exit status of a failed run. cli_human_size writes "12.3 MB" (powers of 1000). */
 void cli_log(void *ud, const char *msg);
+void cli_logf(const char *fmt, ...) ERR_PRINTF(1, 2);
 int cli_fail(const err_t *err);
 void cli_human_size(long long n, char *out, size_t cap);
 

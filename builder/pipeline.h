@@ -42,9 +42,10 @@ typedef struct build_opts {
 	const char *cache_repo; /* --cache-repo HOST[:PORT]/PATH: shared registry layer cache, or
 				   NULL */
 	const struct reg_opts
-		*reg;       /* registry access (base pulls, cache repo, pushes); NULL = defaults */
-	int jobs;           /* <= 0: one per CPU */
-	layer_opts_t layer; /* compression, level, mtime */
+		*reg; /* registry access (base pulls, cache repo, pushes); NULL = defaults */
+	int jobs;     /* <= 0: one per CPU */
+	const struct progress_sink *progress; /* downloads (common/progress.h), or NULL */
+	layer_opts_t layer;                   /* compression, level, mtime */
 } build_opts_t;
 
 /* Where one platform's build goes. */

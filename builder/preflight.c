@@ -6,6 +6,7 @@
 #include "buf.h"
 #include "channel.h"
 #include "ref.h"
+#include "reg.h"
 #include "solve.h"
 
 /* Channels (base URLs) of c lacking subdir, comma-separated, into missing; their count. */
@@ -51,10 +52,52 @@ int preflight_platforms(ctx_t *c, err_t *err)
 	return rc;
 }
 
-int preflight_registries(ctx_t *c, const publish_opts_t *po, err_t *err)
+/* One repository: parsed, its registry's client, push access. what names the flag. */
+static int check_repo(ctx_t *c, const char *what, const char *ref_text, err_t *err)
 {
-	(void)c;
-	(void)po;
-	(void)err;
+	oci_ref_t ref = OCI_REF_INIT;
+	reg_t *r;
+	int rc = -1;
+	if (oci_ref_parse(ref_text, &ref, err)) {
+		err_prefix(err, "%s", what);
+		goto out;
+	}
+	if (!(r = ctx_registry(c, ref.registry, err)))
+		goto out;
+	ctx_log(c, "checking push access to %s/%s", ref.registry, ref.repository);
+	if (reg_check_push(r, ref.repository, err)) {
+		err_prefix(err, "%s %s", what, ref_text);
+		goto out;
+	}
+	rc = 0;
+out:
+	oci_ref_clear(&ref);
+	return rc;
+}
+
+int preflight_registries(ctx_t *c, const publish_opts_t *po, int *cache_usable, err_t *err)
+{
+	const char *cache_repo = ctx_opts(c)->cache_repo;
+	err_t why = ERR_INIT;
+	*cache_usable = 1;
+	/* -t without --output pushes; publish_run refuses a -t naming no registry, later */
+	for (size_t i = 0; !po->output && i < po->n_refs; i++) {
+		int is_repeat = 0;
+		for (size_t j = 0; j < i; j++) /* the same -t twice: one check */
+			is_repeat |= !strcmp(po->refs[i], po->refs[j]);
+		if (!is_repeat && oci_ref_names_registry(po->refs[i]) &&
+		    check_repo(c, "-t", po->refs[i], err))
+			return -1;
+	}
+	/* the registry cache is best effort (docs/layer-format.md): a refusal is the one
+	 * warning the build gives about it, and the build goes on without it */
+	if (cache_repo && check_repo(c, "--cache-repo", cache_repo, &why)) {
+		ctx_log(c,
+			"warning: registry cache %s cannot be read (%s); building without it and "
+			"storing nothing there",
+			cache_repo, err_msg(&why));
+		*cache_usable = 0;
+	}
+	err_clear(&why);
 	return 0;
 }

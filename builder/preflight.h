@@ -17,7 +17,9 @@
  * solve names the subdir and the channels. 0 or -1 with err. */
 int preflight_platforms(ctx_t *c, err_t *err);
 
-/* Push access to each -t repository (when pushing) and to --cache-repo. 0 or -1 with err. */
-int preflight_registries(ctx_t *c, const publish_opts_t *po, err_t *err);
+/* Push access to each -t repository (when pushing): 0 or -1 with err. And to --cache-repo,
+ * which is best effort: a refusal is logged as a warning and *cache_usable set to 0 (the
+ * caller then builds without the registry cache). */
+int preflight_registries(ctx_t *c, const publish_opts_t *po, int *cache_usable, err_t *err);
 
 #endif

@@ -8,7 +8,7 @@
 # naming where the credentials came from.
 set -u
 . "$(dirname "$0")/lib.sh"
-e2e_need_tools skopeo docker-registry jq htpasswd
+e2e_need_tools skopeo docker-registry jq htpasswd openssl
 BIN=${IMGBUILD_BIN:?}
 SRC=${IMGBUILD_SRC:?}
 T=$(mktemp -d /tmp/imgbuild-cli.XXXXXX)
@@ -96,5 +96,45 @@ missing=""
 for f in $want; do grep -q -- "$f" "$T/man.txt" || missing="$missing $f"; done
 check_eq "the man page lists every build flag" "" "$missing"
 check_eq "completion of an unknown shell is a usage error" 2 "$("$BIN" completion fish >/dev/null 2>&1; echo $?)"
+
+# --- fail fast: registries and credentials before any package is fetched -----------------------
+PASS='s3cret-Pa55-cli'
+PA=$("$REG" start "$T/reg-auth" --tls --htpasswd "ci:$PASS") || { echo "FAIL: auth registry did not start"; exit 1; }
+HA="127.0.0.1:$PA"
+CA=(--ca-cert "$T/reg-auth/tls/crt.pem")
+mkdir -p "$T/dockercfg"
+printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$HA" "$(printf 'ci:wrong-from-config' | base64)" >"$T/dockercfg/config.json"
+# early NAME REGEX [env...] -- ARGS: the build fails naming REGEX, and no package was fetched
+early() {
+  local name=$1 re=$2 envs=(); shift 2
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do envs+=("$1"); shift; done
+  shift
+  rm -rf "$T/cache-ff"
+  expect_fail "$name" "$re" env "${envs[@]}" "$BIN" build "$@" "$ENV" --channel "$CH" --cache-dir "$T/cache-ff" "${CA[@]}" -t "$HA/team/ff:1"
+  check "$name: before any package was fetched" test ! -e "$T/cache-ff/pkgs"
+}
+early "a wrong --creds is rejected, naming --creds" "credentials from --creds were rejected" -- --creds ci:wrong
+early "a wrong \$IMGBUILD_REGISTRY_PASSWORD names the variables" \
+  'credentials from \$IMGBUILD_REGISTRY_USER/\$IMGBUILD_REGISTRY_PASSWORD were rejected' \
+  IMGBUILD_REGISTRY_USER=ci IMGBUILD_REGISTRY_PASSWORD=wrong --
+early "a wrong Docker config entry names the file and the auths key" \
+  "credentials from $T/dockercfg/config.json: auths\[\"$HA\"\] were rejected" DOCKER_CONFIG="$T/dockercfg" --
+early "missing credentials say where imgbuild looked" \
+  "no credentials were sent: none found \(no --creds, no .IMGBUILD_REGISTRY_USER, nothing for $HA in $T/nodocker/config.json\)" --
+check "no password in any message" sh -c "! grep -rq -- '$PASS' '$T'/*.err 2>/dev/null"
+rm -rf "$T/cache-ff"
+expect_fail "an unreachable -t registry fails before the build" "-t 127.0.0.1:1/team/x:1: checked before building: registry 127.0.0.1:1: GET /v2/" \
+  "$BIN" build "$ENV" --channel "$CH" --cache-dir "$T/cache-ff" -t 127.0.0.1:1/team/x:1
+check "... before any package was fetched" test ! -e "$T/cache-ff/pkgs"
+# the registry cache is best effort: one warning before anything is fetched, then a build
+# without it
+"$BIN" build "$ENV" --channel "$CH" --cache-dir "$T/cache-ff" --cache-repo 127.0.0.1:1/cache --output "oci:$T/ff.oci" \
+  >/dev/null 2>"$T/ff.err"
+check_eq "an unreachable --cache-repo: the build goes on without it" 0 "$?"
+check_eq "... after one warning" 1 "$(grep -c 'warning: registry cache 127.0.0.1:1/cache cannot be read' "$T/ff.err")"
+check "... given before any package was fetched" awk '/warning: registry cache/ { w = NR } /fetched / && !f { f = NR } END { exit !(w && f && w < f) }' "$T/ff.err"
+ref=$("$BIN" -q "$ENV" --channel "$CH" --cache-dir "$T/cache" "${CA[@]}" --creds "ci:$PASS" -t "$HA/team/ok:1" 2>"$T/ok.err")
+check_eq "the right password passes the check and pushes" "$HA/team/ok@$d" "$ref"
+check "the check left no upload session behind (DELETE answered)" grep -qE '"DELETE /v2/team/ok/blobs/uploads/[^ ]* HTTP/[0-9.]+" 204' "$T/reg-auth/registry.log"
 
 e2e_finish
