@@ -4,6 +4,8 @@
 #ifndef IMGBUILD_CMD_H
 #define IMGBUILD_CMD_H
 
+#include <stddef.h>
+
 #include "err.h"
 #include "version.h"
 
@@ -19,6 +21,11 @@ int cmd_plan(int argc, char **argv);
 int cmd_push(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_completion(int argc, char **argv); /* cmd_completion.c */
+int cmd_man(int argc, char **argv);
+
+/* The subcommand table (main.c), for help, completion and the man page. */
+const cmd_t *cmd_table(size_t *n);
 
 /* Prints "imgbuild: error: MESSAGE" and, for errors a flag can fix, which flag (main.c). */
 

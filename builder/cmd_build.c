@@ -1,11 +1,14 @@
 /* cmd_build.c — `imgbuild build ENV.yml [options]`: options (builder/options.c) into a build
  * context, publish_run (one pipeline build per platform, then the output), progress on
- * stderr and the layer table on stdout. Nothing else. */
+ * stderr and the result on stdout: the layer table and the image's digest, or with -q only
+ * the pushed references (docs/cli.md, "What goes to stdout"). Nothing else. */
 #include <stdio.h>
+#include <string.h>
 
 #include "cmd.h"
 #include "context.h"
 #include "options.h"
+#include "preflight.h"
 #include "publish.h"
 #include "sbom_attach.h" /* issue 15 */
 
@@ -16,34 +19,76 @@ static const char usage[] =
 	"       imgbuild build --lock LOCK [ENV.yml] ...   (exactly the lock's packages, no "
 	"solve)\n";
 
-static void print_table(const build_result_t *r)
+static void print_table(FILE *f, const build_result_t *r)
 {
 	char size[32];
-	printf("%-16s %8s %10s  %s\n", "GROUP", "PACKAGES", "SIZE", "DIGEST");
+	fprintf(f, "%-16s %8s %10s  %s\n", "GROUP", "PACKAGES", "SIZE", "DIGEST");
 	for (size_t i = 0; i < r->n_layers; i++) {
 		cli_human_size(r->layers[i].desc.size, size, sizeof size);
-		printf("%-16s %8zu %10s  %s\n", r->layers[i].group, r->layers[i].n_packages, size,
-		       r->layers[i].desc.digest);
+		fprintf(f, "%-16s %8zu %10s  %s\n", r->layers[i].group, r->layers[i].n_packages,
+			size, r->layers[i].desc.digest);
 	}
-	printf("manifest: %s\n%zu packages in %s\n", r->manifest_digest, r->n_packages, r->prefix);
+	fprintf(f, "manifest: %s\n%zu packages in %s\n", r->manifest_digest, r->n_packages,
+		r->prefix);
 }
 
-/* Per platform its layer table, then where the image went and its digest. */
-static void print_result(const publish_result_t *r, const char *output)
+/* -q: each pushed repository once as HOST/REPO@DIGEST (what `docker pull` and a pod spec
+ * take), in -t order; with no push, the digest. */
+static void print_refs(const publish_result_t *r)
 {
+	if (!r->n_pushed) {
+		printf("%s\n", r->digest);
+		return;
+	}
+	for (size_t i = 0; i < r->n_pushed; i++) {
+		const char *at = strrchr(r->pushed[i], '@'), *slash = strrchr(r->pushed[i], '/');
+		const char *colon = slash ? strchr(slash, ':') : NULL;
+		size_t len = colon && colon < at ? (size_t)(colon - r->pushed[i])
+						 : (size_t)(at - r->pushed[i]);
+		int seen = 0;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = !strncmp(r->pushed[j], r->pushed[i], len) && r->pushed[j][len] &&
+			       strchr(":@", r->pushed[j][len]);
+		if (!seen)
+			printf("%.*s%s\n", (int)len, r->pushed[i], at);
+	}
+}
+
+/* Per platform its layer table, then where the image went and its digest; with -q only
+ * print_refs. */
+static void print_result(const publish_result_t *r, const char *output, int is_quiet)
+{
+	FILE *f = stdout;
+	if (is_quiet) {
+		print_refs(r);
+		fflush(stdout);
+		return;
+	}
 	for (size_t i = 0; i < r->n_builds; i++) {
 		if (r->n_builds > 1)
-			printf("platform: %s\n", r->platforms[i]);
-		print_table(&r->builds[i]);
+			fprintf(f, "platform: %s\n", r->platforms[i]);
+		print_table(f, &r->builds[i]);
 	}
 	if (output)
 		printf("image: %s\n", output);
 	for (size_t i = 0; i < r->n_pushed; i++)
 		printf("pushed: %s\n", r->pushed[i]);
 	if (r->n_pushed)
-		fprintf(stderr, "imgbuild: blobs: %ld uploaded, %ld mounted, %ld already there\n",
-			r->stats.blobs_uploaded, r->stats.blobs_mounted, r->stats.blobs_skipped);
+		cli_logf("blobs: %ld uploaded, %ld mounted, %ld already there",
+			 r->stats.blobs_uploaded, r->stats.blobs_mounted, r->stats.blobs_skipped);
 	printf("digest: %s\n", r->digest);
+}
+
+/* Registries and platforms, before anything is solved or built (preflight.h). A registry
+ * cache that refused is left out of the run (the context borrows a->build). */
+static int checks_before_build(ctx_t *ctx, cli_args_t *a, err_t *err)
+{
+	int cache_usable = 1;
+	if (preflight_registries(ctx, &a->publish, &cache_usable, err))
+		return -1;
+	if (!cache_usable)
+		a->build.cache_repo = NULL;
+	return preflight_platforms(ctx, err);
 }
 
 int cmd_build(int argc, char **argv)
@@ -61,11 +106,11 @@ int cmd_build(int argc, char **argv)
 	}
 	attach_resolve_defaults(&a.build, a.output != NULL); /* issue 15 */
 	if (!(ctx = ctx_new(&a.build, CTX_SOLVE | CTX_LAYERS, cli_log, NULL, &err)) ||
-	    publish_run(&a.publish, ctx, &res, &err)) {
+	    checks_before_build(ctx, &a, &err) || publish_run(&a.publish, ctx, &res, &err)) {
 		rc = cli_fail(&err);
 		goto out;
 	}
-	print_result(&res, a.output);
+	print_result(&res, a.output, a.is_quiet);
 	publish_result_free(&res);
 out:
 	ctx_free(ctx);

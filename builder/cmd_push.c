@@ -47,6 +47,30 @@ static int parse_refs(char **args, int n, oci_ref_t *first, char **tags, size_t 
 	return 0;
 }
 
+/* The digest of the image that was pushed (the layout's entry), into out. */
+static int pushed_digest(const char *layout, const char *tag, buf_t *out, err_t *err)
+{
+	oci_layout_t *l = oci_layout_open(layout, err);
+	const oci_desc_t *d = l ? oci_layout_find(l, tag, err) : NULL;
+	if (d)
+		buf_setstr(out, d->digest);
+	oci_layout_free(l);
+	return d ? 0 : -1;
+}
+
+/* stdout: each tag as REF:TAG@DIGEST, then the digest; -q: REF@DIGEST only (docs/cli.md). */
+static void print_pushed(const cli_args_t *a, const oci_ref_t *ref, char **tags, size_t n_tags,
+			 const char *digest)
+{
+	if (a->is_quiet) {
+		printf("%s/%s@%s\n", ref->registry, ref->repository, digest);
+		return;
+	}
+	for (size_t i = 0; i < n_tags; i++)
+		printf("pushed: %s/%s:%s@%s\n", ref->registry, ref->repository, tags[i], digest);
+	printf("digest: %s\n", digest);
+}
+
 int cmd_push(int argc, char **argv)
 {
 	cli_args_t a;
@@ -55,7 +79,7 @@ int cmd_push(int argc, char **argv)
 	err_t err = ERR_INIT;
 	ctx_t *ctx = NULL;
 	reg_t *reg = NULL;
-	buf_t layout = BUF_INIT, layout_tag = BUF_INIT;
+	buf_t layout = BUF_INIT, layout_tag = BUF_INIT, digest = BUF_INIT;
 	size_t n_tags = 0;
 	int rc = cli_parse(CMD_PUSH, usage, argc, argv, &a);
 	if (rc == 0 && (a.n_args < 2 || a.n_args - 1 > MAX_REFS || strncmp(a.args[0], "oci:", 4))) {
@@ -76,15 +100,16 @@ int cmd_push(int argc, char **argv)
 	    !(reg = ctx_registry(ctx, ref.registry, &err)) ||
 	    oci_push_layout(reg, layout.data, layout_tag.len ? layout_tag.data : NULL,
 			    ref.repository, (const char *const *)tags, n_tags, ctx_cache_dir(ctx),
-			    &err)) {
+			    &err) ||
+	    pushed_digest(layout.data, layout_tag.len ? layout_tag.data : NULL, &digest, &err)) {
 		rc = cli_fail(&err);
 		goto out;
 	}
 	const reg_stats_t *st = reg_get_stats(reg);
-	fprintf(stderr, "imgbuild: blobs: %ld uploaded, %ld mounted, %ld already there\n",
-		st->blobs_uploaded, st->blobs_mounted, st->blobs_skipped);
-	for (size_t i = 0; i < n_tags; i++)
-		printf("pushed: %s/%s:%s\n", ref.registry, ref.repository, tags[i]);
+	if (!a.is_quiet)
+		cli_logf("blobs: %ld uploaded, %ld mounted, %ld already there", st->blobs_uploaded,
+			 st->blobs_mounted, st->blobs_skipped);
+	print_pushed(&a, &ref, tags, n_tags, digest.data);
 	rc = 0;
 out:
 	for (size_t i = 0; i < n_tags; i++)
@@ -92,6 +117,7 @@ out:
 	ctx_free(ctx);
 	buf_free(&layout);
 	buf_free(&layout_tag);
+	buf_free(&digest);
 	oci_ref_clear(&ref);
 	err_clear(&err);
 	cli_args_free(&a);

@@ -311,7 +311,8 @@ int ctx_fetch(ctx_t *c, const pkgrec_t *const *recs, size_t n, char **paths_out,
 			   .ud = c,
 			   .http = c->http,
 			   .mirrors = &c->o->channel_alias,
-			   .n_mirrors = c->o->channel_alias ? 1 : 0};
+			   .n_mirrors = c->o->channel_alias ? 1 : 0,
+			   .sink = c->o->progress};
 	return fetch_packages(recs, n, &fo, paths_out, err);
 }
 

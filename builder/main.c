@@ -15,9 +15,17 @@ static const cmd_t commands[] = {
 	{"plan", cmd_plan, "print the layer plan (cached or to build) without building"},
 	{"push", cmd_push, "push an OCI image layout (oci:DIR) to a registry"},
 	{"help", cmd_help, "show help (`imgbuild help CMD`: that command's options)"},
+	{"completion", cmd_completion, "print shell completion: `imgbuild completion bash|zsh`"},
+	{"man", cmd_man, "print the man page (roff): `imgbuild man | man -l -`"},
 	{"version", cmd_version, "print the version"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+const cmd_t *cmd_table(size_t *n)
+{
+	*n = N_COMMANDS;
+	return commands;
+}
 
 static const cmd_t *find_command(const char *name)
 {

@@ -6,10 +6,12 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
+#include "progress_render.h"
 #include "provenance.h"
 #include "rootfs.h"
 #include "sbom.h"
@@ -138,6 +140,12 @@ const opt_def_t opt_defs[] = {
 	{OPT_SIGN_KEY, "sign-key", 0, "FILE", B,
 	 "sign each pushed image with this ECDSA P-256 private key (PEM), laid out as cosign's "
 	 "sigstore attachments (a sha256-<hex>.sig tag)"},
+	{OPT_QUIET, "quiet", 'q', NULL, B | U,
+	 "stdout gets only the pushed references HOST/REPO@sha256:... (one per repository; the "
+	 "digest for --output); stderr only warnings and errors"},
+	{OPT_PROGRESS, "progress", 0, "auto|tty|plain|json", B | P | L | U,
+	 "progress on stderr: tty = lines redrawn in place, plain = a line per step (and every "
+	 "5 s on long ones), json = one object per event (default auto: tty on a terminal)"},
 	{OPT_HELP, "help", 'h', NULL, B | P | L | U, "show this help"},
 };
 const size_t opt_n_defs = sizeof opt_defs / sizeof opt_defs[0];
@@ -146,6 +154,9 @@ const size_t opt_n_defs = sizeof opt_defs / sizeof opt_defs[0];
 #undef P
 #undef L
 #undef U
+
+/* -q: cli_log keeps only warnings (the run's one output mode, set by cli_parse). */
+static int cli_is_quiet;
 
 #define HELP_COLUMN 27 /* where help text starts */
 #define HELP_WIDTH 96  /* and where it wraps */
@@ -255,6 +266,12 @@ static int apply_value(cmd_bit_t cmd, opt_id_t id, const char *v, cli_args_t *a)
 	case OPT_SBOM:
 	case OPT_PROVENANCE: return attach_option(cmd, id, v, o);
 	case OPT_SIGN_KEY: a->publish.sign_key = v; return 0;
+	case OPT_PROGRESS:
+		if (strcmp(v, "auto") && strcmp(v, "tty") && strcmp(v, "plain") &&
+		    strcmp(v, "json"))
+			return usage_error(cmd, "--progress %s: use auto, tty, plain or json", v);
+		a->progress = v;
+		return 0;
 	case OPT_FORMAT:
 		if (strcmp(v, "conda-lock") && strcmp(v, "explicit") && strcmp(v, "json"))
 			return usage_error(cmd, "--format %s: use conda-lock, explicit or json", v);
@@ -394,6 +411,7 @@ static int apply(cmd_bit_t cmd, opt_id_t id, const char *v, cli_args_t *a)
 	case OPT_NO_LAYER_CACHE: o->no_layer_cache = 1; break;
 	case OPT_NO_EXTRACT_CACHE: o->no_extract_cache = 1; break;
 	case OPT_VERBOSE: a->is_verbose = 1; break;
+	case OPT_QUIET: a->is_quiet = 1; break;
 	case OPT_CREDS: a->reg.auth.creds = v; break;
 	case OPT_CA_CERT: a->reg.ca_cert = v; break;
 	case OPT_INSECURE_REGISTRY: push_str(&a->insecure, &a->n_insecure, v); break;
@@ -645,6 +663,9 @@ int cli_parse(cmd_bit_t cmd, const char *usage, int argc, char **argv, cli_args_
 		cli_print_help(stdout, cmd, usage);
 	if (rc)
 		return rc;
+	cli_is_quiet = out->is_quiet;
+	progress_setup(out->progress, out->is_quiet);
+	out->reg.progress = out->build.progress = progress_cli_sink();
 	out->args = argv + optind;
 	out->n_args = (size_t)(argc - optind);
 	link_lists(out);
@@ -737,7 +758,9 @@ void cli_print_help(FILE *f, cmd_bit_t cmd, const char *usage)
 void cli_log(void *ud, const char *msg)
 {
 	(void)ud;
-	fprintf(stderr, "imgbuild: %s\n", msg);
+	if (cli_is_quiet && strncmp(msg, "warning", 7) != 0)
+		return;
+	progress_log_line(msg);
 }
 
 /* The library says what went wrong and where; only the CLI knows its flags (CONVENTIONS §1),
@@ -746,26 +769,37 @@ static void print_hint(const err_t *err)
 {
 	switch (err ? err->hint : ERR_HINT_NONE) {
 	case ERR_HINT_TLS_UNTRUSTED:
-		fprintf(stderr,
-			"imgbuild: hint: trust the server's CA with --ca-cert FILE (a PEM file), "
-			"or $SSL_CERT_FILE\n");
+		progress_text_line("hint",
+				   "trust the server's CA with --ca-cert FILE (a PEM file), "
+				   "or $SSL_CERT_FILE");
 		break;
 	case ERR_HINT_REGISTRY_TLS:
-		fprintf(stderr, "imgbuild: hint: trust the registry's CA with --ca-cert FILE (or "
-				"--insecure-registry HOST[:PORT] for a test registry)\n");
+		progress_text_line("hint", "trust the registry's CA with --ca-cert FILE (or "
+					   "--insecure-registry HOST[:PORT] for a test registry)");
 		break;
 	case ERR_HINT_REGISTRY_CREDS:
-		fprintf(stderr,
-			"imgbuild: hint: give credentials with --creds USER:PASSWORD, "
-			"$IMGBUILD_REGISTRY_USER/$IMGBUILD_REGISTRY_PASSWORD or `docker login`\n");
+		progress_text_line("hint", "give credentials with --creds USER:PASSWORD, "
+					   "$IMGBUILD_REGISTRY_USER/$IMGBUILD_REGISTRY_PASSWORD or "
+					   "`docker login`");
 		break;
 	default: break;
 	}
 }
 
+void cli_logf(const char *fmt, ...)
+{
+	buf_t m = BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vaddf(&m, fmt, ap);
+	va_end(ap);
+	cli_log(NULL, m.data);
+	buf_free(&m);
+}
+
 int cli_fail(const err_t *err)
 {
-	fprintf(stderr, "imgbuild: error: %s\n", err_msg(err));
+	progress_text_line("error", err_msg(err));
 	print_hint(err);
 	return 1;
 }

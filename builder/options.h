@@ -70,6 +70,8 @@ typedef enum opt_id {
 	OPT_SBOM, /* issue 15: attachments and signing */
 	OPT_PROVENANCE,
 	OPT_SIGN_KEY,
+	OPT_QUIET,
+	OPT_PROGRESS,
 	OPT_HELP,
 } opt_id_t;
 
@@ -97,6 +99,8 @@ typedef struct cli_args {
 	const char *output;     /* -o as given: build oci:DIR|docker-archive:FILE, lock FILE */
 	const char *format;     /* lock --format, or NULL */
 	int is_verbose;         /* plan --verbose */
+	int is_quiet;           /* -q: stdout = the pushed references only (cli_result_refs) */
+	const char *progress;   /* --progress auto|tty|plain|json as given, or NULL (auto) */
 	char **args;            /* positional arguments, in order (borrowed from argv) */
 	size_t n_args;
 	const char **channels, **tags, **insecure, **platforms;
@@ -128,6 +132,7 @@ void cli_print_help(FILE *f, cmd_bit_t cmd, const char *usage);
  * "imgbuild: MESSAGE" on stderr. cli_fail prints "imgbuild: error: MESSAGE" and returns 1,
  * the exit status of a failed run. cli_human_size writes "12.3 MB" (powers of 1000). */
 void cli_log(void *ud, const char *msg);
+void cli_logf(const char *fmt, ...) ERR_PRINTF(1, 2);
 int cli_fail(const err_t *err);
 void cli_human_size(long long n, char *out, size_t cap);
 

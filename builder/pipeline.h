@@ -72,9 +72,10 @@ typedef struct build_opts {
 	layer_opts_t layer; /* compression, level, mtime */
 	/* issue 15: what is attached to the image (builder/sbom_attach.c). -1 = not given:
 	 * spdx / slsa on a push, none for --output (docs/sbom.md) */
-	int sbom_format;           /* sbom_format_t (builder/sbom.h) */
-	int provenance;            /* provenance_format_t (builder/provenance.h) */
-	image_config_opts_t image; /* --label, --env, --entrypoint, ... */
+	int sbom_format;                      /* sbom_format_t (builder/sbom.h) */
+	int provenance;                       /* provenance_format_t (builder/provenance.h) */
+	image_config_opts_t image;            /* --label, --env, --entrypoint, ... */
+	const struct progress_sink *progress; /* downloads (common/progress.h), or NULL */
 } build_opts_t;
 
 /* Where one platform's build goes. */

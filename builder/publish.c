@@ -7,7 +7,6 @@
 #include "sign.h"      /* issue 15 */
 
 #include <errno.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include "fsutil.h"
 #include "layout.h"
 #include "pipeline_config.h"
+#include "metadata.h"
 #include "push.h"
 #include "ref.h"
 #include "xalloc.h"
@@ -311,44 +311,6 @@ out:
 	return rc;
 }
 
-static int write_metadata(pub_t *p, const publish_result_t *res, err_t *err)
-{
-	json_t *plats = json_array(), *tags = json_array();
-	for (size_t i = 0; i < res->n_builds; i++) {
-		json_t *layers = json_array();
-		const build_result_t *b = &res->builds[i];
-		for (size_t l = 0; l < b->n_layers; l++)
-			json_array_append_new(layers,
-					      json_pack("{s:s, s:I, s:I, s:s, s:s, s:s}", "group",
-							b->layers[l].group, "packages",
-							(json_int_t)b->layers[l].n_packages, "size",
-							(json_int_t)b->layers[l].desc.size,
-							"digest", b->layers[l].desc.digest,
-							"diffID", b->layers[l].desc.diff_id,
-							"mediaType", b->layers[l].desc.media_type));
-		json_array_append_new(plats,
-				      json_pack("{s:s, s:s, s:o}", "platform", res->platforms[i],
-						"digest", b->manifest_digest, "layers", layers));
-	}
-	if (res->n_pushed)
-		for (size_t i = 0; i < res->n_pushed; i++)
-			json_array_append_new(tags, json_string(res->pushed[i]));
-	else
-		for (size_t i = 0; i < p->po->n_refs; i++)
-			json_array_append_new(tags, json_string(p->po->refs[i]));
-	json_t *doc = json_pack("{s:s, s:s, s:o, s:O, s:O}", "digest", res->digest, "mediaType",
-				res->media_type, "tags", tags, "platforms", plats, "layers",
-				json_object_get(json_array_get(plats, 0), "layers"));
-	char *s = json_dumps(doc, JSON_SORT_KEYS | JSON_INDENT(2));
-	int rc = fs_write_atomic(p->po->metadata_file, s, strlen(s), err);
-	if (rc)
-		err_prefix(err, "--metadata-file");
-	free(s);
-	json_decref(doc);
-	json_decref(plats);
-	return rc;
-}
-
 /* docker-archive:FILE, its tags named as Docker names them: as written, :latest when none. */
 static int write_docker_archive(pub_t *p, err_t *err)
 {
@@ -401,7 +363,7 @@ static int deliver(pub_t *p, publish_result_t *out, err_t *err)
 	} else if (!po->output && push_all(p, out, err)) {
 		return -1;
 	}
-	if (po->metadata_file && write_metadata(p, out, err))
+	if (po->metadata_file && metadata_write(po, p->final_layout.data, out, err))
 		return -1;
 	return 0;
 }

@@ -50,4 +50,12 @@ int channel_fetch_for_specs(const http_client_t *http, channel_subdir_t *subdirs
 			    const char *cache_dir, const char *const *specs, size_t n_specs,
 			    err_t *err);
 
+/* 0 when <base_url>/<subdir>/ answers for none of the repodata forms (repodata.json, .zst,
+ * .bz2, CEP-16 repodata_shards.msgpack.zst): a 404/410 or no such file for each, asked with
+ * HEAD. 1 when one is there, or when that cannot be told (offline, a transport error, another
+ * status): the fetch that follows then says what is wrong. Never downloads a body
+ * (channel_probe.c). */
+int channel_subdir_exists(const http_client_t *http, const char *base_url, const char *subdir,
+			  int is_offline);
+
 #endif

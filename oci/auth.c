@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <openssl/evp.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -37,7 +38,20 @@ void auth_creds_clear(auth_creds_t *c)
 	wipe_str(c->user);
 	wipe_str(c->secret);
 	wipe_str(c->identity_token);
-	c->user = c->secret = c->identity_token = NULL;
+	free(c->source);
+	c->user = c->secret = c->identity_token = c->source = NULL;
+}
+
+static void set_source(auth_creds_t *out, const char *fmt, ...) ERR_PRINTF(2, 3);
+static void set_source(auth_creds_t *out, const char *fmt, ...)
+{
+	buf_t b = BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	free(out->source);
+	out->source = buf_detach(&b);
 }
 
 void auth_buf_wipe(buf_t *b)
@@ -231,6 +245,16 @@ out:
 	return rc;
 }
 
+/* No credentials: where auth_lookup looked (a helper that had none is named). */
+static void none_found(auth_creds_t *out, const char *registry, const char *config)
+{
+	char *asked = out->source;
+	out->source = NULL;
+	set_source(out, "none found (no --creds, no $IMGBUILD_REGISTRY_USER, nothing for %s in %s)",
+		   registry, asked ? asked : config);
+	free(asked);
+}
+
 static int from_docker_config(const auth_source_t *src, const char *registry, auth_creds_t *out,
 			      err_t *err)
 {
@@ -273,6 +297,8 @@ static int from_docker_config(const auth_source_t *src, const char *registry, au
 	json_object_foreach (json_object_get(cfg, "credHelpers"), key, v) {
 		normalise_host(key, &host);
 		if (!strcmp(host.data, registry) && json_is_string(v)) {
+			set_source(out, "%s credHelpers (docker-credential-%s)", path.data,
+				   json_string_value(v));
 			rc = run_helper(json_string_value(v), server, out, err);
 			goto out;
 		}
@@ -285,14 +311,19 @@ static int from_docker_config(const auth_source_t *src, const char *registry, au
 			if (from_auth_entry(v, host.data, out, err))
 				goto out;
 			if (out->user) {
+				set_source(out, "%s", host.data);
 				rc = 0;
 				goto out;
 			}
 		}
 	}
 	const char *store = json_string_value(json_object_get(cfg, "credsStore"));
+	if (store && *store)
+		set_source(out, "%s credsStore (docker-credential-%s)", path.data, store);
 	rc = store && *store ? run_helper(store, server, out, err) : 0;
 out:
+	if (rc == 0 && !out->user)
+		none_found(out, registry, path.len ? path.data : "$HOME/.docker/config.json");
 	json_decref(cfg); /* may hold "auth": wipe the raw text below; jansson's copy is freed */
 	auth_buf_wipe(&data);
 	buf_free(&path);
@@ -308,12 +339,14 @@ int auth_lookup(const auth_source_t *src, const char *registry, auth_creds_t *ou
 	if (src && src->creds) {
 		if (split_pair(src->creds, out))
 			return err_set(err, "--creds: expected USER:PASSWORD");
+		set_source(out, "--creds");
 		return 0;
 	}
 	if (user && *user) {
 		if (!pass)
 			return err_set(err, "IMGBUILD_REGISTRY_USER is set but "
 					    "IMGBUILD_REGISTRY_PASSWORD is not");
+		set_source(out, "$IMGBUILD_REGISTRY_USER/$IMGBUILD_REGISTRY_PASSWORD");
 		return set_creds(out, user, strlen(user), pass);
 	}
 	auth_source_t none = {0};

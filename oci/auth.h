@@ -16,6 +16,10 @@ typedef struct auth_creds {
 	char *user; /* NULL when none found */
 	char *secret;
 	char *identity_token; /* OAuth2 refresh token for the token endpoint, or NULL */
+	char *source;         /* set by auth_lookup, for messages (no secret): where the credentials
+				 came from ("--creds", "$IMGBUILD_REGISTRY_USER/_PASSWORD", "PATH
+				 auths[\"host\"]", "PATH credHelpers (docker-credential-X)", "PATH
+				 credsStore (...)"), or with user NULL where none was found */
 } auth_creds_t;
 
 typedef struct auth_source {

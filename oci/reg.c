@@ -5,6 +5,7 @@
  * Locations and redirects held to its TLS rules, and error messages. Blob and manifest
  * operations live in reg_ops.c. */
 #include "reg_internal.h"
+#include "progress.h"
 
 #include <ctype.h>
 #include <stddef.h>
@@ -30,6 +31,7 @@ typedef struct xfer {
 	CURL *curl;
 	long long sent;
 	int out_error;
+	const struct progress_sink *progress; /* blob upload bytes, or NULL */
 } xfer_t;
 
 void reg_req_init(reg_req_t *q)
@@ -332,12 +334,26 @@ static void set_method(CURL *c, const reg_req_t *q, xfer_t *x)
 	}
 }
 
+/* A blob upload's bytes as they go (common/progress.h): one event per libcurl callback. */
+static int on_xfer(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		   curl_off_t ulnow)
+{
+	const xfer_t *x = ud;
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	if (ulnow > 0)
+		progress_emit(x->progress, PROGRESS_BYTES, "upload", x->q->progress_item,
+			      x->q->file_off + (long long)ulnow, x->q->progress_total, NULL);
+	return 0;
+}
+
 /* auth_value: the Authorization value to send ("" or NULL for none). */
 static void perform_once(reg_t *r, const reg_req_t *q, const char *auth_value, reg_resp_t *p)
 {
 	CURL *c = r->curl;
 	struct curl_slist *h = NULL;
-	xfer_t x = {.q = q, .p = p, .curl = c};
+	xfer_t x = {.q = q, .p = p, .curl = c, .progress = r->opts.progress};
 	resp_reset(p);
 	if (q->out_fd >= 0) {
 		/* a retry starts the file over */
@@ -360,6 +376,11 @@ static void perform_once(reg_t *r, const reg_req_t *q, const char *auth_value, r
 	h = request_headers(q, auth_value);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	set_method(c, q, &x);
+	if (q->progress_item && x.progress) {
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_xfer);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, &x);
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	}
 	p->curl_rc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &p->status);
 	if (p->curl_rc == CURLE_OK && x.out_error) {

@@ -32,6 +32,7 @@ typedef struct reg_opts {
 				  $IMGBUILD_UPLOAD_CHUNK_BYTES (tests) or 32 MiB */
 	reg_log_fn log;        /* retries and fallbacks, or NULL */
 	void *ud;
+	const struct progress_sink *progress; /* blob uploads (common/progress.h), or NULL */
 } reg_opts_t;
 
 /* What this client did, for progress output and tests. */
@@ -54,6 +55,16 @@ const reg_stats_t *reg_get_stats(const reg_t *r);
 /* Adds "repository:<repo>:<actions>" to the scopes asked for with every Bearer token, so one
  * token covers pushing to repo and mounting from others. */
 void reg_add_scope(reg_t *r, const char *repo, const char *actions);
+
+/* Checks, before a build, that a push to repo can work: the registry answers /v2/, a token
+ * with pull+push scope is granted (or /v2/ accepts the credentials), and an upload session
+ * can be opened (POST /v2/<repo>/blobs/uploads/, then cancelled with DELETE) — the one test a
+ * registry that silently hands out pull-only tokens cannot pass. A refusal names where the
+ * credentials came from and whether they were rejected or absent (reg_probe.c). */
+int reg_check_push(reg_t *r, const char *repo, err_t *err);
+/* Where this client's credentials came from (auth_creds_t.source), looking them up if no
+ * request needed them yet; NULL when the lookup failed. Borrowed. */
+const char *reg_creds_source(reg_t *r, int *have_creds);
 
 /* HEAD /v2/<repo>/blobs/<digest>: *exists = 1 on 200, 0 on 404. */
 int reg_blob_exists(reg_t *r, const char *repo, const char *digest, int *exists, err_t *err);

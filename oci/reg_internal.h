@@ -23,11 +23,13 @@ typedef struct reg_req {
 	size_t mem_len;
 	int fd; /* ... or from a file (fd >= 0) */
 	long long file_off, file_len;
-	int out_fd;           /* response body to a file (>= 0), else into resp body */
-	long long out_max;    /* >= 0: more than this to out_fd aborts (resp is_too_big);
-				 reg_req_init sets -1, unbounded */
-	digest_t *out_digest; /* hashes what goes to out_fd */
-	int is_once;          /* no retries here: the caller resumes (chunk PATCH) */
+	int out_fd;                /* response body to a file (>= 0), else into resp body */
+	long long out_max;         /* >= 0: more than this to out_fd aborts (resp is_too_big);
+				      reg_req_init sets -1, unbounded */
+	digest_t *out_digest;      /* hashes what goes to out_fd */
+	int is_once;               /* no retries here: the caller resumes (chunk PATCH) */
+	const char *progress_item; /* a blob upload: its digest, for "upload" byte events */
+	long long progress_total;  /* the blob's size (file_off is where this request starts) */
 } reg_req_t;
 
 typedef struct reg_resp {

@@ -15,6 +15,7 @@
 #include "layout.h"
 #include "ref.h"
 #include "reg_internal.h"
+#include "progress.h"
 
 #define MT_OCTET "application/octet-stream"
 #define MANIFEST_ACCEPT                                                                            \
@@ -203,6 +204,8 @@ static int send_chunks(upload_t *u, err_t *err)
 		q.fd = u->fd;
 		q.file_off = off;
 		q.file_len = n;
+		q.progress_item = u->digest;
+		q.progress_total = u->size;
 		q.is_once = 1;
 		int drc = reg_do(r, &q, &p, err);
 		if (drc == 0 && p.status == 202) {
@@ -266,6 +269,8 @@ static int close_session(upload_t *u, int monolithic, err_t *err)
 	if (monolithic) {
 		q.fd = u->fd;
 		q.file_len = u->size;
+		q.progress_item = u->digest;
+		q.progress_total = u->size;
 	}
 	int drc = reg_do(u->r, &q, &p, err);
 	if (drc < 0 && p.curl_rc == CURLE_OK)
@@ -305,8 +310,11 @@ int reg_blob_push(reg_t *r, const char *repo, const char *digest, const char *pa
 		return -1;
 	if (exists) {
 		r->stats.blobs_skipped++;
+		progress_emit(r->opts.progress, PROGRESS_END, "upload", digest, size, size,
+			      "skipped");
 		return 0;
 	}
+	progress_emit(r->opts.progress, PROGRESS_START, "upload", digest, 0, size, NULL);
 	u.fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (u.fd < 0) {
 		err_set(err, "%s: cannot open blob for upload: %s", path, strerror(errno));
@@ -318,6 +326,8 @@ int reg_blob_push(reg_t *r, const char *repo, const char *digest, const char *pa
 			goto out;
 		if (mounted) {
 			r->stats.blobs_mounted++;
+			progress_emit(r->opts.progress, PROGRESS_END, "upload", digest, size, size,
+				      "mounted");
 			rc = 0;
 			goto out;
 		}
@@ -329,6 +339,8 @@ int reg_blob_push(reg_t *r, const char *repo, const char *digest, const char *pa
 			goto out;
 		if (st == 0) {
 			r->stats.blobs_uploaded++;
+			progress_emit(r->opts.progress, PROGRESS_END, "upload", digest, size, size,
+				      "uploaded");
 			rc = 0;
 			goto out;
 		}

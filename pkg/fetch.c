@@ -6,6 +6,7 @@
  * leaves a corrupt cache entry. Cached entries were verified when they were stored. A failed
  * transfer worth retrying waits out its backoff without holding up the others. */
 #include "fetch.h"
+#include "progress.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +38,7 @@ typedef struct transfer {
 	int is_too_big;
 	long long retry_at_ms; /* waiting to be retried at this monotonic time; 0 = not waiting */
 	buf_t retry_after;     /* of the last answer */
+	const progress_sink_t *sink;
 	char curl_err[CURL_ERROR_SIZE];
 } transfer_t;
 
@@ -135,6 +137,8 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud)
 		return 0; /* aborts the transfer, reported in transfer_finish */
 	}
 	t->received += (long long)n;
+	progress_emit(t->sink, PROGRESS_BYTES, "download", t->rec->fn, t->received,
+		      t->rec->size > 0 ? t->rec->size : -1, NULL);
 	digest_update(t->digest, ptr, n);
 	if (fwrite(ptr, 1, n, t->out) != n)
 		return 0;
@@ -172,6 +176,9 @@ static int transfer_start(run_t *r, transfer_t *t, err_t *err)
 	int fd;
 	transfer_reset(t);
 	t->retry_at_ms = 0;
+	t->sink = r->o->sink;
+	progress_emit(t->sink, PROGRESS_START, "download", t->rec->fn, 0,
+		      t->rec->size > 0 ? t->rec->size : -1, NULL);
 	fd = scratch_mkstemp(r->tmp_dir.data, "dl-", &t->tmp_path, err);
 	if (fd < 0)
 		return -1;
@@ -342,8 +349,11 @@ static int reap_transfers(run_t *r, err_t *err)
 			t->retry_at_ms = now_ms() + http_client_retry_delay_ms(r->http, t->attempts,
 									       t->retry_after.data);
 			r->waiting++;
-		} else if (r->o->progress) {
-			r->o->progress(r->o->ud, t->rec, 0);
+		} else {
+			progress_emit(r->o->sink, PROGRESS_END, "download", t->rec->fn, t->received,
+				      t->received, "downloaded");
+			if (r->o->progress)
+				r->o->progress(r->o->ud, t->rec, 0);
 		}
 	}
 	return 0;

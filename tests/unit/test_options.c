@@ -78,6 +78,7 @@ static void test_every_listed_option_parses(void **state)
 			: d->id == OPT_FORMAT                                 ? "json"
 			: d->id == OPT_SBOM                                   ? "spdx"
 			: d->id == OPT_PROVENANCE                             ? "slsa"
+			: d->id == OPT_PROGRESS                               ? "plain"
 			: d->id == OPT_COMPRESSION_LEVEL || d->id == OPT_JOBS ? "3"
 			: d->id == OPT_WORKDIR                                ? "/x"
 			: d->id == OPT_ENV || d->id == OPT_LABEL || d->id == OPT_ANNOTATION ? "k=v"
