@@ -47,10 +47,8 @@ static int check_refs(pub_t *p, err_t *err)
 {
 	const publish_opts_t *po = p->po;
 	int is_push = !po->output;
-	p->refs = calloc(po->n_refs ? po->n_refs : 1, sizeof *p->refs);
-	p->tags = calloc(po->n_refs ? po->n_refs : 1, sizeof *p->tags);
-	if (!p->refs || !p->tags)
-		abort();
+	p->refs = xcalloc(po->n_refs ? po->n_refs : 1, sizeof *p->refs);
+	p->tags = xcalloc(po->n_refs ? po->n_refs : 1, sizeof *p->tags);
 	if (is_push && po->n_refs == 0)
 		return err_set(err, "nothing to do: pass -t REGISTRY/NAME:TAG to push, or --output "
 				    "oci:DIR / docker-archive:FILE");
@@ -98,7 +96,7 @@ static void choose_mount_only(pub_t *p)
 	for (size_t i = 0; i < p->po->n_refs; i++)
 		all_same &= !strcmp(p->refs[i].registry, cr.registry);
 	if (all_same)
-		p->mount_src = strdup(cr.repository);
+		p->mount_src = xstrdup(cr.repository);
 out:
 	oci_ref_clear(&cr);
 	err_clear(&ignored);
@@ -236,15 +234,11 @@ out:
 static int push_all(pub_t *p, publish_result_t *out, err_t *err)
 {
 	const publish_opts_t *po = p->po;
-	const char **tags = calloc(po->n_refs, sizeof *tags);
-	char *done = calloc(po->n_refs, 1);
+	const char **tags = xcalloc(po->n_refs, sizeof *tags);
+	char *done = xcalloc(po->n_refs, 1);
 	buf_t s = BUF_INIT;
 	int rc = -1;
-	if (!tags || !done)
-		abort();
-	out->pushed = calloc(po->n_refs, sizeof *out->pushed);
-	if (!out->pushed)
-		abort();
+	out->pushed = xcalloc(po->n_refs, sizeof *out->pushed);
 	for (size_t i = 0; i < po->n_refs; i++) {
 		size_t n = 0;
 		if (done[i])
@@ -307,7 +301,7 @@ static int write_metadata(pub_t *p, const publish_result_t *res, err_t *err)
 	json_t *doc = json_pack("{s:s, s:s, s:o, s:O, s:O}", "digest", res->digest, "mediaType",
 				res->media_type, "tags", tags, "platforms", plats, "layers",
 				json_object_get(json_array_get(plats, 0), "layers"));
-	char *s = json_dumps(doc, JSON_SORT_KEYS | JSON_INDENT(2));
+	char *s = xcheck(json_dumps(doc, JSON_SORT_KEYS | JSON_INDENT(2)));
 	int rc = fs_write_atomic(p->po->metadata_file, s, strlen(s), err);
 	if (rc)
 		err_prefix(err, "--metadata-file");
