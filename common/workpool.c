@@ -76,6 +76,7 @@ int workpool_run(size_t n_jobs, int threads, workpool_fn fn, void *ctx, err_t *e
 	pthread_mutex_destroy(&p.lock);
 	if (p.failed_index < n_jobs) {
 		err_set(err, "%s", err_msg(&p.failed_err));
+		err_set_hint(err, p.failed_err.hint); /* the CLI names the flag that fixes it */
 		err_clear(&p.failed_err);
 		return -1;
 	}
