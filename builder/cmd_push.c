@@ -13,6 +13,7 @@
 #include "push.h"
 #include "ref.h"
 #include "reg.h"
+#include "xalloc.h"
 
 #define MAX_REFS 32
 
@@ -33,10 +34,8 @@ static int parse_refs(char **args, int n, oci_ref_t *first, char **tags, size_t 
 		oci_ref_t *cur = i ? &r : first;
 		int same = !strcmp(cur->registry, first->registry) &&
 			   !strcmp(cur->repository, first->repository);
-		if (same && cur->tag && !(tags[*n_tags] = strdup(cur->tag)))
-			abort();
 		if (same && cur->tag)
-			(*n_tags)++;
+			tags[(*n_tags)++] = xstrdup(cur->tag);
 		if (!same || cur->digest)
 			err_set(err, "push: '%s': every reference must be a tag of %s/%s", args[i],
 				first->registry, first->repository);

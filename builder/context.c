@@ -33,7 +33,7 @@ void ctx_log(const ctx_t *c, const char *fmt, ...)
 	buf_free(&m);
 }
 
-pipeline_log_fn ctx_log_fn(const ctx_t *c, void **ud)
+log_fn ctx_log_fn(const ctx_t *c, void **ud)
 {
 	*ud = c->ud;
 	return c->log;
@@ -175,7 +175,7 @@ static int make_http(ctx_t *c, err_t *err)
 	return c->http ? 0 : -1;
 }
 
-ctx_t *ctx_new(const build_opts_t *o, unsigned needs, pipeline_log_fn log, void *ud, err_t *err)
+ctx_t *ctx_new(const build_opts_t *o, unsigned needs, log_fn log, void *ud, err_t *err)
 {
 	ctx_t *c = xcalloc(1, sizeof *c);
 	c->o = o;

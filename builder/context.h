@@ -38,12 +38,12 @@ typedef struct ctx_platform {
 
 /* o (and what it points to) is borrowed and must outlive the context. Errors name the file
  * or flag at fault. Caller frees. */
-ctx_t *ctx_new(const build_opts_t *o, unsigned needs, pipeline_log_fn log, void *ud, err_t *err);
+ctx_t *ctx_new(const build_opts_t *o, unsigned needs, log_fn log, void *ud, err_t *err);
 void ctx_free(ctx_t *c); /* NULL is a no-op; removes the scratch directory */
 
 const build_opts_t *ctx_opts(const ctx_t *c);
 void ctx_log(const ctx_t *c, const char *fmt, ...) ERR_PRINTF(2, 3);
-pipeline_log_fn ctx_log_fn(const ctx_t *c, void **ud);
+log_fn ctx_log_fn(const ctx_t *c, void **ud);
 
 /* Borrowed strings, valid for the context's life. */
 const char *ctx_cache_dir(const ctx_t *c);

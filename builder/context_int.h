@@ -16,7 +16,7 @@ typedef struct ctx_base {
 
 struct ctx {
 	const build_opts_t *o;
-	pipeline_log_fn log;
+	log_fn log;
 	void *ud;
 	buf_t cache;
 	buf_t scratch; /* <cache>/tmp/build-<pid>-XXXXXX, made on first use */

@@ -155,9 +155,7 @@ static int listing_store(ctx_t *c, const pkgrec_t *r, json_t *listing, err_t *er
 		return 0;
 	cache_path(c, cache_key(r), &path);
 	cache_path(c, NULL, &dir);
-	text = json_dumps(listing, JSON_COMPACT);
-	if (!text)
-		abort();
+	text = xcheck(json_dumps(listing, JSON_COMPACT));
 	rc = fs_mkdir_p(dir.data, err) || fs_write_atomic(path.data, text, strlen(text), err);
 	free(text);
 	buf_free(&path);

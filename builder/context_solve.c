@@ -96,8 +96,13 @@ int ctx_virtuals(ctx_t *c, size_t i, virtual_set_t *out, err_t *err)
 	if (ctx_base_image(c, i, &base, err) ||
 	    (base && (found = oci_base_glibc(base, &glibc, err)) < 0))
 		goto out;
-	virtual_opts_t vo = {base ? o->base : NULL, found ? glibc.data : NULL, o->glibc_version,
-			     o->cuda_version, c->plats[i].arch};
+	virtual_opts_t vo = {base ? o->base : NULL,
+			     found ? glibc.data : NULL,
+			     o->glibc_version,
+			     o->cuda_version,
+			     c->plats[i].arch,
+			     "--glibc",
+			     "--cuda"};
 	rc = virtual_set_fill(out, &vo, err);
 out:
 	buf_free(&glibc);

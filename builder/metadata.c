@@ -11,6 +11,7 @@
 #include "fsutil.h"
 #include "layout.h"
 #include "ref.h"
+#include "xalloc.h"
 
 /* The config digest of platform manifest digest/size in l (caller frees), or NULL. */
 static char *config_digest(const oci_layout_t *l, const char *digest, long long size, err_t *err)
@@ -19,7 +20,7 @@ static char *config_digest(const oci_layout_t *l, const char *digest, long long 
 	oci_manifest_t *m = NULL;
 	char *out = NULL;
 	if (oci_layout_read_manifest(l, &d, &m, err) == 0 && oci_manifest_config(m))
-		out = strdup(oci_manifest_config(m)->digest);
+		out = xstrdup(oci_manifest_config(m)->digest);
 	oci_manifest_free(m);
 	return out;
 }

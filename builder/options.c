@@ -782,6 +782,35 @@ static void print_hint(const err_t *err)
 					   "$IMGBUILD_REGISTRY_USER/$IMGBUILD_REGISTRY_PASSWORD or "
 					   "`docker login`");
 		break;
+	case ERR_HINT_GLIBC_NEWER_THAN_BASE:
+		fprintf(stderr, "imgbuild: hint: drop --glibc or use a newer --base image\n");
+		break;
+	case ERR_HINT_VIRTUAL_PACKAGES:
+		fprintf(stderr, "imgbuild: hint: the target's virtual packages come from --base "
+				"(its glibc), --glibc VERSION and --cuda DRIVER_VERSION (for GPU "
+				"nodes)\n");
+		break;
+	case ERR_HINT_STRICT_PRIORITY:
+		fprintf(stderr, "imgbuild: hint: relax the priority with --channel-priority "
+				"flexible\n");
+		break;
+	case ERR_HINT_SHORTER_PREFIX:
+		fprintf(stderr, "imgbuild: hint: use a shorter --prefix\n");
+		break;
+	case ERR_HINT_EXTRACT_CACHE:
+		fprintf(stderr, "imgbuild: hint: remove that directory and build again, or build "
+				"with --no-extract-cache\n");
+		break;
+	case ERR_HINT_BASE_NEEDED:
+		fprintf(stderr,
+			"imgbuild: hint: pass a glibc-based --base such as "
+			"docker.io/library/debian:bookworm-slim@sha256:<digest> (or "
+			"nvidia/cuda:<version>-base-ubuntu22.04 for CUDA), or --base scratch to "
+			"build anyway\n");
+		break;
+	case ERR_HINT_USER_SPEC:
+		fprintf(stderr, "imgbuild: hint: --user takes UID, UID:GID or NAME\n");
+		break;
 	default: break;
 	}
 }

@@ -36,7 +36,7 @@ typedef struct build {
 	const build_opts_t *opts;
 	const pipeline_target_t *target;
 	const ctx_platform_t *plat;
-	pipeline_log_fn log;
+	log_fn log;
 	void *ud;
 	const char *prefix, *cache; /* the context's */
 	oci_base_t *base;  /* --base for this platform (borrowed from the context), or NULL */
@@ -125,15 +125,13 @@ static int install_one(void *ctx, size_t i, err_t *err)
 static int install_all(build_t *b, err_t *err)
 {
 	buf_t p = BUF_INIT;
-	b->stages = calloc(b->n_pkgs ? b->n_pkgs : 1, sizeof(char *));
-	if (!b->stages)
-		abort();
+	b->stages = xcalloc(b->n_pkgs ? b->n_pkgs : 1, sizeof(char *));
 	for (size_t i = 0; i < b->n_pkgs; i++) {
 		char *dist = pkgrec_dist(b->pkgs[i]);
 		buf_setstr(&p, b->work.data);
 		buf_addpath(&p, "stage");
 		buf_addpath(&p, dist);
-		b->stages[i] = strdup(p.data);
+		b->stages[i] = xstrdup(p.data);
 		free(dist);
 	}
 	buf_setstr(&p, b->work.data);
@@ -158,10 +156,8 @@ static int layer_one(void *ctx, size_t g, err_t *err)
 	if (b->layers[g].is_cached)
 		return 0;
 	size_t n = plan_group_size(b->plan, g);
-	const char **dirs = calloc(n ? n : 1, sizeof *dirs);
+	const char **dirs = xcalloc(n ? n : 1, sizeof *dirs);
 	int rc;
-	if (!dirs)
-		abort();
 	for (size_t j = 0; j < n; j++)
 		dirs[j] = b->stages[plan_group_pkg(b->plan, g, j)];
 	layer_opts_t lo = b->opts->layer;
@@ -185,22 +181,18 @@ static int reuse_layers(build_t *b, err_t *err)
 	size_t n_reused = 0, n_needed = 0;
 	int rc = -1;
 	b->n_layers = plan_group_count(b->plan);
-	b->layers = calloc(b->n_layers ? b->n_layers : 1, sizeof *b->layers);
-	if (!b->layers)
-		abort();
+	b->layers = xcalloc(b->n_layers ? b->n_layers : 1, sizeof *b->layers);
 	for (size_t g = 0; g < b->n_layers; g++) {
-		b->layers[g].group = strdup(plan_group_name(b->plan, g));
+		b->layers[g].group = xstrdup(plan_group_name(b->plan, g));
 		b->layers[g].n_packages = plan_group_size(b->plan, g);
 	}
 	if (b->opts->no_layer_cache)
 		return 0;
 	b->lcache = lcache_stage_new(b->cache, &b->opts->layer, b->prefix, b->python_version, err);
-	descs = calloc(b->n_layers ? b->n_layers : 1, sizeof *descs);
-	is_cached = calloc(b->n_layers ? b->n_layers : 1, 1);
-	from_registry = calloc(b->n_layers ? b->n_layers : 1, 1);
-	b->is_needed = calloc(b->n_pkgs ? b->n_pkgs : 1, 1);
-	if (!descs || !is_cached || !from_registry || !b->is_needed)
-		abort();
+	descs = xcalloc(b->n_layers ? b->n_layers : 1, sizeof *descs);
+	is_cached = xcalloc(b->n_layers ? b->n_layers : 1, 1);
+	from_registry = xcalloc(b->n_layers ? b->n_layers : 1, 1);
+	b->is_needed = xcalloc(b->n_pkgs ? b->n_pkgs : 1, 1);
 	if (!b->lcache || lcache_stage_lookup(b->lcache, b->plan, b->pkgs, b->blobs.data, descs,
 					      is_cached, b->log, b->ud, err))
 		goto out;
@@ -254,9 +246,7 @@ static int share_layers(build_t *b)
 	layer_desc_t *descs;
 	if (!b->rcache)
 		return 0;
-	descs = calloc(b->n_layers ? b->n_layers : 1, sizeof *descs);
-	if (!descs)
-		abort();
+	descs = xcalloc(b->n_layers ? b->n_layers : 1, sizeof *descs);
 	for (size_t g = 0; g < b->n_layers; g++)
 		descs[g] = b->layers[g].desc;
 	rcache_stage_publish(b->rcache, b->lcache, b->plan, b->pkgs, b->blobs.data, descs, b->log,

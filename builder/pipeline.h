@@ -12,6 +12,7 @@
 
 #include "err.h"
 #include "layer.h"
+#include "log.h"
 
 struct reg_opts;
 struct ctx;
@@ -106,8 +107,6 @@ typedef struct build_result {
 	build_layer_info_t *layers;
 	size_t n_layers;
 } build_result_t;
-
-typedef void (*pipeline_log_fn)(void *ud, const char *message);
 
 /* Builds platform t->platform of the context. On failure nothing is left under output_dir's
  * name that was not there before, and err says what went wrong and where. */

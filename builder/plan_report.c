@@ -17,10 +17,8 @@ static void fill_row(plan_row_t *row, lcache_stage_t *s, const plan_t *plan, siz
 {
 	size_t n = plan_group_size(plan, g);
 	layer_desc_t d;
-	row->group = strdup(plan_group_name(plan, g));
-	row->packages = calloc(n ? n : 1, sizeof *row->packages);
-	if (!row->group || !row->packages)
-		abort();
+	row->group = xstrdup(plan_group_name(plan, g));
+	row->packages = xcalloc(n ? n : 1, sizeof *row->packages);
 	for (size_t j = 0; j < n; j++) {
 		const pkgrec_t *p = pkgs[plan_group_pkg(plan, g, j)];
 		row->packages[row->n_packages++] = pkgrec_dist(p);
@@ -74,7 +72,7 @@ int plan_report_make(ctx_t *ctx, size_t i, plan_report_t *out, err_t *err)
 	lcache_stage_t *s = NULL;
 	const pkgrec_t **pkgs = NULL;
 	void *ud;
-	pipeline_log_fn log = ctx_log_fn(ctx, &ud);
+	log_fn log = ctx_log_fn(ctx, &ud);
 	int rc = -1;
 	memset(out, 0, sizeof *out);
 	out->prefix = xstrdup(ctx_prefix(ctx));

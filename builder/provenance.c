@@ -109,13 +109,10 @@ int provenance_write(const provenance_input_t *in, buf_t *out, err_t *err)
 	doc = json_pack("{s:s, s:[{s:s, s:{s:s}}], s:s, s:o}", "_type", STATEMENT_TYPE, "subject",
 			"name", in->name, "digest", "sha256", hex, "predicateType",
 			PROVENANCE_PREDICATE_TYPE, "predicate", predicate);
-	if (!doc)
-		abort();
+	xcheck(doc);
 	/* docs/layer-format.md "Image JSON": sorted keys, no whitespace */
-	s = json_dumps(doc, JSON_SORT_KEYS | JSON_COMPACT);
+	s = xcheck(json_dumps(doc, JSON_SORT_KEYS | JSON_COMPACT));
 	json_decref(doc);
-	if (!s)
-		abort();
 	buf_setstr(out, s);
 	free(s);
 	return 0;

@@ -51,10 +51,8 @@ static int check_refs(pub_t *p, err_t *err)
 {
 	const publish_opts_t *po = p->po;
 	int is_push = !po->output;
-	p->refs = calloc(po->n_refs ? po->n_refs : 1, sizeof *p->refs);
-	p->tags = calloc(po->n_refs ? po->n_refs : 1, sizeof *p->tags);
-	if (!p->refs || !p->tags)
-		abort();
+	p->refs = xcalloc(po->n_refs ? po->n_refs : 1, sizeof *p->refs);
+	p->tags = xcalloc(po->n_refs ? po->n_refs : 1, sizeof *p->tags);
 	if (is_push && po->n_refs == 0)
 		return err_set(err, "nothing to do: pass -t REGISTRY/NAME:TAG to push, or --output "
 				    "oci:DIR / docker-archive:FILE");
@@ -102,7 +100,7 @@ static void choose_mount_only(pub_t *p)
 	for (size_t i = 0; i < p->po->n_refs; i++)
 		all_same &= !strcmp(p->refs[i].registry, cr.registry);
 	if (all_same)
-		p->mount_src = strdup(cr.repository);
+		p->mount_src = xstrdup(cr.repository);
 out:
 	oci_ref_clear(&cr);
 	err_clear(&ignored);
@@ -261,15 +259,11 @@ static int push_referrers(pub_t *p, reg_t *r, const char *repo, const publish_re
 static int push_all(pub_t *p, publish_result_t *out, err_t *err)
 {
 	const publish_opts_t *po = p->po;
-	const char **tags = calloc(po->n_refs, sizeof *tags);
-	char *done = calloc(po->n_refs, 1);
+	const char **tags = xcalloc(po->n_refs, sizeof *tags);
+	char *done = xcalloc(po->n_refs, 1);
 	buf_t s = BUF_INIT;
 	int rc = -1;
-	if (!tags || !done)
-		abort();
-	out->pushed = calloc(po->n_refs, sizeof *out->pushed);
-	if (!out->pushed)
-		abort();
+	out->pushed = xcalloc(po->n_refs, sizeof *out->pushed);
 	for (size_t i = 0; i < po->n_refs; i++) {
 		size_t n = 0;
 		if (done[i])

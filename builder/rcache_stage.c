@@ -18,6 +18,7 @@
 #include "push.h"
 #include "ref.h"
 #include "log.h"
+#include "xalloc.h"
 
 struct rcache_stage {
 	char *registry; /* "host[:port]" */
@@ -58,16 +59,14 @@ rcache_stage_t *rcache_stage_new(const char *cache_repo, const reg_opts_t *reg_o
 		err_prefix(err, "--cache-repo");
 		return NULL;
 	}
-	s = calloc(1, sizeof *s);
-	if (!s)
-		abort();
+	s = xcalloc(1, sizeof *s);
 	buf_t d = BUF_INIT;
 	buf_addf(&d, "%s/%s", ref.registry, ref.repository);
 	s->display = buf_detach(&d);
-	s->registry = strdup(ref.registry);
-	s->repo = strdup(ref.repository);
-	s->cache_dir = strdup(cache_dir);
-	s->scratch_dir = scratch_dir ? strdup(scratch_dir) : NULL;
+	s->registry = xstrdup(ref.registry);
+	s->repo = xstrdup(ref.repository);
+	s->cache_dir = xstrdup(cache_dir);
+	s->scratch_dir = scratch_dir ? xstrdup(scratch_dir) : NULL;
 	s->reg_opts = reg_opts;
 	oci_ref_clear(&ref);
 	return s;
@@ -112,14 +111,12 @@ static reg_t *get_reg(rcache_stage_t *s, err_t *err)
  * concatenated members imgbuild writes, and zstd). */
 static int tar_digest(const char *path, char hex[DIGEST_HEX_MAX], err_t *err)
 {
-	struct archive *a = archive_read_new();
+	struct archive *a = xcheck(archive_read_new());
 	struct archive_entry *e;
 	digest_t *d = digest_new(DIGEST_SHA256);
 	char chunk[65536];
 	la_ssize_t n;
 	int rc = -1;
-	if (!a || !d)
-		abort();
 	archive_read_support_filter_all(a);
 	archive_read_support_format_raw(a);
 	if (archive_read_open_filename(a, path, 1 << 20) != ARCHIVE_OK ||
@@ -216,7 +213,7 @@ static void record_mountable(rcache_stage_t *s, const char *digest)
 static void lookup_one(rcache_stage_t *s, lcache_stage_t *ls, const plan_t *plan, size_t g,
 		       const pkgrec_t *const *pkgs, const layer_opts_t *layer,
 		       const char *blobs_dir, layer_desc_t *desc, unsigned char *is_cached,
-		       unsigned char *from_registry, pipeline_log_fn log, void *ud)
+		       unsigned char *from_registry, log_fn log, void *ud)
 {
 	const char *key = lcache_stage_key(ls, g), *name = plan_group_name(plan, g);
 	oci_cache_layer_t cl;
@@ -278,14 +275,12 @@ out:
 void rcache_stage_lookup(rcache_stage_t *s, lcache_stage_t *ls, const plan_t *plan,
 			 const pkgrec_t *const *pkgs, const layer_opts_t *layer,
 			 const char *blobs_dir, layer_desc_t *descs, unsigned char *is_cached,
-			 unsigned char *from_registry, pipeline_log_fn log, void *ud)
+			 unsigned char *from_registry, log_fn log, void *ud)
 {
 	size_t n_hits = 0;
 	free(s->in_registry);
 	s->n_groups = plan_group_count(plan);
-	s->in_registry = calloc(s->n_groups ? s->n_groups : 1, 1);
-	if (!s->in_registry)
-		abort();
+	s->in_registry = xcalloc(s->n_groups ? s->n_groups : 1, 1);
 	memset(from_registry, 0, s->n_groups);
 	for (size_t g = 0; g < s->n_groups && !s->is_disabled; g++) {
 		if (!lcache_stage_key(ls, g)[0])
@@ -301,7 +296,7 @@ void rcache_stage_lookup(rcache_stage_t *s, lcache_stage_t *ls, const plan_t *pl
 
 void rcache_stage_publish(rcache_stage_t *s, lcache_stage_t *ls, const plan_t *plan,
 			  const pkgrec_t *const *pkgs, const char *blobs_dir,
-			  const layer_desc_t *descs, pipeline_log_fn log, void *ud)
+			  const layer_desc_t *descs, log_fn log, void *ud)
 {
 	buf_t blob = BUF_INIT;
 	err_t why = ERR_INIT;
@@ -313,9 +308,7 @@ void rcache_stage_publish(rcache_stage_t *s, lcache_stage_t *ls, const plan_t *p
 		if (!key[0] || s->in_registry[g])
 			continue;
 		size_t n = plan_group_size(plan, g);
-		char **dists = calloc(n ? n : 1, sizeof *dists);
-		if (!dists)
-			abort();
+		char **dists = xcalloc(n ? n : 1, sizeof *dists);
 		for (size_t j = 0; j < n; j++)
 			dists[j] = pkgrec_dist(pkgs[plan_group_pkg(plan, g, j)]);
 		oci_cache_info_t info = {plan_group_name(plan, g), (const char *const *)dists, n};

@@ -47,13 +47,13 @@ const char *rcache_stage_repo(const rcache_stage_t *s);
 void rcache_stage_lookup(rcache_stage_t *s, lcache_stage_t *ls, const plan_t *plan,
 			 const pkgrec_t *const *pkgs, const layer_opts_t *layer,
 			 const char *blobs_dir, layer_desc_t *descs, unsigned char *is_cached,
-			 unsigned char *from_registry, pipeline_log_fn log, void *ud);
+			 unsigned char *from_registry, log_fn log, void *ud);
 
 /* After the build: publishes every keyed group the lookup did not find in the repository
  * (its blob blobs_dir/<hex>, descriptor descs[g]). Best effort: failures are warnings. */
 void rcache_stage_publish(rcache_stage_t *s, lcache_stage_t *ls, const plan_t *plan,
 			  const pkgrec_t *const *pkgs, const char *blobs_dir,
-			  const layer_desc_t *descs, pipeline_log_fn log, void *ud);
+			  const layer_desc_t *descs, log_fn log, void *ud);
 
 /* For `imgbuild plan`: 1 when the repository holds a valid artifact for key_hex (*size gets
  * the layer's compressed size), 0 when not, -1 when the registry could not be asked. */

@@ -417,10 +417,8 @@ int sbom_write(const sbom_image_t *img, sbom_format_t f, size_t layer, buf_t *ou
 		return -1;
 	doc = f == SBOM_SPDX ? spdx_document(img, layer) : cdx_document(img, layer);
 	/* docs/layer-format.md "Image JSON": sorted keys, no whitespace */
-	s = json_dumps(doc, JSON_SORT_KEYS | JSON_COMPACT);
+	s = xcheck(json_dumps(doc, JSON_SORT_KEYS | JSON_COMPACT));
 	json_decref(doc);
-	if (!s)
-		abort();
 	buf_addstr(out, s);
 	free(s);
 	return 0;

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xalloc.h"
+
 static char buf_empty[1];
 
 void buf_init(buf_t *b)
@@ -36,9 +38,7 @@ void buf_grow(buf_t *b, size_t extra)
 	size_t cap = b->cap ? b->cap : 64;
 	while (cap < need)
 		cap *= 2;
-	char *p = realloc(b->data, cap);
-	if (!p)
-		abort();
+	char *p = xrealloc(b->data, cap);
 	b->data = p;
 	b->cap = cap;
 	b->data[b->len] = '\0';
@@ -71,13 +71,13 @@ void buf_vaddf(buf_t *b, const char *fmt, va_list ap)
 	va_copy(cp, ap);
 	int n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, cp);
 	va_end(cp);
-	if (n < 0)
-		abort();
+	if (n < 0) /* only an invalid format does this, and every format is a literal */
+		xunreachable("vsnprintf: bad format");
 	if ((size_t)n >= b->cap - b->len) {
 		buf_grow(b, (size_t)n);
 		n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
 		if (n < 0)
-			abort();
+			xunreachable("vsnprintf: bad format");
 	}
 	b->len += (size_t)n;
 }
@@ -124,9 +124,7 @@ char *buf_detach(buf_t *b)
 {
 	char *p = b->data;
 	if (!p) {
-		p = malloc(1);
-		if (!p)
-			abort();
+		p = xmalloc(1);
 		p[0] = '\0';
 	}
 	buf_init(b);

@@ -7,21 +7,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xalloc.h"
+
 struct digest {
 	EVP_MD_CTX *ctx;
 };
 
 digest_t *digest_new(digest_kind_t kind)
 {
-	digest_t *d = calloc(1, sizeof *d);
-	if (!d)
-		return NULL;
-	d->ctx = EVP_MD_CTX_new();
-	if (!d->ctx ||
-	    EVP_DigestInit_ex(d->ctx, kind == DIGEST_MD5 ? EVP_md5() : EVP_sha256(), NULL) != 1) {
-		digest_free(d);
-		return NULL;
-	}
+	digest_t *d = xcalloc(1, sizeof *d);
+	d->ctx = xcheck(EVP_MD_CTX_new());
+	if (EVP_DigestInit_ex(d->ctx, kind == DIGEST_MD5 ? EVP_md5() : EVP_sha256(), NULL) != 1)
+		xunreachable("EVP_DigestInit_ex refused SHA-256 or MD5");
 	return d;
 }
 
@@ -61,10 +58,6 @@ int digest_file_hex(digest_kind_t kind, const char *path, char hex[DIGEST_HEX_MA
 	if (!f)
 		return err_set(err, "%s: cannot open: %s", path, strerror(errno));
 	d = digest_new(kind);
-	if (!d) {
-		err_set(err, "out of memory");
-		goto out;
-	}
 	while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
 		digest_update(d, tmp, n);
 	if (ferror(f)) {
@@ -82,8 +75,6 @@ out:
 void digest_buf_hex(digest_kind_t kind, const void *data, size_t len, char hex[DIGEST_HEX_MAX])
 {
 	digest_t *d = digest_new(kind);
-	if (!d)
-		abort();
 	digest_update(d, data, len);
 	digest_final_hex(d, hex);
 	digest_free(d);

@@ -13,7 +13,7 @@ typedef enum { DIGEST_SHA256, DIGEST_MD5 } digest_kind_t;
 
 #define DIGEST_HEX_MAX 65 /* 64 hex chars + NUL */
 
-/* Caller frees with digest_free. Returns NULL only on allocation failure. */
+/* Caller frees with digest_free. Never NULL (out of memory aborts: xalloc.h). */
 digest_t *digest_new(digest_kind_t kind);
 void digest_update(digest_t *d, const void *data, size_t len);
 /* Writes lower-case hex + NUL into hex (DIGEST_HEX_MAX bytes). May be called once. */

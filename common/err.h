@@ -25,6 +25,13 @@ enum {
 	ERR_HINT_REGISTRY_CREDS, /* a registry wants (other) credentials */
 	ERR_HINT_REGISTRY_TLS, /* a registry's TLS is not trusted (a test registry may be insecure)
 				*/
+	ERR_HINT_GLIBC_NEWER_THAN_BASE, /* the requested glibc is newer than the base image's */
+	ERR_HINT_VIRTUAL_PACKAGES,      /* a solve failed on a virtual package (__glibc, __cuda) */
+	ERR_HINT_STRICT_PRIORITY,       /* a solve failed on strict channel priority */
+	ERR_HINT_SHORTER_PREFIX, /* the install prefix is too long for a binary placeholder */
+	ERR_HINT_EXTRACT_CACHE,  /* a file from the shared extract cache may have been modified */
+	ERR_HINT_BASE_NEEDED,    /* packages need a C library that no (or this) base provides */
+	ERR_HINT_USER_SPEC,      /* an image user that is neither UID, UID:GID nor NAME */
 };
 
 #if defined(__GNUC__)

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "xalloc.h"
+
 typedef struct origin {
 	char *scheme, *host; /* libcurl strings (curl_free); host NULL for file:// */
 	long port;           /* explicit or the scheme's default; 0 when none */
@@ -21,12 +23,10 @@ static void origin_free(origin_t *o)
 
 static int origin_parse(const char *url, origin_t *o)
 {
-	CURLU *u = curl_url();
+	CURLU *u = xcheck(curl_url());
 	char *port = NULL;
 	int rc = -1;
 	memset(o, 0, sizeof *o);
-	if (!u)
-		abort();
 	if (!url || curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &o->scheme, 0) != CURLUE_OK)
 		goto out;
@@ -66,11 +66,9 @@ int http_same_origin(const char *a, const char *b)
 
 int http_url_authority(const char *url, buf_t *out)
 {
-	CURLU *u = curl_url();
+	CURLU *u = xcheck(curl_url());
 	char *host = NULL, *port = NULL;
 	int rc = -1;
-	if (!u)
-		abort();
 	if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
 		buf_setstr(out, host);

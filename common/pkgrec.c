@@ -9,9 +9,7 @@
 
 pkgrec_t *pkgrec_new(void)
 {
-	pkgrec_t *r = calloc(1, sizeof *r);
-	if (!r)
-		abort();
+	pkgrec_t *r = xcalloc(1, sizeof *r);
 	return r;
 }
 
@@ -30,9 +28,7 @@ static int str_array(json_t *arr, char ***out, size_t *n)
 	if (!json_is_array(arr))
 		return -1;
 	size_t count = json_array_size(arr);
-	*out = calloc(count ? count : 1, sizeof(char *));
-	if (!*out)
-		abort();
+	*out = xcalloc(count ? count : 1, sizeof(char *));
 	for (size_t i = 0; i < count; i++) {
 		json_t *v = json_array_get(arr, i);
 		if (!json_is_string(v))
@@ -109,9 +105,7 @@ fail:
 
 static char **dup_array(char **a, size_t n)
 {
-	char **out = calloc(n ? n : 1, sizeof(char *));
-	if (!out)
-		abort();
+	char **out = xcalloc(n ? n : 1, sizeof(char *));
 	for (size_t i = 0; i < n; i++)
 		out[i] = xstrdup(a[i]);
 	return out;

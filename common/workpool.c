@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "xalloc.h"
+
 typedef struct pool {
 	pthread_mutex_t lock;
 	size_t next, n_jobs;
@@ -62,9 +64,7 @@ int workpool_run(size_t n_jobs, int threads, workpool_fn fn, void *ctx, err_t *e
 		return 0;
 	}
 	pthread_mutex_init(&p.lock, NULL);
-	tids = calloc((size_t)threads, sizeof *tids);
-	if (!tids)
-		return err_set(err, "out of memory");
+	tids = xcalloc((size_t)threads, sizeof *tids);
 	for (int t = 0; t < threads; t++)
 		if (pthread_create(&tids[t], NULL, worker, &p) == 0)
 			started++;
@@ -76,6 +76,7 @@ int workpool_run(size_t n_jobs, int threads, workpool_fn fn, void *ctx, err_t *e
 	pthread_mutex_destroy(&p.lock);
 	if (p.failed_index < n_jobs) {
 		err_set(err, "%s", err_msg(&p.failed_err));
+		err_set_hint(err, p.failed_err.hint); /* the CLI names the flag that fixes it */
 		err_clear(&p.failed_err);
 		return -1;
 	}

@@ -1,14 +1,33 @@
-/* xalloc.c — allocation that aborts on exhaustion (see xalloc.h for why). */
+/* xalloc.c — allocation that aborts on exhaustion, and the invariant abort (xalloc.h says why). */
 #include "xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* The one place a library writes to stderr: there is no memory left to build an error. */
 static void *oom(size_t n)
 {
-	/* The one place a library writes to stderr: there is no memory left to build an error. */
 	fprintf(stderr, "imgbuild: out of memory (allocating %zu bytes)\n", n);
+	abort();
+}
+
+_Noreturn void xoom(void)
+{
+	fprintf(stderr, "imgbuild: out of memory\n");
+	abort();
+}
+
+void *xcheck(void *p)
+{
+	if (!p)
+		xoom();
+	return p;
+}
+
+_Noreturn void xunreachable(const char *what)
+{
+	fprintf(stderr, "imgbuild: internal error (a bug, please report it): %s\n", what);
 	abort();
 }
 

@@ -9,7 +9,9 @@
 #include "fsutil.h"
 #include "http.h"
 #include "repodata.h"
+#include "repoindex.h"
 #include "repoindex_scan.h"
+#include "xalloc.h"
 
 #include <ctype.h>
 #include <archive.h>
@@ -215,7 +217,7 @@ static const char *const variants[] = {".zst", ".bz2", ""};
  * capped at the repodata limit. */
 static int decompress_file(const char *src, const char *dst, const char *url, err_t *err)
 {
-	struct archive *a = archive_read_new();
+	struct archive *a = xcheck(archive_read_new());
 	struct archive_entry *ae;
 	FILE *out = NULL;
 	char chunk[1 << 16];

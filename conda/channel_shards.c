@@ -158,15 +158,13 @@ int channel_fetch_for_specs(const http_client_t *http, channel_subdir_t *sd, siz
 			    const char *cache_dir, const char *const *specs, size_t n_specs,
 			    err_t *err)
 {
-	shard_index_t **idx = calloc(n + 1, sizeof *idx);
-	json_t **dep_maps = calloc(n + 1, sizeof *dep_maps),
-	       **records = calloc(n + 1, sizeof *records);
+	shard_index_t **idx = xcalloc(n + 1, sizeof *idx);
+	json_t **dep_maps = xcalloc(n + 1, sizeof *dep_maps),
+	       **records = xcalloc(n + 1, sizeof *records);
 	json_t *wanted = json_object(), *pending = json_array();
 	buf_t subdir_url = BUF_INIT;
 	size_t n_sharded = 0;
 	int rc = -1;
-	if (!idx || !dep_maps || !records)
-		abort();
 	for (size_t i = 0; i < n; i++) {
 		sd[i].is_sharded = 0;
 		sd[i].n_shards = sd[i].n_downloaded = 0;

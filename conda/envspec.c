@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "yamlutil.h"
+#include "xalloc.h"
 
 /* environment.yml files are a few KiB; anything this big is not one (signify-style cap). */
 #define ENVSPEC_MAX_BYTES ((size_t)16 << 20)
@@ -43,9 +44,7 @@ typedef struct envspec_ctx {
 static char *dup_str(const char *s)
 {
 	size_t n = strlen(s);
-	char *p = malloc(n + 1);
-	if (!p)
-		abort(); /* as buf_t: no sane recovery from OOM */
+	char *p = xmalloc(n + 1);
 	memcpy(p, s, n + 1);
 	return p;
 }
@@ -69,9 +68,7 @@ static void list_push(envspec_list_t *l, char *text, char *value, const yaml_nod
 {
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 16;
-		envspec_item_t *v = realloc(l->v, cap * sizeof *v);
-		if (!v)
-			abort();
+		envspec_item_t *v = xrealloc(l->v, cap * sizeof *v);
 		l->v = v;
 		l->cap = cap;
 	}
@@ -528,9 +525,7 @@ envspec_t *envspec_parse(const char *display_name, const char *data, size_t len,
 		goto out;
 	}
 
-	env = calloc(1, sizeof *env);
-	if (!env)
-		abort();
+	env = xcalloc(1, sizeof *env);
 	env->path = dup_str(display_name);
 	c.path = display_name;
 	c.doc = &doc;

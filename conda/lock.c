@@ -130,9 +130,7 @@ static void push_rec(lockfile_t *l, pkgrec_t *r)
 {
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 64;
-		l->recs = realloc(l->recs, l->cap * sizeof *l->recs);
-		if (!l->recs)
-			abort();
+		l->recs = xrealloc(l->recs, l->cap * sizeof *l->recs);
 	}
 	l->recs[l->n++] = r;
 }
@@ -159,9 +157,7 @@ static int add_record(lockfile_t *l, pkgrec_t *r, const char *path, int line, er
 
 static void push_pip(lockfile_t *l, const char *name)
 {
-	l->pip = realloc(l->pip, (l->n_pip + 1) * sizeof *l->pip);
-	if (!l->pip)
-		abort();
+	l->pip = xrealloc(l->pip, (l->n_pip + 1) * sizeof *l->pip);
 	l->pip[l->n_pip++] = xstrdup(name);
 }
 
@@ -290,9 +286,7 @@ static int read_dependencies(yaml_document_t *doc, yaml_node_t *deps, pkgrec_t *
 	if (deps->type != YAML_MAPPING_NODE)
 		return -1;
 	size_t n = (size_t)(deps->data.mapping.pairs.top - deps->data.mapping.pairs.start);
-	r->depends = calloc(n ? n : 1, sizeof *r->depends);
-	if (!r->depends)
-		abort();
+	r->depends = xcalloc(n ? n : 1, sizeof *r->depends);
 	for (yaml_node_pair_t *pr = deps->data.mapping.pairs.start;
 	     pr < deps->data.mapping.pairs.top; pr++) {
 		const char *k = scalar(yaml_document_get_node(doc, pr->key));
@@ -481,11 +475,9 @@ static int has_explicit_marker(const char *text)
 
 lockfile_t *lock_read(const char *path, const char *platform, err_t *err)
 {
-	lockfile_t *l = calloc(1, sizeof *l);
+	lockfile_t *l = xcalloc(1, sizeof *l);
 	buf_t text = BUF_INIT;
 	int rc;
-	if (!l)
-		abort();
 	l->by_name = json_object();
 	if (buf_read_file(&text, path, LOCK_MAX_BYTES, err) != 0) {
 		rc = -1;

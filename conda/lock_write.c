@@ -9,6 +9,7 @@
 #include <yaml.h>
 
 #include "fsutil.h"
+#include "xalloc.h"
 
 typedef struct emit {
 	yaml_emitter_t em;
@@ -122,9 +123,7 @@ static void emit_dependencies(emit_t *e, const pkgrec_t *r)
 		while (*v == ' ')
 			v++;
 		size_t vl = strcspn(v, " ");
-		char *name = strndup(d, nl), *ver = strndup(v, vl);
-		if (!name || !ver)
-			abort();
+		char *name = xstrndup(d, nl), *ver = xstrndup(v, vl);
 		emit_kv(e, name, ver);
 		free(name);
 		free(ver);
@@ -283,9 +282,7 @@ static int render_explicit(const lock_part_t *part, buf_t *out, err_t *err)
 /* part's records, checked and sorted by name into a new array (caller frees), or NULL. */
 static const pkgrec_t **sorted_records(const lock_part_t *part, err_t *err)
 {
-	const pkgrec_t **sorted = calloc(part->n ? part->n : 1, sizeof *sorted);
-	if (!sorted)
-		abort();
+	const pkgrec_t **sorted = xcalloc(part->n ? part->n : 1, sizeof *sorted);
 	for (size_t i = 0; i < part->n; i++) {
 		const pkgrec_t *r = part->recs[i];
 		if (!r->url || !r->name || !r->version) {
@@ -306,11 +303,9 @@ int lock_render_parts(lock_format_t format, const lock_meta_t *meta, const lock_
 		      size_t n_parts, buf_t *out, err_t *err)
 {
 	static const lock_meta_t no_meta;
-	lock_part_t *sorted = calloc(n_parts ? n_parts : 1, sizeof *sorted);
+	lock_part_t *sorted = xcalloc(n_parts ? n_parts : 1, sizeof *sorted);
 	int rc = -1;
 	size_t done = 0;
-	if (!sorted)
-		abort();
 	if (format == LOCK_FORMAT_EXPLICIT && n_parts != 1) {
 		err_set(err,
 			"an @EXPLICIT lock holds one platform, not %zu: write conda-lock YAML for "

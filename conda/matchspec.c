@@ -5,6 +5,7 @@
  * follows conda. Forms conda accepts but imgbuild cannot honour fail with a message. */
 #include "matchspec.h"
 #include "pkgrec.h"
+#include "xalloc.h"
 
 #include <ctype.h>
 #include <strings.h>
@@ -13,9 +14,7 @@
 
 static char *dup_range(const char *s, size_t n)
 {
-	char *p = malloc(n + 1);
-	if (!p)
-		abort(); /* same policy as buf_t: no sane recovery from OOM */
+	char *p = xmalloc(n + 1);
 	memcpy(p, s, n);
 	p[n] = '\0';
 	return p;
@@ -298,6 +297,65 @@ static int is_unsupported_conda_key(const char *key)
 
 static void set_channel(matchspec_t *m, const char *chan);
 
+/* Reads one bracket value at *pp (quoted with ' or ", or up to the next ',' or ' ') into val
+ * and advances *pp past it. */
+static int read_bracket_value(const char **pp, const char *spec, buf_t *val, err_t *err)
+{
+	const char *p = *pp;
+	if (*p == '\'' || *p == '"') {
+		const char *close = strchr(p + 1, *p);
+		if (!close)
+			return err_set(err, "bad MatchSpec '%s': unterminated quote in brackets",
+				       spec);
+		buf_add(val, p + 1, (size_t)(close - p - 1));
+		p = close + 1;
+		if (*p && *p != ',' && *p != ' ')
+			return err_set(err,
+				       "bad MatchSpec '%s': expected ',' after quoted value at "
+				       "'%s'",
+				       spec, p);
+	} else {
+		while (*p && *p != ',' && *p != ' ')
+			buf_addch(val, *p++);
+	}
+	*pp = p;
+	return 0;
+}
+
+/* Sets the field one bracket key names (val may be rewritten). */
+static int set_bracket_field(matchspec_t *m, const char *key, buf_t *val, const char *spec,
+			     err_t *err)
+{
+	if (strcmp(key, "version") == 0) {
+		remove_spaces(val);
+		set_field(&m->version, val->data);
+	} else if (strcmp(key, "build") == 0 || strcmp(key, "build_string") == 0) {
+		set_field(&m->build, val->data);
+	} else if (strcmp(key, "build_number") == 0) {
+		remove_spaces(val);
+		set_field(&m->build_number, val->data);
+	} else if (strcmp(key, "channel") == 0) {
+		set_channel(m, val->data); /* as conda's Channel(): "chan/linux-64" splits */
+	} else if (strcmp(key, "subdir") == 0) {
+		set_field(&m->subdir, val->data);
+	} else if (strcmp(key, "name") == 0) {
+		set_field(&m->name, val->data);
+	} else if (is_unsupported_conda_key(key)) {
+		return err_set(err,
+			       "bad MatchSpec '%s': bracket key '%s' is valid for conda but not "
+			       "supported by imgbuild (use version, build, build_number, channel, "
+			       "subdir)",
+			       spec, key);
+	} else {
+		return err_set(err,
+			       "bad MatchSpec '%s': unknown key '%s' in brackets (conda knows "
+			       "version, "
+			       "build, build_number, channel, subdir, name, ...)",
+			       spec, key);
+	}
+	return 0;
+}
+
 /* Parses `key=value` pairs (comma and/or space separated, values optionally quoted) from
  * the inside of [...] into m; brackets override what was written outside, as in conda. */
 static int parse_brackets(const char *s, const char *spec, matchspec_t *m, err_t *err)
@@ -324,62 +382,16 @@ static int parse_brackets(const char *s, const char *spec, matchspec_t *m, err_t
 		p++;
 		while (*p == ' ')
 			p++;
-		if (*p == '\'' || *p == '"') {
-			const char *close = strchr(p + 1, *p);
-			if (!close) {
-				err_set(err, "bad MatchSpec '%s': unterminated quote in brackets",
-					spec);
-				goto out;
-			}
-			buf_add(&val, p + 1, (size_t)(close - p - 1));
-			p = close + 1;
-			if (*p && *p != ',' && *p != ' ') {
-				err_set(err,
-					"bad MatchSpec '%s': expected ',' after quoted value at "
-					"'%s'",
-					spec, p);
-				goto out;
-			}
-		} else {
-			while (*p && *p != ',' && *p != ' ')
-				buf_addch(&val, *p++);
-		}
+		if (read_bracket_value(&p, spec, &val, err) != 0)
+			goto out;
 		trim_buf(&val);
 		if (!val.len) {
 			err_set(err, "bad MatchSpec '%s': key '%s' in brackets has no value", spec,
 				key.data);
 			goto out;
 		}
-		if (strcmp(key.data, "version") == 0) {
-			remove_spaces(&val);
-			set_field(&m->version, val.data);
-		} else if (strcmp(key.data, "build") == 0 ||
-			   strcmp(key.data, "build_string") == 0) {
-			set_field(&m->build, val.data);
-		} else if (strcmp(key.data, "build_number") == 0) {
-			remove_spaces(&val);
-			set_field(&m->build_number, val.data);
-		} else if (strcmp(key.data, "channel") == 0) {
-			set_channel(m, val.data); /* as conda's Channel(): "chan/linux-64" splits */
-		} else if (strcmp(key.data, "subdir") == 0) {
-			set_field(&m->subdir, val.data);
-		} else if (strcmp(key.data, "name") == 0) {
-			set_field(&m->name, val.data);
-		} else if (is_unsupported_conda_key(key.data)) {
-			err_set(err,
-				"bad MatchSpec '%s': bracket key '%s' is valid for conda but not "
-				"supported by imgbuild (use version, build, build_number, channel, "
-				"subdir)",
-				spec, key.data);
+		if (set_bracket_field(m, key.data, &val, spec, err) != 0)
 			goto out;
-		} else {
-			err_set(err,
-				"bad MatchSpec '%s': unknown key '%s' in brackets (conda knows "
-				"version, "
-				"build, build_number, channel, subdir, name, ...)",
-				spec, key.data);
-			goto out;
-		}
 	}
 	rc = 0;
 out:
@@ -576,9 +588,7 @@ matchspec_t *matchspec_parse(const char *spec, err_t *err)
 	buf_setstr(&s, spec);
 	if (preprocess(&s, spec, err) < 0)
 		goto out;
-	m = calloc(1, sizeof *m);
-	if (!m)
-		abort();
+	m = xcalloc(1, sizeof *m);
 	if (cut_brackets(&s, &brackets, spec, err) < 0)
 		goto out;
 	if (strchr(s.data, '(')) {

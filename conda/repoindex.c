@@ -5,6 +5,7 @@
 #include "repoindex.h"
 #include "fsutil.h"
 #include "repodata.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -64,13 +65,11 @@ int repoindex_write_checked(const char *path, json_t *root, err_t *err)
 	json_t *maps[2] = {json_object_get(root, "packages.conda"),
 			   json_object_get(root, "packages")};
 	size_t n = json_object_size(maps[0]) + json_object_size(maps[1]), k = 0, kept = 0;
-	struct entry *e = calloc(n + 1, sizeof *e);
-	uint64_t *offs = calloc(n + 1, sizeof *offs);
+	struct entry *e = xcalloc(n + 1, sizeof *e);
+	uint64_t *offs = xcalloc(n + 1, sizeof *offs);
 	buf_t dir = BUF_INIT, tmp = BUF_INIT;
 	FILE *fp = NULL;
 	int rc = -1;
-	if (!e || !offs)
-		abort();
 	for (int m = 0; m < 2; m++) {
 		const char *fn;
 		json_t *rec;
@@ -144,12 +143,10 @@ out:
 
 repoindex_t *repoindex_open(const char *path, err_t *err)
 {
-	repoindex_t *ri = calloc(1, sizeof *ri);
+	repoindex_t *ri = xcalloc(1, sizeof *ri);
 	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (!ri)
-		abort();
-	ri->path = strdup(path);
+	ri->path = xstrdup(path);
 	if (fd < 0 || fstat(fd, &st) != 0) {
 		err_set(err, "%s: cannot open the record index: %s", path, strerror(errno));
 		goto fail;

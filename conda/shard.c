@@ -33,13 +33,11 @@ struct shard_index {
 
 int shard_zstd_decode(const void *data, size_t len, long long max_bytes, buf_t *out, err_t *err)
 {
-	ZSTD_DStream *ds = ZSTD_createDStream();
+	ZSTD_DStream *ds = xcheck(ZSTD_createDStream());
 	ZSTD_inBuffer in = {data, len, 0};
 	size_t ret = 1;
 	int rc = -1;
 	buf_reset(out);
-	if (!ds)
-		abort();
 	ZSTD_initDStream(ds);
 	while (in.pos < in.size || ret != 0) {
 		buf_grow(out, 1 << 16);
@@ -101,12 +99,10 @@ static int cmp_str(const void *a, const void *b)
  * An empty ref is the index's own directory. */
 static int resolve_dir(const char *index_url, const char *ref, buf_t *out, err_t *err)
 {
-	CURLU *u = curl_url();
+	CURLU *u = xcheck(curl_url());
 	char *s = NULL;
 	int rc = -1;
 	buf_reset(out);
-	if (!u)
-		abort();
 	if (curl_url_set(u, CURLUPART_URL, index_url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
 	    curl_url_set(u, CURLUPART_URL, *ref ? ref : "./", CURLU_NON_SUPPORT_SCHEME) !=
 		    CURLUE_OK ||
@@ -132,12 +128,10 @@ static const char *info_str(json_t *info, const char *key)
 
 shard_index_t *shard_index_parse(const void *zst, size_t len, const char *index_url, err_t *err)
 {
-	shard_index_t *idx = calloc(1, sizeof *idx);
+	shard_index_t *idx = xcalloc(1, sizeof *idx);
 	buf_t raw = BUF_INIT, dir = BUF_INIT, own_dir = BUF_INIT;
 	const char *key;
 	json_t *val;
-	if (!idx)
-		abort();
 	idx->index_url = xstrdup(index_url);
 	if (shard_zstd_decode(zst, len, SHARD_MAX_DECODED_BYTES, &raw, err) != 0)
 		goto fail;
@@ -150,9 +144,7 @@ shard_index_t *shard_index_parse(const void *zst, size_t len, const char *index_
 		err_set(err, "not a shard index (needs 'info' and 'shards' maps)");
 		goto fail;
 	}
-	idx->names = calloc(json_object_size(idx->shards) + 1, sizeof *idx->names);
-	if (!idx->names)
-		abort();
+	idx->names = xcalloc(json_object_size(idx->shards) + 1, sizeof *idx->names);
 	json_object_foreach (idx->shards, key, val) {
 		const char *hex = json_string_value(val);
 		/* the hash arrives as 32 raw bytes, i.e. 64 hex digits once read */

@@ -67,9 +67,7 @@ static void repo_info_free(struct repo_info *info)
 
 solver_t *solve_new(err_t *err)
 {
-	solver_t *s = calloc(1, sizeof *s);
-	if (!s)
-		abort();
+	solver_t *s = xcalloc(1, sizeof *s);
 	s->pool = pool_create();
 	if (pool_setdisttype(s->pool, DISTTYPE_CONDA) < 0) {
 		err_set(err, "libsolv was built without conda support (ENABLE_CONDA): run "
@@ -218,9 +216,7 @@ int solve_add_repodata(solver_t *s, const char *channel_name, const char *channe
 	buf_t where = BUF_INIT;
 	int rc = -1;
 
-	info = calloc(1, sizeof *info);
-	if (!info)
-		abort();
+	info = xcalloc(1, sizeof *info);
 	info->channel_name = dup_or_empty(channel_name ? channel_name : channel_url);
 	info->channel_url = dup_or_empty(channel_url);
 	info->subdir = dup_or_empty(subdir);
@@ -234,9 +230,7 @@ int solve_add_repodata(solver_t *s, const char *channel_name, const char *channe
 	 * solve_run, which knows which names it needs. */
 	if (solve_sparse_check(s->cache_dir, info, err) != 0)
 		goto out;
-	struct repo_info **grown = realloc(s->infos, (s->n_infos + 1) * sizeof *grown);
-	if (!grown)
-		abort();
+	struct repo_info **grown = xrealloc(s->infos, (s->n_infos + 1) * sizeof *grown);
 	s->infos = grown;
 	s->infos[s->n_infos++] = info;
 	info = NULL;
@@ -461,12 +455,84 @@ static int build_number_ok(Solvable *sv, const char *spec)
 	return matchspec_build_number_matches(spec, v) == 1;
 }
 
+/* The providers of dep that pass the filters libsolv does not read (channel::, subdir,
+ * build_number), into q. */
+static void matching_providers(solver_t *s, const matchspec_t *m, Id dep, Queue *q)
+{
+	Pool *pool = s->pool;
+	Id p, pp;
+	FOR_PROVIDES (p, pp, dep) {
+		Solvable *sv = pool_id2solvable(pool, p);
+		const struct repo_info *info = sv->repo->appdata;
+		if ((m->channel || m->subdir) && !(info && info_matches_channel(s, info, m)))
+			continue;
+		if (m->build_number && !build_number_ok(sv, m->build_number))
+			continue;
+		queue_push(q, p);
+	}
+}
+
+/* No provider passed the subdir or build-number filter. Returns -1. */
+static int fail_filtered(solver_t *s, const char *spec, const matchspec_t *m, err_t *err)
+{
+	buf_t where = BUF_INIT;
+	channels_searched(s, &where);
+	err_set(err,
+		"cannot solve the environment: no package matches '%s' (%s; "
+		"channels "
+		"searched: %s)",
+		spec,
+		m->build_number && m->subdir ? "build number and subdir checked"
+		: m->build_number            ? "build numbers checked"
+					     : "only that subdir",
+		where.data);
+	buf_free(&where);
+	return -1;
+}
+
+/* No provider in m's channel: says whether that channel is in the list at all. Returns -1. */
+static int fail_channel(solver_t *s, const char *spec, const matchspec_t *m, err_t *err)
+{
+	buf_t where = BUF_INIT;
+	int any_channel = 0;
+	for (size_t i = 0; i < s->n_infos; i++)
+		any_channel |= info_matches_channel(s, s->infos[i], m);
+	if (any_channel)
+		err_set(err, "no package matches '%s' in channel %s", spec, m->channel);
+	else {
+		channels_searched(s, &where);
+		err_set(err,
+			"no package matches '%s' in channel %s: that channel is "
+			"not in "
+			"the channel list (%s); add it under channels:",
+			spec, m->channel, where.data);
+	}
+	buf_free(&where);
+	return -1;
+}
+
+/* Nothing provides the spec: names the versions there are. Returns -1. */
+static int fail_unprovided(solver_t *s, const char *spec, const matchspec_t *m, err_t *err)
+{
+	buf_t where = BUF_INIT, avail = BUF_INIT;
+	channels_searched(s, &where);
+	versions_available(s->pool, m->name, &avail);
+	err_set(err,
+		"cannot solve the environment: nothing provides '%s' (channels "
+		"searched: %s)%s%s",
+		spec, where.data, avail.len ? "; versions available: " : "",
+		avail.data ? avail.data : "");
+	buf_free(&avail);
+	buf_free(&where);
+	return -1;
+}
+
 /* Appends the job for one spec to `job`. */
 static int add_spec_job(solver_t *s, const char *spec, Queue *job, err_t *err)
 {
 	Pool *pool = s->pool;
 	matchspec_t *m = NULL;
-	buf_t solvstr = BUF_INIT, where = BUF_INIT;
+	buf_t solvstr = BUF_INIT;
 	Queue q;
 	int rc = -1;
 	queue_init(&q);
@@ -480,51 +546,20 @@ static int add_spec_job(solver_t *s, const char *spec, Queue *job, err_t *err)
 		err_set(err, "bad MatchSpec '%s': libsolv cannot read '%s'", spec, solvstr.data);
 		goto out;
 	}
-	Id p, pp;
-	int any_channel = 0;
 	/* libsolv reads neither channel::, subdir nor build_number: filter the providers here */
 	int filtered = m->channel || m->subdir || m->build_number;
-	FOR_PROVIDES (p, pp, dep) {
-		Solvable *sv = pool_id2solvable(pool, p);
-		const struct repo_info *info = sv->repo->appdata;
-		if ((m->channel || m->subdir) && !(info && info_matches_channel(s, info, m)))
-			continue;
-		if (m->build_number && !build_number_ok(sv, m->build_number))
-			continue;
-		queue_push(&q, p);
-	}
+	matching_providers(s, m, dep, &q);
 	if (filtered && !m->channel) {
 		if (!q.count) {
-			channels_searched(s, &where);
-			err_set(err,
-				"cannot solve the environment: no package matches '%s' (%s; "
-				"channels "
-				"searched: %s)",
-				spec,
-				m->build_number && m->subdir ? "build number and subdir checked"
-				: m->build_number            ? "build numbers checked"
-							     : "only that subdir",
-				where.data);
+			fail_filtered(s, spec, m, err);
 			goto out;
 		}
 		queue_push2(job, SOLVER_INSTALL | SOLVER_SOLVABLE_ONE_OF,
 			    pool_queuetowhatprovides(pool, &q));
 	} else if (m->channel) {
-		for (size_t i = 0; i < s->n_infos; i++)
-			any_channel |= info_matches_channel(s, s->infos[i], m);
 		/* An empty ONE_OF counts as satisfied in libsolv: refuse it here. */
 		if (!q.count) {
-			if (any_channel)
-				err_set(err, "no package matches '%s' in channel %s", spec,
-					m->channel);
-			else {
-				channels_searched(s, &where);
-				err_set(err,
-					"no package matches '%s' in channel %s: that channel is "
-					"not in "
-					"the channel list (%s); add it under channels:",
-					spec, m->channel, where.data);
-			}
+			fail_channel(s, spec, m, err);
 			goto out;
 		}
 		/* SOLVER_SETREPO lifts the strict-priority rules for this name (libsolv's
@@ -533,15 +568,7 @@ static int add_spec_job(solver_t *s, const char *spec, Queue *job, err_t *err)
 			    pool_queuetowhatprovides(pool, &q));
 	} else {
 		if (!q.count) {
-			channels_searched(s, &where);
-			buf_t avail = BUF_INIT;
-			versions_available(pool, m->name, &avail);
-			err_set(err,
-				"cannot solve the environment: nothing provides '%s' (channels "
-				"searched: %s)%s%s",
-				spec, where.data, avail.len ? "; versions available: " : "",
-				avail.data ? avail.data : "");
-			buf_free(&avail);
+			fail_unprovided(s, spec, m, err);
 			goto out;
 		}
 		queue_push2(job, SOLVER_INSTALL | SOLVER_SOLVABLE_PROVIDES, dep);
@@ -550,7 +577,6 @@ static int add_spec_job(solver_t *s, const char *spec, Queue *job, err_t *err)
 out:
 	queue_free(&q);
 	buf_free(&solvstr);
-	buf_free(&where);
 	matchspec_free(m);
 	return rc;
 }
@@ -660,17 +686,14 @@ solution_t *solve_run(solver_t *s, const char *const *specs, size_t n_specs, err
 	solver_set_flag(solv, SOLVER_FLAG_STRICT_REPO_PRIORITY,
 			s->priority_mode == SOLVE_PRIORITY_STRICT);
 	if (solver_solve(solv, &job) != 0) {
-		solve_explain(solv, specs, n_specs, s->virtual_repo, &msg);
+		int hint = solve_explain(solv, specs, n_specs, s->virtual_repo, &msg);
 		err_set(err, "%s", msg.data);
+		err_set_hint(err, hint);
 		goto fail;
 	}
 	trans = solver_create_transaction(solv);
-	sol = calloc(1, sizeof *sol);
-	if (!sol)
-		abort();
-	sol->recs = calloc((size_t)trans->steps.count + 1, sizeof *sol->recs);
-	if (!sol->recs)
-		abort();
+	sol = xcalloc(1, sizeof *sol);
+	sol->recs = xcalloc((size_t)trans->steps.count + 1, sizeof *sol->recs);
 	for (int i = 0; i < trans->steps.count; i++) {
 		Id p = trans->steps.elements[i];
 		if (transaction_type(trans, p, SOLVER_TRANSACTION_SHOW_ALL) !=
@@ -730,9 +753,7 @@ char *solution_python_version(const solution_t *sol)
 
 solution_t *solution_from_records(pkgrec_t **recs, size_t n)
 {
-	solution_t *sol = calloc(1, sizeof *sol);
-	if (!sol)
-		abort();
+	solution_t *sol = xcalloc(1, sizeof *sol);
 	sol->recs = recs;
 	sol->n = n;
 	if (n) /* deterministic order for every later stage (docs/layer-format.md) */

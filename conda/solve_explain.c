@@ -23,6 +23,7 @@ typedef struct line {
 typedef struct lines {
 	line_t *v;
 	size_t n;
+	int hint; /* the ERR_HINT_* of the first line that has one (the CLI names the flag) */
 } lines_t;
 
 static void add_line(lines_t *ls, const char *name, const char *version, const char *text)
@@ -53,9 +54,7 @@ static void add_line(lines_t *ls, const char *name, const char *version, const c
 		}
 		return;
 	}
-	ls->v = realloc(ls->v, (ls->n + 1) * sizeof *ls->v);
-	if (!ls->v)
-		abort();
+	ls->v = xrealloc(ls->v, (ls->n + 1) * sizeof *ls->v);
 	line_t *l = &ls->v[ls->n++];
 	l->key = buf_detach(&key);
 	l->name = xstrdup(name);
@@ -112,7 +111,7 @@ static void requested_named(const char *const *specs, const int *in_problem, siz
 }
 
 /* A requirement nothing satisfies. Virtual packages get a hint: they describe the target. */
-static void nothing_provides(Pool *pool, Repo *virtual_repo, Id dep, buf_t *text)
+static void nothing_provides(Pool *pool, Repo *virtual_repo, Id dep, buf_t *text, int *hint)
 {
 	buf_t name = BUF_INIT;
 	dep_name(pool, dep, &name);
@@ -128,15 +127,11 @@ static void nothing_provides(Pool *pool, Repo *virtual_repo, Id dep, buf_t *text
 			}
 		}
 		if (have)
-			buf_addf(text, "the target has %s %s (virtual package; %s)", name.data,
-				 have,
-				 !strcmp(name.data, "__cuda") ? "set with --cuda"
-							      : "set with --glibc");
+			buf_addf(text, "the target has %s %s (virtual package)", name.data, have);
 		else
-			buf_addf(text, "the target has no %s (virtual package%s)", name.data,
-				 !strcmp(name.data, "__cuda")
-					 ? ": pass --cuda DRIVER_VERSION for GPU nodes"
-					 : "");
+			buf_addf(text, "the target has no %s (virtual package)", name.data);
+		if (!*hint)
+			*hint = ERR_HINT_VIRTUAL_PACKAGES;
 	} else {
 		buf_addstr(text, "no package in the channels matches it");
 	}
@@ -173,7 +168,7 @@ static int rule_line(Solver *solv, Id rid, const char *const *specs, const int *
 			buf_addf(&text, ", but %s was requested", req.data);
 		break;
 	case SOLVER_RULE_PKG_NOTHING_PROVIDES_DEP:
-		nothing_provides(pool, virtual_repo, dep, &text);
+		nothing_provides(pool, virtual_repo, dep, &text, &ls->hint);
 		break;
 	case SOLVER_RULE_PKG_CONSTRAINS:
 		buf_addf(&text, "constrains %s, which excludes %s %s", pool_dep2str(pool, dep),
@@ -185,9 +180,10 @@ static int rule_line(Solver *solv, Id rid, const char *const *specs, const int *
 	case SOLVER_RULE_STRICT_REPO_PRIORITY:
 		buf_addf(&text,
 			 "from channel %s is excluded by strict channel priority (%s is in a "
-			 "higher-priority "
-			 "channel; use --channel-priority flexible or %s::%s)",
+			 "higher-priority channel; ask for %s::%s, or relax the priority)",
 			 channel_of(s), sname, channel_of(s), sname);
+		if (!ls->hint)
+			ls->hint = ERR_HINT_STRICT_PRIORITY;
 		break;
 	case SOLVER_RULE_PKG_NOT_INSTALLABLE:
 		buf_addstr(&text, "cannot be installed on this platform");
@@ -203,13 +199,11 @@ static int rule_line(Solver *solv, Id rid, const char *const *specs, const int *
 }
 
 static void explain_one(Solver *solv, Id problem, const char *const *specs, size_t n_specs,
-			Repo *virtual_repo, buf_t *out)
+			Repo *virtual_repo, buf_t *out, int *hint)
 {
 	Queue rules;
-	lines_t ls = {NULL, 0};
-	int *in_problem = calloc(n_specs + 1, sizeof *in_problem);
-	if (!in_problem)
-		abort();
+	lines_t ls = {NULL, 0, ERR_HINT_NONE};
+	int *in_problem = xcalloc(n_specs + 1, sizeof *in_problem);
 	queue_init(&rules);
 	solver_findallproblemrules(solv, problem, &rules);
 	/* First pass: which requested specs take part (job rules point back at the job queue,
@@ -243,19 +237,23 @@ static void explain_one(Solver *solv, Id problem, const char *const *specs, size
 	}
 	if (ls.n > EXPLAIN_MAX_LINES)
 		buf_addf(out, "\n    - ... and %zu more", ls.n - EXPLAIN_MAX_LINES);
+	if (!*hint)
+		*hint = ls.hint;
 	free_lines(&ls);
 	free(in_problem);
 	queue_free(&rules);
 }
 
-void solve_explain(Solver *solv, const char *const *specs, size_t n_specs, Repo *virtual_repo,
-		   buf_t *out)
+int solve_explain(Solver *solv, const char *const *specs, size_t n_specs, Repo *virtual_repo,
+		  buf_t *out)
 {
+	int hint = ERR_HINT_NONE;
 	buf_addstr(out, "cannot solve the environment:");
 	int count = solver_problem_count(solv);
 	for (Id problem = 1; problem <= count; problem++) {
 		if (count > 1)
 			buf_addf(out, "\n  problem %d of %d:", problem, count);
-		explain_one(solv, problem, specs, n_specs, virtual_repo, out);
+		explain_one(solv, problem, specs, n_specs, virtual_repo, out, &hint);
 	}
+	return hint;
 }

@@ -69,8 +69,9 @@ void solve_cache_store(const char *cache_dir, const char *sha, Repo *repo);
 
 /* Appends "cannot solve the environment:" and, per problem, a short tree in conda's words
  * (what was requested, which package requires what, what excluded the candidates), built
- * from libsolv's problem rules. specs are the job's MatchSpecs, in job order. */
-void solve_explain(Solver *solv, const char *const *specs, size_t n_specs, Repo *virtual_repo,
-		   buf_t *out);
+ * from libsolv's problem rules. specs are the job's MatchSpecs, in job order. Returns the
+ * ERR_HINT_* for the error (the first problem line that has one), or ERR_HINT_NONE. */
+int solve_explain(Solver *solv, const char *const *specs, size_t n_specs, Repo *virtual_repo,
+		  buf_t *out);
 
 #endif

@@ -33,35 +33,39 @@ static void add(virtual_set_t *set, const char *name, const char *version, const
 	p->name = name;
 	snprintf(p->version, sizeof p->version, "%s", version);
 	snprintf(p->build, sizeof p->build, "%s", build);
-	p->source = source;
+	snprintf(p->source, sizeof p->source, "%s", source);
 }
 
 int virtual_set_fill(virtual_set_t *set, const virtual_opts_t *o, err_t *err)
 {
 	const char *glibc = o->glibc ? o->glibc : DEFAULT_GLIBC;
-	const char *source = o->glibc ? "--glibc" : "default";
+	const char *glibc_label = o->glibc_label ? o->glibc_label : "requested";
+	const char *source = o->glibc ? glibc_label : "default";
+	buf_t no_glibc = BUF_INIT;
 	memset(set, 0, sizeof *set);
-	if (o->base_glibc && o->glibc && numcmp(o->glibc, o->base_glibc) > 0)
-		return err_set(err,
-			       "--glibc %s is newer than the base image's glibc %s (%s): packages "
-			       "built for it would not run there; drop --glibc or use a newer base "
-			       "image",
-			       o->glibc, o->base_glibc, o->base_name ? o->base_name : "base image");
+	if (o->base_glibc && o->glibc && numcmp(o->glibc, o->base_glibc) > 0) {
+		err_set(err,
+			"the requested glibc %s is newer than the base image's glibc %s (%s): "
+			"packages built for it would not run there",
+			o->glibc, o->base_glibc, o->base_name ? o->base_name : "base image");
+		return err_set_hint(err, ERR_HINT_GLIBC_NEWER_THAN_BASE);
+	}
 	if (o->base_glibc && !o->glibc) {
 		glibc = o->base_glibc;
 		source = "base image";
 	} else if (o->base_name && !o->base_glibc) {
-		source = o->glibc ? "--glibc; base image has no glibc"
-				  : "default; base image has no glibc";
+		buf_addf(&no_glibc, "%s; base image has no glibc", source);
+		source = no_glibc.data;
 	}
 	add(set, "__unix", "0", "0", "linux");
 	add(set, "__linux", DEFAULT_LINUX, "0", "default");
 	add(set, "__glibc", glibc, "0", source);
+	buf_free(&no_glibc);
 	add(set, "__archspec", "1",
 	    o->oci_arch && !strcmp(o->oci_arch, "arm64") ? "aarch64" : "x86_64",
 	    "image architecture");
 	if (o->cuda)
-		add(set, "__cuda", o->cuda, "0", "--cuda");
+		add(set, "__cuda", o->cuda, "0", o->cuda_label ? o->cuda_label : "requested");
 	return 0;
 }
 

@@ -1,6 +1,7 @@
 /* virtual.h — conda's virtual packages for the target machine: __unix, __linux, __glibc,
  * __archspec and (when the nodes have a GPU driver) __cuda. __glibc comes from the base image's
- * own C library when a base image is given, else from --glibc, else conda-forge's baseline.
+ * own C library when a base image is given, else from the requested glibc, else
+ * conda-forge's baseline.
  * The base image's version is an input (the builder gets it from oci/base.h): conda/ never
  * reads images. Owns: virtual package values. May call: common/ only. */
 #ifndef IMGBUILD_VIRTUAL_H
@@ -14,10 +15,10 @@
 #define VIRTUAL_MAX 5
 
 typedef struct virtual_pkg {
-	const char *name;   /* "__glibc" */
-	char version[64];   /* "2.36" */
-	char build[32];     /* "0", or the microarchitecture for __archspec */
-	const char *source; /* why this value: "base image", "--glibc", "default", ... */
+	const char *name; /* "__glibc" */
+	char version[64]; /* "2.36" */
+	char build[32];   /* "0", or the microarchitecture for __archspec */
+	char source[96];  /* why this value: "base image", "default", the caller's label... */
 } virtual_pkg_t;
 
 typedef struct virtual_set {
@@ -32,11 +33,15 @@ typedef struct virtual_opts {
 	const char *glibc;      /* --glibc: used when there is no base image */
 	const char *cuda;       /* --cuda: driver version of the target nodes, NULL = no __cuda */
 	const char *oci_arch;   /* "amd64" (default) or "arm64" */
+	/* How the caller names where glibc and cuda came from, shown as their source (the CLI:
+	 * "--glibc", "--cuda"); NULL = "requested". */
+	const char *glibc_label, *cuda_label;
 } virtual_opts_t;
 
 /* Fills set. A base image whose layers hold no GNU libc (musl, distroless static: base_name
- * without base_glibc) falls back to --glibc / the default and says so in the source. A --glibc
- * newer than the base image's is an error naming both versions and the base. */
+ * without base_glibc) falls back to o->glibc / the default and says so in the source. An
+ * o->glibc newer than the base image's is an error naming both versions and the base, with
+ * ERR_HINT_GLIBC_NEWER_THAN_BASE. */
 int virtual_set_fill(virtual_set_t *set, const virtual_opts_t *o, err_t *err);
 
 /* Appends "__glibc=2.36 (base image), __cuda=12.4 (--cuda), ..." for logs and plans. */

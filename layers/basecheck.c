@@ -37,10 +37,6 @@ static const abi_t abis[] = {
 };
 
 /* The message's suggestion: a pinned glibc image (the digest is the user's to pick). */
-#define BASE_HINT                                                                                  \
-	"docker.io/library/debian:bookworm-slim@sha256:<digest> (or "                              \
-	"nvidia/cuda:<version>-base-ubuntu22.04 for CUDA)"
-
 struct basecheck {
 	char *prefix;    /* without trailing "/"; "" for the root */
 	char *cache_dir; /* per-package findings (basecheck_cache.c), or NULL */
@@ -434,19 +430,16 @@ int basecheck_verify(basecheck_t *bc, const basefs_t *base, const char *base_ref
 	describe_unmet(bc, unmet, n_unmet, &msg);
 	if (is_scratch)
 		log_msgf(log, log_ud,
-			 "warning: --base scratch: %s; the image has no system C library, so "
+			 "warning: scratch base: %s; the image has no system C library, so "
 			 "these programs will not start in it",
 			 msg.data);
 	else if (!base)
-		rc = err_set(err,
-			     "%s, which no base image provides: pass --base " BASE_HINT
-			     ", or --base scratch to build anyway",
-			     msg.data);
+		rc = err_set(err, "%s, which no base image provides", msg.data);
 	else
-		rc = err_set(err,
-			     "%s, which the base image %s does not have (%s): pass a glibc-based "
-			     "--base such as " BASE_HINT ", or --base scratch to build without one",
-			     msg.data, base_ref ? base_ref : "(unnamed)", why_not.data);
+		rc = err_set(err, "%s, which the base image %s does not have (%s)", msg.data,
+			     base_ref ? base_ref : "(unnamed)", why_not.data);
+	if (rc)
+		err_set_hint(err, ERR_HINT_BASE_NEEDED);
 out:
 	free(unmet);
 	buf_free(&msg);

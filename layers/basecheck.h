@@ -73,8 +73,8 @@ const basecheck_need_t *basecheck_get(basecheck_t *bc, size_t i); /* borrowed; N
 /* The decision. base: the base image's stacked files, NULL when there is none; base_ref: how
  * the user named it (messages only); is_scratch: --base scratch (base is ignored). 0 when
  * nothing is needed or the base provides it; with is_scratch, unmet needs are one warning
- * through log and 0. Otherwise -1 and err says which packages need what, and which --base to
- * pass (or --base scratch to build anyway). */
+ * through log and 0. Otherwise -1 and err says which packages need what, marked
+ * ERR_HINT_BASE_NEEDED (the CLI says which base to pass, or scratch to build anyway). */
 int basecheck_verify(basecheck_t *bc, const basefs_t *base, const char *base_ref, int is_scratch,
 		     log_fn log, void *log_ud, err_t *err);
 

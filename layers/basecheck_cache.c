@@ -52,7 +52,7 @@ static json_t *uses_json(const char *prefix, const basecheck_uses_t *u)
 void basecheck_cache_store(const char *path, const char *prefix, const basecheck_uses_t *u)
 {
 	json_t *doc = uses_json(prefix, u);
-	char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	char *text = doc ? xcheck(json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS)) : NULL;
 	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
 	err_t ignored = ERR_INIT;
 	if (slash)

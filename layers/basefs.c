@@ -260,12 +260,10 @@ static int kind_of_entry(struct archive_entry *e)
 
 int basefs_add_layer(basefs_t *fs, const char *blob_path, err_t *err)
 {
-	struct archive *a = archive_read_new();
+	struct archive *a = xcheck(archive_read_new());
 	struct archive_entry *e;
 	layer_t l = {{0}, {0}};
 	int rc = -1, r;
-	if (!a)
-		return err_set(err, "out of memory");
 	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);
 	if (archive_read_open_filename(a, blob_path, 1 << 16) != ARCHIVE_OK) {

@@ -133,10 +133,6 @@ blob_writer_t *blob_writer_new(const char *blobs_dir, layer_compression_t compre
 	w->diff_id = digest_new(DIGEST_SHA256);
 	w->digest = digest_new(DIGEST_SHA256);
 	w->out = xmalloc(BLOB_CHUNK);
-	if (!w->diff_id || !w->digest) {
-		err_set(err, "out of memory");
-		goto out;
-	}
 	if (threads <= 0)
 		threads = workpool_default_threads();
 	if (compression == LAYER_ZSTD) {

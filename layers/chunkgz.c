@@ -72,7 +72,7 @@ static int compress_member(struct libdeflate_compressor *c, slot_t *s)
 static void *worker_main(void *arg)
 {
 	chunkgz_t *c = arg;
-	struct libdeflate_compressor *dc = libdeflate_alloc_compressor(c->level);
+	struct libdeflate_compressor *dc = xcheck(libdeflate_alloc_compressor(c->level));
 	pthread_mutex_lock(&c->mu);
 	for (;;) {
 		while (!c->is_stopping && c->next_job >= c->filled)
@@ -128,9 +128,7 @@ chunkgz_t *chunkgz_new(int level, int threads, chunkgz_sink_fn sink, void *ud, e
 		return NULL;
 	}
 	c = xcalloc(1, sizeof *c);
-	probe = libdeflate_alloc_compressor(level);
-	if (!c || !probe)
-		goto oom;
+	probe = xcheck(libdeflate_alloc_compressor(level)); /* the level is in range: NULL is OOM */
 	c->level = level;
 	c->sink = sink;
 	c->ud = ud;
@@ -164,11 +162,6 @@ chunkgz_t *chunkgz_new(int level, int threads, chunkgz_sink_fn sink, void *ud, e
 		c->n_workers++;
 	}
 	return c;
-oom:
-	err_set(err, "out of memory (gzip compressor)");
-	libdeflate_free_compressor(probe);
-	chunkgz_free(c);
-	return NULL;
 }
 
 static int fail(chunkgz_t *c, err_t *err, const char *what)

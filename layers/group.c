@@ -187,10 +187,7 @@ static int parse_name_list(const char *file, yaml_document_t *doc, const yaml_no
 				       "%s:%lu: bad glob '%s' in `%s` (allowed: name characters, "
 				       "* ? and closed [classes])",
 				       file, node_line(item), s, key);
-		g->names[g->n_names] = xstrdup(s);
-		if (!g->names[g->n_names])
-			return err_set(err, "out of memory");
-		g->n_names++;
+		g->names[g->n_names++] = xstrdup(s);
 	}
 	return 0;
 }
@@ -231,8 +228,6 @@ static int parse_group(const char *file, yaml_document_t *doc, yaml_node_t *node
 			char **dst = key[0] == 'n' ? &g->name : &g->description;
 			free(*dst);
 			*dst = xstrdup(s);
-			if (!*dst)
-				return err_set(err, "out of memory");
 		} else if (!strcmp(key, "closure_of")) {
 			if (rule_set(file, k, g, RULE_CLOSURE, err) ||
 			    parse_name_list(file, doc, v, key, 0, g, err))

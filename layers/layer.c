@@ -301,9 +301,7 @@ static int tar_open(build_ctx_t *ctx, const layer_opts_t *opts, const char *blob
 		blob_writer_new(blobs_dir, opts->compression, opts->level, opts->threads, ctx->err);
 	if (!ctx->blob)
 		return -1;
-	*a = archive_write_new();
-	if (!*a)
-		return err_set(ctx->err, "out of memory");
+	*a = xcheck(archive_write_new());
 	if (archive_write_set_format_pax_restricted(*a) != ARCHIVE_OK ||
 	    archive_write_set_bytes_per_block(*a, 10240) != ARCHIVE_OK ||
 	    archive_write_set_bytes_in_last_block(*a, 1) != ARCHIVE_OK ||
@@ -345,14 +343,10 @@ static int write_tree_entries(struct archive *a, build_ctx_t *ctx, const tree_t 
 			      const char *const *stage_dirs, const buf_t *prefix_rel,
 			      const layer_opts_t *opts, long long *files)
 {
-	struct archive_entry *ae = archive_entry_new();
+	struct archive_entry *ae = xcheck(archive_entry_new());
 	buf_t name = BUF_INIT, path = BUF_INIT, target = BUF_INIT, link_name = BUF_INIT;
 	char *chunk = xmalloc(LAYER_READ_CHUNK);
 	int rc = -1;
-	if (!ae) {
-		err_set(ctx->err, "out of memory");
-		goto out;
-	}
 	if (write_prefix_dirs(a, ctx, ae, prefix_rel, opts->mtime, files))
 		goto out;
 	for (size_t i = 0; i < es->n; i++) {

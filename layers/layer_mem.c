@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "fsutil.h"
+#include "xalloc.h"
 
 static int is_ascii(const char *s)
 {
@@ -46,10 +47,8 @@ static int check_entries(const layer_mem_entry_t *v, size_t n, err_t *err)
 static int write_mem_entries(struct archive *a, build_ctx_t *ctx, const layer_mem_entry_t *v,
 			     size_t n, long long mtime)
 {
-	struct archive_entry *ae = archive_entry_new();
+	struct archive_entry *ae = xcheck(archive_entry_new());
 	int rc = -1;
-	if (!ae)
-		return err_set(ctx->err, "out of memory");
 	for (size_t i = 0; i < n; i++) {
 		int is_reg = (v[i].mode & AE_IFMT) == AE_IFREG;
 		int is_link = (v[i].mode & AE_IFMT) == AE_IFLNK;

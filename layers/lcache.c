@@ -70,9 +70,7 @@ static json_t *key_package(const pkgrec_t *p, err_t *err)
 	 * (install_condameta.c), so a patched record (new depends, say) changes the
 	 * layer even with the same archive. */
 	if (p->raw) {
-		char *text = json_dumps(p->raw, JSON_SORT_KEYS | JSON_COMPACT);
-		if (!text)
-			abort(); /* jansson fails only on allocation */
+		char *text = xcheck(json_dumps(p->raw, JSON_SORT_KEYS | JSON_COMPACT));
 		digest_buf_hex(DIGEST_SHA256, text, strlen(text), hex);
 		free(text);
 		buf_setstr(&tmp, "sha256:");
@@ -139,9 +137,7 @@ int lcache_key(const lcache_key_input_t *in, char key_hex[DIGEST_HEX_MAX], buf_t
 			    is_noarch_python && in->python_version ? json_string(in->python_version)
 								   : json_null());
 	json_object_set(doc, "packages", pkgs);
-	text = json_dumps(doc, JSON_SORT_KEYS | JSON_COMPACT);
-	if (!text)
-		abort();
+	text = xcheck(json_dumps(doc, JSON_SORT_KEYS | JSON_COMPACT));
 	digest_buf_hex(DIGEST_SHA256, text, strlen(text), key_hex);
 	if (canonical)
 		buf_setstr(canonical, text);
@@ -508,10 +504,8 @@ static char *entry_json(const layer_desc_t *d, const char *group, const pkgrec_t
 	json_object_set_new(e, "packages", list);
 	json_t *ki = key_input ? json_loads(key_input, 0, NULL) : NULL;
 	json_object_set_new(e, "key_input", ki ? ki : json_null());
-	char *text = json_dumps(e, JSON_SORT_KEYS | JSON_INDENT(1));
+	char *text = xcheck(json_dumps(e, JSON_SORT_KEYS | JSON_INDENT(1)));
 	json_decref(e);
-	if (!text)
-		abort();
 	return text;
 }
 

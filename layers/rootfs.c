@@ -6,6 +6,7 @@
  * environment holds ca-certificates. */
 #include "rootfs.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,6 +63,17 @@ static int is_valid_name(const char *s)
 	return 1;
 }
 
+/* Sets err with ERR_HINT_USER_SPEC (the CLI names its flag). Returns -1. */
+static int user_spec_error(err_t *err, const char *fmt, ...) ERR_PRINTF(2, 3);
+static int user_spec_error(err_t *err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	err_setv(err, fmt, ap);
+	va_end(ap);
+	return err_set_hint(err, ERR_HINT_USER_SPEC);
+}
+
 int rootfs_user_parse(const char *spec, rootfs_user_t *out, err_t *err)
 {
 	const char *colon = spec ? strchr(spec, ':') : NULL;
@@ -70,18 +82,20 @@ int rootfs_user_parse(const char *spec, rootfs_user_t *out, err_t *err)
 	if (spec && parse_id(spec, uid_len, &out->uid) == 0) {
 		out->gid = out->uid;
 		if (colon && parse_id(colon + 1, strlen(colon + 1), &out->gid) != 0)
-			return err_set(err,
-				       "--user '%s': the group after ':' must be a number from 0 "
-				       "to %u",
-				       spec, ROOTFS_ID_MAX);
+			return user_spec_error(err,
+					       "image user '%s': the group after ':' must be a "
+					       "number from 0 to %u",
+					       spec, ROOTFS_ID_MAX);
 		out->name = xstrdup(out->uid == 0 ? "root" : "user");
 		return 0;
 	}
 	if (!spec || colon || !is_valid_name(spec))
-		return err_set(err,
-			       "--user '%s': give UID, UID:GID (numbers from 0 to %u) or a user "
-			       "NAME (lower-case letters, digits, '_' and '-', at most %d bytes)",
-			       spec ? spec : "", ROOTFS_ID_MAX, NAME_MAX_BYTES);
+		return user_spec_error(
+			err,
+			"image user '%s': give UID, UID:GID (numbers from 0 to %u) "
+			"or a user NAME (lower-case letters, digits, '_' and '-', at "
+			"most %d bytes)",
+			spec ? spec : "", ROOTFS_ID_MAX, NAME_MAX_BYTES);
 	out->is_named = 1;
 	out->uid = out->gid = strcmp(spec, "root") ? ROOTFS_NAMED_UID : 0;
 	out->name = xstrdup(spec);
@@ -231,9 +245,9 @@ static void set_config_user(rootfs_t *rf, const rootfs_opts_t *o, const rootfs_u
 	if (u->is_named && u->uid != 0 && !is_passwd_ours) {
 		rf->config_user = xstrdup(u->name);
 		log_msgf(o->log, o->log_ud,
-			 "note: --user %s: the base image has its own /etc/passwd, which imgbuild "
-			 "leaves alone, so %s must be defined there and the image's User stays a "
-			 "name (Kubernetes' runAsNonRoot needs a numeric --user UID:GID)",
+			 "note: image user %s: the base image has its own /etc/passwd, which "
+			 "imgbuild leaves alone, so %s must be defined there and the image's User "
+			 "stays a name (Kubernetes' runAsNonRoot needs a numeric UID:GID user)",
 			 u->name, u->name);
 		return;
 	}

@@ -63,10 +63,8 @@ void auth_buf_wipe(buf_t *b)
 
 static int set_creds(auth_creds_t *out, const char *user, size_t user_len, const char *secret)
 {
-	out->user = strndup(user, user_len);
-	out->secret = strdup(secret);
-	if (!out->user || !out->secret)
-		abort();
+	out->user = xstrndup(user, user_len);
+	out->secret = xstrdup(secret);
 	return 0;
 }
 
@@ -99,19 +97,15 @@ static int from_auth_entry(json_t *entry, const char *where, auth_creds_t *out, 
 	if (idtok && *idtok) {
 		/* `docker login` against an OAuth2 registry: "auth" then holds only the user name
 		 */
-		out->identity_token = strdup(idtok);
-		out->user = strdup(user && *user ? user : "<token>");
-		out->secret = strdup("");
-		if (!out->identity_token || !out->user || !out->secret)
-			abort();
+		out->identity_token = xstrdup(idtok);
+		out->user = xstrdup(user && *user ? user : "<token>");
+		out->secret = xstrdup("");
 		return 0;
 	}
 	if (auth && *auth) {
 		size_t n = strlen(auth);
-		unsigned char *dec = calloc(1, n + 1);
+		unsigned char *dec = xcalloc(1, n + 1);
 		int len;
-		if (!dec)
-			abort();
 		len = EVP_DecodeBlock(dec, (const unsigned char *)auth, (int)n);
 		/* EVP_DecodeBlock counts '=' padding as zero bytes: drop them */
 		while (len > 0 && n > 0 && auth[n - 1] == '=') {
@@ -147,19 +141,16 @@ static int check_helper_name(const char *name, err_t *err)
 }
 
 /* Runs `docker-credential-NAME get`, writing server to its stdin. Not found is success. */
-static int run_helper(const char *name, const char *server, auth_creds_t *out, err_t *err)
+/* Runs PROG get with server on stdin and collects its stdout (capped) into data; *status is
+ * its wait status. Returns -1 (err set) when it cannot be started. */
+static int spawn_helper(const char *prog, const char *server, buf_t *data, int *status, err_t *err)
 {
-	int in[2] = {-1, -1}, outp[2] = {-1, -1}, status = 0, rc = -1;
-	buf_t prog = BUF_INIT, data = BUF_INIT;
+	int in[2] = {-1, -1}, outp[2] = {-1, -1}, rc = -1;
 	posix_spawn_file_actions_t fa;
 	pid_t pid = -1;
-	json_t *j = NULL;
-	if (check_helper_name(name, err) != 0)
-		return -1;
-	buf_addf(&prog, "docker-credential-%s", name);
-	char *argv[] = {prog.data, "get", NULL};
+	char *argv[] = {(char *)prog, "get", NULL};
 	if (pipe(in) || pipe(outp)) {
-		err_set(err, "credential helper %s: pipe: %s", prog.data, strerror(errno));
+		err_set(err, "credential helper %s: pipe: %s", prog, strerror(errno));
 		goto out;
 	}
 	posix_spawn_file_actions_init(&fa);
@@ -167,7 +158,7 @@ static int run_helper(const char *name, const char *server, auth_creds_t *out, e
 	posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
 	posix_spawn_file_actions_addclose(&fa, in[1]);
 	posix_spawn_file_actions_addclose(&fa, outp[0]);
-	int sp = posix_spawnp(&pid, prog.data, &fa, NULL, argv, environ);
+	int sp = posix_spawnp(&pid, prog, &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	close(in[0]);
 	close(outp[1]);
@@ -177,7 +168,7 @@ static int run_helper(const char *name, const char *server, auth_creds_t *out, e
 		err_set(err,
 			"credential helper %s not found on PATH (named by the Docker config); "
 			"install it or remove credsStore/credHelpers",
-			prog.data);
+			prog);
 		goto out;
 	}
 	if (write(in[1], server, strlen(server)) < 0) {
@@ -187,12 +178,68 @@ static int run_helper(const char *name, const char *server, auth_creds_t *out, e
 	in[1] = -1;
 	char chunk[4096];
 	ssize_t got;
-	while ((got = read(outp[0], chunk, sizeof chunk)) > 0 && data.len < AUTH_HELPER_MAX_BYTES)
-		buf_add(&data, chunk, (size_t)got);
+	while ((got = read(outp[0], chunk, sizeof chunk)) > 0 && data->len < AUTH_HELPER_MAX_BYTES)
+		buf_add(data, chunk, (size_t)got);
 	explicit_bzero(chunk, sizeof chunk);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
 		;
 	pid = -1;
+	rc = 0;
+out:
+	for (int i = 0; i < 2; i++) {
+		if (in[i] >= 0)
+			close(in[i]);
+		if (outp[i] >= 0)
+			close(outp[i]);
+	}
+	if (pid > 0)
+		waitpid(pid, status, 0);
+	return rc;
+}
+
+/* Fills out from a helper's {"Username", "Secret"} answer; wipes jansson's copy of the
+ * secret. */
+static int creds_from_helper_json(const char *prog, const char *server, const buf_t *data,
+				  auth_creds_t *out, err_t *err)
+{
+	json_t *j = json_loadb(data->data ? data->data : "", data->len, 0, NULL);
+	const char *user = json_string_value(json_object_get(j, "Username"));
+	const char *secret = json_string_value(json_object_get(j, "Secret"));
+	int rc = -1;
+	if (!user || !secret) {
+		err_set(err, "credential helper %s gave no Username/Secret JSON for %s", prog,
+			server);
+		goto out;
+	}
+	if (!strcmp(user, "<token>")) {
+		/* docker-credential-helpers' convention: the secret is an identity token */
+		out->identity_token = xstrdup(secret);
+		out->user = xstrdup(user);
+		out->secret = xstrdup("");
+	} else {
+		set_creds(out, user, strlen(user), secret);
+	}
+	rc = 0;
+out:
+	if (j) {
+		/* jansson keeps its own copy of the secret: overwrite it before freeing */
+		json_t *s = json_object_get(j, "Secret");
+		if (json_is_string(s))
+			explicit_bzero((char *)json_string_value(s), json_string_length(s));
+		json_decref(j);
+	}
+	return rc;
+}
+
+static int run_helper(const char *name, const char *server, auth_creds_t *out, err_t *err)
+{
+	buf_t prog = BUF_INIT, data = BUF_INIT;
+	int status = 0, rc = -1;
+	if (check_helper_name(name, err) != 0)
+		return -1;
+	buf_addf(&prog, "docker-credential-%s", name);
+	if (spawn_helper(prog.data, server, &data, &status, err) != 0)
+		goto out;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		if (strstr(data.data ? data.data : "", "not found")) {
 			rc = 0; /* the helper has nothing for this registry */
@@ -205,41 +252,8 @@ static int run_helper(const char *name, const char *server, auth_creds_t *out, e
 			prog.data);
 		goto out;
 	}
-	j = json_loadb(data.data ? data.data : "", data.len, 0, NULL);
-	const char *user = json_string_value(json_object_get(j, "Username"));
-	const char *secret = json_string_value(json_object_get(j, "Secret"));
-	if (!user || !secret) {
-		err_set(err, "credential helper %s gave no Username/Secret JSON for %s", prog.data,
-			server);
-		goto out;
-	}
-	if (!strcmp(user, "<token>")) {
-		/* docker-credential-helpers' convention: the secret is an identity token */
-		out->identity_token = strdup(secret);
-		out->user = strdup(user);
-		out->secret = strdup("");
-		if (!out->identity_token || !out->user || !out->secret)
-			abort();
-	} else {
-		set_creds(out, user, strlen(user), secret);
-	}
-	rc = 0;
+	rc = creds_from_helper_json(prog.data, server, &data, out, err);
 out:
-	for (int i = 0; i < 2; i++) {
-		if (in[i] >= 0)
-			close(in[i]);
-		if (outp[i] >= 0)
-			close(outp[i]);
-	}
-	if (pid > 0)
-		waitpid(pid, &status, 0);
-	if (j) {
-		/* jansson keeps its own copy of the secret: overwrite it before freeing */
-		json_t *s = json_object_get(j, "Secret");
-		if (json_is_string(s))
-			explicit_bzero((char *)json_string_value(s), json_string_length(s));
-		json_decref(j);
-	}
 	auth_buf_wipe(&data);
 	buf_free(&prog);
 	return rc;
@@ -337,8 +351,10 @@ int auth_lookup(const auth_source_t *src, const char *registry, auth_creds_t *ou
 	const char *pass = getenv("IMGBUILD_REGISTRY_PASSWORD");
 	memset(out, 0, sizeof *out);
 	if (src && src->creds) {
-		if (split_pair(src->creds, out))
-			return err_set(err, "--creds: expected USER:PASSWORD");
+		if (split_pair(src->creds, out)) {
+			err_set(err, "the given registry credentials are not USER:PASSWORD");
+			return err_set_hint(err, ERR_HINT_REGISTRY_CREDS);
+		}
 		set_source(out, "--creds");
 		return 0;
 	}
@@ -425,9 +441,9 @@ int auth_challenge_parse(const char *header, auth_challenge_t *out, err_t *err)
 		p++;
 	n = strcspn(p, " ");
 	if ((n == 6 && !strncasecmp(p, "Bearer", 6)))
-		out->scheme = strdup("Bearer");
+		out->scheme = xstrdup("Bearer");
 	else if (n == 5 && !strncasecmp(p, "Basic", 5))
-		out->scheme = strdup("Basic");
+		out->scheme = xstrdup("Basic");
 	else
 		return err_set(err,
 			       "registry asks for unsupported authentication '%.*s' (only Basic "
@@ -503,9 +519,7 @@ void auth_basic_value(const auth_creds_t *c, buf_t *out)
 	buf_t pair = BUF_INIT;
 	buf_addf(&pair, "%s:%s", c->user ? c->user : "", c->secret ? c->secret : "");
 	size_t enc_len = 4 * ((pair.len + 2) / 3) + 1;
-	unsigned char *enc = malloc(enc_len);
-	if (!enc)
-		abort();
+	unsigned char *enc = xmalloc(enc_len);
 	EVP_EncodeBlock(enc, (const unsigned char *)pair.data, (int)pair.len);
 	buf_reset(out);
 	buf_addf(out, "Basic %s", (char *)enc);

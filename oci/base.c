@@ -139,7 +139,7 @@ static const char *base_name(const char *path)
 /* One layer: 1 = found (out set), 0 = none, -1 = error. */
 static int scan_layer(const char *blob_path, buf_t *out, err_t *err)
 {
-	struct archive *a = archive_read_new();
+	struct archive *a = xcheck(archive_read_new());
 	struct archive_entry *e;
 	int found = 0, r;
 	char *data = NULL;

@@ -13,6 +13,7 @@
 #include "fsutil.h"
 #include "layout.h"
 #include "ref.h"
+#include "xalloc.h"
 
 #define EMPTY_JSON "{}"
 #define EMPTY_DIGEST "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
@@ -87,7 +88,7 @@ int oci_cache_manifest_make(const char *key_hex, const oci_cache_layer_t *layer,
 		goto out;
 	}
 	/* sorted keys, compact: docs/layer-format.md, "Registry cache artifacts" */
-	s = json_dumps(m, JSON_SORT_KEYS | JSON_COMPACT);
+	s = xcheck(json_dumps(m, JSON_SORT_KEYS | JSON_COMPACT));
 	json_decref(m);
 	buf_setstr(out, s);
 	rc = 0;

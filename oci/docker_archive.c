@@ -34,7 +34,7 @@ typedef struct archive_plan {
 static int add_entry(struct archive *a, const char *name, long long size, long long mtime,
 		     const char *path_for_errors, err_t *err)
 {
-	struct archive_entry *e = archive_entry_new();
+	struct archive_entry *e = xcheck(archive_entry_new());
 	int rc = 0;
 	archive_entry_set_pathname(e, name);
 	archive_entry_set_filetype(e, AE_IFREG);
@@ -141,12 +141,10 @@ static void plan_docker_manifest(archive_plan_t *ap, const char *const *repo_tag
 				      blob_name(oci_manifest_entry(ap->manifest, i)->digest));
 	for (size_t i = 0; i < n_tags; i++)
 		json_array_append_new(tags, json_string(repo_tags[i]));
-	json_t *dm = json_pack("[{s:o, s:o, s:o}]", "Config",
-			       blob_name(oci_manifest_config(ap->manifest)->digest), "RepoTags",
-			       tags, "Layers", layers);
-	char *s = dm ? json_dumps(dm, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
-	if (!s)
-		abort(); /* only allocation fails here */
+	json_t *dm = xcheck(json_pack("[{s:o, s:o, s:o}]", "Config",
+				      blob_name(oci_manifest_config(ap->manifest)->digest),
+				      "RepoTags", tags, "Layers", layers));
+	char *s = xcheck(json_dumps(dm, JSON_SORT_KEYS | JSON_COMPACT));
 	buf_setstr(&ap->manifest_json, s);
 	free(s);
 	json_decref(dm);
@@ -224,7 +222,7 @@ int oci_docker_archive_write(const char *layout_dir, const char *path, const cha
 		goto out;
 	plan_docker_manifest(&ap, repo_tags, n_tags);
 	buf_addf(&tmp, "%s.tmp-%ld", path, (long)getpid());
-	a = archive_write_new();
+	a = xcheck(archive_write_new());
 	archive_write_set_format_pax_restricted(a);
 	if (archive_write_open_filename(a, tmp.data) != ARCHIVE_OK) {
 		err_set(err, "%s: cannot create: %s", path, archive_error_string(a));

@@ -212,10 +212,8 @@ static void format_created(long long epoch, buf_t *out)
 static int write_json_blob(json_t *v, oci_layout_t *l, buf_t *digest, long long *size, err_t *err)
 {
 	char d[DIGEST_OCI_MAX];
-	char *s = json_dumps(v, JSON_SORT_KEYS | JSON_COMPACT);
+	char *s = xcheck(json_dumps(v, JSON_SORT_KEYS | JSON_COMPACT));
 	int rc = -1;
-	if (!s)
-		abort(); /* only allocation fails here: xalloc.h's policy */
 	if (oci_layout_write_blob(l, s, strlen(s), d, err) == 0) {
 		buf_setstr(digest, d);
 		*size = (long long)strlen(s);

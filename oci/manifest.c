@@ -73,9 +73,8 @@ int oci_desc_from_json(json_t *j, oci_desc_t *out, const char *where, const char
 
 json_t *oci_desc_to_json(const oci_desc_t *d)
 {
-	json_t *j = json_pack("{s:s, s:I}", "digest", d->digest, "size", (json_int_t)d->size);
-	if (!j)
-		abort(); /* only allocation fails here: xalloc.h's policy */
+	json_t *j =
+		xcheck(json_pack("{s:s, s:I}", "digest", d->digest, "size", (json_int_t)d->size));
 	if (d->media_type)
 		json_object_set_new(j, "mediaType", json_string(d->media_type));
 	if (d->os && d->arch)
@@ -94,11 +93,9 @@ json_t *oci_desc_to_json(const oci_desc_t *d)
 
 void oci_index_dump_json(json_t *manifests, buf_t *out)
 {
-	json_t *index = json_pack("{s:i, s:s, s:O}", "schemaVersion", 2, "mediaType", OCI_MT_INDEX,
-				  "manifests", manifests);
-	char *s = index ? json_dumps(index, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
-	if (!s)
-		abort(); /* only allocation fails here */
+	json_t *index = xcheck(json_pack("{s:i, s:s, s:O}", "schemaVersion", 2, "mediaType",
+					 OCI_MT_INDEX, "manifests", manifests));
+	char *s = xcheck(json_dumps(index, JSON_SORT_KEYS | JSON_COMPACT));
 	buf_setstr(out, s);
 	free(s);
 	json_decref(index);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "digest.h"
+#include "xalloc.h"
 
 #define REF_NAME_MAX 255
 #define REF_TAG_MAX 128
@@ -152,9 +153,7 @@ int oci_ref_parse(const char *s, oci_ref_t *out, err_t *err)
 		fail(err, s ? s : "", "empty");
 		goto out;
 	}
-	work = strdup(s);
-	if (!work)
-		abort();
+	work = xstrdup(s);
 	at = strchr(work, '@');
 	if (at) {
 		*at = '\0';
@@ -162,7 +161,7 @@ int oci_ref_parse(const char *s, oci_ref_t *out, err_t *err)
 			fail(err, s, "digest must be sha256: followed by 64 lower-case hex digits");
 			goto out;
 		}
-		r.digest = strdup(at + 1);
+		r.digest = xstrdup(at + 1);
 	}
 	rest = work;
 	if (oci_ref_names_registry(work)) {
@@ -171,10 +170,10 @@ int oci_ref_parse(const char *s, oci_ref_t *out, err_t *err)
 			fail(err, s, "bad registry host");
 			goto out;
 		}
-		r.registry = strndup(work, n);
+		r.registry = xstrndup(work, n);
 		rest = work + n + 1;
 	} else {
-		r.registry = strdup("docker.io");
+		r.registry = xstrdup("docker.io");
 	}
 	/* a ':' after the last '/' starts the tag */
 	colon = strrchr(rest, ':');
@@ -185,7 +184,7 @@ int oci_ref_parse(const char *s, oci_ref_t *out, err_t *err)
 			     "bad tag (1-128 of A-Z a-z 0-9 _ . -, not starting with . or -)");
 			goto out;
 		}
-		r.tag = strdup(colon + 1);
+		r.tag = xstrdup(colon + 1);
 	}
 	if (check_path(s, rest, err))
 		goto out;
@@ -194,7 +193,7 @@ int oci_ref_parse(const char *s, oci_ref_t *out, err_t *err)
 		buf_addf(&b, "library/%s", rest);
 		r.repository = buf_detach(&b);
 	} else {
-		r.repository = strdup(rest);
+		r.repository = xstrdup(rest);
 	}
 	/* distribution checks the length of the normalised name (registry/repository), so what
 	 * oci_ref_format writes always parses again */
@@ -205,7 +204,7 @@ int oci_ref_parse(const char *s, oci_ref_t *out, err_t *err)
 		goto out;
 	}
 	if (!r.tag && !r.digest)
-		r.tag = strdup("latest");
+		r.tag = xstrdup("latest");
 	*out = r;
 	memset(&r, 0, sizeof r);
 	rc = 0;

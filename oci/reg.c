@@ -186,11 +186,9 @@ void reg_url(reg_t *r, const char *repo, const char *suffix, buf_t *out)
 
 int reg_resolve_location(const char *from_url, const char *location, buf_t *out)
 {
-	CURLU *u = curl_url();
+	CURLU *u = xcheck(curl_url());
 	char *s = NULL;
 	int rc = -1;
-	if (!u)
-		abort();
 	if (curl_url_set(u, CURLUPART_URL, from_url, 0) == CURLUE_OK &&
 	    curl_url_set(u, CURLUPART_URL, location, 0) == CURLUE_OK &&
 	    curl_url_get(u, CURLUPART_URL, &s, 0) == CURLUE_OK) {

@@ -16,9 +16,9 @@
 #include "auth.h"
 #include "buf.h"
 #include "err.h"
+#include "log.h"
 
 typedef struct reg reg_t;
-typedef void (*reg_log_fn)(void *ud, const char *message);
 
 typedef struct reg_opts {
 	const char *ca_cert;         /* extra PEM CA bundle trusted besides the system's, or NULL
@@ -30,7 +30,7 @@ typedef struct reg_opts {
 	long backoff_ms;       /* first retry delay, doubled each time; 0 = 300 */
 	long long chunk_bytes; /* blobs larger than this go up in PATCH chunks; 0 =
 				  $IMGBUILD_UPLOAD_CHUNK_BYTES (tests) or 32 MiB */
-	reg_log_fn log;        /* retries and fallbacks, or NULL */
+	log_fn log;            /* retries and fallbacks, or NULL */
 	void *ud;
 	const struct progress_sink *progress; /* blob uploads (common/progress.h), or NULL */
 } reg_opts_t;

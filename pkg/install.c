@@ -169,13 +169,11 @@ int inst_cache_hint(inst_t *in, err_t *err)
 	if (!err || !in->is_shared_extract)
 		return -1;
 	buf_t hint = BUF_INIT;
-	buf_addf(&hint,
-		 "%s (installed from the extract cache %s: if it was modified, remove "
-		 "that directory and build again, or build with --no-extract-cache)",
+	buf_addf(&hint, "%s (installed from the extract cache %s, which may have been modified)",
 		 err_msg(err), in->shared_extract_dir);
 	err_set(err, "%s", hint.data);
 	buf_free(&hint);
-	return -1;
+	return err_set_hint(err, ERR_HINT_EXTRACT_CACHE);
 }
 
 typedef struct ph_out {

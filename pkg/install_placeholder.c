@@ -47,11 +47,13 @@ static int emit_padding(ph_stream_t *s, err_t *err)
 
 static int replace_hit(ph_stream_t *s, err_t *err)
 {
-	if (s->is_binary && s->np_len > s->ph_len)
-		return err_set(err,
-			       "target prefix %s (%zu bytes) is longer than the package's binary "
-			       "placeholder (%zu bytes); use a shorter --prefix",
-			       s->np, s->np_len, s->ph_len);
+	if (s->is_binary && s->np_len > s->ph_len) {
+		err_set(err,
+			"target prefix %s (%zu bytes) is longer than the package's binary "
+			"placeholder (%zu bytes)",
+			s->np, s->np_len, s->ph_len);
+		return err_set_hint(err, ERR_HINT_SHORTER_PREFIX);
+	}
 	if (s->is_binary) {
 		s->is_in_string = 1; /* the string runs on to the next NUL */
 		s->deficit += s->ph_len - s->np_len;

@@ -138,9 +138,7 @@ static int list_tree(int root, int is_stamping, char **text, char hex[DIGEST_HEX
 	json_array_clear(arr);
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(arr, v[i]);
-	*text = json_dumps(arr, JSON_COMPACT | JSON_ENCODE_ANY);
-	if (!*text)
-		abort(); /* jansson fails only on allocation */
+	*text = xcheck(json_dumps(arr, JSON_COMPACT | JSON_ENCODE_ANY));
 	digest_buf_hex(DIGEST_SHA256, *text, strlen(*text), hex);
 	free(v);
 	json_decref(arr);

@@ -94,11 +94,7 @@ pkg_t *pkg_open(const char *path, err_t *err)
 	if (is_zip < 0)
 		goto fail;
 	p->is_conda = is_zip;
-	p->outer = archive_read_new();
-	if (!p->outer) {
-		err_set(err, "%s: out of memory", path);
-		goto fail;
-	}
+	p->outer = xcheck(archive_read_new());
 	if (p->is_conda) {
 		archive_read_support_format_zip(p->outer);
 	} else {
@@ -134,9 +130,7 @@ static int open_inner(pkg_t *p, const char *zip_name, pkg_part_t part, err_t *er
 	free(p->inner_name);
 	p->inner_name = xstrdup(zip_name);
 	p->inner_part = part;
-	p->inner = archive_read_new();
-	if (!p->inner || !p->inner_name)
-		return err_set(err, "%s: out of memory", p->path);
+	p->inner = xcheck(archive_read_new());
 	/* zstd is what the format specifies; accepting any filter costs nothing. */
 	archive_read_support_filter_all(p->inner);
 	archive_read_support_format_tar(p->inner);

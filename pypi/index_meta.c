@@ -17,7 +17,7 @@
 /* METADATA of the one top-level *.dist-info directory of the wheel at path. */
 static int metadata_from_wheel(const pypi_file_t *f, const char *path, buf_t *out, err_t *err)
 {
-	struct archive *a = archive_read_new();
+	struct archive *a = xcheck(archive_read_new());
 	struct archive_entry *ae;
 	int r = -1, ar, found = 0;
 	archive_read_support_format_zip_seekable(a);

@@ -34,7 +34,7 @@
 
 static int open_zip(const char *path, struct archive **out, err_t *err)
 {
-	struct archive *a = archive_read_new();
+	struct archive *a = xcheck(archive_read_new());
 	archive_read_support_format_zip_seekable(a);
 	if (archive_read_open_filename(a, path, 65536) != ARCHIVE_OK) {
 		err_set(err, "%s: not a readable zip archive: %s", path, archive_error_string(a));

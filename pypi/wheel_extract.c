@@ -303,7 +303,7 @@ static int extract_member(wheel_inst_t *in, struct archive *a, struct archive_en
 
 int wheel_extract(wheel_inst_t *in, const char *wheel_path, err_t *err)
 {
-	struct archive *a = archive_read_new();
+	struct archive *a = xcheck(archive_read_new());
 	struct archive_entry *ae;
 	int r = 0, ar;
 	archive_read_support_format_zip_seekable(a);
@@ -354,10 +354,8 @@ static char *direct_url_json(const wheel_inst_t *in)
 	}
 	json_object_set_new(doc, "archive_info", info);
 	json_object_set_new(doc, "url", json_string(in->o->direct_url));
-	char *text = json_dumps(doc, JSON_SORT_KEYS | JSON_COMPACT);
+	char *text = xcheck(json_dumps(doc, JSON_SORT_KEYS | JSON_COMPACT));
 	json_decref(doc);
-	if (!text)
-		abort(); /* out of memory */
 	return text;
 }
 

@@ -25,8 +25,9 @@ wheel_hash_t *wheel_hash_new(const char *algo)
 	if (!md)
 		return NULL;
 	h = xcalloc(1, sizeof *h);
-	if (!(h->ctx = EVP_MD_CTX_new()) || EVP_DigestInit_ex(h->ctx, md, NULL) != 1)
-		abort(); /* out of memory: the one policy (xalloc.h) */
+	h->ctx = xcheck(EVP_MD_CTX_new());
+	if (EVP_DigestInit_ex(h->ctx, md, NULL) != 1) /* a digest OpenSSL just named */
+		xunreachable("EVP_DigestInit_ex refused a built-in digest");
 	return h;
 }
 

@@ -24,6 +24,11 @@ for f in $(ls common/*.[ch] builder/*.[ch] conda/*.[ch] pypi/*.[ch] pkg/*.[ch] l
 done
 if [ -n "$unformatted" ]; then echo "error: not formatted (run clang-format -i):$unformatted"; exit 1; fi
 
+echo "== function length (CONVENTIONS.md §2: over ~80 lines usually hides a second job)"
+# Lines between a column-0 '{' and its '}'; prints FILE:FUNCTION:LINES for each one too long.
+python3 tests/tools/funclen.py --max 80 common/*.c builder/*.c conda/*.c pypi/*.c pkg/*.c \
+    layers/*.c oci/*.c || { echo "error: function over 80 lines (split it into named helpers)"; exit 1; }
+
 echo "== module edges (README, Layout): private headers stay in their module"
 # Link edges make a wrong public include fail to compile; private headers (*_int.h,
 # *_internal.h) sit in the same directory, so this check keeps them there (unit tests may

@@ -246,7 +246,10 @@ static void test_set_uses_base_glibc_and_flags(void **state)
 	static const char libc[] = BANNER("2.36");
 	file_t f[] = {{"lib/x86_64-linux-gnu/libc.so.6", libc, sizeof libc - 1}};
 	char *layout = make_layout(f, 1);
-	virtual_opts_t o = {.cuda = "12.4", .oci_arch = "arm64"};
+	virtual_opts_t o = {.cuda = "12.4",
+			    .oci_arch = "arm64",
+			    .glibc_label = "--glibc",
+			    .cuda_label = "--cuda"};
 	virtual_set_t vs;
 	buf_t d = BUF_INIT;
 	err_t err = ERR_INIT;
@@ -275,7 +278,10 @@ static void test_glibc_flag_newer_than_base_is_refused(void **state)
 	err_t err = ERR_INIT;
 	assert_int_equal(fill_with_base(&vs, o, layout, &err), -1);
 	assert_non_null(
-		strstr(err_msg(&err), "--glibc 2.39 is newer than the base image's glibc 2.36"));
+		strstr(err_msg(&err),
+		       "the requested glibc 2.39 is newer than the base image's glibc 2.36"));
+	assert_null(strstr(err_msg(&err), "--")); /* the CLI names the flag (ERR_HINT_*) */
+	assert_int_equal(err.hint, ERR_HINT_GLIBC_NEWER_THAN_BASE);
 	assert_non_null(strstr(err_msg(&err), layout));
 	err_clear(&err);
 	free(layout);

@@ -22,42 +22,15 @@
 #include "channel.h"
 #include "digest.h"
 #include "fsutil.h"
+#include "repoindex.h"
 #include "repoindex_scan.h"
+#include "testutil.h"
 
 static const char *GOOD_REPODATA =
 	"{\"info\": {\"subdir\": \"linux-64\"}, \"packages\": {}, \"packages.conda\": {\n"
 	"  \"zlib-1.2.13-h0_0.conda\": {\"name\": \"zlib\", \"version\": \"1.2.13\", \"build\": "
 	"\"h0_0\"}}}\n";
 static const char *BAD_REPODATA = "{\"info\": {\"subdir\": \"osx-64\"},\n  \"packages\": {oops}}\n";
-
-/* Serves files under argv[1] on 127.0.0.1 (port chosen by the OS, written to argv[2]),
- * with a content-hash ETag and 304 on a matching If-None-Match; logs "path status" lines
- * to argv[3] (before answering, so the client never outruns the log). */
-static const char *SERVER_PY =
-	"import hashlib, http.server, os, sys\n"
-	"root, portfile, logfile = sys.argv[1:4]\n"
-	"class H(http.server.BaseHTTPRequestHandler):\n"
-	"    def log_message(self, *a): pass\n"
-	"    def reply(self, code, tag=None, data=b''):\n"
-	"        with open(logfile, 'a') as f: f.write('%s %d\\n' % (self.path, code))\n"
-	"        self.send_response(code)\n"
-	"        if tag: self.send_header('ETag', tag)\n"
-	"        if code != 304: self.send_header('Content-Length', str(len(data)))\n"
-	"        self.end_headers()\n"
-	"        if code != 304: self.wfile.write(data)\n"
-	"    def do_GET(self):\n"
-	"        try:\n"
-	"            data = open(os.path.join(root, self.path.lstrip('/')), 'rb').read()\n"
-	"        except OSError:\n"
-	"            return self.reply(404)\n"
-	"        tag = '\"' + hashlib.sha256(data).hexdigest()[:16] + '\"'\n"
-	"        if self.headers.get('If-None-Match') == tag:\n"
-	"            return self.reply(304, tag)\n"
-	"        self.reply(200, tag, data)\n"
-	"s = http.server.HTTPServer(('127.0.0.1', 0), H)\n"
-	"open(portfile + '.tmp', 'w').write(str(s.server_address[1]))\n"
-	"os.rename(portfile + '.tmp', portfile)\n"
-	"s.serve_forever()\n";
 
 struct fixture {
 	buf_t root;  /* temp dir */
@@ -68,12 +41,6 @@ struct fixture {
 	int port;
 };
 
-static void write_file(const char *path, const char *text)
-{
-	err_t err = ERR_INIT;
-	assert_int_equal(fs_write_atomic(path, text, strlen(text), &err), 0);
-}
-
 static void make_channel(struct fixture *f)
 {
 	buf_t p = BUF_INIT;
@@ -81,43 +48,13 @@ static void make_channel(struct fixture *f)
 	buf_addf(&p, "%s/linux-64", f->chan.data);
 	assert_int_equal(fs_mkdir_p(p.data, &err), 0);
 	buf_addstr(&p, "/repodata.json");
-	write_file(p.data, GOOD_REPODATA);
+	testutil_write_text(p.data, GOOD_REPODATA);
 	buf_reset(&p);
 	buf_addf(&p, "%s/osx-64", f->chan.data);
 	assert_int_equal(fs_mkdir_p(p.data, &err), 0);
 	buf_addstr(&p, "/repodata.json");
-	write_file(p.data, BAD_REPODATA);
+	testutil_write_text(p.data, BAD_REPODATA);
 	buf_free(&p);
-}
-
-static int start_server(struct fixture *f)
-{
-	buf_t script = BUF_INIT, portfile = BUF_INIT, text = BUF_INIT;
-	err_t err = ERR_INIT;
-	buf_addf(&script, "%s/server.py", f->root.data);
-	buf_addf(&portfile, "%s/port", f->root.data);
-	buf_addf(&f->log, "%s/server.log", f->root.data);
-	write_file(script.data, SERVER_PY);
-	pid_t pid = fork();
-	if (pid == 0) {
-		execl("/usr/bin/python3", "python3", script.data, f->chan.data, portfile.data,
-		      f->log.data, (char *)NULL);
-		_exit(127);
-	}
-	f->server = pid;
-	/* Wait (up to 10 s) for the server to bind and publish its port. */
-	for (int i = 0; i < 200 && !fs_exists(portfile.data); i++) {
-		struct timespec ts = {0, 50 * 1000 * 1000};
-		nanosleep(&ts, NULL);
-	}
-	int rc = buf_read_file(&text, portfile.data, 64, &err);
-	if (rc == 0)
-		f->port = (int)strtol(text.data, NULL, 10);
-	buf_free(&script);
-	buf_free(&portfile);
-	buf_free(&text);
-	err_clear(&err);
-	return rc == 0 && f->port > 0 ? 0 : -1;
 }
 
 static int group_setup(void **state)
@@ -130,7 +67,7 @@ static int group_setup(void **state)
 	buf_addf(&f->chan, "%s/chan", f->root.data);
 	buf_addf(&f->cache, "%s/cache", f->root.data);
 	make_channel(f);
-	if (start_server(f) != 0)
+	if (testutil_serve_dir(f->chan.data, f->root.data, &f->log, &f->server, &f->port) != 0)
 		return -1;
 	*state = f;
 	return 0;
@@ -140,10 +77,7 @@ static int group_teardown(void **state)
 {
 	struct fixture *f = *state;
 	err_t err = ERR_INIT;
-	if (f->server > 0) {
-		kill(f->server, SIGTERM);
-		waitpid(f->server, NULL, 0);
-	}
+	testutil_serve_stop(f->server);
 	fs_rm_rf(f->root.data, &err);
 	buf_free(&f->root);
 	buf_free(&f->chan);
@@ -321,7 +255,7 @@ static void test_fetch_file_unchanged_channel_is_not_reread(void **state)
 	assert_int_equal(
 		channel_fetch_repodata(NULL, base.data, "linux-64", f->cache.data, 0, &path, &err),
 		0);
-	write_file(path.data, marker); /* only a re-read would replace this */
+	testutil_write_text(path.data, marker); /* only a re-read would replace this */
 	assert_int_equal(
 		channel_fetch_repodata(NULL, base.data, "linux-64", f->cache.data, 0, &path, &err),
 		0);
@@ -343,7 +277,7 @@ static void test_fetch_file_rereads_a_changed_channel(void **state)
 		channel_fetch_repodata(NULL, base.data, "linux-64", f->cache.data, 0, &path, &err),
 		0);
 	buf_addf(&src, "%s/linux-64/repodata.json", f->chan.data);
-	write_file(src.data, changed);
+	testutil_write_text(src.data, changed);
 	assert_int_equal(
 		channel_fetch_repodata(NULL, base.data, "linux-64", f->cache.data, 0, &path, &err),
 		0);
@@ -454,7 +388,7 @@ static void test_fetch_http_downloads_and_revalidates_with_etag(void **state)
 
 	/* Changed upstream: the ETag no longer matches and the new body replaces the entry. */
 	buf_addf(&src, "%s/linux-64/repodata.json", f->chan.data);
-	write_file(src.data, "{\"packages\": {}, \"v\": 2}");
+	testutil_write_text(src.data, "{\"packages\": {}, \"v\": 2}");
 	assert_int_equal(
 		channel_fetch_repodata(NULL, base.data, "linux-64", f->cache.data, 0, &path2, &err),
 		0);

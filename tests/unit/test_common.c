@@ -195,8 +195,10 @@ static int fail_on_odd(void *ctx, size_t i, err_t *err)
 {
 	int *ran = ctx;
 	__atomic_add_fetch(ran, 1, __ATOMIC_SEQ_CST);
-	if (i % 2 == 1 && i >= 5)
-		return err_set(err, "job %zu failed", i);
+	if (i % 2 == 1 && i >= 5) {
+		err_set(err, "job %zu failed", i);
+		return err_set_hint(err, ERR_HINT_SHORTER_PREFIX);
+	}
 	return 0;
 }
 
@@ -233,6 +235,7 @@ static void test_workpool_reports_lowest_failing_job(void **state)
 		err_t e = ERR_INIT;
 		assert_int_equal(workpool_run(20, threads, fail_on_odd, &ran, &e), -1);
 		assert_string_equal(err_msg(&e), "job 5 failed");
+		assert_int_equal(e.hint, ERR_HINT_SHORTER_PREFIX); /* the CLI's hint survives */
 		assert_true(ran >= 6);
 		err_clear(&e);
 	}

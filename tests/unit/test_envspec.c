@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "envspec.h"
 #include "matchspec.h"
+#include "testutil.h"
 
 static envspec_t *parse_ok(const char *yaml)
 {
@@ -371,11 +372,6 @@ static char *corpus_dir(const char *sub)
 	return buf_detach(&b);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* "<path>:<line>:<col>: " */
 static int has_position_prefix(const char *msg, const char *path)
 {
@@ -413,7 +409,7 @@ static void walk_corpus_dir(const char *dir, corpus_counts_t *counts)
 		names[n++] = strdup(de->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof *names, cmp_str);
+	qsort(names, n, sizeof *names, testutil_cmp_str);
 	for (size_t i = 0; i < n; i++) {
 		buf_t path = BUF_INIT;
 		err_t err = ERR_INIT;

@@ -23,6 +23,7 @@
 #include "layer.h"
 #include "layout.h"
 #include "mklayout.h"
+#include "testutil.h"
 
 typedef struct fixture {
 	buf_t root;
@@ -48,32 +49,10 @@ static int teardown(void **state)
 	return 0;
 }
 
-static char *join(const char *a, const char *b)
-{
-	buf_t p = BUF_INIT;
-	buf_addstr(&p, a);
-	buf_addpath(&p, b);
-	return buf_detach(&p);
-}
-
 static void write_file(const char *path, const char *content, mode_t mode)
 {
-	err_t err = ERR_INIT;
-	char *dir = strdup(path);
-	*strrchr(dir, '/') = '\0';
-	assert_int_equal(fs_mkdir_p(dir, &err), 0);
-	free(dir);
-	assert_int_equal(fs_write_atomic(path, content, strlen(content), &err), 0);
+	testutil_write_text(path, content);
 	assert_int_equal(chmod(path, mode), 0);
-}
-
-static int have_tool(const char *name)
-{
-	buf_t cmd = BUF_INIT;
-	buf_addf(&cmd, "command -v %s >/dev/null 2>&1", name);
-	int ok = system(cmd.data) == 0;
-	buf_free(&cmd);
-	return ok;
 }
 
 /* Runs a shell command, output into root/cmd.log; fails the test with the log on error. */
@@ -99,7 +78,7 @@ static void run_ok(const fixture_t *f, const char *fmt, ...)
 static void make_layer(const fixture_t *f, const char *tree, const char *rel, const char *content,
 		       const char *blobs, layer_desc_t *d)
 {
-	char *stage = join(f->root.data, tree), *file = join(stage, rel);
+	char *stage = testutil_join(f->root.data, tree), *file = testutil_join(stage, rel);
 	write_file(file, content, 0755);
 	const char *dirs[] = {stage};
 	layer_opts_t o = {.compression = LAYER_GZIP};
@@ -195,22 +174,22 @@ static json_t *load_blob(const char *layout, const char *digest)
 static void test_layout_json_is_canonical_and_complete(void **state)
 {
 	fixture_t *f = *state;
-	char *layout = join(f->root.data, "layout");
+	char *layout = testutil_join(f->root.data, "layout");
 	char *mdigest = build_image(f, layout, "");
 	buf_t b = BUF_INIT;
 	err_t err = ERR_INIT;
-	char *p = join(layout, "oci-layout");
+	char *p = testutil_join(layout, "oci-layout");
 	buf_reset(&b);
 	assert_int_equal(buf_read_file(&b, p, 1 << 20, &err), 0);
 	assert_string_equal(b.data, "{\"imageLayoutVersion\":\"1.0.0\"}");
 	free(p);
-	p = join(layout, "index.json");
+	p = testutil_join(layout, "index.json");
 	buf_reset(&b);
 	assert_int_equal(buf_read_file(&b, p, 1 << 20, &err), 0);
 	buf_t want = BUF_INIT;
 	json_t *manifest = load_blob(layout, mdigest);
 	free(p);
-	p = join(layout, "blobs/sha256");
+	p = testutil_join(layout, "blobs/sha256");
 	buf_t mpath = BUF_INIT;
 	buf_addf(&mpath, "%s/%s", p, digest_oci_hex(mdigest));
 	struct stat st;
@@ -356,7 +335,7 @@ static void test_image_index_annotations(void **state)
 static void test_same_image_built_twice_has_same_manifest_digest(void **state)
 {
 	fixture_t *f = *state;
-	char *a = join(f->root.data, "la"), *b = join(f->root.data, "lb");
+	char *a = testutil_join(f->root.data, "la"), *b = testutil_join(f->root.data, "lb");
 	char *da = build_image(f, a, "-a"), *db = build_image(f, b, "-b");
 	assert_string_equal(da, db);
 	free(da);
@@ -368,9 +347,11 @@ static void test_same_image_built_twice_has_same_manifest_digest(void **state)
 static void test_image_passes_umoci_oci_image_tool_and_skopeo(void **state)
 {
 	fixture_t *f = *state;
-	if (!have_tool("umoci") || !have_tool("oci-image-tool") || !have_tool("skopeo"))
+	if (!testutil_have_tool("umoci") || !testutil_have_tool("oci-image-tool") ||
+	    !testutil_have_tool("skopeo"))
 		skip();
-	char *layout = join(f->root.data, "layout"), *bundle = join(f->root.data, "bundle");
+	char *layout = testutil_join(f->root.data, "layout"),
+	     *bundle = testutil_join(f->root.data, "bundle");
 	char *mdigest = build_image(f, layout, "");
 	run_ok(f, "oci-image-tool validate --type image --ref name=demo %s", layout);
 	run_ok(f, "skopeo inspect oci:%s:demo", layout);
@@ -378,8 +359,8 @@ static void test_image_passes_umoci_oci_image_tool_and_skopeo(void **state)
 	       bundle);
 	buf_t b = BUF_INIT;
 	err_t err = ERR_INIT;
-	char *hello = join(bundle, "rootfs/opt/conda/envs/demo/bin/hello");
-	char *data = join(bundle, "rootfs/opt/conda/envs/demo/share/data.txt");
+	char *hello = testutil_join(bundle, "rootfs/opt/conda/envs/demo/bin/hello");
+	char *data = testutil_join(bundle, "rootfs/opt/conda/envs/demo/share/data.txt");
 	buf_reset(&b);
 	assert_int_equal(buf_read_file(&b, hello, 1024, &err), 0);
 	assert_string_equal(b.data, "#!/bin/sh\necho hello\n");
@@ -400,12 +381,13 @@ static void test_image_passes_umoci_oci_image_tool_and_skopeo(void **state)
 /* A base image made by umoci: one layer with etc/base.txt, Env FOO=bar, Cmd /bin/sh. */
 static char *make_umoci_base(const fixture_t *f)
 {
-	char *base = join(f->root.data, "base"), *bundle = join(f->root.data, "base-bundle");
+	char *base = testutil_join(f->root.data, "base"),
+	     *bundle = testutil_join(f->root.data, "base-bundle");
 	const char *rl = geteuid() ? "--rootless" : "";
 	run_ok(f, "umoci init --layout %s", base);
 	run_ok(f, "umoci new --image %s:base", base);
 	run_ok(f, "umoci unpack %s --image %s:base %s", rl, base, bundle);
-	char *file = join(bundle, "rootfs/etc/base.txt");
+	char *file = testutil_join(bundle, "rootfs/etc/base.txt");
 	write_file(file, "from base\n", 0644);
 	run_ok(f, "umoci repack --image %s:base %s", base, bundle);
 	run_ok(f,
@@ -420,11 +402,12 @@ static char *make_umoci_base(const fixture_t *f)
 static void test_load_base_carries_layers_and_config(void **state)
 {
 	fixture_t *f = *state;
-	if (!have_tool("umoci"))
+	if (!testutil_have_tool("umoci"))
 		skip();
 	char *base = make_umoci_base(f);
-	char *layout = join(f->root.data, "out"), *blobs = join(layout, "blobs/sha256");
-	char *bundle = join(f->root.data, "out-bundle");
+	char *layout = testutil_join(f->root.data, "out"),
+	     *blobs = testutil_join(layout, "blobs/sha256");
+	char *bundle = testutil_join(f->root.data, "out-bundle");
 	err_t err = ERR_INIT;
 	oci_image_t *img = oci_image_new("linux", "amd64");
 	if (load_base(img, "amd64", base, "base", layout, &err))
@@ -457,12 +440,12 @@ static void test_load_base_carries_layers_and_config(void **state)
 	assert_string_equal(json_string_value(json_object_get(
 				    json_array_get(hist, json_array_size(hist) - 1), "created_by")),
 			    "mine");
-	if (have_tool("oci-image-tool"))
+	if (testutil_have_tool("oci-image-tool"))
 		run_ok(f, "oci-image-tool validate --type image --ref name=v1 %s", layout);
 	run_ok(f, "umoci unpack %s --image %s:v1 %s", geteuid() ? "--rootless" : "", layout,
 	       bundle);
-	char *from_base = join(bundle, "rootfs/etc/base.txt"),
-	     *mine = join(bundle, "rootfs/opt/conda/envs/demo/bin/tool");
+	char *from_base = testutil_join(bundle, "rootfs/etc/base.txt"),
+	     *mine = testutil_join(bundle, "rootfs/opt/conda/envs/demo/bin/tool");
 	assert_true(fs_exists(from_base));
 	assert_true(fs_exists(mine));
 	json_decref(cfg);
@@ -480,9 +463,9 @@ static void test_load_base_carries_layers_and_config(void **state)
 static void test_load_base_rejects_corrupt_layer_naming_digest(void **state)
 {
 	fixture_t *f = *state;
-	if (!have_tool("umoci"))
+	if (!testutil_have_tool("umoci"))
 		skip();
-	char *base = make_umoci_base(f), *blobs = join(f->root.data, "out");
+	char *base = make_umoci_base(f), *blobs = testutil_join(f->root.data, "out");
 	/* the intact base loads */
 	err_t err = ERR_INIT;
 	oci_image_t *probe = oci_image_new("linux", "amd64");
@@ -521,9 +504,9 @@ static void test_load_base_rejects_corrupt_layer_naming_digest(void **state)
 static void test_load_base_rejects_other_architecture(void **state)
 {
 	fixture_t *f = *state;
-	if (!have_tool("umoci"))
+	if (!testutil_have_tool("umoci"))
 		skip();
-	char *base = make_umoci_base(f), *blobs = join(f->root.data, "out");
+	char *base = make_umoci_base(f), *blobs = testutil_join(f->root.data, "out");
 	err_t err = ERR_INIT;
 	oci_image_t *img = oci_image_new("linux", "arm64");
 	assert_int_equal(load_base(img, "arm64", base, "base", blobs, &err), -1);
@@ -539,7 +522,8 @@ static void test_load_base_rejects_other_architecture(void **state)
 static void test_load_base_unknown_tag_lists_tags(void **state)
 {
 	fixture_t *f = *state;
-	char *layout = join(f->root.data, "layout"), *blobs = join(f->root.data, "b");
+	char *layout = testutil_join(f->root.data, "layout"),
+	     *blobs = testutil_join(f->root.data, "b");
 	char *md = build_image(f, layout, "");
 	err_t err = ERR_INIT;
 	oci_image_t *img = oci_image_new("linux", "amd64");
@@ -559,7 +543,7 @@ static void test_load_base_unknown_tag_lists_tags(void **state)
 /* A base layout (hand-made) with two layers and the given config "history" JSON. */
 static char *make_base_with_history(const fixture_t *f, const char *name, const char *history)
 {
-	char *dir = join(f->root.data, name);
+	char *dir = testutil_join(f->root.data, name);
 	char *l1 = mklayout_text_blob(dir, "layer one"), *l2 = mklayout_text_blob(dir, "layer two");
 	buf_t cfg = BUF_INIT, man = BUF_INIT, idx = BUF_INIT;
 	buf_addf(
@@ -595,7 +579,7 @@ static char *make_base_with_history(const fixture_t *f, const char *name, const 
 /* The written config's history, for an image of base + one layer of ours. Caller decrefs. */
 static json_t *history_on(const fixture_t *f, const char *base)
 {
-	char *out = join(f->root.data, "out"), *blobs = join(out, "blobs/sha256");
+	char *out = testutil_join(f->root.data, "out"), *blobs = testutil_join(out, "blobs/sha256");
 	err_t err = ERR_INIT;
 	oci_image_t *img = oci_image_new("linux", "amd64");
 	if (load_base(img, "amd64", base, NULL, out, &err))
@@ -675,8 +659,10 @@ static void test_load_base_empty_manifest_blob_has_a_real_position(void **state)
 	fixture_t *f = *state;
 	static const char empty_hex[] =
 		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-	char *layout = join(f->root.data, "empty"), *blobs = join(f->root.data, "eb");
-	char *index = join(layout, "index.json"), *blob = join(layout, "blobs/sha256/");
+	char *layout = testutil_join(f->root.data, "empty"),
+	     *blobs = testutil_join(f->root.data, "eb");
+	char *index = testutil_join(layout, "index.json"),
+	     *blob = testutil_join(layout, "blobs/sha256/");
 	buf_t blob_path = BUF_INIT, text = BUF_INIT;
 	err_t err = ERR_INIT;
 	buf_addf(&blob_path, "%s%s", blob, empty_hex);

@@ -26,6 +26,7 @@
 #include "err.h"
 #include "fsutil.h"
 #include "install.h"
+#include "testutil.h"
 #include "xalloc.h"
 #include "install_int.h"
 #include "layer.h"
@@ -40,18 +41,14 @@ static int counter;
 static int setup(void **state)
 {
 	(void)state;
-	char tmpl[] = "/tmp/test_install.XXXXXX";
-	tmpdir = strdup(mkdtemp(tmpl));
+	tmpdir = testutil_tmpdir_new("test_install");
 	return tmpdir ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	err_t e = ERR_INIT;
-	fs_rm_rf(tmpdir, &e);
-	err_clear(&e);
-	free(tmpdir);
+	testutil_tmpdir_remove(tmpdir);
 	return 0;
 }
 
@@ -86,15 +83,6 @@ static void assert_no_temp_left(void)
 		if (strstr(de->d_name, ".tmp-"))
 			fail_msg("temporary directory %s/%s left behind", tmpdir, de->d_name);
 	closedir(d);
-}
-
-static char *slurp(const char *path)
-{
-	buf_t b = BUF_INIT;
-	err_t err = ERR_INIT;
-	if (buf_read_file(&b, path, 64u << 20, &err) != 0)
-		fail_msg("%s", err_msg(&err));
-	return buf_detach(&b);
 }
 
 /* ---- text placeholder ---- */
@@ -173,8 +161,9 @@ static void test_binary_placeholder_longer_prefix_is_rejected(void **state)
 	assert_string_equal(
 		err_msg(&err),
 		"target prefix /opt/longer (11 bytes) is longer than the package's binary "
-		"placeholder (3 bytes); use a shorter --prefix");
-	assert_memory_equal(data, copy, sizeof data); /* untouched */
+		"placeholder (3 bytes)");
+	assert_int_equal(err.hint, ERR_HINT_SHORTER_PREFIX); /* the CLI names --prefix */
+	assert_memory_equal(data, copy, sizeof data);        /* untouched */
 	err_clear(&err);
 }
 
@@ -477,11 +466,11 @@ static void test_synthetic_package_installs_listed_paths_with_replaced_prefix(vo
 	assert_null(strstr(listing, "info"));
 	assert_non_null(strstr(listing, "conda-meta/demo-1.0-0.json f644 "));
 	buf_addf(&p, "%s/lib/pkgconfig/demo.pc", dest.data);
-	char *pc = slurp(p.data);
+	char *pc = testutil_read_file(p.data, NULL);
 	assert_string_equal(pc, "prefix=" TARGET "\nlibdir=${prefix}/lib\n");
 	buf_reset(&p);
 	buf_addf(&p, "%s/lib/libdemo.so", dest.data);
-	char *so = slurp(p.data);
+	char *so = testutil_read_file(p.data, NULL);
 	const char want_so[] = "ELF\001rpath=" TARGET "/lib\0\0\0\0\0\0\0\0\0\0\0\0";
 	assert_memory_equal(so, want_so, sizeof want_so - 1);
 	assert_no_temp_left();
@@ -524,7 +513,7 @@ static void test_extract_cache_is_reused_and_never_written_through(void **state)
 	assert_true(a.st_ino == b.st_ino); /* a link, not a copy */
 	buf_reset(&p);
 	buf_addf(&p, "%s/%s/lib/pkgconfig/demo.pc", cache.data, sha);
-	char *pc = slurp(p.data);
+	char *pc = testutil_read_file(p.data, NULL);
 	assert_non_null(strstr(pc, "prefix=/opt/anaconda1anaconda2anaconda3\n"));
 
 	fresh_path(&d2, "dest");
@@ -607,7 +596,7 @@ static void test_binary_placeholder_longer_prefix_fails_install(void **state)
 	buf_t want = BUF_INIT;
 	buf_addf(&want,
 		 "package demo-1.0-0 file lib/libdemo.so: target prefix %s (%zu bytes) is longer "
-		 "than the package's binary placeholder (32 bytes); use a shorter --prefix",
+		 "than the package's binary placeholder (32 bytes)",
 		 longp, strlen(longp));
 	assert_string_equal(err_msg(&err), want.data);
 	assert_false(fs_exists(dest.data));
@@ -661,17 +650,17 @@ static void test_old_format_has_prefix_with_quoted_path(void **state)
 	if (install_members(m, 7, 0, rec, &opts, &dest, &err) != 0)
 		fail_msg("%s", err_msg(&err));
 	buf_addf(&p, "%s/bin/my tool", dest.data);
-	char *s = slurp(p.data);
+	char *s = testutil_read_file(p.data, NULL);
 	assert_string_equal(s, "#!" TARGET "/bin/python\n");
 	free(s);
 	buf_reset(&p);
 	buf_addf(&p, "%s/bin/plain", dest.data);
-	s = slurp(p.data);
+	s = testutil_read_file(p.data, NULL);
 	assert_string_equal(s, "/old/placeholder/xxxxxxxxxx"); /* not listed in has_prefix */
 	free(s);
 	buf_reset(&p);
 	buf_addf(&p, "%s/share/x.cfg", dest.data);
-	s = slurp(p.data);
+	s = testutil_read_file(p.data, NULL);
 	assert_string_equal(s, "root=" TARGET "\n"); /* path-only line: default placeholder */
 	free(s);
 	pkgrec_free(rec);
@@ -749,7 +738,7 @@ static void test_noarch_python_is_relocated_with_entry_points(void **state)
 	assert_null(strstr(listing, "\nsite-packages"));
 	assert_null(strstr(listing, "python-scripts"));
 	buf_addf(&p, "%s/bin/tool-x", dest.data);
-	char *s = slurp(p.data);
+	char *s = testutil_read_file(p.data, NULL);
 	assert_string_equal(
 		s, "#!" TARGET "/bin/python\n"
 		   "# -*- coding: utf-8 -*-\n"
@@ -764,7 +753,7 @@ static void test_noarch_python_is_relocated_with_entry_points(void **state)
 	free(s);
 	buf_reset(&p);
 	buf_addf(&p, "%s/conda-meta/tool-1.0-py_0.json", dest.data);
-	s = slurp(p.data);
+	s = testutil_read_file(p.data, NULL);
 	assert_non_null(strstr(
 		s,
 		"\"_path\": \"bin/tool-x\",\n        \"path_type\": \"unix_python_entry_point\""));
@@ -813,18 +802,6 @@ static void test_existing_dest_dir_is_an_error(void **state)
 }
 
 /* ---- issue 10: hostile records, archives and caches ---- */
-
-typedef struct log_capture {
-	buf_t text;
-	int n;
-} log_capture_t;
-
-static void capture_log(void *ud, const char *msg)
-{
-	log_capture_t *c = ud;
-	buf_addf(&c->text, "%s\n", msg);
-	c->n++;
-}
 
 /* Issue 10 #1: the dist (name-version-build) is joined into conda-meta/<dist>.json; a build
  * string "x/../../../../escaped" climbed out of the staging tree and wrote escaped.json next
@@ -1200,14 +1177,14 @@ static int same_inode(const char *dir, const char *a, const char *b)
 }
 
 /* Installs linked_pkg with the extract cache at cache (log captured), returns the layer. */
-static void install_linked(const char *cache, log_capture_t *log, buf_t *dest,
+static void install_linked(const char *cache, testutil_log_t *log, buf_t *dest,
 			   char digest[LAYER_DIGEST_MAX])
 {
 	err_t err = ERR_INIT;
 	buf_t blobs = BUF_INIT;
 	pkgrec_t *rec = make_rec("linked", "1.0", "0", "linux-64", NULL, "linked-1.0-0.tar.bz2");
 	rec->sha256 = strdup("1111111111111111111111111111111111111111111111111111111111111111");
-	install_opts_t opts = {TARGET, NULL, cache, capture_log, log, 0};
+	install_opts_t opts = {TARGET, NULL, cache, testutil_log_collect, log, 0};
 	if (install_members(linked_pkg, 6, 0, rec, &opts, dest, &err))
 		fail_msg("%s", err_msg(&err));
 	fresh_path(&blobs, "blobs");
@@ -1226,7 +1203,7 @@ static void test_modified_file_in_extract_cache_is_evicted_and_layer_unchanged(v
 {
 	(void)state;
 	buf_t cache = BUF_INIT, d0 = BUF_INIT, d1 = BUF_INIT, d2 = BUF_INIT, p = BUF_INIT;
-	log_capture_t log = {BUF_INIT, 0};
+	testutil_log_t log = {BUF_INIT, 0};
 	char l0[LAYER_DIGEST_MAX], l1[LAYER_DIGEST_MAX], l2[LAYER_DIGEST_MAX];
 	install_linked(NULL, &log, &d0, l0);
 	fresh_path(&cache, "xcache");
@@ -1247,7 +1224,7 @@ static void test_modified_file_in_extract_cache_is_evicted_and_layer_unchanged(v
 		strstr(log.text.data,
 		       "of package linked-1.0-0 is not used: bin/tool was modified or replaced; "
 		       "removing it and extracting the archive again"));
-	char *s = slurp(p.data);
+	char *s = testutil_read_file(p.data, NULL);
 	assert_string_equal(s, "#!/bin/sh\necho tool\n"); /* the entry was replaced */
 	free(s);
 	buf_free(&log.text);
@@ -1259,7 +1236,7 @@ static void test_planted_extract_cache_entry_without_stamp_is_never_used(void **
 {
 	(void)state;
 	buf_t cache = BUF_INIT, d0 = BUF_INIT, d1 = BUF_INIT, p = BUF_INIT;
-	log_capture_t log = {BUF_INIT, 0};
+	testutil_log_t log = {BUF_INIT, 0};
 	char l0[LAYER_DIGEST_MAX], l1[LAYER_DIGEST_MAX];
 	err_t err = ERR_INIT;
 	install_linked(NULL, &log, &d0, l0);
@@ -1283,7 +1260,7 @@ static void test_cp_r_copy_of_extract_cache_gives_the_same_layer(void **state)
 {
 	(void)state;
 	buf_t c1 = BUF_INIT, c2 = BUF_INIT, d1 = BUF_INIT, d2 = BUF_INIT, cmd = BUF_INIT;
-	log_capture_t log = {BUF_INIT, 0};
+	testutil_log_t log = {BUF_INIT, 0};
 	char l1[LAYER_DIGEST_MAX], l2[LAYER_DIGEST_MAX];
 	fresh_path(&c1, "xcache");
 	install_linked(c1.data, &log, &d1, l1);
@@ -1316,7 +1293,8 @@ static void test_package_defect_with_extract_cache_has_no_cache_hint(void **stat
 	pkgrec_t *rec = make_rec("demo", "1.0", "0", "linux-64", NULL, "demo-1.0-0.tar.bz2");
 	rec->sha256 = strdup("2222222222222222222222222222222222222222222222222222222222222222");
 	assert_int_equal(install_members(demo_pkg, 8, 0, rec, &opts, &dest, &err), -1);
-	assert_non_null(strstr(err_msg(&err), "use a shorter --prefix"));
+	assert_non_null(strstr(err_msg(&err), "binary placeholder"));
+	assert_int_equal(err.hint, ERR_HINT_SHORTER_PREFIX);
 	assert_null(strstr(err_msg(&err), "extract cache"));
 	err_clear(&err);
 	pkgrec_free(rec);
@@ -1353,11 +1331,6 @@ static int walk_cb(const char *path, const struct stat *st, int flag, struct FTW
 	return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static char *tree_listing(const char *root)
 {
 	buf_t raw = BUF_INIT, out = BUF_INIT;
@@ -1371,7 +1344,7 @@ static char *tree_listing(const char *root)
 		*nl = '\0';
 		lines[n++] = cursor;
 	}
-	qsort(lines, n, sizeof *lines, cmp_str);
+	qsort(lines, n, sizeof *lines, testutil_cmp_str);
 	for (size_t i = 0; i < n; i++)
 		buf_addf(&out, "%s\n", lines[i]);
 	free(lines);
@@ -1416,7 +1389,7 @@ static char *read_in(const buf_t *dest, const char *rel)
 {
 	buf_t p = BUF_INIT;
 	buf_addf(&p, "%s/%s", dest->data, rel);
-	char *s = slurp(p.data);
+	char *s = testutil_read_file(p.data, NULL);
 	buf_free(&p);
 	return s;
 }
@@ -1517,7 +1490,7 @@ static void test_corpus_andes_noarch_entry_point(void **state)
 	buf_addf(&p, "%s/bin/andes", dest.data);
 	assert_int_equal(lstat(p.data, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0755);
-	char *s = slurp(p.data);
+	char *s = testutil_read_file(p.data, NULL);
 	assert_true(strncmp(s, "#!" TARGET "/bin/python\n", strlen("#!" TARGET "/bin/python\n")) ==
 		    0);
 	assert_non_null(strstr(s, "\nfrom andes.cli import main\n"));

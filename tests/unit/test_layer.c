@@ -29,6 +29,7 @@
 #include "layer.h"
 #include "overlap.h"
 #include "pkgrec.h"
+#include "testutil.h"
 
 #define LONG_DIR                                                                                   \
 	"a-directory-name-that-is-long-enough-to-push-the-full-tar-path-over-one-hundred-bytes"
@@ -63,17 +64,9 @@ static int teardown(void **state)
 	return 0;
 }
 
-static char *join(const char *a, const char *b)
-{
-	buf_t p = BUF_INIT;
-	buf_addstr(&p, a);
-	buf_addpath(&p, b);
-	return buf_detach(&p);
-}
-
 static void mk_dir(const char *root, const char *rel, mode_t mode)
 {
-	char *p = join(root, rel);
+	char *p = testutil_join(root, rel);
 	assert_int_equal(mkdir(p, mode), 0);
 	free(p);
 }
@@ -81,7 +74,7 @@ static void mk_dir(const char *root, const char *rel, mode_t mode)
 static void mk_file(const char *root, const char *rel, const char *content, mode_t mode,
 		    long long mtime, uid_t owner)
 {
-	char *p = join(root, rel);
+	char *p = testutil_join(root, rel);
 	int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, content, strlen(content)), (ssize_t)strlen(content));
@@ -96,14 +89,14 @@ static void mk_file(const char *root, const char *rel, const char *content, mode
 
 static void mk_symlink(const char *root, const char *rel, const char *target)
 {
-	char *p = join(root, rel);
+	char *p = testutil_join(root, rel);
 	assert_int_equal(symlink(target, p), 0);
 	free(p);
 }
 
 static void mk_hardlink(const char *root, const char *existing, const char *rel)
 {
-	char *a = join(root, existing), *b = join(root, rel);
+	char *a = testutil_join(root, existing), *b = testutil_join(root, rel);
 	assert_int_equal(link(a, b), 0);
 	free(a);
 	free(b);
@@ -113,8 +106,8 @@ static void mk_hardlink(const char *root, const char *existing, const char *rel)
  * creation order, with host metadata chosen by `variant`. */
 static void make_trees(const char *base, int variant, char **stage0, char **stage1)
 {
-	*stage0 = join(base, variant ? "s0-other" : "s0");
-	*stage1 = join(base, variant ? "stage-one-b" : "s1");
+	*stage0 = testutil_join(base, variant ? "s0-other" : "s0");
+	*stage1 = testutil_join(base, variant ? "stage-one-b" : "s1");
 	mode_t dmode = variant ? 0700 : 0775;
 	long long mt = variant ? 1700000000 : 1000;
 	uid_t owner = variant ? 4242 : 0;
@@ -167,7 +160,7 @@ static void build_ok(const char *const *dirs, size_t n, const char *prefix, laye
 static char *blob_path(const char *blobs, const char *digest)
 {
 	assert_int_equal(strncmp(digest, "sha256:", 7), 0);
-	return join(blobs, digest + 7);
+	return testutil_join(blobs, digest + 7);
 }
 
 /* Lists a layer blob as lines "type name mode uid/gid mtime size [-> target|=> hardlink]". */
@@ -249,7 +242,8 @@ static void unzstd_sha256(const char *path, char hex[DIGEST_HEX_MAX])
 static void test_same_trees_built_twice_differently_give_identical_digests(void **state)
 {
 	fixture_t *f = *state;
-	char *a = join(f->root.data, "hostA"), *b = join(f->root.data, "hostB-with-longer-name");
+	char *a = testutil_join(f->root.data, "hostA"),
+	     *b = testutil_join(f->root.data, "hostB-with-longer-name");
 	assert_int_equal(mkdir(a, 0755), 0);
 	assert_int_equal(mkdir(b, 0755), 0);
 	char *a0, *a1, *b0, *b1;
@@ -286,7 +280,7 @@ static int count_regular_files(const char *root)
 	while ((de = readdir(d)) != NULL) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		char *p = join(root, de->d_name);
+		char *p = testutil_join(root, de->d_name);
 		struct stat st;
 		assert_int_equal(lstat(p, &st), 0);
 		if (S_ISDIR(st.st_mode))
@@ -304,7 +298,7 @@ static int count_regular_files(const char *root)
 static void test_consume_sources_gives_the_same_layer_and_empties_the_trees(void **state)
 {
 	fixture_t *f = *state;
-	char *a = join(f->root.data, "keep"), *b = join(f->root.data, "consume");
+	char *a = testutil_join(f->root.data, "keep"), *b = testutil_join(f->root.data, "consume");
 	assert_int_equal(mkdir(a, 0755), 0);
 	assert_int_equal(mkdir(b, 0755), 0);
 	char *a0, *a1, *b0, *b1;
@@ -409,7 +403,7 @@ static void test_digest_is_sha256_of_blob_and_diff_id_of_gunzipped_blob(void **s
 static void test_gzip_header_is_fixed(void **state)
 {
 	fixture_t *f = *state;
-	char *s = join(f->root.data, "s");
+	char *s = testutil_join(f->root.data, "s");
 	assert_int_equal(mkdir(s, 0755), 0);
 	mk_file(s, "f", "hello", 0644, 5, 0);
 	const char *dirs[] = {s};
@@ -447,7 +441,7 @@ static void test_zstd_layer_decompresses_to_diff_id(void **state)
 static void test_empty_stage_dir_gives_only_prefix_dirs(void **state)
 {
 	fixture_t *f = *state;
-	char *s = join(f->root.data, "empty");
+	char *s = testutil_join(f->root.data, "empty");
 	assert_int_equal(mkdir(s, 0755), 0);
 	const char *dirs[] = {s};
 	layer_desc_t d;
@@ -467,7 +461,7 @@ static void test_empty_stage_dir_gives_only_prefix_dirs(void **state)
 static void test_same_file_in_two_stage_dirs_is_an_error_naming_both(void **state)
 {
 	fixture_t *f = *state;
-	char *a = join(f->root.data, "pkg-a"), *b = join(f->root.data, "pkg-b");
+	char *a = testutil_join(f->root.data, "pkg-a"), *b = testutil_join(f->root.data, "pkg-b");
 	assert_int_equal(mkdir(a, 0755), 0);
 	assert_int_equal(mkdir(b, 0755), 0);
 	mk_dir(a, "lib", 0755);
@@ -500,7 +494,7 @@ static void test_relative_prefix_is_rejected(void **state)
 static void test_fifo_in_stage_dir_is_rejected(void **state)
 {
 	fixture_t *f = *state;
-	char *s = join(f->root.data, "s"), *fifo = join(f->root.data, "s/pipe");
+	char *s = testutil_join(f->root.data, "s"), *fifo = testutil_join(f->root.data, "s/pipe");
 	assert_int_equal(mkdir(s, 0755), 0);
 	assert_int_equal(mkfifo(fifo, 0644), 0);
 	const char *dirs[] = {s};
@@ -520,15 +514,15 @@ static void test_fifo_in_stage_dir_is_rejected(void **state)
 static void test_cache_links_between_packages_do_not_change_the_layer(void **state)
 {
 	fixture_t *f = *state;
-	char *a = join(f->root.data, "a"), *b = join(f->root.data, "b");
-	char *a2 = join(f->root.data, "a2"), *b2 = join(f->root.data, "b2");
+	char *a = testutil_join(f->root.data, "a"), *b = testutil_join(f->root.data, "b");
+	char *a2 = testutil_join(f->root.data, "a2"), *b2 = testutil_join(f->root.data, "b2");
 	const char *linked[] = {a, b}, *copied[] = {a2, b2};
 	layer_desc_t d1, d2;
 	for (int i = 0; i < 4; i++)
 		assert_int_equal(mkdir((const char *[]){a, b, a2, b2}[i], 0755), 0);
 	mk_file(a, "same.txt", "identical bytes\n", 0644, 0, 0);
 	mk_hardlink(a, "same.txt", "twin.txt"); /* a link inside one package stays a link */
-	char *src = join(a, "same.txt"), *dst = join(b, "other.txt");
+	char *src = testutil_join(a, "same.txt"), *dst = testutil_join(b, "other.txt");
 	assert_int_equal(link(src, dst), 0); /* across packages: the dedup's doing */
 	mk_file(a2, "same.txt", "identical bytes\n", 0644, 0, 0);
 	mk_hardlink(a2, "same.txt", "twin.txt");
@@ -555,9 +549,9 @@ static void ignore_signal(int sig)
 /* Builds stage dir <name> holding one file of n_kib KiB that no compressor can shrink. */
 static char *mk_random_stage(const char *root, const char *name, int n_kib)
 {
-	char *s = join(root, name), *p = NULL;
+	char *s = testutil_join(root, name), *p = NULL;
 	assert_int_equal(mkdir(s, 0755), 0);
-	p = join(s, "random.bin");
+	p = testutil_join(s, "random.bin");
 	int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0644);
 	unsigned x = 12345;
 	char chunk[1024];
@@ -622,18 +616,6 @@ static void test_disk_full_while_writing_is_an_error_without_leaks(void **state)
 	}
 }
 
-typedef struct log_capture {
-	buf_t text;
-	int n;
-} log_capture_t;
-
-static void capture_log(void *ud, const char *msg)
-{
-	log_capture_t *c = ud;
-	buf_addf(&c->text, "%s\n", msg);
-	c->n++;
-}
-
 static pkgrec_t *overlap_pkg(const char *name)
 {
 	pkgrec_t *r = pkgrec_new();
@@ -659,16 +641,17 @@ static void test_same_path_in_two_layers_is_a_warning_naming_both_packages(void 
 	pkgrec_t *p[3] = {overlap_pkg("foo"), overlap_pkg("bar"), overlap_pkg("baz")};
 	plan_t *plan = plan_new(r, (const pkgrec_t *const *)p, 3, &err);
 	assert_non_null(plan);
-	char *s[3] = {join(f->root.data, "foo"), join(f->root.data, "bar"),
-		      join(f->root.data, "baz")};
+	char *s[3] = {testutil_join(f->root.data, "foo"), testutil_join(f->root.data, "bar"),
+		      testutil_join(f->root.data, "baz")};
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(mkdir(s[i], 0755), 0);
 		mk_dir(s[i], "lib", 0755);
 		mk_file(s[i], "lib/libx.so", i ? "bar's" : "foo's", 0644, 0, 0);
 	}
 	mk_file(s[0], "lib/only-foo", "", 0644, 0, 0); /* baz's tree is absent: cached layer */
-	log_capture_t c = {BUF_INIT, 0};
-	overlap_warn(plan, (const char *const *)s, (const pkgrec_t *const *)p, capture_log, &c);
+	testutil_log_t c = {BUF_INIT, 0};
+	overlap_warn(plan, (const char *const *)s, (const pkgrec_t *const *)p, testutil_log_collect,
+		     &c);
 	assert_int_equal(c.n, 1);
 	assert_string_equal(
 		c.text.data,

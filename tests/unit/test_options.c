@@ -16,32 +16,47 @@
 
 static const cmd_bit_t all_commands[] = {CMD_BUILD, CMD_PLAN, CMD_LOCK, CMD_PUSH};
 
+/* Sends stderr to a temporary file until stderr_restore (the CLI prints there). */
+static FILE *stderr_capture(int *saved)
+{
+	FILE *f = tmpfile();
+	assert_non_null(f);
+	fflush(stderr);
+	*saved = dup(2);
+	dup2(fileno(f), 2);
+	return f;
+}
+
+/* Puts stderr back; returns what was written meanwhile (caller frees). */
+static char *stderr_restore(FILE *f, int saved)
+{
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	long n = ftell(f);
+	char *msg = calloc((size_t)(n > 0 ? n : 0) + 1, 1);
+	rewind(f);
+	if (n > 0 && fread(msg, 1, (size_t)n, f) != (size_t)n)
+		fail_msg("cannot read back stderr");
+	fclose(f);
+	return msg;
+}
+
 /* cli_parse on the NULL-terminated words, its stderr in *msg (caller frees). */
 static int parse(cmd_bit_t cmd, cli_args_t *a, char **msg, ...)
 {
 	static char *argv[32]; /* a->args points into it: it outlives the call */
-	int argc = 0, saved = dup(2);
+	int argc = 0, saved;
 	va_list ap;
-	FILE *f = tmpfile();
-	assert_non_null(f);
 	argv[argc++] = (char *)cmd_bit_name(cmd);
 	va_start(ap, msg);
 	for (char *w; (w = va_arg(ap, char *)) != NULL && argc < 31;)
 		argv[argc++] = w;
 	va_end(ap);
 	argv[argc] = NULL;
-	fflush(stderr);
-	dup2(fileno(f), 2);
+	FILE *f = stderr_capture(&saved);
 	int rc = cli_parse(cmd, "usage: test\n", argc, argv, a);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	long n = ftell(f);
-	*msg = calloc((size_t)(n > 0 ? n : 0) + 1, 1);
-	rewind(f);
-	if (n > 0 && fread(*msg, 1, (size_t)n, f) != (size_t)n)
-		fail_msg("cannot read back stderr");
-	fclose(f);
+	*msg = stderr_restore(f, saved);
 	return rc;
 }
 
@@ -317,6 +332,42 @@ static void test_nearest_word_is_a_typo_away_or_none(void **state)
 	assert_null(cli_nearest("kubernetes", words, 6));
 }
 
+/* Libraries mark errors with ERR_HINT_* and never name a flag; cli_fail adds the flag. */
+static void test_every_error_hint_is_printed_with_its_flag(void **state)
+{
+	(void)state;
+	static const struct {
+		int hint;
+		const char *flag;
+	} hints[] = {
+		{ERR_HINT_TLS_UNTRUSTED, "--ca-cert"},
+		{ERR_HINT_REGISTRY_CREDS, "--creds"},
+		{ERR_HINT_REGISTRY_TLS, "--insecure-registry"},
+		{ERR_HINT_GLIBC_NEWER_THAN_BASE, "--glibc"},
+		{ERR_HINT_VIRTUAL_PACKAGES, "--cuda DRIVER_VERSION"},
+		{ERR_HINT_STRICT_PRIORITY, "--channel-priority flexible"},
+		{ERR_HINT_SHORTER_PREFIX, "--prefix"},
+		{ERR_HINT_EXTRACT_CACHE, "--no-extract-cache"},
+		{ERR_HINT_BASE_NEEDED, "--base scratch"},
+		{ERR_HINT_USER_SPEC, "--user"},
+	};
+	static const char head[] = "imgbuild: error: what went wrong\nimgbuild: hint: ";
+	for (size_t i = 0; i < sizeof hints / sizeof hints[0]; i++) {
+		err_t err = ERR_INIT;
+		int saved;
+		err_set(&err, "what went wrong");
+		err_set_hint(&err, hints[i].hint);
+		FILE *f = stderr_capture(&saved);
+		assert_int_equal(cli_fail(&err), 1);
+		char *out = stderr_restore(f, saved);
+		if (strncmp(out, head, sizeof head - 1) || !strstr(out, hints[i].flag))
+			fail_msg("hint %d: no line naming %s in:\n%s", hints[i].hint, hints[i].flag,
+				 out);
+		free(out);
+		err_clear(&err);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -331,6 +382,7 @@ int main(void)
 		cmocka_unit_test(test_bad_image_config_values_name_the_flag),
 		cmocka_unit_test(test_source_and_revision_come_from_flags_or_the_ci),
 		cmocka_unit_test(test_nearest_word_is_a_typo_away_or_none),
+		cmocka_unit_test(test_every_error_hint_is_printed_with_its_flag),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

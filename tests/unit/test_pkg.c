@@ -16,24 +16,21 @@
 #include "fsutil.h"
 #include "mkpkg.h"
 #include "pkg.h"
+#include "testutil.h"
 
 static char *tmpdir;
 
 static int setup(void **state)
 {
 	(void)state;
-	char tmpl[] = "/tmp/test_pkg.XXXXXX";
-	tmpdir = strdup(mkdtemp(tmpl));
+	tmpdir = testutil_tmpdir_new("test_pkg");
 	return tmpdir ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	err_t e = ERR_INIT;
-	fs_rm_rf(tmpdir, &e);
-	err_clear(&e);
-	free(tmpdir);
+	testutil_tmpdir_remove(tmpdir);
 	return 0;
 }
 

@@ -20,6 +20,7 @@
 #include "pyname.h"
 #include "req.h"
 #include "reqfile.h"
+#include "testutil.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 #define HASH_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -30,18 +31,14 @@ static char *tmpdir;
 static int setup(void **state)
 {
 	(void)state;
-	char tmpl[] = "/tmp/test_pypi_req.XXXXXX";
-	tmpdir = strdup(mkdtemp(tmpl));
+	tmpdir = testutil_tmpdir_new("test_pypi_req");
 	return tmpdir ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	err_t e = ERR_INIT;
-	fs_rm_rf(tmpdir, &e);
-	err_clear(&e);
-	free(tmpdir);
+	testutil_tmpdir_remove(tmpdir);
 	return 0;
 }
 
@@ -272,14 +269,9 @@ static void test_undefined_marker_comparison_is_an_error(void **state)
 
 static void write_file(const char *rel, const char *text)
 {
-	buf_t p = BUF_INIT, dir = BUF_INIT;
-	err_t err = ERR_INIT;
-	buf_addf(&p, "%s/%s", tmpdir, rel);
-	buf_add(&dir, p.data, (size_t)(strrchr(p.data, '/') - p.data));
-	assert_int_equal(fs_mkdir_p(buf_cstr(&dir), &err), 0);
-	assert_int_equal(fs_write_atomic(buf_cstr(&p), text, strlen(text), &err), 0);
-	buf_free(&p);
-	buf_free(&dir);
+	char *p = testutil_join(tmpdir, rel);
+	testutil_write_text(p, text);
+	free(p);
 }
 
 static pypi_reqset_t *parse_lines(const char *const *lines, size_t n, err_t *err)

@@ -21,6 +21,7 @@
 #include "buf.h"
 #include "err.h"
 #include "fsutil.h"
+#include "testutil.h"
 #include "wheel.h"
 #include "wheel_int.h"
 
@@ -36,18 +37,14 @@ static int counter;
 static int setup(void **state)
 {
 	(void)state;
-	char tmpl[] = "/tmp/test_pypi_wheel.XXXXXX";
-	tmpdir = strdup(mkdtemp(tmpl));
+	tmpdir = testutil_tmpdir_new("test_pypi_wheel");
 	return tmpdir ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	err_t e = ERR_INIT;
-	fs_rm_rf(tmpdir, &e);
-	err_clear(&e);
-	free(tmpdir);
+	testutil_tmpdir_remove(tmpdir);
 	return 0;
 }
 
@@ -55,17 +52,6 @@ static void fresh(buf_t *b, const char *what)
 {
 	buf_reset(b);
 	buf_addf(b, "%s/%s-%d", tmpdir, what, counter++);
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-	buf_t b = BUF_INIT;
-	err_t err = ERR_INIT;
-	if (buf_read_file(&b, path, 64 << 20, &err) < 0)
-		fail_msg("%s", err_msg(&err));
-	if (len)
-		*len = b.len;
-	return buf_detach(&b);
 }
 
 static void record_hash(const char *data, size_t len, buf_t *out)
@@ -184,7 +170,7 @@ static char *read_rel(const char *dest, const char *rel)
 {
 	buf_t p = BUF_INIT;
 	buf_addf(&p, "%s/%s", dest, rel);
-	char *s = slurp(buf_cstr(&p), NULL);
+	char *s = testutil_read_file(buf_cstr(&p), NULL);
 	buf_free(&p);
 	return s;
 }
@@ -215,7 +201,7 @@ static void assert_record_describes_tree(const char *dest, const char *record_re
 			size_t len;
 			buf_t path = BUF_INIT;
 			buf_addf(&path, "%s/%s", dest, buf_cstr(&rel));
-			char *data = slurp(buf_cstr(&path), &len);
+			char *data = testutil_read_file(buf_cstr(&path), &len);
 			record_hash(data, len, &h);
 			*c2 = 0;
 			if (strncmp(c1 + 1, "sha256=", 7) || strcmp(c1 + 8, buf_cstr(&h)) ||

@@ -166,7 +166,8 @@ static void test_user_specs_are_parsed_or_refused_clearly(void **state)
 		rootfs_user_t u;
 		err_t err = ERR_INIT;
 		assert_int_equal(rootfs_user_parse(bad[i], &u, &err), -1);
-		assert_non_null(strstr(err_msg(&err), "--user '"));
+		assert_non_null(strstr(err_msg(&err), "image user '"));
+		assert_int_equal(err.hint, ERR_HINT_USER_SPEC); /* the CLI names --user */
 		assert_null(u.name);
 		err_clear(&err);
 	}
@@ -244,11 +245,6 @@ static basefs_t *base_of(const basefs_entry_t *e, size_t n)
 	return fs;
 }
 
-static void collect_log(void *ud, const char *msg)
-{
-	buf_addf(ud, "%s\n", msg);
-}
-
 /* mkbase's layout: etc/ with passwd and group, tmp/, root/. Only what it lacks is written,
  * without an etc/ entry (that would restate the base's directory). */
 static void test_base_files_are_never_replaced(void **state)
@@ -260,16 +256,16 @@ static void test_base_files_are_never_replaced(void **state)
 				    {"tmp", BASEFS_DIR, NULL},
 				    {"root", BASEFS_DIR, NULL}};
 	basefs_t *base = base_of(e, sizeof e / sizeof e[0]);
-	buf_t log = BUF_INIT;
-	rootfs_opts_t o = {PREFIX, "alice", base, NULL, 0, collect_log, &log};
+	testutil_log_t log = {BUF_INIT, 0};
+	rootfs_opts_t o = {PREFIX, "alice", base, NULL, 0, testutil_log_collect, &log};
 	err_t err = ERR_INIT;
 	rootfs_t *rf = rootfs_plan(&o, &err);
 	assert_non_null(rf);
 	assert_string_equal(rootfs_summary(rf), "etc/nsswitch.conf");
 	/* the base's passwd must define alice: the image's User stays her name */
 	assert_string_equal(rootfs_config_user(rf), "alice");
-	assert_non_null(strstr(log.data, "note: --user alice: the base image has its own "
-					 "/etc/passwd"));
+	assert_non_null(strstr(log.text.data, "note: image user alice: the base image has its own "
+					      "/etc/passwd"));
 	rootfs_free(rf);
 	/* a numeric user needs no passwd entry to be checked */
 	o.user = "1000:1000";
@@ -277,7 +273,7 @@ static void test_base_files_are_never_replaced(void **state)
 	assert_string_equal(rootfs_config_user(rf), "1000:1000");
 	rootfs_free(rf);
 	basefs_free(base);
-	buf_free(&log);
+	buf_free(&log.text);
 }
 
 /* Nothing is written through a base symlink or over a base file (etc/ssl a link, tmp a link,

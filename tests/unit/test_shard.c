@@ -24,37 +24,10 @@
 #include "fsutil.h"
 #include "shard.h"
 #include "solve.h"
+#include "testutil.h"
 
 #define ZLIB_SHARD "56a0c19b47ba1a2d0f1390eda489b1c49a00d35814571057e6d81e0c93dfd157"
 #define LIBGCC_SHARD "2dcdacf7009b4f1c21f452c5079384340257e0e1cbecb8ec484984d1fa85b115"
-
-/* Serves argv[1] on 127.0.0.1 (port to argv[2]) with content-hash ETags and 304s; appends
- * "path status" per request to argv[3] before answering. */
-static const char *SERVER_PY =
-	"import hashlib, http.server, os, sys\n"
-	"root, portfile, logfile = sys.argv[1:4]\n"
-	"class H(http.server.BaseHTTPRequestHandler):\n"
-	"    def log_message(self, *a): pass\n"
-	"    def reply(self, code, tag=None, data=b''):\n"
-	"        with open(logfile, 'a') as f: f.write('%s %d\\n' % (self.path, code))\n"
-	"        self.send_response(code)\n"
-	"        if tag: self.send_header('ETag', tag)\n"
-	"        if code != 304: self.send_header('Content-Length', str(len(data)))\n"
-	"        self.end_headers()\n"
-	"        if code != 304: self.wfile.write(data)\n"
-	"    def do_GET(self):\n"
-	"        try:\n"
-	"            data = open(os.path.join(root, self.path.lstrip('/')), 'rb').read()\n"
-	"        except OSError:\n"
-	"            return self.reply(404)\n"
-	"        tag = '\"' + hashlib.sha256(data).hexdigest()[:16] + '\"'\n"
-	"        if self.headers.get('If-None-Match') == tag:\n"
-	"            return self.reply(304, tag)\n"
-	"        self.reply(200, tag, data)\n"
-	"s = http.server.HTTPServer(('127.0.0.1', 0), H)\n"
-	"open(portfile + '.tmp', 'w').write(str(s.server_address[1]))\n"
-	"os.rename(portfile + '.tmp', portfile)\n"
-	"s.serve_forever()\n";
 
 struct fixture {
 	buf_t sample; /* the corpus directory */
@@ -85,14 +58,9 @@ static void copy(const char *from_name, const char *to_rel)
 
 static void write_text(const char *rel, const char *text)
 {
-	buf_t p = BUF_INIT, dir = BUF_INIT;
-	err_t err = ERR_INIT;
-	buf_addf(&p, "%s/%s", F->www.data, rel);
-	buf_add(&dir, p.data, (size_t)(strrchr(p.data, '/') - p.data));
-	assert_int_equal(fs_mkdir_p(dir.data, &err), 0);
-	assert_int_equal(fs_write_atomic(p.data, text, strlen(text), &err), 0);
-	buf_free(&p);
-	buf_free(&dir);
+	char *p = testutil_join(F->www.data, rel);
+	testutil_write_text(p, text);
+	free(p);
 }
 
 /* The sample as a channel: <chan>/linux-64/{repodata_shards.msgpack.zst, <sha>.msgpack.zst},
@@ -114,36 +82,6 @@ static void lay_out_channel(const char *chan)
 	buf_free(&rel);
 }
 
-static int start_server(void)
-{
-	buf_t script = BUF_INIT, portfile = BUF_INIT, text = BUF_INIT;
-	err_t err = ERR_INIT;
-	buf_addf(&script, "%s/server.py", F->root.data);
-	buf_addf(&portfile, "%s/port", F->root.data);
-	buf_addf(&F->log, "%s/server.log", F->root.data);
-	if (fs_write_atomic(script.data, SERVER_PY, strlen(SERVER_PY), &err) != 0)
-		return -1;
-	pid_t pid = fork();
-	if (pid == 0) {
-		execl("/usr/bin/python3", "python3", script.data, F->www.data, portfile.data,
-		      F->log.data, (char *)NULL);
-		_exit(127);
-	}
-	F->server = pid;
-	for (int i = 0; i < 200 && !fs_exists(portfile.data); i++) {
-		struct timespec ts = {0, 50 * 1000 * 1000};
-		nanosleep(&ts, NULL);
-	}
-	int rc = buf_read_file(&text, portfile.data, 64, &err);
-	if (rc == 0)
-		F->port = (int)strtol(text.data, NULL, 10);
-	buf_free(&script);
-	buf_free(&portfile);
-	buf_free(&text);
-	err_clear(&err);
-	return rc == 0 && F->port > 0 ? 0 : -1;
-}
-
 static int group_setup(void **state)
 {
 	(void)state;
@@ -158,17 +96,14 @@ static int group_setup(void **state)
 		return -1;
 	buf_addf(&F->www, "%s/www", F->root.data);
 	buf_addf(&F->cache, "%s/cache", F->root.data);
-	return start_server();
+	return testutil_serve_dir(F->www.data, F->root.data, &F->log, &F->server, &F->port);
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
 	err_t err = ERR_INIT;
-	if (F->server > 0) {
-		kill(F->server, SIGTERM);
-		waitpid(F->server, NULL, 0);
-	}
+	testutil_serve_stop(F->server);
 	if (F->root.len)
 		fs_rm_rf(F->root.data, &err);
 	buf_free(&F->sample);

@@ -32,7 +32,8 @@ static void test_base_glibc_wins_over_the_default(void **state)
 	virtual_opts_t o = {.base_name = "/img/base",
 			    .base_glibc = "2.36",
 			    .cuda = "12.4",
-			    .oci_arch = "arm64"};
+			    .oci_arch = "arm64",
+			    .cuda_label = "--cuda"};
 	virtual_set_t vs;
 	buf_t d = BUF_INIT;
 	err_t err = ERR_INIT;
@@ -47,7 +48,10 @@ static void test_base_glibc_wins_over_the_default(void **state)
 static void test_older_glibc_flag_wins_newer_is_refused_naming_the_base(void **state)
 {
 	(void)state;
-	virtual_opts_t o = {.base_name = "/img/base", .base_glibc = "2.36", .glibc = "2.17"};
+	virtual_opts_t o = {.base_name = "/img/base",
+			    .base_glibc = "2.36",
+			    .glibc = "2.17",
+			    .glibc_label = "--glibc"};
 	virtual_set_t vs;
 	err_t err = ERR_INIT;
 	assert_int_equal(virtual_set_fill(&vs, &o, &err), 0);
@@ -56,7 +60,10 @@ static void test_older_glibc_flag_wins_newer_is_refused_naming_the_base(void **s
 	o.glibc = "2.39";
 	assert_int_equal(virtual_set_fill(&vs, &o, &err), -1);
 	assert_non_null(
-		strstr(err_msg(&err), "--glibc 2.39 is newer than the base image's glibc 2.36"));
+		strstr(err_msg(&err),
+		       "the requested glibc 2.39 is newer than the base image's glibc 2.36"));
+	assert_null(strstr(err_msg(&err), "--")); /* the CLI names the flag (ERR_HINT_*) */
+	assert_int_equal(err.hint, ERR_HINT_GLIBC_NEWER_THAN_BASE);
 	assert_non_null(strstr(err_msg(&err), "/img/base"));
 	err_clear(&err);
 }
@@ -72,6 +79,9 @@ static void test_base_without_glibc_falls_back_saying_why(void **state)
 	virtual_set_describe(&vs, &d);
 	assert_non_null(strstr(d.data, "__glibc=2.28 (default; base image has no glibc)"));
 	o.glibc = "2.31";
+	assert_int_equal(virtual_set_fill(&vs, &o, &err), 0);
+	assert_string_equal(vs.pkgs[2].source, "requested; base image has no glibc");
+	o.glibc_label = "--glibc"; /* the caller's name for it (the CLI's flag) */
 	assert_int_equal(virtual_set_fill(&vs, &o, &err), 0);
 	assert_string_equal(vs.pkgs[2].source, "--glibc; base image has no glibc");
 	buf_free(&d);

@@ -5,8 +5,13 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "fsutil.h"
 #include "testutil.h"
@@ -62,4 +67,146 @@ char *testutil_run_out(const char *fmt, ...)
 		fail_msg("%s\n%s", cmd.data, buf_cstr(&out));
 	buf_free(&cmd);
 	return buf_detach(&out);
+}
+
+char *testutil_tmpdir_new(const char *prefix)
+{
+	buf_t dir = BUF_INIT;
+	buf_t p = BUF_INIT;
+	err_t err = ERR_INIT;
+	buf_addf(&p, "%s.", prefix);
+	int rc = fs_mkdtemp("/tmp", p.data, &dir, &err);
+	buf_free(&p);
+	err_clear(&err);
+	if (rc) {
+		buf_free(&dir);
+		return NULL;
+	}
+	return buf_detach(&dir);
+}
+
+void testutil_tmpdir_remove(char *dir)
+{
+	err_t err = ERR_INIT;
+	if (dir)
+		fs_rm_rf(dir, &err);
+	err_clear(&err);
+	free(dir);
+}
+
+char *testutil_join(const char *a, const char *b)
+{
+	buf_t p = BUF_INIT;
+	buf_addstr(&p, a);
+	buf_addpath(&p, b);
+	return buf_detach(&p);
+}
+
+void testutil_write_file(const char *path, const void *data, size_t len)
+{
+	err_t err = ERR_INIT;
+	const char *slash = strrchr(path, '/');
+	if (slash && slash != path) {
+		buf_t dir = BUF_INIT;
+		buf_add(&dir, path, (size_t)(slash - path));
+		if (fs_mkdir_p(dir.data, &err))
+			fail_msg("%s", err_msg(&err));
+		buf_free(&dir);
+	}
+	if (fs_write_atomic(path, data, len, &err))
+		fail_msg("%s", err_msg(&err));
+}
+
+void testutil_write_text(const char *path, const char *text)
+{
+	testutil_write_file(path, text, strlen(text));
+}
+
+char *testutil_read_file(const char *path, size_t *len)
+{
+	buf_t b = BUF_INIT;
+	err_t err = ERR_INIT;
+	if (buf_read_file(&b, path, 64u << 20, &err) != 0)
+		fail_msg("%s", err_msg(&err));
+	if (len)
+		*len = b.len;
+	return buf_detach(&b);
+}
+
+void testutil_log_collect(void *ud, const char *msg)
+{
+	testutil_log_t *log = ud;
+	buf_addf(&log->text, "%s\n", msg);
+	log->n++;
+}
+
+int testutil_cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* argv: root, port file, log file. The port is published by rename, so it is whole. */
+static const char *SERVER_PY =
+	"import hashlib, http.server, os, sys\n"
+	"root, portfile, logfile = sys.argv[1:4]\n"
+	"class H(http.server.BaseHTTPRequestHandler):\n"
+	"    def log_message(self, *a): pass\n"
+	"    def reply(self, code, tag=None, data=b''):\n"
+	"        with open(logfile, 'a') as f: f.write('%s %d\\n' % (self.path, code))\n"
+	"        self.send_response(code)\n"
+	"        if tag: self.send_header('ETag', tag)\n"
+	"        if code != 304: self.send_header('Content-Length', str(len(data)))\n"
+	"        self.end_headers()\n"
+	"        if code != 304: self.wfile.write(data)\n"
+	"    def do_GET(self):\n"
+	"        try:\n"
+	"            data = open(os.path.join(root, self.path.lstrip('/')), 'rb').read()\n"
+	"        except OSError:\n"
+	"            return self.reply(404)\n"
+	"        tag = '\"' + hashlib.sha256(data).hexdigest()[:16] + '\"'\n"
+	"        if self.headers.get('If-None-Match') == tag:\n"
+	"            return self.reply(304, tag)\n"
+	"        self.reply(200, tag, data)\n"
+	"s = http.server.HTTPServer(('127.0.0.1', 0), H)\n"
+	"open(portfile + '.tmp', 'w').write(str(s.server_address[1]))\n"
+	"os.rename(portfile + '.tmp', portfile)\n"
+	"s.serve_forever()\n";
+
+int testutil_serve_dir(const char *dir, const char *work_dir, buf_t *log, pid_t *pid, int *port)
+{
+	buf_t script = BUF_INIT, portfile = BUF_INIT, text = BUF_INIT;
+	err_t err = ERR_INIT;
+	buf_addf(&script, "%s/server.py", work_dir);
+	buf_addf(&portfile, "%s/port", work_dir);
+	buf_reset(log);
+	buf_addf(log, "%s/server.log", work_dir);
+	*port = 0;
+	testutil_write_text(script.data, SERVER_PY);
+	*pid = fork();
+	if (*pid == 0) {
+		execl("/usr/bin/python3", "python3", script.data, dir, portfile.data, log->data,
+		      (char *)NULL);
+		_exit(127);
+	}
+	/* Wait (up to 10 s) for the server to bind and publish its port. */
+	for (int i = 0; i < 200 && !fs_exists(portfile.data); i++) {
+		struct timespec ts = {0, 50 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	int rc = buf_read_file(&text, portfile.data, 64, &err);
+	if (rc == 0)
+		*port = (int)strtol(text.data, NULL, 10);
+	buf_free(&script);
+	buf_free(&portfile);
+	buf_free(&text);
+	err_clear(&err);
+	return rc == 0 && *port > 0 ? 0 : -1;
+}
+
+void testutil_serve_stop(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
 }
