@@ -103,7 +103,7 @@ int pipeline_base_check(pipeline_base_t *pb, const char *const *stages, const ch
 			err_t *err)
 {
 	void *ud;
-	pipeline_log_fn log = ctx_log_fn(pb->ctx, &ud);
+	log_fn log = ctx_log_fn(pb->ctx, &ud);
 	const build_opts_t *o = pb->o;
 	if (basecheck_scan_trees(pb->bc, stages, pb->pkgs, pb->n_pkgs, err) ||
 	    basecheck_verify(pb->bc, pb->base, o->base_ref, o->base_is_scratch, log, ud, err))

@@ -264,7 +264,7 @@ static void test_layout_json_is_canonical_and_complete(void **state)
 static void test_config_setters_and_manifest_annotations(void **state)
 {
 	fixture_t *f = *state;
-	char *layout = join(f->root.data, "setters");
+	char *layout = testutil_join(f->root.data, "setters");
 	buf_t digest = BUF_INIT;
 	err_t err = ERR_INIT;
 	long long size = 0;
@@ -304,7 +304,7 @@ static void test_config_setters_and_manifest_annotations(void **state)
 static void test_image_index_annotations(void **state)
 {
 	fixture_t *f = *state;
-	char *layout = join(f->root.data, "index");
+	char *layout = testutil_join(f->root.data, "index");
 	err_t err = ERR_INIT;
 	char d1[DIGEST_OCI_MAX], d2[DIGEST_OCI_MAX], d3[DIGEST_OCI_MAX];
 	long long s1 = 0, s2 = 0, s3 = 0;
