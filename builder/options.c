@@ -343,7 +343,7 @@ static int apply_image_config(cmd_bit_t cmd, opt_id_t id, const char *v, cli_arg
 	switch (id) {
 	case OPT_USER:
 		if (rootfs_user_parse(v, &user, &err)) {
-			usage_error(cmd, "%s", err_msg(&err));
+			usage_error(cmd, "--user: %s", err_msg(&err));
 			err_clear(&err);
 			return 2;
 		}

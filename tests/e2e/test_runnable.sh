@@ -145,7 +145,7 @@ expect_fail "--label without '=' fails naming the flag" "imgbuild build: --label
 	build --label team --output "oci:$T/bad.oci"
 expect_fail "--entrypoint with invalid JSON fails naming the flag" "imgbuild build: --entrypoint \[\"a\": not a JSON array" \
 	build --entrypoint '["a"' --output "oci:$T/bad.oci"
-expect_fail "--user with a bad name fails naming the flag" "--user 'Bad:x'" \
+expect_fail "--user with a bad name fails naming the flag" "--user: image user 'Bad:x'" \
 	build --user Bad:x --output "oci:$T/bad.oci"
 check "and nothing was written" test ! -e "$T/bad.oci"
 

@@ -267,7 +267,7 @@ static void test_bad_image_config_values_name_the_flag(void **state)
 		{"--entrypoint", "[\"a\",", "--entrypoint [\"a\",: not a JSON array"},
 		{"--cmd", "[1]", "--cmd [1]: element 1 is not a string"},
 		{"--workdir", "app", "--workdir app: must be an absolute path"},
-		{"--user", "Alice:x", "--user 'Alice:x'"},
+		{"--user", "Alice:x", "--user: image user 'Alice:x'"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		cli_args_t a;
