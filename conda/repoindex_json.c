@@ -156,6 +156,40 @@ static long hex4(const char *q, const char *end)
 	return v;
 }
 
+/* Length of the UTF-8 sequence at q (RFC 3629: no overlong forms, no surrogates, nothing
+ * above U+10FFFF; jansson refuses the same), or 0 when it is not one. */
+static size_t utf8_seq(const unsigned char *q, const unsigned char *end)
+{
+	unsigned char c = q[0], lo = 0x80, hi = 0xBF;
+	size_t n;
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 2;
+	else if (c >= 0xE0 && c <= 0xEF)
+		n = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+	else if (c >= 0xF0 && c <= 0xF4)
+		n = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+	else
+		return 0;
+	if ((size_t)(end - q) < n || q[1] < lo || q[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (q[i] < 0x80 || q[i] > 0xBF)
+			return 0;
+	return n;
+}
+
+/* A \u escape at q (checked hex): the escape's length, 12 for a surrogate pair, 0 for a
+ * lone surrogate (which is not a character: jansson refuses it too). */
+static size_t unicode_escape(const char *q, const char *end, long v)
+{
+	if (v >= 0xDC00 && v < 0xE000)
+		return 0;
+	if (v < 0xD800 || v >= 0xDC00)
+		return 6;
+	long lo = end - q >= 12 && q[6] == '\\' && q[7] == 'u' ? hex4(q + 8, end) : -1;
+	return lo >= 0xDC00 && lo < 0xE000 ? 12 : 0;
+}
+
 int jscan_string(jscan_t *sc, jstr_t *out)
 {
 	const char *q = sc->p + 1, *end = sc->end;
@@ -169,6 +203,13 @@ int jscan_string(jscan_t *sc, jstr_t *out)
 			break;
 		if (c < 0x20)
 			return jscan_fail(sc, q, "control character in a string");
+		if (c >= 0x80) {
+			size_t n = utf8_seq((const unsigned char *)q, (const unsigned char *)end);
+			if (!n)
+				return jscan_fail(sc, q, "invalid UTF-8 in a string");
+			q += n;
+			continue;
+		}
 		if (c != '\\') {
 			q++;
 			continue;
@@ -181,8 +222,12 @@ int jscan_string(jscan_t *sc, jstr_t *out)
 			long v = hex4(q + 2, end);
 			if (v < 0)
 				return jscan_fail(sc, q, "invalid escape");
+			size_t n = unicode_escape(q, end, v);
+			if (!n)
+				return jscan_fail(sc, q,
+						  "invalid Unicode escape (a lone surrogate)");
 			out->has_nul |= v == 0;
-			q += 6;
+			q += n;
 		} else if (c && strchr("\"\\/bfnrt", c)) {
 			q += 2;
 		} else {
@@ -223,9 +268,11 @@ static void add_utf8(buf_t *out, unsigned long cp)
 void jscan_decode(const jstr_t *s, buf_t *out)
 {
 	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
-	const char *q = s->s, *end = s->s + s->len;
 	buf_reset(out);
 	buf_grow(out, s->len);
+	if (!s->s)
+		return; /* an absent string (jstr_t zeroed) decodes to "" */
+	const char *q = s->s, *end = s->s + s->len;
 	while (q < end) {
 		if (*q != '\\') {
 			buf_addch(out, *q++);

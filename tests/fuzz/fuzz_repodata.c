@@ -4,7 +4,10 @@
  * solve over the same bytes (solve_add_repodata without a cache dir parses the file again).
  * Properties: a document that passes the check never crashes libsolv; every record of it
  * converts and passes pkgrec_check; the index returns exactly the record jansson read; a
- * solved record is one of the document's. */
+ * solved record is one of the document's. The one-pass scanner (repoindex_scan.h), which is
+ * what a download meets first, runs on every input: it accepts exactly what the checked parse
+ * accepts, finds every record's name, and the subset of all names parses back to the same
+ * records. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +16,7 @@
 #include "pkgrec.h"
 #include "repodata.h"
 #include "repoindex.h"
+#include "repoindex_scan.h"
 #include "solve.h"
 
 #define WHERE "https://fuzz.example/chan/linux-64/repodata.json"
@@ -90,6 +94,45 @@ out:
 	buf_free(&path);
 }
 
+/* The scanner against the checked parse (root, or NULL when it refused). */
+static void scan_agrees(const uint8_t *data, size_t size, json_t *root)
+{
+	static const char *const maps[] = {"packages.conda", "packages"};
+	err_t err = ERR_INIT;
+	buf_t sub = BUF_INIT;
+	nameidx_t *ni = nameidx_scan_mem((const char *)data, size, WHERE, &err);
+	if (!ni)
+		fuzz_check_message(&err, NULL);
+	FUZZ_ASSERT(!ni == !root, "the scanner %s what the checked parse %s: %s",
+		    ni ? "accepts" : "refuses", root ? "accepts" : "refuses", err_msg(&err));
+	if (!ni)
+		goto out;
+	const char *fn;
+	json_t *rec;
+	for (int m = 0; m < 2; m++)
+		json_object_foreach (json_object_get(root, maps[m]), fn, rec) {
+			const char *name = json_string_value(json_object_get(rec, "name"));
+			long id = nameidx_find(ni, name, strlen(name));
+			FUZZ_ASSERT(id >= 0 && nameidx_records_of(ni, (size_t)id) > 0,
+				    "the scanner lost the records of %s (%s)", name, fn);
+		}
+	for (size_t i = 0; i < nameidx_count(ni); i++)
+		nameidx_select(ni, i);
+	nameidx_subset(ni, &sub);
+	json_t *back = repodata_parse_mem(sub.data, sub.len, WHERE, &err);
+	FUZZ_ASSERT(back, "the subset of every name does not parse: %s", err_msg(&err));
+	for (int m = 0; m < 2; m++) {
+		json_t *a = json_object_get(root, maps[m]), *b = json_object_get(back, maps[m]);
+		FUZZ_ASSERT((!a && !b) || (a && b && json_equal(a, b)),
+			    "the subset of every name lost records of %s", maps[m]);
+	}
+	json_decref(back);
+out:
+	nameidx_free(ni);
+	err_clear(&err);
+	buf_free(&sub);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	err_t err = ERR_INIT;
@@ -97,6 +140,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct mem_reader mr = {data, size};
 	json_t *root = repodata_parse(read_mem, &mr, WHERE, &err);
 	repoindex_t *ri = NULL;
+	scan_agrees(data, size, root);
 	if (!root) {
 		fuzz_check_message(&err, NULL);
 		goto out;

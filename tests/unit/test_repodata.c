@@ -20,6 +20,7 @@
 #include "pkgrec.h"
 #include "repodata.h"
 #include "repoindex.h"
+#include "repoindex_scan.h"
 #include "solve.h"
 
 static buf_t tmpdir = BUF_INIT;
@@ -517,6 +518,52 @@ static void test_a_malformed_unreachable_record_still_refuses_the_document(void 
 	}
 }
 
+/* Fuzz finds in the one-pass scanner: a key or value that is not UTF-8, and a lone surrogate
+ * escape, passed the scan although jansson refuses them; a syntax error right after
+ * "subdir": decoded a string that was never read (UBSan: offset on a null pointer). The
+ * scanner and the checked parse refuse each, and accept what is valid. */
+static void test_the_scanner_refuses_what_jansson_refuses(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *doc, *want; /* want NULL: both accept */
+	} cases[] = {
+		{"{\"info\": {\"subdir\": \"linux-64\"}, \"pa\xff\xff"
+		 "ckages\": {}}",
+		 "UTF-8"},
+		{"{\"info\": {\"x\": \"\xed\xa0\x80\"}}", "UTF-8"}, /* a surrogate, as UTF-8 */
+		{"{\"info\": {\"x\": \"\xc0\xaf\"}}", "UTF-8"},     /* overlong '/' */
+		{"{\"info\": {\"x\": \"\\udc00\"}}", "surrogate"},  /* lone low */
+		{"{\"info\": {\"x\": \"\\ud800x\"}}", "surrogate"}, /* lone high */
+		{"{\"info\": {\"subdir\": 2\"win-64\"}, \"packages\": {}}", ""},
+		{"{\"info\": {\"x\": \"\xc3\xa9 \xf0\x9f\x90\x8d \\ud83d\\udc0d\"}}", NULL},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		err_t err = ERR_INIT;
+		const char *doc = cases[i].doc;
+		nameidx_t *ni = nameidx_scan_mem(doc, strlen(doc), "doc", &err);
+		json_t *root = repodata_parse_mem(doc, strlen(doc), "doc", &err);
+		if (cases[i].want) {
+			if (ni)
+				fail_msg("the scanner accepted case %zu", i);
+			assert_null(root);
+		} else {
+			if (!ni || !root)
+				fail_msg("case %zu refused: %s", i, err_msg(&err));
+		}
+		nameidx_free(ni);
+		json_decref(root);
+		err_clear(&err);
+	}
+	err_t err = ERR_INIT;
+	assert_null(nameidx_scan_mem(cases[0].doc, strlen(cases[0].doc), "doc", &err));
+	assert_contains(&err, "invalid UTF-8");
+	err_clear(&err);
+	assert_null(nameidx_scan_mem(cases[3].doc, strlen(cases[3].doc), "doc", &err));
+	assert_contains(&err, "lone surrogate");
+	err_clear(&err);
+}
+
 /* With a cache: the second solve of the same inputs finds its subsets and gives the same
  * answer (the warm path: .solv and record index of each subset, no JSON parsed). */
 static void test_a_warm_solve_reuses_the_subsets(void **state)
@@ -587,6 +634,7 @@ int main(void)
 		cmocka_unit_test(test_a_name_reached_through_another_subdir_is_loaded),
 		cmocka_unit_test(test_a_malformed_unreachable_record_still_refuses_the_document),
 		cmocka_unit_test(test_a_warm_solve_reuses_the_subsets),
+		cmocka_unit_test(test_the_scanner_refuses_what_jansson_refuses),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
