@@ -295,6 +295,7 @@ static void test_no_entry_means_anonymous(void **s)
 	write_config("{\"auths\":{\"other.io\":{\"auth\":\"Y2k6cEBzcw==\"}}}");
 	lookup("h.io", NULL, &c);
 	assert_null(c.user);
+	auth_creds_clear(&c); /* the source says where it looked */
 }
 
 static void test_bad_auth_value_names_the_file(void **s)
@@ -332,6 +333,7 @@ static void test_cred_helper_is_run(void **s)
 	auth_creds_clear(&c);
 	lookup("other.io", NULL, &c); /* credsStore: helper says not found */
 	assert_null(c.user);
+	auth_creds_clear(&c);
 	buf_free(&bin);
 	buf_free(&path);
 	buf_free(&script);
