@@ -103,8 +103,12 @@ static void scan_agrees(const uint8_t *data, size_t size, json_t *root)
 	nameidx_t *ni = nameidx_scan_mem((const char *)data, size, WHERE, &err);
 	if (!ni)
 		fuzz_check_message(&err, NULL);
-	FUZZ_ASSERT(!ni == !root, "the scanner %s what the checked parse %s: %s",
-		    ni ? "accepts" : "refuses", root ? "accepts" : "refuses", err_msg(&err));
+	/* jansson reads a NUL byte inside a number token as its end and goes on ("1.5\0, ...");
+	 * the scanner refuses it: stricter is fine, so the other direction is asserted only for
+	 * inputs without NUL bytes. */
+	FUZZ_ASSERT(!ni || root, "the scanner accepts what the checked parse refuses");
+	FUZZ_ASSERT(ni || !root || memchr(data, 0, size),
+		    "the scanner refuses what the checked parse accepts: %s", err_msg(&err));
 	if (!ni)
 		goto out;
 	const char *fn;
