@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "config.h"
 #include "progress_render.h"
 #include "provenance.h"
 #include "rootfs.h"
@@ -26,127 +27,157 @@
 /* Order = order in --help. */
 const opt_def_t opt_defs[] = {
 	{OPT_CHANNEL, "channel", 'c', "URL|NAME", B | P | L,
-	 "channel searched before the file's channels (repeatable)"},
+	 "channel searched before the file's channels (repeatable)", OPT_CFG_LIST},
 	{OPT_CHANNEL_ALIAS, "channel-alias", 0, "URL", B | P | L,
 	 "base URL for channel names, also in name::pkg specs (default "
-	 "https://conda.anaconda.org)"},
+	 "https://conda.anaconda.org)",
+	 OPT_CFG_VALUE},
 	{OPT_CHANNEL_PRIORITY, "channel-priority", 0, "strict|flexible|disabled", B | P | L,
-	 "(default strict)"},
-	{OPT_OFFLINE, "offline", 0, NULL, B | P | L, "use cached repodata only"},
+	 "(default strict)", OPT_CFG_VALUE},
+	{OPT_OFFLINE, "offline", 0, NULL, B | P | L, "use cached repodata only", OPT_CFG_NONE},
 	{OPT_PLATFORM, "platform", 0, "LIST", B | P | L,
 	 "linux/amd64,linux/arm64: one solve each (build: one image each, joined by an index; "
 	 "lock: one "
-	 "lock listing each; default linux/amd64)"},
+	 "lock listing each; default linux/amd64)",
+	 OPT_CFG_LIST},
 	{OPT_BASE, "base", 0, "oci:DIR[:TAG]|REF|scratch", B | P | L,
 	 "base image (REF is pulled): its glibc sets __glibc; build puts the layers on top of it. "
 	 "Required when a package needs the system C library (docs/base-images.md); scratch: "
-	 "none, build anyway"},
+	 "none, build anyway",
+	 OPT_CFG_VALUE},
 	{OPT_CUDA, "cuda", 0, "VERSION", B | P | L,
-	 "__cuda virtual package (driver version of the target nodes)"},
+	 "__cuda virtual package (driver version of the target nodes)", OPT_CFG_VALUE},
 	{OPT_GLIBC, "glibc", 0, "VERSION", B | P | L,
-	 "__glibc virtual package (default: the base image's glibc, else 2.28)"},
+	 "__glibc virtual package (default: the base image's glibc, else 2.28)", OPT_CFG_VALUE},
 	{OPT_LOCK, "lock", 0, "FILE", B | P,
 	 "exactly this lock's packages (conda-lock YAML or @EXPLICIT), no solve; ENV.yml is then "
 	 "optional. Archives not in the package cache are downloaded first: a lock lacks the "
-	 "package records that layer keys hash"},
+	 "package records that layer keys hash",
+	 OPT_CFG_VALUE},
 	{OPT_IGNORE_PIP, "ignore-pip", 0, NULL, B | P | L,
-	 "leave out the file's (or lock's) pip: dependencies"},
+	 "leave out the file's (or lock's) pip: dependencies", OPT_CFG_VALUE},
 	{OPT_PYPI_INDEX, "pypi-index", 0, "URL", B | P | L,
 	 "the pip: section's package index (PEP 503/691 simple API root) when the list sets no "
-	 "--index-url (default: $PIP_INDEX_URL, else https://pypi.org/simple/)"},
+	 "--index-url (default: $PIP_INDEX_URL, else https://pypi.org/simple/)",
+	 OPT_CFG_VALUE},
 	{OPT_NAME, "name", 0, "NAME", B | P,
-	 "environment name (default: the file's name:, else the lock's, else env)"},
+	 "environment name (default: the file's name:, else the lock's, else env)", OPT_CFG_VALUE},
 	{OPT_PREFIX, "prefix", 0, "PATH", B | P,
-	 "environment prefix in the image (default /opt/conda/envs/NAME)"},
+	 "environment prefix in the image (default /opt/conda/envs/NAME)", OPT_CFG_VALUE},
 	{OPT_RECIPE, "recipe", 0, "FILE", B | P,
-	 "layer-grouping recipe (default: recipes/default.yaml, built in)"},
+	 "layer-grouping recipe (default: recipes/default.yaml, built in)", OPT_CFG_VALUE},
 	{OPT_COMPRESSION, "compression", 0, "gzip|zstd", B | P,
-	 "layer compression (default gzip; part of every layer key)"},
+	 "layer compression (default gzip; part of every layer key)", OPT_CFG_VALUE},
 	{OPT_COMPRESSION_LEVEL, "compression-level", 0, "N", B | P,
-	 "gzip 1..12 (libdeflate; default 4), zstd 1..19 (default 3)"},
+	 "gzip 1..12 (libdeflate; default 4), zstd 1..19 (default 3)", OPT_CFG_VALUE},
 	{OPT_OUTPUT, "output", 'o', "oci:DIR", B,
 	 "write an OCI image layout to DIR (replaced if it is one); or docker-archive:FILE: a tar "
 	 "for "
-	 "`docker load`"},
+	 "`docker load`",
+	 OPT_CFG_NONE},
 	{OPT_LOCK_OUTPUT, "output", 'o', "FILE", L,
-	 "lock file to write (.yml/.yaml: conda-lock v1; else @EXPLICIT)"},
+	 "lock file to write (.yml/.yaml: conda-lock v1; else @EXPLICIT)", OPT_CFG_NONE},
 	{OPT_FORMAT, "format", 0, "conda-lock|explicit|json", L,
 	 "override the format chosen by the file name (json: the solved repodata records, for "
-	 "cross-checks)"},
+	 "cross-checks)",
+	 OPT_CFG_NONE},
 	{OPT_TAG, "tag", 't', "REF", B,
 	 "image name and tag (repeatable; TAG defaults to latest); without --output each REF must "
 	 "name a "
-	 "registry and is pushed there"},
-	{OPT_METADATA_FILE, "metadata-file", 0, "F", B, "write JSON (digest, tags, layers) for CI"},
+	 "registry and is pushed there",
+	 OPT_CFG_NONE},
+	{OPT_METADATA_FILE, "metadata-file", 0, "F", B, "write JSON (digest, tags, layers) for CI",
+	 OPT_CFG_NONE},
 	/* the image config (issue 11 part 3; README "Image config"), spelled as buildx/ko/apko */
 	{OPT_USER, "user", 0, "UID[:GID]|NAME", B,
 	 "the image's user: added to /etc/passwd when the base has none (NAME gets uid 1000 and "
-	 "/home/NAME); config User is numeric for Kubernetes' runAsNonRoot"},
+	 "/home/NAME); config User is numeric for Kubernetes' runAsNonRoot",
+	 OPT_CFG_VALUE},
 	{OPT_ENTRYPOINT, "entrypoint", 0, "JSON|PROG", B,
 	 "config Entrypoint: a JSON array of strings ('[\"python\",\"-m\",\"app\"]') or one "
-	 "program; '' or '[]' for none. Drops the default Cmd unless --cmd is given"},
+	 "program; '' or '[]' for none. Drops the default Cmd unless --cmd is given",
+	 OPT_CFG_ARGV},
 	{OPT_CMD, "cmd", 0, "JSON|ARG", B,
 	 "config Cmd (default: the environment's python): a JSON array of strings or one "
-	 "argument; '' or '[]' for none"},
-	{OPT_WORKDIR, "workdir", 0, "DIR", B, "config WorkingDir (an absolute path)"},
+	 "argument; '' or '[]' for none",
+	 OPT_CFG_ARGV},
+	{OPT_WORKDIR, "workdir", 0, "DIR", B, "config WorkingDir (an absolute path)",
+	 OPT_CFG_VALUE},
 	{OPT_ENV, "env", 0, "K=V", B,
-	 "config Env variable, after the environment's own (repeatable)"},
-	{OPT_LABEL, "label", 0, "K=V", B, "config label (repeatable)"},
+	 "config Env variable, after the environment's own (repeatable)", OPT_CFG_MAP},
+	{OPT_LABEL, "label", 0, "K=V", B, "config label (repeatable)", OPT_CFG_MAP},
 	{OPT_ANNOTATION, "annotation", 0, "K=V", B,
-	 "manifest annotation, also on the image index of a multi-platform build (repeatable)"},
+	 "manifest annotation, also on the image index of a multi-platform build (repeatable)",
+	 OPT_CFG_MAP},
 	{OPT_SOURCE, "source", 0, "URL", B,
 	 "org.opencontainers.image.source label and annotation (default: "
-	 "$GITHUB_SERVER_URL/$GITHUB_REPOSITORY, else $CI_PROJECT_URL)"},
+	 "$GITHUB_SERVER_URL/$GITHUB_REPOSITORY, else $CI_PROJECT_URL)",
+	 OPT_CFG_VALUE},
 	{OPT_REVISION, "revision", 0, "REV", B,
 	 "org.opencontainers.image.revision (default: $GITHUB_SHA, else $CI_COMMIT_SHA); "
-	 "org.opencontainers.image.created comes from $SOURCE_DATE_EPOCH"},
+	 "org.opencontainers.image.created comes from $SOURCE_DATE_EPOCH",
+	 OPT_CFG_NONE},
 	{OPT_CACHE_DIR, "cache-dir", 0, "DIR", B | P | L | U,
 	 "cache (default $XDG_CACHE_HOME/imgbuild or ~/.cache/imgbuild); it and its parents must "
 	 "not be "
-	 "writable by other users"},
+	 "writable by other users",
+	 OPT_CFG_NONE},
 	{OPT_CACHE_REPO, "cache-repo", 0, "HOST[:PORT]/PATH", B | P,
 	 "shared layer cache in a registry repository (also $IMGBUILD_CACHE_REPO): layers found "
 	 "there are "
 	 "not built (plan: shown \"in registry\"), and pushed to the same registry by mount; new "
 	 "layers "
-	 "are stored there"},
+	 "are stored there",
+	 OPT_CFG_VALUE},
 	{OPT_NO_LAYER_CACHE, "no-layer-cache", 0, NULL, B,
-	 "build every layer; neither reuse nor store layers"},
+	 "build every layer; neither reuse nor store layers", OPT_CFG_NONE},
 	{OPT_NO_EXTRACT_CACHE, "no-extract-cache", 0, NULL, B,
 	 "extract every package afresh; neither reuse nor keep extracted packages "
 	 "(<cache>/extracted, "
-	 "hardlinked into the staging trees)"},
+	 "hardlinked into the staging trees)",
+	 OPT_CFG_NONE},
 	{OPT_JOBS, "jobs", 'j', "N", B,
 	 "parallel installs/layers, and compression threads per layer (default: CPUs; the image "
 	 "bytes never "
-	 "depend on it)"},
-	{OPT_VERBOSE, "verbose", 'v', NULL, P, "list every package of every layer"},
+	 "depend on it)",
+	 OPT_CFG_NONE},
+	{OPT_VERBOSE, "verbose", 'v', NULL, P, "list every package of every layer", OPT_CFG_NONE},
 	{OPT_CREDS, "creds", 0, "USER:PASS", B | P | L | U,
 	 "registry credentials (else $IMGBUILD_REGISTRY_USER/_PASSWORD, then ~/.docker/config.json "
 	 "or "
-	 "$DOCKER_CONFIG: auths, credHelpers)"},
+	 "$DOCKER_CONFIG: auths, credHelpers)",
+	 OPT_CFG_NONE},
 	{OPT_CA_CERT, "ca-cert", 0, "FILE", B | P | L | U,
-	 "also trust this PEM CA (channels, packages, registries)"},
+	 "also trust this PEM CA (channels, packages, registries)", OPT_CFG_VALUE},
 	{OPT_INSECURE_REGISTRY, "insecure-registry", 0, "HOST[:PORT]", B | P | L | U,
-	 "allow plain HTTP / unverified TLS (repeatable)"},
+	 "allow plain HTTP / unverified TLS (repeatable)", OPT_CFG_LIST},
 	/* issue 15: what is attached to a built image, and its signature */
 	{OPT_SBOM, "sbom", 0, "none|spdx|cyclonedx", B,
 	 "SBOM of the image and of each layer, attached as an OCI 1.1 referrer (default: spdx on "
-	 "a push, none for --output)"},
+	 "a push, none for --output)",
+	 OPT_CFG_VALUE},
 	{OPT_PROVENANCE, "provenance", 0, "none|slsa", B,
 	 "in-toto statement with a SLSA v1 provenance predicate (builder, inputs by sha256, "
 	 "packages by digest), attached as an OCI 1.1 referrer (default: slsa on a push, none for "
-	 "--output)"},
+	 "--output)",
+	 OPT_CFG_VALUE},
 	{OPT_SIGN_KEY, "sign-key", 0, "FILE", B,
 	 "sign each pushed image with this ECDSA P-256 private key (PEM), laid out as cosign's "
-	 "sigstore attachments (a sha256-<hex>.sig tag)"},
+	 "sigstore attachments (a sha256-<hex>.sig tag)",
+	 OPT_CFG_NONE},
 	{OPT_QUIET, "quiet", 'q', NULL, B | U,
 	 "stdout gets only the pushed references HOST/REPO@sha256:... (one per repository; the "
-	 "digest for --output); stderr only warnings and errors"},
+	 "digest for --output); stderr only warnings and errors",
+	 OPT_CFG_NONE},
 	{OPT_PROGRESS, "progress", 0, "auto|tty|plain|json", B | P | L | U,
 	 "progress on stderr: tty = lines redrawn in place, plain = a line per step (and every "
-	 "5 s on long ones), json = one object per event (default auto: tty on a terminal)"},
-	{OPT_HELP, "help", 'h', NULL, B | P | L | U, "show this help"},
+	 "5 s on long ones), json = one object per event (default auto: tty on a terminal)",
+	 OPT_CFG_NONE},
+	{OPT_CONFIG, "config", 0, "FILE|none", B | P | L,
+	 "project config (default: imgbuild.yaml beside ENV.yml, else beside --lock; none: no "
+	 "file). Flags override it (docs/cli.md, \"Project config\")",
+	 OPT_CFG_NONE},
+	{OPT_HELP, "help", 'h', NULL, B | P | L | U, "show this help", OPT_CFG_NONE},
 };
 const size_t opt_n_defs = sizeof opt_defs / sizeof opt_defs[0];
 
@@ -157,6 +188,8 @@ const size_t opt_n_defs = sizeof opt_defs / sizeof opt_defs[0];
 
 /* -q: cli_log keeps only warnings (the run's one output mode, set by cli_parse). */
 static int cli_is_quiet;
+/* Where the value being applied comes from, when not argv (cli_apply_option): "FILE:L:C". */
+static const char *usage_origin;
 
 #define HELP_COLUMN 27 /* where help text starts */
 #define HELP_WIDTH 96  /* and where it wraps */
@@ -182,7 +215,8 @@ static int usage_error(cmd_bit_t cmd, const char *fmt, ...) ERR_PRINTF(2, 3);
 static int usage_error(cmd_bit_t cmd, const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(stderr, "imgbuild %s: ", cmd_bit_name(cmd));
+	fprintf(stderr, "imgbuild %s: %s%s", cmd_bit_name(cmd), usage_origin ? usage_origin : "",
+		usage_origin ? ": " : "");
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -417,6 +451,7 @@ static int apply(cmd_bit_t cmd, opt_id_t id, const char *v, cli_args_t *a)
 	case OPT_INSECURE_REGISTRY: push_str(&a->insecure, &a->n_insecure, v); break;
 	case OPT_SOURCE: o->image.source = v; break;
 	case OPT_REVISION: o->image.revision = v; break;
+	case OPT_CONFIG: a->config_path = v; break;
 	case OPT_HELP: return 1;
 	case OPT_USER:
 	case OPT_ENTRYPOINT:
@@ -653,10 +688,12 @@ int cli_parse(cmd_bit_t cmd, const char *usage, int argc, char **argv, cli_args_
 			rc = bad_option(cmd, optopt, argv[optind - 1]);
 		else if (c == ':')
 			rc = missing_argument(cmd, optopt);
-		else if (c < OPT_CHANNEL)
-			rc = apply(cmd, def_by_short((char)c, cmd)->id, optarg, out);
-		else
-			rc = apply(cmd, (opt_id_t)c, optarg, out);
+		else {
+			opt_id_t id =
+				c < OPT_CHANNEL ? def_by_short((char)c, cmd)->id : (opt_id_t)c;
+			out->given[id - OPT_CHANNEL] = 1;
+			rc = apply(cmd, id, optarg, out);
+		}
 	}
 	free(lo);
 	if (rc == 1)
@@ -668,8 +705,19 @@ int cli_parse(cmd_bit_t cmd, const char *usage, int argc, char **argv, cli_args_
 	out->reg.progress = out->build.progress = progress_cli_sink();
 	out->args = argv + optind;
 	out->n_args = (size_t)(argc - optind);
+	if ((rc = config_apply(cmd, out)) != 0) /* imgbuild.yaml, under the flags (config.h) */
+		return rc;
 	link_lists(out);
 	return apply_environment(cmd, out);
+}
+
+int cli_apply_option(cmd_bit_t cmd, const opt_def_t *d, const char *value, const char *origin,
+		     cli_args_t *a)
+{
+	usage_origin = origin;
+	int rc = apply(cmd, d->id, value, a);
+	usage_origin = NULL;
+	return rc == 1 ? 0 : rc;
 }
 
 int cli_take_env_file(cmd_bit_t cmd, cli_args_t *a)

@@ -72,16 +72,28 @@ typedef enum opt_id {
 	OPT_SIGN_KEY,
 	OPT_QUIET,
 	OPT_PROGRESS,
-	OPT_HELP,
+	OPT_CONFIG, /* issue 11 part 4: the project config file (config.h) */
+	OPT_HELP,   /* the last id: cli_args_t.given is sized by it */
 } opt_id_t;
+
+/* Whether, and how, the project config file (imgbuild.yaml, builder/config.h) sets an option:
+ * its key is the option's long name (a LIST or MAP key also with an 's': labels, platforms). */
+typedef enum opt_config {
+	OPT_CFG_NONE = 0, /* per run, machine or secret: flag only (tags, output, creds, jobs) */
+	OPT_CFG_VALUE,    /* one scalar (true/false for an option without argument) */
+	OPT_CFG_LIST,     /* a scalar or a sequence; a flag replaces the whole list */
+	OPT_CFG_MAP,      /* K=V entries as a mapping; merged with the flags', a flag's K wins */
+	OPT_CFG_ARGV,     /* a sequence of strings or one scalar (--entrypoint, --cmd) */
+} opt_config_t;
 
 typedef struct opt_def {
 	opt_id_t id;
-	const char *name;  /* long name, without "--"; unique among one command's options */
-	char short_name;   /* 0 = none */
-	const char *arg;   /* what the argument looks like ("URL|NAME"); NULL = takes none */
-	unsigned commands; /* CMD_* bits */
-	const char *help;  /* one line; each '\n' starts an indented continuation line */
+	const char *name;    /* long name, without "--"; unique among one command's options */
+	char short_name;     /* 0 = none */
+	const char *arg;     /* what the argument looks like ("URL|NAME"); NULL = takes none */
+	unsigned commands;   /* CMD_* bits */
+	const char *help;    /* one line; each '\n' starts an indented continuation line */
+	opt_config_t config; /* what imgbuild.yaml may say about it (config.h) */
 } opt_def_t;
 
 extern const opt_def_t opt_defs[];
@@ -109,8 +121,12 @@ typedef struct cli_args {
 	size_t n_labels, n_annotations, n_envs;
 	char **entrypoint, **cmd; /* --entrypoint, --cmd as argv (owned) */
 	size_t n_entrypoint, n_cmd;
-	char **owned; /* --platform copies, split at the commas; the CI's source URL */
+	char **owned; /* --platform copies, split at the commas; the CI's source URL; config values
+		       */
 	size_t n_owned;
+	const char *config_path; /* --config FILE or none, or NULL (imgbuild.yaml beside ENV.yml) */
+	unsigned char
+		given[OPT_HELP + 1 - OPT_CHANNEL]; /* [id - OPT_CHANNEL]: on the command line */
 } cli_args_t;
 
 /* Parses argv (argv[0] is the command) for cmd, with usage as the head of its help.
@@ -120,6 +136,13 @@ typedef struct cli_args {
  * key layers. Free with cli_args_free whatever it returns. */
 int cli_parse(cmd_bit_t cmd, const char *usage, int argc, char **argv, cli_args_t *out);
 void cli_args_free(cli_args_t *a);
+
+/* One option's value from somewhere other than argv (the project config file), checked and
+ * stored exactly as the flag would be; a usage error is printed as the flag's, after
+ * "ORIGIN: " (FILE:LINE:COLUMN). value is borrowed for a's lifetime (keep it in a->owned).
+ * 0, or 2 after a usage error. */
+int cli_apply_option(cmd_bit_t cmd, const opt_def_t *d, const char *value, const char *origin,
+		     cli_args_t *a);
 
 /* The positional ENV.yml of build, plan and lock into a->build.env_path: exactly one, or
  * (build, plan) none with --lock. 0, or 2 after a usage error. */

@@ -13,34 +13,9 @@
 #include <unistd.h>
 
 #include "options.h"
+#include "testutil.h"
 
 static const cmd_bit_t all_commands[] = {CMD_BUILD, CMD_PLAN, CMD_LOCK, CMD_PUSH};
-
-/* Sends stderr to a temporary file until stderr_restore (the CLI prints there). */
-static FILE *stderr_capture(int *saved)
-{
-	FILE *f = tmpfile();
-	assert_non_null(f);
-	fflush(stderr);
-	*saved = dup(2);
-	dup2(fileno(f), 2);
-	return f;
-}
-
-/* Puts stderr back; returns what was written meanwhile (caller frees). */
-static char *stderr_restore(FILE *f, int saved)
-{
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	long n = ftell(f);
-	char *msg = calloc((size_t)(n > 0 ? n : 0) + 1, 1);
-	rewind(f);
-	if (n > 0 && fread(msg, 1, (size_t)n, f) != (size_t)n)
-		fail_msg("cannot read back stderr");
-	fclose(f);
-	return msg;
-}
 
 /* cli_parse on the NULL-terminated words, its stderr in *msg (caller frees). */
 static int parse(cmd_bit_t cmd, cli_args_t *a, char **msg, ...)
@@ -54,9 +29,9 @@ static int parse(cmd_bit_t cmd, cli_args_t *a, char **msg, ...)
 		argv[argc++] = w;
 	va_end(ap);
 	argv[argc] = NULL;
-	FILE *f = stderr_capture(&saved);
+	FILE *f = testutil_stderr_capture(&saved);
 	int rc = cli_parse(cmd, "usage: test\n", argc, argv, a);
-	*msg = stderr_restore(f, saved);
+	*msg = testutil_stderr_restore(f, saved);
 	return rc;
 }
 
@@ -96,6 +71,7 @@ static void test_every_listed_option_parses(void **state)
 			: d->id == OPT_PROGRESS                               ? "plain"
 			: d->id == OPT_COMPRESSION_LEVEL || d->id == OPT_JOBS ? "3"
 			: d->id == OPT_WORKDIR                                ? "/x"
+			: d->id == OPT_CONFIG                                 ? "none"
 			: d->id == OPT_ENV || d->id == OPT_LABEL || d->id == OPT_ANNOTATION ? "k=v"
 											    : "x";
 		snprintf(flag, sizeof flag, "--%s", d->name);
@@ -357,9 +333,9 @@ static void test_every_error_hint_is_printed_with_its_flag(void **state)
 		int saved;
 		err_set(&err, "what went wrong");
 		err_set_hint(&err, hints[i].hint);
-		FILE *f = stderr_capture(&saved);
+		FILE *f = testutil_stderr_capture(&saved);
 		assert_int_equal(cli_fail(&err), 1);
-		char *out = stderr_restore(f, saved);
+		char *out = testutil_stderr_restore(f, saved);
 		if (strncmp(out, head, sizeof head - 1) || !strstr(out, hints[i].flag))
 			fail_msg("hint %d: no line naming %s in:\n%s", hints[i].hint, hints[i].flag,
 				 out);

@@ -140,6 +140,30 @@ void testutil_log_collect(void *ud, const char *msg)
 	log->n++;
 }
 
+FILE *testutil_stderr_capture(int *saved)
+{
+	FILE *f = tmpfile();
+	assert_non_null(f);
+	fflush(stderr);
+	*saved = dup(2);
+	dup2(fileno(f), 2);
+	return f;
+}
+
+char *testutil_stderr_restore(FILE *f, int saved)
+{
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	long n = ftell(f);
+	char *msg = calloc((size_t)(n > 0 ? n : 0) + 1, 1);
+	rewind(f);
+	if (n > 0 && fread(msg, 1, (size_t)n, f) != (size_t)n)
+		fail_msg("cannot read back stderr");
+	fclose(f);
+	return msg;
+}
+
 int testutil_cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);

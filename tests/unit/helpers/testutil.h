@@ -6,6 +6,7 @@
 #define IMGBUILD_TEST_TESTUTIL_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "buf.h"
@@ -47,6 +48,11 @@ typedef struct testutil_log {
 	int n;
 } testutil_log_t;
 void testutil_log_collect(void *ud, const char *msg);
+
+/* Sends stderr (where the CLI prints) to a temporary file until testutil_stderr_restore, which
+ * puts it back and returns what was written meanwhile (caller frees). */
+FILE *testutil_stderr_capture(int *saved);
+char *testutil_stderr_restore(FILE *f, int saved);
 
 /* qsort comparator for an array of strings. */
 int testutil_cmp_str(const void *a, const void *b);
