@@ -22,6 +22,8 @@
 #define P CMD_PLAN
 #define L CMD_LOCK
 #define U CMD_PUSH
+#define I CMD_INSPECT
+#define D CMD_DIFF
 
 /* Order = order in --help. */
 const opt_def_t opt_defs[] = {
@@ -100,7 +102,7 @@ const opt_def_t opt_defs[] = {
 	{OPT_REVISION, "revision", 0, "REV", B,
 	 "org.opencontainers.image.revision (default: $GITHUB_SHA, else $CI_COMMIT_SHA); "
 	 "org.opencontainers.image.created comes from $SOURCE_DATE_EPOCH"},
-	{OPT_CACHE_DIR, "cache-dir", 0, "DIR", B | P | L | U,
+	{OPT_CACHE_DIR, "cache-dir", 0, "DIR", B | P | L | U | I | D,
 	 "cache (default $XDG_CACHE_HOME/imgbuild or ~/.cache/imgbuild); it and its parents must "
 	 "not be "
 	 "writable by other users"},
@@ -121,13 +123,13 @@ const opt_def_t opt_defs[] = {
 	 "bytes never "
 	 "depend on it)"},
 	{OPT_VERBOSE, "verbose", 'v', NULL, P, "list every package of every layer"},
-	{OPT_CREDS, "creds", 0, "USER:PASS", B | P | L | U,
+	{OPT_CREDS, "creds", 0, "USER:PASS", B | P | L | U | I | D,
 	 "registry credentials (else $IMGBUILD_REGISTRY_USER/_PASSWORD, then ~/.docker/config.json "
 	 "or "
 	 "$DOCKER_CONFIG: auths, credHelpers)"},
-	{OPT_CA_CERT, "ca-cert", 0, "FILE", B | P | L | U,
+	{OPT_CA_CERT, "ca-cert", 0, "FILE", B | P | L | U | I | D,
 	 "also trust this PEM CA (channels, packages, registries)"},
-	{OPT_INSECURE_REGISTRY, "insecure-registry", 0, "HOST[:PORT]", B | P | L | U,
+	{OPT_INSECURE_REGISTRY, "insecure-registry", 0, "HOST[:PORT]", B | P | L | U | I | D,
 	 "allow plain HTTP / unverified TLS (repeatable)"},
 	/* issue 15: what is attached to a built image, and its signature */
 	{OPT_SBOM, "sbom", 0, "none|spdx|cyclonedx", B,
@@ -140,13 +142,18 @@ const opt_def_t opt_defs[] = {
 	{OPT_SIGN_KEY, "sign-key", 0, "FILE", B,
 	 "sign each pushed image with this ECDSA P-256 private key (PEM), laid out as cosign's "
 	 "sigstore attachments (a sha256-<hex>.sig tag)"},
+	/* issue 15 parts 5-6: reading an image's layers and packages */
+	{OPT_REPORT_FORMAT, "format", 0, "text|json", I | D,
+	 "text (default) or json: the layers with group, size, digest and packages"},
+	{OPT_ONE_PLATFORM, "platform", 0, "OS/ARCH", I | D,
+	 "of a multi-platform image only this platform (default: each, one section each)"},
 	{OPT_QUIET, "quiet", 'q', NULL, B | U,
 	 "stdout gets only the pushed references HOST/REPO@sha256:... (one per repository; the "
 	 "digest for --output); stderr only warnings and errors"},
 	{OPT_PROGRESS, "progress", 0, "auto|tty|plain|json", B | P | L | U,
 	 "progress on stderr: tty = lines redrawn in place, plain = a line per step (and every "
 	 "5 s on long ones), json = one object per event (default auto: tty on a terminal)"},
-	{OPT_HELP, "help", 'h', NULL, B | P | L | U, "show this help"},
+	{OPT_HELP, "help", 'h', NULL, B | P | L | U | I | D, "show this help"},
 };
 const size_t opt_n_defs = sizeof opt_defs / sizeof opt_defs[0];
 
@@ -154,6 +161,8 @@ const size_t opt_n_defs = sizeof opt_defs / sizeof opt_defs[0];
 #undef P
 #undef L
 #undef U
+#undef I
+#undef D
 
 /* -q: cli_log keeps only warnings (the run's one output mode, set by cli_parse). */
 static int cli_is_quiet;
@@ -168,6 +177,8 @@ const char *cmd_bit_name(cmd_bit_t cmd)
 	case CMD_PLAN: return "plan";
 	case CMD_LOCK: return "lock";
 	case CMD_PUSH: return "push";
+	case CMD_INSPECT: return "inspect";
+	case CMD_DIFF: return "diff";
 	}
 	return "?";
 }
@@ -271,6 +282,11 @@ static int apply_value(cmd_bit_t cmd, opt_id_t id, const char *v, cli_args_t *a)
 		    strcmp(v, "json"))
 			return usage_error(cmd, "--progress %s: use auto, tty, plain or json", v);
 		a->progress = v;
+		return 0;
+	case OPT_REPORT_FORMAT:
+		if (strcmp(v, "text") && strcmp(v, "json"))
+			return usage_error(cmd, "--format %s: use text or json", v);
+		a->format = v;
 		return 0;
 	case OPT_FORMAT:
 		if (strcmp(v, "conda-lock") && strcmp(v, "explicit") && strcmp(v, "json"))
@@ -388,7 +404,8 @@ static int apply(cmd_bit_t cmd, opt_id_t id, const char *v, cli_args_t *a)
 	case OPT_CHANNEL: push_str(&a->channels, &a->n_channels, v); break;
 	case OPT_CHANNEL_ALIAS: o->channel_alias = v; break;
 	case OPT_OFFLINE: o->offline = 1; break;
-	case OPT_PLATFORM: add_platforms(a, v); break;
+	case OPT_PLATFORM:
+	case OPT_ONE_PLATFORM: add_platforms(a, v); break;
 	case OPT_BASE:
 		o->base_ref = v;
 		o->base_is_scratch = !strcmp(v, "scratch"); /* Docker's name for the empty image */
@@ -464,7 +481,7 @@ static void other_commands(const opt_def_t *d, cmd_bit_t cmd, char *out, size_t 
 		if (!strcmp(opt_defs[i].name, d->name))
 			commands |= opt_defs[i].commands;
 	out[0] = '\0';
-	for (unsigned bit = CMD_BUILD; bit <= CMD_PUSH; bit <<= 1) {
+	for (unsigned bit = CMD_BUILD; bit <= CMD_LAST; bit <<= 1) {
 		int n;
 		if (!(commands & bit) || bit == cmd)
 			continue;
