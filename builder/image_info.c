@@ -47,13 +47,16 @@ static int read_blob(reader_t *r, const oci_desc_t *d, size_t max, buf_t *out, e
 {
 	buf_t path = BUF_INIT;
 	int rc = -1;
+	buf_reset(out); /* buf_read_file appends */
 	if (d->size < 0 || (unsigned long long)d->size > max)
 		return err_set(err, "blob %s: %lld bytes, more than the %zu read", d->digest,
 			       d->size, max);
 	if (r->layout)
 		return oci_layout_read_blob(r->layout, d, max, out, err);
-	if (scratch_mkstemp(r->src->tmp_dir, "blob-", &path, err))
+	int fd = scratch_mkstemp(r->src->tmp_dir, "blob-", &path, err);
+	if (fd < 0)
 		goto out;
+	close(fd); /* reg_blob_fetch writes path.part and renames it over path */
 	if (reg_blob_fetch(r->src->reg, r->src->repo, d->digest, d->size, path.data, err) ||
 	    buf_read_file(out, path.data, max, err))
 		goto out;
