@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "group.h"
 #include "layout.h"
 #include "referrers.h"
 #include "scratch.h"
@@ -161,7 +162,10 @@ static image_pkg_t make_pkg(image_info_t *info, const char *name, const char *ve
 {
 	buf_t v = BUF_INIT;
 	image_pkg_t p = {.name = keep(info, name), .version = keep(info, version)};
-	p.kind = keep(info, !strncmp(purl, "pkg:pypi/", 9) ? "pip" : "conda");
+	/* a wheel's record is a conda purl with subdir pypi (context_pip.c), other tools' pypi */
+	purl_qualifier(purl, "subdir", &v);
+	int is_pip = !strncmp(purl, "pkg:pypi/", 9) || !strcmp(v.data, GROUP_PIP_SUBDIR);
+	p.kind = keep(info, is_pip ? "pip" : "conda");
 	purl_qualifier(purl, "build", &v);
 	p.build = keep(info, v.data);
 	purl_qualifier(purl, "channel", &v);

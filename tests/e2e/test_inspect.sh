@@ -6,7 +6,7 @@
 # in (checked against the SBOM documents read with jq, and against the image's conda-meta read
 # back with umoci), the same from the registry without one layer blob GET (the access log);
 # diff names exactly demo-data and shows the other layers shared, exit 1, and 0 for the same
-# image; CycloneDX and no-SBOM images; one section per platform of a two-platform push;
+# image; CycloneDX and no-SBOM images; a pip: wheel is of kind pip; one section per platform of a two-platform push;
 # unknown repository, unknown tag and unreachable registry exit 2 with a clear message.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -18,6 +18,7 @@ T=$(mktemp -d /tmp/imgbuild-inspect.XXXXXX)
 REG="$SRC/tests/fixtures/registry"
 cleanup() {
   [ -d "$T/reg" ] && "$REG" stop "$T/reg"
+  [ -d "$T/idx" ] && "$SRC/tests/fixtures/pyindex" stop "$T/idx" >/dev/null 2>&1
   rm -rf "$T"
 }
 trap cleanup EXIT
@@ -92,6 +93,19 @@ expect_rc "without an SBOM inspect says packages are unknown, groups from the hi
   'no SBOM attached.*' "$BIN" inspect "oci:$T/n.oci"
 check_eq "... groups from the config's history" "rootfs base-python rest" \
   "$("$BIN" inspect --format json "oci:$T/n.oci" | jq -r '[.platforms[0].layers[].group] | join(" ")')"
+# a wheel from the pip: section is a package of kind pip (its record's subdir is pypi)
+"$SRC/tests/fixtures/mkwheels" "$T/wheels" >"$T/mkwheels.log" 2>&1 ||
+  { tail -20 "$T/mkwheels.log"; echo "FAIL: fixture wheels could not be built"; exit 1; }
+port=$("$SRC/tests/fixtures/pyindex" start "$T/wheels" "$T/idx") ||
+  { echo "FAIL: fixture index did not start"; exit 1; }
+printf 'name: piptest\nchannels: [nodefaults]\ndependencies:\n  - python=3.11\n  - pip:\n    - six==1.16.0\n' >"$T/pip.yml"
+check "build an environment with a pip: section" "$BIN" build "$T/pip.yml" --channel "$CH" --cache-dir "$T/cache" \
+  --pypi-index "http://127.0.0.1:$port/simple/" --sbom spdx --output "oci:$T/pip.oci" -t p:1
+"$SRC/tests/fixtures/pyindex" stop "$T/idx" >/dev/null 2>&1
+check_eq "inspect lists the wheel as kind pip in the pip layer, python as conda" "pip:six=1.16.0:pip conda" \
+  "$("$BIN" inspect --format json "oci:$T/pip.oci:1" | jq -r '[.platforms[0].layers[] | .group as $g | .packages[] |
+     select(.name=="six") | "\($g):\(.name)=\(.version):\(.kind)"] + [.platforms[0].layers[].packages[] | select(.name=="python") | .kind] | join(" ")')"
+
 expect_rc "inspect of a tag the layout lacks exits 2" 2 "no manifest tagged 'nope'" "$BIN" inspect "oci:$T/a.oci:nope"
 expect_rc "inspect of a directory that is no layout exits 2" 2 'is not an OCI image layout' "$BIN" inspect "oci:$T/none"
 
