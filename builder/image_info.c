@@ -415,25 +415,28 @@ static image_platform_t *add_platform(image_info_t *info)
 static int read_index(reader_t *r, const oci_manifest_t *idx, err_t *err)
 {
 	const char *want = r->src->platform;
-	for (size_t i = 0; i < oci_manifest_count(idx); i++) {
+	buf_t plat = BUF_INIT;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < oci_manifest_count(idx); i++) {
 		const oci_desc_t *d = oci_manifest_entry(idx, i);
 		oci_manifest_t *m = NULL;
-		buf_t plat = BUF_INIT;
-		int rc;
+		buf_reset(&plat);
 		buf_addf(&plat, "%s/%s", d->os ? d->os : "?", d->arch ? d->arch : "?");
-		rc = want && strcmp(want, plat.data) ? 0
-		     : read_manifest(r, d, &m, err)  ? -1
-		     : oci_manifest_is_index(m)
-			     ? err_set(err, "%s: an index inside an index is not read", d->digest)
-			     : read_platform(r, m, add_platform(r->info), err);
+		/* buildx lists its attestation manifests as unknown/unknown: not images */
+		if ((want && strcmp(want, plat.data)) || !strcmp(plat.data, "unknown/unknown"))
+			continue;
+		if ((rc = read_manifest(r, d, &m, err)) == 0)
+			rc = oci_manifest_is_index(m)
+				     ? err_set(err, "%s: an index inside an index is not read",
+					       d->digest)
+				     : read_platform(r, m, add_platform(r->info), err);
 		oci_manifest_free(m);
-		buf_free(&plat);
-		if (rc)
-			return -1;
 	}
-	if (!r->info->n_plats)
-		return err_set(err, "no image for platform %s", want);
-	return 0;
+	buf_free(&plat);
+	if (rc == 0 && !r->info->n_plats)
+		rc = err_set(err, "the index lists no image%s%s", want ? " for platform " : "",
+			     want ? want : "");
+	return rc ? -1 : 0;
 }
 
 image_info_t *image_info_read(const image_info_src_t *src, const char *where, err_t *err)
