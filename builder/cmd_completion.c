@@ -8,7 +8,7 @@
 #include "cmd.h"
 #include "options.h"
 
-#define ALL_CMDS (CMD_BUILD | CMD_PLAN | CMD_LOCK | CMD_PUSH)
+#define ALL_CMDS (CMD_BUILD | CMD_PLAN | CMD_LOCK | CMD_PUSH | CMD_INSPECT | CMD_DIFF)
 
 /* An argument that is a fixed list of words ("gzip|zstd"), not a placeholder ("URL|NAME"). */
 static int arg_is_choice(const char *arg)
@@ -96,7 +96,7 @@ static void print_bash(FILE *f)
 	fputs("\" -- \"$cur\") $(compgen -f -- \"$cur\"))\n    return\n  fi\n"
 	      "  local flags\n  case $cmd in\n",
 	      f);
-	for (unsigned bit = CMD_BUILD; bit <= CMD_PUSH; bit <<= 1) {
+	for (unsigned bit = CMD_BUILD; bit <= CMD_LAST; bit <<= 1) {
 		fprintf(f, "    %s) flags=\"", cmd_bit_name((cmd_bit_t)bit));
 		bash_flags(f, (cmd_bit_t)bit);
 		fputs("\" ;;\n", f);
@@ -174,7 +174,7 @@ static void print_zsh(FILE *f)
 		fputc('\'', f);
 	}
 	fputs(")\n    _describe command cmds\n    _files\n    return\n  fi\n  case $cmd in\n", f);
-	for (unsigned bit = CMD_BUILD; bit <= CMD_PUSH; bit <<= 1) {
+	for (unsigned bit = CMD_BUILD; bit <= CMD_LAST; bit <<= 1) {
 		fprintf(f, "  %s)\n    _arguments \\\n", cmd_bit_name((cmd_bit_t)bit));
 		for (size_t i = 0; i < opt_n_defs; i++)
 			if (opt_defs[i].commands & bit)
@@ -235,7 +235,7 @@ static void man_option(FILE *f, const opt_def_t *d)
 	}
 	fputc('\n', f);
 	roff(f, d->help);
-	for (unsigned bit = CMD_BUILD; bit <= CMD_PUSH; bit <<= 1)
+	for (unsigned bit = CMD_BUILD; bit <= CMD_LAST; bit <<= 1)
 		if (d->commands & bit) {
 			int k = snprintf(whose + len, sizeof whose - len, "%s%s", len ? ", " : "",
 					 cmd_bit_name((cmd_bit_t)bit));

@@ -14,6 +14,8 @@ static const cmd_t commands[] = {
 	 "solve an environment.yml into a lock file (conda-lock YAML or @EXPLICIT)"},
 	{"plan", cmd_plan, "print the layer plan (cached or to build) without building"},
 	{"push", cmd_push, "push an OCI image layout (oci:DIR) to a registry"},
+	{"inspect", cmd_inspect, "list an image's layers and packages (from its attached SBOM)"},
+	{"diff", cmd_diff, "compare two images layer by layer and package by package"},
 	{"help", cmd_help, "show help (`imgbuild help CMD`: that command's options)"},
 	{"completion", cmd_completion, "print shell completion: `imgbuild completion bash|zsh`"},
 	{"man", cmd_man, "print the man page (roff): `imgbuild man | man -l -`"},

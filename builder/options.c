@@ -23,6 +23,8 @@
 #define P CMD_PLAN
 #define L CMD_LOCK
 #define U CMD_PUSH
+#define I CMD_INSPECT
+#define D CMD_DIFF
 
 /* Order = order in --help. */
 const opt_def_t opt_defs[] = {
@@ -117,7 +119,7 @@ const opt_def_t opt_defs[] = {
 	 "org.opencontainers.image.revision (default: $GITHUB_SHA, else $CI_COMMIT_SHA); "
 	 "org.opencontainers.image.created comes from $SOURCE_DATE_EPOCH",
 	 OPT_CFG_NONE},
-	{OPT_CACHE_DIR, "cache-dir", 0, "DIR", B | P | L | U,
+	{OPT_CACHE_DIR, "cache-dir", 0, "DIR", B | P | L | U | I | D,
 	 "cache (default $XDG_CACHE_HOME/imgbuild or ~/.cache/imgbuild); it and its parents must "
 	 "not be "
 	 "writable by other users",
@@ -142,14 +144,14 @@ const opt_def_t opt_defs[] = {
 	 "depend on it)",
 	 OPT_CFG_NONE},
 	{OPT_VERBOSE, "verbose", 'v', NULL, P, "list every package of every layer", OPT_CFG_NONE},
-	{OPT_CREDS, "creds", 0, "USER:PASS", B | P | L | U,
+	{OPT_CREDS, "creds", 0, "USER:PASS", B | P | L | U | I | D,
 	 "registry credentials (else $IMGBUILD_REGISTRY_USER/_PASSWORD, then ~/.docker/config.json "
 	 "or "
 	 "$DOCKER_CONFIG: auths, credHelpers)",
 	 OPT_CFG_NONE},
-	{OPT_CA_CERT, "ca-cert", 0, "FILE", B | P | L | U,
+	{OPT_CA_CERT, "ca-cert", 0, "FILE", B | P | L | U | I | D,
 	 "also trust this PEM CA (channels, packages, registries)", OPT_CFG_VALUE},
-	{OPT_INSECURE_REGISTRY, "insecure-registry", 0, "HOST[:PORT]", B | P | L | U,
+	{OPT_INSECURE_REGISTRY, "insecure-registry", 0, "HOST[:PORT]", B | P | L | U | I | D,
 	 "allow plain HTTP / unverified TLS (repeatable)", OPT_CFG_LIST},
 	/* issue 15: what is attached to a built image, and its signature */
 	{OPT_SBOM, "sbom", 0, "none|spdx|cyclonedx", B,
@@ -165,6 +167,12 @@ const opt_def_t opt_defs[] = {
 	 "sign each pushed image with this ECDSA P-256 private key (PEM), laid out as cosign's "
 	 "sigstore attachments (a sha256-<hex>.sig tag)",
 	 OPT_CFG_NONE},
+	/* issue 15 parts 5-6: reading an image's layers and packages */
+	{OPT_REPORT_FORMAT, "format", 0, "text|json", I | D,
+	 "text (default) or json: the layers with group, size, digest and packages", OPT_CFG_NONE},
+	{OPT_ONE_PLATFORM, "platform", 0, "OS/ARCH", I | D,
+	 "of a multi-platform image only this platform (default: each, one section each)",
+	 OPT_CFG_NONE},
 	{OPT_QUIET, "quiet", 'q', NULL, B | U,
 	 "stdout gets only the pushed references HOST/REPO@sha256:... (one per repository; the "
 	 "digest for --output); stderr only warnings and errors",
@@ -177,7 +185,7 @@ const opt_def_t opt_defs[] = {
 	 "project config (default: imgbuild.yaml beside ENV.yml, else beside --lock; none: no "
 	 "file). Flags override it (docs/cli.md, \"Project config\")",
 	 OPT_CFG_NONE},
-	{OPT_HELP, "help", 'h', NULL, B | P | L | U, "show this help", OPT_CFG_NONE},
+	{OPT_HELP, "help", 'h', NULL, B | P | L | U | I | D, "show this help", OPT_CFG_NONE},
 };
 const size_t opt_n_defs = sizeof opt_defs / sizeof opt_defs[0];
 
@@ -185,6 +193,8 @@ const size_t opt_n_defs = sizeof opt_defs / sizeof opt_defs[0];
 #undef P
 #undef L
 #undef U
+#undef I
+#undef D
 
 /* -q: cli_log keeps only warnings (the run's one output mode, set by cli_parse). */
 static int cli_is_quiet;
@@ -201,6 +211,8 @@ const char *cmd_bit_name(cmd_bit_t cmd)
 	case CMD_PLAN: return "plan";
 	case CMD_LOCK: return "lock";
 	case CMD_PUSH: return "push";
+	case CMD_INSPECT: return "inspect";
+	case CMD_DIFF: return "diff";
 	}
 	return "?";
 }
@@ -305,6 +317,11 @@ static int apply_value(cmd_bit_t cmd, opt_id_t id, const char *v, cli_args_t *a)
 		    strcmp(v, "json"))
 			return usage_error(cmd, "--progress %s: use auto, tty, plain or json", v);
 		a->progress = v;
+		return 0;
+	case OPT_REPORT_FORMAT:
+		if (strcmp(v, "text") && strcmp(v, "json"))
+			return usage_error(cmd, "--format %s: use text or json", v);
+		a->format = v;
 		return 0;
 	case OPT_FORMAT:
 		if (strcmp(v, "conda-lock") && strcmp(v, "explicit") && strcmp(v, "json"))
@@ -422,7 +439,8 @@ static int apply(cmd_bit_t cmd, opt_id_t id, const char *v, cli_args_t *a)
 	case OPT_CHANNEL: push_str(&a->channels, &a->n_channels, v); break;
 	case OPT_CHANNEL_ALIAS: o->channel_alias = v; break;
 	case OPT_OFFLINE: o->offline = 1; break;
-	case OPT_PLATFORM: add_platforms(a, v); break;
+	case OPT_PLATFORM:
+	case OPT_ONE_PLATFORM: add_platforms(a, v); break;
 	case OPT_BASE:
 		o->base_ref = v;
 		o->base_is_scratch = !strcmp(v, "scratch"); /* Docker's name for the empty image */
@@ -499,7 +517,7 @@ static void other_commands(const opt_def_t *d, cmd_bit_t cmd, char *out, size_t 
 		if (!strcmp(opt_defs[i].name, d->name))
 			commands |= opt_defs[i].commands;
 	out[0] = '\0';
-	for (unsigned bit = CMD_BUILD; bit <= CMD_PUSH; bit <<= 1) {
+	for (unsigned bit = CMD_BUILD; bit <= CMD_LAST; bit <<= 1) {
 		int n;
 		if (!(commands & bit) || bit == cmd)
 			continue;

@@ -23,6 +23,9 @@ typedef enum cmd_bit {
 	CMD_PLAN = 1u << 1,
 	CMD_LOCK = 1u << 2,
 	CMD_PUSH = 1u << 3,
+	CMD_INSPECT = 1u << 4, /* issue 15 parts 5-6 */
+	CMD_DIFF = 1u << 5,
+	CMD_LAST = CMD_DIFF, /* loops over every command's bit end here */
 } cmd_bit_t;
 
 /* Above any char, so a long option's getopt value never collides with a short letter. */
@@ -70,6 +73,8 @@ typedef enum opt_id {
 	OPT_SBOM, /* issue 15: attachments and signing */
 	OPT_PROVENANCE,
 	OPT_SIGN_KEY,
+	OPT_REPORT_FORMAT, /* issue 15 parts 5-6: inspect and diff */
+	OPT_ONE_PLATFORM,
 	OPT_QUIET,
 	OPT_PROGRESS,
 	OPT_CONFIG, /* issue 11 part 4: the project config file (config.h) */
@@ -99,7 +104,7 @@ typedef struct opt_def {
 extern const opt_def_t opt_defs[];
 extern const size_t opt_n_defs;
 
-/* "build", "plan", "lock", "push" for one CMD_* bit (static string). */
+/* "build", "plan", "lock", "push", "inspect", "diff" for one CMD_* bit (static string). */
 const char *cmd_bit_name(cmd_bit_t cmd);
 
 /* Everything the options say, for any command. Lists are owned here; strings point into argv
@@ -109,7 +114,7 @@ typedef struct cli_args {
 	publish_opts_t publish; /* build's outputs (-t, --output, --metadata-file) */
 	reg_opts_t reg;         /* registry access; build.reg points here */
 	const char *output;     /* -o as given: build oci:DIR|docker-archive:FILE, lock FILE */
-	const char *format;     /* lock --format, or NULL */
+	const char *format;     /* lock --format, inspect/diff --format, or NULL */
 	int is_verbose;         /* plan --verbose */
 	int is_quiet;           /* -q: stdout = the pushed references only (cli_result_refs) */
 	const char *progress;   /* --progress auto|tty|plain|json as given, or NULL (auto) */

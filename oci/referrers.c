@@ -284,3 +284,44 @@ out:
 	buf_free(&suffix);
 	return rc;
 }
+
+int oci_referrers_fetch(reg_t *reg, const char *repo, const char *subject_digest, buf_t *out,
+			err_t *err)
+{
+	buf_t tag = BUF_INIT, suffix = BUF_INIT;
+	long status = 0;
+	int rc = -1;
+	buf_reset(out);
+	if (oci_referrers_tag(subject_digest, &tag, err))
+		goto out;
+	buf_addf(&suffix, "referrers/%s", subject_digest);
+	if (reg_get_optional(reg, repo, suffix.data, OCI_MT_INDEX, &status, out, err))
+		goto out;
+	if (status != 200) { /* no referrers API (docker-registry 2.8): the tag schema */
+		buf_reset(&suffix);
+		buf_addf(&suffix, "manifests/%s", tag.data);
+		if (reg_get_optional(reg, repo, suffix.data, OCI_MT_INDEX, &status, out, err))
+			goto out;
+	}
+	rc = 0;
+out:
+	buf_free(&tag);
+	buf_free(&suffix);
+	return rc;
+}
+
+int oci_referrers_read_layout(const oci_layout_t *l, const char *subject_digest, buf_t *out,
+			      err_t *err)
+{
+	buf_t tag = BUF_INIT;
+	const oci_desc_t *top;
+	int rc = -1;
+	buf_reset(out);
+	if (oci_referrers_tag(subject_digest, &tag, err))
+		goto out;
+	top = layout_entry_named(l, tag.data);
+	rc = top ? oci_layout_read_blob(l, top, OCI_JSON_MAX_BYTES, out, err) : 0;
+out:
+	buf_free(&tag);
+	return rc;
+}

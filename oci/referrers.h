@@ -56,4 +56,14 @@ int oci_referrers_attach(oci_layout_t *l, const oci_desc_t *subject, const char 
 int oci_referrers_push(reg_t *reg, const char *layout_dir, const char *subject_digest,
 		       const char *repo, const char *cache_dir, size_t *n_pushed, err_t *err);
 
+/* The referrers index of subject_digest in repo (issue 15 part 5, read side): the registry's
+ * referrers API when it answers 200, else the referrers tag `sha256-<hex>`; out is emptied when
+ * neither exists (404). Never fetches a layer blob. */
+int oci_referrers_fetch(reg_t *reg, const char *repo, const char *subject_digest, buf_t *out,
+			err_t *err);
+/* The same from layout l: the index its `sha256-<hex>` entry points at, verified; out emptied
+ * when l has none. */
+int oci_referrers_read_layout(const oci_layout_t *l, const char *subject_digest, buf_t *out,
+			      err_t *err);
+
 #endif

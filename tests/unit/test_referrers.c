@@ -1,7 +1,8 @@
 /* test_referrers.c — oci/referrers.c: the referrers tag name, merging into a referrers index
  * (order kept, no duplicates, non-index refused), attaching an artifact to an image in a
  * layout (empty config, artifactType, subject, annotated blobs, `sha256-<hex>` entry), and
- * that a layout's referrers entry is never taken for "the only image". */
+ * that a layout's referrers entry is never taken for "the only image"; reading a layout's
+ * referrers index back (inspect). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -123,12 +124,47 @@ static void test_attach_writes_artifact_and_referrers_entry(void **state)
 	buf_free(&body);
 }
 
+/* The read side (inspect): the layout's referrers index for a subject, empty for a subject
+ * it has none for (not an error). */
+static void test_read_layout_finds_the_index_or_none(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/test_referrers-XXXXXX", digest[DIGEST_OCI_MAX], img[DIGEST_OCI_MAX];
+	err_t err = ERR_INIT;
+	buf_t idx = BUF_INIT;
+	assert_non_null(mkdtemp(dir));
+	oci_layout_t *l = oci_layout_create(dir, &err);
+	const char *manifest = "{\"schemaVersion\":2}";
+	assert_int_equal(oci_layout_write_blob(l, manifest, strlen(manifest), img, &err), 0);
+	oci_desc_t subject = {.media_type = OCI_MT_MANIFEST, .digest = img, .size = 19};
+	oci_artifact_part_t part = {"application/spdx+json", "{}", 2, NULL, NULL};
+	assert_int_equal(oci_layout_set_ref(l, &subject, "1.0", &err), 0);
+	assert_int_equal(
+		oci_referrers_attach(l, &subject, "application/spdx+json", &part, 1, digest, &err),
+		0);
+	assert_int_equal(oci_referrers_read_layout(l, img, &idx, &err), 0);
+	json_t *doc = json_loads(idx.data, 0, NULL);
+	json_t *e = json_array_get(json_object_get(doc, "manifests"), 0);
+	assert_string_equal(json_string_value(json_object_get(e, "digest")), digest);
+	assert_string_equal(json_string_value(json_object_get(e, "artifactType")),
+			    "application/spdx+json");
+	json_decref(doc);
+	buf_setstr(&idx, "stale");
+	assert_int_equal(oci_referrers_read_layout(l, "sha256:" HEX_B, &idx, &err), 0);
+	assert_int_equal(idx.len, 0);
+	assert_int_equal(oci_referrers_read_layout(l, "md5:x", &idx, &err), -1);
+	oci_layout_free(l);
+	fs_rm_rf(dir, &err);
+	buf_free(&idx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tag_is_sha256_dash_hex),
 		cmocka_unit_test(test_index_add_keeps_order_and_skips_duplicates),
 		cmocka_unit_test(test_attach_writes_artifact_and_referrers_entry),
+		cmocka_unit_test(test_read_layout_finds_the_index_or_none),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
