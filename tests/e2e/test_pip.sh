@@ -202,11 +202,12 @@ expect_fail "@EXPLICIT refuses pip packages with a clear message" "an @EXPLICIT 
   "$BIN" lock "$T/good.yml" --pypi-index "$IDX" --cache-dir "$T/cache" -o "$T/lock.txt"
 no_output "$T/lock.txt" "@EXPLICIT lock with pip packages"
 check "build --lock --ignore-pip leaves the lock's pip packages out" "$BIN" build --lock "$T/lock.yml" --ignore-pip --cache-dir "$T/cache-lock" --output "oci:$T/locked3.oci"
-check_eq "... one layer" "1" "$(layers_of "$T/locked3.oci" | wc -w)"
+# (every image here also has the root filesystem layer first: docs/base-images.md)
+check_eq "... one package layer" "2" "$(layers_of "$T/locked3.oci" | wc -w)"
 
 # --- --ignore-pip ------------------------------------------------------------------------------
 check "--ignore-pip builds without the pip section" build "$T/good.yml" --ignore-pip --output "oci:$T/nopip.oci"
-check_eq "... into the conda layer only" "1" "$(layers_of "$T/nopip.oci" | wc -w)"
+check_eq "... into the conda layer only (and the root filesystem layer)" "2" "$(layers_of "$T/nopip.oci" | wc -w)"
 
 # --- the corpus: each file's pip section builds or fails with a clear error --------------------
 CORPUS="$SRC/../shared/corpus/envs"

@@ -35,7 +35,8 @@ build() { "$BIN" build "$T/run.yml" --cache-dir "$T/cache" "$@"; }
 
 # --- without --base -------------------------------------------------------------------------
 expect_fail "without --base the build fails naming hello and suggesting --base" \
-	"error: package hello \(bin/hello\) needs the system loader /lib64/ld-linux-x86-64.so.2, which no base image provides: pass --base docker.io/library/debian:bookworm-slim@sha256:" \
+	"error: package hello \(bin/hello\) needs the system loader /lib64/ld-linux-x86-64.so.2, which no base image provides
+imgbuild: hint: pass a glibc-based --base such as docker.io/library/debian:bookworm-slim@sha256:" \
 	build --output "oci:$T/none.oci" -t none:1
 check "and writes no image" test ! -e "$T/none.oci"
 
