@@ -345,7 +345,20 @@ out:
 	return rc;
 }
 
+static int lookup_creds(const auth_source_t *src, const char *registry, auth_creds_t *out,
+			err_t *err);
+
+/* On failure out holds nothing (not even the source), so callers clear it only on success. */
 int auth_lookup(const auth_source_t *src, const char *registry, auth_creds_t *out, err_t *err)
+{
+	int rc = lookup_creds(src, registry, out, err);
+	if (rc != 0)
+		auth_creds_clear(out);
+	return rc;
+}
+
+static int lookup_creds(const auth_source_t *src, const char *registry, auth_creds_t *out,
+			err_t *err)
 {
 	const char *user = getenv("IMGBUILD_REGISTRY_USER");
 	const char *pass = getenv("IMGBUILD_REGISTRY_PASSWORD");
