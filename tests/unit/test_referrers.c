@@ -153,6 +153,8 @@ static void test_read_layout_finds_the_index_or_none(void **state)
 	assert_int_equal(oci_referrers_read_layout(l, "sha256:" HEX_B, &idx, &err), 0);
 	assert_int_equal(idx.len, 0);
 	assert_int_equal(oci_referrers_read_layout(l, "md5:x", &idx, &err), -1);
+	assert_non_null(strstr(err_msg(&err), "not a sha256:<64 hex> digest"));
+	err_clear(&err);
 	oci_layout_free(l);
 	fs_rm_rf(dir, &err);
 	buf_free(&idx);
