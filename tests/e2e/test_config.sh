@@ -76,7 +76,7 @@ mkdir -p "$T/bad"
 cp "$P/environment.yml" "$T/bad/environment.yml"
 printf 'channels: [file://%s/channel]\nuser: "Bad User"\n' "$T" >"$T/bad/imgbuild.yaml"
 expect_fail "a bad user: gets --user's message at FILE:LINE:COLUMN" \
-  "imgbuild build: $T/bad/imgbuild.yaml:2:7: image user 'Bad User'" \
+  "imgbuild build: $T/bad/imgbuild.yaml:2:7: --user: image user 'Bad User'" \
   "$BIN" build "$T/bad/environment.yml" $C -o "oci:$T/bad.oci"
 check "nothing written for the bad config" test ! -e "$T/bad.oci"
 printf 'channels: [file://%s/channel]\nlables: {a: b}\n' "$T" >"$T/bad/imgbuild.yaml"
