@@ -41,12 +41,16 @@ for i in $(seq 8); do sleep 1; caps+=("$(tmux capture-pane -p -t "$SESSION")"); 
 live=$(printf '%s\n' "${caps[@]}" | grep -E '^  upload sha256:[0-9a-f]{12} +[0-9.]+ [kMG]?B / [0-9.]+ [kMG]?B +[0-9]+%' | sort -u)
 check "tty: a live upload line with bytes, total and percent" test -n "$live"
 check "tty: the byte count changes between captures" test "$(printf '%s\n' "$live" | wc -l)" -ge 2
+# the blobs that can be in flight at once: the image's layers and its config (push_par's bound
+# of 4 concurrent uploads is not lower for this image); a line printed per update would exceed it
+m=$(jq -r '.manifests[0].digest' "$T/img.oci/index.json")
+inflight=$(( $(jq '.layers | length' "$T/img.oci/blobs/sha256/${m#sha256:}") + 1 ))
 inplace=1
 for c in "${caps[@]}"; do
   n=$(printf '%s\n' "$c" | grep -cE '^  upload sha256:' || true)
-  [ "$n" -le 3 ] || inplace=0
+  [ "$n" -le "$inflight" ] || inplace=0
 done
-check "tty: redrawn in place (never more live lines than blobs in flight)" test "$inplace" = 1
+check "tty: redrawn in place (never more live lines than the $inflight blobs in flight)" test "$inplace" = 1
 for _ in $(seq 60); do tmux capture-pane -p -t "$SESSION" | grep -q '^EXIT=' && break; sleep 1; done
 final=$(tmux capture-pane -p -t "$SESSION")
 check "tty: the push finished" grep -q '^EXIT=0' <<<"$final"
