@@ -312,7 +312,8 @@ int ctx_fetch(ctx_t *c, const pkgrec_t *const *recs, size_t n, char **paths_out,
 			   .http = c->http,
 			   .mirrors = &c->o->channel_alias,
 			   .n_mirrors = c->o->channel_alias ? 1 : 0,
-			   .sink = c->o->progress};
+			   .sink = c->o->progress,
+			   .offline = c->o->offline};
 	return fetch_packages(recs, n, &fo, paths_out, err);
 }
 

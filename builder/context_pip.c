@@ -191,7 +191,8 @@ static int open_index(ctx_t *c, size_t i, const pkgrec_t *python, ctx_pip_t *p, 
 				p->n_links,
 				ctx_cache_dir(c),
 				{pypi_fetch_http, (void *)ctx_http(c)},
-				p->target};
+				p->target,
+				c->o->offline};
 	if (!(p->ix = pypi_index_new(&io, err)))
 		return -1;
 	p->prov = pypi_index_provider_new(p->ix);

@@ -36,7 +36,8 @@ const opt_def_t opt_defs[] = {
 	 OPT_CFG_VALUE},
 	{OPT_CHANNEL_PRIORITY, "channel-priority", 0, "strict|flexible|disabled", B | P | L,
 	 "(default strict)", OPT_CFG_VALUE},
-	{OPT_OFFLINE, "offline", 0, NULL, B | P | L, "use cached repodata only", OPT_CFG_NONE},
+	{OPT_OFFLINE, "offline", 0, NULL, B | P | L,
+	 "fetch nothing: cached repodata, pip pages and wheels only", OPT_CFG_NONE},
 	{OPT_PLATFORM, "platform", 0, "LIST", B | P | L,
 	 "linux/amd64,linux/arm64: one solve each (build: one image each, joined by an index; "
 	 "lock: one "
@@ -876,6 +877,9 @@ static void print_hint(const err_t *err)
 		break;
 	case ERR_HINT_USER_SPEC:
 		fprintf(stderr, "imgbuild: hint: --user takes UID, UID:GID or NAME\n");
+		break;
+	case ERR_HINT_OFFLINE_CACHE:
+		fprintf(stderr, "imgbuild: hint: run once without --offline to fill the cache\n");
 		break;
 	default: break;
 	}

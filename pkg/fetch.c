@@ -323,6 +323,12 @@ static int start_transfers(run_t *r, err_t *err)
 				r->o->progress(r->o->ud, t->rec, 1);
 			continue;
 		}
+		if (r->o->offline && strncmp(t->rec->url, "file:", 5)) {
+			err_set(err,
+				"%s (%s): not in the package cache; offline, nothing is fetched",
+				t->rec->fn, t->rec->url);
+			return err_set_hint(err, ERR_HINT_OFFLINE_CACHE);
+		}
 		if (transfer_start(r, t, err) != 0)
 			return -1;
 	}

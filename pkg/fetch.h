@@ -28,6 +28,7 @@ typedef struct fetch_opts {
 	const char *const *mirrors; /* base URLs records may point at besides their channel */
 	size_t n_mirrors;
 	const struct progress_sink *sink; /* "download" events (common/progress.h), or NULL */
+	int offline; /* download nothing but file:// URLs: an archive not cached is an error */
 } fetch_opts_t;
 
 /* For each rec, stores the cached archive path in paths_out[i] (caller frees each). Records

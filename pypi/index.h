@@ -28,6 +28,7 @@ typedef struct pypi_index_opts {
 	const char *cache_dir;       /* required */
 	pypi_fetcher_t fetcher;      /* required */
 	const pypi_target_t *target; /* required: requires-python and tag ranks */
+	int offline; /* fetch nothing: pages, metadata and files from the cache only */
 } pypi_index_opts_t;
 
 /* One distribution file of a project (all fields owned by the index; read-only). */

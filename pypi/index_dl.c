@@ -1,7 +1,8 @@
 /* index_dl.c — what the index client downloads (see index.h): pages into memory (capped),
  * wheels into <cache>/pypi/files/<sha256> through a temporary file that is renamed only once
  * its sha256 (and size, when the index gave one) is right, and core metadata from .metadata
- * files or from the wheel, cached as <cache>/pypi/metadata/<wheel sha256>. */
+ * files or from the wheel, cached as <cache>/pypi/metadata/<wheel sha256>; index pages are
+ * cached too (<cache>/pypi/pages/), so that an offline index reads only the caches. */
 #include "index_int.h"
 
 #include <archive.h>
@@ -38,15 +39,107 @@ static int to_memory(void *ud, const void *data, size_t len, err_t *err)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ the page cache */
+
+/* Index and find-links pages are cached as <cache>/pypi/pages/<sha256 of accept and URL>:
+ * "imgbuild-pypi-page 1\n", the status (200, or 404 for a project the index does not have), the
+ * content type and the final URL, one line each, then the body. Online, every page is fetched and
+ * the cache rewritten (a cache that cannot be written only costs the offline mode); offline, the
+ * cache is the only source. */
+#define PAGE_MAGIC "imgbuild-pypi-page 1\n"
+
+static void page_cache_path(const pypi_index_t *ix, const char *url, const char *accept, buf_t *out)
+{
+	char hex[DIGEST_HEX_MAX];
+	buf_t key = BUF_INIT;
+	buf_addf(&key, "%s\n%s", accept, url);
+	digest_buf_hex(DIGEST_SHA256, key.data, key.len, hex);
+	index_cache_path(ix, "pages", hex, out);
+	buf_free(&key);
+}
+
+static void page_cache_store(const pypi_index_t *ix, const char *path, int status,
+			     const buf_t *body, const pypi_fetch_resp_t *resp)
+{
+	buf_t dir = BUF_INIT, rec = BUF_INIT;
+	err_t ignore = ERR_INIT;
+	index_cache_path(ix, "pages", NULL, &dir);
+	buf_addf(&rec, PAGE_MAGIC "%d\n%s\n%s\n", status == 0 ? 200 : 404,
+		 buf_cstr(&resp->content_type), buf_cstr(&resp->final_url));
+	if (status == 0)
+		buf_add(&rec, body->data, body->len);
+	if (fs_mkdir_p(buf_cstr(&dir), &ignore) == 0)
+		fs_write_atomic(path, rec.data, rec.len, &ignore);
+	err_clear(&ignore);
+	buf_free(&dir);
+	buf_free(&rec);
+}
+
+/* Copies the next line of rec (from *p) into out; -1 when there is none. */
+static int next_line(const buf_t *rec, size_t *p, buf_t *out)
+{
+	const char *nl = memchr(rec->data + *p, '\n', rec->len - *p);
+	if (!nl || memchr(rec->data + *p, '\0', (size_t)(nl - rec->data) - *p))
+		return -1;
+	buf_reset(out);
+	buf_add(out, rec->data + *p, (size_t)(nl - rec->data) - *p);
+	*p = (size_t)(nl - rec->data) + 1;
+	return 0;
+}
+
+static int page_cache_load(const char *url, const char *path, size_t max, buf_t *body,
+			   pypi_fetch_resp_t *resp, err_t *err)
+{
+	buf_t rec = BUF_INIT, status = BUF_INIT;
+	size_t p = strlen(PAGE_MAGIC);
+	int r = -1;
+	if (!fs_exists(path)) {
+		err_set(err, "%s: not in the package index cache (%s); offline, nothing is fetched",
+			url, path);
+		err_set_hint(err, ERR_HINT_OFFLINE_CACHE);
+		goto out;
+	}
+	if (buf_read_file(&rec, path, max + 4096, err) < 0)
+		goto out;
+	if (rec.len < p || memcmp(rec.data, PAGE_MAGIC, p) || next_line(&rec, &p, &status) ||
+	    next_line(&rec, &p, &resp->content_type) || next_line(&rec, &p, &resp->final_url) ||
+	    (strcmp(buf_cstr(&status), "200") && strcmp(buf_cstr(&status), "404"))) {
+		err_set(err, "%s: a damaged package index cache entry (for %s); delete it", path,
+			url);
+		goto out;
+	}
+	r = !strcmp(buf_cstr(&status), "404") ? PYPI_FETCH_NOT_FOUND : 0;
+	buf_add(body, rec.data + p, rec.len - p);
+out:
+	buf_free(&rec);
+	buf_free(&status);
+	return r;
+}
+
+/* A page (accept given) goes through the page cache unless it is a file:// one; anything
+ * else (a .metadata file: cached by index_meta.c) is only fetched, never offline. */
 int index_fetch_buf(pypi_index_t *ix, const char *url, const char *accept, size_t max, buf_t *body,
 		    pypi_fetch_resp_t *resp, err_t *err)
 {
 	const pypi_index_opts_t *o = index_opts(ix);
 	mem_sink_t m = {body, max, url};
 	pypi_fetch_req_t req = {url, accept, to_memory, &m};
+	buf_t path = BUF_INIT;
+	int cached = accept && strncmp(url, "file:", 5), r;
 	buf_reset(body);
 	buf_grow(body, 0);
-	return o->fetcher.fetch(o->fetcher.ud, &req, resp, err);
+	if (cached)
+		page_cache_path(ix, url, accept, &path);
+	if (o->offline && cached)
+		r = page_cache_load(url, buf_cstr(&path), max, body, resp, err);
+	else if (o->offline && strncmp(url, "file:", 5)) {
+		err_set(err, "%s: not in the package index cache; offline, nothing is fetched",
+			url);
+		r = err_set_hint(err, ERR_HINT_OFFLINE_CACHE);
+	} else if ((r = o->fetcher.fetch(o->fetcher.ud, &req, resp, err)) >= 0 && cached)
+		page_cache_store(ix, buf_cstr(&path), r, body, resp);
+	buf_free(&path);
+	return r;
 }
 
 /* ------------------------------------------------------------------ into the cache */
@@ -190,7 +283,11 @@ int pypi_index_download(pypi_index_t *ix, const pypi_file_t *f, const char *expe
 			goto out;
 		}
 	}
-	r = fetch_to_cache(ix, f, want, path, sha256_hex, err);
+	if (index_opts(ix)->offline) {
+		err_set(err, "%s: not in the download cache; offline, nothing is fetched", f->url);
+		err_set_hint(err, ERR_HINT_OFFLINE_CACHE);
+	} else
+		r = fetch_to_cache(ix, f, want, path, sha256_hex, err);
 out:
 	buf_free(&scheme);
 	return r;

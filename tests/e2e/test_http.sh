@@ -79,6 +79,16 @@ expect_fail "an unreadable CA variable is named" 'CA file /nonexistent/ca.pem \(
 check "build over HTTPS with --ca-cert (packages too)" "$BIN" build "$ENV" --channel "$TLS" \
   --cache-dir "$T/c-a5" --ca-cert "$T/ca.pem" --output "oci:$T/tls.oci" -t demo:1
 check "the packages came from the HTTPS server" grep -qE 'GET /linux-64/python-[^ ]*\.conda -> 200' "$T/tls.log"
+# --offline: packages only from the package cache
+cp -a "$T/c-a5" "$T/c-a6"; rm -rf "$T/c-a6/pkgs/sha256"
+expect_fail "--offline with a package not cached names it, with the way out" \
+  "[a-z0-9_.-]+\.conda \(https://[^)]*\): not in the package cache; offline, nothing is fetched.*hint: run once without --offline" \
+  "$BIN" build "$ENV" --channel "$TLS" --cache-dir "$T/c-a6" --ca-cert "$T/ca.pem" --offline --no-layer-cache --output "oci:$T/off.oci" -t demo:1
+check "... and writes no image" test ! -e "$T/off.oci"
+gets=$(grep -c 'GET ' "$T/tls.log")
+check "--offline builds from the package cache" "$BIN" build "$ENV" --channel "$TLS" \
+  --cache-dir "$T/c-a5" --ca-cert "$T/ca.pem" --offline --no-layer-cache --output "oci:$T/off2.oci" -t demo:1
+check_eq "... without asking the server" "$gets" "$(grep -c 'GET ' "$T/tls.log")"
 
 # --- (b) through a forward proxy ------------------------------------------------------------
 serve plain "$T/channel" ''

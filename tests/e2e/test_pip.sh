@@ -5,7 +5,8 @@
 # modules load, console scripts run, importlib.metadata sees each distribution installed by
 # imgbuild); an arm64 build takes the aarch64 wheels; rebuilds are identical and a pip-only
 # change rebuilds only the pip layer; each bad input is a clear error with no image written;
-# --ignore-pip still works; every corpus file's pip section builds or fails clearly.
+# --ignore-pip still works; every corpus file's pip section builds or fails clearly; --offline
+# builds from the cache with the index stopped, and names what is missing when it is not cached.
 set -u
 . "$(dirname "$0")/lib.sh"
 e2e_need_root
@@ -255,5 +256,20 @@ $(basename "$f") (exit $rc): $last"
   if [ -z "$bad" ] && [ "$n" -gt 0 ]; then e2e_ok "all $n corpus files with a pip section build or fail clearly"
   else e2e_bad "all $n corpus files with a pip section build or fail clearly" "$bad"; fi
 fi
+
+# --- --offline: index pages and wheels come from the cache, the index is not asked -------------
+"$SRC/tests/fixtures/pyindex" stop "$T/idx" >/dev/null 2>&1
+cp -a "$T/cache" "$T/cache-nopages"; rm -rf "$T/cache-nopages/pypi/pages"
+cp -a "$T/cache" "$T/cache-nofiles"; rm -rf "$T/cache-nofiles/pypi/files"
+check "--offline builds with the index stopped" build "$T/good.yml" --pypi-index "$IDX" --offline --no-layer-cache --output "oci:$T/offline.oci"
+check_eq "... the same image as online" "$(digest_of "$T/good.oci")" "$(digest_of "$T/offline.oci")"
+expect_fail "--offline without the index pages cached names the page and the way out" \
+  "${IDX}six/: not in the package index cache .*offline, nothing is fetched.*hint: run once without --offline" \
+  "$BIN" build "$T/good.yml" --pypi-index "$IDX" --offline --cache-dir "$T/cache-nopages" --output "oci:$T/offline2.oci"
+no_output "$T/offline2.oci" "offline, pages not cached"
+expect_fail "--offline without the wheels cached names the wheel" \
+  "/files/[A-Za-z0-9_.-]+\.whl: not in the download cache; offline.*hint: run once without --offline" \
+  "$BIN" build "$T/good.yml" --pypi-index "$IDX" --offline --no-layer-cache --cache-dir "$T/cache-nofiles" --output "oci:$T/offline3.oci"
+no_output "$T/offline3.oci" "offline, wheels not cached"
 
 e2e_finish

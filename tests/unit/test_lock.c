@@ -379,6 +379,28 @@ static void test_explicit_refuses_pip_records(void **state)
 	pkgrec_free(r);
 }
 
+/* A field that is not UTF-8 (libyaml refuses the scalar): no lock, the value shown escaped. */
+static void test_render_refuses_invalid_utf8(void **state)
+{
+	(void)state;
+	buf_t out = BUF_INIT;
+	err_t err = ERR_INIT;
+	pkgrec_t *r = pkgrec_new();
+	r->name = strdup("six");
+	r->version = strdup("1.16.0\xff\xfe");
+	r->build = strdup("py_0");
+	r->subdir = strdup("noarch");
+	r->url = strdup("https://h/noarch/six-1.16.0-py_0.tar.bz2");
+	r->fn = strdup("six-1.16.0-py_0.tar.bz2");
+	r->sha256 = strdup("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	const pkgrec_t *recs[1] = {r};
+	assert_int_equal(lock_render(LOCK_FORMAT_CONDA_LOCK, NULL, recs, 1, &out, &err), -1);
+	assert_non_null(strstr(err_msg(&err), "\"1.16.0\\xff\\xfe\" is not valid UTF-8"));
+	err_clear(&err);
+	buf_free(&out);
+	pkgrec_free(r);
+}
+
 static void test_written_yaml_quotes_numeric_looking_strings(void **state)
 {
 	(void)state;
@@ -631,6 +653,7 @@ int main(void)
 		cmocka_unit_test(test_explicit_lock_with_two_builds_of_one_package_is_refused),
 		cmocka_unit_test(test_lock_url_with_a_fragment_or_no_leading_scheme_is_refused),
 		cmocka_unit_test(test_hashless_lock_record_is_told_to_lock_again_not_to_reindex),
+		cmocka_unit_test(test_render_refuses_invalid_utf8),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -326,6 +326,7 @@ static void test_every_error_hint_is_printed_with_its_flag(void **state)
 		{ERR_HINT_EXTRACT_CACHE, "--no-extract-cache"},
 		{ERR_HINT_BASE_NEEDED, "--base scratch"},
 		{ERR_HINT_USER_SPEC, "--user"},
+		{ERR_HINT_OFFLINE_CACHE, "without --offline"},
 	};
 	static const char head[] = "imgbuild: error: what went wrong\nimgbuild: hint: ";
 	for (size_t i = 0; i < sizeof hints / sizeof hints[0]; i++) {

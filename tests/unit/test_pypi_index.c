@@ -140,9 +140,21 @@ static void open_index(ctx_t *c, const char *root, const char *find_links, const
 			       find_links ? 1 : 0,
 			       buf_cstr(&c->cache),
 			       {pypi_fetch_http, NULL},
-			       t ? t : t311};
+			       t ? t : t311,
+			       0};
 	c->ix = pypi_index_new(&o, &err);
 	assert_non_null(c->ix);
+}
+
+/* An offline index over root with the cache directory cache (an earlier index's). */
+static pypi_index_t *open_offline(const char *root, const char *cache)
+{
+	err_t err = ERR_INIT;
+	const char *roots[] = {root};
+	pypi_index_opts_t o = {roots, 1, NULL, 0, cache, {pypi_fetch_http, NULL}, t311, 1};
+	pypi_index_t *ix = pypi_index_new(&o, &err);
+	assert_non_null(ix);
+	return ix;
 }
 
 static void close_index(ctx_t *c)
@@ -233,6 +245,72 @@ static void test_json_simple_api_lists_files_with_their_attributes(void **state)
 	assert_int_equal(system(buf_cstr(&cmd)), 0);
 	close_index(&c);
 	buf_free(&root);
+	buf_free(&cmd);
+}
+
+/* Offline, the pages an online index cached answer (a project the index lacks stays absent),
+ * downloads come from the file cache, and nothing reaches the server; what was never cached
+ * is an error naming the URL, marked for the CLI's hint; a damaged entry is named. */
+static void test_offline_reads_only_the_caches(void **state)
+{
+	(void)state;
+	ctx_t c;
+	buf_t root = BUF_INIT, path = BUF_INIT, cmd = BUF_INIT;
+	const pypi_file_t *const *files;
+	size_t n;
+	char sha[65];
+	err_t err = ERR_INIT;
+	buf_addf(&root, "%s/simple/", buf_cstr(&base));
+	open_index(&c, buf_cstr(&root), NULL, NULL);
+	assert_int_equal(pypi_index_project(c.ix, "no-such-project", &files, &n, &err), 0);
+	assert_int_equal(
+		pypi_index_download(c.ix, file_named(&c, "six", "six-1.16.0-py2.py3-none-any.whl"),
+				    NULL, &path, sha, &err),
+		0);
+	int pages = served("/simple/six/"),
+	    wheels = served("/files/six-1.16.0-py2.py3-none-any.whl");
+
+	pypi_index_t *off = open_offline(buf_cstr(&root), buf_cstr(&c.cache));
+	pypi_index_t *keep = c.ix;
+	c.ix = off;
+	assert_six_files(&c);
+	assert_int_equal(pypi_index_project(off, "no-such-project", &files, &n, &err), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(
+		pypi_index_download(off, file_named(&c, "six", "six-1.16.0-py2.py3-none-any.whl"),
+				    NULL, &path, sha, &err),
+		0);
+	assert_int_equal(served("/simple/six/"), pages);
+	assert_int_equal(served("/files/six-1.16.0-py2.py3-none-any.whl"), wheels);
+	/* never cached: the page, and a wheel */
+	assert_int_equal(pypi_index_project(off, "markdown", &files, &n, &err), -1);
+	assert_non_null(strstr(err_msg(&err), "/simple/markdown/: not in the package index cache"));
+	assert_int_equal(err.hint, ERR_HINT_OFFLINE_CACHE);
+	err_clear(&err);
+	assert_int_equal(
+		pypi_index_download(off, file_named(&c, "six", "six-1.17.0-py2.py3-none-any.whl"),
+				    NULL, &path, sha, &err),
+		-1);
+	assert_non_null(strstr(err_msg(&err), "six-1.17.0-py2.py3-none-any.whl: not in the "
+					      "download cache; offline"));
+	assert_int_equal(err.hint, ERR_HINT_OFFLINE_CACHE);
+	err_clear(&err);
+	pypi_index_free(off);
+	c.ix = keep;
+
+	/* a damaged page entry: named, with the way out */
+	buf_addf(&cmd, "for f in '%s'/pypi/pages/*; do printf 'junk' > \"$f\"; done",
+		 buf_cstr(&c.cache));
+	assert_int_equal(system(buf_cstr(&cmd)), 0);
+	off = open_offline(buf_cstr(&root), buf_cstr(&c.cache));
+	assert_int_equal(pypi_index_project(off, "six", &files, &n, &err), -1);
+	assert_non_null(strstr(err_msg(&err), "a damaged package index cache entry (for "));
+	assert_non_null(strstr(err_msg(&err), "delete it"));
+	err_clear(&err);
+	pypi_index_free(off);
+	close_index(&c);
+	buf_free(&root);
+	buf_free(&path);
 	buf_free(&cmd);
 }
 
@@ -767,6 +845,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_simple_api_lists_files_with_their_attributes),
 		cmocka_unit_test(test_html_only_index_gives_the_same_files),
+		cmocka_unit_test(test_offline_reads_only_the_caches),
 		cmocka_unit_test(test_file_index_and_requires_python),
 		cmocka_unit_test(test_unknown_project_has_no_files_and_sdist_only_is_listed),
 		cmocka_unit_test(test_find_links_directory_files_are_hashed_locally),
