@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "log.h"
 #include "xalloc.h"
 
 int spread_check_args(const build_opts_t *o, const publish_opts_t *po, err_t *err)
@@ -60,24 +61,23 @@ static int is_recipe_group(const recipe_t *r, const char *name)
 	return 0;
 }
 
-static int unknown_group(ctx_t *ctx, const char *name, err_t *err)
+static int unknown_group(const recipe_t *r, const char *recipe_display, const char *name,
+			 err_t *err)
 {
-	const recipe_t *r = ctx_recipe(ctx);
-	const char *path = ctx_opts(ctx)->recipe_path;
 	buf_t names = BUF_INIT;
 	for (size_t i = 0; i < recipe_group_count(r); i++)
 		buf_addf(&names, "%s%s", i ? ", " : "", recipe_group_name(r, i));
-	err_set(err, "--layers: the recipe (%s) has no group '%s'; its groups: %s",
-		path ? path : "the built-in recipes/default.yaml", name, names.data);
+	err_set(err, "--layers: the recipe (%s) has no group '%s'; its groups: %s", recipe_display,
+		name, names.data);
 	buf_free(&names);
 	return -1;
 }
 
 /* Selects the plan groups one name of the list names; -1 when it names none the recipe has. */
-static int select_one(ctx_t *ctx, const plan_t *plan, const char *name, unsigned char *is_selected,
+static int select_one(const recipe_t *r, const char *recipe_display, const plan_t *plan,
+		      const char *name, unsigned char *is_selected, log_fn log, void *ud,
 		      err_t *err)
 {
-	const recipe_t *r = ctx_recipe(ctx);
 	size_t n_hits = 0;
 	for (size_t g = 0; g < plan_group_count(plan); g++) {
 		const char *gn = plan_group_name(plan, g);
@@ -86,35 +86,46 @@ static int select_one(ctx_t *ctx, const plan_t *plan, const char *name, unsigned
 		n_hits += (size_t)hit;
 	}
 	if (!n_hits && !is_recipe_group(r, name))
-		return unknown_group(ctx, name, err);
+		return unknown_group(r, recipe_display, name, err);
 	if (!n_hits)
-		ctx_log(ctx,
-			"--layers: group %s has no package in this environment: nothing to build",
-			name);
+		log_msgf(log, ud,
+			 "--layers: group %s has no package in this environment: nothing to build",
+			 name);
 	return 0;
 }
 
-int spread_select(ctx_t *ctx, const plan_t *plan, unsigned char *is_selected, err_t *err)
+int spread_select_groups(const char *list, const recipe_t *r, const char *recipe_display,
+			 const plan_t *plan, unsigned char *is_selected, log_fn log, void *ud,
+			 err_t *err)
 {
-	char *list = xstrdup(ctx_opts(ctx)->only_groups);
+	char *copy = xstrdup(list);
 	size_t n_names = 0;
 	int rc = 0;
 	memset(is_selected, 0, plan_group_count(plan));
-	for (char *p = list; p && rc == 0;) {
+	for (char *p = copy; p && rc == 0;) {
 		char *comma = strchr(p, ',');
 		if (comma)
 			*comma = '\0';
 		if (*p) {
 			n_names++;
-			rc = select_one(ctx, plan, p, is_selected, err);
+			rc = select_one(r, recipe_display, plan, p, is_selected, log, ud, err);
 		}
 		p = comma ? comma + 1 : NULL;
 	}
 	if (rc == 0 && !n_names)
-		rc = err_set(err, "--layers '%s': expected GROUP[,GROUP...]",
-			     ctx_opts(ctx)->only_groups);
-	free(list);
+		rc = err_set(err, "--layers '%s': expected GROUP[,GROUP...]", list);
+	free(copy);
 	return rc;
+}
+
+int spread_select(ctx_t *ctx, const plan_t *plan, unsigned char *is_selected, err_t *err)
+{
+	const char *path = ctx_opts(ctx)->recipe_path;
+	void *ud;
+	log_fn log = ctx_log_fn(ctx, &ud);
+	return spread_select_groups(ctx_opts(ctx)->only_groups, ctx_recipe(ctx),
+				    path ? path : "the built-in recipes/default.yaml", plan,
+				    is_selected, log, ud, err);
 }
 
 int spread_run(ctx_t *ctx, publish_result_t *out, err_t *err)

@@ -11,16 +11,21 @@
 #include "context.h"
 #include "err.h"
 #include "group.h"
+#include "log.h"
 #include "publish.h"
 
 /* Before anything is contacted: --layers needs --cache-repo and writes no image, so -t,
  * --output, --metadata-file and --sign-key are refused. 0 (also without --layers) or -1. */
 int spread_check_args(const build_opts_t *o, const publish_opts_t *po, err_t *err);
 
-/* is_selected[g] (plan_group_count entries) = 1 for each group of plan that the --layers list
- * names: a recipe group (all its parts <name>-<k>) or one part by its name. An unknown name is
- * an error naming the recipe's groups; a recipe group with no package in this environment is
- * logged (nothing to build). */
+/* is_selected[g] (plan_group_count entries) = 1 for each group of plan that list ("a,b")
+ * names: a group of recipe r (all its parts <name>-<k>) or one part by its name. An unknown
+ * name is an error naming recipe_display and the recipe's groups; a recipe group with no
+ * package in this environment is logged (nothing to build). */
+int spread_select_groups(const char *list, const recipe_t *r, const char *recipe_display,
+			 const plan_t *plan, unsigned char *is_selected, log_fn log, void *ud,
+			 err_t *err);
+/* The same for the context's --layers list and recipe. */
 int spread_select(ctx_t *ctx, const plan_t *plan, unsigned char *is_selected, err_t *err);
 
 /* The layers-only build of every platform of ctx (--layers set): out->builds hold the selected
