@@ -54,11 +54,12 @@ typedef struct build {
 	build_layer_info_t *layers;
 	size_t n_layers;
 	lcache_stage_t *lcache; /* layer cache (builder/lcache_stage.c); NULL with no_layer_cache */
-	unsigned char *is_needed;   /* per package: its layer must be built; NULL = all */
-	rcache_stage_t *rcache;     /* --cache-repo (builder/rcache_stage.c); NULL without it */
-	pipeline_base_t *pbase;     /* base image policy, root filesystem layer (pipeline_base.c) */
-	unsigned char *is_selected; /* --layers: per group, built and stored (spread.c); NULL =
-				       every group, and an image is written */
+	unsigned char *is_needed; /* per package: its layer must be built; NULL = all */
+	rcache_stage_t *rcache;   /* --cache-repo (builder/rcache_stage.c); NULL without it */
+	pipeline_base_t *pbase;   /* base image policy, root filesystem layer (pipeline_base.c) */
+
+	/* --layers: per group, built and stored (spread.c); NULL = every group, and an image */
+	unsigned char *is_selected;
 } build_t;
 
 /* The platform's package set: a solve, or a lock's records (already fetched: their archives

@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "group.h"
+#include "testutil.h"
 #include "spread.h"
 
 #define RECIPE                                                                                     \
@@ -32,13 +33,7 @@ typedef struct fixture {
 
 static void add(fixture_t *f, const char *name, long long size)
 {
-	pkgrec_t *r = pkgrec_new();
-	r->name = strdup(name);
-	r->version = strdup("1.0");
-	r->build = strdup("0");
-	r->fn = strdup(name);
-	r->size = size;
-	f->p[f->n++] = r;
+	f->p[f->n++] = testutil_pkgrec(name, size);
 }
 
 static void on_log(void *ud, const char *msg)
