@@ -7,10 +7,12 @@
 
 #include "cmd.h"
 #include "context.h"
+#include "metadata.h"
 #include "options.h"
 #include "preflight.h"
 #include "publish.h"
 #include "sbom_attach.h" /* issue 15 */
+#include "spread.h"      /* issue 14 part 4: --layers */
 
 static const char usage[] =
 	"usage: imgbuild build ENV.yml -t REGISTRY/NAME[:TAG]... [options]   (build and push)\n"
@@ -19,17 +21,21 @@ static const char usage[] =
 	"       imgbuild build --lock LOCK [ENV.yml] ...   (exactly the lock's packages, no "
 	"solve)\n";
 
+/* SOURCE: built here, or reused from the local layer cache or the registry cache (so "0
+ * layers built" can be checked; the same words as --metadata-file's "source"). */
 static void print_table(FILE *f, const build_result_t *r)
 {
 	char size[32];
-	fprintf(f, "%-16s %8s %10s  %s\n", "GROUP", "PACKAGES", "SIZE", "DIGEST");
+	fprintf(f, "%-16s %8s %10s  %-71s  %s\n", "GROUP", "PACKAGES", "SIZE", "DIGEST", "SOURCE");
 	for (size_t i = 0; i < r->n_layers; i++) {
 		cli_human_size(r->layers[i].desc.size, size, sizeof size);
-		fprintf(f, "%-16s %8zu %10s  %s\n", r->layers[i].group, r->layers[i].n_packages,
-			size, r->layers[i].desc.digest);
+		fprintf(f, "%-16s %8zu %10s  %-71s  %s\n", r->layers[i].group,
+			r->layers[i].n_packages, size, r->layers[i].desc.digest,
+			metadata_layer_source(&r->layers[i]));
 	}
-	fprintf(f, "manifest: %s\n%zu packages in %s\n", r->manifest_digest, r->n_packages,
-		r->prefix);
+	if (r->manifest_digest) /* --layers writes no image */
+		fprintf(f, "manifest: %s\n", r->manifest_digest);
+	fprintf(f, "%zu packages in %s\n", r->n_packages, r->prefix);
 }
 
 /* -q: each pushed repository once as HOST/REPO@DIGEST (what `docker pull` and a pod spec
@@ -37,7 +43,8 @@ static void print_table(FILE *f, const build_result_t *r)
 static void print_refs(const publish_result_t *r)
 {
 	if (!r->n_pushed) {
-		printf("%s\n", r->digest);
+		if (r->digest) /* --layers: no image */
+			printf("%s\n", r->digest);
 		return;
 	}
 	for (size_t i = 0; i < r->n_pushed; i++) {
@@ -69,6 +76,8 @@ static void print_result(const publish_result_t *r, const char *output, int is_q
 			fprintf(f, "platform: %s\n", r->platforms[i]);
 		print_table(f, &r->builds[i]);
 	}
+	if (!r->digest) /* --layers: stored in the registry cache, no image */
+		return;
 	if (output)
 		printf("image: %s\n", output);
 	for (size_t i = 0; i < r->n_pushed; i++)
@@ -83,11 +92,13 @@ static void print_result(const publish_result_t *r, const char *output, int is_q
  * cache that refused is left out of the run (the context borrows a->build). */
 static int checks_before_build(ctx_t *ctx, cli_args_t *a, err_t *err)
 {
-	int cache_usable = 1;
-	if (preflight_registries(ctx, &a->publish, &cache_usable, err))
+	int cache_usable = PREFLIGHT_CACHE_READ_WRITE;
+	if (spread_check_args(&a->build, &a->publish, err) ||
+	    preflight_registries(ctx, &a->publish, &cache_usable, err))
 		return -1;
-	if (!cache_usable)
+	if (cache_usable == PREFLIGHT_CACHE_OFF)
 		a->build.cache_repo = NULL;
+	a->build.cache_repo_read_only = cache_usable == PREFLIGHT_CACHE_READ_ONLY;
 	return preflight_platforms(ctx, err);
 }
 

@@ -25,18 +25,39 @@ static char *config_digest(const oci_layout_t *l, const char *digest, long long 
 	return out;
 }
 
+const char *metadata_layer_source(const build_layer_info_t *l)
+{
+	return l->is_from_registry ? "registry-cache" : l->is_cached ? "layer-cache" : "built";
+}
+
 static json_t *layers_json(const build_result_t *b)
 {
 	json_t *layers = json_array();
 	for (size_t l = 0; l < b->n_layers; l++)
-		json_array_append_new(layers, json_pack("{s:s, s:I, s:I, s:s, s:s, s:s}", "group",
-							b->layers[l].group, "packages",
-							(json_int_t)b->layers[l].n_packages, "size",
-							(json_int_t)b->layers[l].desc.size,
-							"digest", b->layers[l].desc.digest,
-							"diffID", b->layers[l].desc.diff_id,
-							"mediaType", b->layers[l].desc.media_type));
+		json_array_append_new(layers,
+				      json_pack("{s:s, s:I, s:I, s:s, s:s, s:s, s:s}", "group",
+						b->layers[l].group, "packages",
+						(json_int_t)b->layers[l].n_packages, "size",
+						(json_int_t)b->layers[l].desc.size, "digest",
+						b->layers[l].desc.digest, "diffID",
+						b->layers[l].desc.diff_id, "mediaType",
+						b->layers[l].desc.media_type, "source",
+						metadata_layer_source(&b->layers[l])));
 	return layers;
+}
+
+/* issue 14 part 4: "layersBuilt" / "layersReused" over every platform, so CI can check that
+ * an assembling build built nothing (docs/distributed-builds.md). */
+static void add_layer_counts(json_t *doc, const publish_result_t *res)
+{
+	json_int_t built = 0, reused = 0;
+	for (size_t i = 0; i < res->n_builds; i++)
+		for (size_t l = 0; l < res->builds[i].n_layers; l++) {
+			built += !res->builds[i].layers[l].is_cached;
+			reused += res->builds[i].layers[l].is_cached != 0;
+		}
+	json_object_set_new(doc, "layersBuilt", json_integer(built));
+	json_object_set_new(doc, "layersReused", json_integer(reused));
 }
 
 /* "platforms": per build its manifest, config and layers. */
@@ -132,6 +153,7 @@ static json_t *document(const publish_opts_t *po, const oci_layout_t *l,
 		json_object_set(doc, "containerimage.config.digest",
 				json_object_get(json_array_get(plats, 0), "configDigest"));
 	json_decref(plats);
+	add_layer_counts(doc, res);
 	return doc;
 }
 

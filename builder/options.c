@@ -132,6 +132,11 @@ const opt_def_t opt_defs[] = {
 	 "layers "
 	 "are stored there",
 	 OPT_CFG_VALUE},
+	{OPT_LAYERS, "layers", 0, "GROUP[,GROUP...]", B,
+	 "build only these layer groups of the recipe and store them in --cache-repo; writes no "
+	 "image and takes no -t (a final build with --cache-repo assembles the image: "
+	 "docs/distributed-builds.md)",
+	 OPT_CFG_NONE},
 	{OPT_NO_LAYER_CACHE, "no-layer-cache", 0, NULL, B,
 	 "build every layer; neither reuse nor store layers", OPT_CFG_NONE},
 	{OPT_NO_EXTRACT_CACHE, "no-extract-cache", 0, NULL, B,
@@ -461,6 +466,7 @@ static int apply(cmd_bit_t cmd, opt_id_t id, const char *v, cli_args_t *a)
 	case OPT_METADATA_FILE: a->publish.metadata_file = v; break;
 	case OPT_CACHE_DIR: o->cache_dir = v; break;
 	case OPT_CACHE_REPO: o->cache_repo = v; break;
+	case OPT_LAYERS: o->only_groups = v; break;
 	case OPT_NO_LAYER_CACHE: o->no_layer_cache = 1; break;
 	case OPT_NO_EXTRACT_CACHE: o->no_extract_cache = 1; break;
 	case OPT_VERBOSE: a->is_verbose = 1; break;

@@ -63,6 +63,7 @@ typedef enum opt_id {
 	OPT_REVISION,
 	OPT_CACHE_DIR,
 	OPT_CACHE_REPO,
+	OPT_LAYERS, /* issue 14 part 4: builds spread over machines (builder/spread.c) */
 	OPT_NO_LAYER_CACHE,
 	OPT_NO_EXTRACT_CACHE,
 	OPT_JOBS,

@@ -27,6 +27,7 @@
 #include "rcache_stage.h"
 #include "sbom_attach.h" /* issue 15 */
 #include "scratch.h"
+#include "spread.h" /* issue 14 part 4: --layers */
 #include "solve.h"
 #include "workpool.h"
 #include "xalloc.h"
@@ -56,6 +57,9 @@ typedef struct build {
 	unsigned char *is_needed; /* per package: its layer must be built; NULL = all */
 	rcache_stage_t *rcache;   /* --cache-repo (builder/rcache_stage.c); NULL without it */
 	pipeline_base_t *pbase;   /* base image policy, root filesystem layer (pipeline_base.c) */
+
+	/* --layers: per group, built and stored (spread.c); NULL = every group, and an image */
+	unsigned char *is_selected;
 } build_t;
 
 /* The platform's package set: a solve, or a lock's records (already fetched: their archives
@@ -147,13 +151,24 @@ static int install_all(build_t *b, err_t *err)
 static int make_plan(build_t *b, err_t *err)
 {
 	b->plan = plan_new(ctx_recipe(b->ctx), b->pkgs, b->n_pkgs, err);
-	return b->plan ? 0 : -1;
+	if (!b->plan)
+		return -1;
+	if (!b->opts->only_groups)
+		return 0;
+	b->is_selected = xcalloc(plan_group_count(b->plan) ? plan_group_count(b->plan) : 1, 1);
+	return spread_select(b->ctx, b->plan, b->is_selected, err);
+}
+
+/* Group g is this build's to make (--layers leaves the others alone: not fetched, not built). */
+static int is_wanted(const build_t *b, size_t g)
+{
+	return !b->is_selected || b->is_selected[g];
 }
 
 static int layer_one(void *ctx, size_t g, err_t *err)
 {
 	build_t *b = ctx;
-	if (b->layers[g].is_cached)
+	if (b->layers[g].is_cached || !is_wanted(b, g))
 		return 0;
 	size_t n = plan_group_size(b->plan, g);
 	const char **dirs = xcalloc(n ? n : 1, sizeof *dirs);
@@ -201,7 +216,11 @@ static int reuse_layers(build_t *b, err_t *err)
 					     b->work.data, err);
 		if (!b->rcache)
 			goto out;
-		rcache_stage_set_mount_only(b->rcache, b->target->cache_repo_mount_only);
+		/* --layers: a group already stored there is done, its blob is not downloaded */
+		rcache_stage_set_mount_only(b->rcache,
+					    b->target->cache_repo_mount_only || b->is_selected);
+		rcache_stage_set_selection(b->rcache, b->is_selected);
+		rcache_stage_set_read_only(b->rcache, b->opts->cache_repo_read_only);
 		rcache_stage_lookup(b->rcache, b->lcache, b->plan, b->pkgs, &b->opts->layer,
 				    b->blobs.data, descs, is_cached, from_registry, b->log, b->ud);
 	}
@@ -211,7 +230,8 @@ static int reuse_layers(build_t *b, err_t *err)
 		n_reused += is_cached[g];
 		if (is_cached[g])
 			b->layers[g].desc = descs[g];
-		for (size_t j = 0; !is_cached[g] && j < plan_group_size(b->plan, g); j++)
+		for (size_t j = 0;
+		     !is_cached[g] && is_wanted(b, g) && j < plan_group_size(b->plan, g); j++)
 			b->is_needed[plan_group_pkg(b->plan, g, j)] = 1;
 	}
 	for (size_t i = 0; i < b->n_pkgs; i++)
@@ -232,18 +252,21 @@ static int build_layers(build_t *b, err_t *err)
 	for (size_t g = 0; g < b->n_layers; g++)
 		ctx_log(b->ctx, "layer %zu: %s (%zu packages)%s", g + 1, b->layers[g].group,
 			b->layers[g].n_packages,
-			b->layers[g].is_from_registry ? ", from the registry cache"
-			: b->layers[g].is_cached      ? ", from the layer cache"
-						      : "");
+			!is_wanted(b, g)                ? ", not selected (--layers)"
+			: b->layers[g].is_from_registry ? ", from the registry cache"
+			: b->layers[g].is_cached        ? ", from the layer cache"
+							: "");
 	overlap_warn(b->plan, (const char *const *)b->stages, b->pkgs, b->log, b->ud);
 	/* Layers are independent: each one's bytes depend only on its own packages. */
 	return workpool_run(b->n_layers, b->opts->jobs, layer_one, b, err);
 }
 
-/* --cache-repo: publishes the layers the registry cache lacks. Best effort, never fails. */
-static int share_layers(build_t *b)
+/* --cache-repo: publishes the layers the registry cache lacks. Best effort for an image build;
+ * with --layers storing them is the whole point, so a layer not stored fails the build. */
+static int share_layers(build_t *b, err_t *err)
 {
 	layer_desc_t *descs;
+	size_t n_failed;
 	if (!b->rcache)
 		return 0;
 	descs = xcalloc(b->n_layers ? b->n_layers : 1, sizeof *descs);
@@ -252,7 +275,26 @@ static int share_layers(build_t *b)
 	rcache_stage_publish(b->rcache, b->lcache, b->plan, b->pkgs, b->blobs.data, descs, b->log,
 			     b->ud);
 	free(descs);
+	n_failed = rcache_stage_n_failed(b->rcache);
+	if (b->is_selected && n_failed)
+		return err_set(err,
+			       "--layers: %zu layer%s could not be stored in the registry cache %s "
+			       "(see the warnings above)",
+			       n_failed, n_failed == 1 ? "" : "s", rcache_stage_repo(b->rcache));
 	return 0;
+}
+
+/* --layers: the result lists the selected layers only (what this build made or found). */
+static void keep_selected(build_t *b)
+{
+	size_t k = 0;
+	for (size_t g = 0; g < b->n_layers; g++) {
+		if (is_wanted(b, g))
+			b->layers[k++] = b->layers[g];
+		else
+			free(b->layers[g].group);
+	}
+	b->n_layers = k;
 }
 
 /* PATH puts the environment first, then the base image's PATH or the usual default. */
@@ -449,6 +491,7 @@ static void build_cleanup(build_t *b)
 	lcache_stage_free(b->lcache);
 	pipeline_base_free(b->pbase);
 	free(b->is_needed);
+	free(b->is_selected);
 	plan_free(b->plan);
 	solution_free(b->solution);
 	buf_free(&b->work);
@@ -469,14 +512,21 @@ int pipeline_build(ctx_t *ctx, const pipeline_target_t *t, build_result_t *out, 
 	b.log = ctx_log_fn(ctx, &b.ud);
 	b.prefix = ctx_prefix(ctx);
 	b.cache = ctx_cache_dir(ctx);
+	/* --layers (is_layers_only) builds no image: neither the base image policy, which decides
+	 * about the whole image and is applied by the build that assembles it, nor the output */
+	int is_layers_only = b.opts->only_groups != NULL;
 	if (ctx_base_image(ctx, t->platform, &b.base, err) || setup_dirs(&b, err) ||
 	    get_packages(&b, err) || make_plan(&b, err) || reuse_layers(&b, err) ||
-	    !(b.pbase = pipeline_base_new(ctx, t->platform, b.pkgs, b.n_pkgs, b.is_needed, err)) ||
+	    (!is_layers_only && !(b.pbase = pipeline_base_new(ctx, t->platform, b.pkgs, b.n_pkgs,
+							      b.is_needed, err))) ||
 	    fetch_all(&b, err) || install_all(&b, err) ||
-	    pipeline_base_check(b.pbase, (const char *const *)b.stages, b.blobs.data, err) ||
-	    build_layers(&b, err) || share_layers(&b) || write_image(&b, out, err) ||
-	    publish_output(&b, err))
+	    (!is_layers_only &&
+	     pipeline_base_check(b.pbase, (const char *const *)b.stages, b.blobs.data, err)) ||
+	    build_layers(&b, err) || share_layers(&b, err) ||
+	    (!is_layers_only && (write_image(&b, out, err) || publish_output(&b, err))))
 		goto out;
+	if (is_layers_only)
+		keep_selected(&b);
 	out->prefix = xstrdup(b.prefix);
 	out->n_packages = b.n_pkgs;
 	out->layers = b.layers;

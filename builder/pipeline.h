@@ -77,6 +77,10 @@ typedef struct build_opts {
 	int provenance;                       /* provenance_format_t (builder/provenance.h) */
 	image_config_opts_t image;            /* --label, --env, --entrypoint, ... */
 	const struct progress_sink *progress; /* downloads (common/progress.h), or NULL */
+
+	/* issue 14 part 4: builds spread over machines (builder/spread.c) */
+	const char *only_groups;  /* --layers G1,G2: only these groups, into cache_repo; no image */
+	int cache_repo_read_only; /* cache_repo refused a push: read it, store nothing */
 } build_opts_t;
 
 /* Where one platform's build goes. */

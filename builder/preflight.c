@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "cache_artifact.h"
 #include "channel.h"
 #include "ref.h"
 #include "reg.h"
@@ -75,11 +76,61 @@ out:
 	return rc;
 }
 
+/* A read of the cache repository (a tag no build writes: 404 is the answer that proves it),
+ * after its push was refused: a pull-only token or a read-only registry still serves hits. */
+static int check_cache_read(ctx_t *c, const char *cache_repo, err_t *err)
+{
+	static const char no_key[] =
+		"0000000000000000000000000000000000000000000000000000000000000000";
+	oci_ref_t ref = OCI_REF_INIT;
+	oci_cache_layer_t ignored;
+	reg_t *r;
+	int found = 0, rc = -1;
+	if (oci_ref_parse(cache_repo, &ref, err) || !(r = ctx_registry(c, ref.registry, err)))
+		goto out;
+	rc = oci_cache_lookup(r, ref.repository, no_key, &ignored, &found, err);
+out:
+	oci_ref_clear(&ref);
+	return rc;
+}
+
+/* --cache-repo: read-write, read-only or off (warnings say which and why). --layers stores
+ * into it and nothing else, so there a refused push is the run's error. */
+static int check_cache(ctx_t *c, const char *cache_repo, int *cache_usable, err_t *err)
+{
+	err_t why = ERR_INIT, why_read = ERR_INIT;
+	if (!check_repo(c, "--cache-repo", cache_repo, &why))
+		goto out;
+	if (ctx_opts(c)->only_groups) {
+		err_set(err, "--layers stores layers in the registry cache, and it refused: %s",
+			err_msg(&why));
+		err_set_hint(err, why.hint);
+		err_clear(&why);
+		return -1;
+	}
+	if (check_cache_read(c, cache_repo, &why_read)) {
+		ctx_log(c,
+			"warning: registry cache %s cannot be read (%s); building without it and "
+			"storing nothing there",
+			cache_repo, err_msg(&why));
+		*cache_usable = PREFLIGHT_CACHE_OFF;
+	} else {
+		ctx_log(c,
+			"warning: registry cache %s takes no pushes (%s); it is read-only for this "
+			"build: layers found there are used, new ones are not stored",
+			cache_repo, err_msg(&why));
+		*cache_usable = PREFLIGHT_CACHE_READ_ONLY;
+	}
+out:
+	err_clear(&why);
+	err_clear(&why_read);
+	return 0;
+}
+
 int preflight_registries(ctx_t *c, const publish_opts_t *po, int *cache_usable, err_t *err)
 {
 	const char *cache_repo = ctx_opts(c)->cache_repo;
-	err_t why = ERR_INIT;
-	*cache_usable = 1;
+	*cache_usable = PREFLIGHT_CACHE_READ_WRITE;
 	/* -t without --output pushes; publish_run refuses a -t naming no registry, later */
 	for (size_t i = 0; !po->output && i < po->n_refs; i++) {
 		int is_repeat = 0;
@@ -90,14 +141,6 @@ int preflight_registries(ctx_t *c, const publish_opts_t *po, int *cache_usable, 
 			return -1;
 	}
 	/* the registry cache is best effort (docs/layer-format.md): a refusal is the one
-	 * warning the build gives about it, and the build goes on without it */
-	if (cache_repo && check_repo(c, "--cache-repo", cache_repo, &why)) {
-		ctx_log(c,
-			"warning: registry cache %s cannot be read (%s); building without it and "
-			"storing nothing there",
-			cache_repo, err_msg(&why));
-		*cache_usable = 0;
-	}
-	err_clear(&why);
-	return 0;
+	 * warning the build gives about it, and the build goes on with what it can do there */
+	return cache_repo ? check_cache(c, cache_repo, cache_usable, err) : 0;
 }

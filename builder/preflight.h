@@ -17,9 +17,18 @@
  * solve names the subdir and the channels. 0 or -1 with err. */
 int preflight_platforms(ctx_t *c, err_t *err);
 
+/* What preflight_registries found out about --cache-repo. */
+enum preflight_cache {
+	PREFLIGHT_CACHE_OFF = 0,        /* not reachable or not readable: build without it */
+	PREFLIGHT_CACHE_READ_WRITE = 1, /* (also: no --cache-repo) */
+	PREFLIGHT_CACHE_READ_ONLY = 2,  /* push refused, reads work: use its hits, store nothing */
+};
+
 /* Push access to each -t repository (when pushing): 0 or -1 with err. And to --cache-repo,
- * which is best effort: a refusal is logged as a warning and *cache_usable set to 0 (the
- * caller then builds without the registry cache). */
+ * which is best effort: a refused push is a warning, then a read is tried (a pull-only token,
+ * a read-only registry: *cache_usable = PREFLIGHT_CACHE_READ_ONLY); when that fails too, a
+ * warning and PREFLIGHT_CACHE_OFF (the caller builds without the registry cache). With
+ * --layers, whose only output is the cache, a refused push is an error. */
 int preflight_registries(ctx_t *c, const publish_opts_t *po, int *cache_usable, err_t *err);
 
 #endif

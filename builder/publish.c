@@ -5,6 +5,7 @@
 #include "publish.h"
 #include "referrers.h" /* issue 15 */
 #include "sign.h"      /* issue 15 */
+#include "spread.h"    /* issue 14 part 4: --layers */
 
 #include <errno.h>
 #include <stdio.h>
@@ -366,6 +367,8 @@ int publish_run(const publish_opts_t *po, ctx_t *ctx, publish_result_t *out, err
 {
 	pub_t p = {.po = po, .ctx = ctx, .n_plats = ctx_platform_count(ctx)};
 	int rc = -1;
+	if (ctx_opts(ctx)->only_groups) /* layers into the registry cache, no image */
+		return spread_run(ctx, out, err);
 	memset(out, 0, sizeof *out);
 	if (check_refs(&p, err))
 		goto out;

@@ -32,6 +32,9 @@ struct rcache_stage {
 	int is_mount_only;          /* hits stay in the registry: the push mounts them */
 	unsigned char *in_registry; /* per group, filled by lookup */
 	size_t n_groups;
+	const unsigned char *is_selected; /* per group (--layers), borrowed; NULL = all */
+	int is_read_only;                 /* the repository refused a push: never publish */
+	size_t n_failed;                  /* layers the last publish could not store */
 };
 
 rcache_stage_t *rcache_stage_new(const char *cache_repo, const reg_opts_t *reg_opts,
@@ -89,6 +92,27 @@ void rcache_stage_free(rcache_stage_t *s)
 void rcache_stage_set_mount_only(rcache_stage_t *s, int on)
 {
 	s->is_mount_only = on;
+}
+
+void rcache_stage_set_selection(rcache_stage_t *s, const unsigned char *is_selected)
+{
+	s->is_selected = is_selected;
+}
+
+void rcache_stage_set_read_only(rcache_stage_t *s, int on)
+{
+	s->is_read_only = on;
+}
+
+size_t rcache_stage_n_failed(const rcache_stage_t *s)
+{
+	return s->n_failed;
+}
+
+/* A keyed group this build deals with (--layers leaves the others alone). */
+static int is_in_scope(const rcache_stage_t *s, lcache_stage_t *ls, size_t g)
+{
+	return lcache_stage_key(ls, g)[0] && (!s->is_selected || s->is_selected[g]);
 }
 
 const char *rcache_stage_repo(const rcache_stage_t *s)
@@ -283,7 +307,7 @@ void rcache_stage_lookup(rcache_stage_t *s, lcache_stage_t *ls, const plan_t *pl
 	s->in_registry = xcalloc(s->n_groups ? s->n_groups : 1, 1);
 	memset(from_registry, 0, s->n_groups);
 	for (size_t g = 0; g < s->n_groups && !s->is_disabled; g++) {
-		if (!lcache_stage_key(ls, g)[0])
+		if (!is_in_scope(s, ls, g))
 			continue;
 		lookup_one(s, ls, plan, g, pkgs, layer, blobs_dir, &descs[g], is_cached,
 			   from_registry, log, ud);
@@ -294,6 +318,20 @@ void rcache_stage_lookup(rcache_stage_t *s, lcache_stage_t *ls, const plan_t *pl
 			 n_hits, n_hits == 1 ? "" : "s");
 }
 
+/* Read-only: says how many layers this build would have stored (preflight warned why). */
+static int skip_read_only(rcache_stage_t *s, lcache_stage_t *ls, log_fn log, void *ud)
+{
+	size_t n = 0;
+	if (!s->is_read_only)
+		return 0;
+	for (size_t g = 0; g < s->n_groups; g++)
+		n += is_in_scope(s, ls, g) && !s->in_registry[g];
+	log_msgf(log, ud,
+		 "registry cache %s is read-only for this build: %zu layer%s not stored there",
+		 s->display, n, n == 1 ? "" : "s");
+	return 1;
+}
+
 void rcache_stage_publish(rcache_stage_t *s, lcache_stage_t *ls, const plan_t *plan,
 			  const pkgrec_t *const *pkgs, const char *blobs_dir,
 			  const layer_desc_t *descs, log_fn log, void *ud)
@@ -301,11 +339,12 @@ void rcache_stage_publish(rcache_stage_t *s, lcache_stage_t *ls, const plan_t *p
 	buf_t blob = BUF_INIT;
 	err_t why = ERR_INIT;
 	size_t n_stored = 0, n_failed = 0;
-	if (s->is_disabled || !s->in_registry)
+	s->n_failed = 0;
+	if (s->is_disabled || !s->in_registry || skip_read_only(s, ls, log, ud))
 		return;
 	for (size_t g = 0; g < s->n_groups; g++) {
 		const char *key = lcache_stage_key(ls, g);
-		if (!key[0] || s->in_registry[g])
+		if (!is_in_scope(s, ls, g) || s->in_registry[g])
 			continue;
 		size_t n = plan_group_size(plan, g);
 		char **dists = xcalloc(n ? n : 1, sizeof *dists);
@@ -338,6 +377,7 @@ void rcache_stage_publish(rcache_stage_t *s, lcache_stage_t *ls, const plan_t *p
 			free(dists[j]);
 		free(dists);
 	}
+	s->n_failed = n_failed;
 	if (n_stored || n_failed)
 		log_msgf(log, ud, "registry cache %s: %zu layer%s stored%s", s->display, n_stored,
 			 n_stored == 1 ? "" : "s",

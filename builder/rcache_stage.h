@@ -36,6 +36,14 @@ void rcache_stage_free(rcache_stage_t *s);
 /* Mount-only mode (see above): hits are checked to be present (HEAD) but not downloaded,
  * and their blobs are absent from blobs_dir. Off by default. */
 void rcache_stage_set_mount_only(rcache_stage_t *s, int on);
+/* issue 14 part 4 (builder/spread.c): only the groups with is_selected[g] set are looked up
+ * and published (borrowed, plan_group_count entries, must outlive the stage; NULL = all). */
+void rcache_stage_set_selection(rcache_stage_t *s, const unsigned char *is_selected);
+/* Read-only: the repository refused a push (a pull-only token, a read-only registry), so
+ * hits are used and nothing is published (one note says how many layers were not stored). */
+void rcache_stage_set_read_only(rcache_stage_t *s, int on);
+/* How many layers the last rcache_stage_publish could not store (each one a warning). */
+size_t rcache_stage_n_failed(const rcache_stage_t *s);
 /* "host[:port]/path" (borrowed). */
 const char *rcache_stage_repo(const rcache_stage_t *s);
 

@@ -52,3 +52,9 @@ run_in() {
   mkdir -p "$root/proc"
   unshare -m -p -f --mount-proc="$root/proc" chroot "$root" "$@" 2>&1
 }
+
+# Registry access-log helpers (tests/fixtures/registry writes DIR/registry.log), reading log
+# lines on stdin: the digests of finished blob uploads (PUT .../blobs/uploads/...?digest=)
+# and of cross-repository mounts the registry did (POST ?mount= answered 201), sorted, unique.
+reg_log_uploaded() { grep -oE '"PUT /v2/[^ ]*/blobs/uploads/[^ ]*digest=sha256(%3A|:)[0-9a-f]{64}' | grep -oE '[0-9a-f]{64}$' | sort -u; }
+reg_log_mounted() { grep -E '"POST /v2/[^ ]*/blobs/uploads/\?mount=[^ ]* HTTP/[0-9.]+" 201' | grep -oE 'mount=sha256:[0-9a-f]{64}' | cut -d: -f2 | sort -u; }

@@ -45,9 +45,9 @@ printf 'name: team-b\nchannels: [%s]\ndependencies: [python=3.11, prefixdemo, he
 build() { "$BIN" build "$@" --recipe "$T/recipe.yaml" --prefix /opt/env --sbom none --provenance none; }
 manifest() { curl -sf -H 'Accept: application/vnd.oci.image.manifest.v1+json' "http://$H/v2/$1/manifests/$2"; }
 log_from() { tail -n +"$(( $1 + 1 ))" "$T/reg/registry.log"; }
-# digests of finished blob uploads (PUT .../blobs/uploads/...?digest=) and of 201 mounts
-uploaded() { grep -oE '"PUT /v2/[^ ]*/blobs/uploads/[^ ]*digest=sha256(%3A|:)[0-9a-f]{64}' | grep -oE '[0-9a-f]{64}$' | sort -u; }
-mounted() { grep -E '"POST /v2/[^ ]*/blobs/uploads/\?mount=[^ ]* HTTP/[0-9.]+" 201' | grep -oE 'mount=sha256:[0-9a-f]{64}' | cut -d: -f2 | sort -u; }
+# digests of finished blob uploads and of 201 mounts (lib.sh)
+uploaded() { reg_log_uploaded; }
+mounted() { reg_log_mounted; }
 blob_size() { stat -c %s "$T/reg/storage/docker/registry/v2/blobs/sha256/${1:0:2}/$1/data"; }
 
 # --- team A: builds, pushes, fills the cache ------------------------------------------------

@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "group.h"
+#include "testutil.h"
 
 typedef struct pkgset {
 	pkgrec_t *p[200];
@@ -22,13 +23,7 @@ typedef struct pkgset {
 
 static void add(pkgset_t *s, const char *name, long long size)
 {
-	pkgrec_t *r = pkgrec_new();
-	r->name = strdup(name);
-	r->version = strdup("1.0");
-	r->build = strdup("0");
-	r->fn = strdup(name);
-	r->size = size;
-	s->p[s->n++] = r;
+	s->p[s->n++] = testutil_pkgrec(name, size);
 }
 
 static void pkgset_free(pkgset_t *s)

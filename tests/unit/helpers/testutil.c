@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "pkgrec.h"
 #include "testutil.h"
 
 int testdir_setup(void **state)
@@ -233,4 +234,15 @@ void testutil_serve_stop(pid_t pid)
 		return;
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
+}
+
+struct pkgrec *testutil_pkgrec(const char *name, long long size_bytes)
+{
+	pkgrec_t *r = pkgrec_new();
+	r->name = strdup(name);
+	r->version = strdup("1.0");
+	r->build = strdup("0");
+	r->fn = strdup(name);
+	r->size = size_bytes;
+	return r;
 }

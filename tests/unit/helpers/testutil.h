@@ -19,6 +19,11 @@ typedef struct testdir {
 int testdir_setup(void **state);
 int testdir_teardown(void **state);
 
+/* A package record name-1.0-0 (fn = name) with repodata size size_bytes, for plans (caller
+ * frees with pkgrec_free). */
+struct pkgrec;
+struct pkgrec *testutil_pkgrec(const char *name, long long size_bytes);
+
 /* 1 when `name` is on PATH. */
 int testutil_have_tool(const char *name);
 /* Runs a shell command (printf-style) and returns its stdout + stderr (caller frees); fails
