@@ -1,18 +1,23 @@
 /* cmd_push.c — `imgbuild push oci:DIR[:TAG] REF [REF...]`: pushes an image layout that is already
  * built (by `imgbuild build --output oci:DIR` or any OCI tool) to registry references, as
  * `crane push` does; the same client, auth, TLS and retry rules as build's push (oci/push.h).
- * All REFs must name one registry and repository; each tag is PUT once the blobs are in. */
+ * All REFs must name one registry and repository; each tag is PUT once the blobs are in. Then
+ * the artifacts the layout lists for the image (its `sha256-<hex>` referrers: SBOM, provenance)
+ * and, with --sign-key, its signature, as `build` does (issue 15, docs/sbom.md). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
 #include "context.h"
+#include "digest.h"
 #include "layout.h"
 #include "options.h"
 #include "push.h"
 #include "ref.h"
+#include "referrers.h"
 #include "reg.h"
+#include "sign.h"
 #include "xalloc.h"
 
 #define MAX_REFS 32
@@ -70,6 +75,28 @@ static void print_pushed(const cli_args_t *a, const oci_ref_t *ref, char **tags,
 	printf("digest: %s\n", digest);
 }
 
+/* issue 15: after the image, the artifacts the layout attaches to it, then its signature. */
+static int push_attached(ctx_t *ctx, reg_t *reg, const oci_ref_t *ref, char **tags, size_t n_tags,
+			 const char *layout, const char *digest, const oci_sign_key_t *key,
+			 err_t *err)
+{
+	const char *work = NULL;
+	size_t n = 0;
+	if (oci_referrers_push(reg, layout, digest, ref->repository, ctx_cache_dir(ctx), &n, err))
+		return -1;
+	if (n)
+		ctx_log(ctx, "pushed %zu artifact%s attached to %s", n, n == 1 ? "" : "s", digest);
+	if (!key)
+		return 0;
+	if (ctx_scratch(ctx, &work, err) ||
+	    oci_sign_push(reg, key, ref->registry, ref->repository, (const char *const *)tags,
+			  n_tags, digest, work, err))
+		return -1;
+	ctx_log(ctx, "signed %s (%s/%s: sha256-%s.sig)", digest, ref->registry, ref->repository,
+		digest_oci_hex(digest));
+	return 0;
+}
+
 int cmd_push(int argc, char **argv)
 {
 	cli_args_t a;
@@ -78,6 +105,7 @@ int cmd_push(int argc, char **argv)
 	err_t err = ERR_INIT;
 	ctx_t *ctx = NULL;
 	reg_t *reg = NULL;
+	oci_sign_key_t *key = NULL;
 	buf_t layout = BUF_INIT, layout_tag = BUF_INIT, digest = BUF_INIT;
 	size_t n_tags = 0;
 	int rc = cli_parse(CMD_PUSH, usage, argc, argv, &a);
@@ -94,13 +122,20 @@ int cmd_push(int argc, char **argv)
 	}
 	rc = 1;
 	oci_layout_ref_split(a.args[0] + 4, &layout, &layout_tag);
+	/* a key that cannot sign fails the run before anything is pushed */
+	if (a.publish.sign_key && !(key = oci_sign_key_load(a.publish.sign_key, &err))) {
+		err_prefix(&err, "--sign-key");
+		rc = cli_fail(&err);
+		goto out;
+	}
 	if (parse_refs(a.args + 1, (int)a.n_args - 1, &ref, tags, &n_tags, &err) ||
 	    !(ctx = ctx_new(&a.build, 0, cli_log, NULL, &err)) ||
 	    !(reg = ctx_registry(ctx, ref.registry, &err)) ||
 	    oci_push_layout(reg, layout.data, layout_tag.len ? layout_tag.data : NULL,
 			    ref.repository, (const char *const *)tags, n_tags, ctx_cache_dir(ctx),
 			    &err) ||
-	    pushed_digest(layout.data, layout_tag.len ? layout_tag.data : NULL, &digest, &err)) {
+	    pushed_digest(layout.data, layout_tag.len ? layout_tag.data : NULL, &digest, &err) ||
+	    push_attached(ctx, reg, &ref, tags, n_tags, layout.data, digest.data, key, &err)) {
 		rc = cli_fail(&err);
 		goto out;
 	}
@@ -114,6 +149,7 @@ out:
 	for (size_t i = 0; i < n_tags; i++)
 		free(tags[i]);
 	ctx_free(ctx);
+	oci_sign_key_free(key);
 	buf_free(&layout);
 	buf_free(&layout_tag);
 	buf_free(&digest);

@@ -15,6 +15,7 @@
 typedef struct stage_key {
 	char hex[DIGEST_HEX_MAX]; /* "" when the group cannot be keyed */
 	char *canonical;
+	buf_t records; /* a reused layer's stored package records (pkgrec_list.h), or empty */
 } stage_key_t;
 
 struct lcache_stage {
@@ -47,8 +48,10 @@ lcache_stage_t *lcache_stage_new(const char *cache_dir, const layer_opts_t *laye
 
 static void free_keys(lcache_stage_t *s)
 {
-	for (size_t i = 0; i < s->n_keys; i++)
+	for (size_t i = 0; i < s->n_keys; i++) {
 		free(s->keys[i].canonical);
+		buf_free(&s->keys[i].records);
+	}
 	free(s->keys);
 	s->keys = NULL;
 	s->n_keys = 0;
@@ -118,6 +121,7 @@ int lcache_stage_lookup(lcache_stage_t *s, const plan_t *plan, const pkgrec_t *c
 			return err_prefix(err, "layer cache, group '%s'", plan_group_name(plan, g));
 		if (st == LCACHE_HIT) {
 			is_cached[g] = 1;
+			lcache_records(s->cache, s->keys[g].hex, &s->keys[g].records);
 			log_msgf(log, ud, "layer %s: reused from the layer cache (key %.12s, %s)",
 				 plan_group_name(plan, g), s->keys[g].hex, descs[g].digest);
 		} else if (st == LCACHE_EVICTED) {
@@ -158,4 +162,20 @@ int lcache_stage_peek(lcache_stage_t *s, size_t g, layer_desc_t *out)
 	if (g >= s->n_keys || !s->keys[g].hex[0])
 		return 0;
 	return lcache_peek(s->cache, s->keys[g].hex, out) == LCACHE_HIT;
+}
+
+const char *lcache_stage_records(const lcache_stage_t *s, size_t g, size_t *len)
+{
+	if (!s || g >= s->n_keys || !s->keys[g].records.len)
+		return NULL;
+	*len = s->keys[g].records.len;
+	return s->keys[g].records.data;
+}
+
+void lcache_stage_set_records(lcache_stage_t *s, size_t g, const char *data, size_t len)
+{
+	if (g >= s->n_keys)
+		return;
+	buf_reset(&s->keys[g].records);
+	buf_add(&s->keys[g].records, data, len);
 }

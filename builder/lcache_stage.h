@@ -45,4 +45,11 @@ void lcache_stage_keys(lcache_stage_t *s, const plan_t *plan, const pkgrec_t *co
 const char *lcache_stage_key(const lcache_stage_t *s, size_t g);
 int lcache_stage_peek(lcache_stage_t *s, size_t g, layer_desc_t *out);
 
+/* The package records stored with reused group g's cache entry (common/pkgrec_list.h; the
+ * data its SBOM is made from, issue 15), NULL when the layer was built or its entry has none.
+ * Borrowed, valid until the next lookup. set_records records those a registry cache hit
+ * brought (rcache_stage.c). */
+const char *lcache_stage_records(const lcache_stage_t *s, size_t g, size_t *len);
+void lcache_stage_set_records(lcache_stage_t *s, size_t g, const char *data, size_t len);
+
 #endif

@@ -169,7 +169,7 @@ const opt_def_t opt_defs[] = {
 	 "packages by digest), attached as an OCI 1.1 referrer (default: slsa on a push, none for "
 	 "--output)",
 	 OPT_CFG_VALUE},
-	{OPT_SIGN_KEY, "sign-key", 0, "FILE", B,
+	{OPT_SIGN_KEY, "sign-key", 0, "FILE", B | U,
 	 "sign each pushed image with this ECDSA P-256 private key (PEM), laid out as cosign's "
 	 "sigstore attachments (a sha256-<hex>.sig tag)",
 	 OPT_CFG_NONE},

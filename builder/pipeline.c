@@ -320,8 +320,10 @@ static int attach_all(build_t *b, const oci_desc_t *top, err_t *err)
 	const char **digests = xcalloc(b->n_layers ? b->n_layers : 1, sizeof *digests);
 	for (size_t g = 0; g < b->n_layers; g++)
 		digests[g] = b->layers[g].desc.digest;
-	attach_input_t in = {b->ctx, b->target->platform, b->plan, b->pkgs, b->n_pkgs, digests,
-			     b->out};
+	/* lcache: the SBOM records stored with reused layers (issue 15) */
+	attach_input_t in = {
+		b->ctx,   b->target->platform, b->plan, b->pkgs, b->n_pkgs, digests, b->out,
+		b->lcache};
 	int rc = attach_image_artifacts(&in, top, err);
 	free(digests);
 	return rc;

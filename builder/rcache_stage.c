@@ -17,6 +17,7 @@
 #include "layout.h"
 #include "push.h"
 #include "ref.h"
+#include "sbom_cache.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -276,6 +277,7 @@ static void lookup_one(rcache_stage_t *s, lcache_stage_t *ls, const plan_t *plan
 	}
 	is_cached[g] = from_registry[g] = 1;
 	record_mountable(s, cl.digest);
+	sbom_cache_take_records(s->reg, s->repo, &cl, s->scratch_dir, ls, g, name, log, ud);
 	if (s->is_mount_only) {
 		/* nothing local to keep: the local layer cache stores blobs, not pointers */
 		log_msgf(log, ud,
@@ -336,7 +338,7 @@ void rcache_stage_publish(rcache_stage_t *s, lcache_stage_t *ls, const plan_t *p
 			  const pkgrec_t *const *pkgs, const char *blobs_dir,
 			  const layer_desc_t *descs, log_fn log, void *ud)
 {
-	buf_t blob = BUF_INIT;
+	buf_t blob = BUF_INIT, recs = BUF_INIT;
 	err_t why = ERR_INIT;
 	size_t n_stored = 0, n_failed = 0;
 	s->n_failed = 0;
@@ -350,7 +352,9 @@ void rcache_stage_publish(rcache_stage_t *s, lcache_stage_t *ls, const plan_t *p
 		char **dists = xcalloc(n ? n : 1, sizeof *dists);
 		for (size_t j = 0; j < n; j++)
 			dists[j] = pkgrec_dist(pkgs[plan_group_pkg(plan, g, j)]);
-		oci_cache_info_t info = {plan_group_name(plan, g), (const char *const *)dists, n};
+		sbom_cache_group_records(plan, g, pkgs, &recs); /* issue 15: its SBOM's data */
+		oci_cache_info_t info = {plan_group_name(plan, g), (const char *const *)dists, n,
+					 recs.data, recs.len};
 		oci_cache_layer_t cl = {.size = descs[g].size};
 		memcpy(cl.digest, descs[g].digest, strlen(descs[g].digest) + 1);
 		memcpy(cl.diff_id, descs[g].diff_id, strlen(descs[g].diff_id) + 1);
@@ -384,6 +388,7 @@ void rcache_stage_publish(rcache_stage_t *s, lcache_stage_t *ls, const plan_t *p
 			 n_failed ? " (some could not be: see the warnings above)" : "");
 	err_clear(&why);
 	buf_free(&blob);
+	buf_free(&recs);
 }
 
 int rcache_stage_peek(rcache_stage_t *s, const char *key_hex, long long *size, err_t *err)

@@ -11,6 +11,7 @@
 #include "referrers.h"
 
 #include "sbom.h"
+#include "sbom_cache.h"
 #include "xalloc.h"
 
 void attach_resolve_defaults(build_opts_t *o, int is_local_output)
@@ -26,11 +27,16 @@ static int attach_sbom(const attach_input_t *in, sbom_format_t f, const oci_desc
 {
 	char digest[DIGEST_OCI_MAX];
 	size_t n = 0;
+	void *ud;
+	log_fn log = ctx_log_fn(in->ctx, &ud);
 	sbom_layer_t *layers = sbom_layers_from_plan(in->plan, in->pkgs, in->layer_digests, &n);
+	/* a reused layer's SBOM is made from the records stored with it (issue 15) */
+	sbom_cache_use_t *use = sbom_cache_apply(in->lcache, layers, n, log, ud);
 	sbom_image_t img = {ctx_name(in->ctx), subject->digest, ctx_opts(in->ctx)->layer.mtime,
 			    layers, n};
 	int rc = sbom_attach(in->out, &img, f, subject, digest, err);
 	sbom_layers_free(layers, n);
+	sbom_cache_use_free(use);
 	return rc;
 }
 

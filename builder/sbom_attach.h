@@ -11,6 +11,7 @@
 #include "err.h"
 #include "group.h"
 #include "layout.h"
+#include "lcache_stage.h"
 #include "pkgrec.h"
 
 /* One platform's image as the pipeline built it. Everything borrowed. */
@@ -22,6 +23,7 @@ typedef struct attach_input {
 	size_t n_pkgs;
 	const char *const *layer_digests; /* the blob of plan group g */
 	oci_layout_t *out;                /* the layout holding the image */
+	const lcache_stage_t *lcache;     /* records stored with reused layers, or NULL */
 } attach_input_t;
 
 /* A format left at -1 (not given) becomes the default: spdx and slsa on a push, none for

@@ -18,6 +18,7 @@
 
 #include "blob.h"
 #include "fsutil.h"
+#include "pkgrec_list.h"
 #include "scratch.h"
 #include "xalloc.h"
 
@@ -255,20 +256,31 @@ void lcache_free(lcache_t *c)
 /* ---- entries and stamps
  * ----------------------------------------------------------------- */
 
-/* 0 and out filled, or -1 when the entry is absent or malformed (both read as a
- * miss). */
-static int read_entry(const lcache_t *c, const char *key_hex, layer_desc_t *out)
+/* The parsed entry of key_hex, or NULL when it is absent or not JSON. Caller decrefs. */
+static json_t *load_entry(const lcache_t *c, const char *key_hex)
 {
 	buf_t p = BUF_INIT, text = BUF_INIT;
 	err_t ignored = ERR_INIT;
 	json_t *j = NULL;
+	if (digest_is_hex(key_hex, 64)) {
+		path_of(c, &p, "keys", key_hex, ".json");
+		if (buf_read_file(&text, p.data, LCACHE_ENTRY_MAX_BYTES, &ignored) == 0)
+			j = json_loadb(text.data, text.len, 0, NULL);
+	}
+	err_clear(&ignored);
+	buf_free(&p);
+	buf_free(&text);
+	return j;
+}
+
+/* 0 and out filled, or -1 when the entry is absent or malformed (both read as a
+ * miss). */
+static int read_entry(const lcache_t *c, const char *key_hex, layer_desc_t *out)
+{
+	json_t *j = load_entry(c, key_hex);
 	int rc = -1;
-	if (!digest_is_hex(key_hex, 64))
+	if (!j)
 		goto out;
-	path_of(c, &p, "keys", key_hex, ".json");
-	if (buf_read_file(&text, p.data, LCACHE_ENTRY_MAX_BYTES, &ignored) != 0)
-		goto out;
-	j = json_loadb(text.data, text.len, 0, NULL);
 	const char *digest = json_string_value(json_object_get(j, "digest"));
 	const char *diff_id = json_string_value(json_object_get(j, "diff_id"));
 	const char *mt = json_string_value(json_object_get(j, "media_type"));
@@ -289,9 +301,6 @@ static int read_entry(const lcache_t *c, const char *key_hex, layer_desc_t *out)
 	rc = 0;
 out:
 	json_decref(j);
-	err_clear(&ignored);
-	buf_free(&p);
-	buf_free(&text);
 	return rc;
 }
 
@@ -486,6 +495,17 @@ out:
  * ------------------------------------------------------------------------------
  */
 
+/* The layer's package records (common/pkgrec_list.h): the data its SBOM is made from, kept
+ * with the entry so a reused layer's SBOM is the one of the build that made it (issue 15). */
+static json_t *records_json(const pkgrec_t *const *pkgs, size_t n_pkgs)
+{
+	buf_t b = BUF_INIT;
+	pkgrec_list_write(pkgs, n_pkgs, &b);
+	json_t *j = xcheck(json_loadb(b.data, b.len, 0, NULL));
+	buf_free(&b);
+	return j;
+}
+
 static char *entry_json(const layer_desc_t *d, const char *group, const pkgrec_t *const *pkgs,
 			size_t n_pkgs, const char *key_input)
 {
@@ -502,6 +522,7 @@ static char *entry_json(const layer_desc_t *d, const char *group, const pkgrec_t
 	json_object_set_new(e, "files", json_integer(d->files));
 	json_object_set_new(e, "group", json_string(group ? group : ""));
 	json_object_set_new(e, "packages", list);
+	json_object_set_new(e, "records", records_json(pkgs, n_pkgs));
 	json_t *ki = key_input ? json_loads(key_input, 0, NULL) : NULL;
 	json_object_set_new(e, "key_input", ki ? ki : json_null());
 	char *text = xcheck(json_dumps(e, JSON_SORT_KEYS | JSON_INDENT(1)));
@@ -573,4 +594,20 @@ out:
 	free(text);
 	buf_free(&p);
 	return rc;
+}
+
+int lcache_records(lcache_t *c, const char *key_hex, buf_t *out)
+{
+	json_t *j = load_entry(c, key_hex);
+	json_t *rec = json_object_get(j, "records");
+	int found = json_is_object(rec);
+	buf_reset(out);
+	if (found) {
+		/* written back as pkgrec_list_write wrote it: sorted keys, compact */
+		char *s = xcheck(json_dumps(rec, JSON_SORT_KEYS | JSON_COMPACT));
+		buf_setstr(out, s);
+		free(s);
+	}
+	json_decref(j);
+	return found;
 }

@@ -4,7 +4,7 @@
  * plus its digest, diff_id, size and media type. Layout under the cache root
  * (by default <cache-dir>/layers): blobs/sha256/<hex>   blobs, stored once
  * whatever the number of keys pointing at them keys/<key>.json      index
- * entries {digest, diff_id, size, media_type, group, packages, key_input}
+ * entries {digest, diff_id, size, media_type, group, packages, records, key_input}
  *   verified/<hex>       "size mtime_ns ino" of the blob file when it was last
  * hashed tmp/<pid>-*          files being written (swept once their process is
  * gone: scratch.h naming) lock                 flock()ed around every change, so concurrent
@@ -83,5 +83,10 @@ int lcache_fetch(lcache_t *c, const char *key_hex, const char *dest_blobs_dir, l
 int lcache_store(lcache_t *c, const char *key_hex, const char *blob_path, const layer_desc_t *desc,
 		 const char *group, const pkgrec_t *const *pkgs, size_t n_pkgs,
 		 const char *key_input, err_t *err);
+
+/* The package records stored with key's entry (common/pkgrec_list.h: what the layer's SBOM
+ * is made from) into out: 1 when the entry has them, 0 when it is absent or older than them
+ * (out empty). Never fails; the caller checks the document (pkgrec_list_read). */
+int lcache_records(lcache_t *c, const char *key_hex, buf_t *out);
 
 #endif

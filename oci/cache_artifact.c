@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache_records.h"
 #include "digest.h"
 #include "fsutil.h"
 #include "layout.h"
+#include "pkgrec_list.h"
 #include "ref.h"
 #include "xalloc.h"
 
@@ -59,6 +61,31 @@ static void packages_summary(const oci_cache_info_t *info, buf_t *out)
 	}
 }
 
+/* The config descriptor naming the package records blob (issue 15: a layer's SBOM data
+ * travels with it; docs/layer-format.md, "Registry cache artifacts"). */
+static json_t *records_config(const oci_cache_info_t *info)
+{
+	char hex[DIGEST_HEX_MAX], digest[DIGEST_OCI_MAX];
+	digest_buf_hex(DIGEST_SHA256, info->records, info->records_len, hex);
+	digest_oci_from_hex(hex, digest);
+	return json_pack("{s:s, s:s, s:I}", "mediaType", PKGREC_LIST_MT, "digest", digest, "size",
+			 (json_int_t)info->records_len);
+}
+
+/* The records descriptor of a parsed manifest's config, when it is one; anything else (the
+ * empty config, an unknown or malformed one) leaves it empty: the records are optional. */
+static void records_from_config(json_t *config, oci_cache_layer_t *out)
+{
+	const char *mt = json_string_value(json_object_get(config, "mediaType"));
+	const char *d = json_string_value(json_object_get(config, "digest"));
+	json_int_t size = json_integer_value(json_object_get(config, "size"));
+	if (!mt || strcmp(mt, PKGREC_LIST_MT) || !d || !oci_ref_is_digest(d) ||
+	    strlen(d) >= sizeof out->records_digest || size <= 0 || size > PKGREC_LIST_MAX_BYTES)
+		return;
+	memcpy(out->records_digest, d, strlen(d) + 1);
+	out->records_size = size;
+}
+
 int oci_cache_manifest_make(const char *key_hex, const oci_cache_layer_t *layer,
 			    const oci_cache_info_t *info, buf_t *out, err_t *err)
 {
@@ -87,6 +114,8 @@ int oci_cache_manifest_make(const char *key_hex, const oci_cache_layer_t *layer,
 		err_set(err, "cache artifact for key %.12s: cannot build the manifest", key_hex);
 		goto out;
 	}
+	if (info->records)
+		json_object_set_new(m, "config", records_config(info));
 	/* sorted keys, compact: docs/layer-format.md, "Registry cache artifacts" */
 	s = xcheck(json_dumps(m, JSON_SORT_KEYS | JSON_COMPACT));
 	json_decref(m);
@@ -153,6 +182,7 @@ int oci_cache_manifest_parse(const char *data, size_t len, const char *key_hex,
 		goto out;
 	}
 	out->size = size;
+	records_from_config(json_object_get(m, "config"), out);
 	rc = 0;
 out:
 	json_decref(m);
@@ -201,10 +231,13 @@ int oci_cache_publish(reg_t *r, const char *repo, const char *key_hex, const cha
 	buf_addpath(&empty, "empty.json");
 	if (!fs_exists(empty.data) && fs_write_atomic(empty.data, EMPTY_JSON, 2, err))
 		goto out;
+	if (info->records &&
+	    oci_cache_records_push(r, repo, info->records, info->records_len, scratch_dir, err))
+		goto out;
 	/* blobs before the manifest: the registry refuses a manifest naming a missing blob, and a
 	 * tag must never point at a gap */
 	if (reg_blob_push(r, repo, layer->digest, blob_path, layer->size, NULL, err) ||
-	    reg_blob_push(r, repo, EMPTY_DIGEST, empty.data, 2, NULL, err) ||
+	    (!info->records && reg_blob_push(r, repo, EMPTY_DIGEST, empty.data, 2, NULL, err)) ||
 	    reg_manifest_put(r, repo, tag.data, OCI_MT_MANIFEST, manifest.data, manifest.len, err))
 		goto out;
 	rc = 0;

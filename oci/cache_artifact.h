@@ -23,6 +23,10 @@ typedef struct oci_cache_layer {
 	char diff_id[OCI_CACHE_DIGEST_MAX]; /* uncompressed tar */
 	long long size;
 	char media_type[OCI_CACHE_MEDIA_TYPE_MAX];
+	/* the layer's package records (common/pkgrec_list.h) as the artifact's config blob, or
+	 * "" and 0 for an artifact with the empty config (issue 15; oci/cache_records.h) */
+	char records_digest[OCI_CACHE_DIGEST_MAX];
+	long long records_size;
 } oci_cache_layer_t;
 
 /* What the annotations say about the layer (informational; borrowed). */
@@ -30,6 +34,8 @@ typedef struct oci_cache_info {
 	const char *group;
 	const char *const *packages; /* dists */
 	size_t n_packages;
+	const char *records; /* package records stored as the config blob, or NULL: `{}` */
+	size_t records_len;
 } oci_cache_info_t;
 
 /* "lk-<key_hex>" into out. -1 unless key_hex is 64 lower-case hex. */

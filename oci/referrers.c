@@ -11,7 +11,7 @@
 
 #include "digest.h"
 #include "push.h"
-#include "reg_internal.h"
+#include "reg.h"
 #include "xalloc.h"
 
 int oci_referrers_tag(const char *subject_digest, buf_t *out, err_t *err)
@@ -174,55 +174,20 @@ out:
 	return rc;
 }
 
-/* GET /v2/<repo>/<suffix> with accept; *status is the HTTP status (200 and 404 are not
- * errors: the caller decides), body the answer. */
-static int reg_get_optional(reg_t *r, const char *repo, const char *suffix, const char *accept,
-			    long *status, buf_t *body, err_t *err)
-{
-	buf_t url = BUF_INIT, op = BUF_INIT;
-	reg_req_t q;
-	reg_resp_t p;
-	int rc = -1;
-	reg_req_init(&q);
-	reg_resp_init(&p);
-	if (reg_connect(r, err))
-		goto out;
-	reg_url(r, repo, suffix, &url);
-	buf_addf(&op, "GET %s/%s", repo, suffix);
-	q.method = "GET";
-	q.url = url.data;
-	q.op = op.data;
-	q.accept = accept;
-	q.out_max = OCI_JSON_MAX_BYTES;
-	if (reg_do(r, &q, &p, err))
-		goto out;
-	*status = p.status;
-	if (p.status != 200 && p.status != 404) {
-		reg_fail(r, op.data, &p, NULL, err);
-		goto out;
-	}
-	buf_setstr(body, p.status == 200 && p.body.data ? p.body.data : "");
-	rc = 0;
-out:
-	reg_resp_free(&p);
-	buf_free(&url);
-	buf_free(&op);
-	return rc;
-}
-
 /* Merges every entry of the local referrers index into the registry's index under tag. */
 static int push_tag_index(reg_t *reg, const char *repo, const char *tag,
 			  const oci_manifest_t *local, err_t *err)
 {
-	buf_t remote = BUF_INIT, merged = BUF_INIT, suffix = BUF_INIT;
+	buf_t remote = BUF_INIT, merged = BUF_INIT, mt = BUF_INIT, digest = BUF_INIT;
 	json_t *doc = NULL, *e;
-	long status = 0;
+	int found = 0;
 	size_t i;
 	int rc = -1;
 	size_t len = 0;
 	const void *raw = oci_manifest_bytes(local, &len);
-	buf_addf(&suffix, "manifests/%s", tag);
-	if (reg_get_optional(reg, repo, suffix.data, OCI_MT_INDEX, &status, &remote, err))
+	/* the registry's index for the tag, checked against its Docker-Content-Digest like any
+	 * manifest: a tampered one is refused, not merged and re-pushed */
+	if (reg_manifest_get_optional(reg, repo, tag, &remote, &mt, &digest, &found, err))
 		goto out;
 	if (!(doc = json_loadb(raw, len, 0, NULL)))
 		goto out;
@@ -242,18 +207,19 @@ out:
 	json_decref(doc);
 	buf_free(&remote);
 	buf_free(&merged);
-	buf_free(&suffix);
+	buf_free(&mt);
+	buf_free(&digest);
 	return rc;
 }
 
 int oci_referrers_push(reg_t *reg, const char *layout_dir, const char *subject_digest,
 		       const char *repo, const char *cache_dir, size_t *n_pushed, err_t *err)
 {
-	buf_t tag = BUF_INIT, body = BUF_INIT, suffix = BUF_INIT;
+	buf_t tag = BUF_INIT, body = BUF_INIT;
 	oci_layout_t *l = NULL;
 	oci_manifest_t *idx = NULL;
 	const oci_desc_t *top;
-	long status = 0;
+	int has_api = 0;
 	int rc = -1;
 	if (n_pushed)
 		*n_pushed = 0;
@@ -267,11 +233,10 @@ int oci_referrers_push(reg_t *reg, const char *layout_dir, const char *subject_d
 	if (oci_layout_read_manifest(l, top, &idx, err) ||
 	    oci_push_layout(reg, layout_dir, tag.data, repo, NULL, 0, cache_dir, err))
 		goto out;
-	buf_addf(&suffix, "referrers/%s", subject_digest);
-	if (reg_get_optional(reg, repo, suffix.data, OCI_MT_INDEX, &status, &body, err))
+	if (reg_referrers_get(reg, repo, subject_digest, &body, &has_api, err))
 		goto out;
 	/* a registry with the referrers API indexed the subjects on PUT; else the tag schema */
-	if (status != 200 && push_tag_index(reg, repo, tag.data, idx, err))
+	if (!has_api && push_tag_index(reg, repo, tag.data, idx, err))
 		goto out;
 	if (n_pushed)
 		*n_pushed = oci_manifest_count(idx);
@@ -281,32 +246,27 @@ out:
 	oci_layout_free(l);
 	buf_free(&tag);
 	buf_free(&body);
-	buf_free(&suffix);
 	return rc;
 }
 
 int oci_referrers_fetch(reg_t *reg, const char *repo, const char *subject_digest, buf_t *out,
 			err_t *err)
 {
-	buf_t tag = BUF_INIT, suffix = BUF_INIT;
-	long status = 0;
-	int rc = -1;
+	buf_t tag = BUF_INIT, mt = BUF_INIT, digest = BUF_INIT;
+	int found = 0, rc = -1;
 	buf_reset(out);
-	if (oci_referrers_tag(subject_digest, &tag, err))
+	if (oci_referrers_tag(subject_digest, &tag, err) ||
+	    reg_referrers_get(reg, repo, subject_digest, out, &found, err))
 		goto out;
-	buf_addf(&suffix, "referrers/%s", subject_digest);
-	if (reg_get_optional(reg, repo, suffix.data, OCI_MT_INDEX, &status, out, err))
+	/* no referrers API (docker-registry 2.8): the tag schema, its digest verified */
+	if (!found &&
+	    reg_manifest_get_optional(reg, repo, tag.data, out, &mt, &digest, &found, err))
 		goto out;
-	if (status != 200) { /* no referrers API (docker-registry 2.8): the tag schema */
-		buf_reset(&suffix);
-		buf_addf(&suffix, "manifests/%s", tag.data);
-		if (reg_get_optional(reg, repo, suffix.data, OCI_MT_INDEX, &status, out, err))
-			goto out;
-	}
 	rc = 0;
 out:
 	buf_free(&tag);
-	buf_free(&suffix);
+	buf_free(&mt);
+	buf_free(&digest);
 	return rc;
 }
 

@@ -56,6 +56,7 @@ static void resp_reset(reg_resp_t *p)
 	buf_reset(&p->docker_digest);
 	buf_reset(&p->www_auth);
 	buf_reset(&p->retry_after);
+	buf_reset(&p->link);
 	buf_reset(&p->body);
 	p->written = 0;
 	p->is_too_big = 0;
@@ -72,6 +73,7 @@ void reg_resp_free(reg_resp_t *p)
 	buf_free(&p->docker_digest);
 	buf_free(&p->www_auth);
 	buf_free(&p->retry_after);
+	buf_free(&p->link);
 	buf_free(&p->body);
 }
 
@@ -216,11 +218,13 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *ud)
 		{"docker-content-digest", offsetof(reg_resp_t, docker_digest)},
 		{"www-authenticate", offsetof(reg_resp_t, www_auth)},
 		{"retry-after", offsetof(reg_resp_t, retry_after)},
+		{"link", offsetof(reg_resp_t, link)},
 	};
 	if (n >= 5 && !strncmp(line, "HTTP/", 5)) {
 		/* a new response (after 100 Continue or a redirect): forget the previous headers */
 		buf_reset(&x->p->location);
 		buf_reset(&x->p->www_auth);
+		buf_reset(&x->p->link);
 		return n;
 	}
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)

@@ -82,6 +82,18 @@ int reg_manifest_put(reg_t *r, const char *repo, const char *reference, const ch
  * a digest. */
 int reg_manifest_get(reg_t *r, const char *repo, const char *reference, buf_t *body,
 		     buf_t *media_type, buf_t *digest, err_t *err);
+/* reg_manifest_get, except that a 404 (no such tag or digest) is no error: *found = 0 and
+ * body, media_type and digest emptied; *found = 1 on a (verified) hit. */
+int reg_manifest_get_optional(reg_t *r, const char *repo, const char *reference, buf_t *body,
+			      buf_t *media_type, buf_t *digest, int *found, err_t *err);
+/* GET /v2/<repo>/referrers/<subject_digest> (distribution-spec 1.1), following the Link
+ * rel="next" header through every page (at most REG_REFERRERS_MAX_PAGES) and joining their
+ * "manifests" into one image index (the first page's other fields) in index. *found = 0
+ * (index empty) when the registry answers 404: it has no referrers API. A page that is not an
+ * image index is an error. */
+#define REG_REFERRERS_MAX_PAGES 64
+int reg_referrers_get(reg_t *r, const char *repo, const char *subject_digest, buf_t *index,
+		      int *found, err_t *err);
 /* The media type of a fetched manifest document: its own "mediaType" when it has one, else
  * the Content-Type it came with (parameters dropped), else its shape ("manifests" = OCI
  * index, "config" + "layers" = OCI manifest; OCI lets the field be absent). Returns one of

@@ -35,6 +35,7 @@ typedef struct reg_req {
 typedef struct reg_resp {
 	long status;
 	buf_t location, range, content_type, docker_digest, www_auth, retry_after;
+	buf_t link; /* the Link header (the referrers API's next page) */
 	buf_t body;
 	long long written; /* bytes sent to out_fd */
 	int is_too_big;    /* the body went past the request's out_max */
@@ -93,5 +94,8 @@ void reg_logf(reg_t *r, const char *fmt, ...) ERR_PRINTF(2, 3);
 void reg_url(reg_t *r, const char *repo, const char *suffix, buf_t *out);
 /* Resolves a Location (absolute or relative to from_url) into out. */
 int reg_resolve_location(const char *from_url, const char *location, buf_t *out);
+/* The target of the rel="next" link in a Link header value (RFC 8288: `<URI>; rel="next"`,
+ * several links comma-separated) into out: 1 when there is one, 0 when not (out empty). */
+int reg_link_next(const char *link, buf_t *out);
 
 #endif

@@ -413,8 +413,9 @@ out:
 	return rc;
 }
 
-int reg_manifest_get(reg_t *r, const char *repo, const char *reference, buf_t *body,
-		     buf_t *media_type, buf_t *digest, err_t *err)
+/* reg_manifest_get, and with found != NULL reg_manifest_get_optional: 404 is *found = 0. */
+static int manifest_get(reg_t *r, const char *repo, const char *reference, buf_t *body,
+			buf_t *media_type, buf_t *digest, int *found, err_t *err)
 {
 	buf_t url = BUF_INIT, op = BUF_INIT, sfx = BUF_INIT;
 	char hex[DIGEST_HEX_MAX];
@@ -433,8 +434,17 @@ int reg_manifest_get(reg_t *r, const char *repo, const char *reference, buf_t *b
 	q.url = url.data;
 	q.op = op.data;
 	q.accept = MANIFEST_ACCEPT;
+	if (found)
+		*found = 0;
 	if (reg_do(r, &q, &p, err))
 		goto out;
+	if (found && p.status == 404) {
+		buf_reset(body);
+		buf_reset(media_type);
+		buf_reset(digest);
+		rc = 0;
+		goto out;
+	}
 	if (p.status != 200) {
 		reg_fail(r, op.data, &p,
 			 p.status == 404 ? "no such image: check the name and tag" : NULL, err);
@@ -459,6 +469,8 @@ int reg_manifest_get(reg_t *r, const char *repo, const char *reference, buf_t *b
 	buf_reset(media_type);
 	buf_add(media_type, p.content_type.data ? p.content_type.data : "",
 		strcspn(p.content_type.data ? p.content_type.data : "", ";"));
+	if (found)
+		*found = 1;
 	rc = 0;
 out:
 	reg_resp_free(&p);
@@ -466,6 +478,18 @@ out:
 	buf_free(&op);
 	buf_free(&sfx);
 	return rc;
+}
+
+int reg_manifest_get(reg_t *r, const char *repo, const char *reference, buf_t *body,
+		     buf_t *media_type, buf_t *digest, err_t *err)
+{
+	return manifest_get(r, repo, reference, body, media_type, digest, NULL, err);
+}
+
+int reg_manifest_get_optional(reg_t *r, const char *repo, const char *reference, buf_t *body,
+			      buf_t *media_type, buf_t *digest, int *found, err_t *err)
+{
+	return manifest_get(r, repo, reference, body, media_type, digest, found, err);
 }
 
 static const char *const known_types[] = {OCI_MT_MANIFEST, OCI_MT_INDEX, OCI_MT_DOCKER_MANIFEST,

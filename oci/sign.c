@@ -200,22 +200,48 @@ int oci_sign_verify(const oci_sign_key_t *k, const void *data, size_t len, const
 	return ok;
 }
 
-/* One simple-signing layer: the payload blob for (ref, digest), annotated with its signature. */
+#define SIGN_PAYLOAD_MAX_BYTES (64 * 1024) /* a simple-signing payload is a few hundred */
+
+/* 1 when layers already holds a signature by k of exactly payload (digest pd): re-signing with
+ * the same key and payload adds nothing, as cosign's duplicate detection. */
+static int has_signature(json_t *layers, const oci_sign_key_t *k, const char *pd,
+			 const buf_t *payload)
+{
+	size_t i;
+	json_t *e;
+	json_array_foreach (layers, i, e) {
+		const char *d = json_string_value(json_object_get(e, "digest"));
+		const char *sig = json_string_value(
+			json_object_get(json_object_get(e, "annotations"), SIGN_ANN_SIGNATURE));
+		if (d && sig && !strcmp(d, pd) &&
+		    oci_sign_verify(k, payload->data, payload->len, sig))
+			return 1;
+	}
+	return 0;
+}
+
+/* One simple-signing layer: the payload blob for (ref, digest), annotated with its signature,
+ * appended to layers unless they hold k's signature of that payload already (*n_added). */
 static int signature_layer(oci_layout_t *l, const oci_sign_key_t *k, const char *ref,
-			   const char *digest, json_t *layers, json_t *diff_ids, err_t *err)
+			   const char *digest, json_t *layers, size_t *n_added, err_t *err)
 {
 	buf_t payload = BUF_INIT, sig = BUF_INIT;
 	char pd[DIGEST_OCI_MAX];
 	int rc = -1;
 	if (oci_sign_payload(ref, digest, &payload, err) ||
-	    oci_sign_bytes(k, payload.data, payload.len, &sig, err) ||
 	    oci_layout_write_blob(l, payload.data, payload.len, pd, err))
+		goto out;
+	if (has_signature(layers, k, pd, &payload)) {
+		rc = 0;
+		goto out;
+	}
+	if (oci_sign_bytes(k, payload.data, payload.len, &sig, err))
 		goto out;
 	json_array_append_new(layers, json_pack("{s:s, s:s, s:I, s:{s:s}}", "mediaType",
 						SIGN_MT_SIMPLESIGNING, "digest", pd, "size",
 						(json_int_t)payload.len, "annotations",
 						SIGN_ANN_SIGNATURE, sig.data));
-	json_array_append_new(diff_ids, json_string(pd));
+	(*n_added)++;
 	rc = 0;
 out:
 	buf_free(&payload);
@@ -223,22 +249,79 @@ out:
 	return rc;
 }
 
-/* The signature manifest, as containers/image writes it: an OCI image manifest whose config
- * lists the payloads as diff_ids and whose layers are the signatures; tagged "sig" in l. */
-static int write_signature_manifest(oci_layout_t *l, const oci_sign_key_t *k, const char *registry,
-				    const char *repo, const char *const *tags, size_t n,
-				    const char *digest, err_t *err)
+/* Fetches one layer of an existing signature manifest (a payload: small) into l. */
+static int fetch_existing_layer(reg_t *reg, const char *repo, oci_layout_t *l, json_t *e,
+				err_t *err)
 {
-	json_t *layers = json_array(), *diff_ids = json_array(), *doc = NULL;
+	const char *d = json_string_value(json_object_get(e, "digest"));
+	json_int_t size = json_integer_value(json_object_get(e, "size"));
+	buf_t path = BUF_INIT;
+	int rc = -1;
+	if (!d || size <= 0 || size > SIGN_PAYLOAD_MAX_BYTES) {
+		err_set(err, "a layer (%s, %lld bytes) is not a signature payload", d ? d : "?",
+			(long long)size);
+		goto out;
+	}
+	if (oci_layout_blob_path(l, d, &path, err) ||
+	    reg_blob_fetch(reg, repo, d, (long long)size, path.data, err))
+		goto out;
+	rc = 0;
+out:
+	buf_free(&path);
+	return rc;
+}
+
+/* The layers of the signature manifest repo holds under sig_tag (an empty array when there is
+ * none), each payload fetched into l: signatures other keys (or tools) made stay, as cosign
+ * keeps them. The manifest is read as any manifest is (its digest checked). */
+static int existing_signatures(reg_t *reg, const char *repo, const char *sig_tag, oci_layout_t *l,
+			       json_t **layers, err_t *err)
+{
+	buf_t body = BUF_INIT, mt = BUF_INIT, dig = BUF_INIT;
+	json_t *doc = NULL, *list, *e;
+	int found = 0, rc = -1;
+	size_t i;
+	*layers = json_array();
+	if (reg_manifest_get_optional(reg, repo, sig_tag, &body, &mt, &dig, &found, err))
+		goto out;
+	rc = 0;
+	if (!found)
+		goto out;
+	rc = -1;
+	doc = json_loadb(body.data, body.len, 0, NULL);
+	list = json_object_get(doc, "layers");
+	if (!json_is_array(list)) {
+		err_set(err, "the registry's %s is not an image manifest (no \"layers\")", sig_tag);
+		goto out;
+	}
+	json_array_foreach (list, i, e) {
+		if (fetch_existing_layer(reg, repo, l, e, err)) {
+			err_prefix(err, "the registry's %s", sig_tag);
+			goto out;
+		}
+		json_array_append(*layers, e);
+	}
+	rc = 0;
+out:
+	json_decref(doc);
+	buf_free(&body);
+	buf_free(&mt);
+	buf_free(&dig);
+	return rc;
+}
+
+/* The signature manifest, as containers/image writes it: an OCI image manifest whose config
+ * lists the payloads as diff_ids and whose layers are the signatures (layers: those already
+ * there, then ours); tagged "sig" in l. */
+static int write_signature_manifest(oci_layout_t *l, json_t *layers, err_t *err)
+{
+	json_t *diff_ids = json_array(), *doc = NULL, *e;
 	buf_t bytes = BUF_INIT;
 	char cd[DIGEST_OCI_MAX], md[DIGEST_OCI_MAX];
+	size_t i;
 	int rc = -1;
-	for (size_t i = 0; i < n; i++) {
-		buf_reset(&bytes);
-		buf_addf(&bytes, "%s/%s:%s", registry, repo, tags[i]);
-		if (signature_layer(l, k, bytes.data, digest, layers, diff_ids, err))
-			goto out;
-	}
+	json_array_foreach (layers, i, e)
+		json_array_append(diff_ids, json_object_get(e, "digest"));
 	doc = json_pack("{s:s, s:s, s:{}, s:{s:s, s:O}}", "architecture", "", "os", "", "config",
 			"rootfs", "type", "layers", "diff_ids", diff_ids);
 	dump_into(doc, &bytes);
@@ -257,9 +340,33 @@ static int write_signature_manifest(oci_layout_t *l, const oci_sign_key_t *k, co
 	rc = oci_layout_set_ref(l, &top, "sig", err) || oci_layout_write_index(l, err) ? -1 : 0;
 out:
 	json_decref(doc);
-	json_decref(layers);
 	json_decref(diff_ids);
 	buf_free(&bytes);
+	return rc;
+}
+
+/* The existing signatures plus ours for each tag, in l; *n_added of ours are new. */
+static int merge_signatures(reg_t *reg, oci_layout_t *l, const oci_sign_key_t *k,
+			    const char *registry, const char *repo, const char *sig_tag,
+			    const char *const *tags, size_t n_tags, const char *digest,
+			    size_t *n_added, err_t *err)
+{
+	json_t *layers = NULL;
+	buf_t ref = BUF_INIT;
+	int rc = -1;
+	*n_added = 0;
+	if (existing_signatures(reg, repo, sig_tag, l, &layers, err))
+		goto out;
+	for (size_t i = 0; i < n_tags; i++) {
+		buf_setstr(&ref, registry);
+		buf_addf(&ref, "/%s:%s", repo, tags[i]);
+		if (signature_layer(l, k, ref.data, digest, layers, n_added, err))
+			goto out;
+	}
+	rc = *n_added ? write_signature_manifest(l, layers, err) : 0;
+out:
+	json_decref(layers);
+	buf_free(&ref);
 	return rc;
 }
 
@@ -270,14 +377,17 @@ int oci_sign_push(reg_t *reg, const oci_sign_key_t *k, const char *registry, con
 	buf_t tag = BUF_INIT, dir = BUF_INIT;
 	oci_layout_t *l = NULL;
 	const char *sig_tag[1];
+	size_t n_added = 0;
 	int rc = -1;
 	if (oci_sign_tag(manifest_digest, &tag, err) ||
 	    scratch_mkdtemp(work_dir, "sign-", &dir, err) ||
 	    !(l = oci_layout_create(dir.data, err)) ||
-	    write_signature_manifest(l, k, registry, repo, tags, n_tags, manifest_digest, err))
+	    merge_signatures(reg, l, k, registry, repo, tag.data, tags, n_tags, manifest_digest,
+			     &n_added, err))
 		goto out;
 	sig_tag[0] = tag.data;
-	rc = oci_push_layout(reg, dir.data, "sig", repo, sig_tag, 1, NULL, err);
+	/* nothing new (this key signed these payloads already): the tag stays as it is */
+	rc = n_added ? oci_push_layout(reg, dir.data, "sig", repo, sig_tag, 1, NULL, err) : 0;
 out:
 	if (rc)
 		err_prefix(err, "signature %s in %s", tag.len ? tag.data : manifest_digest, repo);

@@ -47,8 +47,10 @@ int oci_sign_verify(const oci_sign_key_t *k, const void *data, size_t len, const
 
 /* Signs manifest_digest once per tag, the identity being "registry/repo:tag" (the docker
  * reference a verifier matches), and pushes the signature manifest to repo under
- * oci_sign_tag(digest), replacing what that tag held. work_dir: an existing directory for a
- * temporary layout (removed again). */
+ * oci_sign_tag(digest), merged as cosign does: the signatures that tag holds already (other
+ * keys', other tools') stay, ours are appended, and one this key made of the same payload
+ * already is not added again (nothing is pushed when nothing is new). work_dir: an existing
+ * directory for a temporary layout (removed again). */
 int oci_sign_push(reg_t *reg, const oci_sign_key_t *k, const char *registry, const char *repo,
 		  const char *const *tags, size_t n_tags, const char *manifest_digest,
 		  const char *work_dir, err_t *err);

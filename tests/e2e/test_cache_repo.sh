@@ -64,8 +64,8 @@ a_rootfs=$(jq -r '.layers[0].digest' <<<"$am" | cut -d: -f2)
 a_layers=$(jq -r '.layers[1:][].digest' <<<"$am" | cut -d: -f2)
 t1=$(head -1 <<<"$tags")
 art=$(manifest shared/layer-cache "$t1")
-check_eq "the artifact: type, empty config, one layer, key annotation" \
-  "application/vnd.imgbuild.layer-cache.v1 application/vnd.oci.empty.v1+json 1 ${t1#lk-}" \
+check_eq "the artifact: type, package-records config (issue 15), one layer, key annotation" \
+  "application/vnd.imgbuild.layer-cache.v1 application/vnd.imgbuild.layer-packages.v1+json 1 ${t1#lk-}" \
   "$(jq -r '[.artifactType, .config.mediaType, (.layers|length|tostring), .annotations["io.imgbuild.cache.key"]]|join(" ")' <<<"$art")"
 check "the artifact's layer is one of A's layers" grep -qx "$(jq -r '.layers[0].digest' <<<"$art" | cut -d: -f2)" <<<"$a_layers"
 check "the artifact names group and packages" jq -e '.annotations["io.imgbuild.cache.group"] != "" and (.annotations["io.imgbuild.cache.packages"] | test("^[0-9]+ package"))' <<<"$art"
@@ -107,12 +107,16 @@ check_eq "B's shared layers are A's blobs" "$(head -3 <<<"$a_layers")" "$(head -
 b_own=$(sed -n 4p <<<"$b_layers")
 b_cfg=$(jq -r .config.digest <<<"$bm" | cut -d: -f2)
 b_up=$(log_from "$mark" | uploaded)
-check_eq "B uploads only its own layer, the root filesystem layer and its config" \
-  "$(printf '%s\n' "$b_own" "$b_rootfs" "$b_cfg" | sort)" "$b_up"
+# the package records of B's own layer, its cache artifact's config (issue 15)
+b_rec=$(for t in $(curl -sf "http://$H/v2/shared/layer-cache/tags/list" | jq -r '.tags[]|select(startswith("lk-"))'); do
+  manifest shared/layer-cache "$t" | jq -r --arg d "sha256:$b_own" 'select(.layers[0].digest==$d)|.config.digest'; done | cut -d: -f2)
+check "B's own layer's cache artifact names its package records" test -n "$b_rec"
+check_eq "B uploads only its own layer (and its package records), the root filesystem layer and its config" \
+  "$(printf '%s\n' "$b_own" "$b_rec" "$b_rootfs" "$b_cfg" | sort)" "$b_up"
 check_eq "B uploads no byte of the shared layers" "" "$(comm -12 <(printf '%s\n' "$b_up") <(head -3 <<<"$a_layers" | sort))"
 bytes=0; for d in $b_up; do bytes=$((bytes + $(blob_size "$d"))); done
-check_eq "B's uploaded bytes = its own layer + root filesystem layer + config" \
-  "$(( $(blob_size "$b_own") + $(blob_size "$b_rootfs") + $(blob_size "$b_cfg") ))" "$bytes"
+check_eq "B's uploaded bytes = its own layer + its records + root filesystem layer + config" \
+  "$(( $(blob_size "$b_own") + $(blob_size "$b_rec") + $(blob_size "$b_rootfs") + $(blob_size "$b_cfg") ))" "$bytes"
 check_eq "B mounts the three shared layers into team-b/env" "$(head -3 <<<"$a_layers" | sort)" \
   "$(log_from "$mark" | grep '/v2/team-b/env/' | mounted | grep -vx "$b_own")"
 check "B's blob GETs came from the cache repository only" test -z "$(log_from "$mark" | grep -E '"GET /v2/team-a/')"

@@ -147,6 +147,35 @@ check "a second push keeps one entry" build --creds u:p --ca-cert "$T/reg/tls/cr
 check_eq "the referrers tag still lists two artifacts" "2" \
   "$(cu -H 'Accept: application/vnd.oci.image.index.v1+json' "https://$H/v2/team/demo/manifests/$rtag" | jq '.manifests|length')"
 
+# --- a layer reused from the registry cache brings its SBOM along --------------------------
+# the cache artifact's config is the layer's package records (docs/sbom.md, "Cached layers");
+# a build from a fresh --cache-dir that takes every layer from the registry cache, and then
+# from its local layer cache, attaches the cold build's SBOM and provenance bytes
+CR="$H/team/layer-cache"
+rc_build() {
+  "$BIN" build "$ENV" --channel "$CH" --creds u:p --ca-cert "$T/reg/tls/crt.pem" --cache-repo "$CR" \
+    --sbom spdx --provenance slsa -t demo:1.0 "$@"
+}
+referrers() { blob "$1" "$(jq -r --arg t "$rtag" '.manifests[]|select(.annotations["org.opencontainers.image.ref.name"]==$t)|.digest' "$1/index.json")"; }
+layer_docs() { for d in $(blob "$1" "$(referrers "$1" | jq -r '.manifests[0].digest')" | jq -r '.layers[].digest'); do blob "$1" "$d" | sha256sum; done; }
+check "a cold build fills the registry cache" rc_build --cache-dir "$T/rc-cold" --output "oci:$T/rc-cold.oci"
+tag=$(cu "https://$H/v2/team/layer-cache/tags/list" | jq -r '[.tags[]|select(startswith("lk-"))][0]')
+check_eq "a cache artifact's config is the layer's package records" "application/vnd.imgbuild.layer-packages.v1+json" \
+  "$(cu -H 'Accept: application/vnd.oci.image.manifest.v1+json' "https://$H/v2/team/layer-cache/manifests/$tag" | jq -r .config.mediaType)"
+rc_build --cache-dir "$T/rc-hit" --output "oci:$T/rc-hit.oci" >/dev/null 2>"$T/rc-hit.log"
+check_eq "a build from a fresh --cache-dir on registry-cache hits" "0" "$?"
+check "... takes its layers from the registry cache" grep -q "registry cache $CR: [1-9][0-9]* layers\? taken from it" "$T/rc-hit.log"
+check "... and builds none" grep -q "layer cache: \([0-9]*\) of \1 layers reused" "$T/rc-hit.log"
+check_eq "... with no warning" "" "$(grep warning "$T/rc-hit.log")"
+check_eq "the same image" "$mdig" "$(jq -r '.manifests[0].digest' "$T/rc-hit.oci/index.json")"
+check_eq "the same SBOM and provenance artifacts as the cold build (registry-cache hits)" \
+  "$(referrers "$T/rc-cold.oci")" "$(referrers "$T/rc-hit.oci")"
+check_eq "the same image and per-layer SBOM documents" "$(layer_docs "$T/rc-cold.oci")" "$(layer_docs "$T/rc-hit.oci")"
+rc_build --cache-dir "$T/rc-hit" --output "oci:$T/rc-local.oci" >/dev/null 2>"$T/rc-local.log"
+check "a rebuild takes them from its local layer cache" grep -q "reused from the layer cache" "$T/rc-local.log"
+check_eq "the same SBOM and provenance artifacts (local layer-cache hits)" \
+  "$(referrers "$T/rc-cold.oci")" "$(referrers "$T/rc-local.oci")"
+
 # --- two platforms: each platform's image carries its own referrers -------------------------
 printf 'name: multi\nchannels: [nodefaults]\ndependencies: [demo-data=1.0]\n' >"$T/multi.yml"
 check "a two-platform push" "$BIN" build "$T/multi.yml" --channel "$CH" --cache-dir "$T/cache" \

@@ -155,13 +155,40 @@ check "move the old signature to the new digest's tag" \
   cu -X PUT -H "Content-Type: $MT" --data-binary "@$T/sig.json" "https://$H/v2/team/signed/manifests/sha256-${newdig#sha256:}.sig"
 verify "the manifest changed after signing is refused" team/signed 1.0 "does not match the manifest digest"
 
-# --- re-signing -------------------------------------------------------------------------------
+# --- re-signing, a second signer (merged as cosign does) -----------------------------------
 check "signing again (a rebuild) succeeds" build --sign-key "$T/k1.pem" -t "$H/team/signed:1.0"
 verify "the re-signed image is accepted" team/signed 1.0
 cu -H "Accept: $MT" "https://$H/v2/team/signed/manifests/$sigtag" >"$T/sig2.json"
-check_eq "the .sig tag is replaced, not appended to: one signature" "1" "$(jq '.layers|length' "$T/sig2.json")"
-check_eq "ECDSA (random nonce): the new signature differs from the first, both valid" "false" \
-  "$(jq -r --slurpfile a "$T/sig.json" '.layers[0].annotations["dev.cosignproject.cosign/signature"] == $a[0].layers[0].annotations["dev.cosignproject.cosign/signature"]' "$T/sig2.json")"
+check "re-signing with the same key and payload adds nothing: the .sig tag is unchanged" cmp "$T/sig.json" "$T/sig2.json"
+openssl ec -in "$T/k2.pem" -pubout -out "$T/k2.pub" 2>/dev/null
+check "a second signer (k2) signs the same image" build --sign-key "$T/k2.pem" -t "$H/team/signed:1.0"
+cu -H "Accept: $MT" "https://$H/v2/team/signed/manifests/$sigtag" >"$T/sig3.json"
+check_eq "the .sig tag now holds both signatures, k1's first and unchanged" \
+  "2 $(jq -c '.layers[0]' "$T/sig.json")" "$(jq '.layers|length' "$T/sig3.json") $(jq -c '.layers[0]' "$T/sig3.json")"
+check_eq "... its config lists both payloads" "$(jq -c '[.layers[].digest]' "$T/sig3.json")" \
+  "$(cu "https://$H/v2/team/signed/blobs/$(jq -r .config.digest "$T/sig3.json")" | jq -c .rootfs.diff_ids)"
+SIGS=2 verify "k1's policy still accepts it" team/signed 1.0
+check "k2's signature verifies with k2's public key" sig_verify team/signed 1.0 "$T/k2.pub"
+check "k2 signing again" build --sign-key "$T/k2.pem" -t "$H/team/signed:1.0"
+check_eq "... adds no third signature" "2" \
+  "$(cu -H "Accept: $MT" "https://$H/v2/team/signed/manifests/$sigtag" | jq '.layers|length')"
+
+# --- imgbuild push --sign-key: a built layout, its SBOM and provenance, signed ------------------
+check "build an image with SBOM and provenance into a layout" \
+  build --sbom spdx --provenance slsa --output "oci:$T/p.oci" -t demo:1.0
+push() { "$BIN" push "oci:$T/p.oci:1.0" "$@" --creds u:p --ca-cert "$CA"; }
+expect_fail "push with an RSA key is refused" "signing key $T/rsa.pem: a RSA key; expected ECDSA P-256" \
+  push "$H/team/pushed:1.0" --sign-key "$T/rsa.pem"
+check_eq "... before anything was pushed" "" "$(cu "https://$H/v2/team/pushed/tags/list" 2>/dev/null | jq -r '.tags[]?')"
+push "$H/team/pushed:1.0" --sign-key "$T/k1.pem" >"$T/push.out" 2>&1
+rc=$?
+check_eq "push --sign-key" "0" "$rc"
+[ "$rc" = 0 ] || tail -5 "$T/push.out"
+verify "the pushed image is accepted" team/pushed 1.0
+pdig=$(jq -r '.manifests[]|select(.annotations["org.opencontainers.image.ref.name"]=="1.0")|.digest' "$T/p.oci/index.json")
+check_eq "push also pushes the layout's referrers (SBOM, provenance)" "application/spdx+json application/vnd.in-toto+json" \
+  "$(cu -H 'Accept: application/vnd.oci.image.index.v1+json' "https://$H/v2/team/pushed/manifests/sha256-${pdig#sha256:}" | jq -r '[.manifests[].artifactType]|join(" ")')"
+check_eq "the private key never appears in push's output" "0" "$(grep -cF -- "$keybody" "$T/push.out")"
 check "two tags in one push: each its own signature (identity = registry/repo:tag)" \
   build --sign-key "$T/k1.pem" -t "$H/team/two:1.0" -t "$H/team/two:latest"
 SIGS=2 verify "... by either tag" team/two latest

@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "cache_artifact.h"
+#include "digest.h"
+#include "pkgrec_list.h"
 
 #define KEY "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define OTHER_KEY "f123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -26,7 +28,7 @@ static const char *const pkgs[] = {"python-3.11.9-h0_0", "zlib-1.3-h0_0"};
 static void make(const char *key, buf_t *out)
 {
 	oci_cache_layer_t l = {.digest = DIG, .diff_id = DIFF, .size = 1234, .media_type = MT_GZ};
-	oci_cache_info_t info = {"base-python", pkgs, 2};
+	oci_cache_info_t info = {"base-python", pkgs, 2, NULL, 0};
 	err_t err = ERR_INIT;
 	assert_int_equal(oci_cache_manifest_make(key, &l, &info, out, &err), 0);
 }
@@ -193,7 +195,7 @@ static void test_make_refuses_an_incomplete_descriptor(void **state)
 {
 	(void)state;
 	oci_cache_layer_t l = {.digest = DIG, .diff_id = "", .size = 1, .media_type = MT_GZ};
-	oci_cache_info_t info = {"g", pkgs, 2};
+	oci_cache_info_t info = {"g", pkgs, 2, NULL, 0};
 	buf_t b = BUF_INIT;
 	err_t err = ERR_INIT;
 	assert_int_equal(oci_cache_manifest_make(KEY, &l, &info, &b, &err), -1);
@@ -213,7 +215,7 @@ static void test_long_package_lists_are_summarised(void **state)
 		v[i] = names[i];
 	}
 	oci_cache_layer_t l = {.digest = DIG, .diff_id = DIFF, .size = 1, .media_type = MT_GZ};
-	oci_cache_info_t info = {"big", v, N};
+	oci_cache_info_t info = {"big", v, N, NULL, 0};
 	buf_t b = BUF_INIT;
 	err_t err = ERR_INIT;
 	assert_int_equal(oci_cache_manifest_make(KEY, &l, &info, &b, &err), 0);
@@ -225,6 +227,75 @@ static void test_long_package_lists_are_summarised(void **state)
 	assert_non_null(strstr(p, "more)"));
 	json_decref(m);
 	buf_free(&b);
+}
+
+/* issue 15: the layer's package records are the config blob, found again by the parser; an
+ * artifact with the empty config (older) has none, and that is no refusal. */
+static void test_package_records_are_the_config(void **state)
+{
+	(void)state;
+	oci_cache_layer_t l = {.digest = DIG, .diff_id = DIFF, .size = 1234, .media_type = MT_GZ};
+	const char *recs = "{\"mediaType\":\"" PKGREC_LIST_MT "\",\"packages\":[],\"version\":1}";
+	oci_cache_info_t info = {"g", pkgs, 2, recs, strlen(recs)};
+	oci_cache_layer_t back;
+	char hex[DIGEST_HEX_MAX];
+	buf_t b = BUF_INIT;
+	err_t err = ERR_INIT;
+	assert_int_equal(oci_cache_manifest_make(KEY, &l, &info, &b, &err), 0);
+	json_t *m = json_loads(b.data, 0, NULL);
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(m, "config"), "mediaType")),
+		PKGREC_LIST_MT);
+	json_decref(m);
+	assert_int_equal(oci_cache_manifest_parse(b.data, b.len, KEY, &back, &err), 0);
+	digest_buf_hex(DIGEST_SHA256, recs, strlen(recs), hex);
+	assert_string_equal(digest_oci_hex(back.records_digest), hex);
+	assert_int_equal(back.records_size, (long long)strlen(recs));
+	make(KEY, &b);
+	assert_int_equal(oci_cache_manifest_parse(b.data, b.len, KEY, &back, &err), 0);
+	assert_string_equal(back.records_digest, "");
+	buf_free(&b);
+}
+
+/* The records round trip, in order, with what an SBOM reads (licence included). */
+static void test_package_records_round_trip(void **state)
+{
+	(void)state;
+	pkgrec_t a = {.name = "zlib",
+		      .version = "1.3",
+		      .build = "h0_0",
+		      .subdir = "linux-64",
+		      .fn = "zlib-1.3-h0_0.conda",
+		      .url = "https://x/linux-64/zlib-1.3-h0_0.conda",
+		      .channel = "https://x",
+		      .sha256 = "ab",
+		      .size = 7};
+	pkgrec_t c = {.name = "attrs",
+		      .version = "23",
+		      .build = "pypi_0",
+		      .subdir = "pypi",
+		      .fn = "attrs-23-py3-none-any.whl"};
+	a.raw = json_pack("{s:s}", "license", "Zlib");
+	const pkgrec_t *in[] = {&a, &c};
+	pkgrec_t **out;
+	size_t n;
+	buf_t b = BUF_INIT, again = BUF_INIT;
+	err_t err = ERR_INIT;
+	pkgrec_list_write(in, 2, &b);
+	assert_int_equal(pkgrec_list_read(b.data, b.len, &out, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(out[0]->name, "zlib");
+	assert_string_equal(json_string_value(json_object_get(out[0]->raw, "license")), "Zlib");
+	assert_null(out[1]->sha256);
+	pkgrec_list_write((const pkgrec_t *const *)out, n, &again);
+	assert_string_equal(b.data, again.data);
+	pkgrec_list_free(out, n);
+	assert_int_equal(pkgrec_list_read("{\"packages\":[]}", 15, &out, &n, &err), -1);
+	assert_non_null(strstr(err_msg(&err), "not a " PKGREC_LIST_MT));
+	err_clear(&err);
+	json_decref(a.raw);
+	buf_free(&b);
+	buf_free(&again);
 }
 
 int main(void)
@@ -241,6 +312,8 @@ int main(void)
 		cmocka_unit_test(test_parse_refuses_a_bad_layer_size),
 		cmocka_unit_test(test_make_refuses_an_incomplete_descriptor),
 		cmocka_unit_test(test_long_package_lists_are_summarised),
+		cmocka_unit_test(test_package_records_are_the_config),
+		cmocka_unit_test(test_package_records_round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -242,9 +242,30 @@ static void test_foreign_media_types_are_refused(void **s)
 	assert_null(type_of("{\"schemaVersion\":1,\"fsLayers\":[]}", "application/json"));
 }
 
+/* issue 15: the referrers API's next page (RFC 8288 Link, distribution-spec 1.1) */
+static void test_link_next_finds_rel_next(void **state)
+{
+	(void)state;
+	buf_t b = BUF_INIT;
+	assert_int_equal(reg_link_next("</v2/r/referrers/sha256:a?n=1&last=x>; rel=\"next\"", &b),
+			 1);
+	assert_string_equal(b.data, "/v2/r/referrers/sha256:a?n=1&last=x");
+	assert_int_equal(
+		reg_link_next("<https://h/p1>; rel=\"prev\", <https://h/p3>; rel=next", &b), 1);
+	assert_string_equal(b.data, "https://h/p3");
+	assert_int_equal(reg_link_next("<https://h/x>; rel=\"prev last\"", &b), 0);
+	assert_int_equal(reg_link_next("<https://h/x>; title=\"next\"", &b), 0);
+	assert_int_equal(reg_link_next("<https://h/x>; rel=\"first next\"", &b), 1);
+	assert_int_equal(reg_link_next("", &b), 0);
+	assert_int_equal(reg_link_next(NULL, &b), 0);
+	assert_int_equal(reg_link_next("<unterminated; rel=next", &b), 0);
+	buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_link_next_finds_rel_next),
 		cmocka_unit_test(test_put_url_appends_digest_after_state),
 		cmocka_unit_test(test_put_url_without_query_starts_one),
 		cmocka_unit_test(test_relative_location_resolves_against_request),
