@@ -4,6 +4,7 @@
 #   bench_median         median of the numbers on stdin (one per line)
 #   bench_wall FILE      wall seconds from a /usr/bin/time -v report
 #   bench_rss_mb FILE    peak RSS in MB from a /usr/bin/time -v report
+#   bench_drop_section HEAD   removes that section
 #   bench_write_section HEAD REPORT   replaces the BENCHMARKS.md section starting with HEAD
 #                        (up to the next "## ") by REPORT's text, or appends it; others kept
 bench_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -33,6 +34,16 @@ if pat.search(text):
     text = pat.sub(lambda m: rep.rstrip() + "\n\n", text, count=1).rstrip() + "\n"
 else:
     text = text.rstrip() + "\n\n" + rep
+open(bm, "w").write(text)
+PY
+}
+# bench_drop_section HEAD: removes that section of BENCHMARKS.md (if there)
+bench_drop_section() {
+  python3 - "$bench_top/BENCHMARKS.md" "$1" <<'PY'
+import sys, re
+bm, head = sys.argv[1], sys.argv[2]
+text = open(bm).read()
+text = re.sub(r"^" + re.escape(head) + r".*?(?=^## |\Z)", "", text, count=1, flags=re.S | re.M).rstrip() + "\n"
 open(bm, "w").write(text)
 PY
 }
