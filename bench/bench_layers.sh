@@ -148,7 +148,7 @@ limit_run() {
   local comp=$1 ext std
   rm -rf "$R/lim" && mkdir -p "$R/lim/blobs"
   if [ "$comp" = gzip ]; then std="pigz -p 2 -6"; ext=gz; else std="zstd -q -3 -T2"; ext=zs; fi
-  # shellcheck disable=SC2046
+  # shellcheck disable=SC2046,SC2016 # the inner script expands its own arguments
   /usr/bin/time -v -o "$R/time-lim-std" bash -c 'c=$1 d=$2; shift 2; for t; do $c <"$t" >"$d/$(basename "$t").c"; done' \
     _ "$std" "$R/lim" $(tars)
   wall "$R/time-lim-std" >>"$R/t_lim_std_$ext"; rss_mb "$R/time-lim-std" >>"$R/rss_lim_std_$ext"
@@ -248,7 +248,7 @@ synth_rebuild() { # the rebuild hook: right after the run's cold gzip build, aga
 workload_synth() {
   local tag=synth head="## Layer speed, synthetic PyTorch + CUDA environment"
   if [ "$gb" != 3.3 ]; then tag="synth-${gb}gb" head="## Layer speed, synthetic environment of $gb GB"; fi
-  synth="$out/$tag" R="$out/layers-$tag" cache="$out/lcache-$tag"
+  synth="$out/synth-${gb}gb" R="$out/layers-$tag" cache="$out/lcache-$tag" # synth-*gb: shared with bench_scale, bench_push
   base_args="--base scratch" # the synthetic packages need a glibc no base provides: build anyway
   mkdir -p "$R"
   bench/gen_env "$synth" --total-gb "$gb"

@@ -34,7 +34,7 @@ log="$out/bench_push.log"
 : >"$log"
 
 # the image: built once (not timed)
-synth="$out/synth-${gb}gb"
+synth="$top/bench/out/synth-${gb}gb" # shared with bench_layers, bench_scale
 bench/gen_env "$synth" --total-gb "$gb" >>"$log" 2>&1
 img="$out/img-${gb}gb.oci"
 if [ ! -s "$img/index.json" ] || ! cmp -s "$synth/stamp.json" "$img.stamp"; then
