@@ -115,7 +115,7 @@ for s in "${sections[@]}"; do
   [ "$quick" = 0 ] || cmd=$(quick_cmd "$n")
   if [ "$n" = solve ] && [ -n "$solve_rev" ]; then b=$(build_rev "$solve_rev") || { failed=1; continue; }; cmd="$cmd --baseline $b"; fi
   if [ "$n" = shards ] && [ -n "$shards_rev" ]; then b=$(build_rev "$shards_rev") || { failed=1; continue; }; cmd="$cmd --baseline $b"; fi
-  echo "run_all: [$n] $cmd   (estimate: $est)"
+  echo "run_all: [$n] $cmd   (full-run estimate: $est)"
   t0=$(date +%s)
   if eval "$cmd" >"$out/$n.log" 2>&1; then st=ok; else st="FAILED (see $out/$n.log)"; failed=1; fi
   dt=$(( $(date +%s) - t0 ))
