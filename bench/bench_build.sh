@@ -1,21 +1,29 @@
 #!/usr/bin/env bash
 # Warm-cache build of the demo environment (solve + install + layers + image; packages
-# already in the package cache) against the same work done by standard tools in the same
+# already in the package cache, no layer cache) against the same work done by standard tools in the same
 # run: extract every package archive (bsdtar / unzip + zstd), then `tar | gzip -6` the tree.
 # Prints medians of N runs and their ratio, and writes them to BENCHMARKS.md.
-# usage: bench/bench_build.sh [RUNS]   (default 5)
+# usage: bench/bench_build.sh [RUNS] [--quick]   (default 5; --quick: 1 run, BENCHMARKS.md untouched)
+# env: IMGBUILD_BIN (else build/ is built)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-runs=${1:-5}
+. bench/lib.sh
+runs=5 write=1
+while [ $# -gt 0 ]; do
+  case $1 in
+    [0-9]*) runs=$1; shift ;;
+    --quick) runs=1 write=0; shift ;;
+    *) echo "usage: $0 [RUNS] [--quick]" >&2; exit 2 ;;
+  esac
+done
 out="$top/bench/out"
 mkdir -p "$out"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)" >/dev/null
+bin=$(bench_bin build)
 tests/fixtures/mkchannel "$out/channel" >/dev/null
 export SOURCE_DATE_EPOCH=0
 imgbuild() {
-  build/imgbuild build examples/demo/environment.yml --channel "file://$out/channel" \
+  "$bin" build examples/demo/environment.yml --channel "file://$out/channel" \
     --cache-dir "$out/cache" --output "oci:$out/demo.oci" -t demo:1.0 >/dev/null 2>&1
 }
 imgbuild # warm the package and repodata caches
@@ -40,7 +48,11 @@ baseline() {
 
 : >"$out/t_img"
 : >"$out/t_base"
-for i in $(seq "$runs"); do
+# only the package archives stay cached: no layer cache and no extracted packages (the layer
+# cache would otherwise turn every timed build into a cache hit)
+cold() { rm -rf "$out/cache/layers" "$out/cache/layer-cache" "$out/cache/extracted"; }
+for _ in $(seq "$runs"); do
+  cold
   s=$(now); imgbuild; e=$(now); echo "$e - $s" | bc >>"$out/t_img"
   s=$(now); baseline; e=$(now); echo "$e - $s" | bc >>"$out/t_base"
 done
@@ -57,6 +69,7 @@ cat <<REPORT | tee "$out/report.md"
 
 Command: \`bench/bench_build.sh $runs\` on $(date -u +%Y-%m-%d), $(nproc) cores. $npkgs packages,
 $(echo "scale=1; $installed / 1000000" | bc) MB installed. Medians of $runs runs, both measured in the same run.
+Packages cached; no layer cache and no extracted packages (cleared before each imgbuild run).
 
 | what | median s | compressed bytes |
 |---|---|---|
@@ -67,14 +80,4 @@ Baseline / imgbuild time ratio: **$ratio** (above 1 means imgbuild is faster).
 REPORT
 
 # Replace this benchmark's section in BENCHMARKS.md, keep the others.
-bm="$top/BENCHMARKS.md"
-[ -f "$bm" ] || printf '# Benchmarks\n\nNumbers come from the scripts in bench/; each section names its command.\n\n' >"$bm"
-python3 - "$bm" "$out/report.md" <<'PY'
-import sys, re
-bm, rep = sys.argv[1], open(sys.argv[2]).read()
-text = open(bm).read()
-head = "## Demo environment, warm package cache"
-pat = re.compile(r"^" + re.escape(head) + r".*?(?=^## |\Z)", re.S | re.M)
-text = pat.sub("", text).rstrip() + "\n\n" + rep
-open(bm, "w").write(text)
-PY
+if [ "$write" = 1 ]; then bench_write_section "## Demo environment, warm package cache" "$out/report.md"; fi

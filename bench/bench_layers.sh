@@ -1,42 +1,69 @@
 #!/usr/bin/env bash
-# Layer speed on a synthetic PyTorch + CUDA environment (bench/gen_env, >= 3 GB installed),
-# packages already in the package cache. In the same run, RUNS times each:
+# Layer speed, packages already in the package cache, on two workloads:
+#   synth  a synthetic PyTorch + CUDA environment (bench/gen_env, 3.3 GB installed by default)
+#   torch  real binaries: Debian 12's PyTorch 1.13.1 + the full CUDA 11.8 runtime set repackaged
+#          as conda packages (tests/fixtures/mktorch --cuda full, ~1.6 GB of CUDA libraries)
+# In the same run, RUNS times each (per workload):
 #   imgbuild cold build, gzip    (no layer cache: a fresh layers dir each run)
 #   baseline, gzip               extract every package, then per imgbuild group `tar | pigz -p 2 -6`
-#   imgbuild cold build, zstd
-#   baseline, zstd               the same extraction, then per group `tar | zstd -3 -T2`
-#   imgbuild rebuild after bumping one framework package (pytorch), when a layer cache exists
-# Medians, ratios, compressed sizes and imgbuild's peak RSS (/usr/bin/time -v) go to
-# BENCHMARKS.md (this section only). usage: bench/bench_layers.sh [RUNS]   (default 3)
+#   compressor alone, gzip       the uncompressed tars of imgbuild's own layers (the very bytes a
+#                                build compresses) through `pigz -p 2 -6`, and through imgbuild's
+#                                own compress + hash + store sink (bench/compress_alone.c:
+#                                chunked libdeflate at the build's level, 2 threads): the limit
+#   imgbuild cold build, zstd; baseline `tar | zstd -3 -T2`; compressor alone (zstd -3 -T2 and
+#                                imgbuild's zstd sink)
+#   synth only: imgbuild rebuild after bumping one framework package (pytorch)
+# Medians, ratios, compressed sizes and peak RSS (/usr/bin/time -v) go to bench/out/report-*.md
+# and to BENCHMARKS.md (these sections only).
+#
+# usage: bench/bench_layers.sh [RUNS] [--workload synth|torch|all] [--total-gb N] [--quick] [--no-write]
+#   RUNS         default 3
+#   --total-gb   size of the synthetic environment (default 3.3; a size other than 3.3 writes
+#                its own BENCHMARKS.md section, the 3.3 GB one is kept)
+#   --quick      checks the script end to end in a few minutes: 1 run, a 0.3 GB synthetic
+#                environment, a small real-binaries environment (python, numpy, cudart), no
+#                settle time, BENCHMARKS.md untouched (numbers mean nothing)
+# env: IMGBUILD_BIN (else build-bench/ is built), BENCH_SETTLE (seconds, default 35)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-runs=${1:-3}
+. bench/lib.sh
+runs=3 workloads="synth torch" gb=3.3 quick=0 write=1
+while [ $# -gt 0 ]; do
+  case $1 in
+    [0-9]*) runs=$1; shift ;;
+    --workload) case $2 in all) workloads="synth torch" ;; synth|torch) workloads=$2 ;; *) echo "bench_layers: --workload synth|torch|all" >&2; exit 2 ;; esac; shift 2 ;;
+    --total-gb) gb=$2; shift 2 ;;
+    --quick) quick=1 runs=1 gb=0.3 write=0; : "${BENCH_SETTLE:=0}"; shift ;;
+    --no-write) write=0; shift ;;
+    *) echo "usage: $0 [RUNS] [--workload synth|torch|all] [--total-gb N] [--quick] [--no-write]" >&2; exit 2 ;;
+  esac
+done
+cmdline="bench/bench_layers.sh $runs$([ "$workloads" = "synth torch" ] || echo " --workload $workloads")$([ "$gb" = 3.3 ] || [ "$quick" = 1 ] || echo " --total-gb $gb")$([ "$quick" = 0 ] || echo " --quick")"
 out="$top/bench/out"
 mkdir -p "$out"
-for t in pigz zstd unzip bzip2 jq bc /usr/bin/time; do
+for t in pigz zstd unzip bzip2 jq bc cc pkg-config /usr/bin/time; do
   command -v "$t" >/dev/null || { echo "bench_layers: $t missing (run .ci/bootstrap)"; exit 1; }
 done
-cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build-bench -j"$(nproc)" >/dev/null
-bench/gen_env "$out/synth"
-bin="$top/build-bench/imgbuild"
-env_yml="$out/synth/environment.yml"
-cache="$out/lcache-bench"
+bin=$(bench_bin build-bench)
 export SOURCE_DATE_EPOCH=0
 log="$out/bench_layers.log"
 : >"$log"
+echo "bench_layers: $cmdline" >&2
 
-# imgbuild ENV CHANNEL OUTPUT TIMEFILE [args...]: one build under /usr/bin/time -v.
+# imgbuild ENV CHANNEL OUTPUT TIMEFILE [args...]: one build under /usr/bin/time -v ($cache,
+# and the workload's $base_args).
 imgbuild() {
   local env=$1 chan=$2 dest=$3 tf=$4; shift 4
-  /usr/bin/time -v -o "$tf" "$bin" build "$env" --channel "file://$chan" --cuda 12.4 \
-    --cache-dir "$cache" --output "oci:$dest" -t synth:1 "$@" >>"$log" 2>&1
+  # shellcheck disable=SC2086
+  /usr/bin/time -v -o "$tf" "$bin" build "$env" --channel "file://$chan" --cuda 12.4 $base_args \
+    --cache-dir "$cache" --output "oci:$dest" -t bench:1 "$@" >>"$log" 2>&1
 }
-wall() { awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$1"; }
-rss_mb() { awk -F': ' '/Maximum resident set size/ {printf "%.0f\n", $2/1024}' "$1"; }
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-layer_sizes() { local L=$1; jq '[.layers[].size] | add' "$L/blobs/sha256/$(jq -r '.manifests[0].digest' "$L/index.json" | cut -d: -f2)"; }
+wall() { bench_wall "$1"; }
+rss_mb() { bench_rss_mb "$1"; }
+median() { bench_median; }
+manifest_of() { echo "$1/blobs/sha256/$(jq -r '.manifests[0].digest' "$1/index.json" | cut -d: -f2)"; }
+layer_sizes() { jq '[.layers[].size] | add' "$(manifest_of "$1")"; }
 # cold: no layer cache and no extracted packages (<cache>/extracted, like conda's pkgs/<dist>/):
 # only the package archives are cached, as for the baseline
 cold() { rm -rf "$cache/layers" "$cache/layer-cache" "$cache/extracted"; settle; }
@@ -46,26 +73,27 @@ cold() { rm -rf "$cache/layers" "$cache/layer-cache" "$cache/extracted"; settle;
 # 35 s after the last mass deletion, so neither tool pays for the other's cleanup.
 settle() { sleep "${BENCH_SETTLE:-35}"; }
 fresh_baseline() { rm -rf "$out/baseline"; settle; }
+now() { date +%s.%N; }
 
-echo "bench_layers: warming the package cache" >&2
-imgbuild "$env_yml" "$out/synth/channel" "$out/img-gz.oci" "$out/time-warm"
-
-# The grouping imgbuild used: each layer holds conda-meta/<dist>.json of its packages.
-groups="$out/groups"
-rm -rf "$groups" && mkdir -p "$groups"
-L="$out/img-gz.oci"
-m="$L/blobs/sha256/$(jq -r '.manifests[0].digest' "$L/index.json" | cut -d: -f2)"
-cfg="$L/blobs/sha256/$(jq -r '.config.digest' "$m" | cut -d: -f2)"
-i=0
-for d in $(jq -r '.layers[].digest' "$m" | cut -d: -f2); do
-  i=$((i + 1))
-  tar -tzf "$L/blobs/sha256/$d" | sed -n 's|.*/conda-meta/\(.*\)\.json$|\1|p' >"$groups/$i.dists"
-done
-ngroups=$i
+# ---- workload setup ---------------------------------------------------------------------------
+# load_groups IMAGE CHANNEL: the grouping imgbuild used (each layer holds conda-meta/<dist>.json
+# of its packages) into $R/groups/N.dists, $ngroups, and archive_of[dist] = package file.
 declare -A archive_of
-for f in "$out"/synth/channel/*/*.conda "$out"/synth/channel/*/*.tar.bz2; do
-  b=$(basename "$f"); b=${b%.conda}; b=${b%.tar.bz2}; archive_of[$b]=$f
-done
+load_groups() {
+  local L=$1 chan=$2 i=0 d f b
+  groups="$R/groups"
+  rm -rf "$groups" && mkdir -p "$groups"
+  for d in $(jq -r '.layers[].digest' "$(manifest_of "$L")" | cut -d: -f2); do
+    i=$((i + 1))
+    tar -tzf "$L/blobs/sha256/$d" | sed -n 's|.*/conda-meta/\(.*\)\.json$|\1|p' >"$groups/$i.dists"
+  done
+  ngroups=$i
+  archive_of=()
+  for f in "$chan"/*/*.conda "$chan"/*/*.tar.bz2; do
+    [ -e "$f" ] || continue
+    b=$(basename "$f"); b=${b%.conda}; b=${b%.tar.bz2}; archive_of[$b]=$f
+  done
+}
 
 # baseline COMPRESSOR: extract every package of each group into its own tree, then tar each
 # tree through the compressor (standard tools, same grouping, same machine, same run).
@@ -92,95 +120,242 @@ baseline() {
 }
 baseline_bytes() { du -cb "$out"/baseline/layer* | tail -1 | cut -f1; }
 
-now() { date +%s.%N; }
-for f in t_img_gz t_base_gz t_img_zs t_base_zs rss_gz rss_zs t_rebuild rebuild_pct; do : >"$out/$f"; done
-# The rebuild (one framework package bumped, every other layer in the layer cache) is timed
-# in each run right after that run's cold gzip build, whose layers (and extracted packages)
-# are the caches it starts from; its share is taken against the same run's cold build (this machine's speed drifts
-# by 30% between runs minutes apart, so only paired figures are comparable).
-has_lcache=0
-if [ "$runs" -gt 0 ]; then
-  bench/gen_env "$out/synth-bump" --bump pytorch --from "$out/synth" >/dev/null
-  imgbuild "$out/synth-bump/environment.yml" "$out/synth-bump/channel" "$out/img-bump.oci" "$out/time-warm-bump"
-  [ -d "$cache/layers" ] || [ -d "$cache/layer-cache" ] && has_lcache=1
-fi
-for r in $(seq "$runs"); do
-  echo "bench_layers: run $r/$runs" >&2
-  cold; imgbuild "$env_yml" "$out/synth/channel" "$out/img-gz.oci" "$out/time-gz"
-  t_cold=$(wall "$out/time-gz")
-  echo "$t_cold" >>"$out/t_img_gz"; rss_mb "$out/time-gz" >>"$out/rss_gz"
-  if [ "$has_lcache" = 1 ]; then
-    imgbuild "$out/synth-bump/environment.yml" "$out/synth-bump/channel" "$out/img-bump.oci" "$out/time-rb"
-    t_rb=$(wall "$out/time-rb")
-    echo "$t_rb" >>"$out/t_rebuild"
-    echo "scale=1; 100 * $t_rb / $t_cold" | bc >>"$out/rebuild_pct"
+# ---- compressor alone (the physical limit) ----------------------------------------------------
+# limit_prepare IMAGE: the uncompressed tars of IMAGE's layers into $R/tars/N.tar (not timed),
+# and imgbuild's own compressor (bench/compress_alone.c against the same build's libraries).
+limit_prepare() {
+  local L=$1 i=0 d libdir
+  rm -rf "$R/tars" && mkdir -p "$R/tars"
+  for d in $(jq -r '.layers[].digest' "$(manifest_of "$L")" | cut -d: -f2); do
+    i=$((i + 1))
+    pigz -dc "$L/blobs/sha256/$d" >"$R/tars/$i.tar"
+  done
+  tar_bytes=$(du -cb "$R"/tars/*.tar | tail -1 | cut -f1)
+  libdir=$(dirname "$bin")
+  if [ ! -x "$out/compress_alone" ] || [ "$out/compress_alone" -ot "$libdir/libimgbuild_layers.a" ] ||
+    [ "$out/compress_alone" -ot bench/compress_alone.c ]; then
+    # shellcheck disable=SC2046
+    cc -std=c11 -O2 -I layers -I common bench/compress_alone.c "$libdir/libimgbuild_layers.a" \
+      "$libdir/libimgbuild_common.a" $(pkg-config --libs libarchive libcurl openssl jansson yaml-0.1 zlib libzstd libdeflate) \
+      -lpthread -o "$out/compress_alone"
   fi
-  fresh_baseline; s=$(now); baseline gzip; e=$(now); echo "$e - $s" | bc >>"$out/t_base_gz"
-  size_base_gz=$(baseline_bytes)
-  cold; imgbuild "$env_yml" "$out/synth/channel" "$out/img-zs.oci" "$out/time-zs" --compression zstd
-  wall "$out/time-zs" >>"$out/t_img_zs"; rss_mb "$out/time-zs" >>"$out/rss_zs"
-  fresh_baseline; s=$(now); baseline zstd; e=$(now); echo "$e - $s" | bc >>"$out/t_base_zs"
-  size_base_zs=$(baseline_bytes)
-done
-rm -rf "$out/baseline"
-size_img_gz=$(layer_sizes "$out/img-gz.oci")
-size_img_zs=$(layer_sizes "$out/img-zs.oci")
-m_img_gz=$(median <"$out/t_img_gz" | xargs printf '%.2f'); m_base_gz=$(median <"$out/t_base_gz" | xargs printf '%.2f')
-m_img_zs=$(median <"$out/t_img_zs" | xargs printf '%.2f'); m_base_zs=$(median <"$out/t_base_zs" | xargs printf '%.2f')
-rss_gz=$(sort -g "$out/rss_gz" | tail -1); rss_zs=$(sort -g "$out/rss_zs" | tail -1)
-ratio_gz=$(echo "scale=2; $m_base_gz / $m_img_gz" | bc)
-ratio_zs=$(echo "scale=2; $m_base_zs / $m_img_zs" | bc)
-# per-run ratios (baseline and imgbuild of the same run), "a/b/c"
-per_run() { paste "$out/$1" "$out/$2" | while read -r b i; do echo "scale=2; $b / $i" | bc; done | paste -sd/; }
-runs_gz=$(per_run t_base_gz t_img_gz); runs_zs=$(per_run t_base_zs t_img_zs)
-size_ratio_gz=$(echo "scale=3; $size_img_gz / $size_base_gz" | bc)
-size_ratio_zs=$(echo "scale=3; $size_img_zs / $size_base_zs" | bc)
+}
+tars() { local i; for i in $(seq "$(find "$R/tars" -name '*.tar' | wc -l)"); do echo "$R/tars/$i.tar"; done; }
+# limit_run gzip|zstd: times, on the same tars, the standard compressor (pigz -p 2 -6 or
+# zstd -3 -T2) and imgbuild's own sink; appends seconds, RSS and sizes to $R/{t,rss,size}_lim_*.
+# imgbuild's sink must give the digests of the build's own layers (same bytes, same compressor).
+limit_run() {
+  local comp=$1 ext std
+  rm -rf "$R/lim" && mkdir -p "$R/lim/blobs"
+  if [ "$comp" = gzip ]; then std="pigz -p 2 -6"; ext=gz; else std="zstd -q -3 -T2"; ext=zs; fi
+  # shellcheck disable=SC2046,SC2016 # the inner script expands its own arguments
+  /usr/bin/time -v -o "$R/time-lim-std" bash -c 'c=$1 d=$2; shift 2; for t; do $c <"$t" >"$d/$(basename "$t").c"; done' \
+    _ "$std" "$R/lim" $(tars)
+  wall "$R/time-lim-std" >>"$R/t_lim_std_$ext"; rss_mb "$R/time-lim-std" >>"$R/rss_lim_std_$ext"
+  du -cb "$R"/lim/*.c | tail -1 | cut -f1 >"$R/size_lim_std_$ext"
+  rm -f "$R"/lim/*.c
+  # shellcheck disable=SC2046
+  /usr/bin/time -v -o "$R/time-lim-own" "$out/compress_alone" "$comp" 0 0 "$R/lim/blobs" $(tars) >"$R/lim/own.out"
+  wall "$R/time-lim-own" >>"$R/t_lim_own_$ext"; rss_mb "$R/time-lim-own" >>"$R/rss_lim_own_$ext"
+  awk '/^compressed/ {print $2}' "$R/lim/own.out" >"$R/size_lim_own_$ext"
+  local want got
+  want=$(jq -r '.layers[].digest' "$(manifest_of "$R/img-$ext.oci")" | cut -d: -f2)
+  got=$(awk '!/^compressed/ {print $1}' "$R/lim/own.out")
+  [ "$want" = "$got" ] || echo "bench_layers: warning: imgbuild's $comp sink alone does not reproduce the build's layers (another level?)" >&2
+  rm -rf "$R/lim"
+}
 
-# Rebuild after one framework package changed: only meaningful with a layer cache.
-rebuild_line="not measured: this imgbuild has no layer cache"
-if [ "$has_lcache" = 1 ]; then
-  m_rb=$(median <"$out/t_rebuild")
-  m_pct=$(median <"$out/rebuild_pct")
-  rebuild_line="median $m_rb s; per run $(paste -sd/ "$out/rebuild_pct")% of the same run's cold gzip build, median **$m_pct%** (target <= 15%)"
-fi
+# ---- one measured run -------------------------------------------------------------------------
+# measure_run ENV CHANNEL [hook]: cold gzip build, HOOK (e.g. the rebuild), baseline gzip, gzip
+# compressor alone, cold zstd build, baseline zstd, zstd compressor alone; appends to $R/*.
+measure_run() {
+  local env=$1 chan=$2 hook=${3:-}
+  cold; imgbuild "$env" "$chan" "$R/img-gz.oci" "$R/time-gz"
+  t_cold=$(wall "$R/time-gz")
+  echo "$t_cold" >>"$R/t_img_gz"; rss_mb "$R/time-gz" >>"$R/rss_gz"
+  [ -z "$hook" ] || "$hook"
+  fresh_baseline; s=$(now); baseline gzip; e=$(now); echo "$e - $s" | bc >>"$R/t_base_gz"
+  baseline_bytes >"$R/size_base_gz"
+  rm -rf "$out/baseline"
+  limit_run gzip
+  cold; imgbuild "$env" "$chan" "$R/img-zs.oci" "$R/time-zs" --compression zstd
+  wall "$R/time-zs" >>"$R/t_img_zs"; rss_mb "$R/time-zs" >>"$R/rss_zs"
+  fresh_baseline; s=$(now); baseline zstd; e=$(now); echo "$e - $s" | bc >>"$R/t_base_zs"
+  baseline_bytes >"$R/size_base_zs"
+  rm -rf "$out/baseline"
+  limit_run zstd
+}
+reset_results() { local f; for f in t_img_gz t_base_gz t_img_zs t_base_zs rss_gz rss_zs t_lim_std_gz t_lim_own_gz \
+  t_lim_std_zs t_lim_own_zs rss_lim_std_gz rss_lim_own_gz rss_lim_std_zs rss_lim_own_zs t_rebuild rebuild_pct; do : >"$R/$f"; done; }
 
-installed=$(jq .installed_bytes "$out/synth/stats.json")
-nfiles=$(jq .files "$out/synth/stats.json")
-npkgs=$(jq .packages "$out/synth/stats.json")
-cat <<REPORT | tee "$out/report-layers.md"
-## Layer speed, synthetic PyTorch + CUDA environment (bench/bench_layers.sh)
-
-Command: \`bench/bench_layers.sh $runs\` on $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m).
-Environment: \`bench/gen_env\` from pangeo-pytorch-notebook.2024.conda-lock.yml: $npkgs packages,
-$(echo "scale=2; $installed / 1000000000" | bc) GB installed, $nfiles files, $ngroups layers; packages
-already in the package cache; no layer cache and no extracted packages (cold). Medians of $runs runs, all measured in the
-same run. The baseline extracts every package with standard tools (unzip + zstd -d + tar,
-tar -xj) into one tree per imgbuild group and compresses each group with \`tar | pigz -p 2 -6\`
-or \`tar | zstd -3 -T2\`; imgbuild's time is the whole build (solve, verify, install with
-prefix rewriting, layers, image). Every cold command (either tool) starts 35 s after the
-last mass file deletion: this machine's ext4 slows inode allocation after one (see the script).
-
+# ---- report -----------------------------------------------------------------------------------
+med2() { median <"$R/$1" | xargs printf '%.2f'; }
+maxof() { sort -g "$R/$1" | tail -1; }
+div() { awk -v a="$1" -v b="$2" -v p="${3:-2}" 'BEGIN {printf "%.*f\n", p, a / b}'; }
+# per-run ratios (A of a run / B of the same run), "a/b/c"
+per_run() { paste "$R/$1" "$R/$2" | while read -r a b; do echo "scale=2; $a / $b" | bc; done | paste -sd/; }
+# summarise: the medians, sizes and ratios of $R as shell variables for the report
+summarise() {
+  size_img_gz=$(layer_sizes "$R/img-gz.oci"); size_img_zs=$(layer_sizes "$R/img-zs.oci")
+  size_base_gz=$(cat "$R/size_base_gz"); size_base_zs=$(cat "$R/size_base_zs")
+  m_img_gz=$(med2 t_img_gz); m_base_gz=$(med2 t_base_gz); m_img_zs=$(med2 t_img_zs); m_base_zs=$(med2 t_base_zs)
+  m_ls_gz=$(med2 t_lim_std_gz); m_lo_gz=$(med2 t_lim_own_gz); m_ls_zs=$(med2 t_lim_std_zs); m_lo_zs=$(med2 t_lim_own_zs)
+  rss_gz=$(maxof rss_gz); rss_zs=$(maxof rss_zs)
+  rss_ls_gz=$(maxof rss_lim_std_gz); rss_lo_gz=$(maxof rss_lim_own_gz)
+  rss_ls_zs=$(maxof rss_lim_std_zs); rss_lo_zs=$(maxof rss_lim_own_zs)
+  ratio_gz=$(div "$m_base_gz" "$m_img_gz"); ratio_zs=$(div "$m_base_zs" "$m_img_zs")
+  runs_gz=$(per_run t_base_gz t_img_gz); runs_zs=$(per_run t_base_zs t_img_zs)
+  size_ratio_gz=$(div "$size_img_gz" "$size_base_gz" 3); size_ratio_zs=$(div "$size_img_zs" "$size_base_zs" 3)
+  lim_gz=$(div "$m_img_gz" "$m_lo_gz"); lim_zs=$(div "$m_img_zs" "$m_lo_zs")
+  lim_std_gz=$(div "$m_img_gz" "$m_ls_gz"); lim_std_zs=$(div "$m_img_zs" "$m_ls_zs")
+  lim_runs_gz=$(per_run t_img_gz t_lim_own_gz); lim_runs_zs=$(per_run t_img_zs t_lim_own_zs)
+  tar_gb=$(div "$tar_bytes" 1000000000); per_gb_gz=$(div "$m_img_gz" "$tar_gb"); per_gb_zs=$(div "$m_img_zs" "$tar_gb")
+}
+# rows: the table of a summarised workload (the gzip level is the build's default)
+rows() {
+  cat <<ROWS
 | what | median s | compressed bytes | peak RSS |
 |---|---|---|---|
 | imgbuild build, gzip (chunked libdeflate, default level 4) | $m_img_gz | $size_img_gz | ${rss_gz} MB |
 | baseline: extract + tar \\| pigz -p 2 -6 | $m_base_gz | $size_base_gz | |
+| compressor alone: imgbuild's gzip sink (libdeflate 4, 2 threads) over imgbuild's layer tars | $m_lo_gz | $(cat "$R/size_lim_own_gz") | ${rss_lo_gz} MB |
+| compressor alone: pigz -p 2 -6 over the same tars | $m_ls_gz | $(cat "$R/size_lim_std_gz") | ${rss_ls_gz} MB |
 | imgbuild build, --compression zstd | $m_img_zs | $size_img_zs | ${rss_zs} MB |
 | baseline: extract + tar \\| zstd -3 -T2 | $m_base_zs | $size_base_zs | |
-
+| compressor alone: imgbuild's zstd sink (level 3, 2 threads) over the same tars | $m_lo_zs | $(cat "$R/size_lim_own_zs") | ${rss_lo_zs} MB |
+| compressor alone: zstd -3 -T2 over the same tars | $m_ls_zs | $(cat "$R/size_lim_std_zs") | ${rss_ls_zs} MB |
+ROWS
+}
+bullets() {
+  cat <<BULLETS
 - gzip: baseline / imgbuild time, ratio of medians **$ratio_gz×** (per run $runs_gz; target ≥ 2×); size imgbuild / pigz **$size_ratio_gz** (target ≤ 1.05).
 - zstd: baseline / imgbuild time, ratio of medians **$ratio_zs×** (per run $runs_zs; target ≥ 1×); size imgbuild / zstd **$size_ratio_zs**.
-- Peak RSS (max over runs): gzip $rss_gz MB, zstd $rss_zs MB (target ≤ 300 MB).
+- Build / compressor alone (the physical limit, same tar bytes, $tar_gb GB): gzip **$lim_gz×** (per run $lim_runs_gz; against pigz -6 alone $lim_std_gz×), zstd **$lim_zs×** (per run $lim_runs_zs; against zstd -3 -T2 alone $lim_std_zs×) (target ≤ 1.3×).
+- Time per GB of layer tar: gzip $per_gb_gz s/GB, zstd $per_gb_zs s/GB. Peak RSS (max over runs): gzip $rss_gz MB, zstd $rss_zs MB (target ≤ 300 MB).
+BULLETS
+}
+section_out() { # HEAD FILE: to BENCHMARKS.md unless --quick/--no-write
+  if [ "$write" = 1 ]; then bench_write_section "$1" "$2"; else echo "bench_layers: BENCHMARKS.md not written (--quick/--no-write)" >&2; fi
+}
+
+# ---- workload: synthetic ----------------------------------------------------------------------
+synth_rebuild() { # the rebuild hook: right after the run's cold gzip build, against it
+  imgbuild "$R/synth-bump/environment.yml" "$R/synth-bump/channel" "$R/img-bump.oci" "$R/time-rb"
+  t_rb=$(wall "$R/time-rb")
+  echo "$t_rb" >>"$R/t_rebuild"
+  echo "scale=1; 100 * $t_rb / $t_cold" | bc >>"$R/rebuild_pct"
+}
+workload_synth() {
+  local tag=synth head="## Layer speed, synthetic PyTorch + CUDA environment"
+  if [ "$gb" != 3.3 ]; then tag="synth-${gb}gb" head="## Layer speed, synthetic environment of $gb GB"; fi
+  synth="$out/synth-${gb}gb" R="$out/layers-$tag" cache="$out/lcache-$tag" # synth-*gb: shared with bench_scale, bench_push
+  base_args="--base scratch" # the synthetic packages need a glibc no base provides: build anyway
+  mkdir -p "$R"
+  bench/gen_env "$synth" --total-gb "$gb"
+  local env_yml="$synth/environment.yml"
+  echo "bench_layers: $tag: warming the package cache" >&2
+  imgbuild "$env_yml" "$synth/channel" "$R/img-gz.oci" "$R/time-warm"
+  load_groups "$R/img-gz.oci" "$synth/channel"
+  limit_prepare "$R/img-gz.oci"
+  reset_results
+  # The rebuild (one framework package bumped, every other layer in the layer cache) is timed
+  # in each run right after that run's cold gzip build, whose layers (and extracted packages)
+  # are the caches it starts from; its share is taken against the same run's cold build (this
+  # machine's speed drifts by 30% between runs minutes apart, so only paired figures are comparable).
+  local hook=
+  if [ "$runs" -gt 0 ]; then
+    bench/gen_env "$R/synth-bump" --bump pytorch --from "$synth" >/dev/null
+    imgbuild "$R/synth-bump/environment.yml" "$R/synth-bump/channel" "$R/img-bump.oci" "$R/time-warm-bump"
+    { [ -d "$cache/layers" ] || [ -d "$cache/layer-cache" ]; } && hook=synth_rebuild
+  fi
+  local r
+  for r in $(seq "$runs"); do
+    echo "bench_layers: $tag: run $r/$runs" >&2
+    measure_run "$env_yml" "$synth/channel" $hook
+  done
+  summarise
+  local rebuild_line="not measured: this imgbuild has no layer cache"
+  if [ -n "$hook" ]; then
+    rebuild_line="median $(median <"$R/t_rebuild") s; per run $(paste -sd/ "$R/rebuild_pct")% of the same run's cold gzip build, median **$(median <"$R/rebuild_pct")%** (target <= 15%)"
+  fi
+  local installed nfiles npkgs
+  installed=$(jq .installed_bytes "$synth/stats.json"); nfiles=$(jq .files "$synth/stats.json"); npkgs=$(jq .packages "$synth/stats.json")
+  cat <<REPORT | tee "$out/report-layers-$tag.md"
+$head (bench/bench_layers.sh)
+
+Command: \`$cmdline\` on $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m), load average at the end $(cut -d' ' -f1-3 /proc/loadavg).
+Environment: \`bench/gen_env --total-gb $gb\` from pangeo-pytorch-notebook.2024.conda-lock.yml: $npkgs packages,
+$(div "$installed" 1000000000) GB installed, $nfiles files, $ngroups layers; packages
+already in the package cache; no layer cache and no extracted packages (cold). Medians of $runs runs, all measured in the
+same run. The baseline extracts every package with standard tools (unzip + zstd -d + tar,
+tar -xj) into one tree per imgbuild group and compresses each group with \`tar | pigz -p 2 -6\`
+or \`tar | zstd -3 -T2\`; imgbuild's time is the whole build (solve, verify, install with
+prefix rewriting, layers, image). "Compressor alone" compresses the uncompressed tars of
+imgbuild's own layers, read from disk (page cache), with nothing else: imgbuild's sink is
+layers/blob.c (compress, hash, write + fsync) driven by bench/compress_alone.c and gives the
+build's very layer digests. Every cold command (either tool) starts ${BENCH_SETTLE:-35} s after the
+last mass file deletion: this machine's ext4 slows inode allocation after one (see the script).
+
+$(rows)
+
+$(bullets)
 - Rebuild after bumping pytorch (layer cache and extracted packages as that run's cold build left them; the new pytorch is extracted): $rebuild_line.
 REPORT
+  section_out "$head" "$out/report-layers-$tag.md"
+}
 
-bm="$top/BENCHMARKS.md"
-[ -f "$bm" ] || printf '# Benchmarks\n\nNumbers come from the scripts in bench/; each section names its command.\n\n' >"$bm"
-python3 - "$bm" "$out/report-layers.md" <<'PY'
-import sys, re
-bm, rep = sys.argv[1], open(sys.argv[2]).read()
-text = open(bm).read()
-head = "## Layer speed, synthetic PyTorch + CUDA environment"
-pat = re.compile(r"^" + re.escape(head) + r".*?(?=^## |\Z)", re.S | re.M)
-text = pat.sub("", text).rstrip() + "\n\n" + rep
-open(bm, "w").write(text)
-PY
+# ---- workload: real binaries (issue 13) -------------------------------------------------------
+# The real-binaries environment: everything tests/fixtures/mktorch --cuda full makes (--quick:
+# python, numpy and the CUDA runtime only). The first mktorch run downloads ~1.5 GB of Debian
+# packages into ~/.cache/imgbuild-fixtures and repackages them; later runs only link files.
+torch_env() {
+  echo "name: torch-bench"
+  echo "channels:"
+  echo "  - nodefaults"
+  echo "dependencies:"
+  if [ "$quick" = 1 ]; then printf '  - %s\n' python=3.11 numpy cuda-cudart; return; fi
+  printf '  - %s\n' python=3.11 pytorch numpy cuda-cudart libcublas cuda-nvrtc libcufft libcurand libcusparse libcusolver
+}
+workload_torch() {
+  local head="## Layer speed, real binaries: Debian 12's PyTorch 1.13.1 + full CUDA 11.8 runtime"
+  R="$out/torch" cache="$out/lcache-torch" base_args= # the channel brings its own C library
+  local chan="$out/torch-channel" env_yml="$out/torch/environment.yml"
+  mkdir -p "$R"
+  echo "bench_layers: torch: tests/fixtures/mktorch --cuda full (downloads once, then offline)" >&2
+  nice -n 10 tests/fixtures/mktorch "$chan" --cuda full >"$R/mktorch.list" 2>"$R/mktorch.log" ||
+    { tail -20 "$R/mktorch.log"; echo "bench_layers: mktorch failed" >&2; exit 1; }
+  torch_env >"$env_yml"
+  echo "bench_layers: torch: warming the package cache" >&2
+  imgbuild "$env_yml" "$chan" "$R/img-gz.oci" "$R/time-warm"
+  load_groups "$R/img-gz.oci" "$chan"
+  limit_prepare "$R/img-gz.oci"
+  reset_results
+  local r
+  for r in $(seq "$runs"); do
+    echo "bench_layers: torch: run $r/$runs" >&2
+    measure_run "$env_yml" "$chan"
+  done
+  summarise
+  local npkgs ncuda files
+  npkgs=$(cat "$R"/groups/*.dists | wc -l)
+  ncuda=$(cat "$R"/groups/*.dists | grep -cE '^(cuda-[a-z]+|libcu[a-z]+)-[^-]+-[^-]+$' || true)
+  files=$(for t in $(tars); do tar -tf "$t"; done | grep -vc '/$' || true)
+  cat <<REPORT | tee "$out/report-layers-torch.md"
+$head (bench/bench_layers.sh)
+
+Command: \`$cmdline\` on $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m), load average at the end $(cut -d' ' -f1-3 /proc/loadavg).
+Environment: \`tests/fixtures/mktorch --cuda full\` (Debian 12's real binaries repackaged as conda
+packages, issue 13): \`$(sed -n '/^dependencies:/,$ s/^  - //p' "$env_yml" | paste -sd' ')\`, $npkgs packages ($ncuda of them
+CUDA), $tar_gb GB of layer tar, $files files, $ngroups layers; few large files, unlike the synthetic
+environment. Same method as the synthetic section above: packages already in the package cache, cold
+layer cache and extracted packages, baselines and compressor alone in the same run, medians of $runs runs.
+
+$(rows)
+
+$(bullets)
+REPORT
+  section_out "$head" "$out/report-layers-torch.md"
+}
+
+for w in $workloads; do "workload_$w"; done
+echo "bench_layers: done: $cmdline" >&2

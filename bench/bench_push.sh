@@ -6,33 +6,43 @@
 #   re-push      the same image again to that registry: every blob HEADed and skipped
 # The two tools alternate which goes first. skopeo's blob-info cache is a tmpfs per run, as
 # in the tests. Medians and ratios go to BENCHMARKS.md (this section only).
-# usage: bench/bench_push.sh [RUNS]   (default 3)     env: PUSH_GB (gen_env --total-gb, 1.0)
+# usage: bench/bench_push.sh [RUNS] [--quick] [--no-write]   (RUNS default 3)
+#   --quick: 1 run of a 0.3 GB image, BENCHMARKS.md untouched (checks the script end to end)
+# env: PUSH_GB (gen_env --total-gb, 1.0), IMGBUILD_BIN (else build-bench-push/ is built)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-runs=${1:-3}
-gb=${PUSH_GB:-1.0}
+. bench/lib.sh
+runs=3 gb=${PUSH_GB:-1.0} write=1 quick=0
+while [ $# -gt 0 ]; do
+  case $1 in
+    [0-9]*) runs=$1; shift ;;
+    --quick) runs=1 gb=0.3 write=0 quick=1; shift ;;
+    --no-write) write=0; shift ;;
+    *) echo "usage: $0 [RUNS] [--quick] [--no-write]" >&2; exit 2 ;;
+  esac
+done
 out="$top/bench/out/push"
 mkdir -p "$out"
 for t in skopeo docker-registry jq python3 unshare; do
   command -v "$t" >/dev/null || { echo "bench_push: $t missing (run .ci/bootstrap)"; exit 1; }
 done
-cmake -S . -B build-bench-push -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build-bench-push -j"$(nproc)" >/dev/null
-bin="$top/build-bench-push/imgbuild"
+bin=$(bench_bin build-bench-push)
 REG="$top/tests/fixtures/registry"
 export SOURCE_DATE_EPOCH=0
 log="$out/bench_push.log"
 : >"$log"
 
 # the image: built once (not timed)
-bench/gen_env "$out/synth" --total-gb "$gb" >>"$log" 2>&1
-img="$out/img.oci"
-if [ ! -s "$img/index.json" ] || ! cmp -s "$out/synth/stamp.json" "$out/img.stamp"; then
+synth="$top/bench/out/synth-${gb}gb" # shared with bench_layers, bench_scale
+bench/gen_env "$synth" --total-gb "$gb" >>"$log" 2>&1
+img="$out/img-${gb}gb.oci"
+if [ ! -s "$img/index.json" ] || ! cmp -s "$synth/stamp.json" "$img.stamp"; then
   rm -rf "$img"
-  "$bin" build "$out/synth/environment.yml" --channel "file://$out/synth/channel" \
+  # --base scratch: the synthetic packages need a C library that no base provides (build anyway)
+  "$bin" build "$synth/environment.yml" --channel "file://$synth/channel" --base scratch \
     --cuda 12.4 --cache-dir "$out/cache" --output "oci:$img" -t bench:1 >>"$log" 2>&1
-  cp "$out/synth/stamp.json" "$out/img.stamp"
+  cp "$synth/stamp.json" "$img.stamp"
 fi
 mdigest=$(jq -r '.manifests[0].digest' "$img/index.json")
 manifest="$img/blobs/sha256/${mdigest#sha256:}"
@@ -66,8 +76,18 @@ push_imgbuild() { # RUN [NAME THREADS]: THREADS=1 is the sequential baseline (be
   fresh_registry "$name-$1"
   rm -rf "$out/pushcache"
   IMGBUILD_PUSH_THREADS=$threads timed "${name}_first" "$bin" push "oci:$img" "$HOST/bench/img:1" --cache-dir "$out/pushcache"
+  # the 1-thread column means something only if that client really was sequential: one connection
+  local conns
+  conns=$(clients "$out/reg-$name-$1/registry.log" "${HOST##*:}")
+  if [ "$threads" = 1 ] && [ "$conns" != 1 ]; then
+    echo "bench_push: IMGBUILD_PUSH_THREADS=1 pushed over $conns connections: the 1-thread column is not sequential" >&2
+    exit 1
+  fi
   IMGBUILD_PUSH_THREADS=$threads timed "${name}_again" "$bin" push "oci:$img" "$HOST/bench/img:1" --cache-dir "$out/pushcache"
   "$REG" stop "$out/reg-$name-$1"
+}
+clients() { # REGISTRY_LOG PORT: distinct client connections (remote 127.0.0.1:port) in the access log
+  grep -o '127\.0\.0\.1:[0-9]*' "$1" | grep -v ":$2\$" | sort -u | wc -l
 }
 skopeo_copy() { # HOST: one skopeo copy with a private, empty blob-info cache
   unshare -m sh -c 'mount -t tmpfs tmpfs /var/lib/containers/cache && exec skopeo copy -q --dest-tls-verify=false "$@"' sh \
@@ -96,7 +116,7 @@ f() { printf '%.2f' "$1"; }
 cat >"$out/report-push.md" <<REPORT
 ## Push to a local registry (bench/bench_push.sh)
 
-Command: \`bench/bench_push.sh $runs\` on $(date -u +%Y-%m-%d), $(nproc) cores. Image: bench/gen_env
+Command: \`bench/bench_push.sh $runs$([ "$quick" = 0 ] || echo " --quick")\` on $(date -u +%Y-%m-%d), $(nproc) cores. Image: bench/gen_env
 --total-gb $gb built once to an OCI layout, $nlayers gzip layers, $(f "$mb") MB of blobs. Target:
 Debian's docker-registry (distribution 2.8) on 127.0.0.1, plain HTTP, fresh storage per run and
 tool. Medians of $runs runs, both tools in the same run (alternating which goes first).
@@ -113,15 +133,5 @@ binary with \`IMGBUILD_PUSH_THREADS=1\`, blobs one after another as before issue
 bench/out/push/t_*.
 REPORT
 
-bm="$top/BENCHMARKS.md"
-[ -f "$bm" ] || printf '# Benchmarks\n\nNumbers come from the scripts in bench/; each section names its command.\n\n' >"$bm"
-python3 - "$bm" "$out/report-push.md" <<'PY'
-import sys, re
-bm, rep = sys.argv[1], open(sys.argv[2]).read()
-text = open(bm).read()
-head = "## Push to a local registry"
-pat = re.compile(r"^" + re.escape(head) + r".*?(?=^## |\Z)", re.S | re.M)
-text = pat.sub("", text).rstrip() + "\n\n" + rep
-open(bm, "w").write(text)
-PY
+if [ "$write" = 1 ]; then bench_write_section "## Push to a local registry" "$out/report-push.md"; fi
 cat "$out/report-push.md"
