@@ -93,7 +93,7 @@ baseline() {
 baseline_bytes() { du -cb "$out"/baseline/layer* | tail -1 | cut -f1; }
 
 now() { date +%s.%N; }
-for f in t_img_gz t_base_gz t_img_zs t_base_zs rss_gz rss_zs t_rebuild rebuild_pct; do : >"$out/$f"; done
+for f in t_img_gz t_base_gz t_img_zs t_base_zs rss_gz rss_zs t_rebuild rebuild_pct t_xwarm t_xnone; do : >"$out/$f"; done
 # The rebuild (one framework package bumped, every other layer in the layer cache) is timed
 # in each run right after that run's cold gzip build, whose layers (and extracted packages)
 # are the caches it starts from; its share is taken against the same run's cold build (this machine's speed drifts
@@ -115,6 +115,12 @@ for r in $(seq "$runs"); do
     echo "$t_rb" >>"$out/t_rebuild"
     echo "scale=1; 100 * $t_rb / $t_cold" | bc >>"$out/rebuild_pct"
   fi
+  # Does the extract cache pay for itself (issue 14)? The same cold-layer gzip build with
+  # the packages already extracted (what the cold build just left), then without the cache.
+  rm -rf "$cache/layers" "$cache/layer-cache"; settle
+  imgbuild "$env_yml" "$out/synth/channel" "$out/img-xw.oci" "$out/time-xw"; wall "$out/time-xw" >>"$out/t_xwarm"
+  rm -rf "$cache/layers" "$cache/layer-cache" "$cache/extracted"; settle
+  imgbuild "$env_yml" "$out/synth/channel" "$out/img-xn.oci" "$out/time-xn" --no-extract-cache; wall "$out/time-xn" >>"$out/t_xnone"
   fresh_baseline; s=$(now); baseline gzip; e=$(now); echo "$e - $s" | bc >>"$out/t_base_gz"
   size_base_gz=$(baseline_bytes)
   cold; imgbuild "$env_yml" "$out/synth/channel" "$out/img-zs.oci" "$out/time-zs" --compression zstd
@@ -144,6 +150,7 @@ if [ "$has_lcache" = 1 ]; then
   rebuild_line="median $m_rb s; per run $(paste -sd/ "$out/rebuild_pct")% of the same run's cold gzip build, median **$m_pct%** (target <= 15%)"
 fi
 
+m_xwarm=$(median <"$out/t_xwarm"); m_xnone=$(median <"$out/t_xnone")
 installed=$(jq .installed_bytes "$out/synth/stats.json")
 nfiles=$(jq .files "$out/synth/stats.json")
 npkgs=$(jq .packages "$out/synth/stats.json")
@@ -170,6 +177,7 @@ last mass file deletion: this machine's ext4 slows inode allocation after one (s
 - gzip: baseline / imgbuild time, ratio of medians **$ratio_gz×** (per run $runs_gz; target ≥ 2×); size imgbuild / pigz **$size_ratio_gz** (target ≤ 1.05).
 - zstd: baseline / imgbuild time, ratio of medians **$ratio_zs×** (per run $runs_zs; target ≥ 1×); size imgbuild / zstd **$size_ratio_zs**.
 - Peak RSS (max over runs): gzip $rss_gz MB, zstd $rss_zs MB (target ≤ 300 MB).
+- Extract cache (gzip, no layer cache): median $m_img_gz s cold (extracting into it), $m_xwarm s with every package already extracted, $m_xnone s with \`--no-extract-cache\`.
 - Rebuild after bumping pytorch (layer cache and extracted packages as that run's cold build left them; the new pytorch is extracted): $rebuild_line.
 REPORT
 
