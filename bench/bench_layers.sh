@@ -186,7 +186,7 @@ measure_run() {
   limit_run zstd
 }
 reset_results() { local f; for f in t_img_gz t_base_gz t_img_zs t_base_zs rss_gz rss_zs t_lim_std_gz t_lim_own_gz \
-  t_lim_std_zs t_lim_own_zs rss_lim_std_gz rss_lim_own_gz rss_lim_std_zs rss_lim_own_zs t_rebuild rebuild_pct; do : >"$R/$f"; done; }
+  t_lim_std_zs t_lim_own_zs rss_lim_std_gz rss_lim_own_gz rss_lim_std_zs rss_lim_own_zs t_rebuild rebuild_pct t_xwarm t_xnone; do : >"$R/$f"; done; }
 
 # ---- report -----------------------------------------------------------------------------------
 med2() { median <"$R/$1" | xargs printf '%.2f'; }
@@ -244,6 +244,12 @@ synth_rebuild() { # the rebuild hook: right after the run's cold gzip build, aga
   t_rb=$(wall "$R/time-rb")
   echo "$t_rb" >>"$R/t_rebuild"
   echo "scale=1; 100 * $t_rb / $t_cold" | bc >>"$R/rebuild_pct"
+  # Does the extract cache pay for itself (issue 14)? The same cold-layer gzip build with the
+  # packages already extracted (what the cold build just left), then without the cache.
+  rm -rf "$cache/layers" "$cache/layer-cache"; settle
+  imgbuild "$env_yml" "$synth/channel" "$R/img-xw.oci" "$R/time-xw"; wall "$R/time-xw" >>"$R/t_xwarm"
+  rm -rf "$cache/layers" "$cache/layer-cache" "$cache/extracted"; settle
+  imgbuild "$env_yml" "$synth/channel" "$R/img-xn.oci" "$R/time-xn" --no-extract-cache; wall "$R/time-xn" >>"$R/t_xnone"
 }
 workload_synth() {
   local tag=synth head="## Layer speed, synthetic PyTorch + CUDA environment"
@@ -278,6 +284,8 @@ workload_synth() {
   if [ -n "$hook" ]; then
     rebuild_line="median $(median <"$R/t_rebuild") s; per run $(paste -sd/ "$R/rebuild_pct")% of the same run's cold gzip build, median **$(median <"$R/rebuild_pct")%** (target <= 15%)"
   fi
+  local xcache_line="not measured: this imgbuild has no layer cache"
+  [ -z "$hook" ] || xcache_line="median $(median <"$R/t_xwarm") s, with --no-extract-cache $(median <"$R/t_xnone") s (same runs)"
   local installed nfiles npkgs
   installed=$(jq .installed_bytes "$synth/stats.json"); nfiles=$(jq .files "$synth/stats.json"); npkgs=$(jq .packages "$synth/stats.json")
   cat <<REPORT | tee "$out/report-layers-$tag.md"
@@ -300,6 +308,7 @@ $(rows)
 
 $(bullets)
 - Rebuild after bumping pytorch (layer cache and extracted packages as that run's cold build left them; the new pytorch is extracted): $rebuild_line.
+- Extract cache: a cold-layer gzip build with the packages already extracted $xcache_line.
 REPORT
   section_out "$head" "$out/report-layers-$tag.md"
 }

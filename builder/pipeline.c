@@ -122,7 +122,8 @@ static int install_one(void *ctx, size_t i, err_t *err)
 			     .python_version = b->python_version,
 			     .extract_cache = b->extract_cache.len ? b->extract_cache.data : NULL,
 			     .log = b->log,
-			     .log_ud = b->ud};
+			     .log_ud = b->ud,
+			     .stage_links = 1}; /* cached members stay in the cache (issue 14) */
 	return install_package(&io, b->pkgs[i], b->archives[i], b->stages[i], err);
 }
 

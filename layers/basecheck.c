@@ -132,13 +132,13 @@ static int is_under_prefix(const basecheck_t *bc, const char *interp)
 
 /* Records stage_dir/rel when it is an ELF program asking for a loader outside the prefix.
  * Unreadable files are not programs (the layer writer reports them). */
-static void note_program(const basecheck_t *bc, const char *stage_dir, const char *rel,
+static void note_program(const basecheck_t *bc, const char *stage_dir, const tree_entry_t *e,
 			 buf_t *interp, basecheck_uses_t *u)
 {
 	buf_t path = BUF_INIT;
 	elfscan_info_t info;
-	buf_addstr(&path, stage_dir);
-	buf_addpath(&path, rel);
+	const char *rel = e->rel;
+	tree_entry_path(e, stage_dir, &path);
 	int fd = open(path.data, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd >= 0) {
 		if (elfscan_fd(fd, &info, interp) == ELFSCAN_INTERP &&
@@ -194,7 +194,7 @@ static int scan_uses(const basecheck_t *bc, const char *package, const char *sta
 	for (size_t i = 0; i < t.n; i++) {
 		const tree_entry_t *e = &t.v[i];
 		if (S_ISREG(e->mode) && (e->mode & 0111) && !is_library_name(e->rel))
-			note_program(bc, stage_dir, e->rel, &interp, u);
+			note_program(bc, stage_dir, e, &interp, u);
 	}
 out:
 	tree_free(&t);

@@ -353,8 +353,7 @@ static int write_tree_entries(struct archive *a, build_ctx_t *ctx, const tree_t 
 		const tree_entry_t *e = &es->v[i];
 		const char *sym = NULL, *hard = NULL;
 		tar_name(prefix_rel, e->rel, &name);
-		buf_setstr(&path, stage_dirs[e->stage]);
-		buf_addpath(&path, e->rel);
+		tree_entry_path(e, stage_dirs[e->stage], &path);
 		if (S_ISLNK(e->mode)) {
 			if (read_link(path.data, &target, ctx->err))
 				goto out;
@@ -371,8 +370,9 @@ static int write_tree_entries(struct archive *a, build_ctx_t *ctx, const tree_t 
 			goto out;
 		/* Later names of this inode are written as links to this entry and never
 		 * opened (hardlinks were found from the walk's inode numbers), so the path can
-		 * go now. Failure to unlink only leaves work for the caller's cleanup. */
-		if (opts->consume_sources && S_ISREG(e->mode))
+		 * go now. Failure to unlink only leaves work for the caller's cleanup. A listed
+		 * entry's source is the extract cache's, never consumed. */
+		if (opts->consume_sources && S_ISREG(e->mode) && !e->src)
 			(void)unlink(path.data);
 		(*files)++;
 	}

@@ -1,5 +1,7 @@
 /* tree.c — lists staged package trees (see tree_int.h). Directories are opened with
- * O_NOFOLLOW and children lstat()ed, so a symlink in a stage dir is listed, never followed. */
+ * O_NOFOLLOW and children lstat()ed, so a symlink in a stage dir is listed, never followed.
+ * A tree's link list (common/stagelinks.h) adds the entries the installer left in the extract
+ * cache, each lstat()ed at its source and checked against the identity it had when listed. */
 #include "tree_int.h"
 
 #include <dirent.h>
@@ -11,12 +13,15 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "stagelinks.h"
 #include "xalloc.h"
 
 void tree_free(tree_t *t)
 {
-	for (size_t i = 0; i < t->n; i++)
+	for (size_t i = 0; i < t->n; i++) {
 		free(t->v[i].rel);
+		free(t->v[i].src);
+	}
 	free(t->v);
 	memset(t, 0, sizeof *t);
 }
@@ -100,12 +105,61 @@ out:
 	return rc;
 }
 
+/* One listed entry; its source must still be the inode the installer checked. */
+static int add_listed(tree_t *t, const char *root, const stagelink_t *l, size_t stage, err_t *err)
+{
+	struct stat st = {.st_mode = S_IFDIR | 0755};
+	buf_t path = BUF_INIT;
+	int rc = -1;
+	if (l->type != 'd') {
+		buf_setstr(&path, root);
+		buf_addpath(&path, l->src);
+		if (lstat(path.data, &st) != 0 || (l->type == 'l') != !!S_ISLNK(st.st_mode) ||
+		    (l->type == 'f') != !!S_ISREG(st.st_mode) || st.st_dev != l->dev ||
+		    st.st_ino != l->ino || st.st_size != l->size ||
+		    (long long)st.st_mtim.tv_sec != l->mtime_sec ||
+		    (long long)st.st_mtim.tv_nsec != l->mtime_nsec) {
+			err_set(err,
+				"%s (%s in the layer) changed or went away since its package was "
+				"installed from the extract cache; build again",
+				path.data, l->rel);
+			goto out;
+		}
+	}
+	add_entry(t, l->rel, stage, &st);
+	if (l->type != 'd')
+		t->v[t->n - 1].src = buf_detach(&path);
+	rc = 0;
+out:
+	buf_free(&path);
+	return rc;
+}
+
 int tree_add_stage(tree_t *t, const char *stage_root, size_t stage, err_t *err)
 {
 	buf_t rel = BUF_INIT;
+	stagelink_t *links = NULL;
+	char *root = NULL;
+	size_t n = 0;
 	int rc = walk(t, stage_root, stage, &rel, err);
+	if (rc == 0 && stagelinks_read(stage_root, &root, &links, &n, err) < 0)
+		rc = -1;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = add_listed(t, root, &links[i], stage, err);
+	stagelinks_free(links, n);
+	free(root);
 	buf_free(&rel);
 	return rc;
+}
+
+void tree_entry_path(const tree_entry_t *e, const char *stage_root, buf_t *out)
+{
+	if (e->src) {
+		buf_setstr(out, e->src);
+		return;
+	}
+	buf_setstr(out, stage_root);
+	buf_addpath(out, e->rel);
 }
 
 /* Bytewise order on the path relative to the prefix (the shared prefix does not change the

@@ -276,32 +276,71 @@ out:
 	return rc;
 }
 
+/* A symlink is checked again at its installed location: noarch relocation changes its depth. */
+static int check_installed_symlink(inst_t *in, int src_pfd, const char *src_base,
+				   const struct stat *st, const char *dst_rel, err_t *err)
+{
+	const char *why = NULL;
+	char *target = xmalloc((size_t)st->st_size + 2);
+	ssize_t n = readlinkat(src_pfd, src_base, target, (size_t)st->st_size + 1);
+	if (n >= 0)
+		target[n] = '\0';
+	int bad = n < 0 || install_check_symlink(dst_rel, target, &why) != 0;
+	free(target);
+	if (!bad)
+		return 0;
+	inst_refuse(in, err, dst_rel, n < 0 ? strerror(errno) : why);
+	if (n < 0)
+		inst_cache_hint(in, err);
+	return -1;
+}
+
+/* size_in_bytes (and sha256 when the listing has none) of the installed dfd/base. */
+static int record_size(inst_t *in, const inst_path_t *p, int dfd, const char *base,
+		       const struct stat *st, const char *dst_rel, json_t *obj, err_t *err)
+{
+	char hex[DIGEST_HEX_MAX];
+	long long size = 0;
+	int fd = -1, rc = 0;
+	if (S_ISREG(st->st_mode) && p->sha256) {
+		/* The listing's hash stands (the archive's own hash was verified against the
+		 * channel); only the size is recorded, from the extracted file. */
+		json_object_set_new(obj, "size_in_bytes", json_integer((json_int_t)st->st_size));
+	} else if (S_ISREG(st->st_mode)) {
+		fd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || digest_fd(fd, hex, &size) != 0) {
+			rc = err_set(err, "package %s: %s: cannot read back: %s", in->dist, dst_rel,
+				     strerror(errno));
+		} else {
+			json_object_set_new(obj, "sha256", json_string(hex));
+			json_object_set_new(obj, "size_in_bytes", json_integer(size));
+		}
+	} else if (p->size_bytes >= 0) {
+		json_object_set_new(obj, "size_in_bytes", json_integer(p->size_bytes));
+	}
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
 /* Moves (rename, so hardlinks and symlinks stay what they are) src to dst_rel, or links it
- * there when src is in the extract cache. */
-static int move_into_prefix(inst_t *in, const inst_path_t *p, int src_pfd, const char *src_base,
-			    const struct stat *st, const char *dst_rel, json_t *obj, err_t *err)
+ * there when src is in the extract cache, or only lists it (src_rel) with linked staging. */
+static int move_into_prefix(inst_t *in, const inst_path_t *p, const char *src_rel, int src_pfd,
+			    const char *src_base, const struct stat *st, const char *dst_rel,
+			    json_t *obj, err_t *err)
 {
 	const char *base = NULL, *why = NULL;
-	char hex[DIGEST_HEX_MAX];
-	int rc = -1, fd = -1;
-	int pfd = inst_open_parent(in->px_fd, dst_rel, 1, &base, &why);
+	int rc = -1, pfd = -1;
+	if (S_ISLNK(st->st_mode) &&
+	    check_installed_symlink(in, src_pfd, src_base, st, dst_rel, err) != 0)
+		return -1;
+	if (in->is_linked_stage) {
+		inst_link_add(in, dst_rel, src_rel, st);
+		return record_size(in, p, src_pfd, src_base, st, dst_rel, obj, err);
+	}
+	pfd = inst_open_parent(in->px_fd, dst_rel, 1, &base, &why);
 	if (pfd < 0)
 		return inst_refuse(in, err, dst_rel, why);
-	if (S_ISLNK(st->st_mode)) {
-		/* Re-check at the installed location: noarch relocation changes its depth. */
-		char *target = xmalloc((size_t)st->st_size + 2);
-		ssize_t n = readlinkat(src_pfd, src_base, target, (size_t)st->st_size + 1);
-		if (n >= 0)
-			target[n] = '\0';
-		int bad = n < 0 || install_check_symlink(dst_rel, target, &why) != 0;
-		free(target);
-		if (bad) {
-			inst_refuse(in, err, dst_rel, n < 0 ? strerror(errno) : why);
-			if (n < 0)
-				inst_cache_hint(in, err);
-			goto out;
-		}
-	}
 	/* From the extract cache: a new name for the cached inode (link() of a symlink links
 	 * the symlink itself), which the layer writer reads and unlinks; else a move. */
 	if ((in->is_shared_extract
@@ -314,28 +353,8 @@ static int move_into_prefix(inst_t *in, const inst_path_t *p, int src_pfd, const
 			inst_cache_hint(in, err);
 		goto out;
 	}
-	if (S_ISREG(st->st_mode) && p->sha256) {
-		/* The listing's hash stands (the archive's own hash was verified against the
-		 * channel); only the size is recorded, from the extracted file. */
-		json_object_set_new(obj, "size_in_bytes", json_integer((json_int_t)st->st_size));
-	} else if (S_ISREG(st->st_mode)) {
-		long long size = 0;
-		fd = openat(pfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0 || digest_fd(fd, hex, &size) != 0) {
-			err_set(err, "package %s: %s: cannot read back: %s", in->dist, dst_rel,
-				strerror(errno));
-			goto out;
-		}
-		if (!p->sha256)
-			json_object_set_new(obj, "sha256", json_string(hex));
-		json_object_set_new(obj, "size_in_bytes", json_integer(size));
-	} else if (p->size_bytes >= 0) {
-		json_object_set_new(obj, "size_in_bytes", json_integer(p->size_bytes));
-	}
-	rc = 0;
+	rc = record_size(in, p, pfd, base, st, dst_rel, obj, err);
 out:
-	if (fd >= 0)
-		close(fd);
 	close(pfd);
 	return rc;
 }
@@ -367,7 +386,10 @@ static int install_one_path(inst_t *in, const inst_path_t *p, err_t *err)
 	json_object_set_new(obj, "path_type", json_string(type));
 	if (p->sha256)
 		json_object_set_new(obj, "sha256", json_string(p->sha256));
-	if (S_ISDIR(st.st_mode)) {
+	if (S_ISDIR(st.st_mode) && in->is_linked_stage) {
+		inst_link_add(in, dst.data, name.data, &st);
+		rc = 0;
+	} else if (S_ISDIR(st.st_mode)) {
 		int dfd = inst_open_parent(in->px_fd, dst.data, 1, &base, &why);
 		rc = dfd < 0 ? inst_refuse(in, err, dst.data, why)
 			     : inst_extract_dir(in, dfd, base, dst.data, err);
@@ -376,7 +398,7 @@ static int install_one_path(inst_t *in, const inst_path_t *p, err_t *err)
 	} else if (p->placeholder && S_ISREG(st.st_mode)) {
 		rc = install_with_placeholder(in, p, pfd, base, &st, dst.data, obj, err);
 	} else {
-		rc = move_into_prefix(in, p, pfd, base, &st, dst.data, obj, err);
+		rc = move_into_prefix(in, p, name.data, pfd, base, &st, dst.data, obj, err);
 	}
 out:
 	if (pfd >= 0)
@@ -443,6 +465,7 @@ static void inst_release(inst_t *in)
 	json_decref(in->link);
 	free(in->dist);
 	free(in->shared_extract_dir);
+	inst_links_free(in);
 }
 
 static char *dist_from_archive(const char *archive_path)
@@ -518,12 +541,31 @@ static int check_inputs(inst_t *in, const char *archive_path, const char *dest_d
 	if (fs_exists(dest_dir))
 		return err_set(err, "package %s: %s already exists; remove it first", in->dist,
 			       dest_dir);
+	if (opts->stage_links) {
+		buf_t links = BUF_INIT;
+		stagelinks_path(dest_dir, &links);
+		int is_there = fs_exists(links.data);
+		if (is_there)
+			err_set(err, "package %s: %s already exists; remove it first", in->dist,
+				links.data);
+		buf_free(&links);
+		if (is_there)
+			return -1;
+	}
 	long long archive_bytes = in->rec && in->rec->size > 0 ? in->rec->size : 0;
 	if (stat(archive_path, &st) == 0 && st.st_size > archive_bytes)
 		archive_bytes = (long long)st.st_size;
 	in->max_bytes = opts->max_extracted_bytes > 0 ? opts->max_extracted_bytes
 						      : install_max_extracted_bytes(archive_bytes);
 	return 0;
+}
+
+static void unlink_links(const char *dest_dir)
+{
+	buf_t links = BUF_INIT;
+	stagelinks_path(dest_dir, &links);
+	(void)unlink(links.data);
+	buf_free(&links);
 }
 
 int install_package(const install_opts_t *opts, const pkgrec_t *rec, const char *archive_path,
@@ -539,6 +581,7 @@ int install_package(const install_opts_t *opts, const pkgrec_t *rec, const char 
 	if (inst_extract_package(&in, archive_path, tmp.data, err) != 0 ||
 	    inst_load_metadata(&in, err) != 0)
 		goto out;
+	in.is_linked_stage = opts->stage_links && in.is_shared_extract;
 	if (in.is_noarch_python && !python_version_is_valid(opts->python_version)) {
 		err_set(err, "noarch python package %s needs python in the environment%s", in.dist,
 			opts->python_version ? " (python version is not major.minor)" : "");
@@ -551,10 +594,16 @@ int install_package(const install_opts_t *opts, const pkgrec_t *rec, const char 
 		goto out;
 	if (inst_write_conda_meta(&in, err) != 0)
 		goto out;
+	/* The list goes in first: a tree under dest_dir's name is always complete. */
+	if (in.is_linked_stage && (inst_links_finish(&in, tmp.data, err) != 0 ||
+				   inst_links_publish(&in, tmp.data, dest_dir, err) != 0))
+		goto out;
 	buf_addf(&tmp_prefix, "%s/prefix", tmp.data);
 	if (rename(tmp_prefix.data, dest_dir) != 0) {
 		err_set(err, "package %s: cannot rename %s to %s: %s", in.dist, tmp_prefix.data,
 			dest_dir, strerror(errno));
+		if (in.is_linked_stage)
+			unlink_links(dest_dir);
 		goto out;
 	}
 	rc = 0;

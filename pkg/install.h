@@ -32,6 +32,13 @@ typedef struct install_opts {
 	/* Cap on the bytes one package may write (its files as extracted plus the files
 	 * rewritten for a prefix placeholder); 0 = install_max_extracted_bytes(). */
 	long long max_extracted_bytes;
+	/* With the extract cache: leave the cached members where they are and list them in
+	 * "<dest_dir>.imgbuild-links" (common/stagelinks.h) instead of linking each one into
+	 * dest_dir, which then holds only the files the install writes (placeholder rewrites,
+	 * entry points, conda-meta). layers/ reads the tree and its list as one; the layer is
+	 * the same as from the linked tree (issue 14 #1: no staging tree of links on disk).
+	 * Without the cache (or when it cannot be used) dest_dir is a full tree as before. */
+	int stage_links;
 } install_opts_t;
 
 /* Decompression bombs (issue 10 #9): a package may write at most INSTALL_EXPANSION_RATIO

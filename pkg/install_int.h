@@ -5,9 +5,11 @@
 #define IMGBUILD_INSTALL_INT_H
 
 #include <jansson.h>
+#include <sys/stat.h>
 
 #include "install.h"
 #include "pkg.h"
+#include "stagelinks.h"
 
 /* Metadata files are small; a cap keeps a hostile paths.json from exhausting memory. */
 #define INSTALL_MAX_META_BYTES (64u << 20)
@@ -49,6 +51,10 @@ typedef struct inst {
 	inst_rec_t *recs;
 	size_t n_recs;
 	const char *listing; /* "info/paths.json" or "info/files", for messages */
+	int is_linked_stage; /* opts->stage_links and ex_fd is the extract cache: cached members
+			      * go to links, not into tmp/prefix (install_links.c) */
+	stagelink_t *links;
+	size_t n_links, cap_links;
 } inst_t;
 
 /* Streaming placeholder replacement (install_placeholder.c); the sink gets the output. */
@@ -93,5 +99,15 @@ int inst_write_new_file(inst_t *in, const char *dst_rel, const char *data, size_
 			unsigned mode, err_t *err);
 int inst_write_entry_points(inst_t *in, err_t *err);
 int inst_write_conda_meta(inst_t *in, err_t *err);
+
+/* Linked staging (install_links.c, install.h's stage_links). inst_link_add lists the cached
+ * member src_rel (lstat()ed as st) at dst_rel. inst_links_finish checks the listed paths
+ * together with the files written into tmp/prefix (a path twice, a file where a directory
+ * is needed: the refusals linkat gave) and writes tmp/links; inst_links_publish renames it
+ * to "<dest_dir>.imgbuild-links" (before tmp/prefix becomes dest_dir). */
+void inst_link_add(inst_t *in, const char *dst_rel, const char *src_rel, const struct stat *st);
+int inst_links_finish(inst_t *in, const char *tmp, err_t *err);
+int inst_links_publish(inst_t *in, const char *tmp, const char *dest_dir, err_t *err);
+void inst_links_free(inst_t *in);
 
 #endif
