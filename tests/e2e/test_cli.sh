@@ -3,17 +3,18 @@
 # skopeo: `$(imgbuild -q ...)` is exactly the pushed HOST/REPO@sha256 reference; stdout
 # without -q holds only the result; --metadata-file has buildx's keys with the registry's
 # values; push prints the digest; a platform no channel has is named before anything is
-# built; completion (sourced, called with COMP_WORDS) and the man page come from the option
-# table; a wrong password or an unreachable registry fails before any package is fetched,
+# built; completion (bash: sourced, called with COMP_WORDS; zsh: loaded by compinit in a real
+# zsh in tmux, keys typed) and the man page come from the option table; a wrong password or an unreachable registry fails before any package is fetched,
 # naming where the credentials came from.
 set -u
 . "$(dirname "$0")/lib.sh"
-e2e_need_tools skopeo docker-registry jq htpasswd openssl
+e2e_need_tools skopeo docker-registry jq htpasswd openssl zsh tmux
 BIN=${IMGBUILD_BIN:?}
 SRC=${IMGBUILD_SRC:?}
 T=$(mktemp -d /tmp/imgbuild-cli.XXXXXX)
 REG="$SRC/tests/fixtures/registry"
 cleanup() {
+  tmux kill-session -t "imgbuild-cli-zsh-$$" 2>/dev/null
   for d in "$T"/reg-*; do [ -d "$d" ] && "$REG" stop "$d"; done
   rm -rf "$T"
 }
@@ -92,8 +93,32 @@ check_eq "bash: commands" "completion" "$(comp imgbuild compl)"
 want=$("$BIN" build --help | grep -oE -- '^ {2,6}(-[a-zA-Z], )?--[a-z][a-z-]+' | grep -oE -- '--[a-z][a-z-]+' | sort -u | tr '\n' ' ')
 check_eq "bash: every build flag of --help is completed" "$want" "$(comp imgbuild build -- | tr ' ' '\n' | sort -u | grep . | tr '\n' ' ')"
 "$BIN" completion zsh >"$T/_imgbuild"
-if command -v zsh >/dev/null; then check "zsh completion parses" zsh -n "$T/_imgbuild"; fi
+check "zsh completion parses" zsh -n "$T/_imgbuild"
 check "zsh completion lists --cache-repo" grep -q -- "--cache-repo\[" "$T/_imgbuild"
+# zsh: the function loaded by compinit into a real interactive zsh (in tmux), keys typed, the
+# screen read back
+ZD="$T/zsh"
+mkdir -p "$ZD/func"
+cp "$T/_imgbuild" "$ZD/func/"
+printf 'fpath=(%q $fpath)\nautoload -U compinit && compinit -u -d %q\nPS1="%%%% "\n' "$ZD/func" "$ZD/zcompdump" >"$ZD/.zshrc"
+ZS="imgbuild-cli-zsh-$$"
+tmux new-session -d -s "$ZS" -x 200 -y 50 "env ZDOTDIR=$(printf %q "$ZD") zsh -i"
+for _ in $(seq 50); do tmux capture-pane -p -t "$ZS" | grep -q '^% ' && break; sleep 0.2; done
+# zcomp TEXT: on a cleared screen, types TEXT and Tab; prints the screen
+zcomp() {
+  tmux send-keys -t "$ZS" C-u C-l
+  sleep 0.3
+  tmux send-keys -t "$ZS" "$1" Tab
+  sleep 1
+  tmux capture-pane -p -t "$ZS"
+}
+check "zsh: a subcommand completes" grep -qx '% imgbuild push' <<<"$(zcomp 'imgbuild pu')"
+check "zsh: the subcommands are listed with their help" grep -qE '^push +-- push an OCI image layout' <<<"$(zcomp 'imgbuild ')"
+check "zsh: a flag of build completes" grep -qx '% imgbuild build --cache-repo' <<<"$(zcomp 'imgbuild build --cache-r')"
+check "zsh: push does not offer build's flags" grep -qx '% imgbuild push --cache-r' <<<"$(zcomp 'imgbuild push --cache-r')"
+check "zsh: a choice argument lists its words" grep -qE '^gzip +zstd *$' <<<"$(zcomp 'imgbuild build --compression ')"
+check "zsh: help completes a command" grep -qx '% imgbuild help push' <<<"$(zcomp 'imgbuild help pu')"
+tmux kill-session -t "$ZS" 2>/dev/null
 "$BIN" man >"$T/imgbuild.1"
 check "the man page renders" sh -c "man -l '$T/imgbuild.1' >'$T/man.txt' 2>'$T/man.err' && ! test -s '$T/man.err'"
 missing=""
