@@ -24,6 +24,7 @@
 #include "pipeline_base.h"
 #include "pipeline_config.h"
 #include "pkgrec.h"
+#include "progress.h"
 #include "rcache_stage.h"
 #include "sbom_attach.h" /* issue 15 */
 #include "scratch.h"
@@ -56,6 +57,7 @@ typedef struct build {
 	unsigned char *is_needed; /* per package: its layer must be built; NULL = all */
 	rcache_stage_t *rcache;   /* --cache-repo (builder/rcache_stage.c); NULL without it */
 	pipeline_base_t *pbase;   /* base image policy, root filesystem layer (pipeline_base.c) */
+	progress_counter_t installed; /* "install" progress: packages installed of those needed */
 } build_t;
 
 /* The platform's package set: a solve, or a lock's records (already fetched: their archives
@@ -110,16 +112,38 @@ static int install_one(void *ctx, size_t i, err_t *err)
 {
 	build_t *b = ctx;
 	if (b->is_needed && !b->is_needed[i])
-		return 0;             /* its layer comes from the layer cache */
-	if (group_is_pip(b->pkgs[i])) /* a wheel (context_pip.c) */
-		return ctx_pip_install(b->ctx, b->target->platform, b->pkgs[i], b->archives[i],
-				       b->stages[i], err);
-	install_opts_t io = {.target_prefix = b->prefix,
+		return 0;               /* its layer comes from the layer cache */
+	if (group_is_pip(b->pkgs[i])) { /* a wheel (context_pip.c) */
+		int rc = ctx_pip_install(b->ctx, b->target->platform, b->pkgs[i], b->archives[i],
+					 b->stages[i], err);
+		if (rc == 0) /* conda packages are counted by install_package */
+			progress_count_one(&b->installed);
+		return rc;
+	}
+	install_opts_t io = {.progress = &b->installed,
+			     .target_prefix = b->prefix,
 			     .python_version = b->python_version,
 			     .extract_cache = b->extract_cache.len ? b->extract_cache.data : NULL,
 			     .log = b->log,
 			     .log_ud = b->ud};
 	return install_package(&io, b->pkgs[i], b->archives[i], b->stages[i], err);
+}
+
+/* The install workpool between the "install" progress START and END (common/progress.h). */
+static int install_run(build_t *b, err_t *err)
+{
+	progress_counter_t *c = &b->installed;
+	c->sink = b->opts->progress;
+	c->step = "install";
+	c->item = b->plat->subdir; /* "linux-64" */
+	c->total = 0;
+	for (size_t i = 0; i < b->n_pkgs; i++)
+		c->total += !b->is_needed || b->is_needed[i];
+	progress_emit(c->sink, PROGRESS_START, c->step, c->item, 0, c->total, NULL);
+	int rc = workpool_run(b->n_pkgs, b->opts->jobs, install_one, b, err);
+	progress_emit(c->sink, PROGRESS_END, c->step, c->item, c->done, c->total,
+		      rc ? "failed" : "done");
+	return rc;
 }
 
 static int install_all(build_t *b, err_t *err)
@@ -141,7 +165,7 @@ static int install_all(build_t *b, err_t *err)
 	if (rc)
 		return -1;
 	ctx_log(b->ctx, "installing %zu packages into %s", b->n_pkgs, b->prefix);
-	return workpool_run(b->n_pkgs, b->opts->jobs, install_one, b, err);
+	return install_run(b, err);
 }
 
 static int make_plan(build_t *b, err_t *err)
@@ -162,6 +186,7 @@ static int layer_one(void *ctx, size_t g, err_t *err)
 		dirs[j] = b->stages[plan_group_pkg(b->plan, g, j)];
 	layer_opts_t lo = b->opts->layer;
 	lo.consume_sources = 1; /* the staging trees are this build's scratch */
+	lo.progress_item = plan_group_name(b->plan, g); /* "compress" progress */
 	rc = layer_build(dirs, n, b->prefix, &lo, b->blobs.data, &b->layers[g].desc, err);
 	if (rc)
 		err_prefix(err, "layer for group '%s'", plan_group_name(b->plan, g));

@@ -32,6 +32,9 @@ typedef struct install_opts {
 	/* Cap on the bytes one package may write (its files as extracted plus the files
 	 * rewritten for a prefix placeholder); 0 = install_max_extracted_bytes(). */
 	long long max_extracted_bytes;
+	/* Counted once per package installed (an "install" count of packages, common/progress.h),
+	 * or NULL. Borrowed. */
+	struct progress_counter *progress;
 } install_opts_t;
 
 /* Decompression bombs (issue 10 #9): a package may write at most INSTALL_EXPANSION_RATIO
