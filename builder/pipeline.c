@@ -483,6 +483,22 @@ static void build_cleanup(build_t *b)
 	buf_free(&b->blobs);
 }
 
+/* The result's layers in image order: the root filesystem layer (group "rootfs", no packages)
+ * when there is one, then the groups' (b->layers, moved). */
+static void take_layers(build_t *b, build_result_t *out)
+{
+	layer_desc_t rootfs;
+	size_t k = (size_t)pipeline_base_layer(b->pbase, &rootfs);
+	out->n_layers = b->n_layers + k;
+	out->layers = xcalloc(out->n_layers ? out->n_layers : 1, sizeof *out->layers);
+	if (k)
+		out->layers[0] = (build_layer_info_t){.group = xstrdup("rootfs"), .desc = rootfs};
+	for (size_t g = 0; g < b->n_layers; g++)
+		out->layers[k + g] = b->layers[g];
+	free(b->layers);
+	b->layers = NULL;
+}
+
 int pipeline_build(ctx_t *ctx, const pipeline_target_t *t, build_result_t *out, err_t *err)
 {
 	build_t b = {.ctx = ctx,
@@ -504,9 +520,7 @@ int pipeline_build(ctx_t *ctx, const pipeline_target_t *t, build_result_t *out, 
 		goto out;
 	out->prefix = xstrdup(b.prefix);
 	out->n_packages = b.n_pkgs;
-	out->layers = b.layers;
-	out->n_layers = b.n_layers;
-	b.layers = NULL;
+	take_layers(&b, out);
 	rc = 0;
 out:
 	if (rc)

@@ -56,11 +56,16 @@ check_eq "containerimage.descriptor: media type, digest and size of the manifest
   "$(jq -r '."containerimage.descriptor" | "\(.mediaType) \(.digest) \(.size)"' "$T/meta.json")"
 check_eq "image.name lists every -t, comma-separated" "$H/team/x:1,$H/team/x:latest" "$(jq -r '."image.name"' "$T/meta.json")"
 # the manifest's first layer is the root filesystem layer (no base here: docs/base-images.md),
-# which holds no packages; the metadata lists the package layers
-check_eq "layers: group, packages, size, digest as in the manifest" \
-  "$(printf '%s' "$raw" | jq -r '[.layers[1:][] | "\(.size) \(.digest)"] | join(",")')" \
+# group rootfs with no packages; then the package layers
+check_eq "layers: every layer of the manifest, in order, with size and digest" \
+  "$(printf '%s' "$raw" | jq -r '[.layers[] | "\(.size) \(.digest)"] | join(",")')" \
   "$(jq -r '[.layers[] | "\(.size) \(.digest)"] | join(",")' "$T/meta.json")"
-check "layers have a group and a package count" jq -e '.layers | all(.group != null and .packages > 0)' "$T/meta.json"
+check_eq "the first is the root filesystem layer: group rootfs, no packages" "rootfs 0" \
+  "$(jq -r '.layers[0] | "\(.group) \(.packages)"' "$T/meta.json")"
+check "the others have a group and a package count" jq -e '.layers[1:] | length > 0 and all(.group != null and .packages > 0)' "$T/meta.json"
+rootfs_digest=$(printf '%s' "$raw" | jq -r '.layers[0].digest')
+check "the build table's first row is the root filesystem layer" \
+  grep -qE "^rootfs +0 +[0-9.]+ [KMG]?B  $rootfs_digest\$" <<<"$(printf '%s\n' "$out" | sed -n 2p)"
 
 # --- push prints the digest -------------------------------------------------------------------
 "$BIN" build "$ENV" --channel "$CH" --cache-dir "$T/cache" --output "oci:$T/out.oci" -t out:1 >/dev/null 2>&1
