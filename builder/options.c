@@ -728,6 +728,7 @@ int cli_parse(cmd_bit_t cmd, const char *usage, int argc, char **argv, cli_args_
 	cli_is_quiet = out->is_quiet;
 	progress_setup(out->progress, out->is_quiet);
 	out->reg.progress = out->build.progress = progress_cli_sink();
+	out->build.layer.progress = progress_cli_sink(); /* each layer's compression */
 	out->args = argv + optind;
 	out->n_args = (size_t)(argc - optind);
 	if ((rc = config_apply(cmd, out)) != 0) /* imgbuild.yaml, under the flags (config.h) */

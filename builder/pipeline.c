@@ -24,6 +24,7 @@
 #include "pipeline_base.h"
 #include "pipeline_config.h"
 #include "pkgrec.h"
+#include "progress.h"
 #include "rcache_stage.h"
 #include "sbom_attach.h" /* issue 15 */
 #include "scratch.h"
@@ -57,6 +58,7 @@ typedef struct build {
 	unsigned char *is_needed; /* per package: its layer must be built; NULL = all */
 	rcache_stage_t *rcache;   /* --cache-repo (builder/rcache_stage.c); NULL without it */
 	pipeline_base_t *pbase;   /* base image policy, root filesystem layer (pipeline_base.c) */
+	progress_counter_t installed; /* "install" progress: packages installed of those needed */
 
 	/* --layers: per group, built and stored (spread.c); NULL = every group, and an image */
 	unsigned char *is_selected;
@@ -114,17 +116,39 @@ static int install_one(void *ctx, size_t i, err_t *err)
 {
 	build_t *b = ctx;
 	if (b->is_needed && !b->is_needed[i])
-		return 0;             /* its layer comes from the layer cache */
-	if (group_is_pip(b->pkgs[i])) /* a wheel (context_pip.c) */
-		return ctx_pip_install(b->ctx, b->target->platform, b->pkgs[i], b->archives[i],
-				       b->stages[i], err);
-	install_opts_t io = {.target_prefix = b->prefix,
+		return 0;               /* its layer comes from the layer cache */
+	if (group_is_pip(b->pkgs[i])) { /* a wheel (context_pip.c) */
+		int rc = ctx_pip_install(b->ctx, b->target->platform, b->pkgs[i], b->archives[i],
+					 b->stages[i], err);
+		if (rc == 0) /* conda packages are counted by install_package */
+			progress_count_one(&b->installed);
+		return rc;
+	}
+	install_opts_t io = {.progress = &b->installed,
+			     .target_prefix = b->prefix,
 			     .python_version = b->python_version,
 			     .extract_cache = b->extract_cache.len ? b->extract_cache.data : NULL,
 			     .log = b->log,
 			     .log_ud = b->ud,
 			     .stage_links = 1}; /* cached members stay in the cache (issue 14) */
 	return install_package(&io, b->pkgs[i], b->archives[i], b->stages[i], err);
+}
+
+/* The install workpool between the "install" progress START and END (common/progress.h). */
+static int install_run(build_t *b, err_t *err)
+{
+	progress_counter_t *c = &b->installed;
+	c->sink = b->opts->progress;
+	c->step = "install";
+	c->item = b->plat->subdir; /* "linux-64" */
+	c->total = 0;
+	for (size_t i = 0; i < b->n_pkgs; i++)
+		c->total += !b->is_needed || b->is_needed[i];
+	progress_emit(c->sink, PROGRESS_START, c->step, c->item, 0, c->total, NULL);
+	int rc = workpool_run(b->n_pkgs, b->opts->jobs, install_one, b, err);
+	progress_emit(c->sink, PROGRESS_END, c->step, c->item, c->done, c->total,
+		      rc ? "failed" : "done");
+	return rc;
 }
 
 static int install_all(build_t *b, err_t *err)
@@ -146,7 +170,7 @@ static int install_all(build_t *b, err_t *err)
 	if (rc)
 		return -1;
 	ctx_log(b->ctx, "installing %zu packages into %s", b->n_pkgs, b->prefix);
-	return workpool_run(b->n_pkgs, b->opts->jobs, install_one, b, err);
+	return install_run(b, err);
 }
 
 static int make_plan(build_t *b, err_t *err)
@@ -178,6 +202,7 @@ static int layer_one(void *ctx, size_t g, err_t *err)
 		dirs[j] = b->stages[plan_group_pkg(b->plan, g, j)];
 	layer_opts_t lo = b->opts->layer;
 	lo.consume_sources = 1; /* the staging trees are this build's scratch */
+	lo.progress_item = plan_group_name(b->plan, g); /* "compress" progress */
 	rc = layer_build(dirs, n, b->prefix, &lo, b->blobs.data, &b->layers[g].desc, err);
 	if (rc)
 		err_prefix(err, "layer for group '%s'", plan_group_name(b->plan, g));
@@ -504,6 +529,22 @@ static void build_cleanup(build_t *b)
 	buf_free(&b->blobs);
 }
 
+/* The result's layers in image order: the root filesystem layer (group "rootfs", no packages)
+ * when there is one, then the groups' (b->layers, moved). */
+static void take_layers(build_t *b, build_result_t *out)
+{
+	layer_desc_t rootfs;
+	size_t k = (size_t)pipeline_base_layer(b->pbase, &rootfs);
+	out->n_layers = b->n_layers + k;
+	out->layers = xcalloc(out->n_layers ? out->n_layers : 1, sizeof *out->layers);
+	if (k)
+		out->layers[0] = (build_layer_info_t){.group = xstrdup("rootfs"), .desc = rootfs};
+	for (size_t g = 0; g < b->n_layers; g++)
+		out->layers[k + g] = b->layers[g];
+	free(b->layers);
+	b->layers = NULL;
+}
+
 int pipeline_build(ctx_t *ctx, const pipeline_target_t *t, build_result_t *out, err_t *err)
 {
 	build_t b = {.ctx = ctx,
@@ -532,9 +573,7 @@ int pipeline_build(ctx_t *ctx, const pipeline_target_t *t, build_result_t *out, 
 		keep_selected(&b);
 	out->prefix = xstrdup(b.prefix);
 	out->n_packages = b.n_pkgs;
-	out->layers = b.layers;
-	out->n_layers = b.n_layers;
-	b.layers = NULL;
+	take_layers(&b, out);
 	rc = 0;
 out:
 	if (rc)

@@ -96,7 +96,7 @@ typedef struct pipeline_target {
 } pipeline_target_t;
 
 typedef struct build_layer_info {
-	char *group; /* group name, or "base" for base image layers */
+	char *group; /* group name, "rootfs" for the root filesystem layer (no packages) */
 	size_t n_packages;
 	layer_desc_t desc;
 	int is_cached;        /* reused from the layer cache, not built */

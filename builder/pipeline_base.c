@@ -136,6 +136,14 @@ void pipeline_base_add_layer(const pipeline_base_t *pb, oci_image_t *img)
 	buf_free(&msg);
 }
 
+int pipeline_base_layer(const pipeline_base_t *pb, layer_desc_t *out)
+{
+	if (!pb || !pb->rootfs || rootfs_entry_count(pb->rootfs) == 0)
+		return 0;
+	*out = pb->rootfs_desc;
+	return 1;
+}
+
 const char *pipeline_base_user(const pipeline_base_t *pb)
 {
 	return pb->rootfs ? rootfs_config_user(pb->rootfs) : NULL;

@@ -11,6 +11,7 @@
 
 #include "err.h"
 #include "image.h"
+#include "layer.h"
 #include "pkgrec.h"
 
 struct ctx;
@@ -33,6 +34,8 @@ int pipeline_base_check(pipeline_base_t *pb, const char *const *stages, const ch
 
 /* Appends the root filesystem layer (if any) to img, whose base layers must be in already. */
 void pipeline_base_add_layer(const pipeline_base_t *pb, oci_image_t *img);
+/* The root filesystem layer's descriptor into out: 1 when the image has one, else 0. */
+int pipeline_base_layer(const pipeline_base_t *pb, layer_desc_t *out);
 /* The config User for --user (rootfs_config_user), or NULL without --user. Borrowed. */
 const char *pipeline_base_user(const pipeline_base_t *pb);
 

@@ -22,8 +22,8 @@ typedef enum mode { MODE_PLAIN, MODE_TTY, MODE_JSON, MODE_QUIET } mode_t_;
 
 typedef struct item {
 	char *step, *key;
-	long long done, total;
-	double started, last_line; /* seconds (CLOCK_MONOTONIC) */
+	long long done, total, out; /* out: compressed bytes so far ("compress") */
+	double started, last_line;  /* seconds (CLOCK_MONOTONIC) */
 } item_t;
 
 static struct {
@@ -55,20 +55,49 @@ static void short_item(const char *item, char *out, size_t cap)
 		out[cap - 1] = '\0';
 }
 
-/* "upload sha256:0123456789ab  4.1 MB / 12.3 MB  33%  1.0 MB/s" */
+static int is_step(const char *step, const char *name)
+{
+	return step && !strcmp(step, name);
+}
+
+/* What a live item has done: "37 / 120 packages" (install), "120.3 MB -> 40.1 MB"
+ * (compress: bytes in -> out), "4.1 MB / 12.3 MB  33%" (bytes of a known total). */
+static void describe_amount(const char *step, long long done, long long total, long long out,
+			    char *buf, size_t cap)
+{
+	char a[32], b[32];
+	cli_human_size(done, a, sizeof a);
+	if (is_step(step, "install")) {
+		snprintf(buf, cap, "%lld / %lld packages", done, total);
+		return;
+	}
+	if (is_step(step, "compress")) {
+		cli_human_size(out, b, sizeof b);
+		snprintf(buf, cap, "%s -> %s", a, b);
+		return;
+	}
+	cli_human_size(total, b, sizeof b);
+	if (total > 0)
+		snprintf(buf, cap, "%s / %s  %3d%%", a, b,
+			 (int)(100.0 * (double)done / (double)total));
+	else
+		snprintf(buf, cap, "%s", a);
+}
+
+/* "upload sha256:0123456789ab  4.1 MB / 12.3 MB  33%  1.0 MB/s", "install linux-64  37 / 120
+ * packages" */
 static void describe(const item_t *it, char *out, size_t cap)
 {
-	char name[64], done[32], total[32], rate[32];
+	char name[64], amount[96], rate[32];
 	double secs = now_s() - it->started;
 	short_item(it->key, name, sizeof name);
-	cli_human_size(it->done, done, sizeof done);
-	cli_human_size(it->total, total, sizeof total);
+	describe_amount(it->step, it->done, it->total, it->out, amount, sizeof amount);
+	if (is_step(it->step, "install")) {
+		snprintf(out, cap, "%s %s  %s", it->step, name, amount);
+		return;
+	}
 	cli_human_size(secs > 0.05 ? (long long)((double)it->done / secs) : 0, rate, sizeof rate);
-	if (it->total > 0)
-		snprintf(out, cap, "%s %s  %s / %s  %3d%%  %s/s", it->step, name, done, total,
-			 (int)(100.0 * (double)it->done / (double)it->total), rate);
-	else
-		snprintf(out, cap, "%s %s  %s  %s/s", it->step, name, done, rate);
+	snprintf(out, cap, "%s %s  %s  %s/s", it->step, name, amount, rate);
 }
 
 static void tty_clear(void)
@@ -104,7 +133,7 @@ static item_t *add(const progress_event_t *ev)
 	if (it || R.n_live == MAX_LIVE)
 		return it;
 	it = &R.live[R.n_live++];
-	*it = (item_t){xstrdup(ev->step), xstrdup(ev->item), 0, ev->total, now_s(), now_s()};
+	*it = (item_t){xstrdup(ev->step), xstrdup(ev->item), 0, ev->total, 0, now_s(), now_s()};
 	return it;
 }
 
@@ -123,6 +152,8 @@ static void json_event(const char *event, const progress_event_t *ev, const char
 		json_object_set_new(o, "item", json_string(ev->item));
 		json_object_set_new(o, "done", json_integer(ev->done));
 		json_object_set_new(o, "total", json_integer(ev->total));
+		if (is_step(ev->step, "compress"))
+			json_object_set_new(o, "out", json_integer(ev->out));
 		if (ev->status)
 			json_object_set_new(o, "status", json_string(ev->status));
 	}
@@ -138,11 +169,25 @@ static void json_event(const char *event, const progress_event_t *ev, const char
 /* The line a step's end leaves behind (tty, plain). */
 static void end_line(const item_t *it, const progress_event_t *ev)
 {
-	char name[64], size[32];
+	char name[64], amount[96];
 	short_item(ev->item, name, sizeof name);
-	cli_human_size(ev->total >= 0 ? ev->total : ev->done, size, sizeof size);
-	fprintf(stderr, "imgbuild: %s %s: %s %s (%.1f s)\n", ev->step, name, size,
+	if (is_step(ev->step, "install") || is_step(ev->step, "compress"))
+		describe_amount(ev->step, ev->done, ev->total, ev->out, amount, sizeof amount);
+	else
+		cli_human_size(ev->total >= 0 ? ev->total : ev->done, amount, sizeof amount);
+	fprintf(stderr, "imgbuild: %s %s: %s %s (%.1f s)\n", ev->step, name, amount,
 		ev->status ? ev->status : "done", it ? now_s() - it->started : 0.0);
+}
+
+/* An event's numbers into its live item. Counts of packages done arrive from several
+ * workers in either order (progress_count_one): the largest wins. */
+static void update_item(item_t *it, const progress_event_t *ev)
+{
+	if (!(is_step(ev->step, "install") && ev->done < it->done))
+		it->done = ev->done;
+	if (ev->total >= 0)
+		it->total = ev->total;
+	it->out = ev->out;
 }
 
 static void on_event_locked(const progress_event_t *ev)
@@ -151,11 +196,8 @@ static void on_event_locked(const progress_event_t *ev)
 	char line[256];
 	if (ev->kind == PROGRESS_BYTES && !it)
 		it = add(ev);
-	if (it && ev->kind != PROGRESS_END) {
-		it->done = ev->done;
-		if (ev->total >= 0)
-			it->total = ev->total;
-	}
+	if (it && ev->kind != PROGRESS_END)
+		update_item(it, ev);
 	switch (R.mode) {
 	case MODE_JSON:
 		if (ev->kind == PROGRESS_BYTES && it && now_s() - it->last_line < JSON_BYTES_S)

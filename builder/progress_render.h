@@ -1,7 +1,8 @@
 /* progress_render.h — the CLI's renderer of library progress events (common/progress.h) and of its
  * log lines, on stderr only (stdout is the result's: docs/cli.md). Modes (--progress): tty =
- * one live line per item in flight (blob uploads: bytes, percent, rate; then how each
- * ended: uploaded, mounted, skipped), redrawn in place, log lines scrolling above them;
+ * one live line per item in flight (downloads and blob uploads: bytes, percent, rate, then
+ * how each ended: uploaded, mounted, skipped; installs: packages done / total; each layer's
+ * compression: bytes in -> out), redrawn in place, log lines scrolling above them;
  * plain = one line per step start and end, and a line for each step still running at least
  * every 5 s; json = one JSON object per line and event (start, bytes (at most 2 per second
  * per item), end, log). auto = tty when stderr is a terminal, else plain. One renderer per

@@ -17,12 +17,15 @@
 
 #include "buf.h"
 #include "chunkgz.h"
+#include "progress.h"
 #include "workpool.h"
 #include "xalloc.h"
 
 #define BLOB_CHUNK (128 * 1024)
 /* zstd job size, pinned so that a libzstd default change cannot move job boundaries. */
 #define BLOB_ZSTD_JOB_BYTES (4 * 1024 * 1024)
+/* A "compress" progress event at most this often (uncompressed bytes in). */
+#define BLOB_PROGRESS_BYTES (4LL << 20)
 
 struct blob_writer {
 	layer_compression_t compression;
@@ -36,6 +39,9 @@ struct blob_writer {
 	chunkgz_t *gz;
 	ZSTD_CCtx *zc;
 	unsigned char *out;
+	const progress_sink_t *progress; /* "compress" events, or NULL (borrowed) */
+	const char *progress_item;       /* borrowed */
+	long long bytes_in, next_report;
 };
 
 const char *blob_media_type(layer_compression_t compression)
@@ -48,6 +54,9 @@ void blob_writer_free(blob_writer_t *w)
 {
 	if (!w)
 		return;
+	if (!w->is_finished) /* a failed layer: its live progress line ends too */
+		progress_emit_out(w->progress, PROGRESS_END, "compress", w->progress_item,
+				  w->bytes_in, -1, w->compressed_bytes, "failed");
 	if (w->fd >= 0)
 		close(w->fd);
 	if (!w->is_finished && w->tmp_path.len)
@@ -181,12 +190,28 @@ static int zstd_step(blob_writer_t *w, const void *data, size_t len, int is_end,
 	}
 }
 
+void blob_writer_set_progress(blob_writer_t *w, const progress_sink_t *sink, const char *item)
+{
+	w->progress = sink;
+	w->progress_item = item ? item : "layer";
+	w->next_report = BLOB_PROGRESS_BYTES;
+	progress_emit(sink, PROGRESS_START, "compress", w->progress_item, 0, -1, NULL);
+}
+
 int blob_writer_write(blob_writer_t *w, const void *data, size_t len, err_t *err)
 {
+	int rc;
 	digest_update(w->diff_id, data, len);
-	if (w->gz)
-		return chunkgz_write(w->gz, data, len, err);
-	return zstd_step(w, data, len, 0, err);
+	rc = w->gz ? chunkgz_write(w->gz, data, len, err) : zstd_step(w, data, len, 0, err);
+	w->bytes_in += (long long)len;
+	if (w->progress && w->bytes_in >= w->next_report) {
+		/* compressed_bytes is only written here and in finish: both sinks drain on the
+		 * caller's thread (chunkgz.c), so this read races with nothing */
+		progress_emit_out(w->progress, PROGRESS_BYTES, "compress", w->progress_item,
+				  w->bytes_in, -1, w->compressed_bytes, NULL);
+		w->next_report = w->bytes_in + BLOB_PROGRESS_BYTES;
+	}
+	return rc;
 }
 
 int blob_writer_finish(blob_writer_t *w, char digest_hex[DIGEST_HEX_MAX],
@@ -217,6 +242,8 @@ int blob_writer_finish(blob_writer_t *w, char digest_hex[DIGEST_HEX_MAX],
 	}
 	w->is_finished = 1;
 	*compressed_bytes = w->compressed_bytes;
+	progress_emit_out(w->progress, PROGRESS_END, "compress", w->progress_item, w->bytes_in,
+			  w->bytes_in, w->compressed_bytes, "done");
 	rc = 0;
 out:
 	buf_free(&final_path);

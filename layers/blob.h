@@ -18,6 +18,12 @@ typedef struct blob_writer blob_writer_t;
  * libdeflate's 1..12. threads <= 0 = one per online CPU. Caller frees. NULL + err on failure. */
 blob_writer_t *blob_writer_new(const char *blobs_dir, layer_compression_t compression, int level,
 			       int threads, err_t *err);
+/* Reports "compress" progress (common/progress.h) for this blob under item (a layer group;
+ * NULL = "layer"): START now, BYTES every few MiB in (done = uncompressed bytes in, out =
+ * compressed bytes out), END on finish ("done") or on free before finish ("failed"). sink
+ * and item are borrowed and must outlive the writer; sink NULL = no events. */
+struct progress_sink;
+void blob_writer_set_progress(blob_writer_t *w, const struct progress_sink *sink, const char *item);
 int blob_writer_write(blob_writer_t *w, const void *data, size_t len, err_t *err);
 /* Flushes the compressor, fsyncs, renames into blobs_dir/<digest hex>. The hex strings are
  * bare (no "sha256:"). After this only blob_writer_free may be called. */

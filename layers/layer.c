@@ -301,6 +301,7 @@ static int tar_open(build_ctx_t *ctx, const layer_opts_t *opts, const char *blob
 		blob_writer_new(blobs_dir, opts->compression, opts->level, opts->threads, ctx->err);
 	if (!ctx->blob)
 		return -1;
+	blob_writer_set_progress(ctx->blob, opts->progress, opts->progress_item);
 	*a = xcheck(archive_write_new());
 	if (archive_write_set_format_pax_restricted(*a) != ARCHIVE_OK ||
 	    archive_write_set_bytes_per_block(*a, 10240) != ARCHIVE_OK ||

@@ -35,6 +35,10 @@ typedef struct layer_opts {
 			      * scratch staging trees, so that their data is dropped while
 			      * still in the page cache instead of written back and removed
 			      * later. Never changes the layer's bytes. */
+	/* "compress" progress of the layer's blob (blob.h, common/progress.h) named
+	 * progress_item (its group), or NULL. Borrowed; never changes the layer's bytes. */
+	const struct progress_sink *progress;
+	const char *progress_item;
 } layer_opts_t;
 
 typedef struct layer_desc {

@@ -304,7 +304,9 @@ rootfs_t *rootfs_plan(const rootfs_opts_t *opts, err_t *err)
 int rootfs_build(const rootfs_t *rf, const layer_opts_t *opts, const char *blobs_dir,
 		 layer_desc_t *out, err_t *err)
 {
-	if (layer_build_mem(rf->v, rf->n, opts, blobs_dir, out, err))
+	layer_opts_t o = opts ? *opts : (layer_opts_t){.compression = LAYER_GZIP};
+	o.progress_item = "rootfs"; /* its "compress" progress, named as its layer group */
+	if (layer_build_mem(rf->v, rf->n, &o, blobs_dir, out, err))
 		return err_prefix(err, "root filesystem layer");
 	return 0;
 }

@@ -21,6 +21,7 @@
 #include "fsutil.h"
 #include "install_int.h"
 #include "pkg.h"
+#include "progress.h"
 #include "xalloc.h"
 
 static int python_version_is_valid(const char *v)
@@ -606,6 +607,7 @@ int install_package(const install_opts_t *opts, const pkgrec_t *rec, const char 
 			unlink_links(dest_dir);
 		goto out;
 	}
+	progress_count_one(opts->progress); /* one more package installed */
 	rc = 0;
 out:
 	inst_release(&in);

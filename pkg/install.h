@@ -39,6 +39,9 @@ typedef struct install_opts {
 	 * the same as from the linked tree (issue 14 #1: no staging tree of links on disk).
 	 * Without the cache (or when it cannot be used) dest_dir is a full tree as before. */
 	int stage_links;
+	/* Counted once per package installed (an "install" count of packages, common/progress.h),
+	 * or NULL. Borrowed. */
+	struct progress_counter *progress;
 } install_opts_t;
 
 /* Decompression bombs (issue 10 #9): a package may write at most INSTALL_EXPANSION_RATIO

@@ -3,17 +3,18 @@
 # skopeo: `$(imgbuild -q ...)` is exactly the pushed HOST/REPO@sha256 reference; stdout
 # without -q holds only the result; --metadata-file has buildx's keys with the registry's
 # values; push prints the digest; a platform no channel has is named before anything is
-# built; completion (sourced, called with COMP_WORDS) and the man page come from the option
-# table; a wrong password or an unreachable registry fails before any package is fetched,
+# built; completion (bash: sourced, called with COMP_WORDS; zsh: loaded by compinit in a real
+# zsh in tmux, keys typed) and the man page come from the option table; a wrong password or an unreachable registry fails before any package is fetched,
 # naming where the credentials came from.
 set -u
 . "$(dirname "$0")/lib.sh"
-e2e_need_tools skopeo docker-registry jq htpasswd openssl
+e2e_need_tools skopeo docker-registry jq htpasswd openssl zsh tmux
 BIN=${IMGBUILD_BIN:?}
 SRC=${IMGBUILD_SRC:?}
 T=$(mktemp -d /tmp/imgbuild-cli.XXXXXX)
 REG="$SRC/tests/fixtures/registry"
 cleanup() {
+  tmux kill-session -t "imgbuild-cli-zsh-$$" 2>/dev/null
   for d in "$T"/reg-*; do [ -d "$d" ] && "$REG" stop "$d"; done
   rm -rf "$T"
 }
@@ -55,11 +56,16 @@ check_eq "containerimage.descriptor: media type, digest and size of the manifest
   "$(jq -r '."containerimage.descriptor" | "\(.mediaType) \(.digest) \(.size)"' "$T/meta.json")"
 check_eq "image.name lists every -t, comma-separated" "$H/team/x:1,$H/team/x:latest" "$(jq -r '."image.name"' "$T/meta.json")"
 # the manifest's first layer is the root filesystem layer (no base here: docs/base-images.md),
-# which holds no packages; the metadata lists the package layers
-check_eq "layers: group, packages, size, digest as in the manifest" \
-  "$(printf '%s' "$raw" | jq -r '[.layers[1:][] | "\(.size) \(.digest)"] | join(",")')" \
+# group rootfs with no packages; then the package layers
+check_eq "layers: every layer of the manifest, in order, with size and digest" \
+  "$(printf '%s' "$raw" | jq -r '[.layers[] | "\(.size) \(.digest)"] | join(",")')" \
   "$(jq -r '[.layers[] | "\(.size) \(.digest)"] | join(",")' "$T/meta.json")"
-check "layers have a group and a package count" jq -e '.layers | all(.group != null and .packages > 0)' "$T/meta.json"
+check_eq "the first is the root filesystem layer: group rootfs, no packages" "rootfs 0" \
+  "$(jq -r '.layers[0] | "\(.group) \(.packages)"' "$T/meta.json")"
+check "the others have a group and a package count" jq -e '.layers[1:] | length > 0 and all(.group != null and .packages > 0)' "$T/meta.json"
+rootfs_digest=$(printf '%s' "$raw" | jq -r '.layers[0].digest')
+check "the build table's first row is the root filesystem layer" \
+  grep -qE "^rootfs +0 +[0-9.]+ [KMG]?B  $rootfs_digest\$" <<<"$(printf '%s\n' "$out" | sed -n 2p)"
 
 # --- push prints the digest -------------------------------------------------------------------
 "$BIN" build "$ENV" --channel "$CH" --cache-dir "$T/cache" --output "oci:$T/out.oci" -t out:1 >/dev/null 2>&1
@@ -92,8 +98,32 @@ check_eq "bash: commands" "completion" "$(comp imgbuild compl)"
 want=$("$BIN" build --help | grep -oE -- '^ {2,6}(-[a-zA-Z], )?--[a-z][a-z-]+' | grep -oE -- '--[a-z][a-z-]+' | sort -u | tr '\n' ' ')
 check_eq "bash: every build flag of --help is completed" "$want" "$(comp imgbuild build -- | tr ' ' '\n' | sort -u | grep . | tr '\n' ' ')"
 "$BIN" completion zsh >"$T/_imgbuild"
-if command -v zsh >/dev/null; then check "zsh completion parses" zsh -n "$T/_imgbuild"; fi
+check "zsh completion parses" zsh -n "$T/_imgbuild"
 check "zsh completion lists --cache-repo" grep -q -- "--cache-repo\[" "$T/_imgbuild"
+# zsh: the function loaded by compinit into a real interactive zsh (in tmux), keys typed, the
+# screen read back
+ZD="$T/zsh"
+mkdir -p "$ZD/func"
+cp "$T/_imgbuild" "$ZD/func/"
+printf 'fpath=(%q $fpath)\nautoload -U compinit && compinit -u -d %q\nPS1="%%%% "\n' "$ZD/func" "$ZD/zcompdump" >"$ZD/.zshrc"
+ZS="imgbuild-cli-zsh-$$"
+tmux new-session -d -s "$ZS" -x 200 -y 50 "env ZDOTDIR=$(printf %q "$ZD") zsh -i"
+for _ in $(seq 50); do tmux capture-pane -p -t "$ZS" | grep -q '^% ' && break; sleep 0.2; done
+# zcomp TEXT: on a cleared screen, types TEXT and Tab; prints the screen
+zcomp() {
+  tmux send-keys -t "$ZS" C-u C-l
+  sleep 0.3
+  tmux send-keys -t "$ZS" "$1" Tab
+  sleep 1
+  tmux capture-pane -p -t "$ZS"
+}
+check "zsh: a subcommand completes" grep -qx '% imgbuild push' <<<"$(zcomp 'imgbuild pu')"
+check "zsh: the subcommands are listed with their help" grep -qE '^push +-- push an OCI image layout' <<<"$(zcomp 'imgbuild ')"
+check "zsh: a flag of build completes" grep -qx '% imgbuild build --cache-repo' <<<"$(zcomp 'imgbuild build --cache-r')"
+check "zsh: push does not offer build's flags" grep -qx '% imgbuild push --cache-r' <<<"$(zcomp 'imgbuild push --cache-r')"
+check "zsh: a choice argument lists its words" grep -qE '^gzip +zstd *$' <<<"$(zcomp 'imgbuild build --compression ')"
+check "zsh: help completes a command" grep -qx '% imgbuild help push' <<<"$(zcomp 'imgbuild help pu')"
+tmux kill-session -t "$ZS" 2>/dev/null
 "$BIN" man >"$T/imgbuild.1"
 check "the man page renders" sh -c "man -l '$T/imgbuild.1' >'$T/man.txt' 2>'$T/man.err' && ! test -s '$T/man.err'"
 missing=""

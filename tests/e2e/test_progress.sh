@@ -3,11 +3,17 @@
 # throttling uploads to 1 MB/s: in a real terminal (tmux, capture-pane) the upload's line is
 # redrawn in place with growing byte counts; plain output (piped) has a line at least every
 # 5 s during the long upload; json events each parse with jq and cover start, bytes and end.
+# Then a build of a synthetic environment (bench/gen_env from a 41-package lock of
+# ../shared/corpus, ~40 MB installed) with zstd -19 on one thread, so that compressing its
+# biggest layer is a long step: installs (packages done / total) and each layer's compression
+# (bytes in -> out) are live lines in tmux, plain lines at least every 5 s, and json events.
 set -u
 . "$(dirname "$0")/lib.sh"
 e2e_need_tools docker-registry jq tmux python3
 BIN=${IMGBUILD_BIN:?}
 SRC=${IMGBUILD_SRC:?}
+LOCK=${IMGBUILD_SHARED:-$SRC/../shared}/corpus/locks/condalock-tests-v3.0.3.conda-lock.yml
+[ -f "$LOCK" ] || e2e_skip "$LOCK not found (the corpus lives in ../shared/corpus)"
 T=$(mktemp -d /tmp/imgbuild-progress.XXXXXX)
 REG="$SRC/tests/fixtures/registry"
 SESSION="imgbuild-progress-$$"
@@ -73,5 +79,72 @@ check "json: every line is a JSON object" sh -c "jq -e -s 'length > 0 and all(ty
 check "json: start, bytes and end events for uploads" sh -c "jq -e -s '[.[] | select(.step == \"upload\") | .event] | (index(\"start\") != null and index(\"bytes\") != null and index(\"end\") != null)' '$T/json.log' >/dev/null"
 check "json: bytes grow to the total" sh -c "jq -e -s '[.[] | select(.event == \"end\" and .step == \"upload\" and .status == \"uploaded\")] | length > 0 and all(.done == .total)' '$T/json.log' >/dev/null"
 check "json: log lines are events too" sh -c "jq -e -s 'any(.event == \"log\")' '$T/json.log' >/dev/null"
+
+# --- build: installs and compression ---------------------------------------------------------------
+# gen_env reuses its output when its stamp matches: kept in the build tree across runs.
+SYN="${IMGBUILD_BUILD:-$T}/synth-progress"
+python3 "$SRC/bench/gen_env" "$SYN" --total-gb 0.04 --lock "$LOCK" >"$T/gen_env.log" 2>&1 ||
+  { cat "$T/gen_env.log"; echo "FAIL: bench/gen_env"; exit 1; }
+# build NAME MODE [FLAGS...]: a fresh cache each time (every package installed, every layer
+# compressed); by default zstd -19 on one thread, slow on purpose
+build() {
+  local name=$1 mode=$2; shift 2
+  [ $# -gt 0 ] || set -- --compression zstd --compression-level 19 -j 1
+  "$BIN" build "$SYN/environment.yml" --channel "file://$SYN/channel" --cache-dir "$T/bc-$name" \
+    --output "oci:$T/b-$name.oci" -t s:1 --base scratch --progress "$mode" "$@"
+}
+q() { printf '%q ' "$@"; }
+tmux kill-session -t "$SESSION" 2>/dev/null
+tmux new-session -d -s "$SESSION" -x 200 -y 50 \
+  "export SOURCE_DATE_EPOCH=0; $(q "$BIN") build $(q "$SYN/environment.yml") --channel $(q "file://$SYN/channel") \
+   --cache-dir $(q "$T/bc-tty") --output $(q "oci:$T/b-tty.oci") -t s:1 --base scratch --progress tty \
+   --compression zstd --compression-level 19 -j 1; echo EXIT=\$?; sleep 600"
+caps=()
+for i in $(seq 600); do
+  sleep 0.2
+  c=$(tmux capture-pane -p -t "$SESSION")
+  caps+=("$c")
+  # enough seen once two different byte counts of the big layer's compression were on screen
+  [ "$(printf '%s\n' "${caps[@]}" | grep -E '^  compress base-python +[1-9]' | sort -u | wc -l)" -ge 2 ] && break
+  grep -q '^EXIT=' <<<"$c" && break
+done
+all=$(printf '%s\n' "${caps[@]}")
+check "tty build: a live install line counts packages" grep -qE '^  install linux-64 +[1-9][0-9]* / 41 packages$' <<<"$all"
+check "tty build: the install line ends as a done line" grep -qE '^imgbuild: install linux-64: 41 / 41 packages done' <<<"$all"
+check "tty build: a live compress line shows bytes in -> out and a rate" \
+  grep -qE '^  compress base-python +[1-9][0-9.]* [KMG]?B -> [0-9.]+ [KMG]?B +[0-9.]+ [KMG]?B/s$' <<<"$all"
+check "tty build: the compress line's bytes change in place" \
+  test "$(grep -E '^  compress base-python ' <<<"$all" | sort -u | wc -l)" -ge 2
+inplace=1
+for c in "${caps[@]}"; do
+  [ "$(grep -cE '^  (install|compress) ' <<<"$c" || true)" -le 1 ] || inplace=0
+done
+check "tty build: redrawn in place (one live line at a time with -j 1)" test "$inplace" = 1
+tmux kill-session -t "$SESSION" 2>/dev/null
+
+export SOURCE_DATE_EPOCH=0
+build plain plain 2>&1 >/dev/null | while IFS= read -r l; do printf '%s %s\n' "$EPOCHREALTIME" "$l"; done >"$T/bplain.log"
+check "plain build: install start and end lines" sh -c "grep -q 'install linux-64  0 / 41 packages: started' '$T/bplain.log' &&
+  grep -q 'install linux-64: 41 / 41 packages done' '$T/bplain.log'"
+check "plain build: each layer's compression ends with bytes in -> out" \
+  sh -c "grep -qE 'compress base-python: [0-9.]+ [KMG]?B -> [0-9.]+ [KMG]?B done' '$T/bplain.log' &&
+  grep -qE 'compress rootfs: [0-9.]+ [KMG]?B -> [0-9.]+ [KMG]?B done' '$T/bplain.log'"
+cgap=$(awk '/compress base-python/ { if (p) { d = $1 - p; if (d > m) m = d }; p = $1 } END { printf "%.1f", m }' "$T/bplain.log")
+clong=$(awk '/compress base-python/ {print $1}' "$T/bplain.log" | sed -n '1p;$p' | paste -sd' ' | awk '{printf "%.0f", $2 - $1}')
+check "plain build: compressing the big layer is a long step (${clong} s > 5 s)" test "$clong" -gt 5
+check "plain build: a line at least every 5 s while compressing (largest gap ${cgap} s)" awk -v g="$cgap" 'BEGIN { exit !(g <= 5.6) }'
+check "plain build: the image was written" test -f "$T/b-plain.oci/index.json"
+
+build json json --compression gzip -j 2 2>"$T/bjson.log" >/dev/null
+check "json build: every line is a JSON object" sh -c "jq -e -s 'length > 0 and all(type == \"object\")' '$T/bjson.log' >/dev/null"
+check "json build: install events count to the total" sh -c "jq -e -s '[.[] | select(.step == \"install\")] as \$e |
+  (\$e | map(.event) | index(\"start\") != null and index(\"end\") != null) and
+  (\$e | map(select(.event == \"end\")) | length == 1 and all(.done == 41 and .total == 41 and .status == \"done\"))' '$T/bjson.log' >/dev/null"
+check "json build: compress events per layer with bytes in and out" sh -c "jq -e -s '[.[] | select(.step == \"compress\" and .event == \"end\")] |
+  (map(.item) | index(\"base-python\") != null and index(\"rootfs\") != null) and
+  all(.status == \"done\" and .done == .total and .out > 0 and .out < .done)' '$T/bjson.log' >/dev/null"
+out=$(jq -s '[.[] | select(.step == "compress" and .event == "end" and .item == "base-python") | .out][0]' "$T/bjson.log")
+check "json build: the compressed bytes are the layer blob's size (${out})" \
+  test -n "$(find "$T/b-json.oci/blobs/sha256" -type f -size "${out}c" 2>/dev/null)"
 
 e2e_finish

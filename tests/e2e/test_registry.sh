@@ -45,10 +45,10 @@ check_eq "python runs in the pulled-back image" ok "$(run_in "$T/bundle/rootfs" 
 d1=$(jq -r .digest "$T/meta.json")
 check_eq "both tags point at the metadata digest" "$d1 $d1" \
   "$(sk inspect --tls-verify=false "docker://$H/team/demo:1.0" | jq -r .Digest) $(sk inspect --tls-verify=false "docker://$H/team/demo:latest" | jq -r .Digest)"
-check_eq "metadata lists the layers with group, size and digest" "base-python" "$(jq -r '.layers[0].group' "$T/meta.json")"
-# the metadata lists the group layers; the manifest's first layer is the root filesystem's
-check "metadata layer digests match the manifest's group layers" test "$(jq -r '[.layers[].digest]|join(",")' "$T/meta.json")" = \
-  "$(sk inspect --raw --tls-verify=false "docker://$H/team/demo:1.0" | jq -r '[.layers[1:][].digest]|join(",")')"
+check_eq "metadata lists the layers with group, size and digest" "rootfs base-python" "$(jq -r '[.layers[0,1].group] | join(" ")' "$T/meta.json")"
+# the metadata lists every layer: the root filesystem's (group rootfs), then the groups'
+check "metadata layer digests match the manifest's layers" test "$(jq -r '[.layers[].digest]|join(",")' "$T/meta.json")" = \
+  "$(sk inspect --raw --tls-verify=false "docker://$H/team/demo:1.0" | jq -r '[.layers[].digest]|join(",")')"
 n1=$(uploads "$T/reg-plain")
 check "first push uploaded config and layers" test "$n1" -ge 3
 build -t "$H/team/demo:1.0" >"$T/repush.log" 2>&1

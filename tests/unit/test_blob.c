@@ -20,6 +20,7 @@
 #include "chunkgz.h"
 #include "digest.h"
 #include "fsutil.h"
+#include "progress.h"
 
 /* A bit over 5 chunks: a partial last chunk and several in flight at once. */
 #define INPUT_BYTES (5 * CHUNKGZ_CHUNK_BYTES + 12345)
@@ -276,6 +277,74 @@ static void test_abandoned_writer_leaves_no_files(void **state)
 	assert_int_equal(n, 0);
 }
 
+/* "compress" progress: START, BYTES every few MiB with bytes in growing and bytes out
+ * following, END with in == total and out == the blob's size; a writer freed before finish
+ * ends its item as failed. */
+typedef struct compress_events {
+	int n_start, n_bytes, n_end;
+	long long last_in, last_out;
+	const char *end_status;
+	long long end_in, end_total, end_out;
+} compress_events_t;
+
+static void on_compress(void *ud, const progress_event_t *ev)
+{
+	compress_events_t *c = ud;
+	assert_string_equal(ev->step, "compress");
+	assert_string_equal(ev->item, "python");
+	if (ev->kind == PROGRESS_START) {
+		c->n_start++;
+	} else if (ev->kind == PROGRESS_BYTES) {
+		assert_true(ev->done > c->last_in);
+		assert_true(ev->out >= c->last_out);
+		c->n_bytes++;
+		c->last_in = ev->done;
+		c->last_out = ev->out;
+	} else {
+		c->n_end++;
+		c->end_status = ev->status;
+		c->end_in = ev->done;
+		c->end_total = ev->total;
+		c->end_out = ev->out;
+	}
+}
+
+static void test_compression_progress_reports_bytes_in_and_out(void **state)
+{
+	fixture_t *f = *state;
+	err_t err = ERR_INIT;
+	compress_events_t c = {0};
+	progress_sink_t sink = {on_compress, &c};
+	char digest[DIGEST_HEX_MAX], diff_id[DIGEST_HEX_MAX];
+	long long size = 0;
+	blob_writer_t *w = blob_writer_new(f->dir.data, LAYER_GZIP, 0, 1, &err);
+	assert_non_null(w);
+	blob_writer_set_progress(w, &sink, "python");
+	for (int i = 0; i < 3; i++) /* 3 x 5 MiB: BYTES at 5, 10 and 15 MiB */
+		assert_int_equal(blob_writer_write(w, f->input, INPUT_BYTES, &err), 0);
+	assert_int_equal(blob_writer_finish(w, digest, diff_id, &size, &err), 0);
+	blob_writer_free(w);
+	assert_int_equal(c.n_start, 1);
+	assert_int_equal(c.n_bytes, 3);
+	assert_int_equal(c.last_in, 3LL * INPUT_BYTES);
+	assert_true(c.last_out > 0 && c.last_out < c.last_in);
+	assert_int_equal(c.n_end, 1);
+	assert_string_equal(c.end_status, "done");
+	assert_int_equal(c.end_in, 3LL * INPUT_BYTES);
+	assert_int_equal(c.end_total, 3LL * INPUT_BYTES);
+	assert_int_equal(c.end_out, size);
+
+	compress_events_t a = {0};
+	sink.ud = &a;
+	w = blob_writer_new(f->dir.data, LAYER_ZSTD, 0, 1, &err);
+	assert_non_null(w);
+	blob_writer_set_progress(w, &sink, "python");
+	assert_int_equal(blob_writer_write(w, f->input, 1000, &err), 0);
+	blob_writer_free(w);
+	assert_int_equal(a.n_end, 1);
+	assert_string_equal(a.end_status, "failed");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -297,6 +366,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_abandoned_writer_leaves_no_files, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_compression_progress_reports_bytes_in_and_out,
+						setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

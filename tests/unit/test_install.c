@@ -32,6 +32,7 @@
 #include "layer.h"
 #include "mkpkg.h"
 #include "pkgrec.h"
+#include "progress.h"
 
 #define TARGET "/opt/conda/envs/demo"
 
@@ -260,7 +261,7 @@ static void assert_refused(const mkpkg_member_t *m, size_t n, const char *expect
 {
 	buf_t pkg = BUF_INIT, dest = BUF_INIT, want = BUF_INIT;
 	err_t err = ERR_INIT;
-	install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 0, 0};
+	install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 0, 0, NULL};
 	pkgrec_t *rec = make_rec("hostile", "1.0", "0", "linux-64", NULL, "hostile-1.0-0.tar.bz2");
 	fresh_path(&pkg, "hostile-1.0-0.tar.bz2");
 	fresh_path(&dest, "dest");
@@ -282,7 +283,7 @@ static void assert_meta_refused(const mkpkg_member_t *m, size_t n, const char *e
 {
 	buf_t pkg = BUF_INIT, dest = BUF_INIT;
 	err_t err = ERR_INIT;
-	install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 0, 0};
+	install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 0, 0, NULL};
 	pkgrec_t *rec = make_rec("hostile", "1.0", "0", "linux-64", NULL, "hostile-1.0-0.tar.bz2");
 	fresh_path(&pkg, "hostile-1.0-0.tar.bz2");
 	fresh_path(&dest, "dest");
@@ -449,7 +450,7 @@ static void test_synthetic_package_installs_listed_paths_with_replaced_prefix(vo
 	(void)state;
 	buf_t dest = BUF_INIT, p = BUF_INIT;
 	err_t err = ERR_INIT;
-	install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 0, 0};
+	install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 0, 0, NULL};
 	pkgrec_t *rec = make_rec("demo", "1.0", "0", "linux-64", NULL, "demo-1.0-0.tar.bz2");
 	int rc = install_members(demo_pkg, 8, 0, rec, &opts, &dest, &err);
 	if (rc)
@@ -495,11 +496,11 @@ static void test_extract_cache_is_reused_and_never_written_through(void **state)
 	const char *sha = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 	pkgrec_t *rec = make_rec("demo", "1.0", "0", "linux-64", NULL, "demo-1.0-0.tar.bz2");
 	rec->sha256 = strdup(sha);
-	install_opts_t plain = {TARGET, NULL, NULL, NULL, NULL, 0, 0};
+	install_opts_t plain = {TARGET, NULL, NULL, NULL, NULL, 0, 0, NULL};
 	if (install_members(demo_pkg, 8, 0, rec, &plain, &d0, &err))
 		fail_msg("%s", err_msg(&err));
 	fresh_path(&cache, "xcache");
-	install_opts_t cached = {TARGET, NULL, cache.data, NULL, NULL, 0, 0};
+	install_opts_t cached = {TARGET, NULL, cache.data, NULL, NULL, 0, 0, NULL};
 	if (install_members(demo_pkg, 8, 0, rec, &cached, &d1, &err))
 		fail_msg("%s", err_msg(&err));
 	char *l0 = tree_listing(d0.data), *l1 = tree_listing(d1.data);
@@ -565,7 +566,7 @@ static void test_extract_cache_keeps_nothing_of_a_refused_archive(void **state)
 	pkgrec_t *rec = make_rec("hostile", "1.0", "0", "linux-64", NULL, "hostile-1.0-0.tar.bz2");
 	rec->sha256 = strdup(sha);
 	fresh_path(&cache, "xcache");
-	install_opts_t opts = {TARGET, NULL, cache.data, NULL, NULL, 0, 0};
+	install_opts_t opts = {TARGET, NULL, cache.data, NULL, NULL, 0, 0, NULL};
 	fresh_path(&pkg, "hostile-1.0-0.tar.bz2");
 	assert_int_equal(mkpkg_write_tar_bz2(pkg.data, m, 3), 0);
 	for (int round = 0; round < 2; round++) {
@@ -590,7 +591,7 @@ static void test_binary_placeholder_longer_prefix_fails_install(void **state)
 	buf_t dest = BUF_INIT;
 	err_t err = ERR_INIT;
 	const char *longp = "/opt/conda/envs/a-rather-long-environment-name-indeed";
-	install_opts_t opts = {longp, NULL, NULL, NULL, NULL, 0, 0};
+	install_opts_t opts = {longp, NULL, NULL, NULL, NULL, 0, 0, NULL};
 	pkgrec_t *rec = make_rec("demo", "1.0", "0", "linux-64", NULL, "demo-1.0-0.tar.bz2");
 	assert_int_equal(install_members(demo_pkg, 8, 0, rec, &opts, &dest, &err), -1);
 	buf_t want = BUF_INIT;
@@ -612,7 +613,7 @@ static void test_conda_and_tar_bz2_of_same_content_install_identically(void **st
 	(void)state;
 	buf_t d1 = BUF_INIT, d2 = BUF_INIT;
 	err_t err = ERR_INIT;
-	install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 0, 0};
+	install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 0, 0, NULL};
 	pkgrec_t *r1 = make_rec("demo", "1.0", "0", "linux-64", NULL, "demo-1.0-0.tar.bz2");
 	pkgrec_t *r2 = make_rec("demo", "1.0", "0", "linux-64", NULL, "demo-1.0-0.conda");
 	assert_int_equal(install_members(demo_pkg, 8, 0, r1, &opts, &d1, &err), 0);
@@ -630,6 +631,54 @@ static void test_conda_and_tar_bz2_of_same_content_install_identically(void **st
 	buf_free(&d2);
 }
 
+/* "install" progress: the counter the caller hands in counts each installed package once,
+ * with a BYTES event carrying the new count; a refused package is not counted. */
+typedef struct seen_events {
+	int n_bytes;
+	long long last_done, last_total;
+} seen_events_t;
+
+static void record_event(void *ud, const progress_event_t *ev)
+{
+	seen_events_t *s = ud;
+	assert_string_equal(ev->step, "install");
+	assert_string_equal(ev->item, "linux-64");
+	assert_int_equal(ev->kind, PROGRESS_BYTES);
+	s->n_bytes++;
+	s->last_done = ev->done;
+	s->last_total = ev->total;
+}
+
+static void test_installed_packages_are_counted_once_each(void **state)
+{
+	(void)state;
+	buf_t d1 = BUF_INIT, d2 = BUF_INIT, d3 = BUF_INIT;
+	err_t err = ERR_INIT;
+	seen_events_t seen = {0};
+	progress_sink_t sink = {record_event, &seen};
+	progress_counter_t counter = {&sink, "install", "linux-64", 3, 0};
+	install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 0, &counter};
+	pkgrec_t *r1 = make_rec("demo", "1.0", "0", "linux-64", NULL, "demo-1.0-0.tar.bz2");
+	pkgrec_t *r2 = make_rec("demo", "1.0", "0", "linux-64", NULL, "demo-1.0-0.conda");
+	pkgrec_t *bad = make_rec("hostile", "1.0", "0", "linux-64", NULL, "hostile-1.0-0.tar.bz2");
+	const mkpkg_member_t hostile[] = {{"info/index.json", MKPKG_FILE, INDEX_JSON, 0},
+					  {"../escape", MKPKG_FILE, "x", 0}};
+	assert_int_equal(install_members(demo_pkg, 8, 0, r1, &opts, &d1, &err), 0);
+	assert_int_equal(install_members(demo_pkg, 8, 1, r2, &opts, &d2, &err), 0);
+	assert_int_equal(install_members(hostile, 2, 0, bad, &opts, &d3, &err), -1);
+	err_clear(&err);
+	assert_int_equal(counter.done, 2);
+	assert_int_equal(seen.n_bytes, 2);
+	assert_int_equal(seen.last_done, 2);
+	assert_int_equal(seen.last_total, 3);
+	pkgrec_free(r1);
+	pkgrec_free(r2);
+	pkgrec_free(bad);
+	buf_free(&d1);
+	buf_free(&d2);
+	buf_free(&d3);
+}
+
 static void test_old_format_has_prefix_with_quoted_path(void **state)
 {
 	(void)state;
@@ -645,7 +694,7 @@ static void test_old_format_has_prefix_with_quoted_path(void **state)
 	};
 	buf_t dest = BUF_INIT, p = BUF_INIT;
 	err_t err = ERR_INIT;
-	install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 0, 0};
+	install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 0, 0, NULL};
 	pkgrec_t *rec = make_rec("old", "1.0", "0", "linux-64", NULL, "old-1.0-0.tar.bz2");
 	if (install_members(m, 7, 0, rec, &opts, &dest, &err) != 0)
 		fail_msg("%s", err_msg(&err));
@@ -678,7 +727,7 @@ static void test_old_format_bad_has_prefix_mode_names_line(void **state)
 	};
 	buf_t dest = BUF_INIT;
 	err_t err = ERR_INIT;
-	install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 0, 0};
+	install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 0, 0, NULL};
 	pkgrec_t *rec = make_rec("old", "1.0", "0", "linux-64", NULL, "old-1.0-0.tar.bz2");
 	assert_int_equal(install_members(m, 3, 0, rec, &opts, &dest, &err), -1);
 	assert_string_equal(err_msg(&err), "package old-1.0-0: info/has_prefix line 2: unknown "
@@ -710,7 +759,7 @@ static void test_noarch_python_without_python_is_an_error(void **state)
 	(void)state;
 	buf_t dest = BUF_INIT;
 	err_t err = ERR_INIT;
-	install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 0, 0};
+	install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 0, 0, NULL};
 	pkgrec_t *rec =
 		make_rec("tool", "1.0", "py_0", "noarch", "python", "tool-1.0-py_0.tar.bz2");
 	assert_int_equal(install_members(noarch_pkg, 6, 0, rec, &opts, &dest, &err), -1);
@@ -727,7 +776,7 @@ static void test_noarch_python_is_relocated_with_entry_points(void **state)
 	(void)state;
 	buf_t dest = BUF_INIT, p = BUF_INIT;
 	err_t err = ERR_INIT;
-	install_opts_t opts = {TARGET, "3.11", NULL, NULL, NULL, 0, 0};
+	install_opts_t opts = {TARGET, "3.11", NULL, NULL, NULL, 0, 0, NULL};
 	pkgrec_t *rec = make_rec("tool", "1.0", "py_0", "noarch", "python", "tool-1.0-py_0.conda");
 	if (install_members(noarch_pkg, 6, 1, rec, &opts, &dest, &err) != 0)
 		fail_msg("%s", err_msg(&err));
@@ -773,7 +822,7 @@ static void test_noarch_entry_point_with_code_in_name_is_refused(void **state)
 		    "evil:f\"]}}";
 	buf_t dest = BUF_INIT;
 	err_t err = ERR_INIT;
-	install_opts_t opts = {TARGET, "3.11", NULL, NULL, NULL, 0, 0};
+	install_opts_t opts = {TARGET, "3.11", NULL, NULL, NULL, 0, 0, NULL};
 	pkgrec_t *rec =
 		make_rec("tool", "1.0", "py_0", "noarch", "python", "tool-1.0-py_0.tar.bz2");
 	assert_int_equal(install_members(m, 6, 0, rec, &opts, &dest, &err), -1);
@@ -790,7 +839,7 @@ static void test_existing_dest_dir_is_an_error(void **state)
 	(void)state;
 	buf_t dest = BUF_INIT;
 	err_t err = ERR_INIT;
-	install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 0, 0};
+	install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 0, 0, NULL};
 	pkgrec_t *rec = make_rec("demo", "1.0", "0", "linux-64", NULL, "demo-1.0-0.tar.bz2");
 	fresh_path(&dest, "exists");
 	assert_int_equal(fs_mkdir_p(dest.data, &err), 0);
@@ -824,7 +873,7 @@ static void test_record_with_dotdot_build_cannot_write_outside_staging(void **st
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		buf_t dest = BUF_INIT;
 		err_t err = ERR_INIT;
-		install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 0, 0};
+		install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 0, 0, NULL};
 		/* the channel readers refuse such records (conda/repodata.c); the install must
 		 * refuse them on its own too, so the record is made valid and then altered */
 		pkgrec_t *rec =
@@ -891,7 +940,7 @@ static void test_entry_point_name_with_newline_is_refused(void **state)
 		m[1].data = links[i];
 		buf_t dest = BUF_INIT;
 		err_t err = ERR_INIT;
-		install_opts_t opts = {TARGET, "3.11", NULL, NULL, NULL, 0, 0};
+		install_opts_t opts = {TARGET, "3.11", NULL, NULL, NULL, 0, 0, NULL};
 		pkgrec_t *rec = make_rec("tool", "1.0", "py_0", "noarch", "python",
 					 "tool-1.0-py_0.tar.bz2");
 		assert_int_equal(install_members(m, 6, 0, rec, &opts, &dest, &err), -1);
@@ -986,7 +1035,7 @@ static void test_archives_declaring_gigabytes_fail_fast_naming_the_package(void 
 		}
 		pkgrec_t *rec =
 			make_rec("hostile", "1.0", "0", "linux-64", NULL, "hostile-1.0-0.tar.bz2");
-		install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 0, 0};
+		install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 0, 0, NULL};
 		fresh_path(&dest, "dest");
 		struct rlimit saved, small;
 		getrlimit(RLIMIT_FSIZE, &saved);
@@ -1031,7 +1080,7 @@ static void test_placeholder_bomb_stops_at_the_cap_before_the_disk_fills(void **
 	};
 	buf_t dest = BUF_INIT;
 	err_t err = ERR_INIT;
-	install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 8 << 20, 0};
+	install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 8 << 20, 0, NULL};
 	pkgrec_t *rec = make_rec("hostile", "1.0", "0", "linux-64", NULL, "hostile-1.0-0.tar.bz2");
 	struct rlimit saved, small;
 	getrlimit(RLIMIT_FSIZE, &saved);
@@ -1184,7 +1233,7 @@ static void install_linked(const char *cache, testutil_log_t *log, buf_t *dest,
 	buf_t blobs = BUF_INIT;
 	pkgrec_t *rec = make_rec("linked", "1.0", "0", "linux-64", NULL, "linked-1.0-0.tar.bz2");
 	rec->sha256 = strdup("1111111111111111111111111111111111111111111111111111111111111111");
-	install_opts_t opts = {TARGET, NULL, cache, testutil_log_collect, log, 0, 0};
+	install_opts_t opts = {TARGET, NULL, cache, testutil_log_collect, log, 0, 0, NULL};
 	if (install_members(linked_pkg, 6, 0, rec, &opts, dest, &err))
 		fail_msg("%s", err_msg(&err));
 	fresh_path(&blobs, "blobs");
@@ -1377,7 +1426,7 @@ static int install_corpus(const char *fn, const char *name, const char *version,
 		buf_free(&path);
 		skip();
 	}
-	install_opts_t opts = {TARGET, py, NULL, NULL, NULL, 0, 0};
+	install_opts_t opts = {TARGET, py, NULL, NULL, NULL, 0, 0, NULL};
 	pkgrec_t *rec = make_rec(name, version, build, subdir, noarch, fn);
 	fresh_path(dest, "corpus");
 	int rc = install_package(&opts, rec, path.data, dest->data, err);
@@ -1648,6 +1697,7 @@ int main(void)
 			test_modified_file_in_extract_cache_is_evicted_and_layer_unchanged),
 		cmocka_unit_test(test_planted_extract_cache_entry_without_stamp_is_never_used),
 		cmocka_unit_test(test_cp_r_copy_of_extract_cache_gives_the_same_layer),
+		cmocka_unit_test(test_installed_packages_are_counted_once_each),
 		cmocka_unit_test(test_package_defect_with_extract_cache_has_no_cache_hint),
 		cmocka_unit_test(test_corpus_zlib_tar_bz2_gets_prefix_in_pkgconfig),
 		cmocka_unit_test(test_corpus_zlib_conda_empty_symlink_target_is_refused),
