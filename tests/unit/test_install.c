@@ -657,7 +657,7 @@ static void test_installed_packages_are_counted_once_each(void **state)
 	seen_events_t seen = {0};
 	progress_sink_t sink = {record_event, &seen};
 	progress_counter_t counter = {&sink, "install", "linux-64", 3, 0};
-	install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 0, &counter};
+	install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 0, 0, &counter};
 	pkgrec_t *r1 = make_rec("demo", "1.0", "0", "linux-64", NULL, "demo-1.0-0.tar.bz2");
 	pkgrec_t *r2 = make_rec("demo", "1.0", "0", "linux-64", NULL, "demo-1.0-0.conda");
 	pkgrec_t *bad = make_rec("hostile", "1.0", "0", "linux-64", NULL, "hostile-1.0-0.tar.bz2");
@@ -1339,7 +1339,8 @@ static void test_package_defect_with_extract_cache_has_no_cache_hint(void **stat
 			       NULL,
 			       NULL,
 			       0,
-			       0};
+			       0,
+			       NULL};
 	pkgrec_t *rec = make_rec("demo", "1.0", "0", "linux-64", NULL, "demo-1.0-0.tar.bz2");
 	rec->sha256 = strdup("2222222222222222222222222222222222222222222222222222222222222222");
 	assert_int_equal(install_members(demo_pkg, 8, 0, rec, &opts, &dest, &err), -1);
