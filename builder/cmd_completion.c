@@ -8,7 +8,7 @@
 #include "cmd.h"
 #include "options.h"
 
-#define ALL_CMDS (CMD_BUILD | CMD_PLAN | CMD_LOCK | CMD_PUSH | CMD_INSPECT | CMD_DIFF)
+#define ALL_CMDS (CMD_BUILD | CMD_PLAN | CMD_LOCK | CMD_PUSH | CMD_INSPECT | CMD_DIFF | CMD_VERIFY)
 
 /* An argument that is a fixed list of words ("gzip|zstd"), not a placeholder ("URL|NAME"). */
 static int arg_is_choice(const char *arg)
