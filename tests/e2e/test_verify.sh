@@ -6,10 +6,10 @@
 # layer cache; after the file pins another demo-data it fails naming exactly that package; an
 # image of another environment fails naming each missing package; another recipe fails naming
 # the package in another layer; other layer bytes (compression level) fail on the layer
-# digests; every platform of a two-platform index is
-# checked, a platform the image lacks is named; --format json parses; from the registry no
-# layer blob is read (access log); no SBOM, an unreadable file and an unreachable registry
-# exit 2 with a clear message.
+# digests; CycloneDX documents and a pip: wheel are read; every platform of a two-platform
+# index is checked and a platform the image lacks is named; --format json parses; from the
+# registry no layer blob is read (access log); no SBOM, an unreadable file and an unreachable
+# registry exit 2 with a clear message.
 set -u
 . "$(dirname "$0")/lib.sh"
 e2e_need_root
@@ -20,6 +20,7 @@ T=$(mktemp -d /tmp/imgbuild-verify.XXXXXX)
 REG="$SRC/tests/fixtures/registry"
 cleanup() {
   [ -d "$T/reg" ] && "$REG" stop "$T/reg"
+  [ -d "$T/idx" ] && "$SRC/tests/fixtures/pyindex" stop "$T/idx" >/dev/null 2>&1
   rm -rf "$T"
 }
 trap cleanup EXIT
@@ -108,6 +109,25 @@ check_eq "verify with the default level exits 1, naming each layer's digest (and
   "$rc $(jq -r '[.differences[] | .kind + ":" + .name] | join(" ")' "$T/l9.json")"
 expect_rc "... and passes with --compression-level 9" 0 matches \
   verify --compression-level 9 "$T/env.yml" "oci:$T/l9.oci:1"
+
+check "build with a CycloneDX SBOM" "$BIN" build "$T/env.yml" "${C[@]}" --sbom cyclonedx \
+  --output "oci:$T/c.oci" -t demo:1
+expect_rc "verify reads CycloneDX documents too (versions, builds, hashes)" 0 matches \
+  verify "$T/env.yml" "oci:$T/c.oci:1"
+
+# a pip: section: the wheel is planned (and read back) as a package of kind pip
+"$SRC/tests/fixtures/mkwheels" "$T/wheels" >"$T/mkwheels.log" 2>&1 ||
+  { tail -20 "$T/mkwheels.log"; echo "FAIL: fixture wheels could not be built"; exit 1; }
+port=$("$SRC/tests/fixtures/pyindex" start "$T/wheels" "$T/idx") ||
+  { echo "FAIL: fixture index did not start"; exit 1; }
+printf 'name: piptest\nchannels: [nodefaults]\ndependencies:\n  - python=3.11\n  - pip:\n    - six==1.16.0\n' >"$T/pip.yml"
+PI=(--pypi-index "http://127.0.0.1:$port/simple/")
+check "build an environment with a pip: section" "$BIN" build "$T/pip.yml" "${C[@]}" "${PI[@]}" \
+  --sbom spdx --output "oci:$T/pip.oci" -t p:1
+expect_rc "verify passes on it" 0 matches verify "${PI[@]}" "$T/pip.yml" "oci:$T/pip.oci:1"
+expect_rc "verify --ignore-pip names the wheel as extra" 1 '^  six 1\.16\.0 pypi_0: in the image \(layer [a-z-]+\), not planned$' \
+  verify "${PI[@]}" --ignore-pip "$T/pip.yml" "oci:$T/pip.oci:1"
+"$SRC/tests/fixtures/pyindex" stop "$T/idx" >/dev/null 2>&1
 
 check "build without an SBOM" "$BIN" build "$T/env.yml" "${C[@]}" --output "oci:$T/n.oci" -t demo:1
 expect_rc "verify of an image without an SBOM exits 2, saying why" 2 'no SBOM is attached.*--sbom spdx' \
