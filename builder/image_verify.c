@@ -1,9 +1,10 @@
 /* image_verify.c — `imgbuild verify`'s comparison (see image_verify.h). The planned side is
  * made as builder/plan_report.c makes `plan`'s (ctx_packages, plan_new, lcache_stage_keys) and
- * turned into the image_pkg_t an SBOM reads back to (build, channel, subdir through the
- * record's own purl, sbom_purl), so both sides compare field by field. Packages pair by name,
- * layers by group; differences come in a fixed order: platform, then layers in plan order,
- * then packages by name (docs/sbom.md, "Checking an image: verify"). */
+ * shaped as the image side is (an image_platform_t whose image_pkg_t read build, channel and
+ * subdir from the record's own purl, sbom_purl, as an SBOM reads back), so one comparison,
+ * image_verify_compare, sees two alike platforms. Packages pair by name, layers by group;
+ * differences come in a fixed order: platform, then layers in plan order, then packages by
+ * name (docs/sbom.md, "Checking an image: verify"). */
 #include "image_verify.h"
 
 #include <stdlib.h>
@@ -22,18 +23,11 @@ typedef struct entry {
 	const char *group;
 } entry_t;
 
-/* One planned layer: its group and, when the layer cache holds it, its digest. */
-typedef struct want_layer {
-	const char *group;
-	const char *digest; /* NULL: not known without building */
-} want_layer_t;
-
+/* The planned side of one platform: its layers as an image_platform_t (digest "" where the
+ * layer cache does not know it), which own their package arrays. */
 typedef struct want {
-	image_pkg_t *pkgs; /* one per planned package, plan order */
-	entry_t *entries;  /* sorted by name */
-	size_t n;
-	want_layer_t *layers;
-	size_t n_layers;
+	image_platform_t plat;
+	image_layer_t *layers;
 } want_t;
 
 struct image_verify {
@@ -96,27 +90,27 @@ static int entry_cmp(const void *a, const void *b)
 	return c ? c : strcmp(x->group, y->group);
 }
 
-/* want's packages and layers from the plan; a group's digest from the local layer cache. */
+/* want's layers and packages from the plan; a group's digest from the local layer cache. */
 static void fill_want(image_verify_t *v, want_t *w, const plan_t *plan, const pkgrec_t *const *pkgs,
 		      lcache_stage_t *s)
 {
-	size_t k = 0;
-	w->n_layers = plan_group_count(plan);
-	w->layers = xcalloc(w->n_layers ? w->n_layers : 1, sizeof *w->layers);
-	w->pkgs = xcalloc(w->n ? w->n : 1, sizeof *w->pkgs);
-	w->entries = xcalloc(w->n ? w->n : 1, sizeof *w->entries);
-	for (size_t g = 0; g < w->n_layers; g++) {
+	size_t n = plan_group_count(plan);
+	w->layers = xcalloc(n ? n : 1, sizeof *w->layers);
+	for (size_t g = 0; g < n; g++) {
+		image_layer_t *l = &w->layers[g];
+		size_t m = plan_group_size(plan, g);
+		image_pkg_t *lp = xcalloc(m ? m : 1, sizeof *lp);
 		layer_desc_t d;
-		w->layers[g].group = keep(v, plan_group_name(plan, g));
-		if (lcache_stage_peek(s, g, &d))
-			w->layers[g].digest = keep(v, d.digest);
-		for (size_t j = 0; j < plan_group_size(plan, g) && k < w->n; j++, k++) {
-			w->pkgs[k] = planned_pkg(v, pkgs[plan_group_pkg(plan, g, j)]);
-			w->entries[k] = (entry_t){&w->pkgs[k], w->layers[g].group};
-		}
+		l->group = keep(v, plan_group_name(plan, g));
+		l->digest = keep(v, lcache_stage_peek(s, g, &d) ? d.digest : "");
+		l->media_type = "";
+		for (size_t j = 0; j < m; j++)
+			lp[j] = planned_pkg(v, pkgs[plan_group_pkg(plan, g, j)]);
+		l->pkgs = lp;
+		l->n_pkgs = m;
 	}
-	w->n = k;
-	qsort(w->entries, w->n, sizeof *w->entries, entry_cmp);
+	w->plat.layers = w->layers;
+	w->plat.n_layers = n;
 }
 
 /* Platform i's package set, plan and layer keys, exactly as the build gets them. */
@@ -130,15 +124,16 @@ static int plan_platform(image_verify_t *v, ctx_t *ctx, size_t i, want_t *w, err
 	char *python = NULL;
 	void *ud;
 	log_fn log = ctx_log_fn(ctx, &ud);
+	size_t n = 0;
 	int rc = -1;
 	if (ctx_packages(ctx, i, &sol, NULL, err))
 		goto out;
 	python = solution_python_version(sol);
-	w->n = solution_count(sol);
-	pkgs = xcalloc(w->n ? w->n : 1, sizeof *pkgs);
-	for (size_t k = 0; k < w->n; k++)
+	n = solution_count(sol);
+	pkgs = xcalloc(n ? n : 1, sizeof *pkgs);
+	for (size_t k = 0; k < n; k++)
 		pkgs[k] = solution_get(sol, k);
-	if (!(plan = plan_new(ctx_recipe(ctx), pkgs, w->n, err)) ||
+	if (!(plan = plan_new(ctx_recipe(ctx), pkgs, n, err)) ||
 	    !(s = lcache_stage_new(ctx_cache_dir(ctx), &opts->layer, ctx_prefix(ctx), python, err)))
 		goto out;
 	lcache_stage_keys(s, plan, pkgs, log, ud);
@@ -155,8 +150,8 @@ out:
 
 static void want_free(want_t *w)
 {
-	free(w->pkgs);
-	free(w->entries);
+	for (size_t g = 0; g < w->plat.n_layers; g++)
+		free((void *)w->layers[g].pkgs);
 	free(w->layers);
 }
 
@@ -168,12 +163,12 @@ static int is_outside_plan(const char *group)
 }
 
 /* Planned groups against the image's layers: the first unpaired layer of the same group. */
-static void compare_layers(image_verify_t *v, const char *plat, const want_t *w,
+static void compare_layers(image_verify_t *v, const char *plat, const image_platform_t *w,
 			   const image_platform_t *p, verify_platform_t *sum)
 {
 	char *taken = xcalloc(p->n_layers + 1, 1);
 	for (size_t g = 0; g < w->n_layers; g++) {
-		const want_layer_t *wl = &w->layers[g];
+		const image_layer_t *wl = &w->layers[g];
 		size_t j = 0;
 		while (j < p->n_layers && (taken[j] || strcmp(p->layers[j].group, wl->group)))
 			j++;
@@ -182,7 +177,7 @@ static void compare_layers(image_verify_t *v, const char *plat, const want_t *w,
 			continue;
 		}
 		taken[j] = 1;
-		if (!wl->digest)
+		if (!*wl->digest)
 			continue;
 		sum->n_digests_compared++;
 		if (strcmp(wl->digest, p->layers[j].digest))
@@ -232,13 +227,13 @@ static entry_t *image_entries(const image_platform_t *p, size_t *n)
 }
 
 /* Merges the two sorted package lists. */
-static void compare_pkgs(image_verify_t *v, const char *plat, const want_t *w,
+static void compare_pkgs(image_verify_t *v, const char *plat, const image_platform_t *w,
 			 const image_platform_t *p)
 {
-	size_t nh = 0, i = 0, j = 0;
-	entry_t *have = image_entries(p, &nh);
-	while (i < w->n || j < nh) {
-		const entry_t *a = i < w->n ? &w->entries[i] : NULL, *b = j < nh ? &have[j] : NULL;
+	size_t nw = 0, nh = 0, i = 0, j = 0;
+	entry_t *want = image_entries(w, &nw), *have = image_entries(p, &nh);
+	while (i < nw || j < nh) {
+		const entry_t *a = i < nw ? &want[i] : NULL, *b = j < nh ? &have[j] : NULL;
 		int c = !a ? 1 : !b ? -1 : strcmp(a->pkg->name, b->pkg->name);
 		if (c < 0)
 			add_diff(v, VERIFY_PKG_MISSING, plat, a->pkg->name, NULL,
@@ -251,6 +246,7 @@ static void compare_pkgs(image_verify_t *v, const char *plat, const want_t *w,
 		i += c <= 0;
 		j += c >= 0;
 	}
+	free(want);
 	free(have);
 }
 
@@ -262,31 +258,37 @@ static const image_platform_t *platform_named(const image_info_t *img, const cha
 	return NULL;
 }
 
-int image_verify_platform(image_verify_t *v, ctx_t *ctx, size_t i, err_t *err)
+void image_verify_compare(image_verify_t *v, const image_platform_t *planned,
+			  const image_platform_t *image)
 {
-	const char *plat = ctx_platform(ctx, i)->name;
-	const image_platform_t *p = platform_named(v->img, plat);
-	want_t w = {0};
+	const char *plat = planned->platform;
 	v->plats = xrealloc(v->plats, (v->n_plats + 1) * sizeof *v->plats);
 	verify_platform_t *sum = &v->plats[v->n_plats++];
-	*sum = (verify_platform_t){.platform = plat};
-	if (!p) {
+	*sum = (verify_platform_t){.platform = plat, .n_layers = planned->n_layers};
+	for (size_t g = 0; g < planned->n_layers; g++)
+		sum->n_packages += planned->layers[g].n_pkgs;
+	if (!image) {
 		add_diff(v, VERIFY_PLATFORM_MISSING, plat, NULL, NULL, NULL, NULL, NULL);
-		return 0;
+		return;
 	}
-	sum->manifest = p->manifest_digest;
-	if (!p->sbom)
+	sum->manifest = image->manifest_digest;
+	compare_layers(v, plat, planned, image, sum);
+	compare_pkgs(v, plat, planned, image);
+}
+
+int image_verify_platform(image_verify_t *v, ctx_t *ctx, size_t i, err_t *err)
+{
+	want_t w = {.plat.platform = ctx_platform(ctx, i)->name};
+	const image_platform_t *p = platform_named(v->img, w.plat.platform);
+	if (p && !p->sbom)
 		return err_set(err,
 			       "%s (%s): no SBOM is attached to its manifest %s, so its packages "
 			       "are unknown; verify reads them from the SBOM (build with --sbom "
 			       "spdx; a push attaches one by default)",
-			       image_info_where(v->img), plat, p->manifest_digest);
-	if (plan_platform(v, ctx, i, &w, err))
+			       image_info_where(v->img), w.plat.platform, p->manifest_digest);
+	if (p && plan_platform(v, ctx, i, &w, err))
 		return -1;
-	sum->n_packages = w.n;
-	sum->n_layers = w.n_layers;
-	compare_layers(v, plat, &w, p, sum);
-	compare_pkgs(v, plat, &w, p);
+	image_verify_compare(v, &w.plat, p);
 	want_free(&w);
 	return 0;
 }

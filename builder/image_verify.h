@@ -47,7 +47,8 @@ typedef struct verify_platform {
 
 typedef struct image_verify image_verify_t;
 
-/* img is borrowed and must outlive the verifier. Caller frees. */
+/* img (the image read, for image_verify_platform; may be NULL for image_verify_compare alone)
+ * is borrowed and must outlive the verifier. Caller frees. */
 image_verify_t *image_verify_new(const image_info_t *img);
 void image_verify_free(image_verify_t *v); /* NULL is a no-op */
 
@@ -56,6 +57,12 @@ void image_verify_free(image_verify_t *v); /* NULL is a no-op */
  * err when the plan cannot be made (a solve, a lock, a recipe fails) or the image's platform
  * carries no SBOM (its packages are then unknown). */
 int image_verify_platform(image_verify_t *v, ctx_t *ctx, size_t i, err_t *err);
+
+/* The comparison itself: planned (the plan's groups in order as layers, each with its
+ * packages, digest "" where unknown; platform names it) against image's platform (NULL: the
+ * image lacks it), adding every difference. Both borrowed: they must outlive v. */
+void image_verify_compare(image_verify_t *v, const image_platform_t *planned,
+			  const image_platform_t *image);
 
 int image_verify_matches(const image_verify_t *v); /* 1 when no difference was found */
 size_t image_verify_count(const image_verify_t *v);
