@@ -160,8 +160,12 @@ check "a two-platform push" "$BIN" build "$T/multi.yml" "${C[@]}" --platform lin
   "${R[@]}" -t "$H/team/multi:1"
 check_eq "verify checks every platform given: both match" "0 linux/amd64,linux/arm64" \
   "$(verify "${R[@]}" --format json --platform linux/amd64,linux/arm64 "$T/multi.yml" "$H/team/multi:1" >"$T/m.json"; echo $?) $(jq -r '[.platforms[].platform] | join(",")' "$T/m.json")"
-expect_rc "a platform the image lacks is a difference (exit 1), named" 1 '^  platform linux/arm64: not in the image$' \
-  verify "${R[@]}" --platform linux/amd64,linux/arm64 "$T/env.yml" "$H/team/demo:1"
+verify "${R[@]}" --format json --platform linux/arm64 "$T/multi.yml" "$H/team/demo:1" >"$T/p.json"; rc=$?
+check_eq "a platform the image (amd64 only) lacks is the one difference (exit 1)" \
+  "1 platform-missing:linux/arm64 1" \
+  "$rc $(jq -r '([.differences[] | .kind + ":" + .platform] | join(" ")) + " \(.platforms[0].packages)"' "$T/p.json")"
+expect_rc "... named in the text form" 1 '^  platform linux/arm64: not in the image$' \
+  verify "${R[@]}" --platform linux/arm64 "$T/multi.yml" "$H/team/demo:1"
 
 expect_rc "an unknown tag exits 2, naming it" 2 'demo.*9|9.*demo' verify "${R[@]}" "$T/env.yml" "$H/team/demo:9"
 expect_rc "an unreachable registry exits 2, naming it" 2 '127\.0\.0\.1:1' \
