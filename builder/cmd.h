@@ -21,6 +21,7 @@ int cmd_plan(int argc, char **argv);
 int cmd_push(int argc, char **argv);
 int cmd_inspect(int argc, char **argv); /* issue 15 parts 5-6 */
 int cmd_diff(int argc, char **argv);
+int cmd_verify(int argc, char **argv); /* issue 15 part 7 */
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_completion(int argc, char **argv); /* cmd_completion.c */

@@ -338,7 +338,7 @@ char *config_find(cmd_bit_t cmd, const cli_args_t *a)
 	const char *beside = a->n_args ? a->args[0] : a->build.lock_path;
 	buf_t path = BUF_INIT;
 	char *dir;
-	if (!(cmd & (CMD_BUILD | CMD_PLAN | CMD_LOCK)))
+	if (!(cmd & (CMD_BUILD | CMD_PLAN | CMD_LOCK | CMD_VERIFY)))
 		return NULL;
 	if (a->config_path)
 		return strcmp(a->config_path, "none") ? xstrdup(a->config_path) : NULL;

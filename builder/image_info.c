@@ -139,8 +139,7 @@ static void purl_unescape(const char *s, size_t len, buf_t *out)
 	}
 }
 
-/* The value of qualifier key in purl ("...?build=x&channel=y"), decoded, or "". */
-static void purl_qualifier(const char *purl, const char *key, buf_t *out)
+void image_purl_qualifier(const char *purl, const char *key, buf_t *out)
 {
 	const char *q = strchr(purl, '?');
 	size_t klen = strlen(key);
@@ -156,22 +155,39 @@ static void purl_qualifier(const char *purl, const char *key, buf_t *out)
 	}
 }
 
-/* One package from its name, version and purl (pkg:conda/... or pkg:pypi/...). */
+/* One package from its name, version, purl (pkg:conda/... or pkg:pypi/...) and SHA-256. */
 static image_pkg_t make_pkg(image_info_t *info, const char *name, const char *version,
-			    const char *purl)
+			    const char *purl, const char *sha256)
 {
 	buf_t v = BUF_INIT;
 	image_pkg_t p = {.name = keep(info, name), .version = keep(info, version)};
 	/* a wheel's record is a conda purl with subdir pypi (context_pip.c), other tools' pypi */
-	purl_qualifier(purl, "subdir", &v);
+	image_purl_qualifier(purl, "subdir", &v);
 	int is_pip = !strncmp(purl, "pkg:pypi/", 9) || !strcmp(v.data, GROUP_PIP_SUBDIR);
 	p.kind = keep(info, is_pip ? "pip" : "conda");
-	purl_qualifier(purl, "build", &v);
+	p.subdir = keep(info, v.data);
+	p.sha256 = keep(info, sha256);
+	image_purl_qualifier(purl, "build", &v);
 	p.build = keep(info, v.data);
-	purl_qualifier(purl, "channel", &v);
+	image_purl_qualifier(purl, "channel", &v);
 	p.channel = keep(info, v.data);
 	buf_free(&v);
 	return p;
+}
+
+/* The SHA-256 an SPDX package's checksums or a CycloneDX component's hashes give, or NULL. */
+static const char *pkg_sha256(json_t *pkg, int is_spdx)
+{
+	json_t *sum;
+	size_t i;
+	json_array_foreach (json_object_get(pkg, is_spdx ? "checksums" : "hashes"), i, sum) {
+		const char *alg =
+			json_string_value(json_object_get(sum, is_spdx ? "algorithm" : "alg"));
+		if (alg && !strcmp(alg, is_spdx ? "SHA256" : "SHA-256"))
+			return json_string_value(
+				json_object_get(sum, is_spdx ? "checksumValue" : "content"));
+	}
+	return NULL;
 }
 
 static const char *spdx_purl(json_t *pkg)
@@ -225,7 +241,7 @@ static void layer_from_sbom(image_info_t *info, json_t *doc, int is_spdx, image_
 		add_pkg(l, make_pkg(info, name,
 				    json_string_value(json_object_get(p, is_spdx ? "versionInfo"
 										 : "version")),
-				    purl));
+				    purl, pkg_sha256(p, is_spdx)));
 	}
 }
 

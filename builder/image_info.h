@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "buf.h"
 #include "err.h"
 #include "reg.h"
 
@@ -16,6 +17,8 @@
 typedef struct image_pkg {
 	const char *name, *version, *build, *channel; /* build/channel "" when not said */
 	const char *kind;                             /* "conda" or "pip" */
+	const char *subdir,
+		*sha256; /* the purl's subdir=, the archive's SHA-256 hex; "" if not said */
 } image_pkg_t;
 
 typedef struct image_layer {
@@ -60,6 +63,10 @@ const char *image_info_where(const image_info_t *info);  /* borrowed */
 const char *image_info_digest(const image_info_t *info); /* the top manifest or index */
 size_t image_info_count(const image_info_t *info);
 const image_platform_t *image_info_platform(const image_info_t *info, size_t i); /* borrowed */
+
+/* The value of qualifier key in purl ("...?build=x&channel=y"), percent-decoded, into out
+ * (replaced; "" when absent): how a package's build, channel and subdir are read back. */
+void image_purl_qualifier(const char *purl, const char *key, buf_t *out);
 
 /* ---- comparison (`imgbuild diff`) ------------------------------------------------------- */
 

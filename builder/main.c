@@ -16,6 +16,8 @@ static const cmd_t commands[] = {
 	{"push", cmd_push, "push an OCI image layout (oci:DIR) to a registry"},
 	{"inspect", cmd_inspect, "list an image's layers and packages (from its attached SBOM)"},
 	{"diff", cmd_diff, "compare two images layer by layer and package by package"},
+	{"verify", cmd_verify,
+	 "check that an image holds what ENV.yml (or a lock) solves to, in the planned layers"},
 	{"help", cmd_help, "show help (`imgbuild help CMD`: that command's options)"},
 	{"completion", cmd_completion, "print shell completion: `imgbuild completion bash|zsh`"},
 	{"man", cmd_man, "print the man page (roff): `imgbuild man | man -l -`"},

@@ -25,53 +25,54 @@
 #define U CMD_PUSH
 #define I CMD_INSPECT
 #define D CMD_DIFF
+#define V CMD_VERIFY
 
 /* Order = order in --help. */
 const opt_def_t opt_defs[] = {
-	{OPT_CHANNEL, "channel", 'c', "URL|NAME", B | P | L,
+	{OPT_CHANNEL, "channel", 'c', "URL|NAME", B | P | L | V,
 	 "channel searched before the file's channels (repeatable)", OPT_CFG_LIST},
-	{OPT_CHANNEL_ALIAS, "channel-alias", 0, "URL", B | P | L,
+	{OPT_CHANNEL_ALIAS, "channel-alias", 0, "URL", B | P | L | V,
 	 "base URL for channel names, also in name::pkg specs (default "
 	 "https://conda.anaconda.org)",
 	 OPT_CFG_VALUE},
-	{OPT_CHANNEL_PRIORITY, "channel-priority", 0, "strict|flexible|disabled", B | P | L,
+	{OPT_CHANNEL_PRIORITY, "channel-priority", 0, "strict|flexible|disabled", B | P | L | V,
 	 "(default strict)", OPT_CFG_VALUE},
-	{OPT_OFFLINE, "offline", 0, NULL, B | P | L,
+	{OPT_OFFLINE, "offline", 0, NULL, B | P | L | V,
 	 "fetch nothing: cached repodata, pip pages and wheels only", OPT_CFG_NONE},
-	{OPT_PLATFORM, "platform", 0, "LIST", B | P | L,
+	{OPT_PLATFORM, "platform", 0, "LIST", B | P | L | V,
 	 "linux/amd64,linux/arm64: one solve each (build: one image each, joined by an index; "
 	 "lock: one "
 	 "lock listing each; default linux/amd64)",
 	 OPT_CFG_LIST},
-	{OPT_BASE, "base", 0, "oci:DIR[:TAG]|REF|scratch", B | P | L,
+	{OPT_BASE, "base", 0, "oci:DIR[:TAG]|REF|scratch", B | P | L | V,
 	 "base image (REF is pulled): its glibc sets __glibc; build puts the layers on top of it. "
 	 "Required when a package needs the system C library (docs/base-images.md); scratch: "
 	 "none, build anyway",
 	 OPT_CFG_VALUE},
-	{OPT_CUDA, "cuda", 0, "VERSION", B | P | L,
+	{OPT_CUDA, "cuda", 0, "VERSION", B | P | L | V,
 	 "__cuda virtual package (driver version of the target nodes)", OPT_CFG_VALUE},
-	{OPT_GLIBC, "glibc", 0, "VERSION", B | P | L,
+	{OPT_GLIBC, "glibc", 0, "VERSION", B | P | L | V,
 	 "__glibc virtual package (default: the base image's glibc, else 2.28)", OPT_CFG_VALUE},
-	{OPT_LOCK, "lock", 0, "FILE", B | P,
+	{OPT_LOCK, "lock", 0, "FILE", B | P | V,
 	 "exactly this lock's packages (conda-lock YAML or @EXPLICIT), no solve; ENV.yml is then "
 	 "optional. Archives not in the package cache are downloaded first: a lock lacks the "
 	 "package records that layer keys hash",
 	 OPT_CFG_VALUE},
-	{OPT_IGNORE_PIP, "ignore-pip", 0, NULL, B | P | L,
+	{OPT_IGNORE_PIP, "ignore-pip", 0, NULL, B | P | L | V,
 	 "leave out the file's (or lock's) pip: dependencies", OPT_CFG_VALUE},
-	{OPT_PYPI_INDEX, "pypi-index", 0, "URL", B | P | L,
+	{OPT_PYPI_INDEX, "pypi-index", 0, "URL", B | P | L | V,
 	 "the pip: section's package index (PEP 503/691 simple API root) when the list sets no "
 	 "--index-url (default: $PIP_INDEX_URL, else https://pypi.org/simple/)",
 	 OPT_CFG_VALUE},
-	{OPT_NAME, "name", 0, "NAME", B | P,
+	{OPT_NAME, "name", 0, "NAME", B | P | V,
 	 "environment name (default: the file's name:, else the lock's, else env)", OPT_CFG_VALUE},
-	{OPT_PREFIX, "prefix", 0, "PATH", B | P,
+	{OPT_PREFIX, "prefix", 0, "PATH", B | P | V,
 	 "environment prefix in the image (default /opt/conda/envs/NAME)", OPT_CFG_VALUE},
-	{OPT_RECIPE, "recipe", 0, "FILE", B | P,
+	{OPT_RECIPE, "recipe", 0, "FILE", B | P | V,
 	 "layer-grouping recipe (default: recipes/default.yaml, built in)", OPT_CFG_VALUE},
-	{OPT_COMPRESSION, "compression", 0, "gzip|zstd", B | P,
+	{OPT_COMPRESSION, "compression", 0, "gzip|zstd", B | P | V,
 	 "layer compression (default gzip; part of every layer key)", OPT_CFG_VALUE},
-	{OPT_COMPRESSION_LEVEL, "compression-level", 0, "N", B | P,
+	{OPT_COMPRESSION_LEVEL, "compression-level", 0, "N", B | P | V,
 	 "gzip 1..12 (libdeflate; default 4), zstd 1..19 (default 3)", OPT_CFG_VALUE},
 	{OPT_OUTPUT, "output", 'o', "oci:DIR", B,
 	 "write an OCI image layout to DIR (replaced if it is one); or docker-archive:FILE: a tar "
@@ -120,7 +121,7 @@ const opt_def_t opt_defs[] = {
 	 "org.opencontainers.image.revision (default: $GITHUB_SHA, else $CI_COMMIT_SHA); "
 	 "org.opencontainers.image.created comes from $SOURCE_DATE_EPOCH",
 	 OPT_CFG_NONE},
-	{OPT_CACHE_DIR, "cache-dir", 0, "DIR", B | P | L | U | I | D,
+	{OPT_CACHE_DIR, "cache-dir", 0, "DIR", B | P | L | U | I | D | V,
 	 "cache (default $XDG_CACHE_HOME/imgbuild or ~/.cache/imgbuild); it and its parents must "
 	 "not be "
 	 "writable by other users",
@@ -150,14 +151,14 @@ const opt_def_t opt_defs[] = {
 	 "depend on it)",
 	 OPT_CFG_NONE},
 	{OPT_VERBOSE, "verbose", 'v', NULL, P, "list every package of every layer", OPT_CFG_NONE},
-	{OPT_CREDS, "creds", 0, "USER:PASS", B | P | L | U | I | D,
+	{OPT_CREDS, "creds", 0, "USER:PASS", B | P | L | U | I | D | V,
 	 "registry credentials (else $IMGBUILD_REGISTRY_USER/_PASSWORD, then ~/.docker/config.json "
 	 "or "
 	 "$DOCKER_CONFIG: auths, credHelpers)",
 	 OPT_CFG_NONE},
-	{OPT_CA_CERT, "ca-cert", 0, "FILE", B | P | L | U | I | D,
+	{OPT_CA_CERT, "ca-cert", 0, "FILE", B | P | L | U | I | D | V,
 	 "also trust this PEM CA (channels, packages, registries)", OPT_CFG_VALUE},
-	{OPT_INSECURE_REGISTRY, "insecure-registry", 0, "HOST[:PORT]", B | P | L | U | I | D,
+	{OPT_INSECURE_REGISTRY, "insecure-registry", 0, "HOST[:PORT]", B | P | L | U | I | D | V,
 	 "allow plain HTTP / unverified TLS (repeatable)", OPT_CFG_LIST},
 	/* issue 15: what is attached to a built image, and its signature */
 	{OPT_SBOM, "sbom", 0, "none|spdx|cyclonedx", B,
@@ -174,8 +175,10 @@ const opt_def_t opt_defs[] = {
 	 "sigstore attachments (a sha256-<hex>.sig tag)",
 	 OPT_CFG_NONE},
 	/* issue 15 parts 5-6: reading an image's layers and packages */
-	{OPT_REPORT_FORMAT, "format", 0, "text|json", I | D,
-	 "text (default) or json: the layers with group, size, digest and packages", OPT_CFG_NONE},
+	{OPT_REPORT_FORMAT, "format", 0, "text|json", I | D | V,
+	 "text (default) or json: the layers with group, size, digest and packages (verify: "
+	 "every difference)",
+	 OPT_CFG_NONE},
 	{OPT_ONE_PLATFORM, "platform", 0, "OS/ARCH", I | D,
 	 "of a multi-platform image only this platform (default: each, one section each)",
 	 OPT_CFG_NONE},
@@ -187,11 +190,11 @@ const opt_def_t opt_defs[] = {
 	 "progress on stderr: tty = lines redrawn in place, plain = a line per step (and every "
 	 "5 s on long ones), json = one object per event (default auto: tty on a terminal)",
 	 OPT_CFG_NONE},
-	{OPT_CONFIG, "config", 0, "FILE|none", B | P | L,
+	{OPT_CONFIG, "config", 0, "FILE|none", B | P | L | V,
 	 "project config (default: imgbuild.yaml beside ENV.yml, else beside --lock; none: no "
 	 "file). Flags override it (docs/cli.md, \"Project config\")",
 	 OPT_CFG_NONE},
-	{OPT_HELP, "help", 'h', NULL, B | P | L | U | I | D, "show this help", OPT_CFG_NONE},
+	{OPT_HELP, "help", 'h', NULL, B | P | L | U | I | D | V, "show this help", OPT_CFG_NONE},
 };
 const size_t opt_n_defs = sizeof opt_defs / sizeof opt_defs[0];
 
@@ -201,6 +204,7 @@ const size_t opt_n_defs = sizeof opt_defs / sizeof opt_defs[0];
 #undef U
 #undef I
 #undef D
+#undef V
 
 /* -q: cli_log keeps only warnings (the run's one output mode, set by cli_parse). */
 static int cli_is_quiet;
@@ -219,6 +223,7 @@ const char *cmd_bit_name(cmd_bit_t cmd)
 	case CMD_PUSH: return "push";
 	case CMD_INSPECT: return "inspect";
 	case CMD_DIFF: return "diff";
+	case CMD_VERIFY: return "verify";
 	}
 	return "?";
 }
@@ -653,7 +658,7 @@ static int apply_environment(cmd_bit_t cmd, cli_args_t *a)
 {
 	const char *sde = getenv("SOURCE_DATE_EPOCH"), *repo = getenv("IMGBUILD_CACHE_REPO");
 	long long num;
-	if (!(cmd & (CMD_BUILD | CMD_PLAN)))
+	if (!(cmd & (CMD_BUILD | CMD_PLAN | CMD_VERIFY)))
 		return 0;
 	if (sde && *sde) {
 		if (parse_number(sde, &num) || num < 0)

@@ -25,7 +25,8 @@ typedef enum cmd_bit {
 	CMD_PUSH = 1u << 3,
 	CMD_INSPECT = 1u << 4, /* issue 15 parts 5-6 */
 	CMD_DIFF = 1u << 5,
-	CMD_LAST = CMD_DIFF, /* loops over every command's bit end here */
+	CMD_VERIFY = 1u << 6,  /* issue 15 part 7 */
+	CMD_LAST = CMD_VERIFY, /* loops over every command's bit end here */
 } cmd_bit_t;
 
 /* Above any char, so a long option's getopt value never collides with a short letter. */
@@ -105,7 +106,8 @@ typedef struct opt_def {
 extern const opt_def_t opt_defs[];
 extern const size_t opt_n_defs;
 
-/* "build", "plan", "lock", "push", "inspect", "diff" for one CMD_* bit (static string). */
+/* "build", "plan", "lock", "push", "inspect", "diff", "verify" for one CMD_* bit (static string).
+ */
 const char *cmd_bit_name(cmd_bit_t cmd);
 
 /* Everything the options say, for any command. Lists are owned here; strings point into argv

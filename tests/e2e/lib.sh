@@ -32,6 +32,16 @@ $(printf '%s\n' "$out" | tail -5)"; return; fi
 $(printf '%s\n' "$out" | tail -8)"; fi
 }
 
+# expect_rc NAME RC REGEX CMD...: CMD exits exactly RC and prints REGEX (grep -E, per line) on
+# stdout/stderr: for commands whose exit status means something (diff, verify: 0/1/2).
+expect_rc() {
+  local name=$1 want=$2 re=$3 out rc; shift 3
+  out=$("$@" 2>&1); rc=$?
+  if [ "$rc" -eq "$want" ] && printf '%s\n' "$out" | grep -Eq -- "$re"; then e2e_ok "$name"
+  else e2e_bad "$name" "exit $rc (want $want), output:
+$(printf '%s\n' "$out" | tail -8)"; fi
+}
+
 e2e_skip() { echo "SKIP: $1"; exit 77; }
 
 e2e_need_root() { [ "$(id -u)" -eq 0 ] || e2e_skip "needs root (chroot, umoci unpack)"; }

@@ -33,14 +33,6 @@ for v in 1.0 2.0; do
 done
 build() { "$BIN" build "$T/env-$1.yml" --channel "$CH" --cache-dir "$T/cache" "${@:2}"; }
 blob() { cat "$1/blobs/sha256/${2#sha256:}"; }
-# expect_rc NAME RC REGEX CMD...: CMD exits RC and prints REGEX (grep -E)
-expect_rc() {
-  local name=$1 want=$2 re=$3 out rc; shift 3
-  out=$("$@" 2>&1); rc=$?
-  if [ "$rc" -eq "$want" ] && printf '%s\n' "$out" | grep -Eq -- "$re"; then e2e_ok "$name"
-  else e2e_bad "$name" "exit $rc (want $want), output:
-$(printf '%s\n' "$out" | tail -8)"; fi
-}
 # "<layer digest> <name>=<version>=<build>" per package, from inspect --format json
 inspect_pkgs() { jq -r '.platforms[0].layers[] | .digest as $d | .packages[] | "\($d) \(.name)=\(.version)=\(.build)"' | sort; }
 
