@@ -44,9 +44,12 @@ static int resolves_to_non_string(const char *s)
 	return digits > 0;
 }
 
+/* The emitter frees ev, even when it fails; after a failure ev is freed here. */
 static void emit_event(emit_t *e, yaml_event_t *ev)
 {
-	if (!e->failed && !yaml_emitter_emit(&e->em, ev))
+	if (e->failed)
+		yaml_event_delete(ev);
+	else if (!yaml_emitter_emit(&e->em, ev))
 		e->failed = 1;
 }
 
