@@ -27,7 +27,10 @@ static char *config_digest(const oci_layout_t *l, const char *digest, long long 
 
 const char *metadata_layer_source(const build_layer_info_t *l)
 {
-	return l->is_from_registry ? "registry-cache" : l->is_cached ? "layer-cache" : "built";
+	return l->is_generated       ? "generated"
+	       : l->is_from_registry ? "registry-cache"
+	       : l->is_cached        ? "layer-cache"
+				     : "built";
 }
 
 static json_t *layers_json(const build_result_t *b)
@@ -53,6 +56,8 @@ static void add_layer_counts(json_t *doc, const publish_result_t *res)
 	json_int_t built = 0, reused = 0;
 	for (size_t i = 0; i < res->n_builds; i++)
 		for (size_t l = 0; l < res->builds[i].n_layers; l++) {
+			if (res->builds[i].layers[l].is_generated)
+				continue;
 			built += !res->builds[i].layers[l].is_cached;
 			reused += res->builds[i].layers[l].is_cached != 0;
 		}

@@ -538,7 +538,8 @@ static void take_layers(build_t *b, build_result_t *out)
 	out->n_layers = b->n_layers + k;
 	out->layers = xcalloc(out->n_layers ? out->n_layers : 1, sizeof *out->layers);
 	if (k)
-		out->layers[0] = (build_layer_info_t){.group = xstrdup("rootfs"), .desc = rootfs};
+		out->layers[0] = (build_layer_info_t){
+			.group = xstrdup("rootfs"), .desc = rootfs, .is_generated = 1};
 	for (size_t g = 0; g < b->n_layers; g++)
 		out->layers[k + g] = b->layers[g];
 	free(b->layers);

@@ -101,6 +101,8 @@ typedef struct build_layer_info {
 	layer_desc_t desc;
 	int is_cached;        /* reused from the layer cache, not built */
 	int is_from_registry; /* ... taken from the --cache-repo registry cache */
+	int is_generated;     /* made by every build (the root filesystem layer), not a package
+			       * layer: counted neither built nor reused */
 } build_layer_info_t;
 
 typedef struct build_result {

@@ -65,7 +65,7 @@ check_eq "the first is the root filesystem layer: group rootfs, no packages" "ro
 check "the others have a group and a package count" jq -e '.layers[1:] | length > 0 and all(.group != null and .packages > 0)' "$T/meta.json"
 rootfs_digest=$(printf '%s' "$raw" | jq -r '.layers[0].digest')
 check "the build table's first row is the root filesystem layer" \
-  grep -qE "^rootfs +0 +[0-9.]+ [KMG]?B  $rootfs_digest\$" <<<"$(printf '%s\n' "$out" | sed -n 2p)"
+  grep -qE "^rootfs +0 +[0-9.]+ [KMG]?B  $rootfs_digest  generated\$" <<<"$(printf '%s\n' "$out" | sed -n 2p)"
 
 # --- push prints the digest -------------------------------------------------------------------
 "$BIN" build "$ENV" --channel "$CH" --cache-dir "$T/cache" --output "oci:$T/out.oci" -t out:1 >/dev/null 2>&1

@@ -1,0 +1,2 @@
+# Empty compiler generated dependencies file for imgbuild_conda.
+# This may be replaced when dependencies are built.

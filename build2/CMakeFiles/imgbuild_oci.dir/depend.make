@@ -1,0 +1,2 @@
+# Empty dependencies file for imgbuild_oci.
+# This may be replaced when dependencies are built.

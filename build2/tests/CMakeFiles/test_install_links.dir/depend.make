@@ -1,0 +1,2 @@
+# Empty dependencies file for test_install_links.
+# This may be replaced when dependencies are built.
