@@ -5,6 +5,8 @@
 #include "pipeline.h"
 
 #include <errno.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +61,8 @@ typedef struct build {
 	rcache_stage_t *rcache;   /* --cache-repo (builder/rcache_stage.c); NULL without it */
 	pipeline_base_t *pbase;   /* base image policy, root filesystem layer (pipeline_base.c) */
 	progress_counter_t installed; /* "install" progress: packages installed of those needed */
+	_Atomic size_t installs_left; /* install jobs not finished; the last one ends "install" */
+	_Atomic int install_ended;    /* the "install" END event went out */
 
 	/* --layers: per group, built and stored (spread.c); NULL = every group, and an image */
 	unsigned char *is_selected;
@@ -112,46 +116,53 @@ static int fetch_all(build_t *b, err_t *err)
 							b->n_pkgs, b->is_needed, b->archives, err);
 }
 
-static int install_one(void *ctx, size_t i, err_t *err)
+/* Installs package i unless its layer comes from a cache; a package installed is scanned for
+ * the base image policy at once, while its files are fresh in the page cache. */
+static int install_pkg(build_t *b, size_t i, err_t *err)
 {
-	build_t *b = ctx;
+	int rc;
 	if (b->is_needed && !b->is_needed[i])
 		return 0;               /* its layer comes from the layer cache */
 	if (group_is_pip(b->pkgs[i])) { /* a wheel (context_pip.c) */
-		int rc = ctx_pip_install(b->ctx, b->target->platform, b->pkgs[i], b->archives[i],
-					 b->stages[i], err);
+		rc = ctx_pip_install(b->ctx, b->target->platform, b->pkgs[i], b->archives[i],
+				     b->stages[i], err);
 		if (rc == 0) /* conda packages are counted by install_package */
 			progress_count_one(&b->installed);
-		return rc;
+	} else {
+		install_opts_t io = {
+			.progress = &b->installed,
+			.target_prefix = b->prefix,
+			.python_version = b->python_version,
+			.extract_cache = b->extract_cache.len ? b->extract_cache.data : NULL,
+			.log = b->log,
+			.log_ud = b->ud,
+			.stage_links = 1}; /* cached members stay in the cache (issue 14) */
+		rc = install_package(&io, b->pkgs[i], b->archives[i], b->stages[i], err);
 	}
-	install_opts_t io = {.progress = &b->installed,
-			     .target_prefix = b->prefix,
-			     .python_version = b->python_version,
-			     .extract_cache = b->extract_cache.len ? b->extract_cache.data : NULL,
-			     .log = b->log,
-			     .log_ud = b->ud,
-			     .stage_links = 1}; /* cached members stay in the cache (issue 14) */
-	return install_package(&io, b->pkgs[i], b->archives[i], b->stages[i], err);
-}
-
-/* The install workpool between the "install" progress START and END (common/progress.h). */
-static int install_run(build_t *b, err_t *err)
-{
-	progress_counter_t *c = &b->installed;
-	c->sink = b->opts->progress;
-	c->step = "install";
-	c->item = b->plat->subdir; /* "linux-64" */
-	c->total = 0;
-	for (size_t i = 0; i < b->n_pkgs; i++)
-		c->total += !b->is_needed || b->is_needed[i];
-	progress_emit(c->sink, PROGRESS_START, c->step, c->item, 0, c->total, NULL);
-	int rc = workpool_run(b->n_pkgs, b->opts->jobs, install_one, b, err);
-	progress_emit(c->sink, PROGRESS_END, c->step, c->item, c->done, c->total,
-		      rc ? "failed" : "done");
+	if (rc == 0 && b->pbase)
+		rc = pipeline_base_scan(b->pbase, i, b->stages[i], err);
 	return rc;
 }
 
-static int install_all(build_t *b, err_t *err)
+/* The "install" progress END: from the last install job, or after a failure from
+ * install_and_layer (whichever comes first: exactly one). */
+static void end_install_progress(build_t *b, const char *status)
+{
+	progress_counter_t *c = &b->installed;
+	if (atomic_exchange(&b->install_ended, 1) == 0)
+		progress_emit(c->sink, PROGRESS_END, c->step, c->item, c->done, c->total, status);
+}
+
+static int install_one(build_t *b, size_t i, err_t *err)
+{
+	int rc = install_pkg(b, i, err);
+	if (rc == 0 && atomic_fetch_sub(&b->installs_left, 1) == 1)
+		end_install_progress(b, "done");
+	return rc;
+}
+
+/* Each package's staging tree path (created by its install). */
+static int make_stages(build_t *b, err_t *err)
 {
 	buf_t p = BUF_INIT;
 	b->stages = xcalloc(b->n_pkgs ? b->n_pkgs : 1, sizeof(char *));
@@ -167,10 +178,7 @@ static int install_all(build_t *b, err_t *err)
 	buf_addpath(&p, "stage");
 	int rc = fs_mkdir_p(p.data, err);
 	buf_free(&p);
-	if (rc)
-		return -1;
-	ctx_log(b->ctx, "installing %zu packages into %s", b->n_pkgs, b->prefix);
-	return install_run(b, err);
+	return rc;
 }
 
 static int make_plan(build_t *b, err_t *err)
@@ -190,9 +198,8 @@ static int is_wanted(const build_t *b, size_t g)
 	return !b->is_selected || b->is_selected[g];
 }
 
-static int layer_one(void *ctx, size_t g, err_t *err)
+static int layer_one(build_t *b, size_t g, err_t *err)
 {
-	build_t *b = ctx;
 	if (b->layers[g].is_cached || !is_wanted(b, g))
 		return 0;
 	size_t n = plan_group_size(b->plan, g);
@@ -201,7 +208,9 @@ static int layer_one(void *ctx, size_t g, err_t *err)
 	for (size_t j = 0; j < n; j++)
 		dirs[j] = b->stages[plan_group_pkg(b->plan, g, j)];
 	layer_opts_t lo = b->opts->layer;
-	lo.consume_sources = 1; /* the staging trees are this build's scratch */
+	/* the trees stay whole until the end: the cross-layer overlap check lists them all once
+	 * every layer is written (with the extract cache they hold only rewritten files) */
+	lo.consume_sources = 0;
 	lo.progress_item = plan_group_name(b->plan, g); /* "compress" progress */
 	rc = layer_build(dirs, n, b->prefix, &lo, b->blobs.data, &b->layers[g].desc, err);
 	if (rc)
@@ -273,7 +282,74 @@ out:
 	return rc;
 }
 
-static int build_layers(build_t *b, err_t *err)
+/* The job graph of install_and_layer: group by group in plan order, the group's installs
+ * and then its layer, which waits for them. Packages in no group (none today) go first. */
+typedef struct job_graph {
+	size_t n;
+	size_t *pkg;   /* per job: package index, or SIZE_MAX for a layer job */
+	size_t *group; /* per job: the layer's group (layer jobs) */
+	size_t *n_after;
+	size_t **after;
+} job_graph_t;
+
+static void graph_add(job_graph_t *jg, size_t pkg, size_t group)
+{
+	jg->pkg[jg->n] = pkg;
+	jg->group[jg->n] = group;
+	jg->n++;
+}
+
+static void graph_build(const build_t *b, job_graph_t *jg)
+{
+	size_t n_groups = plan_group_count(b->plan), cap = b->n_pkgs + n_groups + 1;
+	unsigned char *placed = xcalloc(b->n_pkgs ? b->n_pkgs : 1, 1);
+	jg->pkg = xcalloc(cap, sizeof *jg->pkg);
+	jg->group = xcalloc(cap, sizeof *jg->group);
+	jg->n_after = xcalloc(cap, sizeof *jg->n_after);
+	jg->after = xcalloc(cap, sizeof *jg->after);
+	for (size_t g = 0; g < n_groups; g++)
+		for (size_t j = 0; j < plan_group_size(b->plan, g); j++)
+			placed[plan_group_pkg(b->plan, g, j)] = 1;
+	for (size_t i = 0; i < b->n_pkgs; i++)
+		if (!placed[i])
+			graph_add(jg, i, 0);
+	for (size_t g = 0; g < n_groups; g++) {
+		size_t first = jg->n, n = plan_group_size(b->plan, g);
+		for (size_t j = 0; j < n; j++)
+			graph_add(jg, plan_group_pkg(b->plan, g, j), 0);
+		jg->n_after[jg->n] = n;
+		jg->after[jg->n] = xcalloc(n ? n : 1, sizeof **jg->after);
+		for (size_t j = 0; j < n; j++)
+			jg->after[jg->n][j] = first + j;
+		graph_add(jg, SIZE_MAX, g);
+	}
+	free(placed);
+}
+
+static void graph_free(job_graph_t *jg)
+{
+	for (size_t k = 0; k < jg->n; k++)
+		free(jg->after[k]);
+	free(jg->after);
+	free(jg->n_after);
+	free(jg->pkg);
+	free(jg->group);
+}
+
+typedef struct graph_run {
+	build_t *b;
+	const job_graph_t *jg;
+} graph_run_t;
+
+static int graph_job(void *ctx, size_t k, err_t *err)
+{
+	graph_run_t *r = ctx;
+	if (r->jg->pkg[k] != SIZE_MAX)
+		return install_one(r->b, r->jg->pkg[k], err);
+	return layer_one(r->b, r->jg->group[k], err);
+}
+
+static void log_layers(build_t *b)
 {
 	for (size_t g = 0; g < b->n_layers; g++)
 		ctx_log(b->ctx, "layer %zu: %s (%zu packages)%s", g + 1, b->layers[g].group,
@@ -282,9 +358,43 @@ static int build_layers(build_t *b, err_t *err)
 			: b->layers[g].is_from_registry ? ", from the registry cache"
 			: b->layers[g].is_cached        ? ", from the layer cache"
 							: "");
+}
+
+/* Installs and layers as one job graph (issue 14 #1): a layer is written as soon as its own
+ * packages are in, while the next group's install, so decompression and installing overlap
+ * compression. Layers are independent (each one's bytes depend only on its own packages), and
+ * a job's bytes never depend on when it ran. The "install" progress (common/progress.h) spans
+ * the installs; then the base image policy decides and the cross-layer overlaps are reported,
+ * both over every tree. */
+static int install_and_layer(build_t *b, err_t *err)
+{
+	progress_counter_t *c = &b->installed;
+	job_graph_t jg = {0};
+	int rc;
+	if (make_stages(b, err))
+		return -1;
+	c->sink = b->opts->progress;
+	c->step = "install";
+	c->item = b->plat->subdir; /* "linux-64" */
+	c->total = 0;
+	for (size_t i = 0; i < b->n_pkgs; i++)
+		c->total += !b->is_needed || b->is_needed[i];
+	ctx_log(b->ctx, "installing %zu packages into %s", b->n_pkgs, b->prefix);
+	log_layers(b);
+	progress_emit(c->sink, PROGRESS_START, c->step, c->item, 0, c->total, NULL);
+	graph_build(b, &jg);
+	b->installs_left = jg.n - plan_group_count(b->plan);
+	if (b->installs_left == 0)
+		end_install_progress(b, "done");
+	graph_run_t r = {b, &jg};
+	rc = workpool_run_after(jg.n, b->opts->jobs, jg.n_after, (const size_t *const *)jg.after,
+				graph_job, &r, err);
+	graph_free(&jg);
+	end_install_progress(b, rc ? "failed" : "done");
+	if (rc)
+		return -1;
 	overlap_warn(b->plan, (const char *const *)b->stages, b->pkgs, b->log, b->ud);
-	/* Layers are independent: each one's bytes depend only on its own packages. */
-	return workpool_run(b->n_layers, b->opts->jobs, layer_one, b, err);
+	return 0;
 }
 
 /* --cache-repo: publishes the layers the registry cache lacks. Best effort for an image build;
@@ -564,10 +674,9 @@ int pipeline_build(ctx_t *ctx, const pipeline_target_t *t, build_result_t *out, 
 	    get_packages(&b, err) || make_plan(&b, err) || reuse_layers(&b, err) ||
 	    (!is_layers_only && !(b.pbase = pipeline_base_new(ctx, t->platform, b.pkgs, b.n_pkgs,
 							      b.is_needed, err))) ||
-	    fetch_all(&b, err) || install_all(&b, err) ||
-	    (!is_layers_only &&
-	     pipeline_base_check(b.pbase, (const char *const *)b.stages, b.blobs.data, err)) ||
-	    build_layers(&b, err) || share_layers(&b, err) ||
+	    fetch_all(&b, err) || install_and_layer(&b, err) ||
+	    (!is_layers_only && pipeline_base_check(b.pbase, b.blobs.data, err)) ||
+	    share_layers(&b, err) ||
 	    (!is_layers_only && (write_image(&b, out, err) || publish_output(&b, err))))
 		goto out;
 	if (is_layers_only)

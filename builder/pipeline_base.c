@@ -99,14 +99,17 @@ void pipeline_base_free(pipeline_base_t *pb)
 	free(pb);
 }
 
-int pipeline_base_check(pipeline_base_t *pb, const char *const *stages, const char *blobs_dir,
-			err_t *err)
+int pipeline_base_scan(pipeline_base_t *pb, size_t i, const char *stage, err_t *err)
+{
+	return basecheck_scan_package(pb->bc, pb->pkgs[i], stage, err);
+}
+
+int pipeline_base_check(pipeline_base_t *pb, const char *blobs_dir, err_t *err)
 {
 	void *ud;
 	log_fn log = ctx_log_fn(pb->ctx, &ud);
 	const build_opts_t *o = pb->o;
-	if (basecheck_scan_trees(pb->bc, stages, pb->pkgs, pb->n_pkgs, err) ||
-	    basecheck_verify(pb->bc, pb->base, o->base_ref, o->base_is_scratch, log, ud, err))
+	if (basecheck_verify(pb->bc, pb->base, o->base_ref, o->base_is_scratch, log, ud, err))
 		return -1;
 	rootfs_opts_t ro = {.image_prefix = ctx_prefix(pb->ctx),
 			    .user = o->user,

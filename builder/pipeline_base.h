@@ -1,9 +1,10 @@
 /* pipeline_base.h — the base image policy and the root filesystem layer in one platform's build
  * (docs/base-images.md, "Wiring"): after the layer cache lookups, the packages of cached layers
  * bring their remembered scan findings (or are marked to be installed just to be scanned);
- * after the installs, the trees are scanned, the decision is made (an error, or with --base
- * scratch a warning) and the root filesystem layer is built; write_image puts that layer right
- * after the base's and sets the config User. Never prints: notes go to the context's log. */
+ * each install's tree is scanned as it is made; after the installs the decision is made (an error,
+ * or with --base scratch a warning) and the root filesystem layer is built; write_image puts that
+ * layer right after the base's and sets the config User. Never prints: notes go to the context's
+ * log. */
 #ifndef IMGBUILD_PIPELINE_BASE_H
 #define IMGBUILD_PIPELINE_BASE_H
 
@@ -26,11 +27,13 @@ pipeline_base_t *pipeline_base_new(struct ctx *ctx, size_t platform, const pkgre
 				   size_t n_pkgs, unsigned char *is_needed, err_t *err);
 void pipeline_base_free(pipeline_base_t *pb); /* NULL is a no-op */
 
-/* After the installs, before the layers consume the trees (stages[i] is pkgs[i]'s): scans,
- * decides, and writes the root filesystem layer into blobs_dir when the base lacks any of it.
- * -1 with err when the environment needs a C library that no base provides. */
-int pipeline_base_check(pipeline_base_t *pb, const char *const *stages, const char *blobs_dir,
-			err_t *err);
+/* Scans pkgs[i]'s installed tree (stage) for programs that need a system loader: right after
+ * its install (thread-safe), before anything consumes the tree. */
+int pipeline_base_scan(pipeline_base_t *pb, size_t i, const char *stage, err_t *err);
+/* After every install has been scanned: decides, and writes the root filesystem layer into
+ * blobs_dir when the base lacks any of it. -1 with err when the environment needs a C library
+ * that no base provides. */
+int pipeline_base_check(pipeline_base_t *pb, const char *blobs_dir, err_t *err);
 
 /* Appends the root filesystem layer (if any) to img, whose base layers must be in already. */
 void pipeline_base_add_layer(const pipeline_base_t *pb, oci_image_t *img);

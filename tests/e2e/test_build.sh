@@ -55,6 +55,17 @@ d1=$(jq -r '.manifests[0].digest' "$L/index.json")
 d2=$(jq -r '.manifests[0].digest' "$T/again/x.oci/index.json" 2>/dev/null)
 check_eq "same environment twice gives the same manifest digest" "$d1" "$d2"
 
+# --- installs overlap compression (issue 14 #1): installs and layers are one job graph, group
+# by group, so with one job the first layer is compressed before the last package is installed
+# (the old order, every install then every layer, has the first compress after the install end)
+build "$ENV" --channel "$CH" --cache-dir "$T/cache3" --jobs 1 --progress json \
+  --output "oci:$T/ov/x.oci" -t demo:1.0 >/dev/null 2>"$T/ov.json"
+check "one job: the first layer is compressed before the installs end" jq -e -s \
+  '(map(.step == "compress" and .event == "start") | index(true)) as $c |
+   (map(.step == "install" and .event == "end") | index(true)) as $i |
+   $c != null and $i != null and $c < $i' "$T/ov.json"
+check_eq "and the image is the same" "$d1" "$(jq -r '.manifests[0].digest' "$T/ov/x.oci/index.json" 2>/dev/null)"
+
 # --- no subcommand means build; caches default to $XDG_CACHE_HOME/imgbuild -----------------
 XDG_CACHE_HOME="$T/xdg" check "'imgbuild ENV -t REF' builds" "$BIN" "$ENV" --channel "$CH" --output "oci:$T/out/implicit.oci" -t demo:1.0
 check_eq "implicit build gives the same image" "$d1" "$(jq -r '.manifests[0].digest' "$T/out/implicit.oci/index.json" 2>/dev/null)"

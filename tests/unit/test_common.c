@@ -241,6 +241,92 @@ static void test_workpool_reports_lowest_failing_job(void **state)
 	}
 }
 
+/* A diamond and a chain: 0 -> {1, 2} -> 3, and 4 -> 5 with 6 free. Each job notes when it
+ * starts and ends (one clock for all), so every prerequisite must have ended before its
+ * dependent started, whatever the thread count. */
+typedef struct after_log {
+	pthread_mutex_t lock;
+	int clock;
+	int start[7], end[7];
+	int fail_job; /* -1: none */
+} after_log_t;
+
+static int note_job(void *ctx, size_t i, err_t *err)
+{
+	after_log_t *l = ctx;
+	pthread_mutex_lock(&l->lock);
+	l->start[i] = ++l->clock;
+	pthread_mutex_unlock(&l->lock);
+	usleep(2000 * (unsigned)(7 - i)); /* early jobs run longest: the order must not matter */
+	pthread_mutex_lock(&l->lock);
+	l->end[i] = ++l->clock;
+	pthread_mutex_unlock(&l->lock);
+	return (int)i == l->fail_job ? err_set(err, "job %zu failed", i) : 0;
+}
+
+static const size_t after0[] = {0}, after12[] = {1, 2}, after4[] = {4};
+static const size_t *const diamond_after[7] = {NULL, after0, after0, after12, NULL, after4, NULL};
+static const size_t diamond_n_after[7] = {0, 1, 1, 2, 0, 1, 0};
+
+static void test_workpool_after_waits_for_prerequisites(void **state)
+{
+	(void)state;
+	for (int threads = 1; threads <= 4; threads++) {
+		after_log_t l = {.fail_job = -1};
+		err_t e = ERR_INIT;
+		pthread_mutex_init(&l.lock, NULL);
+		assert_int_equal(workpool_run_after(7, threads, diamond_n_after, diamond_after,
+						    note_job, &l, &e),
+				 0);
+		for (size_t i = 0; i < 7; i++) {
+			assert_true(l.end[i] > l.start[i] && l.start[i] > 0);
+			for (size_t k = 0; k < diamond_n_after[i]; k++)
+				assert_true(l.start[i] > l.end[diamond_after[i][k]]);
+		}
+		if (threads == 1) { /* lowest ready index first: 0 1 2 3 4 5 6 */
+			for (size_t i = 1; i < 7; i++)
+				assert_true(l.start[i] > l.end[i - 1]);
+		}
+		pthread_mutex_destroy(&l.lock);
+	}
+}
+
+static void test_workpool_after_stops_dependents_of_a_failure(void **state)
+{
+	(void)state;
+	for (int threads = 1; threads <= 4; threads++) {
+		after_log_t l = {.fail_job = 1};
+		err_t e = ERR_INIT;
+		pthread_mutex_init(&l.lock, NULL);
+		assert_int_equal(workpool_run_after(7, threads, diamond_n_after, diamond_after,
+						    note_job, &l, &e),
+				 -1);
+		assert_string_equal(err_msg(&e), "job 1 failed");
+		assert_int_equal(l.start[3], 0); /* waited for job 1: never started */
+		err_clear(&e);
+		pthread_mutex_destroy(&l.lock);
+	}
+}
+
+static void test_workpool_after_refuses_cycles_and_bad_indexes(void **state)
+{
+	(void)state;
+	static const size_t a1[] = {1}, a2[] = {2}, a0[] = {0}, a9[] = {9};
+	const size_t *const cycle[3] = {a1, a2, a0}, *const bad[3] = {NULL, a9, NULL};
+	const size_t n_cycle[3] = {1, 1, 1}, n_bad[3] = {0, 1, 0};
+	after_log_t l = {.fail_job = -1};
+	err_t e = ERR_INIT;
+	pthread_mutex_init(&l.lock, NULL);
+	assert_int_equal(workpool_run_after(3, 2, n_cycle, cycle, note_job, &l, &e), -1);
+	assert_string_equal(err_msg(&e), "3 of 3 jobs wait for each other in a cycle");
+	err_clear(&e);
+	assert_int_equal(workpool_run_after(3, 2, n_bad, bad, note_job, &l, &e), -1);
+	assert_string_equal(err_msg(&e), "job 1 waits for job 9 of 3");
+	assert_int_equal(l.clock, 0); /* nothing ran */
+	err_clear(&e);
+	pthread_mutex_destroy(&l.lock);
+}
+
 static void test_scratch_sweep_removes_only_dead_owners(void **state)
 {
 	(void)state;
@@ -284,6 +370,9 @@ int main(void)
 		cmocka_unit_test(test_sha256_known_vector),
 		cmocka_unit_test(test_oci_digest_hex_part_is_strict),
 		cmocka_unit_test(test_workpool_reports_lowest_failing_job),
+		cmocka_unit_test(test_workpool_after_waits_for_prerequisites),
+		cmocka_unit_test(test_workpool_after_stops_dependents_of_a_failure),
+		cmocka_unit_test(test_workpool_after_refuses_cycles_and_bad_indexes),
 		cmocka_unit_test(test_scratch_sweep_removes_only_dead_owners),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
