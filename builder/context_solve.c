@@ -157,14 +157,18 @@ static int add_repodata(ctx_t *c, size_t i, solver_t *s, const char *const *spec
 		if (sd[k].is_sharded)
 			ctx_log(c, "%s/%s: %zu shards (%zu downloaded)", sd[k].base_url,
 				sd[k].subdir, sd[k].n_shards, sd[k].n_downloaded);
-		if (solve_add_repodata(s, c->ch_written[k / 2], sd[k].base_url, sd[k].subdir,
-				       sd[k].path.data, (int)(k / 2), err))
+		/* the fetch's own scan of a new document goes to the solver (read once) */
+		struct nameidx *names = sd[k].names;
+		sd[k].names = NULL;
+		if (solve_add_repodata_scanned(s, c->ch_written[k / 2], sd[k].base_url,
+					       sd[k].subdir, sd[k].path.data, (int)(k / 2), names,
+					       sd[k].sha, err))
 			goto out;
 	}
 	rc = 0;
 out:
 	for (size_t k = 0; k < n_sd; k++)
-		buf_free(&sd[k].path);
+		channel_subdir_clear(&sd[k]);
 	free(sd);
 	return rc;
 }

@@ -5,6 +5,7 @@
  * its record index, repoindex.h), and only then is
  * renamed over the cache entry: a failed fetch never leaves a corrupt or partial entry. */
 #include "channel.h"
+#include "channel_int.h"
 #include "digest.h"
 #include "fsutil.h"
 #include "http.h"
@@ -181,16 +182,21 @@ static void file_signature(const char *file_url, buf_t *sig)
  * shape, every record, caps; one pass, no DOM) so a malformed document is refused here,
  * naming its URL, and records that its sha256 passed: the solver then need not scan it again
  * before it knows which names it wants. */
-static int validate_and_index(const char *path, const char *url, const char *cache_dir, err_t *err)
+static int validate_and_index(const char *path, const char *url, const char *cache_dir,
+			      nameidx_t **keep, char sha[DIGEST_HEX_MAX], err_t *err)
 {
-	char sha[DIGEST_HEX_MAX];
 	nameidx_t *ni = nameidx_scan_file(path, url, err);
 	if (!ni)
 		return -1;
-	nameidx_free(ni);
-	if (digest_file_hex(DIGEST_SHA256, path, sha, err) != 0)
+	if (digest_file_hex(DIGEST_SHA256, path, sha, err) != 0) {
+		nameidx_free(ni);
 		return -1;
+	}
 	nameidx_mark_checked(cache_dir, sha);
+	if (keep) /* the scan maps the file, which stays valid through the rename */
+		*keep = ni;
+	else
+		nameidx_free(ni);
 	return 0;
 }
 
@@ -286,9 +292,11 @@ typedef struct repo_fetch {
 	buf_t tmp_path, plain_tmp, vurl, sig;
 	buf_t old_etag, old_lm, old_variant;
 	http_got_t got;
-	int fd;       /* tmp_path, open */
-	size_t first; /* the variant that answered last time */
-	size_t v;     /* the variant that answered now */
+	int fd;           /* tmp_path, open */
+	size_t first;     /* the variant that answered last time */
+	size_t v;         /* the variant that answered now */
+	nameidx_t *names; /* rf_store's scan of a new body, for the caller (or freed) */
+	char sha[DIGEST_HEX_MAX];
 } repo_fetch_t;
 
 static int rf_init(repo_fetch_t *rf, const http_client_t *http, const char *base_url,
@@ -331,6 +339,7 @@ static void rf_free(repo_fetch_t *rf)
 	for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
 		buf_free(bufs[i]);
 	http_got_free(&rf->got);
+	nameidx_free(rf->names);
 }
 
 static void rf_variant_url(repo_fetch_t *rf, size_t v)
@@ -415,7 +424,7 @@ static int rf_store(repo_fetch_t *rf, err_t *err)
 			goto out;
 		body = rf->plain_tmp.data;
 	}
-	if (validate_and_index(body, rf->vurl.data, rf->cache_dir, err) != 0)
+	if (validate_and_index(body, rf->vurl.data, rf->cache_dir, &rf->names, rf->sha, err) != 0)
 		goto out;
 	/* Drop the old metadata first: a crash between the two renames then costs one full
 	 * download, never a 304 that would pair a new ETag with old content. */
@@ -435,8 +444,9 @@ out:
 	return rc;
 }
 
-int channel_fetch_repodata(const http_client_t *http, const char *base_url, const char *subdir,
-			   const char *cache_dir, unsigned flags, buf_t *path_out, err_t *err)
+int channel_fetch_repodata_scan(const http_client_t *http, const char *base_url, const char *subdir,
+				const char *cache_dir, unsigned flags, buf_t *path_out,
+				nameidx_t **names, char sha[65], err_t *err)
 {
 	repo_fetch_t rf;
 	int rc = -1, outcome;
@@ -462,6 +472,26 @@ int channel_fetch_repodata(const http_client_t *http, const char *base_url, cons
 out:
 	if (rc == 0)
 		buf_setstr(path_out, rf.final_path.data);
+	if (rc == 0 && names && rf.names) {
+		*names = rf.names;
+		rf.names = NULL;
+		memcpy(sha, rf.sha, 65);
+	}
 	rf_free(&rf);
 	return rc;
+}
+
+int channel_fetch_repodata(const http_client_t *http, const char *base_url, const char *subdir,
+			   const char *cache_dir, unsigned flags, buf_t *path_out, err_t *err)
+{
+	return channel_fetch_repodata_scan(http, base_url, subdir, cache_dir, flags, path_out, NULL,
+					   NULL, err);
+}
+
+void channel_subdir_clear(channel_subdir_t *sd)
+{
+	buf_free(&sd->path);
+	nameidx_free(sd->names);
+	sd->names = NULL;
+	sd->sha[0] = '\0';
 }

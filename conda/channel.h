@@ -29,6 +29,8 @@ int channel_resolve(const char *written, const char *channel_alias, buf_t *out, 
 int channel_fetch_repodata(const http_client_t *http, const char *base_url, const char *subdir,
 			   const char *cache_dir, unsigned flags, buf_t *path_out, err_t *err);
 
+struct nameidx; /* repoindex_scan.h */
+
 /* One channel x subdir to fetch for a solve (channel_fetch_for_specs). */
 typedef struct channel_subdir {
 	const char *base_url; /* borrowed */
@@ -38,7 +40,15 @@ typedef struct channel_subdir {
 	int is_sharded;       /* out: 1 when path was assembled from CEP-16 shards */
 	size_t n_shards;      /* out: shards used (cached or downloaded) */
 	size_t n_downloaded;  /* out: shards downloaded */
+	/* out: when this fetch validated a new document, that scan (repoindex_scan.h) and the
+	 * document's sha256, for the solver to use instead of reading it twice more
+	 * (solve_add_repodata_scanned); else NULL and "". channel_subdir_clear frees them. */
+	struct nameidx *names;
+	char sha[65];
 } channel_subdir_t;
+
+/* Frees what channel_fetch_for_specs left in sd (path, names); sd itself is the caller's. */
+void channel_subdir_clear(channel_subdir_t *sd);
 
 /* Fetches the repodata of every subdir for a solve of specs (MatchSpec strings). A subdir
  * that offers CEP-16 sharded repodata (repodata_shards.msgpack.zst) contributes only the

@@ -3,11 +3,13 @@
  * channel and subdir at once (a noarch package may need a linux-64 name, one channel's package
  * another channel's). The shard index, shard downloads and MessagePack live in shard*.c. */
 #include "channel.h"
+#include "channel_int.h"
 #include "digest.h"
 #include "fsutil.h"
 #include "matchspec.h"
 #include "repoindex.h"
 #include "shard.h"
+#include "workpool.h"
 #include "xalloc.h"
 
 #include <fnmatch.h>
@@ -154,6 +156,31 @@ out:
 	return rc;
 }
 
+typedef struct subdir_fetch {
+	const http_client_t *http;
+	channel_subdir_t *sd;
+	const char *cache_dir;
+	shard_index_t **idx;
+} subdir_fetch_t;
+
+/* One subdir's shard index, else its whole repodata (fetched, validated and scanned). */
+static int fetch_subdir(void *ctx, size_t i, err_t *err)
+{
+	subdir_fetch_t *f = ctx;
+	channel_subdir_t *sd = &f->sd[i];
+	buf_t subdir_url = BUF_INIT;
+	buf_setstr(&subdir_url, sd->base_url);
+	buf_addpath(&subdir_url, sd->subdir);
+	int got = shard_index_fetch(f->http, subdir_url.data, f->cache_dir,
+				    (sd->flags & CHANNEL_OFFLINE) != 0, &f->idx[i], err);
+	buf_free(&subdir_url);
+	if (got == 0 &&
+	    channel_fetch_repodata_scan(f->http, sd->base_url, sd->subdir, f->cache_dir, sd->flags,
+					&sd->path, &sd->names, sd->sha, err) != 0)
+		return -1;
+	return got < 0 ? -1 : 0;
+}
+
 int channel_fetch_for_specs(const http_client_t *http, channel_subdir_t *sd, size_t n,
 			    const char *cache_dir, const char *const *specs, size_t n_specs,
 			    err_t *err)
@@ -162,24 +189,21 @@ int channel_fetch_for_specs(const http_client_t *http, channel_subdir_t *sd, siz
 	json_t **dep_maps = xcalloc(n + 1, sizeof *dep_maps),
 	       **records = xcalloc(n + 1, sizeof *records);
 	json_t *wanted = json_object(), *pending = json_array();
-	buf_t subdir_url = BUF_INIT;
 	size_t n_sharded = 0;
 	int rc = -1;
 	for (size_t i = 0; i < n; i++) {
 		sd[i].is_sharded = 0;
 		sd[i].n_shards = sd[i].n_downloaded = 0;
-		buf_setstr(&subdir_url, sd[i].base_url);
-		buf_addpath(&subdir_url, sd[i].subdir);
-		int got = shard_index_fetch(http, subdir_url.data, cache_dir,
-					    (sd[i].flags & CHANNEL_OFFLINE) != 0, &idx[i], err);
-		if (got < 0)
-			goto out;
-		if (got == 0 &&
-		    channel_fetch_repodata(http, sd[i].base_url, sd[i].subdir, cache_dir,
-					   sd[i].flags, &sd[i].path, err) != 0)
-			goto out;
-		n_sharded += got == 1;
+		sd[i].names = NULL;
+		sd[i].sha[0] = '\0';
 	}
+	/* Subdirs are independent: fetched (and a new document scanned) side by side; an error
+	 * is the lowest subdir's, as when they were fetched one after another. */
+	subdir_fetch_t f = {http, sd, cache_dir, idx};
+	if (workpool_run(n, 0, fetch_subdir, &f, err) != 0)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		n_sharded += idx[i] != NULL;
 	if (!n_sharded) {
 		rc = 0;
 		goto out;
@@ -215,6 +239,5 @@ out:
 	free(records);
 	json_decref(wanted);
 	json_decref(pending);
-	buf_free(&subdir_url);
 	return rc;
 }

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -190,12 +191,29 @@ static size_t unicode_escape(const char *q, const char *end, long v)
 	return lo >= 0xDC00 && lo < 0xE000 ? 12 : 0;
 }
 
+/* Eight plain bytes at q (none is '"', '\\', a control byte or non-ASCII)? The word tests
+ * of "Bit Twiddling Hacks" (haszero, hasless): a string's plain bytes are skipped a word at a
+ * time, and any other byte is left to the byte loop. */
+static int is_plain8(const char *q)
+{
+	const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+	uint64_t x, quote, bslash;
+	memcpy(&x, q, 8);
+	quote = x ^ (ones * '"');
+	bslash = x ^ (ones * '\\');
+	uint64_t special = ((quote - ones) & ~quote) | ((bslash - ones) & ~bslash) |
+			   ((x - ones * 0x20) & ~x) | x;
+	return (special & highs) == 0;
+}
+
 int jscan_string(jscan_t *sc, jstr_t *out)
 {
 	const char *q = sc->p + 1, *end = sc->end;
 	memset(out, 0, sizeof *out);
 	out->s = q;
 	for (;;) {
+		while (end - q >= 8 && is_plain8(q))
+			q += 8;
 		if (q >= end)
 			return jscan_fail(sc, q, "premature end of input in a string");
 		unsigned char c = (unsigned char)*q;

@@ -66,6 +66,7 @@ struct doc_scan {
 	nameidx_t *ni;
 	const struct repodata_field *fields;
 	size_t n_fields;
+	size_t key_len[N_FIELDS_MAX]; /* strlen of each field's key */
 	int f_name, f_version, f_build, f_subdir, f_fn, f_build_number;
 	struct rec_scan rec;
 	buf_t dec;
@@ -93,12 +94,24 @@ static int field_index(const struct doc_scan *ds, const char *key)
 	return -1;
 }
 
+/* Every key of every record comes here (millions in a conda-forge-size document): the
+ * length and first byte decide before any comparison. */
 static int field_of(const struct doc_scan *ds, const char *s, size_t len)
 {
 	for (size_t i = 0; i < ds->n_fields; i++)
-		if (!strncmp(ds->fields[i].key, s, len) && !ds->fields[i].key[len])
+		if (ds->key_len[i] == len && len && ds->fields[i].key[0] == s[0] &&
+		    !memcmp(ds->fields[i].key, s, len))
 			return (int)i;
 	return -1;
+}
+
+/* The bytes that end a dependency's name: " =<>!~[,|" (shard.c's set), and NUL. */
+static int ends_dep_name(unsigned char c)
+{
+	static const unsigned char stop[256] = {
+		[0] = 1,   [' '] = 1, ['='] = 1, ['<'] = 1, ['>'] = 1,
+		['!'] = 1, ['~'] = 1, ['['] = 1, [','] = 1, ['|'] = 1};
+	return stop[c];
 }
 
 /* A dependency string's package name ("python >=3.8" -> python), as shard.c reads it. */
@@ -113,7 +126,7 @@ static void add_dep_name(struct doc_scan *ds, const jstr_t *s)
 	}
 	while (len && *p == ' ')
 		p++, len--;
-	for (n = 0; n < len && !strchr(" =<>!~[,|", p[n]); n++)
+	for (n = 0; n < len && !ends_dep_name((unsigned char)p[n]); n++)
 		;
 	if (!n)
 		return;
@@ -274,7 +287,7 @@ static void add_pairs(nameidx_t *ni, uint32_t name, const uint32_t *deps, size_t
 }
 
 /* One record of map, its key just read (fn decoded, key_at its opening quote). */
-static int scan_record(struct doc_scan *ds, int map, const char *fn, size_t fn_len,
+static int scan_record(struct doc_scan *ds, int map, const char *fn, uint32_t fn_id,
 		       const char *key_at)
 {
 	nameidx_t *ni = ds->ni;
@@ -296,7 +309,7 @@ static int scan_record(struct doc_scan *ds, int map, const char *fn, size_t fn_l
 	e->off = (uint64_t)(key_at - sc->base);
 	e->len = (uint64_t)(sc->p - key_at);
 	e->name = strtab_intern(&ni->strings, name->data, name->len, 1, NULL);
-	e->fn = (uint32_t)strtab_find(&ni->fns[map], fn, fn_len);
+	e->fn = fn_id;
 	e->subdir = r->cls[ds->f_subdir] == JC_STRING
 			    ? strtab_intern(&ni->strings, subdir->data, subdir->len, 1, NULL)
 			    : NO_ID;
@@ -312,7 +325,7 @@ static const char *const map_exts[2] = {".tar.bz2", ".conda"};
 /* A record's key: decoded, checked for duplicates and its extension. 1: skip the record (its
  * value consumed, the shape error deferred). */
 static int scan_map_key(struct doc_scan *ds, int map, const jstr_t *key, const char *at,
-			const char **fn, size_t *fn_len)
+			const char **fn, size_t *fn_len, uint32_t *fn_id)
 {
 	jscan_t *sc = &ds->sc;
 	nameidx_t *ni = ds->ni;
@@ -346,7 +359,7 @@ static int scan_map_key(struct doc_scan *ds, int map, const jstr_t *key, const c
 		return defer(ds) + 1;
 	}
 	/* the key is a file name from here on: kept for the duplicate check of the next ones */
-	strtab_intern(&ni->fns[map], *fn, *fn_len, key->has_escape, NULL);
+	*fn_id = strtab_intern(&ni->fns[map], *fn, *fn_len, key->has_escape, NULL);
 	return 0;
 }
 
@@ -361,12 +374,13 @@ static int map_member(void *ctx, const jstr_t *key, const char *key_at)
 	struct map_scan *ms = ctx;
 	const char *fn;
 	size_t fn_len;
-	int skip = scan_map_key(ms->ds, ms->map, key, key_at, &fn, &fn_len);
+	uint32_t fn_id = 0;
+	int skip = scan_map_key(ms->ds, ms->map, key, key_at, &fn, &fn_len, &fn_id);
 	if (skip)
 		return skip < 0 ? -1 : 0;
 	buf_setstr(&ms->fn, "");
 	buf_add(&ms->fn, fn, fn_len);
-	return scan_record(ms->ds, ms->map, ms->fn.data, fn_len, key_at);
+	return scan_record(ms->ds, ms->map, ms->fn.data, fn_id, key_at);
 }
 
 /* "packages" or "packages.conda": null, or an object of records. */
@@ -583,6 +597,8 @@ static nameidx_t *scan_doc(nameidx_t *ni, const char *where, err_t *err)
 	struct doc_scan ds = {.sc = {ni->data, ni->data, ni->data + ni->len, where, err}, .ni = ni};
 	int rc;
 	ds.fields = repodata_record_fields(&ds.n_fields);
+	for (size_t i = 0; i < ds.n_fields && i < N_FIELDS_MAX; i++)
+		ds.key_len[i] = strlen(ds.fields[i].key);
 	ds.f_name = field_index(&ds, "name");
 	ds.f_version = field_index(&ds, "version");
 	ds.f_build = field_index(&ds, "build");

@@ -212,6 +212,14 @@ static int load_subset_mem(solver_t *s, struct repo_info *info, const buf_t *doc
 int solve_add_repodata(solver_t *s, const char *channel_name, const char *channel_url,
 		       const char *subdir, const char *repodata_path, int channel_index, err_t *err)
 {
+	return solve_add_repodata_scanned(s, channel_name, channel_url, subdir, repodata_path,
+					  channel_index, NULL, NULL, err);
+}
+
+int solve_add_repodata_scanned(solver_t *s, const char *channel_name, const char *channel_url,
+			       const char *subdir, const char *repodata_path, int channel_index,
+			       struct nameidx *names, const char *sha, err_t *err)
+{
 	struct repo_info *info = NULL;
 	buf_t where = BUF_INIT;
 	int rc = -1;
@@ -224,7 +232,10 @@ int solve_add_repodata(solver_t *s, const char *channel_name, const char *channe
 	buf_addf(&where, "%s (repodata of %s/%s)", repodata_path, channel_url, subdir);
 	info->where = buf_detach(&where);
 	info->channel_index = channel_index;
-	if (s->cache_dir && solve_cache_key(repodata_path, info->sha, err) != 0)
+	info->names = names; /* freed with info */
+	if (s->cache_dir && sha && strlen(sha) == 64)
+		memcpy(info->sha, sha, 65);
+	else if (s->cache_dir && solve_cache_key(repodata_path, info->sha, err) != 0)
 		goto out;
 	/* The checks run here (a document refused names itself at once); the records wait for
 	 * solve_run, which knows which names it needs. */

@@ -36,6 +36,14 @@ void solve_set_cache_dir(solver_t *s, const char *cache_dir);
 int solve_add_repodata(solver_t *s, const char *channel_name, const char *channel_url,
 		       const char *subdir, const char *repodata_path, int channel_index,
 		       err_t *err);
+/* The same for a document the caller has already scanned (channel_subdir_t.names and .sha
+ * from channel_fetch_for_specs): names (taken over, freed on failure too; NULL = none) and sha
+ * (its sha256 in hex; NULL or "" = unknown) are used instead of hashing and scanning it
+ * again. */
+struct nameidx;
+int solve_add_repodata_scanned(solver_t *s, const char *channel_name, const char *channel_url,
+			       const char *subdir, const char *repodata_path, int channel_index,
+			       struct nameidx *names, const char *sha, err_t *err);
 /* Adds a virtual package (e.g. "__cuda", "12.4"; build NULL means "0"). It is installed and
  * locked for the solve and never appears in the solution. */
 int solve_add_virtual(solver_t *s, const char *name, const char *version, const char *build,

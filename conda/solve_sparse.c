@@ -25,8 +25,8 @@ static void sparse_dir(const char *cache_dir, buf_t *out)
 
 int solve_sparse_check(const char *cache_dir, struct repo_info *info, err_t *err)
 {
-	if (cache_dir && nameidx_is_checked(cache_dir, info->sha))
-		return 0;
+	if (info->names || (cache_dir && nameidx_is_checked(cache_dir, info->sha)))
+		return 0; /* scanned by the fetch (solve_add_repodata_scanned), or known sound */
 	info->names = nameidx_scan_file(info->path, info->where, err);
 	if (!info->names)
 		return -1;

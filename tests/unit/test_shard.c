@@ -21,6 +21,7 @@
 
 #include "buf.h"
 #include "channel.h"
+#include "digest.h"
 #include "fsutil.h"
 #include "shard.h"
 #include "solve.h"
@@ -173,8 +174,8 @@ static json_t *fetch_linux(const char *base, const char *const *specs, size_t n_
 
 static void free_sd(channel_subdir_t sd[2])
 {
-	buf_free(&sd[0].path);
-	buf_free(&sd[1].path);
+	channel_subdir_clear(&sd[0]);
+	channel_subdir_clear(&sd[1]);
 }
 
 /* ---- MessagePack reader ---- */
@@ -512,9 +513,70 @@ static void test_closure_crosses_from_a_plain_channel_into_a_sharded_one(void **
 	assert_int_equal(sd[2].is_sharded, 1);
 	assert_int_equal(sd[2].n_shards, 2); /* zlib, then libgcc-ng */
 	for (int i = 0; i < 4; i++)
-		buf_free(&sd[i].path);
+		channel_subdir_clear(&sd[i]);
 	buf_free(&plain);
 	buf_free(&sharded);
+}
+
+/* A document the fetch validated goes to the solver with its sha256, so a cold solve reads it
+ * once (issue 14 #2); the next fetch of the unchanged file scans nothing. The solve with the
+ * handed-over scan picks what a solve that scans by itself picks. */
+static void test_fetch_hands_its_scan_to_the_solver(void **state)
+{
+	(void)state;
+	SKIP_WITHOUT_CORPUS();
+	buf_t base = BUF_INIT;
+	channel_subdir_t sd[2];
+	const char *specs[] = {"app"};
+	char sha[DIGEST_HEX_MAX];
+	err_t err = ERR_INIT;
+	write_text("handoff/linux-64/repodata.json",
+		   "{\"info\": {\"subdir\": \"linux-64\"}, \"packages\": {}, \"packages.conda\": {"
+		   "\"app-1-0.conda\": {\"name\": \"app\", \"version\": \"1\", \"build\": \"0\", "
+		   "\"build_number\": 0, \"depends\": [\"lib >=2\"]},"
+		   "\"lib-2-0.conda\": {\"name\": \"lib\", \"version\": \"2\", \"build\": \"0\", "
+		   "\"build_number\": 0, \"depends\": []}}}");
+	write_text("handoff/noarch/repodata.json", "{\"packages\": {}}");
+	buf_addf(&base, "file://%s/handoff", F->www.data);
+	for (int round = 0; round < 2; round++) {
+		memset(sd, 0, sizeof sd);
+		sd[0].base_url = sd[1].base_url = base.data;
+		sd[0].subdir = "linux-64";
+		sd[1].subdir = "noarch";
+		if (channel_fetch_for_specs(NULL, sd, 2, F->cache.data, specs, 1, &err) != 0)
+			fail_msg("%s", err_msg(&err));
+		if (round == 1) { /* unchanged: neither copied nor scanned again */
+			assert_null(sd[0].names);
+			assert_string_equal(sd[0].sha, "");
+			channel_subdir_clear(&sd[0]);
+			channel_subdir_clear(&sd[1]);
+			break;
+		}
+		assert_non_null(sd[0].names);
+		assert_non_null(sd[1].names);
+		assert_int_equal(digest_file_hex(DIGEST_SHA256, sd[0].path.data, sha, &err), 0);
+		assert_string_equal(sd[0].sha, sha);
+		solver_t *s = solve_new(&err);
+		assert_non_null(s);
+		solve_set_cache_dir(s, F->cache.data);
+		for (int i = 0; i < 2; i++) {
+			struct nameidx *names = sd[i].names;
+			sd[i].names = NULL; /* taken over */
+			if (solve_add_repodata_scanned(s, "handoff", base.data, sd[i].subdir,
+						       sd[i].path.data, 0, names, sd[i].sha, &err))
+				fail_msg("%s", err_msg(&err));
+		}
+		solution_t *sol = solve_run(s, specs, 1, &err);
+		if (!sol)
+			fail_msg("%s", err_msg(&err));
+		assert_int_equal(solution_count(sol), 2);
+		assert_string_equal(solution_find(sol, "lib")->version, "2");
+		solution_free(sol);
+		solve_free(s);
+		channel_subdir_clear(&sd[0]);
+		channel_subdir_clear(&sd[1]);
+	}
+	buf_free(&base);
 }
 
 /* The assembled repodata solves like the channel's own: same choice, same URL and hashes. */
@@ -578,6 +640,7 @@ int main(void)
 		cmocka_unit_test_setup(test_missing_shard_names_the_shard_url, test_setup),
 		cmocka_unit_test_setup(test_closure_crosses_from_a_plain_channel_into_a_sharded_one,
 				       test_setup),
+		cmocka_unit_test_setup(test_fetch_hands_its_scan_to_the_solver, test_setup),
 		cmocka_unit_test_setup(test_solve_from_shards_gives_the_channels_records,
 				       test_setup),
 	};
