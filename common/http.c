@@ -5,11 +5,14 @@
 #include "version.h"
 #include "xalloc.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define HTTP_USER_AGENT "imgbuild/" IMGBUILD_VERSION
@@ -22,14 +25,43 @@
 #define HTTP_LOW_SPEED_TIME_S 60L
 /* CAINFO replaces libcurl's bundle; CAPATH (Debian's hashed system CAs) keeps those trusted. */
 #define HTTP_SYSTEM_CA_DIR "/etc/ssl/certs"
+#define HTTP_SYSTEM_CA_FILE "/etc/ssl/certs/ca-certificates.crt" /* the same CAs, one file */
 
 struct http_client {
-	char *ca_file; /* extra CA bundle, or NULL */
+	char *ca_file;         /* extra CA bundle, or NULL */
+	int has_system_ca_dir; /* HTTP_SYSTEM_CA_DIR holds hashed CA names (has_hashed_cas) */
 	int max_attempts;
 	long backoff_ms;
 	long low_speed_bytes;
 	long low_speed_time_s;
 };
+
+/* 1 when dir holds at least one OpenSSL subject-hash name ("5ad8a5d6.0"), as
+ * update-ca-certificates (c_rehash) makes: then it can stand for the bundle file. */
+static int has_hashed_cas(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int found = 0;
+	if (!d)
+		return 0;
+	while (!found && (e = readdir(d)) != NULL) {
+		const char *n = e->d_name;
+		size_t i = 0;
+		while (i < 8 && isxdigit((unsigned char)n[i]))
+			i++;
+		found = i == 8 && n[8] == '.' && isdigit((unsigned char)n[9]);
+	}
+	closedir(d);
+	return found;
+}
+
+static int is_same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc = CURLE_FAILED_INIT;
@@ -99,6 +131,13 @@ http_client_t *http_client_new(const http_opts_t *opts, err_t *err)
 			 &c->low_speed_time_s, err) != 0 ||
 	    pick_ca_file(opts->ca_cert, c, err) != 0)
 		goto fail;
+	c->has_system_ca_dir = has_hashed_cas(HTTP_SYSTEM_CA_DIR);
+	/* SSL_CERT_FILE naming the system bundle itself (many CI images set it) adds nothing
+	 * the hashed directory lacks: it is not parsed either */
+	if (c->ca_file && c->has_system_ca_dir && is_same_file(c->ca_file, HTTP_SYSTEM_CA_FILE)) {
+		free(c->ca_file);
+		c->ca_file = NULL;
+	}
 	return c;
 fail:
 	http_client_free(c);
@@ -153,6 +192,13 @@ void http_client_setup(const http_client_t *c, CURL *curl, const char *url, unsi
 	}
 	if (c->ca_file) {
 		curl_easy_setopt(curl, CURLOPT_CAINFO, c->ca_file);
+		curl_easy_setopt(curl, CURLOPT_CAPATH, HTTP_SYSTEM_CA_DIR);
+	} else if (c->has_system_ca_dir) {
+		/* The same system CAs as libcurl's bundle file (update-ca-certificates writes
+		 * both), looked up by subject hash when a handshake needs one: OpenSSL 3 spends
+		 * ~0.15 s of CPU parsing the whole bundle at each handle's first TLS connect, and
+		 * again on the TLS try of every plain-HTTP loopback registry client. */
+		curl_easy_setopt(curl, CURLOPT_CAINFO, NULL);
 		curl_easy_setopt(curl, CURLOPT_CAPATH, HTTP_SYSTEM_CA_DIR);
 	}
 	set_upper_case_http_proxy(curl, url);

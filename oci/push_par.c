@@ -1,8 +1,9 @@
 /* push_par.c — a push's independent registry operations on a few threads (push_par.h). Each
  * thread borrows a registry client from a small stack: the caller's own for the first, fresh
  * ones (same options, so the same credentials, CA and retry policy) for the others, each with
- * its own libcurl handle and token. A fresh client costs one /v2/ ping and, on a registry with
- * tokens, one token request: paid once per thread, not per blob. */
+ * its own libcurl handle and token. A fresh client takes the caller's settled scheme (no
+ * second /v2/ ping, no TLS try on a plain-HTTP registry) and, on a registry with tokens, costs
+ * one token request: paid once per thread, not per blob. */
 #include "push_par.h"
 #include "reg_internal.h"
 #include "workpool.h"
@@ -70,6 +71,7 @@ int oci_push_par_run(reg_t *reg, const char *repo, size_t n, oci_push_job_fn fn,
 	for (int t = 1; t < threads; t++) {
 		if (!(made[t] = reg_new(reg->name, &reg->opts, err)))
 			goto out;
+		reg_inherit_connection(made[t], reg);
 		reg_add_scope(made[t], repo, "pull,push");
 		p.free_regs[p.n_free++] = made[t];
 	}

@@ -662,6 +662,14 @@ int reg_connect(reg_t *r, err_t *err)
 	return r->pinged ? 0 : ping(r, err);
 }
 
+void reg_inherit_connection(reg_t *r, const reg_t *from)
+{
+	if (!from->pinged || strcmp(r->name, from->name) != 0)
+		return;
+	buf_setstr(&r->base, from->base.data);
+	r->pinged = 1;
+}
+
 int reg_url_allowed(const char *base, const char *url, const char *const *insecure,
 		    size_t n_insecure)
 {

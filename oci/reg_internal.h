@@ -67,6 +67,11 @@ void reg_resp_init(reg_resp_t *p);
 void reg_resp_free(reg_resp_t *p);
 /* GET /v2/ once per client (settles http vs https). Call before building URLs with reg_url. */
 int reg_connect(reg_t *r, err_t *err);
+/* A fresh client for the same registry (push_par.c) takes the scheme from's ping settled
+ * (https, or plain HTTP for an insecure or loopback host), so it never pings, nor tries TLS
+ * on a registry known to speak plain HTTP: each try loads the CA bundle. Nothing when from
+ * has not pinged. */
+void reg_inherit_connection(reg_t *r, const reg_t *from);
 /* One logical request: pings first, answers auth challenges, follows GET/HEAD redirects,
  * retries per the opts unless q->is_once. Credentials go only to the registry's own origin;
  * every URL (Locations, redirects) is held to reg_url_allowed. Returns 0 when an HTTP answer
