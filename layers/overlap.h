@@ -14,8 +14,9 @@
 
 /* stages[i] is the staging tree of pkgs[i] (pkgs is the array the plan indexes). Trees that
  * do not exist (their layer came from a cache) or cannot be read are skipped: this is a
- * warning, never an error, and layer_build reports unreadable trees. Call it before the
- * layers are built (layer_opts.consume_sources empties the trees). */
+ * warning, never an error, and layer_build reports unreadable trees. The trees must still be
+ * whole: after the layers only when they were built without layer_opts.consume_sources (the
+ * pipeline calls it once every layer is written). */
 void overlap_warn(const plan_t *plan, const char *const *stages, const pkgrec_t *const *pkgs,
 		  log_fn log, void *ud);
 
