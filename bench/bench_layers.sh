@@ -23,7 +23,7 @@
 #   --quick      checks the script end to end in a few minutes: 1 run, a 0.3 GB synthetic
 #                environment, a small real-binaries environment (python, numpy, cudart), no
 #                settle time, BENCHMARKS.md untouched (numbers mean nothing)
-# env: IMGBUILD_BIN (else build-bench/ is built), BENCH_SETTLE (seconds, default 35)
+# env: IMGBUILD_BIN (else build-bench/ is built), BENCH_SETTLE (seconds, default 65; bench/lib.sh)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -39,7 +39,7 @@ while [ $# -gt 0 ]; do
     *) echo "usage: $0 [RUNS] [--workload synth|torch|all] [--total-gb N] [--quick] [--no-write]" >&2; exit 2 ;;
   esac
 done
-cmdline="bench/bench_layers.sh $runs$([ "$workloads" = "synth torch" ] || echo " --workload $workloads")$([ "$gb" = 3.3 ] || [ "$quick" = 1 ] || echo " --total-gb $gb")$([ "$quick" = 0 ] || echo " --quick")"
+cmdline="$([ -z "${BENCH_SETTLE:-}" ] || [ "$quick" = 1 ] || echo "BENCH_SETTLE=$BENCH_SETTLE ")bench/bench_layers.sh $runs$([ "$workloads" = "synth torch" ] || echo " --workload $workloads")$([ "$gb" = 3.3 ] || [ "$quick" = 1 ] || echo " --total-gb $gb")$([ "$quick" = 0 ] || echo " --quick")"
 out="$top/bench/out"
 mkdir -p "$out"
 for t in pigz zstd unzip bzip2 jq bc cc pkg-config /usr/bin/time; do
@@ -67,11 +67,10 @@ layer_sizes() { jq '[.layers[].size] | add' "$(manifest_of "$1")"; }
 # cold: no layer cache and no extracted packages (<cache>/extracted, like conda's pkgs/<dist>/):
 # only the package archives are cached, as for the baseline
 cold() { rm -rf "$cache/layers" "$cache/layer-cache" "$cache/extracted"; settle; }
-# ext4 on this machine (no journal) skips inodes freed in the last 30 s when it allocates
-# new ones, which makes creating tens of thousands of files right after deleting as many
-# several times slower (kernel time in recently_deleted). Each cold timed command starts
-# 35 s after the last mass deletion, so neither tool pays for the other's cleanup.
-settle() { sleep "${BENCH_SETTLE:-35}"; }
+# Each cold timed command starts after a sync and BENCH_SETTLE s after the last mass deletion
+# (bench/lib.sh, bench_settle: this machine's ext4 slows inode allocation after one), so neither
+# tool pays for the other's cleanup.
+settle() { bench_settle; }
 fresh_baseline() { rm -rf "$out/baseline"; settle; }
 now() { date +%s.%N; }
 
@@ -301,7 +300,7 @@ or \`tar | zstd -3 -T2\`; imgbuild's time is the whole build (solve, verify, ins
 prefix rewriting, layers, image). "Compressor alone" compresses the uncompressed tars of
 imgbuild's own layers, read from disk (page cache), with nothing else: imgbuild's sink is
 layers/blob.c (compress, hash, write + fsync) driven by bench/compress_alone.c and gives the
-build's very layer digests. Every cold command (either tool) starts ${BENCH_SETTLE:-35} s after the
+build's very layer digests. Every cold command (either tool) starts after a sync and ${BENCH_SETTLE:-65} s after the
 last mass file deletion: this machine's ext4 slows inode allocation after one (see the script).
 
 $(rows)

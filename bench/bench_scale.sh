@@ -3,14 +3,14 @@
 # CUDA environments (bench/gen_env) of each size (default 3.3 and 10 GB installed), packages
 # already in the package cache; in the same run, RUNS times each size in turn: a cold imgbuild
 # build with gzip, then with zstd (no layer cache, no extracted packages; each cold build starts
-# BENCH_SETTLE s after the last mass deletion, as in bench/bench_layers.sh). Reports the medians,
+# after a sync and BENCH_SETTLE s after the last mass deletion, as in bench/bench_layers.sh). Reports the medians,
 # seconds per installed GB, peak RSS (/usr/bin/time -v), and each size's seconds per GB against the
 # first size's (issue 14: the 10 GB one within 15%; peak RSS flat).
 #
 #   bench/bench_scale.sh [--runs N] [--sizes "3.3 10"] [--write] [--quick]
 # --quick: 1 run of 0.3 and 0.2 GB, no settle time (checks the script end to end).
 # Disk: each size needs about 3x its size free (channel, package cache, the image's layers).
-# env: IMGBUILD_BIN (else build-bench/ is built), BENCH_SETTLE (seconds, default 35)
+# env: IMGBUILD_BIN (else build-bench/ is built), BENCH_SETTLE (seconds, default 65; bench/lib.sh)
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -28,6 +28,7 @@ while [ $# -gt 0 ]; do
 done
 cmdline="bench/bench_scale.sh --runs $runs --sizes \"$sizes\""
 [ "$quick" = 0 ] || cmdline="bench/bench_scale.sh --quick"
+[ -z "${BENCH_SETTLE:-}" ] || [ "$quick" = 1 ] || cmdline="BENCH_SETTLE=$BENCH_SETTLE $cmdline"
 bin=$(bench_bin build-bench)
 out="$top/bench/out/scale"
 mkdir -p "$out"
@@ -42,7 +43,7 @@ build() {
     --base scratch --compression "$2" --cache-dir "$R/cache" --output "oci:$R/img-$2.oci" -t bench:1 >>"$log" 2>&1 ||
     { echo "bench_scale: build of $1 GB ($2) failed (see $log)" >&2; exit 1; }
 }
-cold() { rm -rf "$out/$1/cache/layers" "$out/$1/cache/layer-cache" "$out/$1/cache/extracted"; sleep "${BENCH_SETTLE:-35}"; }
+cold() { rm -rf "$out/$1/cache/layers" "$out/$1/cache/layer-cache" "$out/$1/cache/extracted"; bench_settle; }
 for s in $sizes; do
   mkdir -p "$out/$s"
   bench/gen_env "$top/bench/out/synth-${s}gb" --total-gb "$s" >>"$log" 2>&1
