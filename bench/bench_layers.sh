@@ -66,12 +66,11 @@ manifest_of() { echo "$1/blobs/sha256/$(jq -r '.manifests[0].digest' "$1/index.j
 layer_sizes() { jq '[.layers[].size] | add' "$(manifest_of "$1")"; }
 # cold: no layer cache and no extracted packages (<cache>/extracted, like conda's pkgs/<dist>/):
 # only the package archives are cached, as for the baseline
-cold() { rm -rf "$cache/layers" "$cache/layer-cache" "$cache/extracted"; settle; }
-# Each cold timed command starts after a sync and BENCH_SETTLE s after the last mass deletion
-# (bench/lib.sh, bench_settle: this machine's ext4 slows inode allocation after one), so neither
-# tool pays for the other's cleanup.
-settle() { bench_settle; }
-fresh_baseline() { rm -rf "$out/baseline"; settle; }
+cold() { rm -rf "$cache/layers" "$cache/layer-cache" "$cache/extracted"; bench_settle; }
+# Each cold timed command starts after bench_settle (bench/lib.sh: a sync and BENCH_SETTLE s
+# after the last mass deletion; this machine's ext4 slows inode allocation after one), so
+# neither tool pays for the other's cleanup.
+fresh_baseline() { rm -rf "$out/baseline"; bench_settle; }
 now() { date +%s.%N; }
 
 # ---- workload setup ---------------------------------------------------------------------------
@@ -245,9 +244,9 @@ synth_rebuild() { # the rebuild hook: right after the run's cold gzip build, aga
   echo "scale=1; 100 * $t_rb / $t_cold" | bc >>"$R/rebuild_pct"
   # Does the extract cache pay for itself (issue 14)? The same cold-layer gzip build with the
   # packages already extracted (what the cold build just left), then without the cache.
-  rm -rf "$cache/layers" "$cache/layer-cache"; settle
+  rm -rf "$cache/layers" "$cache/layer-cache"; bench_settle
   imgbuild "$env_yml" "$synth/channel" "$R/img-xw.oci" "$R/time-xw"; wall "$R/time-xw" >>"$R/t_xwarm"
-  rm -rf "$cache/layers" "$cache/layer-cache" "$cache/extracted"; settle
+  rm -rf "$cache/layers" "$cache/layer-cache" "$cache/extracted"; bench_settle
   imgbuild "$env_yml" "$synth/channel" "$R/img-xn.oci" "$R/time-xn" --no-extract-cache; wall "$R/time-xn" >>"$R/t_xnone"
 }
 workload_synth() {

@@ -1,5 +1,5 @@
-# bench/lib.sh — helpers shared by the bench scripts (sourced, not run).
 # shellcheck shell=bash
+# bench/lib.sh — helpers shared by the bench scripts (sourced, not run).
 #   bench_bin DIR        the imgbuild to measure: $IMGBUILD_BIN if set (built by bench/run_all.sh
 #                        once), else a RelWithDebInfo build in DIR (configured and built here)
 #   bench_median         median of the numbers on stdin (one per line)
