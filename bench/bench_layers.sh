@@ -23,7 +23,9 @@
 #   --quick      checks the script end to end in a few minutes: 1 run, a 0.3 GB synthetic
 #                environment, a small real-binaries environment (python, numpy, cudart), no
 #                settle time, BENCHMARKS.md untouched (numbers mean nothing)
-# env: IMGBUILD_BIN (else build-bench/ is built), BENCH_SETTLE (seconds, default 65; bench/lib.sh)
+# env: IMGBUILD_BIN (else build-bench/ is built); BENCH_FS (auto: the cold work on a fresh
+#      journaled ext4 at bench/out/fs when root, root: on bench/out) and BENCH_SETTLE (seconds
+#      before a cold command on the root filesystem, default 370): see bench/lib.sh
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -39,9 +41,14 @@ while [ $# -gt 0 ]; do
     *) echo "usage: $0 [RUNS] [--workload synth|torch|all] [--total-gb N] [--quick] [--no-write]" >&2; exit 2 ;;
   esac
 done
-cmdline="$([ -z "${BENCH_SETTLE:-}" ] || [ "$quick" = 1 ] || echo "BENCH_SETTLE=$BENCH_SETTLE ")bench/bench_layers.sh $runs$([ "$workloads" = "synth torch" ] || echo " --workload $workloads")$([ "$gb" = 3.3 ] || [ "$quick" = 1 ] || echo " --total-gb $gb")$([ "$quick" = 0 ] || echo " --quick")"
+cmdline="$([ -z "${BENCH_FS:-}" ] || echo "BENCH_FS=$BENCH_FS ")$([ -z "${BENCH_SETTLE:-}" ] || [ "$quick" = 1 ] || echo "BENCH_SETTLE=$BENCH_SETTLE ")bench/bench_layers.sh $runs$([ "$workloads" = "synth torch" ] || echo " --workload $workloads")$([ "$gb" = 3.3 ] || [ "$quick" = 1 ] || echo " --total-gb $gb")$([ "$quick" = 0 ] || echo " --quick")"
 out="$top/bench/out"
 mkdir -p "$out"
+# work: where the cold work goes (package caches, builds, baselines, tars): a fresh journaled
+# ext4 when bench_fs_up can mount one (bench/lib.sh), else bench/out itself
+work=$out
+bench_fs_up "$out/fs" 80
+[ "$bench_fs" != loop ] || work="$out/fs"
 for t in pigz zstd unzip bzip2 jq bc cc pkg-config /usr/bin/time; do
   command -v "$t" >/dev/null || { echo "bench_layers: $t missing (run .ci/bootstrap)"; exit 1; }
 done
@@ -70,7 +77,7 @@ cold() { rm -rf "$cache/layers" "$cache/layer-cache" "$cache/extracted"; bench_s
 # Each cold timed command starts after bench_settle (bench/lib.sh: a sync and BENCH_SETTLE s
 # after the last mass deletion; this machine's ext4 slows inode allocation after one), so
 # neither tool pays for the other's cleanup.
-fresh_baseline() { rm -rf "$out/baseline"; bench_settle; }
+fresh_baseline() { rm -rf "$work/baseline"; bench_settle; }
 now() { date +%s.%N; }
 
 # ---- workload setup ---------------------------------------------------------------------------
@@ -96,7 +103,7 @@ load_groups() {
 # baseline COMPRESSOR: extract every package of each group into its own tree, then tar each
 # tree through the compressor (standard tools, same grouping, same machine, same run).
 baseline() {
-  local comp=$1 d="$out/baseline"
+  local comp=$1 d="$work/baseline"
   mkdir -p "$d"
   for g in $(seq "$ngroups"); do
     mkdir -p "$d/tree$g"
@@ -116,7 +123,7 @@ baseline() {
     fi
   done
 }
-baseline_bytes() { du -cb "$out"/baseline/layer* | tail -1 | cut -f1; }
+baseline_bytes() { du -cb "$work"/baseline/layer* | tail -1 | cut -f1; }
 
 # ---- compressor alone (the physical limit) ----------------------------------------------------
 # limit_prepare IMAGE: the uncompressed tars of IMAGE's layers into $R/tars/N.tar (not timed),
@@ -137,6 +144,13 @@ limit_prepare() {
       "$libdir/libimgbuild_common.a" $(pkg-config --libs libarchive libcurl openssl jansson yaml-0.1 zlib libzstd libdeflate) \
       -lpthread -o "$out/compress_alone"
   fi
+  if [ ! -x "$out/decompress_alone" ] || [ "$out/decompress_alone" -ot "$libdir/libimgbuild_pkg.a" ] ||
+    [ "$out/decompress_alone" -ot bench/decompress_alone.c ]; then
+    # shellcheck disable=SC2046
+    cc -std=c11 -O2 -I pkg -I common bench/decompress_alone.c "$libdir/libimgbuild_pkg.a" \
+      "$libdir/libimgbuild_common.a" $(pkg-config --libs libarchive libcurl openssl jansson yaml-0.1 zlib libzstd libdeflate) \
+      -lpthread -o "$out/decompress_alone"
+  fi
 }
 tars() { local i; for i in $(seq "$(find "$R/tars" -name '*.tar' | wc -l)"); do echo "$R/tars/$i.tar"; done; }
 # limit_run gzip|zstd: times, on the same tars, the standard compressor (pigz -p 2 -6 or
@@ -156,6 +170,7 @@ limit_run() {
   /usr/bin/time -v -o "$R/time-lim-own" "$out/compress_alone" "$comp" 0 0 "$R/lim/blobs" $(tars) >"$R/lim/own.out"
   wall "$R/time-lim-own" >>"$R/t_lim_own_$ext"; rss_mb "$R/time-lim-own" >>"$R/rss_lim_own_$ext"
   awk '/^compressed/ {print $2}' "$R/lim/own.out" >"$R/size_lim_own_$ext"
+  bench_cpu "$R/time-lim-own" >>"$R/cpu_lim_own_$ext"
   local want got
   want=$(jq -r '.layers[].digest' "$(manifest_of "$R/img-$ext.oci")" | cut -d: -f2)
   got=$(awk '!/^compressed/ {print $1}' "$R/lim/own.out")
@@ -174,17 +189,28 @@ measure_run() {
   [ -z "$hook" ] || "$hook"
   fresh_baseline; s=$(now); baseline gzip; e=$(now); echo "$e - $s" | bc >>"$R/t_base_gz"
   baseline_bytes >"$R/size_base_gz"
-  rm -rf "$out/baseline"
+  rm -rf "$work/baseline"
   limit_run gzip
   cold; imgbuild "$env" "$chan" "$R/img-zs.oci" "$R/time-zs" --compression zstd
   wall "$R/time-zs" >>"$R/t_img_zs"; rss_mb "$R/time-zs" >>"$R/rss_zs"
   fresh_baseline; s=$(now); baseline zstd; e=$(now); echo "$e - $s" | bc >>"$R/t_base_zs"
   baseline_bytes >"$R/size_base_zs"
-  rm -rf "$out/baseline"
+  rm -rf "$work/baseline"
   limit_run zstd
+  decompress_run
+}
+# decompress_run: the environment's archives (largest first) through imgbuild's package reader
+# on 2 threads, data dropped (bench/decompress_alone.c); appends seconds and CPU seconds.
+decompress_run() {
+  local dist
+  # shellcheck disable=SC2046
+  /usr/bin/time -v -o "$R/time-dec" "$out/decompress_alone" 2 $(cat "$groups"/*.dists | while read -r dist; do
+    stat -c '%s %n' "${archive_of[$dist]}"; done | sort -rn | cut -d' ' -f2-) >"$R/dec.out"
+  wall "$R/time-dec" >>"$R/t_dec"; bench_cpu "$R/time-dec" >>"$R/cpu_dec"
+  awk '{print $2}' "$R/dec.out" >"$R/size_dec"
 }
 reset_results() { local f; for f in t_img_gz t_base_gz t_img_zs t_base_zs rss_gz rss_zs t_lim_std_gz t_lim_own_gz \
-  t_lim_std_zs t_lim_own_zs rss_lim_std_gz rss_lim_own_gz rss_lim_std_zs rss_lim_own_zs t_rebuild rebuild_pct t_xwarm t_xnone; do : >"$R/$f"; done; }
+  t_lim_std_zs t_lim_own_zs rss_lim_std_gz rss_lim_own_gz rss_lim_std_zs rss_lim_own_zs t_rebuild rebuild_pct t_xwarm t_xnone t_dec cpu_dec cpu_lim_own_gz cpu_lim_own_zs; do : >"$R/$f"; done; }
 
 # ---- report -----------------------------------------------------------------------------------
 med2() { median <"$R/$1" | xargs printf '%.2f'; }
@@ -192,6 +218,10 @@ maxof() { sort -g "$R/$1" | tail -1; }
 div() { awk -v a="$1" -v b="$2" -v p="${3:-2}" 'BEGIN {printf "%.*f\n", p, a / b}'; }
 # per-run ratios (A of a run / B of the same run), "a/b/c"
 per_run() { paste "$R/$1" "$R/$2" | while read -r a b; do echo "scale=2; $a / $b" | bc; done | paste -sd/; }
+# floor_of CPU_S WALL_S: max(WALL_S, (CPU_S + the decompressor's median CPU seconds) / cores)
+floor_of() {
+  awk -v a="$1" -v w="$2" -v b="$(median <"$R/cpu_dec")" -v n="$(nproc)" 'BEGIN {f = (a + b) / n; printf "%.2f", (f > w ? f : w)}'
+}
 # summarise: the medians, sizes and ratios of $R as shell variables for the report
 summarise() {
   size_img_gz=$(layer_sizes "$R/img-gz.oci"); size_img_zs=$(layer_sizes "$R/img-zs.oci")
@@ -208,6 +238,12 @@ summarise() {
   lim_std_gz=$(div "$m_img_gz" "$m_ls_gz"); lim_std_zs=$(div "$m_img_zs" "$m_ls_zs")
   lim_runs_gz=$(per_run t_img_gz t_lim_own_gz); lim_runs_zs=$(per_run t_img_zs t_lim_own_zs)
   tar_gb=$(div "$tar_bytes" 1000000000); per_gb_gz=$(div "$m_img_gz" "$tar_gb"); per_gb_zs=$(div "$m_img_zs" "$tar_gb")
+  # The floor on these cores: CPU seconds of compressor alone + decompressor alone, over cores
+  m_dec=$(med2 t_dec); cores=$(nproc)
+  # (never under the compressor alone's own time)
+  floor_gz=$(floor_of "$(median <"$R/cpu_lim_own_gz")" "$m_lo_gz"); floor_zs=$(floor_of "$(median <"$R/cpu_lim_own_zs")" "$m_lo_zs")
+  floor_r_gz=$(div "$m_img_gz" "$floor_gz"); floor_r_zs=$(div "$m_img_zs" "$floor_zs")
+  floor_t_gz=$(div "$floor_gz" "$m_lo_gz"); floor_t_zs=$(div "$floor_zs" "$m_lo_zs")
 }
 # rows: the table of a summarised workload (the gzip level is the build's default)
 rows() {
@@ -222,6 +258,7 @@ rows() {
 | baseline: extract + tar \\| zstd -3 -T2 | $m_base_zs | $size_base_zs | |
 | compressor alone: imgbuild's zstd sink (level 3, 2 threads) over the same tars | $m_lo_zs | $(cat "$R/size_lim_own_zs") | ${rss_lo_zs} MB |
 | compressor alone: zstd -3 -T2 over the same tars | $m_ls_zs | $(cat "$R/size_lim_std_zs") | ${rss_ls_zs} MB |
+| decompressor alone: imgbuild's package reader (2 threads) over the environment's archives, data dropped | $m_dec | ($(cat "$R/size_dec") bytes out) | |
 ROWS
 }
 bullets() {
@@ -229,16 +266,27 @@ bullets() {
 - gzip: baseline / imgbuild time, ratio of medians **$ratio_gz×** (per run $runs_gz; target ≥ 2×); size imgbuild / pigz **$size_ratio_gz** (target ≤ 1.05).
 - zstd: baseline / imgbuild time, ratio of medians **$ratio_zs×** (per run $runs_zs; target ≥ 1×); size imgbuild / zstd **$size_ratio_zs**.
 - Build / compressor alone (the physical limit, same tar bytes, $tar_gb GB): gzip **$lim_gz×** (per run $lim_runs_gz; against pigz -6 alone $lim_std_gz×), zstd **$lim_zs×** (per run $lim_runs_zs; against zstd -3 -T2 alone $lim_std_zs×) (target ≤ 1.3×).
+- Floor of a cold build on $cores cores, (CPU seconds of imgbuild's compressor alone + decompressor alone) / cores (at least the compressor alone's time), medians: gzip $floor_gz s (**$floor_t_gz×** the compressor alone), zstd $floor_zs s (**$floor_t_zs×**); build / floor: gzip **$floor_r_gz×**, zstd **$floor_r_zs×**. A cold build must decompress every package and compress every layer; no install layout gets under this floor.
 - Time per GB of layer tar: gzip $per_gb_gz s/GB, zstd $per_gb_zs s/GB. Peak RSS (max over runs): gzip $rss_gz MB, zstd $rss_zs MB (target ≤ 300 MB).
 BULLETS
 }
+# cold_fs_line: how cold commands start, for the report
+cold_fs_line() {
+  if [ "$bench_fs" = loop ]; then
+    echo "All the cold work (caches, builds, baselines, tars) is on a fresh journaled ext4 (a loop device with direct I/O on this VM's disk: its own ext4 has no journal, which makes inode allocation after a mass deletion several times dearer; see bench/lib.sh); each cold command starts after a sync."
+  else
+    echo "Every cold command (either tool) starts after a sync and ${BENCH_SETTLE:-370} s after the last mass file deletion: this machine's ext4 slows inode allocation after one (see bench/lib.sh)."
+  fi
+}
+# done_workload: on the scratch filesystem, the workload's files go (the next one needs the room)
+done_workload() { [ "$bench_fs" != loop ] || rm -rf "$R" "$cache"; }
 section_out() { # HEAD FILE: to BENCHMARKS.md unless --quick/--no-write
   if [ "$write" = 1 ]; then bench_write_section "$1" "$2"; else echo "bench_layers: BENCHMARKS.md not written (--quick/--no-write)" >&2; fi
 }
 
 # ---- workload: synthetic ----------------------------------------------------------------------
 synth_rebuild() { # the rebuild hook: right after the run's cold gzip build, against it
-  imgbuild "$R/synth-bump/environment.yml" "$R/synth-bump/channel" "$R/img-bump.oci" "$R/time-rb"
+  imgbuild "$bump/environment.yml" "$bump/channel" "$R/img-bump.oci" "$R/time-rb"
   t_rb=$(wall "$R/time-rb")
   echo "$t_rb" >>"$R/t_rebuild"
   echo "scale=1; 100 * $t_rb / $t_cold" | bc >>"$R/rebuild_pct"
@@ -252,7 +300,8 @@ synth_rebuild() { # the rebuild hook: right after the run's cold gzip build, aga
 workload_synth() {
   local tag=synth head="## Layer speed, synthetic PyTorch + CUDA environment"
   if [ "$gb" != 3.3 ]; then tag="synth-${gb}gb" head="## Layer speed, synthetic environment of $gb GB"; fi
-  synth="$out/synth-${gb}gb" R="$out/layers-$tag" cache="$out/lcache-$tag" # synth-*gb: shared with bench_scale, bench_push
+  synth="$out/synth-${gb}gb" R="$work/layers-$tag" cache="$work/lcache-$tag" # synth-*gb: shared with bench_scale, bench_push
+  bump="$out/$tag-bump" # the environment with pytorch bumped (input data, as synth)
   base_args="--base scratch" # the synthetic packages need a glibc no base provides: build anyway
   mkdir -p "$R"
   bench/gen_env "$synth" --total-gb "$gb"
@@ -268,8 +317,8 @@ workload_synth() {
   # machine's speed drifts by 30% between runs minutes apart, so only paired figures are comparable).
   local hook=
   if [ "$runs" -gt 0 ]; then
-    bench/gen_env "$R/synth-bump" --bump pytorch --from "$synth" >/dev/null
-    imgbuild "$R/synth-bump/environment.yml" "$R/synth-bump/channel" "$R/img-bump.oci" "$R/time-warm-bump"
+    bench/gen_env "$bump" --bump pytorch --from "$synth" >/dev/null
+    imgbuild "$bump/environment.yml" "$bump/channel" "$R/img-bump.oci" "$R/time-warm-bump"
     { [ -d "$cache/layers" ] || [ -d "$cache/layer-cache" ]; } && hook=synth_rebuild
   fi
   local r
@@ -299,8 +348,7 @@ or \`tar | zstd -3 -T2\`; imgbuild's time is the whole build (solve, verify, ins
 prefix rewriting, layers, image). "Compressor alone" compresses the uncompressed tars of
 imgbuild's own layers, read from disk (page cache), with nothing else: imgbuild's sink is
 layers/blob.c (compress, hash, write + fsync) driven by bench/compress_alone.c and gives the
-build's very layer digests. Every cold command (either tool) starts after a sync and ${BENCH_SETTLE:-65} s after the
-last mass file deletion: this machine's ext4 slows inode allocation after one (see the script).
+build's very layer digests. $(cold_fs_line)
 
 $(rows)
 
@@ -309,6 +357,7 @@ $(bullets)
 - Extract cache: a cold-layer gzip build with the packages already extracted $xcache_line.
 REPORT
   section_out "$head" "$out/report-layers-$tag.md"
+  done_workload
 }
 
 # ---- workload: real binaries (issue 13) -------------------------------------------------------
@@ -325,8 +374,8 @@ torch_env() {
 }
 workload_torch() {
   local head="## Layer speed, real binaries: Debian 12's PyTorch 1.13.1 + full CUDA 11.8 runtime"
-  R="$out/torch" cache="$out/lcache-torch" base_args= # the channel brings its own C library
-  local chan="$out/torch-channel" env_yml="$out/torch/environment.yml"
+  R="$work/torch" cache="$work/lcache-torch" base_args= # the channel brings its own C library
+  local chan="$out/torch-channel" env_yml="$work/torch/environment.yml"
   mkdir -p "$R"
   echo "bench_layers: torch: tests/fixtures/mktorch --cuda full (downloads once, then offline)" >&2
   nice -n 10 tests/fixtures/mktorch "$chan" --cuda full >"$R/mktorch.list" 2>"$R/mktorch.log" ||
@@ -362,6 +411,7 @@ $(rows)
 $(bullets)
 REPORT
   section_out "$head" "$out/report-layers-torch.md"
+  done_workload
 }
 
 for w in $workloads; do "workload_$w"; done
