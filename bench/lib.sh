@@ -35,10 +35,12 @@ bench_bin() {
 # a loop device with direct I/O, so no page is cached twice) and a cold command waits only for a
 # sync; else (BENCH_FS=root, or not root) each cold command waits a sync and BENCH_SETTLE s
 # (default 370) after the last mass deletion.
-bench_fs=root
+# On the loop device, a sync and an fstrim: the blocks the deletion freed go back to the image's
+# filesystem (the image stays as large as what it holds, not as all it ever held).
+bench_fs=root bench_fs_dir=
 bench_settle() {
   sync
-  [ "$bench_fs" = loop ] || sleep "${BENCH_SETTLE:-370}"
+  if [ "$bench_fs" = loop ]; then fstrim "$bench_fs_dir"; else sleep "${BENCH_SETTLE:-370}"; fi
 }
 # bench_fs_up DIR GB: mounts a fresh journaled ext4 of GB (sparse) at DIR when BENCH_FS allows,
 # sets bench_fs=loop and arranges its removal at exit; prints where the cold work goes.
@@ -52,14 +54,20 @@ bench_fs_up() {
   fi
   bench_fs_down "$dir"
   mkdir -p "$dir"
+  # never larger than the room there (less 4 GB): a sparse image that outgrows its disk fails
+  # its writes (the filesystem turns read-only)
+  local room
+  room=$(df --output=avail -BG "$(dirname "$img")" | tail -1 | tr -dc 0-9)
+  [ "$room" -ge $((gb + 4)) ] || gb=$((room - 4))
+  [ "$gb" -ge 8 ] || { echo "bench: only ${room} GB free at $(dirname "$img")" >&2; return 1; }
   truncate -s "${gb}G" "$img"
   mkfs.ext4 -q -F "$img"
   dev=$(losetup -f --show --direct-io=on "$img")
   mount "$dev" "$dir" || { losetup -d "$dev"; rm -f "$img"; return 1; }
-  bench_fs=loop
+  bench_fs=loop bench_fs_dir=$dir
   # shellcheck disable=SC2064 # expand now: the trap runs after the caller's variables changed
   trap "bench_fs_down '$dir'" EXIT
-  echo "bench: cold work on a fresh journaled ext4 at $dir (loop device, direct I/O)" >&2
+  echo "bench: cold work on a fresh journaled ext4 of $gb GB at $dir (loop device, direct I/O)" >&2
 }
 # bench_fs_down DIR: unmounts DIR (if a bench_fs_up mount) and removes its image
 bench_fs_down() {
