@@ -29,6 +29,7 @@
 #include "progress.h"
 #include "rcache_stage.h"
 #include "sbom_attach.h" /* issue 15 */
+#include "scan_share.h"
 #include "scratch.h"
 #include "spread.h" /* issue 14 part 4: --layers */
 #include "solve.h"
@@ -224,6 +225,16 @@ static int layer_one(build_t *b, size_t g, err_t *err)
 
 /* The layer table from the plan; then every layer the layer cache holds is taken from it
  * (issue 4) and only the other groups' packages are marked for fetch and install. */
+/* A cached layer's packages bring the scan findings stored with it (a registry cache entry of
+ * another machine's: builder/scan_share.h), so they need no install just to be scanned. */
+static void take_findings(build_t *b, size_t g)
+{
+	size_t len = 0;
+	const char *recs = lcache_stage_records(b->lcache, g, &len);
+	if (recs)
+		scan_share_take(b->cache, b->prefix, b->plan, g, b->pkgs, recs, len);
+}
+
 static int reuse_layers(build_t *b, err_t *err)
 {
 	layer_desc_t *descs = NULL;
@@ -263,8 +274,10 @@ static int reuse_layers(build_t *b, err_t *err)
 		b->layers[g].is_cached = is_cached[g];
 		b->layers[g].is_from_registry = from_registry[g];
 		n_reused += is_cached[g];
-		if (is_cached[g])
+		if (is_cached[g]) {
 			b->layers[g].desc = descs[g];
+			take_findings(b, g);
+		}
 		for (size_t j = 0;
 		     !is_cached[g] && is_wanted(b, g) && j < plan_group_size(b->plan, g); j++)
 			b->is_needed[plan_group_pkg(b->plan, g, j)] = 1;
@@ -408,8 +421,8 @@ static int share_layers(build_t *b, err_t *err)
 	descs = xcalloc(b->n_layers ? b->n_layers : 1, sizeof *descs);
 	for (size_t g = 0; g < b->n_layers; g++)
 		descs[g] = b->layers[g].desc;
-	rcache_stage_publish(b->rcache, b->lcache, b->plan, b->pkgs, b->blobs.data, descs, b->log,
-			     b->ud);
+	rcache_stage_publish(b->rcache, b->lcache, b->plan, b->pkgs, b->prefix, b->blobs.data,
+			     descs, b->log, b->ud);
 	free(descs);
 	n_failed = rcache_stage_n_failed(b->rcache);
 	if (b->is_selected && n_failed)
@@ -668,12 +681,14 @@ int pipeline_build(ctx_t *ctx, const pipeline_target_t *t, build_result_t *out, 
 	b.prefix = ctx_prefix(ctx);
 	b.cache = ctx_cache_dir(ctx);
 	/* --layers (is_layers_only) builds no image: neither the base image policy, which decides
-	 * about the whole image and is applied by the build that assembles it, nor the output */
+	 * about the whole image and is applied by the build that assembles it (its installs are
+	 * only scanned, so that the findings go with the layers), nor the output */
 	int is_layers_only = b.opts->only_groups != NULL;
 	if (ctx_base_image(ctx, t->platform, &b.base, err) || setup_dirs(&b, err) ||
 	    get_packages(&b, err) || make_plan(&b, err) || reuse_layers(&b, err) ||
-	    (!is_layers_only && !(b.pbase = pipeline_base_new(ctx, t->platform, b.pkgs, b.n_pkgs,
-							      b.is_needed, err))) ||
+	    !(b.pbase = is_layers_only ? pipeline_base_scanner(ctx, t->platform, b.pkgs, b.n_pkgs)
+				       : pipeline_base_new(ctx, t->platform, b.pkgs, b.n_pkgs,
+							   b.is_needed, err)) ||
 	    fetch_all(&b, err) || install_and_layer(&b, err) ||
 	    (!is_layers_only && pipeline_base_check(b.pbase, b.blobs.data, err)) ||
 	    share_layers(&b, err) ||

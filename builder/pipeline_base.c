@@ -11,6 +11,7 @@
 #include "context.h"
 #include "layout.h"
 #include "rootfs.h"
+#include "scan_share.h"
 #include "xalloc.h"
 
 struct pipeline_base {
@@ -54,25 +55,31 @@ out:
 	return rc;
 }
 
-pipeline_base_t *pipeline_base_new(ctx_t *ctx, size_t platform, const pkgrec_t *const *pkgs,
-				   size_t n_pkgs, unsigned char *is_needed, err_t *err)
+pipeline_base_t *pipeline_base_scanner(ctx_t *ctx, size_t platform, const pkgrec_t *const *pkgs,
+				       size_t n_pkgs)
 {
 	pipeline_base_t *pb = xcalloc(1, sizeof *pb);
 	buf_t dir = BUF_INIT;
-	size_t n_scan = 0;
 	pb->ctx = ctx;
 	pb->o = ctx_opts(ctx);
 	pb->pkgs = pkgs;
 	pb->n_pkgs = n_pkgs;
+	pb->bc = basecheck_new(ctx_prefix(ctx), ctx_platform(ctx, platform)->arch);
+	scan_share_dir(ctx_cache_dir(ctx), &dir);
+	basecheck_set_cache(pb->bc, dir.data);
+	buf_free(&dir);
+	return pb;
+}
+
+pipeline_base_t *pipeline_base_new(ctx_t *ctx, size_t platform, const pkgrec_t *const *pkgs,
+				   size_t n_pkgs, unsigned char *is_needed, err_t *err)
+{
+	pipeline_base_t *pb = pipeline_base_scanner(ctx, platform, pkgs, n_pkgs);
+	size_t n_scan = 0;
 	if (read_base_files(pb, platform, err)) {
 		pipeline_base_free(pb);
 		return NULL;
 	}
-	pb->bc = basecheck_new(ctx_prefix(ctx), ctx_platform(ctx, platform)->arch);
-	buf_setstr(&dir, ctx_cache_dir(ctx));
-	buf_addpath(&dir, "basecheck");
-	basecheck_set_cache(pb->bc, dir.data);
-	buf_free(&dir);
 	basecheck_add_records(pb->bc, pkgs, n_pkgs);
 	/* docs/base-images.md, "Determinism and the layer cache": a cached layer's packages decide
 	 * through their remembered findings, or are installed to be scanned */

@@ -25,6 +25,12 @@ typedef struct pipeline_base pipeline_base_t;
  * must outlive the result. Caller frees; NULL with err. */
 pipeline_base_t *pipeline_base_new(struct ctx *ctx, size_t platform, const pkgrec_t *const *pkgs,
 				   size_t n_pkgs, unsigned char *is_needed, err_t *err);
+/* For a build of layers only (--layers), which makes no image and so decides nothing: only
+ * scans each install (pipeline_base_scan) and remembers the findings in <cache>/basecheck, so
+ * that they travel with the layers it stores (builder/scan_share.h). No base is read; never
+ * pipeline_base_check such a one. Caller frees. */
+pipeline_base_t *pipeline_base_scanner(struct ctx *ctx, size_t platform,
+				       const pkgrec_t *const *pkgs, size_t n_pkgs);
 void pipeline_base_free(pipeline_base_t *pb); /* NULL is a no-op */
 
 /* Scans pkgs[i]'s installed tree (stage) for programs that need a system loader: right after

@@ -18,6 +18,7 @@
 #include "push.h"
 #include "ref.h"
 #include "sbom_cache.h"
+#include "scan_share.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -335,7 +336,7 @@ static int skip_read_only(rcache_stage_t *s, lcache_stage_t *ls, log_fn log, voi
 }
 
 void rcache_stage_publish(rcache_stage_t *s, lcache_stage_t *ls, const plan_t *plan,
-			  const pkgrec_t *const *pkgs, const char *blobs_dir,
+			  const pkgrec_t *const *pkgs, const char *prefix, const char *blobs_dir,
 			  const layer_desc_t *descs, log_fn log, void *ud)
 {
 	buf_t blob = BUF_INIT, recs = BUF_INIT;
@@ -353,6 +354,7 @@ void rcache_stage_publish(rcache_stage_t *s, lcache_stage_t *ls, const plan_t *p
 		for (size_t j = 0; j < n; j++)
 			dists[j] = pkgrec_dist(pkgs[plan_group_pkg(plan, g, j)]);
 		sbom_cache_group_records(plan, g, pkgs, &recs); /* issue 15: its SBOM's data */
+		scan_share_add(s->cache_dir, prefix, plan, g, pkgs, &recs); /* and its scans */
 		oci_cache_info_t info = {plan_group_name(plan, g), (const char *const *)dists, n,
 					 recs.data, recs.len};
 		oci_cache_layer_t cl = {.size = descs[g].size};

@@ -58,9 +58,11 @@ void rcache_stage_lookup(rcache_stage_t *s, lcache_stage_t *ls, const plan_t *pl
 			 unsigned char *from_registry, log_fn log, void *ud);
 
 /* After the build: publishes every keyed group the lookup did not find in the repository
- * (its blob blobs_dir/<hex>, descriptor descs[g]). Best effort: failures are warnings. */
+ * (its blob blobs_dir/<hex>, descriptor descs[g]; its records carry the scan findings this
+ * machine has for the image prefix, builder/scan_share.h). Best effort: failures are
+ * warnings. */
 void rcache_stage_publish(rcache_stage_t *s, lcache_stage_t *ls, const plan_t *plan,
-			  const pkgrec_t *const *pkgs, const char *blobs_dir,
+			  const pkgrec_t *const *pkgs, const char *prefix, const char *blobs_dir,
 			  const layer_desc_t *descs, log_fn log, void *ud);
 
 /* For `imgbuild plan`: 1 when the repository holds a valid artifact for key_hex (*size gets

@@ -60,6 +60,17 @@ int basecheck_scan_package(basecheck_t *bc, const pkgrec_t *pkg, const char *sta
  * nothing is remembered; then the package must be installed and scanned, or the decision would
  * depend on the state of the caches. Thread-safe. */
 int basecheck_load_package(basecheck_t *bc, const pkgrec_t *pkg);
+/* The findings remembered for pkg under dir (basecheck_set_cache's layout) for prefix, as the
+ * canonical JSON document of that entry ({"format","prefix","programs"}: sorted keys, compact,
+ * so the same scan gives the same bytes) into out (replaced): 1, or 0 with out empty when
+ * nothing valid is remembered. So that findings can travel with a cached layer. */
+int basecheck_findings_export(const char *dir, const char *prefix, const pkgrec_t *pkg, buf_t *out);
+/* Remembers doc (len bytes, e.g. from a registry cache entry: untrusted) as pkg's findings
+ * under dir when it is a valid document of the current format for prefix and dir has no valid
+ * entry for pkg yet (the file is named by pkg's own hash, never by the document). 1 when
+ * written, else 0 (nothing changed). */
+int basecheck_findings_import(const char *dir, const char *prefix, const pkgrec_t *pkg,
+			      const char *doc, size_t len);
 /* basecheck_scan_package for stages[i] of pkgs[i], i < n, skipping trees that do not exist
  * (packages not installed because their layer came from a cache: basecheck_load_package). */
 int basecheck_scan_trees(basecheck_t *bc, const char *const *stages, const pkgrec_t *const *pkgs,

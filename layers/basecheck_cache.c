@@ -80,17 +80,15 @@ static int use_from_json(json_t *p, basecheck_uses_t *u)
 	return 0;
 }
 
-int basecheck_cache_load(const char *path, const char *prefix, basecheck_uses_t *u)
+/* Parses a findings document (what basecheck_cache_store writes) for prefix into u: 1, or 0
+ * when it is malformed, for another prefix or format (u left empty). */
+static int uses_from_text(const char *text, size_t len, const char *prefix, basecheck_uses_t *u)
 {
-	buf_t text = BUF_INIT;
-	err_t err = ERR_INIT;
-	json_t *doc = NULL, *programs = NULL, *p;
+	json_t *doc = len <= CACHE_MAX_BYTES ? json_loadb(text, len, 0, NULL) : NULL;
+	json_t *programs = NULL, *p;
 	const char *stored_prefix;
 	int format, found = 0;
 	size_t i;
-	if (!fs_exists(path) || buf_read_file(&text, path, CACHE_MAX_BYTES, &err) != 0)
-		goto out;
-	doc = json_loadb(text.data, text.len, 0, NULL);
 	if (!doc ||
 	    json_unpack(doc, "{s:i,s:s,s:o}", "format", &format, "prefix", &stored_prefix,
 			"programs", &programs) != 0 ||
@@ -106,7 +104,54 @@ out:
 	if (!found)
 		basecheck_uses_clear(u);
 	json_decref(doc);
+	return found;
+}
+
+int basecheck_cache_load(const char *path, const char *prefix, basecheck_uses_t *u)
+{
+	buf_t text = BUF_INIT;
+	err_t err = ERR_INIT;
+	int found = fs_exists(path) && buf_read_file(&text, path, CACHE_MAX_BYTES, &err) == 0 &&
+		    uses_from_text(text.data, text.len, prefix, u);
 	err_clear(&err);
 	buf_free(&text);
 	return found;
+}
+
+int basecheck_findings_export(const char *dir, const char *prefix, const pkgrec_t *pkg, buf_t *out)
+{
+	basecheck_uses_t u = {.n = 0};
+	buf_t path = BUF_INIT;
+	json_t *doc = NULL;
+	char *text = NULL;
+	buf_reset(out);
+	if (basecheck_cache_path(dir, pkg, &path) == 0 &&
+	    basecheck_cache_load(path.data, prefix, &u) == 1 && (doc = uses_json(prefix, &u)))
+		text = xcheck(json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS));
+	if (text)
+		buf_addstr(out, text);
+	free(text);
+	json_decref(doc);
+	basecheck_uses_clear(&u);
+	buf_free(&path);
+	return out->len > 0;
+}
+
+int basecheck_findings_import(const char *dir, const char *prefix, const pkgrec_t *pkg,
+			      const char *doc, size_t len)
+{
+	basecheck_uses_t u = {.n = 0}, mine = {.n = 0};
+	buf_t path = BUF_INIT;
+	int rc = 0;
+	/* the file is named by the build's own record, never by what the document says; a valid
+	 * entry of our own scan stays */
+	if (basecheck_cache_path(dir, pkg, &path) == 0 && uses_from_text(doc, len, prefix, &u) &&
+	    !basecheck_cache_load(path.data, prefix, &mine)) {
+		basecheck_cache_store(path.data, prefix, &u);
+		rc = basecheck_cache_load(path.data, prefix, &mine);
+	}
+	basecheck_uses_clear(&u);
+	basecheck_uses_clear(&mine);
+	buf_free(&path);
+	return rc;
 }

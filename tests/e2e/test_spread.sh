@@ -110,6 +110,15 @@ check_eq "its metadata: every package layer from the registry cache (the rootfs 
   "$(jq -r '[.layers[].source] | join(" ")' "$T/asm.json")"
 check_eq "its layer table says the same" "4" "$(sources "$T/asm.out" | grep -c ' registry-cache$')"
 check_eq "its image is the single-machine build's" "$ref_digest" "$(jq -r '."containerimage.digest"' "$T/asm.json")"
+# the machines' scan findings came with the layers (builder/scan_share.h): the base image
+# policy decides without a package on this machine
+check_eq "... and it fetches no package, not even to scan it for the base image policy" "0" \
+  "$(ls "$T/c-asm/pkgs/sha256" 2>/dev/null | wc -l)"
+check "... it says so: nothing to fetch and install" \
+  grep -qE "layer cache: 4 of 4 layers reused; 0 of [0-9]+ packages to fetch and install" "$T/asm.log"
+check_eq "... and installs none to be scanned" "0" "$(grep -c 'never scanned' "$T/asm.log")"
+check_eq "... every package's findings were taken from the cache entries" \
+  "$(ls "$T/c-ref/basecheck" 2>/dev/null | sort | paste -sd' ')" "$(ls "$T/c-asm/basecheck" 2>/dev/null | sort | paste -sd' ')"
 am=$(manifest team/env 1)
 group_layers=$(jq -r '.layers[1:][].digest' <<<"$am" | cut -d: -f2 | sort)
 rootfs=$(jq -r '.layers[0].digest' <<<"$am" | cut -d: -f2)

@@ -442,6 +442,82 @@ static void test_findings_are_remembered_per_package_and_prefix(void **state)
 	buf_free(&entry);
 }
 
+/* A new build with findings under dir: loading p gives found, then count needs. */
+static void assert_loads(const char *dir, const pkgrec_t *p, int found, size_t count)
+{
+	basecheck_t *bc = basecheck_new(PREFIX, "amd64");
+	basecheck_set_cache(bc, dir);
+	assert_int_equal(basecheck_load_package(bc, p), found);
+	assert_int_equal(basecheck_count(bc), count);
+	basecheck_free(bc);
+}
+
+/* Findings travel with a cached layer (builder/scan_share.h): exported as the entry's canonical
+ * document, imported on another machine only when valid for its prefix and format, under the
+ * importing build's own package hash, never over a valid entry of its own; the imported entry
+ * then decides as the scan would. */
+static void test_findings_export_and_import_between_machines(void **state)
+{
+	testdir_t *f = *state;
+	err_t err = ERR_INIT;
+	buf_t a = BUF_INIT, b = BUF_INIT, doc = BUF_INIT, again = BUF_INIT, entry = BUF_INIT;
+	buf_addf(&a, "%s/machine-a/basecheck", f->root.data);
+	buf_addf(&b, "%s/machine-b/basecheck", f->root.data);
+	put_elf(f, "hello", "bin/hello", &x86_prog, 0755);
+	char *stage = stage_path(f, "hello", NULL);
+	pkgrec_t *hello = rec("hello", NULL), *other = rec("other", NULL);
+	set_hash(hello, 'a');
+	set_hash(other, 'b');
+	basecheck_t *bc = basecheck_new(PREFIX, "amd64");
+	basecheck_set_cache(bc, a.data);
+	assert_int_equal(basecheck_scan_package(bc, hello, stage, &err), 0);
+	basecheck_free(bc);
+	assert_int_equal(basecheck_findings_export(a.data, PREFIX, hello, &doc), 1);
+	assert_string_equal(doc.data, "{\"format\":1,\"prefix\":\"" PREFIX "\",\"programs\":["
+				      "{\"count\":1,\"file\":\"bin/hello\",\"interp\":\"" LOADER
+				      "\",\"machine\":62}]}");
+	assert_int_equal(basecheck_findings_export(a.data, "/srv/env", hello, &again), 0);
+	assert_int_equal(again.len, 0);
+	assert_int_equal(basecheck_findings_export(a.data, PREFIX, other, &again), 0);
+	/* refused: another prefix, another format, malformed, a program without a file */
+	static const char *const bad[] = {
+		"{\"format\":1,\"prefix\":\"/srv/env\",\"programs\":[]}",
+		"{\"format\":2,\"prefix\":\"" PREFIX "\",\"programs\":[]}",
+		"{\"format\":1,\"prefix\":\"" PREFIX "\",\"programs\":[",
+		"{\"format\":1,\"prefix\":\"" PREFIX "\",\"programs\":[{\"count\":1,\"file\":\"\","
+		"\"interp\":\"/x\",\"machine\":62}]}",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		assert_int_equal(
+			basecheck_findings_import(b.data, PREFIX, hello, bad[i], strlen(bad[i])),
+			0);
+	assert_loads(b.data, hello, 0, 0);
+	/* taken: machine b now decides for hello as machine a's scan did, without the tree */
+	assert_int_equal(basecheck_findings_import(b.data, PREFIX, hello, doc.data, doc.len), 1);
+	buf_addf(&entry, "%s/%s.json", b.data, hello->sha256);
+	assert_true(fs_exists(entry.data));
+	bc = basecheck_new(PREFIX, "amd64");
+	basecheck_set_cache(bc, b.data);
+	assert_int_equal(basecheck_load_package(bc, hello), 1);
+	assert_int_equal(basecheck_count(bc), 1);
+	assert_string_equal(basecheck_get(bc, 0)->file, "bin/hello");
+	assert_string_equal(basecheck_get(bc, 0)->what, LOADER);
+	basecheck_free(bc);
+	/* a valid entry of its own stays: "no programs" for other is not replaced */
+	static const char none[] = "{\"format\":1,\"prefix\":\"" PREFIX "\",\"programs\":[]}";
+	assert_int_equal(basecheck_findings_import(b.data, PREFIX, other, none, strlen(none)), 1);
+	assert_int_equal(basecheck_findings_import(b.data, PREFIX, other, doc.data, doc.len), 0);
+	assert_loads(b.data, other, 1, 0);
+	free(stage);
+	pkgrec_free(hello);
+	pkgrec_free(other);
+	buf_free(&a);
+	buf_free(&b);
+	buf_free(&doc);
+	buf_free(&again);
+	buf_free(&entry);
+}
+
 /* The real thing, when tests/e2e/test_base_policy.sh runs this program: the fixture channel's
  * conda-forge-style hello package as installed (IMGBUILD_E2E_GLIBC_APP_TREE) needs the system
  * loader, and the layers of tests/fixtures/mkbase's image (IMGBUILD_E2E_BASE_LAYERS, blob
@@ -497,6 +573,7 @@ int main(void)
 		T(test_hostile_names_cannot_break_the_message_line),
 		T(test_scan_trees_skips_missing_trees),
 		T(test_findings_are_remembered_per_package_and_prefix),
+		T(test_findings_export_and_import_between_machines),
 		T(test_fixture_package_and_fixture_base),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
