@@ -223,8 +223,6 @@ static int layer_one(build_t *b, size_t g, err_t *err)
 	return rc;
 }
 
-/* The layer table from the plan; then every layer the layer cache holds is taken from it
- * (issue 4) and only the other groups' packages are marked for fetch and install. */
 /* A cached layer's packages bring the scan findings stored with it (a registry cache entry of
  * another machine's: builder/scan_share.h), so they need no install just to be scanned. */
 static void take_findings(build_t *b, size_t g)
@@ -235,6 +233,8 @@ static void take_findings(build_t *b, size_t g)
 		scan_share_take(b->cache, b->prefix, b->plan, g, b->pkgs, recs, len);
 }
 
+/* The layer table from the plan; then every layer the layer cache holds is taken from it
+ * (issue 4) and only the other groups' packages are marked for fetch and install. */
 static int reuse_layers(build_t *b, err_t *err)
 {
 	layer_desc_t *descs = NULL;
