@@ -59,22 +59,25 @@ bench_fs_up() {
   local room
   room=$(df --output=avail -BG "$(dirname "$img")" | tail -1 | tr -dc 0-9)
   [ "$room" -ge $((gb + 4)) ] || gb=$((room - 4))
-  [ "$gb" -ge 8 ] || { echo "bench: only ${room} GB free at $(dirname "$img")" >&2; return 1; }
+  [ "$gb" -ge 8 ] || { echo "bench: only ${room} GB free at $(dirname "$img"): free some space, or run with BENCH_FS=root" >&2; return 1; }
   truncate -s "${gb}G" "$img"
-  mkfs.ext4 -q -F "$img"
-  dev=$(losetup -f --show --direct-io=on "$img")
-  mount "$dev" "$dir" || { losetup -d "$dev"; rm -f "$img"; return 1; }
+  if ! mkfs.ext4 -q -F "$img" || ! dev=$(losetup -f --show --direct-io=on "$img"); then
+    rm -f "$img"; echo "bench: cannot make a loop filesystem at $img (run with BENCH_FS=root)" >&2; return 1
+  fi
+  mount "$dev" "$dir" || { losetup -d "$dev"; rm -f "$img"; echo "bench: cannot mount $dev at $dir (run with BENCH_FS=root)" >&2; return 1; }
   bench_fs=loop bench_fs_dir=$dir
   # shellcheck disable=SC2064 # expand now: the trap runs after the caller's variables changed
   trap "bench_fs_down '$dir'" EXIT
   echo "bench: cold work on a fresh journaled ext4 of $gb GB at $dir (loop device, direct I/O)" >&2
 }
-# bench_fs_down DIR: unmounts DIR (if a bench_fs_up mount) and removes its image
+# bench_fs_down DIR: unmounts DIR (if a bench_fs_up mount) and removes its image; a mount that
+# will not go is left as it is, and said
 bench_fs_down() {
   local dev
   if mountpoint -q "$1"; then
     dev=$(findmnt -n -o SOURCE "$1")
-    umount "$1" && case $dev in /dev/loop*) losetup -d "$dev" ;; esac
+    umount "$1" || { echo "bench: cannot unmount $1 (busy?): umount it, losetup -d $dev, rm $1.img" >&2; return 1; }
+    case $dev in /dev/loop*) losetup -d "$dev" ;; esac
   fi
   rm -f "$1.img"
 }
