@@ -48,7 +48,7 @@ baseline() {
 
 : >"$out/t_img"
 : >"$out/t_base"
-# only the package archives stay cached: no layer cache and no extracted packages (the layer
+# only the package archives stay cached: no layer cache (the layer
 # cache would otherwise turn every timed build into a cache hit)
 cold() { rm -rf "$out/cache/layers" "$out/cache/layer-cache" "$out/cache/extracted"; }
 for _ in $(seq "$runs"); do
@@ -69,7 +69,7 @@ cat <<REPORT | tee "$out/report.md"
 
 Command: \`bench/bench_build.sh $runs\` on $(date -u +%Y-%m-%d), $(nproc) cores. $npkgs packages,
 $(echo "scale=1; $installed / 1000000" | bc) MB installed. Medians of $runs runs, both measured in the same run.
-Packages cached; no layer cache and no extracted packages (cleared before each imgbuild run).
+Packages cached; no layer cache (cleared before each imgbuild run).
 
 | what | median s | compressed bytes |
 |---|---|---|

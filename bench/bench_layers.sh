@@ -71,8 +71,8 @@ rss_mb() { bench_rss_mb "$1"; }
 median() { bench_median; }
 manifest_of() { echo "$1/blobs/sha256/$(jq -r '.manifests[0].digest' "$1/index.json" | cut -d: -f2)"; }
 layer_sizes() { jq '[.layers[].size] | add' "$(manifest_of "$1")"; }
-# cold: no layer cache and no extracted packages (<cache>/extracted, like conda's pkgs/<dist>/):
-# only the package archives are cached, as for the baseline
+# cold: no layer cache: only the package archives are cached, as for the baseline (imgbuild
+# extracts nothing since layer-format 4; <cache>/extracted is an older imgbuild's)
 cold() { rm -rf "$cache/layers" "$cache/layer-cache" "$cache/extracted"; bench_settle; }
 # Each cold timed command starts after bench_settle (bench/lib.sh: a sync and BENCH_SETTLE s
 # after the last mass deletion; this machine's ext4 slows inode allocation after one), so
@@ -290,12 +290,6 @@ synth_rebuild() { # the rebuild hook: right after the run's cold gzip build, aga
   t_rb=$(wall "$R/time-rb")
   echo "$t_rb" >>"$R/t_rebuild"
   echo "scale=1; 100 * $t_rb / $t_cold" | bc >>"$R/rebuild_pct"
-  # Does the extract cache pay for itself (issue 14)? The same cold-layer gzip build with the
-  # packages already extracted (what the cold build just left), then without the cache.
-  rm -rf "$cache/layers" "$cache/layer-cache"; bench_settle
-  imgbuild "$env_yml" "$synth/channel" "$R/img-xw.oci" "$R/time-xw"; wall "$R/time-xw" >>"$R/t_xwarm"
-  rm -rf "$cache/layers" "$cache/layer-cache" "$cache/extracted"; bench_settle
-  imgbuild "$env_yml" "$synth/channel" "$R/img-xn.oci" "$R/time-xn" --no-extract-cache; wall "$R/time-xn" >>"$R/t_xnone"
 }
 workload_synth() {
   local tag=synth head="## Layer speed, synthetic PyTorch + CUDA environment"
@@ -312,8 +306,8 @@ workload_synth() {
   limit_prepare "$R/img-gz.oci"
   reset_results
   # The rebuild (one framework package bumped, every other layer in the layer cache) is timed
-  # in each run right after that run's cold gzip build, whose layers (and extracted packages)
-  # are the caches it starts from; its share is taken against the same run's cold build (this
+  # in each run right after that run's cold gzip build, whose layers are the cache it starts
+  # from; its share is taken against the same run's cold build (this
   # machine's speed drifts by 30% between runs minutes apart, so only paired figures are comparable).
   local hook=
   if [ "$runs" -gt 0 ]; then
@@ -331,8 +325,6 @@ workload_synth() {
   if [ -n "$hook" ]; then
     rebuild_line="median $(median <"$R/t_rebuild") s; per run $(paste -sd/ "$R/rebuild_pct")% of the same run's cold gzip build, median **$(median <"$R/rebuild_pct")%** (target <= 15%)"
   fi
-  local xcache_line="not measured: this imgbuild has no layer cache"
-  [ -z "$hook" ] || xcache_line="median $(median <"$R/t_xwarm") s, with --no-extract-cache $(median <"$R/t_xnone") s (same runs)"
   local installed nfiles npkgs
   installed=$(jq .installed_bytes "$synth/stats.json"); nfiles=$(jq .files "$synth/stats.json"); npkgs=$(jq .packages "$synth/stats.json")
   cat <<REPORT | tee "$out/report-layers-$tag.md"
@@ -341,11 +333,12 @@ $head (bench/bench_layers.sh)
 Command: \`$cmdline\` on $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m), load average at the end $(cut -d' ' -f1-3 /proc/loadavg).
 Environment: \`bench/gen_env --total-gb $gb\` from pangeo-pytorch-notebook.2024.conda-lock.yml: $npkgs packages,
 $(div "$installed" 1000000000) GB installed, $nfiles files, $ngroups layers; packages
-already in the package cache; no layer cache and no extracted packages (cold). Medians of $runs runs, all measured in the
+already in the package cache; no layer cache (cold). Medians of $runs runs, all measured in the
 same run. The baseline extracts every package with standard tools (unzip + zstd -d + tar,
 tar -xj) into one tree per imgbuild group and compresses each group with \`tar | pigz -p 2 -6\`
 or \`tar | zstd -3 -T2\`; imgbuild's time is the whole build (solve, verify, install with
-prefix rewriting, layers, image). "Compressor alone" compresses the uncompressed tars of
+prefix rewriting, layers, image: since layer-format 4 each package streams from its
+archive into its layer's tar, nothing is extracted to disk). "Compressor alone" compresses the uncompressed tars of
 imgbuild's own layers, read from disk (page cache), with nothing else: imgbuild's sink is
 layers/blob.c (compress, hash, write + fsync) driven by bench/compress_alone.c and gives the
 build's very layer digests. $(cold_fs_line)
@@ -353,8 +346,7 @@ build's very layer digests. $(cold_fs_line)
 $(rows)
 
 $(bullets)
-- Rebuild after bumping pytorch (layer cache and extracted packages as that run's cold build left them; the new pytorch is extracted): $rebuild_line.
-- Extract cache: a cold-layer gzip build with the packages already extracted $xcache_line.
+- Rebuild after bumping pytorch (the layer cache as that run's cold build left it; the frameworks layer is streamed again from its packages' archives): $rebuild_line.
 REPORT
   section_out "$head" "$out/report-layers-$tag.md"
   done_workload
@@ -404,7 +396,7 @@ Environment: \`tests/fixtures/mktorch --cuda full\` (Debian 12's real binaries r
 packages, issue 13): \`$(sed -n '/^dependencies:/,$ s/^  - //p' "$env_yml" | paste -sd' ')\`, $npkgs packages ($ncuda of them
 CUDA), $tar_gb GB of layer tar, $files files, $ngroups layers; few large files, unlike the synthetic
 environment. Same method as the synthetic section above: packages already in the package cache, cold
-layer cache and extracted packages, baselines and compressor alone in the same run, medians of $runs runs.
+layer cache, baselines and compressor alone in the same run, medians of $runs runs.
 
 $(rows)
 

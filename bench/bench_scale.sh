@@ -2,7 +2,7 @@
 # bench_scale.sh — does a layer build stay linear in the environment's size? Synthetic PyTorch +
 # CUDA environments (bench/gen_env) of each size (default 3.3 and 10 GB installed), packages
 # already in the package cache; in the same run, RUNS times each size in turn: a cold imgbuild
-# build with gzip, then with zstd (no layer cache, no extracted packages; each cold build starts
+# build with gzip, then with zstd (no layer cache; each cold build starts
 # on a fresh journaled ext4, or after a sync and BENCH_SETTLE s: bench/lib.sh, bench_fs_up). Reports the medians,
 # seconds per installed GB, peak RSS (/usr/bin/time -v), and each size's seconds per GB against the
 # first size's (issue 14: the 10 GB one within 15%; peak RSS flat).
@@ -76,7 +76,7 @@ per_gb() { # SIZE COMP: median seconds per installed GB
   echo "## Layer build scaling: synthetic environments of ${sizes// / and } GB (bench/bench_scale.sh)"
   echo
   echo "Command: \`$cmdline\` on $(date -u +%Y-%m-%d), $(nproc) cores, load average at the end $(cut -d' ' -f1-3 /proc/loadavg)."
-  echo "Cold imgbuild builds (packages cached; no layer cache, no extracted packages), medians of $runs runs, the sizes"
+  echo "Cold imgbuild builds (packages cached; no layer cache), medians of $runs runs, the sizes"
   echo "alternating within each run. s/GB is per installed GB; \"vs $first GB\" is that size's s/GB over the $first GB one's (target: within 15%)."
   echo
   echo "| installed GB | files | gzip s | gzip s/GB | gzip vs $first GB | gzip peak RSS | zstd s | zstd s/GB | zstd vs $first GB | zstd peak RSS |"

@@ -141,9 +141,8 @@ const opt_def_t opt_defs[] = {
 	{OPT_NO_LAYER_CACHE, "no-layer-cache", 0, NULL, B,
 	 "build every layer; neither reuse nor store layers", OPT_CFG_NONE},
 	{OPT_NO_EXTRACT_CACHE, "no-extract-cache", 0, NULL, B,
-	 "extract every package afresh; neither reuse nor keep extracted packages "
-	 "(<cache>/extracted, "
-	 "hardlinked into the staging trees)",
+	 "no effect (kept for old scripts and configs): packages stream from their archives "
+	 "into the layers, nothing is extracted",
 	 OPT_CFG_NONE},
 	{OPT_JOBS, "jobs", 'j', "N", B,
 	 "parallel installs/layers, and compression threads per layer (default: CPUs; the image "
@@ -875,10 +874,6 @@ static void print_hint(const err_t *err)
 		break;
 	case ERR_HINT_SHORTER_PREFIX:
 		fprintf(stderr, "imgbuild: hint: use a shorter --prefix\n");
-		break;
-	case ERR_HINT_EXTRACT_CACHE:
-		fprintf(stderr, "imgbuild: hint: remove that directory and build again, or build "
-				"with --no-extract-cache\n");
 		break;
 	case ERR_HINT_BASE_NEEDED:
 		fprintf(stderr,

@@ -5,6 +5,7 @@
 #include "pipeline.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,11 +22,13 @@
 #include "image.h"
 #include "install.h"
 #include "layout.h"
+#include "lstream.h"
 #include "lcache_stage.h"
 #include "overlap.h"
 #include "pipeline_base.h"
 #include "pipeline_config.h"
 #include "pkgrec.h"
+#include "prefetch.h"
 #include "progress.h"
 #include "rcache_stage.h"
 #include "sbom_attach.h" /* issue 15 */
@@ -47,12 +50,13 @@ typedef struct build {
 	oci_base_t *base;  /* --base for this platform (borrowed from the context), or NULL */
 	oci_layout_t *out; /* the layout being written (layout_tmp) */
 	buf_t work, layout_tmp, blobs;
-	buf_t extract_cache; /* <cache>/extracted (install.h), empty with no_extract_cache */
 	solution_t *solution;
 	const pkgrec_t **pkgs; /* borrowed from solution, sorted by name */
 	size_t n_pkgs;
-	char **archives; /* cached archive per package */
-	char **stages;   /* staging tree per package */
+	char **archives;       /* cached archive per package */
+	char **stages;         /* staging tree per package (pip packages: conda ones stream) */
+	size_t *group_of;      /* per package: its plan group */
+	layer_paths_t **paths; /* per group: what its layer holds (overlap.h); NULL when cached */
 	char *python_version;
 	plan_t *plan;
 	build_layer_info_t *layers;
@@ -117,29 +121,54 @@ static int fetch_all(build_t *b, err_t *err)
 							b->n_pkgs, b->is_needed, b->archives, err);
 }
 
-/* Installs package i unless its layer comes from a cache; a package installed is scanned for
- * the base image policy at once, while its files are fresh in the page cache. */
+/* The layer of package i's group is built by this build (else it came from a cache). */
+static int is_layered(const build_t *b, size_t i);
+
+/* Streams conda package i into down (the group's layer, or nothing for a package only to be
+ * scanned), through the base image scan when there is one. */
+static int stream_pkg(build_t *b, size_t i, const entry_sink_t *down, int is_counted, err_t *err)
+{
+	install_opts_t io = {.progress = is_counted ? &b->installed : NULL,
+			     .target_prefix = b->prefix,
+			     .python_version = b->python_version,
+			     .spool_dir = b->work.data};
+	entry_sink_t sink = *down;
+	struct basecheck_scan *scan =
+		b->pbase ? pipeline_base_stream(b->pbase, i, down, &sink) : NULL;
+	int rc = install_stream(&io, b->pkgs[i], b->archives[i], &sink, err);
+	pipeline_base_stream_end(scan, rc == 0);
+	return rc;
+}
+
+static int drop_entry(void *ud, entry_kind_t kind, const char *rel, unsigned mode, long long size,
+		      const char *target, err_t *err)
+{
+	(void)ud, (void)kind, (void)rel, (void)mode, (void)size, (void)target, (void)err;
+	return 0;
+}
+
+static int drop_data(void *ud, const void *p, size_t n, err_t *err)
+{
+	(void)ud, (void)p, (void)n, (void)err;
+	return 0;
+}
+
+/* The install job of package i: a wheel into its staging tree (scanned for the base image
+ * policy at once, while its files are fresh in the page cache); a conda package of a cached
+ * layer that must still be scanned, into the scan alone. Conda packages of the layers being
+ * built are streamed by their layer's job (layer_one). */
 static int install_pkg(build_t *b, size_t i, err_t *err)
 {
+	static const entry_sink_t nowhere = {drop_entry, drop_data, NULL};
 	int rc;
 	if (b->is_needed && !b->is_needed[i])
-		return 0;               /* its layer comes from the layer cache */
-	if (group_is_pip(b->pkgs[i])) { /* a wheel (context_pip.c) */
-		rc = ctx_pip_install(b->ctx, b->target->platform, b->pkgs[i], b->archives[i],
-				     b->stages[i], err);
-		if (rc == 0) /* conda packages are counted by install_package */
-			progress_count_one(&b->installed);
-	} else {
-		install_opts_t io = {
-			.progress = &b->installed,
-			.target_prefix = b->prefix,
-			.python_version = b->python_version,
-			.extract_cache = b->extract_cache.len ? b->extract_cache.data : NULL,
-			.log = b->log,
-			.log_ud = b->ud,
-			.stage_links = 1}; /* cached members stay in the cache (issue 14) */
-		rc = install_package(&io, b->pkgs[i], b->archives[i], b->stages[i], err);
-	}
+		return 0; /* its layer comes from the layer cache */
+	if (!group_is_pip(b->pkgs[i]))
+		return is_layered(b, i) ? 0 : stream_pkg(b, i, &nowhere, 1, err);
+	rc = ctx_pip_install(b->ctx, b->target->platform, b->pkgs[i], b->archives[i], b->stages[i],
+			     err);
+	if (rc == 0) /* conda packages are counted by install_stream */
+		progress_count_one(&b->installed);
 	if (rc == 0 && b->pbase)
 		rc = pipeline_base_scan(b->pbase, i, b->stages[i], err);
 	return rc;
@@ -154,11 +183,19 @@ static void end_install_progress(build_t *b, const char *status)
 		progress_emit(c->sink, PROGRESS_END, c->step, c->item, c->done, c->total, status);
 }
 
+/* One package installed (or streamed): the last one ends the "install" progress. */
+static void install_done(build_t *b)
+{
+	if (atomic_fetch_sub(&b->installs_left, 1) == 1)
+		end_install_progress(b, "done");
+}
+
 static int install_one(build_t *b, size_t i, err_t *err)
 {
 	int rc = install_pkg(b, i, err);
-	if (rc == 0 && atomic_fetch_sub(&b->installs_left, 1) == 1)
-		end_install_progress(b, "done");
+	if (rc == 0 && (!group_is_pip(b->pkgs[i]) ? !is_layered(b, i) : 1) &&
+	    (!b->is_needed || b->is_needed[i]))
+		install_done(b);
 	return rc;
 }
 
@@ -199,27 +236,93 @@ static int is_wanted(const build_t *b, size_t g)
 	return !b->is_selected || b->is_selected[g];
 }
 
+static int is_layered(const build_t *b, size_t i)
+{
+	size_t g = b->group_of[i];
+	return g != SIZE_MAX && !b->layers[g].is_cached && is_wanted(b, g);
+}
+
+/* Prefetch (builder/prefetch.h): packages whose archive is at most PREFETCH_ARCHIVE_BYTES
+ * are installed ahead into memory, up to PREFETCH_BUDGET bytes waiting plus one recording of
+ * at most PREFETCH_CAP; larger ones stream straight from their archive on the layer's thread
+ * while the helper goes on with the next small ones. Two layer jobs at once: < 100 MB. */
+#define PREFETCH_ARCHIVE_BYTES (4LL << 20)
+#define PREFETCH_BUDGET (24u << 20)
+#define PREFETCH_CAP (24u << 20)
+
+typedef struct layer_run {
+	build_t *b;
+	size_t g;
+} layer_run_t;
+
+static int prefetch_one(void *ud, size_t j, const entry_sink_t *sink, err_t *err)
+{
+	const layer_run_t *lr = ud;
+	return stream_pkg(lr->b, plan_group_pkg(lr->b->plan, lr->g, j), sink, 0, err);
+}
+
+static prefetch_t *start_prefetch(build_t *b, size_t g, layer_run_t *lr)
+{
+	size_t n = plan_group_size(b->plan, g), n_eligible = 0;
+	unsigned char *is_small = xcalloc(n ? n : 1, 1);
+	prefetch_t *pf = NULL;
+	for (size_t j = 0; j < n; j++) {
+		const pkgrec_t *r = b->pkgs[plan_group_pkg(b->plan, g, j)];
+		is_small[j] = !group_is_pip(r) && r->size > 0 && r->size <= PREFETCH_ARCHIVE_BYTES;
+		n_eligible += is_small[j];
+	}
+	*lr = (layer_run_t){b, g};
+	if (n_eligible > 1)
+		pf = prefetch_start(n, is_small, prefetch_one, lr, PREFETCH_BUDGET, PREFETCH_CAP);
+	free(is_small);
+	return pf;
+}
+
+/* Group g's layer (layer-format 4): its packages in name order, each streamed from its
+ * archive (conda: prefetched, or on this thread) or its staging tree (pip), into the blob. */
+static int write_layer(build_t *b, size_t g, lstream_t *s, err_t *err)
+{
+	entry_sink_t sink = lstream_sink(s);
+	layer_run_t lr;
+	prefetch_t *pf = start_prefetch(b, g, &lr);
+	int rc = 0;
+	for (size_t j = 0; rc == 0 && j < plan_group_size(b->plan, g); j++) {
+		size_t i = plan_group_pkg(b->plan, g, j);
+		char *dist = pkgrec_dist(b->pkgs[i]);
+		lstream_begin(s, i, dist);
+		free(dist);
+		if (group_is_pip(b->pkgs[i])) {
+			rc = lstream_add_tree(s, b->stages[i], err);
+			continue;
+		}
+		int taken = prefetch_take(pf, j, &sink, err);
+		if (taken == 1)
+			progress_count_one(&b->installed);
+		rc = taken < 0 ? -1 : taken == 0 ? stream_pkg(b, i, &sink, 1, err) : 0;
+		if (rc == 0)
+			install_done(b);
+	}
+	prefetch_stop(pf);
+	return rc ? -1 : lstream_finish(s, &b->layers[g].desc, err);
+}
+
 static int layer_one(build_t *b, size_t g, err_t *err)
 {
 	if (b->layers[g].is_cached || !is_wanted(b, g))
 		return 0;
-	size_t n = plan_group_size(b->plan, g);
-	const char **dirs = xcalloc(n ? n : 1, sizeof *dirs);
-	int rc;
-	for (size_t j = 0; j < n; j++)
-		dirs[j] = b->stages[plan_group_pkg(b->plan, g, j)];
 	layer_opts_t lo = b->opts->layer;
-	/* the trees stay whole until the end: the cross-layer overlap check lists them all once
-	 * every layer is written (with the extract cache they hold only rewritten files) */
 	lo.consume_sources = 0;
 	lo.progress_item = plan_group_name(b->plan, g); /* "compress" progress */
-	rc = layer_build(dirs, n, b->prefix, &lo, b->blobs.data, &b->layers[g].desc, err);
+	lstream_t *s = lstream_new(b->prefix, &lo, b->blobs.data, err);
+	int rc = s ? write_layer(b, g, s, err) : -1;
+	if (rc == 0)
+		b->paths[g] = lstream_take_paths(s);
+	lstream_free(s);
 	if (rc)
 		err_prefix(err, "layer for group '%s'", plan_group_name(b->plan, g));
 	else if (b->lcache)
 		rc = lcache_stage_store(b->lcache, b->plan, g, b->pkgs, b->blobs.data,
 					&b->layers[g].desc, err);
-	free(dirs);
 	return rc;
 }
 
@@ -312,6 +415,33 @@ static void graph_add(job_graph_t *jg, size_t pkg, size_t group)
 	jg->n++;
 }
 
+static const plan_t *sort_plan; /* for cmp_est: qsort has no context argument */
+static int cmp_est(const void *x, const void *y)
+{
+	size_t a = *(const size_t *)x, c = *(const size_t *)y;
+	long long ea = plan_group_est_bytes(sort_plan, a), ec = plan_group_est_bytes(sort_plan, c);
+	if (ea != ec)
+		return ea > ec ? -1 : 1;
+	return (a > c) - (a < c);
+}
+
+/* The groups, largest estimate first: a layer job is one thread of decompression feeding the
+ * compressor, so the longest ones start first and the short ones fill the gaps (a build whose
+ * largest layer started last would end on it alone). Bytes never depend on the order. */
+static size_t *largest_first(const build_t *b)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	size_t n = plan_group_count(b->plan), *order = xcalloc(n ? n : 1, sizeof *order);
+	for (size_t g = 0; g < n; g++)
+		order[g] = g;
+	pthread_mutex_lock(&lock);
+	sort_plan = b->plan;
+	if (n)
+		qsort(order, n, sizeof *order, cmp_est);
+	pthread_mutex_unlock(&lock);
+	return order;
+}
+
 static void graph_build(const build_t *b, job_graph_t *jg)
 {
 	size_t n_groups = plan_group_count(b->plan), cap = b->n_pkgs + n_groups + 1;
@@ -326,8 +456,9 @@ static void graph_build(const build_t *b, job_graph_t *jg)
 	for (size_t i = 0; i < b->n_pkgs; i++)
 		if (!placed[i])
 			graph_add(jg, i, 0);
-	for (size_t g = 0; g < n_groups; g++) {
-		size_t first = jg->n, n = plan_group_size(b->plan, g);
+	size_t *order = largest_first(b);
+	for (size_t k = 0; k < n_groups; k++) {
+		size_t g = order[k], first = jg->n, n = plan_group_size(b->plan, g);
 		for (size_t j = 0; j < n; j++)
 			graph_add(jg, plan_group_pkg(b->plan, g, j), 0);
 		jg->n_after[jg->n] = n;
@@ -336,6 +467,7 @@ static void graph_build(const build_t *b, job_graph_t *jg)
 			jg->after[jg->n][j] = first + j;
 		graph_add(jg, SIZE_MAX, g);
 	}
+	free(order);
 	free(placed);
 }
 
@@ -395,8 +527,15 @@ static int install_and_layer(build_t *b, err_t *err)
 	ctx_log(b->ctx, "installing %zu packages into %s", b->n_pkgs, b->prefix);
 	log_layers(b);
 	progress_emit(c->sink, PROGRESS_START, c->step, c->item, 0, c->total, NULL);
+	b->group_of = xmalloc((b->n_pkgs ? b->n_pkgs : 1) * sizeof *b->group_of);
+	for (size_t i = 0; i < b->n_pkgs; i++)
+		b->group_of[i] = SIZE_MAX;
+	for (size_t g = 0; g < plan_group_count(b->plan); g++)
+		for (size_t j = 0; j < plan_group_size(b->plan, g); j++)
+			b->group_of[plan_group_pkg(b->plan, g, j)] = g;
+	b->paths = xcalloc(b->n_layers ? b->n_layers : 1, sizeof *b->paths);
 	graph_build(b, &jg);
-	b->installs_left = jg.n - plan_group_count(b->plan);
+	b->installs_left = c->total; /* packages, whichever job installs them */
 	if (b->installs_left == 0)
 		end_install_progress(b, "done");
 	graph_run_t r = {b, &jg};
@@ -406,7 +545,7 @@ static int install_and_layer(build_t *b, err_t *err)
 	end_install_progress(b, rc ? "failed" : "done");
 	if (rc)
 		return -1;
-	overlap_warn(b->plan, (const char *const *)b->stages, b->pkgs, b->log, b->ud);
+	overlap_warn_layers(b->plan, b->paths, b->pkgs, b->log, b->ud);
 	return 0;
 }
 
@@ -578,6 +717,21 @@ out:
 	return rc;
 }
 
+/* <cache>/extracted held the extract cache of layer-format 3 (packages extracted once and
+ * linked into staging trees); nothing reads it any more, and it may hold gigabytes. */
+static void note_old_extract_cache(build_t *b)
+{
+	buf_t p = BUF_INIT;
+	buf_setstr(&p, b->cache);
+	buf_addpath(&p, "extracted");
+	if (fs_is_dir(p.data))
+		ctx_log(b->ctx,
+			"note: %s (extracted packages of imgbuild before layer-format 4) is no "
+			"longer used; remove it to free its space",
+			p.data);
+	buf_free(&p);
+}
+
 /* The staging directory (in the context's scratch, so a killed build's is swept) and a
  * temporary layout beside the output, so the final rename stays on one filesystem. */
 static int setup_dirs(build_t *b, err_t *err)
@@ -587,10 +741,7 @@ static int setup_dirs(build_t *b, err_t *err)
 	int rc = -1;
 	if (ctx_scratch(b->ctx, &scratch, err) || scratch_mkdtemp(scratch, "stage-", &b->work, err))
 		goto out;
-	if (!b->opts->no_extract_cache) {
-		buf_setstr(&b->extract_cache, b->cache);
-		buf_addpath(&b->extract_cache, "extracted");
-	}
+	note_old_extract_cache(b);
 	if (check_output(out, err))
 		goto out;
 	buf_setstr(&parent, out);
@@ -636,6 +787,10 @@ static void build_cleanup(build_t *b)
 		for (size_t g = 0; g < b->n_layers; g++)
 			free(b->layers[g].group);
 	free(b->layers);
+	for (size_t g = 0; b->paths && b->plan && g < plan_group_count(b->plan); g++)
+		layer_paths_free(b->paths[g]);
+	free(b->paths);
+	free(b->group_of);
 	free(b->pkgs);
 	free(b->python_version);
 	rcache_stage_free(b->rcache);
@@ -646,7 +801,6 @@ static void build_cleanup(build_t *b)
 	plan_free(b->plan);
 	solution_free(b->solution);
 	buf_free(&b->work);
-	buf_free(&b->extract_cache);
 	oci_layout_free(b->out);
 	buf_free(&b->layout_tmp);
 	buf_free(&b->blobs);

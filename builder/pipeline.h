@@ -64,7 +64,7 @@ typedef struct build_opts {
 	int ignore_pip;
 	const char *pypi_index; /* --pypi-index: the pip section's index, NULL = env/default */
 	int no_layer_cache;     /* neither reuse nor store layers (<cache>/layers) */
-	int no_extract_cache;   /* extract every package afresh (no <cache>/extracted) */
+	int no_extract_cache;   /* no effect since layer-format 4 (nothing is extracted) */
 	const char *cache_repo; /* --cache-repo HOST[:PORT]/PATH: shared registry layer cache, or
 				   NULL */
 	const struct reg_opts

@@ -111,6 +111,19 @@ int pipeline_base_scan(pipeline_base_t *pb, size_t i, const char *stage, err_t *
 	return basecheck_scan_package(pb->bc, pb->pkgs[i], stage, err);
 }
 
+basecheck_scan_t *pipeline_base_stream(pipeline_base_t *pb, size_t i, const entry_sink_t *down,
+				       entry_sink_t *out)
+{
+	basecheck_scan_t *s = basecheck_scan_begin(pb->bc, pb->pkgs[i], down);
+	*out = basecheck_scan_sink(s);
+	return s;
+}
+
+void pipeline_base_stream_end(basecheck_scan_t *s, int is_complete)
+{
+	basecheck_scan_end(s, is_complete);
+}
+
 int pipeline_base_check(pipeline_base_t *pb, const char *blobs_dir, err_t *err)
 {
 	void *ud;

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 
+#include "entrysink.h"
 #include "err.h"
 #include "image.h"
 #include "layer.h"
@@ -36,6 +37,12 @@ void pipeline_base_free(pipeline_base_t *pb); /* NULL is a no-op */
 /* Scans pkgs[i]'s installed tree (stage) for programs that need a system loader: right after
  * its install (thread-safe), before anything consumes the tree. */
 int pipeline_base_scan(pipeline_base_t *pb, size_t i, const char *stage, err_t *err);
+/* The same for pkgs[i] streamed into a layer (pkg/install_stream): a sink that scans what
+ * passes through on its way to down; pipeline_base_stream_end(s, 1) when the package was
+ * installed whole (then its findings count and are remembered), 0 after a failure. */
+struct basecheck_scan *pipeline_base_stream(pipeline_base_t *pb, size_t i, const entry_sink_t *down,
+					    entry_sink_t *out);
+void pipeline_base_stream_end(struct basecheck_scan *s, int is_complete);
 /* After every install has been scanned: decides, and writes the root filesystem layer into
  * blobs_dir when the base lacks any of it. -1 with err when the environment needs a C library
  * that no base provides. */

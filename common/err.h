@@ -29,7 +29,6 @@ enum {
 	ERR_HINT_VIRTUAL_PACKAGES,      /* a solve failed on a virtual package (__glibc, __cuda) */
 	ERR_HINT_STRICT_PRIORITY,       /* a solve failed on strict channel priority */
 	ERR_HINT_SHORTER_PREFIX, /* the install prefix is too long for a binary placeholder */
-	ERR_HINT_EXTRACT_CACHE,  /* a file from the shared extract cache may have been modified */
 	ERR_HINT_BASE_NEEDED,    /* packages need a C library that no (or this) base provides */
 	ERR_HINT_USER_SPEC,      /* an image user that is neither UID, UID:GID nor NAME */
 	ERR_HINT_OFFLINE_CACHE,  /* offline, and what is needed is not in the cache */

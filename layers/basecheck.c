@@ -446,3 +446,121 @@ out:
 	buf_free(&why_not);
 	return rc;
 }
+
+/* ---- scanning a package as it streams (install_stream into a layer, issue 14 #1) ---- */
+
+typedef struct found {
+	char *rel, *interp;
+	unsigned machine;
+} found_t;
+
+struct basecheck_scan {
+	basecheck_t *bc;
+	const pkgrec_t *pkg;
+	entry_sink_t down;
+	buf_t head; /* the current program's first BASECHECK_HEAD_BYTES */
+	char *rel;  /* the current program, NULL when the current entry is not one */
+	long long size;
+	found_t *found;
+	size_t n_found;
+};
+
+static int read_head(void *ud, uint64_t offset, void *dst, size_t len)
+{
+	const buf_t *h = ud;
+	if (offset > h->len || len > h->len - offset)
+		return -1; /* past the head: not read (basecheck.h) */
+	memcpy(dst, h->data + offset, len);
+	return 0;
+}
+
+/* The program that just ended, if it asks for a loader outside the prefix. */
+static void scan_close_file(basecheck_scan_t *s)
+{
+	elfscan_info_t info;
+	buf_t interp = BUF_INIT;
+	if (s->rel &&
+	    elfscan_parse(read_head, &s->head, (uint64_t)s->size, &info, &interp) ==
+		    ELFSCAN_INTERP &&
+	    !is_under_prefix(s->bc, interp.data)) {
+		s->found = xrealloc(s->found, (s->n_found + 1) * sizeof *s->found);
+		s->found[s->n_found++] = (found_t){s->rel, buf_detach(&interp), info.machine};
+		s->rel = NULL;
+	}
+	free(s->rel);
+	s->rel = NULL;
+	buf_reset(&s->head);
+	buf_free(&interp);
+}
+
+static int scan_entry(void *ud, entry_kind_t kind, const char *rel, unsigned mode, long long size,
+		      const char *target, err_t *err)
+{
+	basecheck_scan_t *s = ud;
+	scan_close_file(s);
+	if (kind == ENTRY_FILE && (mode & 0111) && !is_library_name(rel)) {
+		s->rel = xstrdup(rel);
+		s->size = size;
+	}
+	return s->down.entry(s->down.ud, kind, rel, mode, size, target, err);
+}
+
+static int scan_data(void *ud, const void *p, size_t n, err_t *err)
+{
+	basecheck_scan_t *s = ud;
+	if (s->rel && s->head.len < BASECHECK_HEAD_BYTES)
+		buf_add(&s->head, p,
+			n < BASECHECK_HEAD_BYTES - s->head.len
+				? n
+				: BASECHECK_HEAD_BYTES - s->head.len);
+	return s->down.data(s->down.ud, p, n, err);
+}
+
+basecheck_scan_t *basecheck_scan_begin(basecheck_t *bc, const pkgrec_t *pkg,
+				       const entry_sink_t *down)
+{
+	basecheck_scan_t *s = xcalloc(1, sizeof *s);
+	s->bc = bc;
+	s->pkg = pkg;
+	s->down = *down;
+	return s;
+}
+
+entry_sink_t basecheck_scan_sink(basecheck_scan_t *s)
+{
+	return (entry_sink_t){scan_entry, scan_data, s};
+}
+
+static int cmp_found(const void *a, const void *b)
+{
+	return strcmp(((const found_t *)a)->rel, ((const found_t *)b)->rel);
+}
+
+void basecheck_scan_end(basecheck_scan_t *s, int is_complete)
+{
+	basecheck_uses_t u = {.n = 0};
+	buf_t path = BUF_INIT;
+	if (!s)
+		return;
+	scan_close_file(s);
+	if (is_complete) {
+		/* path order, as scan_uses notes them: the program named first is the same */
+		if (s->n_found)
+			qsort(s->found, s->n_found, sizeof *s->found, cmp_found);
+		for (size_t i = 0; i < s->n_found; i++)
+			basecheck_uses_note(&u, s->found[i].machine, s->found[i].interp,
+					    s->found[i].rel);
+		basecheck_uses_add(s->bc, s->pkg->name, &u);
+		if (s->bc->cache_dir && basecheck_cache_path(s->bc->cache_dir, s->pkg, &path) == 0)
+			basecheck_cache_store(path.data, s->bc->prefix, &u);
+	}
+	for (size_t i = 0; i < s->n_found; i++) {
+		free(s->found[i].rel);
+		free(s->found[i].interp);
+	}
+	basecheck_uses_clear(&u);
+	free(s->found);
+	buf_free(&s->head);
+	buf_free(&path);
+	free(s);
+}

@@ -10,6 +10,7 @@
 
 #include "basefs.h"
 #include "buf.h"
+#include "entrysink.h"
 #include "err.h"
 #include "log.h"
 #include "pkgrec.h"
@@ -75,6 +76,20 @@ int basecheck_findings_import(const char *dir, const char *prefix, const pkgrec_
  * (packages not installed because their layer came from a cache: basecheck_load_package). */
 int basecheck_scan_trees(basecheck_t *bc, const char *const *stages, const pkgrec_t *const *pkgs,
 			 size_t n, err_t *err);
+
+/* The same scan over a package streamed into a layer (pkg/install_stream): the sink passes
+ * every entry on to down and keeps the first BASECHECK_HEAD_BYTES of each program (what the
+ * kernel reads to find PT_INTERP: the ELF header, program headers and interpreter string sit
+ * in the first page of every real program; one whose interpreter lies past the head reads as
+ * no program). basecheck_scan_end(s, 1) adds the needs and remembers them (as
+ * basecheck_scan_package); with 0 (the install failed) it only frees. Thread-safe across
+ * scans; one scan belongs to one thread. */
+#define BASECHECK_HEAD_BYTES (64u << 10)
+typedef struct basecheck_scan basecheck_scan_t;
+basecheck_scan_t *basecheck_scan_begin(basecheck_t *bc, const pkgrec_t *pkg,
+				       const entry_sink_t *down);
+entry_sink_t basecheck_scan_sink(basecheck_scan_t *s);
+void basecheck_scan_end(basecheck_scan_t *s, int is_complete); /* frees s; NULL is a no-op */
 
 /* The needs found so far, sorted: programs first (by package, then path), then __glibc
  * dependencies (by package). */

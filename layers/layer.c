@@ -1,7 +1,8 @@
-/* layer.c — builds one deterministic layer tar from the union of staged package trees and
- * streams it through blob.c (compress + hash + store). Every byte-level choice made here
- * (entry order, modes, owners, names, hardlinks, PAX records, blocking) is written down in
- * docs/layer-format.md; change both together and bump the layer-format version. */
+/* layer.c — the tar writer every layer goes through (layer_int.h: lstream.c, layer_mem.c)
+ * over blob.c (compress + hash + store), and layer_build: staged trees through lstream.c. Every
+ * byte-level choice made here (entry order, modes, owners, names, hardlinks, PAX records, blocking)
+ * is written down in docs/layer-format.md; change both together and bump the layer-format version.
+ */
 #include "layer.h"
 
 #include <archive.h>
@@ -20,92 +21,9 @@
 #include "digest.h"
 #include "fsutil.h"
 #include "layer_int.h"
+#include "lstream.h"
 #include "tree_int.h"
 #include "xalloc.h"
-
-#define LAYER_READ_CHUNK (64 * 1024)
-
-/* The same path from two stage dirs is fine when both are directories (packages share
- * lib/, bin/, ...): the first is kept. Anything else is a conflict the installer should
- * have caught; name both trees so the user can find the two packages. */
-static int merge_duplicates(tree_t *es, const char *const *stage_dirs, err_t *err)
-{
-	size_t out = 0;
-	for (size_t i = 0; i < es->n; i++) {
-		if (out > 0 && !strcmp(es->v[out - 1].rel, es->v[i].rel)) {
-			tree_entry_t *keep = &es->v[out - 1], *dup = &es->v[i];
-			if (!S_ISDIR(keep->mode) || !S_ISDIR(dup->mode)) {
-				err_set(err,
-					"path '%s' is in two layer trees: %s and %s (two packages "
-					"in "
-					"one layer install the same file)",
-					dup->rel, stage_dirs[keep->stage], stage_dirs[dup->stage]);
-				/* keep every remaining owner exactly once for entries_free */
-				while (i < es->n)
-					es->v[out++] = es->v[i++];
-				es->n = out;
-				return -1;
-			}
-			free(dup->rel);
-			dup->rel = NULL;
-			continue;
-		}
-		es->v[out++] = es->v[i];
-	}
-	es->n = out;
-	return 0;
-}
-
-typedef struct inode_ref {
-	size_t stage;
-	dev_t dev;
-	ino_t ino;
-	size_t idx;
-} inode_ref_t;
-
-static int cmp_inode(const void *a, const void *b)
-{
-	const inode_ref_t *x = a, *y = b;
-	if (x->stage != y->stage)
-		return x->stage < y->stage ? -1 : 1;
-	if (x->dev != y->dev)
-		return x->dev < y->dev ? -1 : 1;
-	if (x->ino != y->ino)
-		return x->ino < y->ino ? -1 : 1;
-	return (x->idx > y->idx) - (x->idx < y->idx);
-}
-
-static int same_inode(const inode_ref_t *x, const inode_ref_t *y)
-{
-	return x->stage == y->stage && x->dev == y->dev && x->ino == y->ino;
-}
-
-/* Regular files sharing dev+ino inside one stage dir (one package's tree): the first in entry
- * order carries the data, later ones become tar hardlink entries pointing at it. Only within
- * a stage dir: two packages' files share an inode only when something outside the packages
- * linked them (a deduplicated or copied extract cache, issue 10 #6), and layer bytes must
- * depend on package content alone (docs/layer-format.md, "Hardlinks"). */
-static void find_hardlinks(tree_t *es)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < es->n; i++)
-		n += S_ISREG(es->v[i].mode) && es->v[i].nlink > 1;
-	if (n < 2)
-		return;
-	inode_ref_t *refs = xmalloc(n * sizeof *refs);
-	n = 0;
-	for (size_t i = 0; i < es->n; i++)
-		if (S_ISREG(es->v[i].mode) && es->v[i].nlink > 1)
-			refs[n++] = (inode_ref_t){es->v[i].stage, es->v[i].dev, es->v[i].ino, i};
-	qsort(refs, n, sizeof *refs, cmp_inode);
-	for (size_t i = 1, first = 0; i < n; i++) {
-		if (!same_inode(&refs[first], &refs[i]))
-			first = i;
-		else
-			es->v[refs[i].idx].link_to = (long)refs[first].idx;
-	}
-	free(refs);
-}
 
 static la_ssize_t on_tar_bytes(struct archive *a, void *client, const void *data, size_t len)
 {
@@ -127,17 +45,7 @@ static int archive_fail(struct archive *a, build_ctx_t *ctx, const char *what)
 	return err_set(ctx->err, "writing layer (%s): %s", what, archive_error_string(a));
 }
 
-/* Normalised mode, docs/layer-format.md "Modes". */
-static mode_t normal_mode(mode_t m)
-{
-	if (S_ISDIR(m))
-		return AE_IFDIR | 0755;
-	if (S_ISLNK(m))
-		return AE_IFLNK | 0777;
-	return AE_IFREG | ((m & 0111) ? 0755 : 0644);
-}
-
-static int read_link(const char *path, buf_t *out, err_t *err)
+int layer_read_link(const char *path, buf_t *out, err_t *err)
 {
 	size_t cap = 256;
 	for (;;) {
@@ -155,8 +63,8 @@ static int read_link(const char *path, buf_t *out, err_t *err)
 	}
 }
 
-static int copy_file_data(struct archive *a, build_ctx_t *ctx, const char *path,
-			  const tree_entry_t *e, char *chunk)
+int layer_copy_file(struct archive *a, build_ctx_t *ctx, const char *path, const tree_entry_t *e,
+		    char *chunk)
 {
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), rc = -1;
 	struct stat st;
@@ -214,82 +122,7 @@ int layer_tar_entry_owned(struct archive *a, build_ctx_t *ctx, struct archive_en
 	return 0;
 }
 
-/* One tar entry owned by root: name is the full image path without leading "/". */
-static int write_entry(struct archive *a, build_ctx_t *ctx, struct archive_entry *ae,
-		       const char *name, mode_t mode, long long mtime, off_t size,
-		       const char *symlink_target, const char *hardlink_target)
-{
-	return layer_tar_entry_owned(a, ctx, ae, name, mode, mtime, size, symlink_target,
-				     hardlink_target, 0, 0);
-}
-
-static locale_t utf8_locale_new(void)
-{
-	static const char *const names[] = {"C.UTF-8", "C.utf8", "en_US.UTF-8"};
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-		locale_t l = newlocale(LC_CTYPE_MASK, names[i], (locale_t)0);
-		if (l != (locale_t)0)
-			return l;
-	}
-	return (locale_t)0;
-}
-
-static int is_ascii(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s >= 0x80)
-			return 0;
-	return 1;
-}
-
-static int check_prefix(const char *image_prefix, buf_t *prefix_rel, err_t *err)
-{
-	if (!image_prefix || image_prefix[0] != '/')
-		return err_set(err, "image prefix '%s' must be an absolute path",
-			       image_prefix ? image_prefix : "(null)");
-	if (!strcmp(image_prefix, "/")) {
-		buf_reset(prefix_rel);
-		return 0;
-	}
-	if (fs_path_normalize(image_prefix + 1, prefix_rel) != 0)
-		return err_set(err, "image prefix '%s' is not a clean absolute path", image_prefix);
-	return 0;
-}
-
-/* Step 1: every stage dir's entries in tar order, duplicates merged, hardlinks found. */
-static int collect_entries(const char *const *stage_dirs, size_t n_dirs, tree_t *es, err_t *err)
-{
-	for (size_t s = 0; s < n_dirs; s++)
-		if (tree_add_stage(es, stage_dirs[s], s, err))
-			return -1;
-	tree_sort(es);
-	if (merge_duplicates(es, stage_dirs, err))
-		return -1;
-	find_hardlinks(es);
-	return 0;
-}
-
-/* Step 2: libarchive converts names through the current locale's codeset: pin the thread to
- * a UTF-8 locale so that non-ASCII names are stored as their UTF-8 bytes whatever the
- * caller's locale (uselocale is per thread; layer_build restores it). Without one, only
- * ASCII names can be written reproducibly. */
-static int pin_utf8_locale(const tree_t *es, locale_t *utf8, locale_t *saved, err_t *err)
-{
-	*utf8 = utf8_locale_new();
-	if (*utf8 != (locale_t)0) {
-		*saved = uselocale(*utf8);
-		return 0;
-	}
-	for (size_t i = 0; i < es->n; i++)
-		if (!is_ascii(es->v[i].rel))
-			return err_set(err,
-				       "'%s' has a non-ASCII name and no UTF-8 locale (C.UTF-8) "
-				       "is installed to store it reproducibly",
-				       es->v[i].rel);
-	return 0;
-}
-
-/* Step 3: the tar writer over the blob sink. pax_restricted: plain ustar headers unless a
+/* The tar writer over the blob sink. pax_restricted: plain ustar headers unless a
  * field does not fit (long names, long link targets, huge files), then a PAX 'x' record for
  * just that field. Blocks of 10240 bytes; the last block is not padded beyond the
  * end-of-archive marker. The caller frees *a on every path (archive_write_fail first while
@@ -312,83 +145,7 @@ static int tar_open(build_ctx_t *ctx, const layer_opts_t *opts, const char *blob
 	return 0;
 }
 
-/* Step 4: the parent directories of the prefix, then the prefix itself: opt, opt/conda, ... */
-static int write_prefix_dirs(struct archive *a, build_ctx_t *ctx, struct archive_entry *ae,
-			     const buf_t *prefix_rel, long long mtime, long long *files)
-{
-	buf_t name = BUF_INIT;
-	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < prefix_rel->len; i++) {
-		if (prefix_rel->data[i + 1] != '/' && prefix_rel->data[i + 1] != '\0')
-			continue;
-		buf_reset(&name);
-		buf_add(&name, prefix_rel->data, i + 1);
-		rc = write_entry(a, ctx, ae, name.data, AE_IFDIR | 0755, mtime, 0, NULL, NULL);
-		*files += rc == 0;
-	}
-	buf_free(&name);
-	return rc;
-}
-
-/* "<prefix_rel>/<rel>", the tar name of a staged path. */
-static void tar_name(const buf_t *prefix_rel, const char *rel, buf_t *out)
-{
-	buf_reset(out);
-	if (prefix_rel->len)
-		buf_addf(out, "%s/", prefix_rel->data);
-	buf_addstr(out, rel);
-}
-
-/* Step 5: every staged entry, in order (docs/layer-format.md, "Entries"). */
-static int write_tree_entries(struct archive *a, build_ctx_t *ctx, const tree_t *es,
-			      const char *const *stage_dirs, const buf_t *prefix_rel,
-			      const layer_opts_t *opts, long long *files)
-{
-	struct archive_entry *ae = xcheck(archive_entry_new());
-	buf_t name = BUF_INIT, path = BUF_INIT, target = BUF_INIT, link_name = BUF_INIT;
-	char *chunk = xmalloc(LAYER_READ_CHUNK);
-	int rc = -1;
-	if (write_prefix_dirs(a, ctx, ae, prefix_rel, opts->mtime, files))
-		goto out;
-	for (size_t i = 0; i < es->n; i++) {
-		const tree_entry_t *e = &es->v[i];
-		const char *sym = NULL, *hard = NULL;
-		tar_name(prefix_rel, e->rel, &name);
-		tree_entry_path(e, stage_dirs[e->stage], &path);
-		if (S_ISLNK(e->mode)) {
-			if (read_link(path.data, &target, ctx->err))
-				goto out;
-			sym = target.data;
-		} else if (e->link_to >= 0) {
-			tar_name(prefix_rel, es->v[e->link_to].rel, &link_name);
-			hard = link_name.data;
-		}
-		if (write_entry(a, ctx, ae, name.data, normal_mode(e->mode), opts->mtime, e->size,
-				sym, hard))
-			goto out;
-		if (S_ISREG(e->mode) && !hard && e->size > 0 &&
-		    copy_file_data(a, ctx, path.data, e, chunk))
-			goto out;
-		/* Later names of this inode are written as links to this entry and never
-		 * opened (hardlinks were found from the walk's inode numbers), so the path can
-		 * go now. Failure to unlink only leaves work for the caller's cleanup. A listed
-		 * entry's source is the extract cache's, never consumed. */
-		if (opts->consume_sources && S_ISREG(e->mode) && !e->src)
-			(void)unlink(path.data);
-		(*files)++;
-	}
-	rc = 0;
-out:
-	archive_entry_free(ae);
-	free(chunk);
-	buf_free(&name);
-	buf_free(&path);
-	buf_free(&target);
-	buf_free(&link_name);
-	return rc;
-}
-
-/* Step 6: end of archive, blob renamed into place, descriptor filled. */
+/* End of archive, blob renamed into place, descriptor filled. */
 static int tar_finish(struct archive *a, build_ctx_t *ctx, int *is_open,
 		      layer_compression_t compression, long long files, layer_desc_t *out)
 {
@@ -408,34 +165,16 @@ static int tar_finish(struct archive *a, build_ctx_t *ctx, int *is_open,
 int layer_build(const char *const *stage_dirs, size_t n_dirs, const char *image_prefix,
 		const layer_opts_t *opts, const char *blobs_dir, layer_desc_t *out, err_t *err)
 {
-	static const layer_opts_t default_opts = {.compression = LAYER_GZIP};
-	tree_t es = {0};
-	buf_t prefix_rel = BUF_INIT;
-	struct archive *a = NULL;
-	build_ctx_t ctx = {NULL, err, 0};
-	int rc = -1, is_open = 0;
-	long long files = 0;
-	locale_t utf8_locale = (locale_t)0, saved_locale = (locale_t)0;
-	if (!opts)
-		opts = &default_opts;
+	lstream_t *s = lstream_new(image_prefix, opts, blobs_dir, err);
+	int rc = s ? 0 : -1;
 	memset(out, 0, sizeof *out);
-	if (check_prefix(image_prefix, &prefix_rel, err) ||
-	    collect_entries(stage_dirs, n_dirs, &es, err) ||
-	    pin_utf8_locale(&es, &utf8_locale, &saved_locale, err) ||
-	    tar_open(&ctx, opts, blobs_dir, &a, &is_open) ||
-	    write_tree_entries(a, &ctx, &es, stage_dirs, &prefix_rel, opts, &files) ||
-	    tar_finish(a, &ctx, &is_open, opts->compression, files, out))
-		goto out;
-	rc = 0;
-out:
-	layer_tar_free(a, is_open);
-	if (saved_locale != (locale_t)0)
-		uselocale(saved_locale);
-	if (utf8_locale != (locale_t)0)
-		freelocale(utf8_locale);
-	blob_writer_free(ctx.blob);
-	tree_free(&es);
-	buf_free(&prefix_rel);
+	for (size_t d = 0; rc == 0 && d < n_dirs; d++) {
+		lstream_begin(s, d, stage_dirs[d]);
+		rc = lstream_add_tree(s, stage_dirs[d], err);
+	}
+	if (rc == 0)
+		rc = lstream_finish(s, out, err);
+	lstream_free(s);
 	return rc;
 }
 

@@ -1,6 +1,7 @@
 /* layer.h — one image layer from installed package trees: a deterministic tar stream
- * (entries sorted, uid/gid 0, fixed mtime, no host metadata; see docs/layer-format.md)
- * compressed and hashed while streaming into a content-addressed blob directory. */
+ * (each tree in turn, its entries sorted, uid/gid 0, fixed mtime, no host metadata; see
+ * docs/layer-format.md) compressed and hashed while streaming into a content-addressed blob
+ * directory. lstream.h writes a layer entry by entry (the streaming install). */
 #ifndef IMGBUILD_LAYER_H
 #define IMGBUILD_LAYER_H
 
@@ -10,8 +11,8 @@
 
 /* docs/layer-format.md's "layer-format version": bumped whenever the same inputs would give
  * different layer bytes (cache keys and the image label carry it). */
-#define LAYER_FORMAT_VERSION 3
-#define LAYER_FORMAT_VERSION_STRING "3"
+#define LAYER_FORMAT_VERSION 4
+#define LAYER_FORMAT_VERSION_STRING "4"
 /* Default levels (docs/layer-format.md): libdeflate 4 is within 1% of pigz -6 in size at
  * about 1.5x the speed of level 6; zstd 3 is zstd's own default. */
 #define LAYER_GZIP_DEFAULT_LEVEL 4
@@ -49,9 +50,9 @@ typedef struct layer_desc {
 	long long files;                /* entries written */
 } layer_desc_t;
 
-/* Writes one layer whose tar holds the union of the trees in stage_dirs (each one the
- * contents of the prefix), placed under image_prefix (absolute, e.g. "/opt/conda/envs/x";
- * its parent directories are included as entries). The blob lands in
+/* Writes one layer whose tar holds the trees in stage_dirs in turn (each one the contents of
+ * the prefix, as one package: lstream_add_tree), placed under image_prefix (absolute, e.g.
+ * "/opt/conda/envs/x"; its parent directories are included as entries). The blob lands in
  * blobs_dir/<hex> via a temporary file and rename. Two trees holding the same path is an
  * error naming both. */
 int layer_build(const char *const *stage_dirs, size_t n_dirs, const char *image_prefix,

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "blob.h"
+#include "buf.h"
 #include "err.h"
 #include "layer.h"
 
@@ -38,6 +39,15 @@ int layer_tar_finish(struct archive *a, build_ctx_t *ctx, int *is_open,
 /* Frees the tar writer (NULL is a no-op), failing it first while is_open so that nothing is
  * flushed into a blob that will not be finished. */
 void layer_tar_free(struct archive *a, int is_open);
+
+struct tree_entry;
+/* readlink(path) into out; -1 and err naming path. */
+int layer_read_link(const char *path, buf_t *out, err_t *err);
+/* Writes e's data (read from path with O_NOFOLLOW; an inode or size other than the listing's
+ * is an error) into the tar; chunk has LAYER_READ_CHUNK bytes. */
+#define LAYER_READ_CHUNK (64 * 1024)
+int layer_copy_file(struct archive *a, build_ctx_t *ctx, const char *path,
+		    const struct tree_entry *e, char *chunk);
 
 /* One entry of a layer written from memory. */
 typedef struct layer_mem_entry {

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "fsutil.h"
+#include "lstream.h"
 #include "tree_int.h"
 #include "xalloc.h"
 
@@ -36,12 +37,13 @@ static void list_trees(const plan_t *plan, const char *const *stages, tree_t *t,
 			size_t i = plan_group_pkg(plan, g, j);
 			err_t ignored = ERR_INIT;
 			m->layer_of[i] = g;
-			if (stages[i] && fs_is_dir(stages[i]))
+			if (stages && stages[i] && fs_is_dir(stages[i]))
 				(void)tree_add_stage(t, stages[i], i, &ignored);
 			err_clear(&ignored);
 		}
 	}
-	tree_sort(t);
+	if (t->n)
+		tree_sort(t);
 }
 
 /* The run t->v[first..end) holds one path: warns for every package whose copy a later layer
@@ -76,15 +78,12 @@ static size_t report_run(const tree_t *t, size_t first, size_t end, const owner_
 	return n;
 }
 
-void overlap_warn(const plan_t *plan, const char *const *stages, const pkgrec_t *const *pkgs,
-		  log_fn log, void *ud)
+static void report_all(const tree_t *tt, const owner_map_t *mm, const plan_t *plan,
+		       const pkgrec_t *const *pkgs, log_fn log, void *ud)
 {
-	tree_t t = {0};
-	owner_map_t m = {0};
+	const tree_t t = *tt;
+	const owner_map_t m = *mm;
 	size_t budget = OVERLAP_MAX_REPORTED, total = 0;
-	if (!log)
-		return;
-	list_trees(plan, stages, &t, &m);
 	for (size_t first = 0, end; first < t.n; first = end) {
 		for (end = first + 1; end < t.n && !strcmp(t.v[end].rel, t.v[first].rel); end++)
 			;
@@ -95,6 +94,38 @@ void overlap_warn(const plan_t *plan, const char *const *stages, const pkgrec_t 
 		log_msgf(log, ud,
 			 "warning: ... and %zu more paths installed by packages in two layers",
 			 total - OVERLAP_MAX_REPORTED);
+}
+
+void overlap_warn(const plan_t *plan, const char *const *stages, const pkgrec_t *const *pkgs,
+		  log_fn log, void *ud)
+{
+	tree_t t = {0};
+	owner_map_t m = {0};
+	if (!log)
+		return;
+	list_trees(plan, stages, &t, &m);
+	report_all(&t, &m, plan, pkgs, log, ud);
 	tree_free(&t);
+	free(m.layer_of);
+}
+
+void overlap_warn_layers(const plan_t *plan, layer_paths_t *const *paths,
+			 const pkgrec_t *const *pkgs, log_fn log, void *ud)
+{
+	tree_t t = {0};
+	owner_map_t m = {0};
+	size_t n = 0;
+	if (!log)
+		return;
+	list_trees(plan, NULL, &t, &m); /* the owner map only */
+	for (size_t g = 0; g < plan_group_count(plan); g++)
+		n += paths[g] ? layer_paths_tree(paths[g])->n : 0;
+	t.v = xcalloc(n ? n : 1, sizeof *t.v);
+	for (size_t g = 0; g < plan_group_count(plan); g++)
+		for (size_t k = 0; paths[g] && k < layer_paths_tree(paths[g])->n; k++)
+			t.v[t.n++] = layer_paths_tree(paths[g])->v[k]; /* borrowed names */
+	tree_sort(&t);
+	report_all(&t, &m, plan, pkgs, log, ud);
+	free(t.v);
 	free(m.layer_of);
 }

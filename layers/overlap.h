@@ -20,4 +20,10 @@
 void overlap_warn(const plan_t *plan, const char *const *stages, const pkgrec_t *const *pkgs,
 		  log_fn log, void *ud);
 
+/* The same over the paths of the layers written with lstream (paths[g] for plan group g, NULL
+ * for a layer that came from a cache). */
+struct layer_paths;
+void overlap_warn_layers(const plan_t *plan, struct layer_paths *const *paths,
+			 const pkgrec_t *const *pkgs, log_fn log, void *ud);
+
 #endif

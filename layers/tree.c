@@ -1,7 +1,5 @@
 /* tree.c — lists staged package trees (see tree_int.h). Directories are opened with
- * O_NOFOLLOW and children lstat()ed, so a symlink in a stage dir is listed, never followed.
- * A tree's link list (common/stagelinks.h) adds the entries the installer left in the extract
- * cache, each lstat()ed at its source and checked against the identity it had when listed. */
+ * O_NOFOLLOW and children lstat()ed, so a symlink in a stage dir is listed, never followed. */
 #include "tree_int.h"
 
 #include <dirent.h>
@@ -13,14 +11,12 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "stagelinks.h"
 #include "xalloc.h"
 
 void tree_free(tree_t *t)
 {
 	for (size_t i = 0; i < t->n; i++) {
 		free(t->v[i].rel);
-		free(t->v[i].src);
 	}
 	free(t->v);
 	memset(t, 0, sizeof *t);
@@ -105,59 +101,16 @@ out:
 	return rc;
 }
 
-/* One listed entry; its source must still be the inode the installer checked. */
-static int add_listed(tree_t *t, const char *root, const stagelink_t *l, size_t stage, err_t *err)
-{
-	struct stat st = {.st_mode = S_IFDIR | 0755};
-	buf_t path = BUF_INIT;
-	int rc = -1;
-	if (l->type != 'd') {
-		buf_setstr(&path, root);
-		buf_addpath(&path, l->src);
-		if (lstat(path.data, &st) != 0 || (l->type == 'l') != !!S_ISLNK(st.st_mode) ||
-		    (l->type == 'f') != !!S_ISREG(st.st_mode) || st.st_dev != l->dev ||
-		    st.st_ino != l->ino || st.st_size != l->size ||
-		    (long long)st.st_mtim.tv_sec != l->mtime_sec ||
-		    (long long)st.st_mtim.tv_nsec != l->mtime_nsec) {
-			err_set(err,
-				"%s (%s in the layer) changed or went away since its package was "
-				"installed from the extract cache; build again",
-				path.data, l->rel);
-			goto out;
-		}
-	}
-	add_entry(t, l->rel, stage, &st);
-	if (l->type != 'd')
-		t->v[t->n - 1].src = buf_detach(&path);
-	rc = 0;
-out:
-	buf_free(&path);
-	return rc;
-}
-
 int tree_add_stage(tree_t *t, const char *stage_root, size_t stage, err_t *err)
 {
 	buf_t rel = BUF_INIT;
-	stagelink_t *links = NULL;
-	char *root = NULL;
-	size_t n = 0;
 	int rc = walk(t, stage_root, stage, &rel, err);
-	if (rc == 0 && stagelinks_read(stage_root, &root, &links, &n, err) < 0)
-		rc = -1;
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = add_listed(t, root, &links[i], stage, err);
-	stagelinks_free(links, n);
-	free(root);
 	buf_free(&rel);
 	return rc;
 }
 
 void tree_entry_path(const tree_entry_t *e, const char *stage_root, buf_t *out)
 {
-	if (e->src) {
-		buf_setstr(out, e->src);
-		return;
-	}
 	buf_setstr(out, stage_root);
 	buf_addpath(out, e->rel);
 }
@@ -178,4 +131,55 @@ void tree_sort(tree_t *t)
 {
 	if (t->n) /* qsort(NULL, 0) is undefined */
 		qsort(t->v, t->n, sizeof *t->v, cmp_entry);
+}
+
+typedef struct inode_ref {
+	size_t stage;
+	dev_t dev;
+	ino_t ino;
+	size_t idx;
+} inode_ref_t;
+
+static int cmp_inode(const void *a, const void *b)
+{
+	const inode_ref_t *x = a, *y = b;
+	if (x->stage != y->stage)
+		return x->stage < y->stage ? -1 : 1;
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+static int same_inode(const inode_ref_t *x, const inode_ref_t *y)
+{
+	return x->stage == y->stage && x->dev == y->dev && x->ino == y->ino;
+}
+
+/* Regular files sharing dev+ino inside one stage dir (one package's tree): the first in entry
+ * order carries the data, later ones become tar hardlink entries pointing at it. Only within
+ * a stage dir: two packages' files share an inode only when something outside the packages
+ * linked them (a deduplicated or copied extract cache, issue 10 #6), and layer bytes must
+ * depend on package content alone (docs/layer-format.md, "Hardlinks"). */
+void tree_find_hardlinks(tree_t *es)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < es->n; i++)
+		n += S_ISREG(es->v[i].mode) && es->v[i].nlink > 1;
+	if (n < 2)
+		return;
+	inode_ref_t *refs = xmalloc(n * sizeof *refs);
+	n = 0;
+	for (size_t i = 0; i < es->n; i++)
+		if (S_ISREG(es->v[i].mode) && es->v[i].nlink > 1)
+			refs[n++] = (inode_ref_t){es->v[i].stage, es->v[i].dev, es->v[i].ino, i};
+	qsort(refs, n, sizeof *refs, cmp_inode);
+	for (size_t i = 1, first = 0; i < n; i++) {
+		if (!same_inode(&refs[first], &refs[i]))
+			first = i;
+		else
+			es->v[refs[i].idx].link_to = (long)refs[first].idx;
+	}
+	free(refs);
 }

@@ -24,7 +24,7 @@
 #include "progress.h"
 #include "xalloc.h"
 
-static int python_version_is_valid(const char *v)
+int inst_python_version_is_valid(const char *v)
 {
 	int dots = 0;
 	if (!v || !isdigit((unsigned char)v[0]))
@@ -40,7 +40,7 @@ static int python_version_is_valid(const char *v)
 
 /* noarch: python packages ship site-packages/ and python-scripts/; conda puts them at
  * lib/pythonX.Y/site-packages/ and bin/ of the target environment. */
-static void installed_path(inst_t *in, const char *path, buf_t *out)
+void inst_installed_path(const inst_t *in, const char *path, buf_t *out)
 {
 	buf_reset(out);
 	if (in->is_noarch_python && !strncmp(path, "site-packages/", 14))
@@ -85,20 +85,6 @@ static int digest_fd(int fd, char hex[DIGEST_HEX_MAX], long long *size)
 	return 0;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Creates dst_rel as a new file in the prefix (it must not exist); *fd is open for writing. */
 static int create_new_file(inst_t *in, const char *dst_rel, int *fd, err_t *err)
 {
@@ -134,9 +120,15 @@ int inst_write_new_file(inst_t *in, const char *dst_rel, const char *data, size_
 			unsigned mode, err_t *err)
 {
 	int fd = -1, rc = 0;
+	if (in->sink) /* install_stream: the file goes into the layer */
+		return in->sink->entry(in->sink->ud, ENTRY_FILE, dst_rel, mode, (long long)len,
+				       NULL, err) ||
+				       in->sink->data(in->sink->ud, data, len, err)
+			       ? -1
+			       : 0;
 	if (create_new_file(in, dst_rel, &fd, err) != 0)
 		return -1;
-	if (write_all(fd, data, len) != 0)
+	if (fs_write_all(fd, data, len) != 0)
 		rc = err_set(err, "package %s: %s: write failed: %s", in->dist, dst_rel,
 			     strerror(errno));
 	return finish_new_file(in, dst_rel, fd, mode, rc, err);
@@ -163,20 +155,6 @@ long long install_max_extracted_bytes(long long archive_bytes)
 	return cap < INSTALL_MIN_EXTRACT_BYTES ? INSTALL_MIN_EXTRACT_BYTES : cap;
 }
 
-/* Only errors about a file read from the extract cache get this hint: a verified entry can
- * still change under a running build. */
-int inst_cache_hint(inst_t *in, err_t *err)
-{
-	if (!err || !in->is_shared_extract)
-		return -1;
-	buf_t hint = BUF_INIT;
-	buf_addf(&hint, "%s (installed from the extract cache %s, which may have been modified)",
-		 err_msg(err), in->shared_extract_dir);
-	err_set(err, "%s", hint.data);
-	buf_free(&hint);
-	return err_set_hint(err, ERR_HINT_EXTRACT_CACHE);
-}
-
 typedef struct ph_out {
 	inst_t *in;
 	const char *file;
@@ -192,7 +170,7 @@ static int ph_write(void *ud, const char *data, size_t len, err_t *err)
 	o->is_sink_error = 1;
 	if (inst_charge(o->in, o->file, (long long)len, err))
 		return -1;
-	if (write_all(o->fd, data, len) != 0)
+	if (fs_write_all(o->fd, data, len) != 0)
 		return err_set(err, "package %s: %s: write failed: %s", o->in->dist, o->file,
 			       strerror(errno));
 	o->is_sink_error = 0;
@@ -216,7 +194,6 @@ static int rewrite_stream(inst_t *in, const inst_path_t *p, int src, ph_out_t *o
 			continue;
 		if (n < 0) {
 			err_set(err, "package %s: %s: %s", in->dist, p->path, strerror(errno));
-			inst_cache_hint(in, err);
 			goto out;
 		}
 		if (n == 0)
@@ -251,7 +228,6 @@ static int install_with_placeholder(inst_t *in, const inst_path_t *p, int src_pf
 	if (src < 0) {
 		err_set(err, "package %s: %s: cannot rewrite prefix: %s", in->dist, p->path,
 			strerror(errno));
-		inst_cache_hint(in, err);
 		goto out;
 	}
 	if (create_new_file(in, dst_rel, &o.fd, err) != 0)
@@ -291,8 +267,6 @@ static int check_installed_symlink(inst_t *in, int src_pfd, const char *src_base
 	if (!bad)
 		return 0;
 	inst_refuse(in, err, dst_rel, n < 0 ? strerror(errno) : why);
-	if (n < 0)
-		inst_cache_hint(in, err);
 	return -1;
 }
 
@@ -324,34 +298,21 @@ static int record_size(inst_t *in, const inst_path_t *p, int dfd, const char *ba
 	return rc;
 }
 
-/* Moves (rename, so hardlinks and symlinks stay what they are) src to dst_rel, or links it
- * there when src is in the extract cache, or only lists it (src_rel) with linked staging. */
-static int move_into_prefix(inst_t *in, const inst_path_t *p, const char *src_rel, int src_pfd,
-			    const char *src_base, const struct stat *st, const char *dst_rel,
-			    json_t *obj, err_t *err)
+/* Moves (rename, so hardlinks and symlinks stay what they are) src to dst_rel. */
+static int move_into_prefix(inst_t *in, const inst_path_t *p, int src_pfd, const char *src_base,
+			    const struct stat *st, const char *dst_rel, json_t *obj, err_t *err)
 {
 	const char *base = NULL, *why = NULL;
 	int rc = -1, pfd = -1;
 	if (S_ISLNK(st->st_mode) &&
 	    check_installed_symlink(in, src_pfd, src_base, st, dst_rel, err) != 0)
 		return -1;
-	if (in->is_linked_stage) {
-		inst_link_add(in, dst_rel, src_rel, st);
-		return record_size(in, p, src_pfd, src_base, st, dst_rel, obj, err);
-	}
 	pfd = inst_open_parent(in->px_fd, dst_rel, 1, &base, &why);
 	if (pfd < 0)
 		return inst_refuse(in, err, dst_rel, why);
-	/* From the extract cache: a new name for the cached inode (link() of a symlink links
-	 * the symlink itself), which the layer writer reads and unlinks; else a move. */
-	if ((in->is_shared_extract
-		     ? linkat(src_pfd, src_base, pfd, base, 0)
-		     : renameat2(src_pfd, src_base, pfd, base, RENAME_NOREPLACE)) != 0) {
-		int is_collision = errno == EEXIST;
+	if (renameat2(src_pfd, src_base, pfd, base, RENAME_NOREPLACE) != 0) {
 		inst_refuse(in, err, dst_rel,
-			    is_collision ? "installed twice (path collision)" : strerror(errno));
-		if (!is_collision)
-			inst_cache_hint(in, err);
+			    errno == EEXIST ? "installed twice (path collision)" : strerror(errno));
 		goto out;
 	}
 	rc = record_size(in, p, pfd, base, st, dst_rel, obj, err);
@@ -370,11 +331,9 @@ static int install_one_path(inst_t *in, const inst_path_t *p, err_t *err)
 		inst_refuse(in, err, p->path, why);
 		goto out;
 	}
-	installed_path(in, name.data, &dst);
+	inst_installed_path(in, name.data, &dst);
 	pfd = inst_open_parent(in->ex_fd, name.data, 0, &base, &why);
-	/* The extract cache's manifest is not the package's (install_int.h). */
-	if (pfd < 0 || fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-	    !strcmp(name.data, INSTALL_XCACHE_MANIFEST)) {
+	if (pfd < 0 || fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) != 0) {
 		err_set(err, "package %s is damaged: %s is listed in %s but is not in the archive",
 			in->dist, name.data, in->listing);
 		goto out;
@@ -387,10 +346,7 @@ static int install_one_path(inst_t *in, const inst_path_t *p, err_t *err)
 	json_object_set_new(obj, "path_type", json_string(type));
 	if (p->sha256)
 		json_object_set_new(obj, "sha256", json_string(p->sha256));
-	if (S_ISDIR(st.st_mode) && in->is_linked_stage) {
-		inst_link_add(in, dst.data, name.data, &st);
-		rc = 0;
-	} else if (S_ISDIR(st.st_mode)) {
+	if (S_ISDIR(st.st_mode)) {
 		int dfd = inst_open_parent(in->px_fd, dst.data, 1, &base, &why);
 		rc = dfd < 0 ? inst_refuse(in, err, dst.data, why)
 			     : inst_extract_dir(in, dfd, base, dst.data, err);
@@ -399,7 +355,7 @@ static int install_one_path(inst_t *in, const inst_path_t *p, err_t *err)
 	} else if (p->placeholder && S_ISREG(st.st_mode)) {
 		rc = install_with_placeholder(in, p, pfd, base, &st, dst.data, obj, err);
 	} else {
-		rc = move_into_prefix(in, p, name.data, pfd, base, &st, dst.data, obj, err);
+		rc = move_into_prefix(in, p, pfd, base, &st, dst.data, obj, err);
 	}
 out:
 	if (pfd >= 0)
@@ -444,7 +400,7 @@ out:
 	return rc;
 }
 
-static void inst_release(inst_t *in)
+void inst_release(inst_t *in)
 {
 	if (in->ex_fd >= 0)
 		close(in->ex_fd);
@@ -465,11 +421,10 @@ static void inst_release(inst_t *in)
 	json_decref(in->index);
 	json_decref(in->link);
 	free(in->dist);
-	free(in->shared_extract_dir);
-	inst_links_free(in);
+	inst_meta_free(in);
 }
 
-static char *dist_from_archive(const char *archive_path)
+char *inst_dist_from_archive(const char *archive_path)
 {
 	err_t e = ERR_INIT;
 	pkg_t *p = pkg_open(archive_path, &e);
@@ -498,7 +453,7 @@ static const char *component_problem(const char *s)
 /* name, version and build make the dist, which is joined into paths (the stage dir,
  * conda-meta/<dist>.json): each must be one plain path component (issue 10 #1), whatever the
  * repodata or lock said; conda's grammar is checked where records are read (conda/). */
-static int check_record_names(const pkgrec_t *rec, err_t *err)
+int inst_check_record_names(const pkgrec_t *rec, err_t *err)
 {
 	const char *const fields[] = {"name", "version", "build"};
 	const char *const values[] = {rec->name, rec->version, rec->build};
@@ -529,30 +484,15 @@ static int check_record_names(const pkgrec_t *rec, err_t *err)
 	return 0;
 }
 
-/* The checks before anything is written; also sets the package's byte cap. */
-static int check_inputs(inst_t *in, const char *archive_path, const char *dest_dir, err_t *err)
+int inst_check_inputs(inst_t *in, const char *archive_path, err_t *err)
 {
 	const install_opts_t *opts = in->opts;
 	struct stat st;
 	if (!opts || !opts->target_prefix || opts->target_prefix[0] != '/')
 		return err_set(err, "package %s: the target prefix must be an absolute path",
 			       in->dist);
-	if (in->rec && check_record_names(in->rec, err) != 0)
+	if (in->rec && inst_check_record_names(in->rec, err) != 0)
 		return -1;
-	if (fs_exists(dest_dir))
-		return err_set(err, "package %s: %s already exists; remove it first", in->dist,
-			       dest_dir);
-	if (opts->stage_links) {
-		buf_t links = BUF_INIT;
-		stagelinks_path(dest_dir, &links);
-		int is_there = fs_exists(links.data);
-		if (is_there)
-			err_set(err, "package %s: %s already exists; remove it first", in->dist,
-				links.data);
-		buf_free(&links);
-		if (is_there)
-			return -1;
-	}
 	long long archive_bytes = in->rec && in->rec->size > 0 ? in->rec->size : 0;
 	if (stat(archive_path, &st) == 0 && st.st_size > archive_bytes)
 		archive_bytes = (long long)st.st_size;
@@ -561,12 +501,14 @@ static int check_inputs(inst_t *in, const char *archive_path, const char *dest_d
 	return 0;
 }
 
-static void unlink_links(const char *dest_dir)
+static int check_inputs(inst_t *in, const char *archive_path, const char *dest_dir, err_t *err)
 {
-	buf_t links = BUF_INIT;
-	stagelinks_path(dest_dir, &links);
-	(void)unlink(links.data);
-	buf_free(&links);
+	if (inst_check_inputs(in, archive_path, err))
+		return -1;
+	if (fs_exists(dest_dir))
+		return err_set(err, "package %s: %s already exists; remove it first", in->dist,
+			       dest_dir);
+	return 0;
 }
 
 int install_package(const install_opts_t *opts, const pkgrec_t *rec, const char *archive_path,
@@ -575,15 +517,13 @@ int install_package(const install_opts_t *opts, const pkgrec_t *rec, const char 
 	inst_t in = {.opts = opts, .rec = rec, .ex_fd = -1, .px_fd = -1};
 	buf_t tmp = BUF_INIT, tmp_prefix = BUF_INIT;
 	int rc = -1;
-	in.dist = rec && rec->name ? pkgrec_dist(rec) : dist_from_archive(archive_path);
+	in.dist = rec && rec->name ? pkgrec_dist(rec) : inst_dist_from_archive(archive_path);
 	if (check_inputs(&in, archive_path, dest_dir, err) != 0 ||
 	    make_workdirs(&in, dest_dir, &tmp, err) != 0)
 		goto out;
-	if (inst_extract_package(&in, archive_path, tmp.data, err) != 0 ||
-	    inst_load_metadata(&in, err) != 0)
+	if (inst_extract_all(&in, archive_path, err) != 0 || inst_load_metadata(&in, err) != 0)
 		goto out;
-	in.is_linked_stage = opts->stage_links && in.is_shared_extract;
-	if (in.is_noarch_python && !python_version_is_valid(opts->python_version)) {
+	if (in.is_noarch_python && !inst_python_version_is_valid(opts->python_version)) {
 		err_set(err, "noarch python package %s needs python in the environment%s", in.dist,
 			opts->python_version ? " (python version is not major.minor)" : "");
 		goto out;
@@ -595,16 +535,10 @@ int install_package(const install_opts_t *opts, const pkgrec_t *rec, const char 
 		goto out;
 	if (inst_write_conda_meta(&in, err) != 0)
 		goto out;
-	/* The list goes in first: a tree under dest_dir's name is always complete. */
-	if (in.is_linked_stage && (inst_links_finish(&in, tmp.data, err) != 0 ||
-				   inst_links_publish(&in, tmp.data, dest_dir, err) != 0))
-		goto out;
 	buf_addf(&tmp_prefix, "%s/prefix", tmp.data);
 	if (rename(tmp_prefix.data, dest_dir) != 0) {
 		err_set(err, "package %s: cannot rename %s to %s: %s", in.dist, tmp_prefix.data,
 			dest_dir, strerror(errno));
-		if (in.is_linked_stage)
-			unlink_links(dest_dir);
 		goto out;
 	}
 	progress_count_one(opts->progress); /* one more package installed */

@@ -9,6 +9,7 @@
 #define IMGBUILD_INSTALL_H
 
 #include "buf.h"
+#include "entrysink.h"
 #include "err.h"
 #include "log.h"
 #include "pkgrec.h"
@@ -16,32 +17,16 @@
 typedef struct install_opts {
 	const char *target_prefix;  /* absolute path in the image, e.g. "/opt/conda/envs/demo" */
 	const char *python_version; /* "major.minor" of the solved python, NULL when none */
-	/* Extracted-package cache (like conda's pkgs/<dist>/), or NULL for none. A package
-	 * whose record has a sha256 is extracted once into extract_cache/<sha256>/ (built in
-	 * the temporary sibling and renamed there whole, so a directory present is complete;
-	 * concurrent builds each extract and the first rename wins) and later installs of it
-	 * hardlink its members instead of decompressing the archive again. Files that are
-	 * rewritten (placeholders) or generated are always new files, so nothing ever writes
-	 * into the cache after the rename. It must be on dest_dir's filesystem; when it is not,
-	 * the package is installed without it. */
-	const char *extract_cache;
-	/* Warnings (an extract-cache entry that did not match its stamp and was replaced), or
-	 * NULL. */
-	log_fn log;
-	void *log_ud;
 	/* Cap on the bytes one package may write (its files as extracted plus the files
 	 * rewritten for a prefix placeholder); 0 = install_max_extracted_bytes(). */
 	long long max_extracted_bytes;
-	/* With the extract cache: leave the cached members where they are and list them in
-	 * "<dest_dir>.imgbuild-links" (common/stagelinks.h) instead of linking each one into
-	 * dest_dir, which then holds only the files the install writes (placeholder rewrites,
-	 * entry points, conda-meta). layers/ reads the tree and its list as one; the layer is
-	 * the same as from the linked tree (issue 14 #1: no staging tree of links on disk).
-	 * Without the cache (or when it cannot be used) dest_dir is a full tree as before. */
-	int stage_links;
 	/* Counted once per package installed (an "install" count of packages, common/progress.h),
 	 * or NULL. Borrowed. */
 	struct progress_counter *progress;
+	/* install_stream: where a text file with a placeholder larger than
+	 * INSTALL_SPOOL_MEM_BYTES is rewritten (an unnamed temporary file); NULL = $TMPDIR or
+	 * /tmp. */
+	const char *spool_dir;
 } install_opts_t;
 
 /* Decompression bombs (issue 10 #9): a package may write at most INSTALL_EXPANSION_RATIO
@@ -59,6 +44,21 @@ long long install_max_extracted_bytes(long long archive_bytes);
  * exist yet; it is created via a temporary sibling and renamed at the end. */
 int install_package(const install_opts_t *opts, const pkgrec_t *rec, const char *archive_path,
 		    const char *dest_dir, err_t *err);
+
+/* Streaming install (issue 14 #1, layer-format 4): the package's files go to sink as they come
+ * out of archive_path, in the archive's member order, at their installed paths (noarch:
+ * python relocated), placeholders rewritten (binary mode in flight, text mode through memory or
+ * a temporary file in opts->spool_dir above INSTALL_SPOOL_MEM_BYTES), then the noarch entry
+ * points and conda-meta/<dist>.json: the same files, modes and conda-meta bytes as
+ * install_package writes into a tree. Nothing is written to disk but a spooled text file.
+ * Two reads of the archive: its info/ first (for a .conda the info tar alone; for a .tar.bz2
+ * up to its first payload member when info/paths.json came before it, else the whole file),
+ * then every member. Same refusals as install_package, each naming the package and member;
+ * the sink may already have entries when one comes (the caller drops what it made). The
+ * directories a file needs are the sink's to make (lstream.h): only listed ones are given. */
+#define INSTALL_SPOOL_MEM_BYTES (16u << 20)
+int install_stream(const install_opts_t *opts, const pkgrec_t *rec, const char *archive_path,
+		   const entry_sink_t *sink, err_t *err);
 
 /* Prefix replacement primitives, exposed for tests.
  * Text mode: every occurrence of placeholder becomes new_prefix (lengths may differ).

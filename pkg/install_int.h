@@ -1,6 +1,7 @@
-/* install_int.h — state shared by the files of the install module (install.c drives;
- * install_extract.c unpacks safely, install_meta.c reads info/, install_entry.c writes
- * noarch entry points, install_condameta.c writes conda-meta). Not a public header. */
+/* install_int.h — state shared by the files of the install module (install.c installs into a
+ * directory, install_stream.c into an entry sink; install_extract.c unpacks safely,
+ * install_meta.c reads info/, install_entry.c writes noarch entry points, install_condameta.c
+ * writes conda-meta). Not a public header. */
 #ifndef IMGBUILD_INSTALL_INT_H
 #define IMGBUILD_INSTALL_INT_H
 
@@ -9,13 +10,10 @@
 
 #include "install.h"
 #include "pkg.h"
-#include "stagelinks.h"
+#include "entrysink.h"
 
 /* Metadata files are small; a cap keeps a hostile paths.json from exhausting memory. */
 #define INSTALL_MAX_META_BYTES (64u << 20)
-/* The manifest at the root of an extract-cache entry (install_xcache.c). A package with a
- * member of this name at its root is installed without the cache. */
-#define INSTALL_XCACHE_MANIFEST ".imgbuild-extract.json"
 /* conda's default placeholder, used by old info/has_prefix lines that give only a path. */
 #define INSTALL_DEFAULT_PLACEHOLDER "/opt/anaconda1anaconda2anaconda3"
 
@@ -37,12 +35,10 @@ typedef struct inst {
 	const install_opts_t *opts;
 	const pkgrec_t *rec;
 	char *dist;
-	int ex_fd;                /* tmp/extract, or the package's directory in the extract cache */
-	int is_shared_extract;    /* ex_fd is in the extract cache: link members, never move them */
-	char *shared_extract_dir; /* its path, for messages */
-	int px_fd;                /* tmp/prefix */
-	long long max_bytes;      /* extraction + rewriting cap (install_max_extracted_bytes) */
-	long long written_bytes;  /* file bytes extracted (or found in the cache) and rewritten */
+	int ex_fd;               /* install_package: tmp/extract */
+	int px_fd;               /* install_package: tmp/prefix */
+	long long max_bytes;     /* extraction + rewriting cap (install_max_extracted_bytes) */
+	long long written_bytes; /* file bytes extracted (or streamed) and rewritten */
 	json_t *index;
 	json_t *link;
 	int is_noarch_python;
@@ -51,11 +47,24 @@ typedef struct inst {
 	inst_rec_t *recs;
 	size_t n_recs;
 	const char *listing; /* "info/paths.json" or "info/files", for messages */
-	int is_linked_stage; /* opts->stage_links and ex_fd is the extract cache: cached members
-			      * go to links, not into tmp/prefix (install_links.c) */
-	stagelink_t *links;
-	size_t n_links, cap_links;
+	/* install_stream: where the files go (no directory is written), and the info/ files
+	 * read before the payload (install_stream.c) */
+	const entry_sink_t *sink;
+	struct inst_meta *meta;
+	size_t n_meta;
 } inst_t;
+
+/* install.c's pieces that install_stream.c shares. */
+int inst_python_version_is_valid(const char *v);
+void inst_installed_path(const inst_t *in, const char *path, buf_t *out);
+void inst_release(inst_t *in);
+int inst_check_record_names(const pkgrec_t *rec, err_t *err);
+/* The checks before anything is read (prefix, record names); sets the byte cap. */
+int inst_check_inputs(inst_t *in, const char *archive_path, err_t *err);
+char *inst_dist_from_archive(const char *archive_path);
+/* install_stream: info/<rel> as read from the archive into b; 1, or 0 when absent. */
+int inst_meta_get(const inst_t *in, const char *rel, buf_t *b);
+void inst_meta_free(inst_t *in);
 
 /* Streaming placeholder replacement (install_placeholder.c); the sink gets the output. */
 typedef int (*ph_sink_fn)(void *ud, const char *data, size_t len, err_t *err);
@@ -75,16 +84,9 @@ int ph_stream_push(ph_stream_t *s, const char *data, size_t len, err_t *err);
 int ph_stream_finish(ph_stream_t *s, err_t *err);
 void ph_stream_free(ph_stream_t *s);
 
-/* Pass 1 with the extract cache (install_xcache.c): the archive's members under ex_fd, from
- * a verified extract_cache/<sha256> entry when there is one (a damaged one is evicted with a
- * warning and the archive extracted again), else extracted into tmp/extract and published
- * there. Without a cache or a sha256, plain inst_extract_all. */
-int inst_extract_package(inst_t *in, const char *archive_path, const char *tmp, err_t *err);
 /* Reads dfd/name (not following a symlink) into b, up to max_bytes. 1 read, 0 absent, -1
  * error (errno; EFBIG when larger). */
 int inst_read_file_at(int dfd, const char *name, size_t max_bytes, buf_t *b);
-/* Appends the "came from the extract cache" hint to err when in's files do. Returns -1. */
-int inst_cache_hint(inst_t *in, err_t *err);
 /* Counts n more bytes written for the package; -1 naming file when that passes the cap. */
 int inst_charge(inst_t *in, const char *file, long long n, err_t *err);
 
@@ -99,15 +101,5 @@ int inst_write_new_file(inst_t *in, const char *dst_rel, const char *data, size_
 			unsigned mode, err_t *err);
 int inst_write_entry_points(inst_t *in, err_t *err);
 int inst_write_conda_meta(inst_t *in, err_t *err);
-
-/* Linked staging (install_links.c, install.h's stage_links). inst_link_add lists the cached
- * member src_rel (lstat()ed as st) at dst_rel. inst_links_finish checks the listed paths
- * together with the files written into tmp/prefix (a path twice, a file where a directory
- * is needed: the refusals linkat gave) and writes tmp/links; inst_links_publish renames it
- * to "<dest_dir>.imgbuild-links" (before tmp/prefix becomes dest_dir). */
-void inst_link_add(inst_t *in, const char *dst_rel, const char *src_rel, const struct stat *st);
-int inst_links_finish(inst_t *in, const char *tmp, err_t *err);
-int inst_links_publish(inst_t *in, const char *tmp, const char *dest_dir, err_t *err);
-void inst_links_free(inst_t *in);
 
 #endif

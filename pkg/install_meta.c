@@ -52,6 +52,8 @@ out:
 static int read_meta(inst_t *in, const char *rel, buf_t *b, err_t *err)
 {
 	const char *base = NULL, *why = NULL;
+	if (in->sink) /* install_stream: info/ was read into memory */
+		return inst_meta_get(in, rel, b);
 	int pfd = inst_open_parent(in->ex_fd, rel, 0, &base, &why);
 	buf_reset(b);
 	if (pfd < 0)

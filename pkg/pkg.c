@@ -17,6 +17,7 @@
 
 #include "buf.h"
 #include "digest.h"
+#include "fsutil.h"
 
 #define PKG_CHUNK_BYTES (64 * 1024)
 
@@ -31,6 +32,8 @@ struct pkg {
 	int saw_info, saw_pkg; /* .conda: which inner tars were found */
 	long n_members;
 	long long max_total_bytes; /* pkg_set_max_total_bytes; 0 = none */
+	int skip_pkg_part;         /* pkg_skip_payload: .conda's pkg tar is not opened */
+	int fd;                    /* pkg_open_tar_fd's, closed by pkg_free; else -1 */
 	long long declared_bytes;  /* sum of the file members' header sizes so far */
 	long long read_bytes;      /* member data actually returned */
 	pkg_entry_t entry;
@@ -90,6 +93,7 @@ pkg_t *pkg_open(const char *path, err_t *err)
 	pkg_t *p = xcalloc(1, sizeof *p);
 	p->path = xstrdup(path);
 	p->dist = dist_of(path);
+	p->fd = -1;
 	int is_zip = sniff_is_zip(path, err);
 	if (is_zip < 0)
 		goto fail;
@@ -110,6 +114,66 @@ pkg_t *pkg_open(const char *path, err_t *err)
 fail:
 	pkg_free(p);
 	return NULL;
+}
+
+pkg_t *pkg_open_tar_fd(int fd, const char *shown_as, err_t *err)
+{
+	pkg_t *p = xcalloc(1, sizeof *p);
+	p->path = xstrdup(shown_as);
+	p->dist = dist_of(shown_as);
+	p->fd = fd;
+	p->outer = xcheck(archive_read_new());
+	archive_read_support_format_tar(p->outer);
+	if (lseek(fd, 0, SEEK_SET) != 0 ||
+	    archive_read_open_fd(p->outer, fd, PKG_CHUNK_BYTES) != ARCHIVE_OK) {
+		err_set(err, "%s: cannot read its decompressed copy: %s", shown_as,
+			archive_error_string(p->outer) ? archive_error_string(p->outer)
+						       : strerror(errno));
+		pkg_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+int pkg_decompress_to_fd(const char *path, int fd, long long max_bytes, err_t *err)
+{
+	struct archive *a = xcheck(archive_read_new());
+	struct archive_entry *ae;
+	char *chunk = xmalloc(PKG_CHUNK_BYTES);
+	long long total = 0;
+	la_ssize_t n = 0;
+	int rc = -1;
+	archive_read_support_filter_all(a);
+	archive_read_support_format_raw(a);
+	if (archive_read_open_filename(a, path, PKG_CHUNK_BYTES) != ARCHIVE_OK ||
+	    archive_read_next_header(a, &ae) != ARCHIVE_OK) {
+		err_set(err, "%s: cannot open package archive: %s", path, archive_error_string(a));
+		goto out;
+	}
+	while ((n = archive_read_data(a, chunk, PKG_CHUNK_BYTES)) > 0) {
+		total += n;
+		if (max_bytes > 0 && total > max_bytes) {
+			err_set(err,
+				"%s: decompresses to more than %lld bytes, the cap for this "
+				"package; "
+				"refusing it (a decompression bomb?)",
+				path, max_bytes);
+			goto out;
+		}
+		if (fs_write_all(fd, chunk, (size_t)n) != 0) {
+			err_set(err, "%s: cannot write its decompressed copy: %s", path,
+				strerror(errno));
+			goto out;
+		}
+	}
+	if (n < 0)
+		err_set(err, "%s: corrupt package archive: %s", path, archive_error_string(a));
+	else
+		rc = 0;
+out:
+	archive_read_free(a);
+	free(chunk);
+	return rc;
 }
 
 static la_ssize_t inner_read_cb(struct archive *a, void *client, const void **out)
@@ -164,6 +228,11 @@ static int over_cap(pkg_t *p, const char *member, err_t *err)
 		       "%s: %s takes the extracted size past %lld bytes, the cap for this "
 		       "package; refusing to extract it (a decompression bomb?)",
 		       p->path, member, p->max_total_bytes);
+}
+
+void pkg_skip_payload(pkg_t *p)
+{
+	p->skip_pkg_part = 1;
 }
 
 void pkg_set_max_total_bytes(pkg_t *p, long long max_bytes)
@@ -243,6 +312,8 @@ static int conda_outer_member(pkg_t *p, struct archive_entry *ae, err_t *err)
 	} else {
 		return 0;
 	}
+	if (part == PKG_PART_PKG && p->skip_pkg_part)
+		return 0; /* the zip reader skips the stored member without decompressing it */
 	return open_inner(p, zip_name, part, err) == 0 ? 1 : -1;
 }
 
@@ -344,6 +415,8 @@ void pkg_free(pkg_t *p)
 	close_inner(p);
 	if (p->outer)
 		archive_read_free(p->outer);
+	if (p->fd >= 0)
+		close(p->fd);
 	buf_free(&p->name);
 	buf_free(&p->symlink);
 	buf_free(&p->hardlink);

@@ -48,11 +48,22 @@ typedef struct pkg_entry {
 /* Opens path (format detected from its first bytes: "PK" is .conda, anything else is a
  * compressed tar). Caller frees with pkg_free. NULL + err naming the file on failure. */
 pkg_t *pkg_open(const char *path, err_t *err);
+/* A .tar.bz2's tar, decompressed once into fd (a temporary file), read again as often as
+ * needed without decompressing (pkg/install_stream.c, when info/ comes after the payload):
+ * pkg_decompress_to_fd writes the decompressed bytes (at most max_bytes when > 0: more is an
+ * error naming the archive; fd stays the caller's), pkg_open_tar_fd reads fd from its start
+ * as an uncompressed tar whose messages name shown_as (the archive); fd becomes the reader's
+ * (closed by pkg_free, also on failure), so give each reader its own open file. */
+int pkg_decompress_to_fd(const char *path, int fd, long long max_bytes, err_t *err);
+pkg_t *pkg_open_tar_fd(int fd, const char *shown_as, err_t *err);
 /* Caps the total data of the file members at max_bytes (<= 0: no cap beyond the per-member
  * one): the sizes their headers declare are summed as headers are read, so a bomb fails
  * before its data is written, and the bytes actually read are counted too. Exceeding it is an
  * error naming the archive, the member and the cap. */
 void pkg_set_max_total_bytes(pkg_t *p, long long max_bytes);
+/* A .conda's payload tar (pkg-*.tar.zst) is skipped whole, never decompressed: pkg_next gives
+ * the info members only. No effect on a .tar.bz2 (one stream: the caller stops reading). */
+void pkg_skip_payload(pkg_t *p);
 /* Advances to the next member. Returns 1 and points *e at it (borrowed; valid until the next
  * pkg_next or pkg_free), 0 at the end, -1 with err naming the archive and member. Unread
  * data of the previous member is skipped. */

@@ -261,7 +261,7 @@ static void assert_refused(const mkpkg_member_t *m, size_t n, const char *expect
 {
 	buf_t pkg = BUF_INIT, dest = BUF_INIT, want = BUF_INIT;
 	err_t err = ERR_INIT;
-	install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 0, 0, NULL};
+	install_opts_t opts = {.target_prefix = TARGET};
 	pkgrec_t *rec = make_rec("hostile", "1.0", "0", "linux-64", NULL, "hostile-1.0-0.tar.bz2");
 	fresh_path(&pkg, "hostile-1.0-0.tar.bz2");
 	fresh_path(&dest, "dest");
@@ -283,7 +283,7 @@ static void assert_meta_refused(const mkpkg_member_t *m, size_t n, const char *e
 {
 	buf_t pkg = BUF_INIT, dest = BUF_INIT;
 	err_t err = ERR_INIT;
-	install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 0, 0, NULL};
+	install_opts_t opts = {.target_prefix = TARGET};
 	pkgrec_t *rec = make_rec("hostile", "1.0", "0", "linux-64", NULL, "hostile-1.0-0.tar.bz2");
 	fresh_path(&pkg, "hostile-1.0-0.tar.bz2");
 	fresh_path(&dest, "dest");
@@ -450,7 +450,7 @@ static void test_synthetic_package_installs_listed_paths_with_replaced_prefix(vo
 	(void)state;
 	buf_t dest = BUF_INIT, p = BUF_INIT;
 	err_t err = ERR_INIT;
-	install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 0, 0, NULL};
+	install_opts_t opts = {.target_prefix = TARGET};
 	pkgrec_t *rec = make_rec("demo", "1.0", "0", "linux-64", NULL, "demo-1.0-0.tar.bz2");
 	int rc = install_members(demo_pkg, 8, 0, rec, &opts, &dest, &err);
 	if (rc)
@@ -483,115 +483,13 @@ static void test_synthetic_package_installs_listed_paths_with_replaced_prefix(vo
 	buf_free(&p);
 }
 
-/* Extract cache: the first install extracts into <cache>/<sha256> and links from there; the
- * staged tree is the one an install without the cache gives (conda-meta included); the
- * cached copy keeps the placeholder (rewritten files are new files, never the cached
- * inode); a second install reuses the extraction without opening the archive at all. */
-static void test_extract_cache_is_reused_and_never_written_through(void **state)
-{
-	(void)state;
-	buf_t d0 = BUF_INIT, d1 = BUF_INIT, d2 = BUF_INIT, cache = BUF_INIT, p = BUF_INIT,
-	      q = BUF_INIT;
-	err_t err = ERR_INIT;
-	const char *sha = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-	pkgrec_t *rec = make_rec("demo", "1.0", "0", "linux-64", NULL, "demo-1.0-0.tar.bz2");
-	rec->sha256 = strdup(sha);
-	install_opts_t plain = {TARGET, NULL, NULL, NULL, NULL, 0, 0, NULL};
-	if (install_members(demo_pkg, 8, 0, rec, &plain, &d0, &err))
-		fail_msg("%s", err_msg(&err));
-	fresh_path(&cache, "xcache");
-	install_opts_t cached = {TARGET, NULL, cache.data, NULL, NULL, 0, 0, NULL};
-	if (install_members(demo_pkg, 8, 0, rec, &cached, &d1, &err))
-		fail_msg("%s", err_msg(&err));
-	char *l0 = tree_listing(d0.data), *l1 = tree_listing(d1.data);
-	assert_string_equal(l0, l1);
-
-	buf_addf(&p, "%s/%s/bin/tool", cache.data, sha);
-	buf_addf(&q, "%s/bin/tool", d1.data);
-	struct stat a, b;
-	assert_int_equal(stat(p.data, &a), 0);
-	assert_int_equal(stat(q.data, &b), 0);
-	assert_true(a.st_ino == b.st_ino); /* a link, not a copy */
-	buf_reset(&p);
-	buf_addf(&p, "%s/%s/lib/pkgconfig/demo.pc", cache.data, sha);
-	char *pc = testutil_read_file(p.data, NULL);
-	assert_non_null(strstr(pc, "prefix=/opt/anaconda1anaconda2anaconda3\n"));
-
-	fresh_path(&d2, "dest");
-	if (install_package(&cached, rec, "/nonexistent/demo-1.0-0.tar.bz2", d2.data, &err))
-		fail_msg("second install did not use the cache: %s", err_msg(&err));
-	char *l2 = tree_listing(d2.data);
-	assert_string_equal(l0, l2);
-
-	/* A cache entry someone damaged: since issue 10 #3 it is not used at all. It does not
-	 * match its stamp, is evicted with a warning, and the archive is extracted again (with
-	 * the archive gone too, that is the error); no staged tree is left. */
-	buf_reset(&p);
-	buf_addf(&p, "%s/%s/share/doc/README", cache.data, sha);
-	assert_int_equal(unlink(p.data), 0);
-	fresh_path(&d2, "dest");
-	assert_int_equal(
-		install_package(&cached, rec, "/nonexistent/demo-1.0-0.tar.bz2", d2.data, &err),
-		-1);
-	assert_non_null(strstr(err_msg(&err), "/nonexistent/demo-1.0-0.tar.bz2"));
-	err_clear(&err);
-	buf_reset(&p);
-	buf_addf(&p, "%s/%s", cache.data, sha);
-	assert_int_equal(access(p.data, F_OK), -1); /* evicted */
-	assert_int_equal(access(d2.data, F_OK), -1);
-	assert_no_temp_left();
-	free(l0);
-	free(l1);
-	free(l2);
-	free(pc);
-	pkgrec_free(rec);
-	buf_free(&d0);
-	buf_free(&d1);
-	buf_free(&d2);
-	buf_free(&cache);
-	buf_free(&p);
-	buf_free(&q);
-}
-
-/* A refused archive leaves nothing in the extract cache, so the next build refuses it too. */
-static void test_extract_cache_keeps_nothing_of_a_refused_archive(void **state)
-{
-	(void)state;
-	const mkpkg_member_t m[] = {{"info/index.json", MKPKG_FILE, INDEX_JSON, 0},
-				    {"bin/a", MKPKG_FILE, "first", 0},
-				    {"../escape", MKPKG_FILE, "x", 0}};
-	buf_t pkg = BUF_INIT, dest = BUF_INIT, cache = BUF_INIT, p = BUF_INIT;
-	err_t err = ERR_INIT;
-	const char *sha = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
-	pkgrec_t *rec = make_rec("hostile", "1.0", "0", "linux-64", NULL, "hostile-1.0-0.tar.bz2");
-	rec->sha256 = strdup(sha);
-	fresh_path(&cache, "xcache");
-	install_opts_t opts = {TARGET, NULL, cache.data, NULL, NULL, 0, 0, NULL};
-	fresh_path(&pkg, "hostile-1.0-0.tar.bz2");
-	assert_int_equal(mkpkg_write_tar_bz2(pkg.data, m, 3), 0);
-	for (int round = 0; round < 2; round++) {
-		fresh_path(&dest, "dest");
-		assert_int_equal(install_package(&opts, rec, pkg.data, dest.data, &err), -1);
-		assert_non_null(strstr(err_msg(&err), "refusing to install hostile-1.0-0"));
-		err_clear(&err);
-	}
-	buf_addf(&p, "%s/%s", cache.data, sha);
-	assert_int_equal(access(p.data, F_OK), -1);
-	assert_no_temp_left();
-	pkgrec_free(rec);
-	buf_free(&pkg);
-	buf_free(&dest);
-	buf_free(&cache);
-	buf_free(&p);
-}
-
 static void test_binary_placeholder_longer_prefix_fails_install(void **state)
 {
 	(void)state;
 	buf_t dest = BUF_INIT;
 	err_t err = ERR_INIT;
 	const char *longp = "/opt/conda/envs/a-rather-long-environment-name-indeed";
-	install_opts_t opts = {longp, NULL, NULL, NULL, NULL, 0, 0, NULL};
+	install_opts_t opts = {.target_prefix = longp};
 	pkgrec_t *rec = make_rec("demo", "1.0", "0", "linux-64", NULL, "demo-1.0-0.tar.bz2");
 	assert_int_equal(install_members(demo_pkg, 8, 0, rec, &opts, &dest, &err), -1);
 	buf_t want = BUF_INIT;
@@ -613,7 +511,7 @@ static void test_conda_and_tar_bz2_of_same_content_install_identically(void **st
 	(void)state;
 	buf_t d1 = BUF_INIT, d2 = BUF_INIT;
 	err_t err = ERR_INIT;
-	install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 0, 0, NULL};
+	install_opts_t opts = {.target_prefix = TARGET};
 	pkgrec_t *r1 = make_rec("demo", "1.0", "0", "linux-64", NULL, "demo-1.0-0.tar.bz2");
 	pkgrec_t *r2 = make_rec("demo", "1.0", "0", "linux-64", NULL, "demo-1.0-0.conda");
 	assert_int_equal(install_members(demo_pkg, 8, 0, r1, &opts, &d1, &err), 0);
@@ -657,7 +555,7 @@ static void test_installed_packages_are_counted_once_each(void **state)
 	seen_events_t seen = {0};
 	progress_sink_t sink = {record_event, &seen};
 	progress_counter_t counter = {&sink, "install", "linux-64", 3, 0};
-	install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 0, 0, &counter};
+	install_opts_t opts = {.target_prefix = TARGET, .progress = &counter};
 	pkgrec_t *r1 = make_rec("demo", "1.0", "0", "linux-64", NULL, "demo-1.0-0.tar.bz2");
 	pkgrec_t *r2 = make_rec("demo", "1.0", "0", "linux-64", NULL, "demo-1.0-0.conda");
 	pkgrec_t *bad = make_rec("hostile", "1.0", "0", "linux-64", NULL, "hostile-1.0-0.tar.bz2");
@@ -694,7 +592,7 @@ static void test_old_format_has_prefix_with_quoted_path(void **state)
 	};
 	buf_t dest = BUF_INIT, p = BUF_INIT;
 	err_t err = ERR_INIT;
-	install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 0, 0, NULL};
+	install_opts_t opts = {.target_prefix = TARGET};
 	pkgrec_t *rec = make_rec("old", "1.0", "0", "linux-64", NULL, "old-1.0-0.tar.bz2");
 	if (install_members(m, 7, 0, rec, &opts, &dest, &err) != 0)
 		fail_msg("%s", err_msg(&err));
@@ -727,7 +625,7 @@ static void test_old_format_bad_has_prefix_mode_names_line(void **state)
 	};
 	buf_t dest = BUF_INIT;
 	err_t err = ERR_INIT;
-	install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 0, 0, NULL};
+	install_opts_t opts = {.target_prefix = TARGET};
 	pkgrec_t *rec = make_rec("old", "1.0", "0", "linux-64", NULL, "old-1.0-0.tar.bz2");
 	assert_int_equal(install_members(m, 3, 0, rec, &opts, &dest, &err), -1);
 	assert_string_equal(err_msg(&err), "package old-1.0-0: info/has_prefix line 2: unknown "
@@ -759,7 +657,7 @@ static void test_noarch_python_without_python_is_an_error(void **state)
 	(void)state;
 	buf_t dest = BUF_INIT;
 	err_t err = ERR_INIT;
-	install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 0, 0, NULL};
+	install_opts_t opts = {.target_prefix = TARGET};
 	pkgrec_t *rec =
 		make_rec("tool", "1.0", "py_0", "noarch", "python", "tool-1.0-py_0.tar.bz2");
 	assert_int_equal(install_members(noarch_pkg, 6, 0, rec, &opts, &dest, &err), -1);
@@ -776,7 +674,7 @@ static void test_noarch_python_is_relocated_with_entry_points(void **state)
 	(void)state;
 	buf_t dest = BUF_INIT, p = BUF_INIT;
 	err_t err = ERR_INIT;
-	install_opts_t opts = {TARGET, "3.11", NULL, NULL, NULL, 0, 0, NULL};
+	install_opts_t opts = {.target_prefix = TARGET, .python_version = "3.11"};
 	pkgrec_t *rec = make_rec("tool", "1.0", "py_0", "noarch", "python", "tool-1.0-py_0.conda");
 	if (install_members(noarch_pkg, 6, 1, rec, &opts, &dest, &err) != 0)
 		fail_msg("%s", err_msg(&err));
@@ -822,7 +720,7 @@ static void test_noarch_entry_point_with_code_in_name_is_refused(void **state)
 		    "evil:f\"]}}";
 	buf_t dest = BUF_INIT;
 	err_t err = ERR_INIT;
-	install_opts_t opts = {TARGET, "3.11", NULL, NULL, NULL, 0, 0, NULL};
+	install_opts_t opts = {.target_prefix = TARGET, .python_version = "3.11"};
 	pkgrec_t *rec =
 		make_rec("tool", "1.0", "py_0", "noarch", "python", "tool-1.0-py_0.tar.bz2");
 	assert_int_equal(install_members(m, 6, 0, rec, &opts, &dest, &err), -1);
@@ -839,7 +737,7 @@ static void test_existing_dest_dir_is_an_error(void **state)
 	(void)state;
 	buf_t dest = BUF_INIT;
 	err_t err = ERR_INIT;
-	install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 0, 0, NULL};
+	install_opts_t opts = {.target_prefix = TARGET};
 	pkgrec_t *rec = make_rec("demo", "1.0", "0", "linux-64", NULL, "demo-1.0-0.tar.bz2");
 	fresh_path(&dest, "exists");
 	assert_int_equal(fs_mkdir_p(dest.data, &err), 0);
@@ -873,7 +771,7 @@ static void test_record_with_dotdot_build_cannot_write_outside_staging(void **st
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		buf_t dest = BUF_INIT;
 		err_t err = ERR_INIT;
-		install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 0, 0, NULL};
+		install_opts_t opts = {.target_prefix = TARGET};
 		/* the channel readers refuse such records (conda/repodata.c); the install must
 		 * refuse them on its own too, so the record is made valid and then altered */
 		pkgrec_t *rec =
@@ -940,7 +838,7 @@ static void test_entry_point_name_with_newline_is_refused(void **state)
 		m[1].data = links[i];
 		buf_t dest = BUF_INIT;
 		err_t err = ERR_INIT;
-		install_opts_t opts = {TARGET, "3.11", NULL, NULL, NULL, 0, 0, NULL};
+		install_opts_t opts = {.target_prefix = TARGET, .python_version = "3.11"};
 		pkgrec_t *rec = make_rec("tool", "1.0", "py_0", "noarch", "python",
 					 "tool-1.0-py_0.tar.bz2");
 		assert_int_equal(install_members(m, 6, 0, rec, &opts, &dest, &err), -1);
@@ -1035,7 +933,7 @@ static void test_archives_declaring_gigabytes_fail_fast_naming_the_package(void 
 		}
 		pkgrec_t *rec =
 			make_rec("hostile", "1.0", "0", "linux-64", NULL, "hostile-1.0-0.tar.bz2");
-		install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 0, 0, NULL};
+		install_opts_t opts = {.target_prefix = TARGET};
 		fresh_path(&dest, "dest");
 		struct rlimit saved, small;
 		getrlimit(RLIMIT_FSIZE, &saved);
@@ -1080,7 +978,7 @@ static void test_placeholder_bomb_stops_at_the_cap_before_the_disk_fills(void **
 	};
 	buf_t dest = BUF_INIT;
 	err_t err = ERR_INIT;
-	install_opts_t opts = {TARGET, NULL, NULL, NULL, NULL, 8 << 20, 0, NULL};
+	install_opts_t opts = {.target_prefix = TARGET, .max_extracted_bytes = 8 << 20};
 	pkgrec_t *rec = make_rec("hostile", "1.0", "0", "linux-64", NULL, "hostile-1.0-0.tar.bz2");
 	struct rlimit saved, small;
 	getrlimit(RLIMIT_FSIZE, &saved);
@@ -1186,173 +1084,6 @@ static void test_streamed_placeholder_rewrite_equals_whole_buffer_at_every_chunk
 	buf_free(&got);
 }
 
-static const mkpkg_member_t linked_pkg[] = {
-	{"info/index.json", MKPKG_FILE,
-	 "{\"name\": \"linked\", \"version\": \"1.0\", \"build\": \"0\"}", 0},
-	{"info/paths.json", MKPKG_FILE,
-	 "{\"paths_version\": 1, \"paths\": ["
-	 "{\"_path\": \"bin/tool\", \"path_type\": \"hardlink\"},"
-	 "{\"_path\": \"bin/tool-hard\", \"path_type\": \"hardlink\"},"
-	 "{\"_path\": \"share/same-a\", \"path_type\": \"hardlink\"},"
-	 "{\"_path\": \"share/same-b\", \"path_type\": \"hardlink\"}]}",
-	 0},
-	{"bin/tool", MKPKG_FILE, "#!/bin/sh\necho tool\n", 0755},
-	{"bin/tool-hard", MKPKG_HARDLINK, "bin/tool", 0},
-	{"share/same-a", MKPKG_FILE, "same bytes\n", 0},
-	{"share/same-b", MKPKG_FILE, "same bytes\n", 0},
-};
-
-static void layer_of(const char *stage, const char *blobs, char digest[LAYER_DIGEST_MAX])
-{
-	err_t err = ERR_INIT;
-	layer_desc_t d;
-	const char *dirs[] = {stage};
-	if (layer_build(dirs, 1, TARGET, NULL, blobs, &d, &err) != 0)
-		fail_msg("%s", err_msg(&err));
-	memcpy(digest, d.digest, LAYER_DIGEST_MAX);
-}
-
-static int same_inode(const char *dir, const char *a, const char *b)
-{
-	buf_t p = BUF_INIT, q = BUF_INIT;
-	struct stat x, y;
-	buf_addf(&p, "%s/%s", dir, a);
-	buf_addf(&q, "%s/%s", dir, b);
-	assert_int_equal(lstat(p.data, &x), 0);
-	assert_int_equal(lstat(q.data, &y), 0);
-	buf_free(&p);
-	buf_free(&q);
-	return x.st_ino == y.st_ino;
-}
-
-/* Installs linked_pkg with the extract cache at cache (log captured), returns the layer. */
-static void install_linked(const char *cache, testutil_log_t *log, buf_t *dest,
-			   char digest[LAYER_DIGEST_MAX])
-{
-	err_t err = ERR_INIT;
-	buf_t blobs = BUF_INIT;
-	pkgrec_t *rec = make_rec("linked", "1.0", "0", "linux-64", NULL, "linked-1.0-0.tar.bz2");
-	rec->sha256 = strdup("1111111111111111111111111111111111111111111111111111111111111111");
-	install_opts_t opts = {TARGET, NULL, cache, testutil_log_collect, log, 0, 0, NULL};
-	if (install_members(linked_pkg, 6, 0, rec, &opts, dest, &err))
-		fail_msg("%s", err_msg(&err));
-	fresh_path(&blobs, "blobs");
-	assert_int_equal(mkdir(blobs.data, 0755), 0);
-	layer_of(dest->data, blobs.data, digest);
-	assert_true(same_inode(dest->data, "bin/tool", "bin/tool-hard")); /* the archive's link */
-	assert_false(same_inode(dest->data, "share/same-a", "share/same-b"));
-	pkgrec_free(rec);
-	buf_free(&blobs);
-}
-
-/* Issue 10 #3: a file planted or modified in an extract-cache entry was hardlinked into the
- * image. The entry no longer matches its stamp: it is evicted with a warning and extracted
- * again, and the layer is byte-identical to one built without the cache. */
-static void test_modified_file_in_extract_cache_is_evicted_and_layer_unchanged(void **state)
-{
-	(void)state;
-	buf_t cache = BUF_INIT, d0 = BUF_INIT, d1 = BUF_INIT, d2 = BUF_INIT, p = BUF_INIT;
-	testutil_log_t log = {BUF_INIT, 0};
-	char l0[LAYER_DIGEST_MAX], l1[LAYER_DIGEST_MAX], l2[LAYER_DIGEST_MAX];
-	install_linked(NULL, &log, &d0, l0);
-	fresh_path(&cache, "xcache");
-	install_linked(cache.data, &log, &d1, l1);
-	assert_string_equal(l0, l1);
-	assert_int_equal(log.n, 0);
-	buf_addf(&p, "%s/1111111111111111111111111111111111111111111111111111111111111111/bin/tool",
-		 cache.data);
-	int fd = open(p.data, O_WRONLY);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, "#!/bin/sh\nrm -rf /\n", 19), 19); /* same size, planted */
-	close(fd);
-	install_linked(cache.data, &log, &d2, l2);
-	assert_string_equal(l0, l2);
-	assert_int_equal(log.n, 1);
-	assert_non_null(strstr(log.text.data, "warning: extract cache entry "));
-	assert_non_null(
-		strstr(log.text.data,
-		       "of package linked-1.0-0 is not used: bin/tool was modified or replaced; "
-		       "removing it and extracting the archive again"));
-	char *s = testutil_read_file(p.data, NULL);
-	assert_string_equal(s, "#!/bin/sh\necho tool\n"); /* the entry was replaced */
-	free(s);
-	buf_free(&log.text);
-	buf_free(&cache), buf_free(&d0), buf_free(&d1), buf_free(&d2), buf_free(&p);
-}
-
-/* A whole entry planted without a stamp (another user's, in a shared cache) is never used. */
-static void test_planted_extract_cache_entry_without_stamp_is_never_used(void **state)
-{
-	(void)state;
-	buf_t cache = BUF_INIT, d0 = BUF_INIT, d1 = BUF_INIT, p = BUF_INIT;
-	testutil_log_t log = {BUF_INIT, 0};
-	char l0[LAYER_DIGEST_MAX], l1[LAYER_DIGEST_MAX];
-	err_t err = ERR_INIT;
-	install_linked(NULL, &log, &d0, l0);
-	fresh_path(&cache, "xcache");
-	buf_addf(&p, "%s/1111111111111111111111111111111111111111111111111111111111111111/bin",
-		 cache.data);
-	assert_int_equal(fs_mkdir_p(p.data, &err), 0);
-	buf_addstr(&p, "/tool");
-	write_file(p.data, "#!/bin/sh\nevil\n", 15);
-	install_linked(cache.data, &log, &d1, l1);
-	assert_string_equal(l0, l1);
-	assert_non_null(strstr(log.text.data, "is not used: it has no readable manifest"));
-	buf_free(&log.text);
-	buf_free(&cache), buf_free(&d0), buf_free(&d1), buf_free(&p);
-}
-
-/* Issue 10 #6: `cp -r` of the cache (no -a: hardlinks become copies, inodes and mtimes new)
- * changed the image digest. The copy's entries do not match their stamps, are extracted
- * again, and the layer is the same, the archive's own hardlink included. */
-static void test_cp_r_copy_of_extract_cache_gives_the_same_layer(void **state)
-{
-	(void)state;
-	buf_t c1 = BUF_INIT, c2 = BUF_INIT, d1 = BUF_INIT, d2 = BUF_INIT, cmd = BUF_INIT;
-	testutil_log_t log = {BUF_INIT, 0};
-	char l1[LAYER_DIGEST_MAX], l2[LAYER_DIGEST_MAX];
-	fresh_path(&c1, "xcache");
-	install_linked(c1.data, &log, &d1, l1);
-	fresh_path(&c2, "xcache-copy");
-	buf_addf(&cmd, "cp -r '%s' '%s'", c1.data, c2.data);
-	assert_int_equal(system(cmd.data), 0);
-	install_linked(c2.data, &log, &d2, l2);
-	assert_string_equal(l1, l2);
-	assert_int_equal(log.n, 1); /* re-extracted once; the next build uses the new entry */
-	install_linked(c2.data, &log, &d2, l2);
-	assert_int_equal(log.n, 1);
-	buf_free(&log.text);
-	buf_free(&c1), buf_free(&c2), buf_free(&d1), buf_free(&d2), buf_free(&cmd);
-}
-
-/* Issue 10 (messages): every install error from a cached package said "installed from the
- * extract cache ... if it was modified"; a package's own defect no longer does. */
-static void test_package_defect_with_extract_cache_has_no_cache_hint(void **state)
-{
-	(void)state;
-	buf_t dest = BUF_INIT, cache = BUF_INIT;
-	err_t err = ERR_INIT;
-	fresh_path(&cache, "xcache");
-	install_opts_t opts = {"/opt/conda/envs/a-rather-long-environment-name-indeed",
-			       NULL,
-			       cache.data,
-			       NULL,
-			       NULL,
-			       0,
-			       0,
-			       NULL};
-	pkgrec_t *rec = make_rec("demo", "1.0", "0", "linux-64", NULL, "demo-1.0-0.tar.bz2");
-	rec->sha256 = strdup("2222222222222222222222222222222222222222222222222222222222222222");
-	assert_int_equal(install_members(demo_pkg, 8, 0, rec, &opts, &dest, &err), -1);
-	assert_non_null(strstr(err_msg(&err), "binary placeholder"));
-	assert_int_equal(err.hint, ERR_HINT_SHORTER_PREFIX);
-	assert_null(strstr(err_msg(&err), "extract cache"));
-	err_clear(&err);
-	pkgrec_free(rec);
-	buf_free(&dest);
-	buf_free(&cache);
-}
-
 /* ---- tree listing: "path type mode size sha" lines, sorted ---- */
 
 static buf_t *walk_out;
@@ -1427,7 +1158,7 @@ static int install_corpus(const char *fn, const char *name, const char *version,
 		buf_free(&path);
 		skip();
 	}
-	install_opts_t opts = {TARGET, py, NULL, NULL, NULL, 0, 0, NULL};
+	install_opts_t opts = {.target_prefix = TARGET, .python_version = py};
 	pkgrec_t *rec = make_rec(name, version, build, subdir, noarch, fn);
 	fresh_path(dest, "corpus");
 	int rc = install_package(&opts, rec, path.data, dest->data, err);
@@ -1677,8 +1408,6 @@ int main(void)
 		cmocka_unit_test(test_hostile_hardlink_to_missing_member_is_refused),
 		cmocka_unit_test(test_hostile_duplicate_member_is_refused),
 		cmocka_unit_test(test_synthetic_package_installs_listed_paths_with_replaced_prefix),
-		cmocka_unit_test(test_extract_cache_is_reused_and_never_written_through),
-		cmocka_unit_test(test_extract_cache_keeps_nothing_of_a_refused_archive),
 		cmocka_unit_test(test_binary_placeholder_longer_prefix_fails_install),
 		cmocka_unit_test(test_conda_and_tar_bz2_of_same_content_install_identically),
 		cmocka_unit_test(test_old_format_has_prefix_with_quoted_path),
@@ -1694,12 +1423,7 @@ int main(void)
 		cmocka_unit_test(test_placeholder_bomb_stops_at_the_cap_before_the_disk_fills),
 		cmocka_unit_test(
 			test_streamed_placeholder_rewrite_equals_whole_buffer_at_every_chunk_size),
-		cmocka_unit_test(
-			test_modified_file_in_extract_cache_is_evicted_and_layer_unchanged),
-		cmocka_unit_test(test_planted_extract_cache_entry_without_stamp_is_never_used),
-		cmocka_unit_test(test_cp_r_copy_of_extract_cache_gives_the_same_layer),
 		cmocka_unit_test(test_installed_packages_are_counted_once_each),
-		cmocka_unit_test(test_package_defect_with_extract_cache_has_no_cache_hint),
 		cmocka_unit_test(test_corpus_zlib_tar_bz2_gets_prefix_in_pkgconfig),
 		cmocka_unit_test(test_corpus_zlib_conda_empty_symlink_target_is_refused),
 		cmocka_unit_test(test_corpus_ca_certificates_conda_in_folder_keeps_symlink),

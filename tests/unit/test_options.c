@@ -323,7 +323,6 @@ static void test_every_error_hint_is_printed_with_its_flag(void **state)
 		{ERR_HINT_VIRTUAL_PACKAGES, "--cuda DRIVER_VERSION"},
 		{ERR_HINT_STRICT_PRIORITY, "--channel-priority flexible"},
 		{ERR_HINT_SHORTER_PREFIX, "--prefix"},
-		{ERR_HINT_EXTRACT_CACHE, "--no-extract-cache"},
 		{ERR_HINT_BASE_NEEDED, "--base scratch"},
 		{ERR_HINT_USER_SPEC, "--user"},
 		{ERR_HINT_OFFLINE_CACHE, "without --offline"},
