@@ -5,7 +5,6 @@
 #include "pipeline.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -415,14 +414,17 @@ static void graph_add(job_graph_t *jg, size_t pkg, size_t group)
 	jg->n++;
 }
 
-static const plan_t *sort_plan; /* for cmp_est: qsort has no context argument */
+typedef struct group_est {
+	long long est;
+	size_t g;
+} group_est_t;
+
 static int cmp_est(const void *x, const void *y)
 {
-	size_t a = *(const size_t *)x, c = *(const size_t *)y;
-	long long ea = plan_group_est_bytes(sort_plan, a), ec = plan_group_est_bytes(sort_plan, c);
-	if (ea != ec)
-		return ea > ec ? -1 : 1;
-	return (a > c) - (a < c);
+	const group_est_t *a = x, *c = y;
+	if (a->est != c->est)
+		return a->est > c->est ? -1 : 1;
+	return (a->g > c->g) - (a->g < c->g);
 }
 
 /* The groups, largest estimate first: a layer job is one thread of decompression feeding the
@@ -430,15 +432,15 @@ static int cmp_est(const void *x, const void *y)
  * largest layer started last would end on it alone). Bytes never depend on the order. */
 static size_t *largest_first(const build_t *b)
 {
-	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	size_t n = plan_group_count(b->plan), *order = xcalloc(n ? n : 1, sizeof *order);
+	group_est_t *v = xcalloc(n ? n : 1, sizeof *v);
 	for (size_t g = 0; g < n; g++)
-		order[g] = g;
-	pthread_mutex_lock(&lock);
-	sort_plan = b->plan;
+		v[g] = (group_est_t){plan_group_est_bytes(b->plan, g), g};
 	if (n)
-		qsort(order, n, sizeof *order, cmp_est);
-	pthread_mutex_unlock(&lock);
+		qsort(v, n, sizeof *v, cmp_est);
+	for (size_t k = 0; k < n; k++)
+		order[k] = v[k].g;
+	free(v);
 	return order;
 }
 

@@ -179,40 +179,23 @@ static int ph_write(void *ud, const char *data, size_t len, err_t *err)
 	return 0;
 }
 
-/* Streams src through the placeholder rewrite into o (bounded memory, issue 10 #9); the
- * original bytes' SHA-256 goes to din when not NULL. */
-static int rewrite_stream(inst_t *in, const inst_path_t *p, int src, ph_out_t *o, digest_t *din,
-			  err_t *err)
+typedef struct fd_src {
+	inst_t *in;
+	const char *file;
+	int fd;
+} fd_src_t;
+
+static ssize_t read_fd(void *ud, char *buf, size_t len, err_t *err)
 {
-	char chunk[1 << 16];
-	ph_stream_t ps;
-	int rc = -1;
-	ph_stream_init(&ps, p->placeholder, in->opts->target_prefix, p->is_binary, ph_write, o);
+	fd_src_t *s = ud;
 	for (;;) {
-		ssize_t n = read(src, chunk, sizeof chunk);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err_set(err, "package %s: %s: %s", in->dist, p->path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		if (din)
-			digest_update(din, chunk, (size_t)n);
-		if (ph_stream_push(&ps, chunk, (size_t)n, err))
-			goto fail;
+		ssize_t n = read(s->fd, buf, len);
+		if (n >= 0)
+			return n;
+		if (errno != EINTR)
+			return err_set(err, "package %s: %s: %s", s->in->dist, s->file,
+				       strerror(errno));
 	}
-	if (ph_stream_finish(&ps, err))
-		goto fail;
-	rc = 0;
-	goto out;
-fail:
-	if (!o->is_sink_error)
-		err_prefix(err, "package %s file %s", in->dist, p->path);
-out:
-	ph_stream_free(&ps);
-	return rc;
 }
 
 /* Rewrites the extracted file's placeholder into a new file at dst_rel (never in place: the
@@ -232,7 +215,8 @@ static int install_with_placeholder(inst_t *in, const inst_path_t *p, int src_pf
 	}
 	if (create_new_file(in, dst_rel, &o.fd, err) != 0)
 		goto out;
-	rc = rewrite_stream(in, p, src, &o, din, err);
+	fd_src_t from = {in, p->path, src};
+	rc = inst_pump(in, p, read_fd, &from, ph_write, &o, &o.is_sink_error, din, err);
 	rc = finish_new_file(in, dst_rel, o.fd, inst_normal_file_mode(st->st_mode), rc, err);
 	if (rc != 0)
 		goto out;

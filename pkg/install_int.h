@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <sys/stat.h>
 
+#include "digest.h"
 #include "install.h"
 #include "pkg.h"
 #include "entrysink.h"
@@ -83,6 +84,15 @@ void ph_stream_init(ph_stream_t *s, const char *placeholder, const char *new_pre
 int ph_stream_push(ph_stream_t *s, const char *data, size_t len, err_t *err);
 int ph_stream_finish(ph_stream_t *s, err_t *err);
 void ph_stream_free(ph_stream_t *s);
+/* Reads up to len bytes of a file's data: the count, 0 at its end, or -1 with err set naming
+ * the package and file. */
+typedef ssize_t (*inst_read_fn)(void *ud, char *buf, size_t len, err_t *err);
+/* Streams a file read through `read` into `out` via the placeholder rewrite of p (none when
+ * p->placeholder is NULL: the bytes go out as they are), in bounded memory (issue 10 #9); the
+ * original bytes' SHA-256 goes to din when not NULL. *is_sink_error (the sink's own flag)
+ * says an error came from `out`, already naming the package; others get "package D file F". */
+int inst_pump(inst_t *in, const inst_path_t *p, inst_read_fn read, void *rud, ph_sink_fn out,
+	      void *oud, const int *is_sink_error, digest_t *din, err_t *err);
 
 /* Reads dfd/name (not following a symlink) into b, up to max_bytes. 1 read, 0 absent, -1
  * error (errno; EFBIG when larger). */

@@ -151,3 +151,32 @@ int install_replace_binary(char *data, size_t len, const char *placeholder, cons
 	buf_free(&out);
 	return rc;
 }
+
+int inst_pump(inst_t *in, const inst_path_t *p, inst_read_fn read, void *rud, ph_sink_fn out,
+	      void *oud, const int *is_sink_error, digest_t *din, err_t *err)
+{
+	char chunk[1 << 16];
+	ph_stream_t ps;
+	ssize_t n;
+	int rc = -1;
+	ph_stream_init(&ps, p->placeholder ? p->placeholder : "", in->opts->target_prefix,
+		       p->is_binary, out, oud);
+	while ((n = read(rud, chunk, sizeof chunk, err)) > 0) {
+		if (din)
+			digest_update(din, chunk, (size_t)n);
+		if (ph_stream_push(&ps, chunk, (size_t)n, err))
+			goto fail;
+	}
+	if (n < 0)
+		goto out;
+	if (ph_stream_finish(&ps, err))
+		goto fail;
+	rc = 0;
+	goto out;
+fail:
+	if (!*is_sink_error)
+		err_prefix(err, "package %s file %s", in->dist, p->path);
+out:
+	ph_stream_free(&ps);
+	return rc;
+}

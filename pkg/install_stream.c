@@ -39,16 +39,21 @@ static int is_meta_name(const char *name)
 	return 0;
 }
 
+static const inst_meta_t *find_meta(const inst_t *in, const char *rel)
+{
+	for (size_t i = 0; i < in->n_meta; i++)
+		if (!strcmp(in->meta[i].name, rel))
+			return &in->meta[i];
+	return NULL;
+}
+
 int inst_meta_get(const inst_t *in, const char *rel, buf_t *b)
 {
+	const inst_meta_t *m = find_meta(in, rel);
 	buf_reset(b);
-	for (size_t i = 0; i < in->n_meta; i++)
-		if (!strcmp(in->meta[i].name, rel)) {
-			buf_add(b, in->meta[i].data.data ? in->meta[i].data.data : "",
-				in->meta[i].data.len);
-			return 1;
-		}
-	return 0;
+	if (m)
+		buf_add(b, m->data.data ? m->data.data : "", m->data.len);
+	return m != NULL;
 }
 
 void inst_meta_free(inst_t *in)
@@ -68,9 +73,8 @@ static int read_meta_member(inst_t *in, pkg_t *pkg, const char *name, err_t *err
 	char chunk[1 << 14];
 	inst_meta_t *m;
 	ssize_t n;
-	for (size_t i = 0; i < in->n_meta; i++)
-		if (!strcmp(in->meta[i].name, name))
-			return inst_refuse(in, err, name, "duplicate member");
+	if (find_meta(in, name))
+		return inst_refuse(in, err, name, "duplicate member");
 	in->meta = xrealloc(in->meta, (in->n_meta + 1) * sizeof *in->meta);
 	m = &in->meta[in->n_meta++];
 	m->name = xstrdup(name);
@@ -222,11 +226,6 @@ static int to_sink(void *ud, const char *p, size_t len, err_t *err)
 	return 0;
 }
 
-static int spool_open(inst_t *in, data_out_t *o, err_t *err)
-{
-	return spool_fd_new(in, o->file, &o->spool_fd, err);
-}
-
 /* Text mode: the rewritten file's size is known at its end only; it is kept until then. */
 static int to_spool(void *ud, const char *p, size_t len, err_t *err)
 {
@@ -235,7 +234,7 @@ static int to_spool(void *ud, const char *p, size_t len, err_t *err)
 	if (inst_charge(o->in, o->file, (long long)len, err))
 		return -1;
 	if (o->spool_fd < 0 && o->spool_mem->len + len > INSTALL_SPOOL_MEM_BYTES) {
-		if (spool_open(o->in, o, err) ||
+		if (spool_fd_new(o->in, o->file, &o->spool_fd, err) ||
 		    fs_write_all(o->spool_fd, o->spool_mem->data, o->spool_mem->len))
 			goto write_failed;
 		buf_free(o->spool_mem);
@@ -281,37 +280,24 @@ static int spool_emit(inst_t *in, const char *dst, unsigned mode, data_out_t *o,
 	}
 }
 
-/* Pumps the member's data through the placeholder rewrite (p->placeholder) or straight into
- * o's sink; din gets the original bytes' SHA-256 when not NULL. */
+typedef struct member_src {
+	inst_t *in;
+	pkg_t *pkg;
+} member_src_t;
+
+static ssize_t read_member(void *ud, char *buf, size_t len, err_t *err)
+{
+	member_src_t *s = ud;
+	ssize_t n = pkg_read_data(s->pkg, buf, len, err);
+	return n < 0 ? err_prefix(err, "package %s", s->in->dist) : n;
+}
+
+/* The member's data through p's placeholder rewrite (or as it is) into out (o's sink). */
 static int pump(inst_t *in, pkg_t *pkg, const inst_path_t *p, ph_sink_fn out, data_out_t *o,
 		digest_t *din, err_t *err)
 {
-	char chunk[1 << 16];
-	ph_stream_t ps;
-	ssize_t n;
-	int rc = -1;
-	ph_stream_init(&ps, p->placeholder ? p->placeholder : "", in->opts->target_prefix,
-		       p->is_binary, out, o);
-	while ((n = pkg_read_data(pkg, chunk, sizeof chunk, err)) > 0) {
-		if (din)
-			digest_update(din, chunk, (size_t)n);
-		if (ph_stream_push(&ps, chunk, (size_t)n, err))
-			goto fail;
-	}
-	if (n < 0) {
-		err_prefix(err, "package %s", in->dist);
-		goto out;
-	}
-	if (ph_stream_finish(&ps, err))
-		goto fail;
-	rc = 0;
-	goto out;
-fail:
-	if (!o->is_sink_error)
-		err_prefix(err, "package %s file %s", in->dist, p->path);
-out:
-	ph_stream_free(&ps);
-	return rc;
+	member_src_t from = {in, pkg};
+	return inst_pump(in, p, read_member, &from, out, o, &o->is_sink_error, din, err);
 }
 
 static void set_hash(json_t *obj, const char *key, digest_t *d)
@@ -501,17 +487,10 @@ static int put_member(stream_run_t *r, pkg_t *pkg, const pkg_entry_t *e, const c
 		buf_free(&msg);
 		return rc;
 	}
-	if (r->is_partial && is_meta_name(name)) {
-		inst_t scratch = {.meta = in->meta, .n_meta = in->n_meta};
-		buf_t b = BUF_INIT;
-		int had = inst_meta_get(&scratch, name, &b);
-		buf_free(&b);
-		if (!had)
-			return inst_refuse(
-				in, err, name,
-				"metadata after the package's files (a .tar.bz2 not "
-				"written by conda-build?); repackage it with info/ first");
-	}
+	if (r->is_partial && is_meta_name(name) && !find_meta(in, name))
+		return inst_refuse(in, err, name,
+				   "metadata after the package's files (a .tar.bz2 not written by "
+				   "conda-build?); repackage it with info/ first");
 	if (!strmap_get(r->listed, name, &i)) {
 		if (e->type == PKG_ENTRY_FILE)
 			add_member(r, name, NULL, 0, e->size_bytes, NULL); /* a link may name it */
